@@ -1,0 +1,166 @@
+/**
+ * The shapes shared by the core, the command line and the dashboard.
+ * Implementations live beside this file; nothing here imports ink or react.
+ */
+
+// ---------------------------------------------------------------- directory
+
+export type Role = 'user' | 'admin' | 'primary';
+
+export interface Mailbox {
+	/** Local part as typed, domain in its stored (lower-case ASCII/punycode) form. */
+	address: string;
+	name: string;
+	role: Role;
+	disabled: boolean;
+}
+
+/** One row of `massmail domains --json`. */
+export interface DomainSummary {
+	name: string;
+	/** Every mailbox, disabled ones too. */
+	users: number;
+	/** Every administrator, the primary included. */
+	admins: number;
+	primary: string | null;
+}
+
+// ---------------------------------------------------------------- recipient groups
+
+export type RecipientGroup =
+	| {kind: 'all'}
+	| {kind: 'domain'; domains: string[]} // one domain, or the selected-domains form
+	| {kind: 'admins'}
+	| {kind: 'primary-admins'}
+	| {kind: 'user'; address: string}
+	| {kind: 'send'; sendId: string}; // the recipients of an earlier send (reminders)
+
+export interface Recipient {
+	address: string;
+	/** Display name from the directory ('' for an external address). */
+	name: string;
+}
+
+export type SkipReason = 'disabled' | 'duplicate' | 'invalid';
+
+export interface Resolution {
+	recipients: Recipient[];
+	skipped: Array<{address: string; reason: SkipReason}>;
+}
+
+// ---------------------------------------------------------------- messages
+
+export type SendKind = 'email' | 'reminder';
+
+export interface Sender {
+	name: string;
+	address: string;
+}
+
+/** What the user composed; placeholders ({{name}}, {{address}}, {{domain}}) still unfilled. */
+export interface MessageDraft {
+	kind: SendKind;
+	from: Sender;
+	/** To Friendly Name: shown before each recipient's address in To; '' for the bare address. */
+	friendlyName: string;
+	subject: string;
+	body: string;
+	/** true: body is HTML and a plain-text alternative is made from it. */
+	html: boolean;
+}
+
+// ---------------------------------------------------------------- settings
+
+export type TlsMode = 'implicit' | 'starttls' | 'opportunistic';
+
+export interface SmtpSettings {
+	/** '' means: no server configured, deliver to the local capture server. */
+	host: string;
+	port: number;
+	tls: TlsMode;
+	user: string;
+	/** A shell command whose standard output is the password (as mutt/aerc). Never the password itself. */
+	passwordCommand: string;
+	/** Accept a certificate that does not verify (self-signed server). Off by default. */
+	allowUnverifiedTls: boolean;
+}
+
+export interface Settings {
+	smtp: SmtpSettings;
+	sender: Sender;
+	delivery: {
+		concurrency: number;
+		/** Messages per second; 0 = unlimited. */
+		rate: number;
+		/** Attempts per recipient for temporary failures (first try included). */
+		maxAttempts: number;
+		/** First retry delay in ms; doubles on each attempt. */
+		retryDelayMs: number;
+		/** Above this many recipients, the dashboard asks a second time with the count. */
+		confirmThreshold: number;
+	};
+}
+
+// ---------------------------------------------------------------- send records
+
+export type RecipientStatus = 'sent' | 'failed' | 'pending';
+export type SendStatus = 'running' | 'finished' | 'interrupted' | 'cancelled';
+
+/** One row of `history --json`. */
+export interface SendSummary {
+	id: string;
+	kind: SendKind;
+	subject: string;
+	createdAt: string;
+	total: number;
+	sent: number;
+	failed: number;
+	status: SendStatus;
+	/** The group as typed (`domain:example.com`) or `send:ID` for a follow-up. */
+	audience: string;
+	/** true when mail went to the local capture server. */
+	captured: boolean;
+	/** Set on a reminder that threads under an earlier send. */
+	followUpOf?: string;
+}
+
+/** One recipient in `show ID --json`. */
+export interface RecipientReport {
+	address: string;
+	status: RecipientStatus;
+	attempts: number;
+	/** The server's last reply (or the error), null before any attempt. */
+	response: string | null;
+	/** The Message-ID this recipient was (or will be) sent, with angle brackets. */
+	messageId: string;
+}
+
+// ---------------------------------------------------------------- delivery events
+
+/** What the engine reports, after the outcome is on disk. */
+export type DeliveryEvent =
+	| {type: 'outcome'; address: string; status: 'sent' | 'failed' | 'deferred'; attempts: number; response: string}
+	| {type: 'progress'; progress: DeliveryProgress}
+	| {type: 'state'; state: 'running' | 'paused' | 'cancelling'};
+
+export interface DeliveryProgress {
+	total: number;
+	sent: number;
+	failed: number;
+	/** Recipients waiting for a retry after a temporary failure. */
+	deferred: number;
+	remaining: number;
+	/** Messages per second over the last few seconds. */
+	rate: number;
+	elapsedMs: number;
+	/** null while unknown. */
+	etaMs: number | null;
+}
+
+export interface DeliveryResult {
+	id: string;
+	total: number;
+	sent: number;
+	failed: number;
+	status: SendStatus;
+}
