@@ -41,7 +41,8 @@ export interface Recipient {
 	name: string;
 }
 
-export type SkipReason = 'disabled' | 'duplicate' | 'invalid';
+/** not-delivered: a reminder's follow-up audience leaves out those the original never reached. */
+export type SkipReason = 'disabled' | 'duplicate' | 'invalid' | 'not-delivered';
 
 export interface Resolution {
 	recipients: Recipient[];

@@ -1,0 +1,235 @@
+/** Commands that read and change the directory: import, domains, users, domain add/remove, user add/set/remove. */
+import {readFileSync} from 'node:fs';
+import {MassmailError, usageError, validationError} from '../core/errors.js';
+import {importCsv} from '../core/import.js';
+import type {Mailbox, Role} from '../core/types.js';
+import {stringOption, type Command, type CommandContext} from './command.js';
+import {formatCount, json, plural, table} from './output.js';
+
+const roles: Role[] = ['user', 'admin', 'primary'];
+
+function roleOption(context: CommandContext): Role | undefined {
+	const role = stringOption(context.options, 'role');
+	if (role !== undefined && !roles.includes(role as Role)) {
+		throw usageError(`--role must be one of ${roles.join(', ')}, not "${role}"`);
+	}
+
+	return role as Role | undefined;
+}
+
+function readInputFile(file: string): string {
+	try {
+		return readFileSync(file, 'utf8');
+	} catch (error) {
+		const code = (error as NodeJS.ErrnoException).code;
+		throw validationError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+	}
+}
+
+const importCommand: Command = {
+	name: 'import',
+	args: 'FILE.csv',
+	arity: [1, 1],
+	summary: 'Import mailboxes from a CSV file with the header email,name,role,disabled. All or nothing: one bad row and nothing is imported. Re-importing an address updates it; missing domains are added.',
+	options: {json: {type: 'boolean', description: 'print the result as JSON'}},
+	async run({args, options, io, store}) {
+		const file = args[0]!;
+		const text = readInputFile(file);
+		const current = store();
+		const {directory, result} = importCsv(current.directory(), text, file);
+		current.saveDirectory(directory);
+		if (options.json) {
+			io.out(json(result));
+		} else {
+			const domains = result.domainsAdded.length > 0 ? `; new ${plural(result.domainsAdded.length, 'domain')}: ${result.domainsAdded.join(', ')}` : '';
+			io.out(`Imported ${plural(result.total, 'mailbox', 'mailboxes')} from ${file}: ${formatCount(result.added)} added, ${formatCount(result.updated)} updated${domains}.`);
+		}
+
+		return 0;
+	},
+};
+
+const domainsCommand: Command = {
+	name: 'domains',
+	arity: [0, 0],
+	summary: 'List the domains: mailboxes (disabled included), administrators (the primary included), the primary administrator.',
+	options: {json: {type: 'boolean', description: 'print [{"name","users","admins","primary"}]'}},
+	async run({options, io, store}) {
+		const domains = store().directory().domains();
+		if (options.json) {
+			io.out(json(domains));
+		} else if (domains.length === 0) {
+			io.out('No domains yet. Add some with: massmail import FILE.csv, or massmail domain add NAME');
+		} else {
+			io.out(table(['DOMAIN', 'USERS', 'ADMINS', 'PRIMARY'], domains.map(d => [d.name, d.users, d.admins, d.primary ?? '-'])));
+		}
+
+		return 0;
+	},
+};
+
+const usersCommand: Command = {
+	name: 'users',
+	args: 'DOMAIN',
+	arity: [1, 1],
+	summary: 'List the mailboxes of a domain.',
+	options: {json: {type: 'boolean', description: 'print [{"address","name","role","disabled"}]'}},
+	async run({args, options, io, store}) {
+		const mailboxes = store().directory().mailboxes(args[0]!);
+		if (options.json) {
+			io.out(json(mailboxes.map(({address, name, role, disabled}) => ({address, name, role, disabled}))));
+		} else if (mailboxes.length === 0) {
+			io.out(`${args[0]} has no mailboxes.`);
+		} else {
+			io.out(table(['ADDRESS', 'NAME', 'ROLE', 'STATE'], mailboxes.map(m => [m.address, m.name, m.role, m.disabled ? 'disabled' : 'enabled'])));
+		}
+
+		return 0;
+	},
+};
+
+const domainAddCommand: Command = {
+	name: 'domain add',
+	args: 'NAME',
+	arity: [1, 1],
+	summary: 'Add a domain to the directory.',
+	async run({args, io, store}) {
+		const current = store();
+		const directory = current.directory().clone();
+		const name = directory.addDomain(args[0]!);
+		current.saveDirectory(directory);
+		io.out(`Added domain ${name}.`);
+		return 0;
+	},
+};
+
+const domainRemoveCommand: Command = {
+	name: 'domain remove',
+	args: 'NAME',
+	arity: [1, 1],
+	summary: 'Remove a domain and every mailbox in it (asks first, unless --yes).',
+	options: {yes: {type: 'boolean', description: 'do not ask'}},
+	async run({args, options, io, store}) {
+		const current = store();
+		const directory = current.directory().clone();
+		const count = directory.mailboxes(args[0]!).length;
+		if (!options.yes && count > 0) {
+			await confirmOrRefuse(io, `Remove ${args[0]} and its ${plural(count, 'mailbox', 'mailboxes')}? [y/N] `);
+		}
+
+		directory.removeDomain(args[0]!);
+		current.saveDirectory(directory);
+		io.out(`Removed domain ${args[0]} with ${plural(count, 'mailbox', 'mailboxes')}.`);
+		return 0;
+	},
+};
+
+const mailboxOptions = {
+	name: {type: 'string', value: 'NAME', description: 'display name'},
+	role: {type: 'string', value: 'ROLE', description: 'user, admin or primary (one primary per domain)'},
+	disabled: {type: 'boolean', description: 'disabled: skipped by every send'},
+} as const;
+
+const userAddCommand: Command = {
+	name: 'user add',
+	args: 'ADDRESS',
+	arity: [1, 1],
+	summary: 'Add a mailbox to an existing domain.',
+	options: mailboxOptions,
+	async run(context) {
+		const current = context.store();
+		const directory = current.directory().clone();
+		const mailbox = directory.addMailbox({
+			address: context.args[0]!,
+			name: stringOption(context.options, 'name') ?? '',
+			role: roleOption(context) ?? 'user',
+			disabled: Boolean(context.options.disabled),
+		});
+		current.saveDirectory(directory);
+		context.io.out(`Added ${describeMailbox(mailbox)}.`);
+		return 0;
+	},
+};
+
+const userSetCommand: Command = {
+	name: 'user set',
+	args: 'ADDRESS',
+	arity: [1, 1],
+	summary: 'Change a mailbox: its name, role, or state.',
+	options: {...mailboxOptions, enabled: {type: 'boolean', description: 'enable a disabled mailbox'}},
+	async run(context) {
+		const {options} = context;
+		if (options.disabled && options.enabled) {
+			throw usageError('--disabled and --enabled contradict each other');
+		}
+
+		const patch: Partial<Omit<Mailbox, 'address'>> = {};
+		const name = stringOption(options, 'name');
+		const role = roleOption(context);
+		if (name !== undefined) {
+			patch.name = name;
+		}
+
+		if (role !== undefined) {
+			patch.role = role;
+		}
+
+		if (options.disabled || options.enabled) {
+			patch.disabled = Boolean(options.disabled);
+		}
+
+		if (Object.keys(patch).length === 0) {
+			throw usageError('nothing to change: give --name, --role, --disabled or --enabled', 'Usage: massmail user set ADDRESS [--name NAME] [--role ROLE] [--disabled|--enabled]');
+		}
+
+		const current = context.store();
+		const directory = current.directory().clone();
+		const mailbox = directory.updateMailbox(context.args[0]!, patch);
+		current.saveDirectory(directory);
+		context.io.out(`Changed ${describeMailbox(mailbox)}.`);
+		return 0;
+	},
+};
+
+const userRemoveCommand: Command = {
+	name: 'user remove',
+	args: 'ADDRESS',
+	arity: [1, 1],
+	summary: 'Remove a mailbox from the directory.',
+	async run({args, io, store}) {
+		const current = store();
+		const directory = current.directory().clone();
+		directory.removeMailbox(args[0]!);
+		current.saveDirectory(directory);
+		io.out(`Removed ${args[0]}.`);
+		return 0;
+	},
+};
+
+function describeMailbox(mailbox: Mailbox): string {
+	const name = mailbox.name ? ` (${mailbox.name})` : '';
+	return `${mailbox.address}${name}, ${mailbox.role}${mailbox.disabled ? ', disabled' : ''}`;
+}
+
+/** Asks on a terminal; with none, refuses (exit 2) rather than guess. */
+export async function confirmOrRefuse(io: CommandContext['io'], question: string): Promise<void> {
+	if (!io.canAsk) {
+		throw new MassmailError('usage', 'refusing without a confirmation: there is no terminal to ask', {hint: 'Add --yes to confirm on the command line.'});
+	}
+
+	const answer = (await io.ask(question)).trim().toLowerCase();
+	if (answer !== 'y' && answer !== 'yes') {
+		throw new MassmailError('usage', 'not confirmed: nothing was changed or sent');
+	}
+}
+
+export const directoryCommands: Command[] = [
+	importCommand,
+	domainsCommand,
+	usersCommand,
+	domainAddCommand,
+	domainRemoveCommand,
+	userAddCommand,
+	userSetCommand,
+	userRemoveCommand,
+];

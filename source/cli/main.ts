@@ -1,0 +1,134 @@
+/**
+ * The command line: finds the command in argv, parses its flags, runs it, and turns every
+ * MassmailError into a message and an exit status (never a stack trace).
+ * With no command, it opens the dashboard (loaded lazily: ink costs ~0.5 s to import, which
+ * the scripted commands need not pay).
+ */
+import {createInterface} from 'node:readline/promises';
+import {readFileSync} from 'node:fs';
+import {isMassmailError, usageError} from '../core/errors.js';
+import {openStore, type Store} from '../core/store.js';
+import {helpOf, parseCommandArgs, type Command} from './command.js';
+import {directoryCommands} from './directory-commands.js';
+import {historyCommands} from './history-commands.js';
+import {formatError, type Output} from './output.js';
+import {sendCommands} from './send-commands.js';
+
+export const commands: Command[] = [...directoryCommands, ...sendCommands, ...historyCommands];
+
+export function generalHelp(): string {
+	const width = Math.max(...commands.map(c => `${c.name} ${c.args ?? ''}`.length));
+	const list = commands.map(c => `  massmail ${`${c.name} ${c.args ?? ''}`.padEnd(width)}  ${c.summary.split('. ')[0]!.replace(/\.$/, '')}`);
+	return [
+		'massmail: send mass email and reminders to groups of mailboxes.',
+		'',
+		'Usage:',
+		'  massmail                 open the dashboard (keyboard only; ? shows the keys)',
+		'  massmail --demo          the dashboard on a separate demo profile: sample directory, local capture',
+		...list,
+		'',
+		'Groups (--to): all | domain:NAME[,NAME…] | admins | primary-admins | user:ADDRESS',
+		'Every command takes --help. --demo before a command runs it on the demo profile.',
+		'',
+		'Environment:',
+		'  MASSMAIL_CONFIG_DIR      keep settings, directory and send records in this folder',
+		'  MASSMAIL_SMTP_URL        smtp://user@host:587 or smtps://host:465, overrides the SMTP settings',
+		'  MASSMAIL_SMTP_PASSWORD   the SMTP password (or set smtp.passwordCommand); never stored',
+		'',
+		'Exit status: 0 all accepted; 1 some recipients failed; 2 usage or validation error, nothing sent;',
+		'3 SMTP server unreachable or login refused, nothing sent; 130 interrupted (resumable).',
+	].join('\n');
+}
+
+function findCommand(words: string[]): {command: Command; rest: string[]} | undefined {
+	// The longest name wins: `domain add` before a hypothetical `domain`.
+	const sorted = [...commands].sort((a, b) => b.name.split(' ').length - a.name.split(' ').length);
+	for (const command of sorted) {
+		const parts = command.name.split(' ');
+		if (parts.every((part, index) => words[index] === part)) {
+			return {command, rest: words.slice(parts.length)};
+		}
+	}
+
+	return undefined;
+}
+
+export function processOutput(): Output {
+	return {
+		out: text => process.stdout.write(`${text}\n`),
+		err: (text, options) => process.stderr.write(options?.newline === false ? text : `${text}\n`),
+		errIsTty: Boolean(process.stderr.isTTY),
+		canAsk: Boolean(process.stdin.isTTY),
+		async ask(question) {
+			const prompt = createInterface({input: process.stdin, output: process.stderr});
+			try {
+				return await prompt.question(question);
+			} finally {
+				prompt.close();
+			}
+		},
+	};
+}
+
+function version(): string {
+	const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {version: string};
+	return pkg.version;
+}
+
+export async function runCli(argv: string[], io: Output = processOutput(), env: NodeJS.ProcessEnv = process.env): Promise<number> {
+	try {
+		let words = argv;
+		let demo = false;
+		while (words[0] === '--demo') {
+			demo = true;
+			words = words.slice(1);
+		}
+
+		if (words[0] === '--help' || words[0] === '-h' || words[0] === 'help') {
+			io.out(generalHelp());
+			return 0;
+		}
+
+		if (words[0] === '--version' || words[0] === '-v') {
+			io.out(version());
+			return 0;
+		}
+
+		let store: Store | undefined;
+		const openOnce = () => {
+			store ??= openStore({demo, env});
+			return store;
+		};
+
+		if (words.length === 0) {
+			const {runDashboard} = await import('../ui/run-dashboard.js');
+			return await runDashboard({store: openOnce(), demo, env});
+		}
+
+		if (words[0] === 'config' && (words.length === 1 || words[1]?.startsWith('-'))) {
+			words = ['config', 'list', ...words.slice(1)];
+		}
+
+		const found = findCommand(words);
+		if (!found) {
+			throw usageError(`unknown command "${words.join(' ')}"`, 'Run massmail --help for the commands.');
+		}
+
+		if (found.rest.includes('--help') || found.rest.includes('-h')) {
+			io.out(helpOf(found.command));
+			return 0;
+		}
+
+		const {args, options} = parseCommandArgs(found.command, found.rest);
+		return await found.command.run({args, options, io, env, store: openOnce});
+	} catch (error) {
+		if (isMassmailError(error)) {
+			io.err(formatError(error));
+			return error.exitCode;
+		}
+
+		// A bug, not a user error: say so plainly, with the stack for the report.
+		io.err(`massmail: internal error: ${(error as Error)?.stack ?? String(error)}`);
+		return 70;
+	}
+}

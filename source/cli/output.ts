@@ -1,0 +1,60 @@
+/**
+ * What the command line prints, in one place: numbers with separators, aligned tables,
+ * errors in the same form everywhere. Commands write through an `Output` so tests and the
+ * dashboard-less paths share one format.
+ */
+import type {MassmailError} from '../core/errors.js';
+
+export interface Output {
+	out(text: string): void;
+	/** Writes a line to stderr; `newline: false` for a progress line redrawn in place. */
+	err(text: string, options?: {newline?: boolean}): void;
+	/** True when stderr is a terminal: live progress lines are drawn there. */
+	readonly errIsTty: boolean;
+	/** True when stdin is a terminal: there is someone to ask. */
+	readonly canAsk: boolean;
+	ask(question: string): Promise<string>;
+}
+
+export const formatCount = (n: number): string => n.toLocaleString('en-US');
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+	return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
+
+/** Left-aligned columns, two spaces apart; numbers right-aligned. */
+export function table(header: string[], rows: Array<Array<string | number>>): string {
+	const cells = [header, ...rows.map(row => row.map(String))];
+	const numeric = header.map((_, column) => rows.length > 0 && rows.every(row => typeof row[column] === 'number'));
+	const widths = header.map((_, column) => Math.max(...cells.map(row => row[column]!.length)));
+	return cells
+		.map(row => row
+			.map((cell, column) => numeric[column] ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))
+			.join('  ')
+			.trimEnd())
+		.join('\n');
+}
+
+export function formatError(error: MassmailError): string {
+	const lines = [`massmail: ${error.message}`];
+	for (const detail of error.details) {
+		lines.push(`  ${detail}`);
+	}
+
+	if (error.hint) {
+		lines.push(error.hint);
+	}
+
+	return lines.join('\n');
+}
+
+export function formatDuration(ms: number): string {
+	const seconds = Math.max(0, Math.round(ms / 1000));
+	const h = Math.floor(seconds / 3600);
+	const m = Math.floor((seconds % 3600) / 60);
+	const s = seconds % 60;
+	const mm = h > 0 ? String(m).padStart(2, '0') : String(m);
+	return `${h > 0 ? `${h}:` : ''}${mm}:${String(s).padStart(2, '0')}`;
+}
+
+export const json = (value: unknown): string => JSON.stringify(value);

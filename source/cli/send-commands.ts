@@ -1,0 +1,342 @@
+/**
+ * send, remind, resume, retry: the commands that deliver mail. They show the count, ask once
+ * (or take --yes), draw a one-line progress on a terminal or JSON lines with --json, and turn
+ * Ctrl+C, SIGTERM and SIGHUP into a clean interruption that leaves the send resumable.
+ */
+import {readFileSync} from 'node:fs';
+import {parseSender, detectHtml, validateDraft} from '../core/compose.js';
+import {createDelivery, openDeliveryContext, reopenDelivery, type Delivery, type DeliveryContext, type DeliveryOverrides} from '../core/delivery.js';
+import {exitCodes, usageError, validationError} from '../core/errors.js';
+import {formatGroup, parseGroup, resolveGroup} from '../core/groups.js';
+import type {Store} from '../core/store.js';
+import type {DeliveryEvent, DeliveryProgress, DeliveryResult, MessageDraft, Recipient, Resolution} from '../core/types.js';
+import {intOption, stringOption, type Command, type CommandContext, type OptionSpec} from './command.js';
+import {confirmOrRefuse} from './directory-commands.js';
+import {formatCount, formatDuration, json, plural, type Output} from './output.js';
+
+const deliveryOptions: Record<string, OptionSpec> = {
+	concurrency: {type: 'string', value: 'N', description: 'SMTP connections at once (default: settings delivery.concurrency)'},
+	rate: {type: 'string', value: 'PER_SECOND', description: 'at most this many messages a second; 0 = no limit'},
+	yes: {type: 'boolean', description: 'do not ask for confirmation (needed without a terminal)'},
+	json: {type: 'boolean', description: 'JSON lines of progress, then {"id","total","sent","failed","status"}'},
+};
+
+const composeOptions: Record<string, OptionSpec> = {
+	to: {type: 'string', value: 'GROUP', description: 'all | domain:NAME[,NAME…] | admins | primary-admins | user:ADDRESS'},
+	subject: {type: 'string', value: 'TEXT', description: 'the subject; {{name}}, {{address}}, {{domain}} are filled per recipient'},
+	message: {type: 'string', value: 'TEXT', description: 'the message text'},
+	'message-file': {type: 'string', value: 'PATH', description: 'read the message from a file (- for standard input)'},
+	'allow-external': {type: 'boolean', description: 'let user:ADDRESS name an address outside the directory'},
+	'dry-run': {type: 'boolean', description: 'show who would receive it; send nothing'},
+};
+
+function readMessage(options: CommandContext['options']): string {
+	const text = stringOption(options, 'message');
+	const file = stringOption(options, 'message-file');
+	if (text !== undefined && file !== undefined) {
+		throw usageError('give --message or --message-file, not both');
+	}
+
+	if (text !== undefined) {
+		return text;
+	}
+
+	if (file === undefined) {
+		throw usageError('the message is missing: give --message TEXT or --message-file PATH');
+	}
+
+	try {
+		return readFileSync(file === '-' ? 0 : file, 'utf8');
+	} catch (error) {
+		throw validationError(`cannot read the message file ${file}: ${(error as Error).message}`);
+	}
+}
+
+interface Audience {
+	text: string;
+	resolution: Resolution;
+	followUpOf?: string;
+}
+
+/** Resolves --to (and, for a reminder, --follow-up) against the directory and the send records. */
+function resolveAudience(store: Store, context: CommandContext, followUpOf: string | undefined, sends: () => DeliveryContext['sends']): Audience {
+	const to = stringOption(context.options, 'to');
+	const directory = store.directory();
+	if (followUpOf === undefined) {
+		if (to === undefined) {
+			throw usageError('who is it for? give --to GROUP', 'Groups: all | domain:NAME[,NAME…] | admins | primary-admins | user:ADDRESS');
+		}
+
+		const group = parseGroup(to);
+		return {text: formatGroup(group), resolution: resolveGroup(directory, group, {allowExternal: Boolean(context.options['allow-external'])})};
+	}
+
+	// A follow-up goes to those who were sent the original (or to --to, threaded where it can be).
+	const original = sends().recipients(followUpOf);
+	if (to !== undefined) {
+		const group = parseGroup(to);
+		return {text: formatGroup(group), followUpOf, resolution: resolveGroup(directory, group, {allowExternal: Boolean(context.options['allow-external'])})};
+	}
+
+	const resolution: Resolution = {recipients: [], skipped: []};
+	for (const report of original) {
+		const mailbox = directory.find(report.address);
+		if (report.status !== 'sent') {
+			resolution.skipped.push({address: report.address, reason: 'not-delivered'});
+		} else if (mailbox?.disabled) {
+			resolution.skipped.push({address: report.address, reason: 'disabled'});
+		} else {
+			resolution.recipients.push({address: report.address, name: mailbox?.name ?? ''});
+		}
+	}
+
+	return {text: `send:${followUpOf}`, followUpOf, resolution};
+}
+
+function overridesOf(options: CommandContext['options']): DeliveryOverrides {
+	return {concurrency: intOption(options, 'concurrency', {min: 1}), rate: intOption(options, 'rate')};
+}
+
+async function composeAndSend(context: CommandContext, kind: MessageDraft['kind']): Promise<number> {
+	const {options, io} = context;
+	const store = context.store();
+	const settings = store.settings.get();
+	const followUpOf = stringOption(options, 'follow-up');
+	let sendsContext: DeliveryContext | undefined;
+	const deliveryContext = () => {
+		sendsContext ??= openDeliveryContext(store, context.env);
+		return sendsContext;
+	};
+
+	try {
+		let subject = stringOption(options, 'subject');
+		if (subject === undefined && followUpOf !== undefined) {
+			subject = `Reminder: ${deliveryContext().sends.summary(followUpOf).subject}`;
+		}
+
+		if (subject === undefined) {
+			throw usageError('the subject is missing: give --subject TEXT');
+		}
+
+		const body = readMessage(options);
+		const from = kind === 'email' ? parseSender(stringOption(options, 'from') ?? settings.sender.name, settings.sender) : settings.sender;
+		const html = kind === 'email' && (Boolean(options.html) || detectHtml(body));
+		const draft: MessageDraft = {kind, from, friendlyName: stringOption(options, 'friendly-name') ?? '', subject, body, html};
+		validateDraft(draft);
+		const overrides = overridesOf(options);
+		const audience = resolveAudience(store, context, followUpOf, () => deliveryContext().sends);
+		const {recipients, skipped} = audience.resolution;
+
+		if (options['dry-run']) {
+			if (options.json) {
+				io.out(json({count: recipients.length, recipients: recipients.map(r => r.address), skipped}));
+			} else {
+				printDryRun(io, recipients, audience.resolution);
+			}
+
+			return exitCodes.ok;
+		}
+
+		if (recipients.length === 0) {
+			throw validationError(`no recipients: ${audience.text} has nobody to send to${skipped.length > 0 ? ` (${plural(skipped.length, 'address', 'addresses')} skipped)` : ''}`);
+		}
+
+		const ctx = deliveryContext();
+		if (!options.yes) {
+			io.err(`${kind === 'email' ? 'Email' : 'Reminder'} "${draft.subject}" from ${draft.from.name} <${draft.from.address}> to ${audience.text}`);
+			if (skipped.length > 0) {
+				io.err(`Skipped: ${describeSkipped(skipped)}`);
+			}
+
+			await confirmOrRefuse(io, `Send to ${plural(recipients.length, 'recipient')}? [y/N] `);
+		}
+
+		const delivery = await createDelivery(ctx, {draft, audience: audience.text, recipients, followUpOf: audience.followUpOf}, overrides);
+		return await runDelivery(delivery, context);
+	} finally {
+		await sendsContext?.close();
+	}
+}
+
+function describeSkipped(skipped: Resolution['skipped']): string {
+	const counts = new Map<string, number>();
+	for (const {reason} of skipped) {
+		counts.set(reason, (counts.get(reason) ?? 0) + 1);
+	}
+
+	return [...counts].map(([reason, count]) => `${formatCount(count)} ${reason}`).join(', ');
+}
+
+function printDryRun(io: Output, recipients: Recipient[], resolution: Resolution): void {
+	io.out(`${plural(recipients.length, 'recipient')} (dry run: nothing sent)`);
+	for (const recipient of recipients) {
+		io.out(`  ${recipient.address}`);
+	}
+
+	if (resolution.skipped.length > 0) {
+		io.out(`Skipped: ${describeSkipped(resolution.skipped)}`);
+		for (const {address, reason} of resolution.skipped) {
+			io.out(`  ${address} (${reason})`);
+		}
+	}
+}
+
+function progressLine(progress: DeliveryProgress): string {
+	const done = progress.sent + progress.failed;
+	const eta = progress.etaMs === null ? '' : ` · ETA ${formatDuration(progress.etaMs)}`;
+	const deferred = progress.deferred > 0 ? ` · ${formatCount(progress.deferred)} deferred` : '';
+	return `${formatCount(done)}/${formatCount(progress.total)} · ${formatCount(progress.sent)} sent · ${formatCount(progress.failed)} failed${deferred} · ${Math.round(progress.rate)} msg/s${eta}`;
+}
+
+/**
+ * Runs a prepared delivery to its end, reporting as it goes. Signals interrupt it cleanly:
+ * the messages in flight finish and are journaled, and the exit status is 130.
+ */
+export async function runDelivery(delivery: Delivery, context: CommandContext): Promise<number> {
+	const {io, options} = context;
+	const asJson = Boolean(options.json);
+	let lastLine = 0;
+	let drewLine = false;
+	const onEvent = (event: DeliveryEvent) => {
+		if (asJson) {
+			if (event.type === 'outcome' && event.status !== 'sent') {
+				io.out(json({type: 'outcome', address: event.address, status: event.status, attempts: event.attempts, response: event.response}));
+			} else if (event.type === 'progress' && Date.now() - lastLine >= 1000) {
+				lastLine = Date.now();
+				io.out(json({type: 'progress', ...event.progress}));
+			}
+
+			return;
+		}
+
+		if (event.type === 'outcome' && event.status === 'failed') {
+			io.err(`${drewLine ? '\r\u001B[K' : ''}failed: ${event.address}: ${event.response}`);
+			drewLine = false;
+		} else if (event.type === 'progress' && io.errIsTty && Date.now() - lastLine >= 100) {
+			lastLine = Date.now();
+			io.err(`\r\u001B[K${progressLine(event.progress)}`, {newline: false});
+			drewLine = true;
+		}
+	};
+
+	const unsubscribe = delivery.subscribe(onEvent);
+	let interrupts = 0;
+	const onSignal = (signal: NodeJS.Signals) => {
+		interrupts++;
+		if (interrupts === 1) {
+			io.err(`${drewLine ? '\n' : ''}${signal === 'SIGINT' ? 'Interrupted' : `Got ${signal}`}: finishing the messages in flight and journaling them…`);
+			drewLine = false;
+			delivery.interrupt();
+		} else {
+			io.err(`Still finishing the messages in flight. Every outcome so far is on disk; even kill -9 is safe now: massmail resume ${delivery.id}`);
+		}
+	};
+
+	const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+	for (const signal of signals) {
+		process.on(signal, onSignal);
+	}
+
+	if (!asJson) {
+		io.err(`Sending ${delivery.id} to ${plural(delivery.total, 'recipient')} via ${delivery.destination}`);
+	}
+
+	let result: DeliveryResult;
+	try {
+		result = await delivery.start();
+	} finally {
+		unsubscribe();
+		for (const signal of signals) {
+			process.off(signal, onSignal);
+		}
+	}
+
+	if (drewLine) {
+		io.err(`\r\u001B[K${progressLine(delivery.progress())}`);
+	}
+
+	if (asJson) {
+		io.out(json({id: result.id, total: result.total, sent: result.sent, failed: result.failed, status: result.status}));
+	} else {
+		const failed = result.failed > 0 ? `, ${formatCount(result.failed)} failed (see: massmail show ${result.id})` : '';
+		io.out(`${result.status === 'finished' ? 'Finished' : result.status === 'cancelled' ? 'Cancelled' : 'Interrupted'}: ${formatCount(result.sent)} of ${plural(result.total, 'recipient')} sent${failed}. Record: ${result.id}`);
+		if (delivery.destination.startsWith('local capture')) {
+			io.out(`Mail went to local capture: nothing left this machine (the messages are in ${context.store().paths.captureDir}).`);
+		}
+	}
+
+	if (result.status === 'interrupted' || result.status === 'cancelled') {
+		io.err(`The send can be resumed: massmail resume ${result.id}`);
+		return exitCodes.interrupted;
+	}
+
+	return result.failed > 0 ? exitCodes.someFailed : exitCodes.ok;
+}
+
+const sendCommand: Command = {
+	name: 'send',
+	arity: [0, 0],
+	summary: 'Send an email to a recipient group: one message per recipient.',
+	options: {
+		...composeOptions,
+		from: {type: 'string', value: 'NAME|"NAME <ADDR>"', description: 'the sender (default: settings sender.name and sender.address)'},
+		'friendly-name': {type: 'string', value: 'TEXT', description: 'shown with each recipient\'s address in To: "TEXTann@example.com" <ann@example.com>'},
+		html: {type: 'boolean', description: 'the message is HTML (detected otherwise); a plain-text part is added'},
+		...deliveryOptions,
+	},
+	run: async context => composeAndSend(context, 'email'),
+};
+
+const remindCommand: Command = {
+	name: 'remind',
+	arity: [0, 0],
+	summary: 'Send a plain-text reminder from the default sender. With --follow-up, to that send\'s recipients, threaded under the message each received.',
+	options: {
+		...composeOptions,
+		'follow-up': {type: 'string', value: 'SEND_ID', description: 'remind the recipients of an earlier send; subject defaults to "Reminder: <subject>"'},
+		...deliveryOptions,
+	},
+	run: async context => composeAndSend(context, 'reminder'),
+};
+
+function reopenCommand(name: 'resume' | 'retry'): Command {
+	const only = name === 'resume' ? 'unfinished' : 'failed';
+	return {
+		name,
+		args: 'SEND_ID',
+		arity: [1, 1],
+		summary: name === 'resume'
+			? 'Continue an interrupted send: every recipient without a final outcome. Nobody whose message was accepted is sent it again.'
+			: 'Send again to the recipients of a send that failed, and only to them.',
+		options: deliveryOptions,
+		async run(context) {
+			const id = context.args[0]!;
+			const store = context.store();
+			const ctx = openDeliveryContext(store, context.env);
+			try {
+				const reports = ctx.sends.recipients(id);
+				const count = reports.filter(r => only === 'failed' ? r.status === 'failed' : r.status === 'pending').length;
+				if (count === 0) {
+					context.io.out(only === 'failed' ? `Send ${id} has no failed recipients.` : `Send ${id} has nothing left to send.`);
+					if (context.options.json) {
+						const summary = ctx.sends.summary(id);
+						context.io.out(json({id, total: 0, sent: 0, failed: 0, status: summary.status}));
+					}
+
+					return exitCodes.ok;
+				}
+
+				if (!context.options.yes) {
+					await confirmOrRefuse(context.io, `${name === 'resume' ? 'Resume' : 'Retry'} ${id}: send to ${plural(count, 'recipient')}? [y/N] `);
+				}
+
+				const delivery = await reopenDelivery(ctx, id, {only}, overridesOf(context.options));
+				return await runDelivery(delivery, context);
+			} finally {
+				await ctx.close();
+			}
+		},
+	};
+}
+
+export const sendCommands: Command[] = [sendCommand, remindCommand, reopenCommand('resume'), reopenCommand('retry')];
