@@ -1,0 +1,198 @@
+/**
+ * send, remind, history, show, resume and retry as child processes against a real SMTP
+ * server on 127.0.0.1: what the server received, what the records say, the exit statuses.
+ */
+import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import test, {type ExecutionContext} from 'ava';
+import {simpleParser} from 'mailparser';
+import {lastJsonLine, runCli, spawnCli} from '../helpers/cli.js';
+import {startTestSmtpServer, type TestSmtpServer} from '../helpers/smtp-test-server.js';
+
+function configDir(t: ExecutionContext): string {
+	const dir = mkdtempSync(path.join(tmpdir(), 'massmail-send-'));
+	t.teardown(() => rmSync(dir, {recursive: true, force: true}));
+	return dir;
+}
+
+async function server(t: ExecutionContext, options?: Parameters<typeof startTestSmtpServer>[0]): Promise<TestSmtpServer> {
+	const smtp = await startTestSmtpServer(options);
+	t.teardown(async () => smtp.close());
+	return smtp;
+}
+
+async function directory(t: ExecutionContext, rows: string[]): Promise<string> {
+	const dir = configDir(t);
+	const csv = path.join(dir, 'users.csv');
+	writeFileSync(csv, ['email,name,role,disabled', ...rows].join('\n'));
+	const result = await runCli(['import', csv], {configDir: dir});
+	t.is(result.code, 0, result.stderr);
+	return dir;
+}
+
+const smtpUrl = (smtp: TestSmtpServer) => `smtp://127.0.0.1:${smtp.port}`;
+
+test('send --yes --json delivers one message per recipient and prints the final summary', async t => {
+	const smtp = await server(t);
+	const dir = await directory(t, ['ann@example.com,Ann,primary,', 'bob@example.com,Bob,user,', 'cid@example.com,Cid,user,yes']);
+	const result = await runCli(['send', '--to', 'domain:example.com', '--subject', 'Policy for {{name}}', '--message', 'Dear {{name}}', '--friendly-name', 'Example.com User - ', '--yes', '--json'], {configDir: dir, env: {MASSMAIL_SMTP_URL: smtpUrl(smtp)}});
+	t.is(result.code, 0, result.stderr);
+	const summary = lastJsonLine(result.stdout);
+	t.like(summary, {total: 2, sent: 2, failed: 0, status: 'finished'});
+	t.is(typeof summary.id, 'string');
+	t.deepEqual(smtp.messages.map(m => m.envelope.to).sort(), [['ann@example.com'], ['bob@example.com']]);
+	const ann = await simpleParser(smtp.messages.find(m => m.envelope.to[0] === 'ann@example.com')!.raw);
+	t.is(ann.subject, 'Policy for Ann');
+	t.is(ann.headers.get('to') && (ann.to as {text: string}).text, '"Example.com User - ann@example.com" <ann@example.com>');
+	t.is(ann.headers.get('auto-submitted'), 'auto-generated');
+	t.is(ann.headers.get('precedence'), 'bulk');
+	const history = JSON.parse((await runCli(['history', '--json'], {configDir: dir})).stdout);
+	t.like(history[0], {id: summary.id, kind: 'email', subject: 'Policy for {{name}}', total: 2, sent: 2, failed: 0, status: 'finished'});
+});
+
+test('a refused recipient makes exit 1 and show --json keeps the server\'s words', async t => {
+	const smtp = await server(t);
+	const dir = await directory(t, ['ann@example.com,Ann,user,', 'refuse+bob@example.com,Bob,user,']);
+	const result = await runCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes', '--json'], {configDir: dir, env: {MASSMAIL_SMTP_URL: smtpUrl(smtp)}});
+	t.is(result.code, 1, result.stderr);
+	const {id} = lastJsonLine(result.stdout);
+	const show = JSON.parse((await runCli(['show', id, '--json'], {configDir: dir})).stdout);
+	t.like(show, {id, total: 2, sent: 1, failed: 1});
+	const bob = show.recipients.find((r: {address: string}) => r.address === 'refuse+bob@example.com');
+	t.like(bob, {status: 'failed', attempts: 1});
+	t.regex(bob.response, /550/);
+	t.regex(bob.response, /No such user/);
+	const csv = (await runCli(['show', id, '--csv', '--failed'], {configDir: dir})).stdout.trim().split('\n');
+	t.is(csv.length, 2);
+	t.regex(csv[1]!, /^refuse\+bob@example\.com,failed,1,/);
+});
+
+test('an unreachable server or a refused login sends nothing and exits 3', async t => {
+	const smtp = await server(t, {auth: {user: 'admin', pass: 'right-password'}});
+	const dir = await directory(t, ['ann@example.com,Ann,user,']);
+	const closed = await startTestSmtpServer();
+	const closedPort = closed.port;
+	await closed.close();
+	const unreachable = await runCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes'], {configDir: dir, env: {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${closedPort}`}});
+	t.is(unreachable.code, 3, unreachable.stderr);
+	const badLogin = await runCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes'], {configDir: dir, env: {MASSMAIL_SMTP_URL: `smtp://admin@127.0.0.1:${smtp.port}`, MASSMAIL_SMTP_PASSWORD: 'wrong-password'}});
+	t.is(badLogin.code, 3, badLogin.stderr);
+	t.notRegex(badLogin.stderr, /wrong-password/);
+	t.is(smtp.messages.length, 0);
+	t.deepEqual(JSON.parse((await runCli(['history', '--json'], {configDir: dir})).stdout).filter((s: {sent: number}) => s.sent > 0), []);
+});
+
+test('the password reaches the server but no file and no output', async t => {
+	const smtp = await server(t, {auth: {user: 'admin', pass: 's3cret-Passw0rd'}});
+	const dir = await directory(t, ['ann@example.com,Ann,user,']);
+	const result = await runCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes', '--json'], {configDir: dir, env: {MASSMAIL_SMTP_URL: `smtp://admin@127.0.0.1:${smtp.port}`, MASSMAIL_SMTP_PASSWORD: 's3cret-Passw0rd'}});
+	t.is(result.code, 0, result.stderr);
+	t.is(smtp.logins, 1);
+	t.false((result.stdout + result.stderr).includes('s3cret-Passw0rd'));
+	const files = readdirSync(dir, {recursive: true, withFileTypes: true}).filter(entry => entry.isFile());
+	t.true(files.length > 2);
+	for (const entry of files) {
+		const file = path.join(entry.parentPath, entry.name);
+		t.false(readFileSync(file, 'latin1').includes('s3cret-Passw0rd'), file);
+	}
+});
+
+test('a subject with a line break is refused with exit 2 before anything is sent', async t => {
+	const smtp = await server(t);
+	const dir = await directory(t, ['ann@example.com,Ann,user,']);
+	const result = await runCli(['send', '--to', 'all', '--subject', 'Hi\r\nBcc: victim@example.org', '--message', 'M', '--yes'], {configDir: dir, env: {MASSMAIL_SMTP_URL: smtpUrl(smtp)}});
+	t.is(result.code, 2);
+	t.regex(result.stderr, /[Ss]ubject/);
+	t.is(smtp.messages.length, 0);
+});
+
+test('without a server configured, mail goes to the local capture server as .eml files', async t => {
+	const dir = await directory(t, ['ann@example.com,Ann,user,', 'bob@example.com,Bob,user,']);
+	const result = await runCli(['send', '--to', 'all', '--subject', 'Captured', '--message', 'M', '--yes'], {configDir: dir});
+	t.is(result.code, 0, result.stderr);
+	t.regex(result.stdout + result.stderr, /local capture/);
+	const eml = readdirSync(path.join(dir, 'captured'), {recursive: true}).map(String).filter(name => name.endsWith('.eml'));
+	t.is(eml.length, 2);
+	const parsed = await simpleParser(readFileSync(path.join(dir, 'captured', eml[0]!)));
+	t.is(parsed.subject, 'Captured');
+});
+
+test('remind --follow-up threads each reminder under the message that recipient got', async t => {
+	const smtp = await server(t);
+	const dir = await directory(t, ['ann@example.com,Ann,user,', 'bob@example.com,Bob,user,', 'refuse+cid@example.com,Cid,user,']);
+	const env = {MASSMAIL_SMTP_URL: smtpUrl(smtp)};
+	const first = await runCli(['send', '--to', 'all', '--subject', 'Maintenance', '--message', 'Sunday', '--yes', '--json'], {configDir: dir, env});
+	t.is(first.code, 1);
+	const {id} = lastJsonLine(first.stdout);
+	const originals = new Map<string, string>();
+	for (const message of smtp.messages) {
+		originals.set(message.envelope.to[0]!, (await simpleParser(message.raw)).messageId!);
+	}
+
+	smtp.messages.length = 0;
+	const dry = await runCli(['remind', '--follow-up', id, '--message', 'Tomorrow', '--dry-run', '--json'], {configDir: dir, env});
+	t.deepEqual(JSON.parse(dry.stdout), {count: 2, recipients: ['ann@example.com', 'bob@example.com'], skipped: [{address: 'refuse+cid@example.com', reason: 'not-delivered'}]});
+	const reminder = await runCli(['remind', '--follow-up', id, '--message', 'Tomorrow', '--yes', '--json'], {configDir: dir, env});
+	t.is(reminder.code, 0, reminder.stderr);
+	t.is(smtp.messages.length, 2);
+	for (const message of smtp.messages) {
+		const parsed = await simpleParser(message.raw);
+		const original = originals.get(message.envelope.to[0]!);
+		t.is(parsed.subject, 'Reminder: Maintenance');
+		t.is(parsed.inReplyTo, original);
+		t.is(String(parsed.references), original);
+	}
+});
+
+test('kill -9 mid-send, then resume: everyone gets the message, duplicates only within the in-flight window', async t => {
+	const smtp = await server(t);
+	const count = 300;
+	const rows = Array.from({length: count}, (_, i) => `user${i}@example.com,User ${i},user,`);
+	const dir = await directory(t, rows);
+	const env = {MASSMAIL_SMTP_URL: smtpUrl(smtp)};
+	const concurrency = 2;
+	const child = spawnCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes', '--json', '--concurrency', String(concurrency), '--rate', '100'], {configDir: dir, env});
+	child.stdin!.end();
+	// Kill it once the server has taken a good part, but not all, of the send.
+	await new Promise<void>((resolve, reject) => {
+		const timer = setInterval(() => {
+			if (smtp.messages.length >= count / 3) {
+				clearInterval(timer);
+				resolve();
+			}
+		}, 5);
+		child.on('exit', () => {
+			clearInterval(timer);
+			reject(new Error('the send ended before it could be killed'));
+		});
+	});
+	child.kill('SIGKILL');
+	await new Promise(resolve => child.on('close', resolve));
+	const receivedBeforeCrash = smtp.messages.length;
+	t.true(receivedBeforeCrash < count);
+
+	const [record] = JSON.parse((await runCli(['history', '--json'], {configDir: dir})).stdout);
+	t.is(record.status, 'interrupted');
+	const beforeResume = JSON.parse((await runCli(['show', record.id, '--json'], {configDir: dir})).stdout);
+	const journaledSent = new Set<string>(beforeResume.recipients.filter((r: {status: string}) => r.status === 'sent').map((r: {address: string}) => r.address));
+	t.is(journaledSent.size, record.sent);
+	t.true(record.sent <= receivedBeforeCrash);
+	const resumed = await runCli(['resume', record.id, '--yes', '--json'], {configDir: dir, env});
+	t.is(resumed.code, 0, resumed.stderr);
+	t.like(lastJsonLine(resumed.stdout), {id: record.id, sent: count - record.sent, failed: 0, status: 'finished'});
+
+	const received = new Map<string, number>();
+	for (const message of smtp.messages) {
+		received.set(message.envelope.to[0]!, (received.get(message.envelope.to[0]!) ?? 0) + 1);
+	}
+
+	t.is(received.size, count, 'every recipient got the message');
+	const twice = [...received].filter(([, times]) => times > 1).map(([address]) => address);
+	t.deepEqual(twice.filter(address => journaledSent.has(address)), [], 'nobody whose acceptance was journaled is sent it again');
+	t.log(`received before kill: ${receivedBeforeCrash}, journaled as sent: ${record.sent}, sent twice: ${twice.length}`);
+	// Only what the server took but the journal had not recorded yet: the messages in flight plus the last unflushed group.
+	t.true(twice.length <= concurrency + 10, `${twice.length} duplicates`);
+	const show = JSON.parse((await runCli(['show', record.id, '--json'], {configDir: dir})).stdout);
+	t.true(show.recipients.every((r: {status: string}) => r.status === 'sent'));
+});

@@ -1,0 +1,58 @@
+/**
+ * Runs the built command line (dist/cli.js, made by `npm run build`, which `npm test` runs
+ * first) as a child process, the way a script or cron job would.
+ */
+import {spawn, type ChildProcess} from 'node:child_process';
+import {fileURLToPath} from 'node:url';
+
+export const cliPath = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+
+export interface CliResult {
+	code: number | null;
+	signal: NodeJS.Signals | null;
+	stdout: string;
+	stderr: string;
+}
+
+export interface CliOptions {
+	/** MASSMAIL_CONFIG_DIR for this run. */
+	configDir: string;
+	env?: Record<string, string | undefined>;
+	input?: string;
+}
+
+export function cliEnv(options: CliOptions): NodeJS.ProcessEnv {
+	const env: NodeJS.ProcessEnv = {...process.env, MASSMAIL_CONFIG_DIR: options.configDir, NO_COLOR: '1'};
+	delete env.MASSMAIL_SMTP_URL;
+	delete env.MASSMAIL_SMTP_PASSWORD;
+	return {...env, ...options.env};
+}
+
+export function spawnCli(args: string[], options: CliOptions): ChildProcess {
+	return spawn(process.execPath, [cliPath, ...args], {env: cliEnv(options), stdio: ['pipe', 'pipe', 'pipe']});
+}
+
+export async function runCli(args: string[], options: CliOptions): Promise<CliResult> {
+	const child = spawnCli(args, options);
+	let stdout = '';
+	let stderr = '';
+	child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+		stdout += chunk;
+	});
+	child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+		stderr += chunk;
+	});
+	child.stdin!.end(options.input ?? '');
+	return new Promise((resolve, reject) => {
+		child.on('error', reject);
+		child.on('close', (code, signal) => {
+			resolve({code, signal, stdout, stderr});
+		});
+	});
+}
+
+/** Parses the last non-empty line of stdout as JSON (the final summary of `send --json`). */
+export function lastJsonLine(stdout: string): any {
+	const lines = stdout.trim().split('\n');
+	return JSON.parse(lines.at(-1)!);
+}
