@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {spawn} from 'node:child_process';
+import test from 'ava';
+import {SendLog, type SendRecord} from '../../source/core/journal.js';
+import {MassmailError} from '../../source/core/errors.js';
+import type {Recipient} from '../../source/core/types.js';
+
+function tempSends(): string {
+	return fs.mkdtempSync(path.join(os.tmpdir(), 'massmail-journal-'));
+}
+
+const base: Omit<SendRecord, 'id' | 'createdAt' | 'total'> = {
+	kind: 'email',
+	draft: {kind: 'email', from: {name: 'Admin', address: 'postmaster@example.net'}, friendlyName: '', subject: 'Hello', body: 'Body', html: false},
+	audience: 'domain:example.com',
+	captured: true,
+	destination: 'local capture: nothing leaves this machine',
+	settings: {
+		smtp: {host: '', port: 587, tls: 'starttls', user: '', allowUnverifiedTls: false},
+		sender: {name: 'Admin', address: 'postmaster@example.net'},
+		delivery: {concurrency: 2, rate: 0, maxAttempts: 3, retryDelayMs: 10, confirmThreshold: 100},
+	},
+};
+
+const recipients: Recipient[] = [
+	{address: 'ann@example.com', name: 'Ann'},
+	{address: 'bob@example.com', name: 'Bob "B"'},
+	{address: 'cy@example.com', name: ''},
+];
+
+test('a new record holds what, to whom and the settings, and reads back as running while locked', t => {
+	const sends = new SendLog(tempSends());
+	const {record, lock} = sends.create({...base, recipients});
+	t.is(record.total, 3);
+	t.deepEqual(sends.readRecipients(record.id), {addresses: recipients.map(r => r.address), names: recipients.map(r => r.name)});
+	t.is(sends.summary(record.id).status, 'running');
+	t.deepEqual(sends.draft(record.id), base.draft);
+	lock.release();
+	t.is(sends.summary(record.id).status, 'interrupted');
+	t.deepEqual(sends.list().map(s => s.id), [record.id]);
+});
+
+test('outcomes are appended in groups, last line wins, a torn line is ignored and cut off', async t => {
+	const dir = tempSends();
+	const sends = new SendLog(dir);
+	const {record, lock} = sends.create({...base, recipients});
+	const durable: number[] = [];
+	const writer = sends.openOutcomes(record.id, group => durable.push(...group.map(o => o.index)));
+	writer.append({index: 0, code: 'S', attempts: 1, response: '250 OK\r\nqueued', ambiguous: false});
+	writer.append({index: 1, code: 'D', attempts: 1, response: 'Connection closed', ambiguous: true});
+	writer.append({index: 2, code: 'F', attempts: 1, response: '550 5.1.1 No such user', ambiguous: false});
+	writer.append({index: 1, code: 'S', attempts: 2, response: '250 OK', ambiguous: false});
+	await writer.close();
+	t.deepEqual(durable, [0, 1, 2, 1]);
+	// A crash in the middle of a write leaves a line without its newline.
+	fs.appendFileSync(path.join(dir, record.id, 'outcomes.log'), '2\tS\t2\t25');
+	const report = sends.recipients(record.id);
+	t.deepEqual(report.map(r => [r.address, r.status, r.attempts, r.response, r.ambiguous]), [
+		['ann@example.com', 'sent', 1, '250 OK queued', false],
+		['bob@example.com', 'sent', 2, '250 OK', true],
+		['cy@example.com', 'failed', 1, '550 5.1.1 No such user', false],
+	]);
+	t.is(report[2].messageId, `<${record.id}.2@example.net>`);
+	const again = sends.openOutcomes(record.id, () => undefined);
+	again.append({index: 2, code: 'S', attempts: 2, response: '250 OK', ambiguous: false});
+	await again.close();
+	t.is(sends.recipients(record.id)[2].status, 'sent');
+	sends.finish(record.id, 'finished', {sent: 3, failed: 0});
+	lock.release();
+	t.like(sends.summary(record.id), {status: 'finished', sent: 3, failed: 0, total: 3});
+});
+
+test('the lock refuses a second live worker and takes over the lock of a dead process', async t => {
+	const dir = tempSends();
+	const sends = new SendLog(dir);
+	const {record, lock} = sends.create({...base, recipients});
+	lock.release();
+	const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], {stdio: 'ignore'});
+	await new Promise(resolve => child.once('spawn', resolve));
+	fs.writeFileSync(path.join(dir, record.id, 'lock'), JSON.stringify({pid: child.pid, host: os.hostname()}));
+	const error = t.throws(() => sends.lock(record.id), {instanceOf: MassmailError});
+	t.is(error?.kind, 'locked');
+	t.is(error?.message, `send ${record.id} is being worked on by process ${child.pid}`);
+	t.is(sends.summary(record.id).status, 'running');
+	child.kill('SIGKILL');
+	await new Promise(resolve => child.once('exit', resolve));
+	t.is(sends.summary(record.id).status, 'interrupted');
+	const taken = sends.lock(record.id);
+	t.is(sends.lockHolder(record.id)?.pid, process.pid);
+	taken.release();
+	t.is(sends.lockHolder(record.id), undefined);
+});
+
+test('an unknown send id is a usage error', t => {
+	const sends = new SendLog(tempSends());
+	t.is(t.throws(() => sends.summary('nope'), {instanceOf: MassmailError})?.kind, 'usage');
+	t.deepEqual(sends.list(), []);
+});
