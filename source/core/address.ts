@@ -1,0 +1,215 @@
+import {domainToASCII, domainToUnicode} from 'node:url';
+import {MassmailError} from './errors.js';
+
+const controlCharacter = /[\u0000-\u001F\u007F-\u009F\u2028\u2029]/;
+
+/** true when the text holds CR, LF, a tab or any other control character. */
+export function hasControlCharacter(value: string): boolean {
+	return controlCharacter.test(value);
+}
+
+/**
+ * Refuses a value that would break a mail header (header injection) or a terminal line.
+ * @example assertHeaderValue('Subject', 'Maintenance\r\nBcc: x@y.z') // throws
+ */
+export function assertHeaderValue(field: string, value: string): void {
+	if (hasControlCharacter(value)) {
+		throw new MassmailError('validation', `${field} contains a line break or control character: ${JSON.stringify(value)}`, {
+			hint: 'Remove the line break (a header value is one line).',
+		});
+	}
+}
+
+const invalid = (message: string) => new MassmailError('validation', message);
+
+// Results of normalizeDomain, since imports and loads see the same few thousand domains over and over.
+const domainCache = new Map<string, string>();
+const domainLabel = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+
+/**
+ * The one stored form of a domain: trimmed, lower-case, internationalized names
+ * as ASCII (punycode A-labels).
+ * @example normalizeDomain(' Bücher.Example ') // 'xn--bcher-kva.example'
+ */
+export function normalizeDomain(input: string): string {
+	const cached = domainCache.get(input);
+	if (cached !== undefined) {
+		return cached;
+	}
+
+	const result = computeDomain(input);
+	if (domainCache.size > 20_000) {
+		domainCache.clear();
+	}
+
+	domainCache.set(input, result);
+	return result;
+}
+
+function computeDomain(input: string): string {
+	const trimmed = input.trim().toLowerCase();
+	const shown = JSON.stringify(input);
+	if (trimmed === '') {
+		throw invalid('not a valid domain "": it is empty');
+	}
+
+	if (hasControlCharacter(trimmed) || /\s/.test(trimmed)) {
+		throw invalid(`not a valid domain ${shown}: it contains a space or control character`);
+	}
+
+	if (trimmed.startsWith('[')) {
+		throw invalid(`not a valid domain ${shown}: address literals are not supported`);
+	}
+
+	if (trimmed.endsWith('.')) {
+		throw invalid(`not a valid domain ${shown}: it ends with a dot`);
+	}
+
+	const ascii = domainToASCII(trimmed);
+	if (ascii === '') {
+		throw invalid(`not a valid domain ${shown}: not a valid internationalized domain name`);
+	}
+
+	if (ascii.length > 253) {
+		throw invalid(`not a valid domain ${shown}: longer than 253 characters`);
+	}
+
+	const labels = ascii.split('.');
+	if (labels.length < 2) {
+		throw invalid(`not a valid domain ${shown}: it needs a dot (like example.com)`);
+	}
+
+	for (const label of labels) {
+		if (label === '') {
+			throw invalid(`not a valid domain ${shown}: it has an empty label (two dots in a row)`);
+		}
+
+		if (label.length > 63) {
+			throw invalid(`not a valid domain ${shown}: the label "${label}" is longer than 63 characters`);
+		}
+
+		if (!domainLabel.test(label)) {
+			throw invalid(`not a valid domain ${shown}: the label "${label}" may hold only letters, digits and inner hyphens`);
+		}
+	}
+
+	if (/^\d+$/.test(labels.at(-1)!)) {
+		throw invalid(`not a valid domain ${shown}: the last label is a number (IP addresses are not supported)`);
+	}
+
+	return ascii;
+}
+
+/** The Unicode form of a stored domain, for display. */
+export function displayDomain(domain: string): string {
+	return domainToUnicode(domain) || domain;
+}
+
+const atext = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+$/;
+// Printable ASCII except " and \ (qtext), or a backslash pair (quoted-pair).
+const quotedContent = /^(?:[\u0020\u0021\u0023-\u005B\u005D-\u007E]|\\[\u0020-\u007E])*$/;
+
+/**
+ * Checks a mailbox address and returns its stored form: the local part as typed,
+ * the domain as {@link normalizeDomain} makes it.
+ * The local part is a dot-atom or a quoted string (RFC 5321), ASCII, at most 64 characters.
+ * @example normalizeAddress('Ann@Bücher.Example') // 'Ann@xn--bcher-kva.example'
+ */
+export function normalizeAddress(input: string): string {
+	const trimmed = input.trim();
+	const fail = (why: string) => invalid(`not a valid address ${JSON.stringify(input)}: ${why}`);
+	if (trimmed === '') {
+		throw fail('it is empty');
+	}
+
+	if (hasControlCharacter(trimmed)) {
+		throw fail('it contains a line break or control character');
+	}
+
+	const at = trimmed.lastIndexOf('@');
+	if (at === -1) {
+		throw fail('it has no @');
+	}
+
+	const local = trimmed.slice(0, at);
+	const domain = trimmed.slice(at + 1);
+	if (local === '') {
+		throw fail('nothing before the @');
+	}
+
+	if (domain === '') {
+		throw fail('nothing after the @');
+	}
+
+	checkLocalPart(local, fail);
+	let normalized: string;
+	try {
+		normalized = normalizeDomain(domain);
+	} catch (error) {
+		// Say what is wrong with the domain, in the address's words.
+		const why = (error as Error).message.replace(/^not a valid domain "[^"]*": /, '');
+		throw fail(`the domain ${JSON.stringify(domain)} is not valid: ${why}`);
+	}
+
+	return `${local}@${normalized}`;
+}
+
+function checkLocalPart(local: string, fail: (why: string) => MassmailError): void {
+	if (local.length > 64) {
+		throw fail('the part before the @ is longer than 64 characters');
+	}
+
+	if (local.startsWith('"')) {
+		if (local.length < 2 || !local.endsWith('"') || !quotedContent.test(local.slice(1, -1))) {
+			throw fail('the quoted part before the @ is not closed or holds a character not allowed there');
+		}
+
+		return;
+	}
+
+	if (/[^\u0000-\u007F]/.test(local)) {
+		throw fail('the part before the @ holds non-ASCII characters (not supported)');
+	}
+
+	if (/\s/.test(local)) {
+		throw fail('it contains a space');
+	}
+
+	if (local.includes('@')) {
+		throw fail('it has more than one @');
+	}
+
+	if (local.startsWith('.') || local.endsWith('.')) {
+		throw fail('the part before the @ starts or ends with a dot');
+	}
+
+	if (local.includes('..')) {
+		throw fail('the part before the @ has two dots in a row');
+	}
+
+	for (const atom of local.split('.')) {
+		if (!atext.test(atom)) {
+			const bad = [...atom].find(character => !atext.test(character)) ?? atom;
+			throw fail(`the character ${JSON.stringify(bad)} is not allowed before the @ (unless quoted)`);
+		}
+	}
+}
+
+/**
+ * The identity of an address: two addresses are the same mailbox when their keys are equal.
+ * Addresses are unique ignoring case. Expects a normalized address.
+ */
+export function addressKey(address: string): string {
+	return address.toLowerCase();
+}
+
+/** The domain of a normalized address. */
+export function domainOf(address: string): string {
+	return address.slice(address.lastIndexOf('@') + 1);
+}
+
+/** The address with its domain in Unicode form, for display. */
+export function displayAddress(address: string): string {
+	const at = address.lastIndexOf('@');
+	return at === -1 ? address : `${address.slice(0, at)}@${displayDomain(address.slice(at + 1))}`;
+}

@@ -1,0 +1,367 @@
+import os from 'node:os';
+import path from 'node:path';
+import Conf from 'conf';
+import {MassmailError} from './errors.js';
+import type {Settings, TlsMode} from './types.js';
+import type {Paths} from './paths.js';
+import {hasControlCharacter, normalizeAddress} from './address.js';
+import {readJsonFile} from './json-file.js';
+
+/** The settings of a new installation: no SMTP server (mail goes to the local capture server). */
+export const defaultSettings = (hostname: string = os.hostname()): Settings => ({
+	smtp: {host: '', port: 587, tls: 'starttls', user: '', passwordCommand: '', allowUnverifiedTls: false},
+	sender: {name: 'System Administrator', address: `postmaster@${hostname}`},
+	delivery: {concurrency: 5, rate: 0, maxAttempts: 5, retryDelayMs: 2000, confirmThreshold: 100},
+});
+
+const tlsModes: readonly TlsMode[] = ['implicit', 'starttls', 'opportunistic'];
+
+interface KeySpec {
+	key: string;
+	description: string;
+	example: string;
+	/** From the command line's text to a value. Throws a message. */
+	parse: (raw: string) => unknown;
+	/** Checks a typed value (from update() or the file); returns it, or throws a message. `loading`: from the file. */
+	check: (value: unknown, loading: boolean) => unknown;
+}
+
+class Invalid extends Error {}
+
+const text = (value: unknown): string => {
+	if (typeof value !== 'string') {
+		throw new Invalid(`must be text, found ${JSON.stringify(value)}`);
+	}
+
+	if (hasControlCharacter(value)) {
+		throw new Invalid('must be one line without control characters');
+	}
+
+	return value;
+};
+
+const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => ({
+	parse(raw: string): unknown {
+		if (!/^\s*\d+\s*$/.test(raw)) {
+			throw new Invalid(`must be a whole number from ${min}, found ${JSON.stringify(raw)}`);
+		}
+
+		return Number(raw);
+	},
+	check(value: unknown): unknown {
+		if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+			throw new Invalid(`must be a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? '' : ` to ${max}`}, found ${JSON.stringify(value)}`);
+		}
+
+		return value;
+	},
+});
+
+const booleanWords: Record<string, boolean> = {true: true, yes: true, on: true, 1: true, false: false, no: false, off: false, 0: false};
+
+const boolean = {
+	parse(raw: string): unknown {
+		const word = raw.trim().toLowerCase();
+		if (!Object.hasOwn(booleanWords, word)) {
+			throw new Invalid(`must be true or false (yes/no, on/off, 1/0), found ${JSON.stringify(raw)}`);
+		}
+
+		return booleanWords[word];
+	},
+	check(value: unknown): unknown {
+		if (typeof value !== 'boolean') {
+			throw new Invalid(`must be true or false, found ${JSON.stringify(value)}`);
+		}
+
+		return value;
+	},
+};
+
+const plain = {parse: (raw: string): unknown => raw.trim(), check: (value: unknown): unknown => text(value).trim()};
+
+const keySpecs: KeySpec[] = [
+	{
+		key: 'smtp.host',
+		description: 'SMTP server to deliver through; empty: the local capture server',
+		example: 'mail.example.com',
+		parse: raw => raw.trim(),
+		check(value) {
+			const host = text(value).trim();
+			if (/\s/.test(host) || host.includes('/')) {
+				throw new Invalid(`must be a host name or IP address, found ${JSON.stringify(value)}`);
+			}
+
+			return host;
+		},
+	},
+	{key: 'smtp.port', description: 'SMTP port (587 STARTTLS, 465 implicit TLS, 25)', example: '587', ...integer(1, 65_535)},
+	{
+		key: 'smtp.tls',
+		description: `TLS mode: ${tlsModes.join(', ')}`,
+		example: 'starttls',
+		parse: raw => raw.trim().toLowerCase(),
+		check(value) {
+			if (!tlsModes.includes(value as TlsMode)) {
+				throw new Invalid(`must be one of ${tlsModes.join(', ')}, found ${JSON.stringify(value)}`);
+			}
+
+			return value;
+		},
+	},
+	{key: 'smtp.user', description: 'SMTP login name; empty: no login', example: 'postmaster@example.com', ...plain},
+	{
+		key: 'smtp.passwordCommand',
+		description: 'a command that prints the SMTP password (the password itself is never stored)',
+		example: 'pass show mail/smtp',
+		...plain,
+	},
+	{key: 'smtp.allowUnverifiedTls', description: 'accept a server certificate that does not verify (self-signed)', example: 'false', ...boolean},
+	{
+		key: 'sender.name',
+		description: 'the From display name',
+		example: 'System Administrator',
+		parse: raw => raw.trim(),
+		check: value => text(value).trim(),
+	},
+	{
+		key: 'sender.address',
+		description: 'the From address',
+		example: 'postmaster@example.com',
+		parse: raw => raw.trim(),
+		check(value, loading) {
+			const address = text(value).trim();
+			if (loading) {
+				// The default is postmaster@<host name>, which need not be a full domain; it is checked when mail is composed.
+				return address;
+			}
+
+			try {
+				return normalizeAddress(address);
+			} catch (error) {
+				throw new Invalid((error as Error).message);
+			}
+		},
+	},
+	{key: 'delivery.concurrency', description: 'SMTP connections used at once', example: '5', ...integer(1, 100)},
+	{
+		key: 'delivery.rate',
+		description: 'messages per second at most; 0: no limit',
+		example: '10',
+		parse(raw) {
+			if (!/^\s*\d+(\.\d+)?\s*$/.test(raw)) {
+				throw new Invalid(`must be a number from 0 (no limit), found ${JSON.stringify(raw)}`);
+			}
+
+			return Number(raw);
+		},
+		check(value) {
+			if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+				throw new Invalid(`must be a number from 0 (no limit), found ${JSON.stringify(value)}`);
+			}
+
+			return value;
+		},
+	},
+	{key: 'delivery.maxAttempts', description: 'attempts per recipient on temporary failures, the first included', example: '5', ...integer(1, 100)},
+	{key: 'delivery.retryDelayMs', description: 'first retry delay in milliseconds; doubles on each attempt', example: '2000', ...integer(0)},
+	{key: 'delivery.confirmThreshold', description: 'above this many recipients the dashboard asks a second time', example: '100', ...integer(0)},
+];
+
+const specByKey = new Map(keySpecs.map(spec => [spec.key.toLowerCase(), spec]));
+const sections = ['smtp', 'sender', 'delivery'] as const;
+
+const passwordRefusal = () => new MassmailError('usage', 'massmail never writes the SMTP password to its settings file', {
+	hint: 'set MASSMAIL_SMTP_PASSWORD in the environment, or smtp.passwordCommand to a command that prints it (e.g. massmail config set smtp.passwordCommand "pass show mail/smtp")',
+});
+
+type SettingsPatch = {[K in keyof Settings]?: Partial<Settings[K]>};
+
+/**
+ * The settings, in conf's file (mode 0600). The file is read once and the result
+ * cached (conf re-reads its file on every get). A file that is not valid JSON, or
+ * holds a value of the wrong kind, is a MassmailError('store') naming the file and
+ * the key, and is never overwritten.
+ */
+export class SettingsStore {
+	/** Every key `config get|set` knows, with what it means and an example value. */
+	static keys(): Array<{key: string; description: string; example: string}> {
+		return keySpecs.map(({key, description, example}) => ({key, description, example}));
+	}
+
+	readonly file: string;
+	#paths: Paths;
+	#cache?: Settings;
+	#conf?: Conf<Record<string, unknown>>;
+
+	constructor(paths: Paths) {
+		this.#paths = paths;
+		this.file = paths.settingsFile;
+	}
+
+	/** The settings, defaults filled in. */
+	get(): Settings {
+		if (this.#cache) {
+			return this.#cache;
+		}
+
+		const stored = readJsonFile(this.file);
+		const settings = defaultSettings();
+		if (stored !== undefined) {
+			if (!isObject(stored)) {
+				throw this.#corrupt('not a settings object (expected {"smtp": …, "sender": …, "delivery": …})');
+			}
+
+			for (const section of sections) {
+				if (stored[section] !== undefined && !isObject(stored[section])) {
+					throw this.#corrupt(`"${section}" must be an object`);
+				}
+			}
+
+			for (const spec of keySpecs) {
+				const [section, name] = spec.key.split('.') as [keyof Settings, string];
+				const group = stored[section] as Record<string, unknown> | undefined;
+				if (group && Object.hasOwn(group, name)) {
+					try {
+						(settings[section] as unknown as Record<string, unknown>)[name] = spec.check(group[name], true);
+					} catch (error) {
+						throw this.#corrupt(`${spec.key} ${(error as Error).message}`);
+					}
+				}
+			}
+		}
+
+		// The file is known good here, so conf neither chokes on it nor rewrites it beyond adding defaults.
+		this.#open();
+		this.#cache = settings;
+		return settings;
+	}
+
+	/** One value by dotted key (`smtp.host`) or a whole section (`smtp`). */
+	getKey(key: string): unknown {
+		const settings = this.get();
+		const spec = specByKey.get(key.trim().toLowerCase());
+		if (spec) {
+			const [section, name] = spec.key.split('.') as [keyof Settings, string];
+			return (settings[section] as unknown as Record<string, unknown>)[name];
+		}
+
+		const section = sections.find(name => name === key.trim().toLowerCase());
+		if (section) {
+			return settings[section];
+		}
+
+		throw this.#unknownKey(key);
+	}
+
+	/** Sets one key from its text form (`config set smtp.port 465`), checked first. */
+	setKey(key: string, raw: string): void {
+		const spec = this.#spec(key);
+		let value: unknown;
+		try {
+			value = spec.check(spec.parse(raw), false);
+		} catch (error) {
+			throw new MassmailError('validation', `${spec.key} ${(error as Error).message}`, {hint: `for example: massmail config set ${spec.key} ${spec.example}`});
+		}
+
+		this.#write({[spec.key]: value});
+	}
+
+	/** Changes several values at once (the dashboard's Settings screen); all are checked before any is written. */
+	update(patch: SettingsPatch): void {
+		const values: Record<string, unknown> = {};
+		for (const [section, group] of Object.entries(patch)) {
+			if (group === undefined) {
+				continue;
+			}
+
+			for (const [name, value] of Object.entries(group as Record<string, unknown>)) {
+				if (value === undefined) {
+					continue;
+				}
+
+				const spec = this.#spec(`${section}.${name}`);
+				try {
+					values[spec.key] = spec.check(value, false);
+				} catch (error) {
+					throw new MassmailError('validation', `${spec.key} ${(error as Error).message}`);
+				}
+			}
+		}
+
+		this.#write(values);
+	}
+
+	#write(values: Record<string, unknown>): void {
+		const settings = structuredClone(this.get());
+		const conf = this.#open();
+		try {
+			// conf re-reads the file before writing; a file broken meanwhile makes it throw, not clear.
+			conf.set(values);
+		} catch (error) {
+			throw this.#corrupt(`cannot be updated: ${(error as Error).message}`);
+		}
+
+		for (const [key, value] of Object.entries(values)) {
+			const [section, name] = key.split('.') as [keyof Settings, string];
+			(settings[section] as unknown as Record<string, unknown>)[name] = value;
+		}
+
+		this.#cache = settings;
+	}
+
+	#open(): Conf<Record<string, unknown>> {
+		if (!this.#conf) {
+			try {
+				this.#conf = new Conf<Record<string, unknown>>({
+					cwd: path.dirname(this.file),
+					configName: path.basename(this.file, '.json'),
+					configFileMode: 0o600,
+					projectName: 'massmail',
+					// Never let conf replace a file it cannot read (its default, restated).
+					clearInvalidConfig: false,
+					defaults: defaultSettings() as unknown as Record<string, unknown>,
+				});
+			} catch (error) {
+				if (error instanceof MassmailError) {
+					throw error;
+				}
+
+				throw this.#corrupt(`cannot be opened: ${(error as Error).message}`);
+			}
+		}
+
+		return this.#conf;
+	}
+
+	#spec(key: string): KeySpec {
+		if (/password/i.test(key) && !/^smtp\.passwordcommand$/i.test(key.trim())) {
+			throw passwordRefusal();
+		}
+
+		const spec = specByKey.get(key.trim().toLowerCase());
+		if (!spec) {
+			throw this.#unknownKey(key);
+		}
+
+		return spec;
+	}
+
+	#unknownKey(key: string): MassmailError {
+		return new MassmailError('usage', `unknown setting ${JSON.stringify(key)}`, {
+			hint: `the settings are: ${keySpecs.map(spec => spec.key).join(', ')}`,
+		});
+	}
+
+	#corrupt(what: string): MassmailError {
+		return new MassmailError('store', `${this.file}: ${what}`, {hint: 'Fix or move the file away; massmail never overwrites it.'});
+	}
+
+	/** For messages: where the settings live. */
+	get paths(): Paths {
+		return this.#paths;
+	}
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+	return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
