@@ -21,6 +21,8 @@ interface DomainEntry {
 	sorted?: readonly Mailbox[];
 }
 
+// A dot-atom: what normalizeAddress accepts unquoted.
+const plainLocalPart = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
 const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const isAdmin = (role: Role) => role !== 'user';
 
@@ -236,7 +238,7 @@ export class Directory {
 
 	/** Adds a mailbox to an existing domain. Role defaults to user, disabled to false. */
 	addMailbox(m: {address: string; name?: string; role?: Role; disabled?: boolean}): Mailbox {
-		const address = normalizeAddress(m.address);
+		const address = this.#normalize(m.address);
 		const key = addressKey(address);
 		const existing = this.#mailboxes.get(key);
 		if (existing) {
@@ -310,6 +312,16 @@ export class Directory {
 		copy.#mailboxes = new Map(this.#mailboxes);
 		copy.#sortedDomains = this.#sortedDomains;
 		return copy;
+	}
+
+	/** normalizeAddress, with a shortcut for the usual case of a plain address on a stored domain (loading 100,000 of them). */
+	#normalize(input: string): string {
+		const at = input.lastIndexOf('@');
+		if (at > 0 && at <= 64 && this.#domains.has(input.slice(at + 1)) && plainLocalPart.test(input.slice(0, at))) {
+			return input;
+		}
+
+		return normalizeAddress(input);
 	}
 
 	#domainNames(): readonly string[] {
