@@ -1,0 +1,272 @@
+/**
+ * Issue 3's benchmark: 20,000 messages of ~2 KB, one recipient each, into Postfix's smtp-sink on
+ * 127.0.0.1, interleaved in rounds through
+ *   A. the real engine through the built command line (journal on, concurrency 10),
+ *   B. a bare nodemailer pool (10 connections, maxMessages Infinity), and
+ *   C. Postfix's smtp-source (10 sessions): the speed limit of SMTP on this machine;
+ * each process timed whole, from spawn to exit, with its peak memory. Then a 100,000-recipient
+ * send of the engine (peak memory), and optionally a CPU profile of the engine.
+ *
+ * Environment: BENCH_MESSAGES (20000), BENCH_ROUNDS (3), BENCH_QUICK=1 (one round, no
+ * 100,000 run), BENCH_SKIP_100K=1, BENCH_CPU_PROF=1 (profile to .bench/).
+ */
+import {mkdirSync, readdirSync, statSync} from 'node:fs';
+import path from 'node:path';
+import {makeTempDir, removeTempDir} from './lib/children.js';
+import {summarizeProfile} from './lib/cpu-profile.js';
+import {cliBuilt, cliEnv, cliPath, firstError, importDirectory, repoRoot, writeDirectoryCsv, writeMessageFile} from './lib/fixtures.js';
+import {runBarePool} from './lib/pool.js';
+import {findPostfixTool, postfixInstallHint, startSink} from './lib/postfix.js';
+import {runMeasured, type RunResult} from './lib/run.js';
+import {median, printTable, verdict, type Figure} from './lib/table.js';
+
+const part = 'delivery';
+const subject = 'Planned maintenance on Saturday';
+
+function envNumber(name: string, fallback: number): number {
+	const value = Number(process.env[name]);
+	return Number.isInteger(value) && value > 0 ? value : fallback;
+}
+
+interface Attempt {
+	/** Whole process, spawn to exit. */
+	ms: number;
+	peakMb: number | undefined;
+	/** Messages the sink counted. */
+	received: number;
+	/** From the first to the last message at the sink: the rate without start-up and shut-down. */
+	streamMs: number | undefined;
+	error?: string;
+}
+
+type Method = 'engine' | 'pool' | 'smtp-source';
+
+/** Run one sender against a fresh sink and check that every message arrived. */
+async function attempt(sinkBinary: string, work: string, count: number, run: (port: number) => Promise<RunResult & {error?: string}>): Promise<Attempt> {
+	const sink = await startSink(sinkBinary, work);
+	try {
+		const result = await run(sink.port);
+		await sink.waitFor(count, 2000);
+		const first = sink.firstAt();
+		const last = sink.lastAt();
+		const received = sink.received();
+		let error = result.error;
+		if (!error && result.timedOut) {
+			error = 'timed out';
+		} else if (!error && result.code !== 0) {
+			error = `exit ${result.code ?? result.signal}: ${firstError(result.stderr || result.stdout)}`;
+		} else if (!error && received !== count) {
+			error = `the sink received ${received} of ${count}`;
+		}
+
+		return {ms: result.ms, peakMb: result.peakMb, received, streamMs: first === undefined || last === undefined ? undefined : last - first, error};
+	} finally {
+		await sink.stop();
+	}
+}
+
+function engineArgs(messageFile: string, extra: string[] = []): string[] {
+	return [...extra, cliPath, 'send', '--to', 'all', '--subject', subject, '--message-file', messageFile, '--yes', '--json', '--concurrency', '10', '--rate', '0'];
+}
+
+/** The engine's last JSON line: {"id","total","sent","failed","status"}. */
+function engineError(result: RunResult, count: number): string | undefined {
+	const last = result.stdout.trim().split('\n').at(-1) ?? '';
+	try {
+		const summary = JSON.parse(last) as {sent?: number; failed?: number; status?: string};
+		if (summary.sent !== count || summary.status !== 'finished') {
+			return `the command line reported ${JSON.stringify(summary)}`;
+		}
+	} catch {
+		if (result.code === 0) {
+			return `no JSON summary on the last line: ${last.slice(0, 200)}`;
+		}
+	}
+
+	return undefined;
+}
+
+async function prepareEngine(work: string, name: string, mailboxes: number, domains: number): Promise<string> {
+	const configDir = path.join(work, name);
+	mkdirSync(configDir);
+	const csv = path.join(work, `${name}.csv`);
+	await writeDirectoryCsv(csv, mailboxes, domains);
+	const imported = await importDirectory(configDir, csv);
+	console.log(`  imported ${mailboxes.toLocaleString('en-US')} mailboxes in ${domains.toLocaleString('en-US')} domains through the command line in ${(imported.ms / 1000).toFixed(2)} s`);
+	return configDir;
+}
+
+const rate = (count: number, ms: number | undefined) => (ms === undefined || ms <= 0 ? undefined : count / (ms / 1000));
+
+export async function benchDelivery(): Promise<Figure[]> {
+	console.log('\n== Delivery (issue 3): messages per second into smtp-sink on 127.0.0.1 ==');
+	const sinkBinary = findPostfixTool('smtp-sink');
+	const sourceBinary = findPostfixTool('smtp-source');
+	if (!sinkBinary || !sourceBinary) {
+		console.log(postfixInstallHint);
+		console.log('Skipping the delivery benchmark.');
+		return [];
+	}
+
+	const quick = process.env.BENCH_QUICK === '1';
+	const count = envNumber('BENCH_MESSAGES', 20_000);
+	const rounds = quick ? 1 : envNumber('BENCH_ROUNDS', 3);
+	const skipBig = quick || process.env.BENCH_SKIP_100K === '1';
+	const work = makeTempDir('delivery');
+	try {
+		const messageFile = path.join(work, 'message.txt');
+		writeMessageFile(messageFile, 2048);
+
+		let configDir: string | undefined;
+		let engineMissing = '';
+		if (cliBuilt()) {
+			try {
+				configDir = await prepareEngine(work, 'engine', count, Math.max(1, Math.min(1000, Math.floor(count / 20))));
+			} catch (error) {
+				engineMissing = (error as Error).message;
+			}
+		} else {
+			engineMissing = `${path.relative(repoRoot, cliPath)} is not built (npm run build)`;
+		}
+
+		if (engineMissing) {
+			console.log(`  The engine is left out: ${engineMissing}`);
+		}
+
+		const results: Record<Method, Attempt[]> = {engine: [], pool: [], 'smtp-source': []};
+		for (let round = 1; round <= rounds; round++) {
+			console.log(`  round ${round} of ${rounds}…`);
+			if (configDir) {
+				const dir = configDir;
+				results.engine.push(await attempt(sinkBinary, work, count, async port => {
+					const result = await runMeasured(process.execPath, engineArgs(messageFile), {env: cliEnv(dir, port), timeoutMs: 600_000});
+					return {...result, error: result.timedOut ? undefined : engineError(result, count)};
+				}));
+			}
+
+			results.pool.push(await attempt(sinkBinary, work, count, async port => {
+				const result = await runBarePool(work, port, count, messageFile, 10);
+				return {...result, error: result.failed > 0 ? `${result.failed} failed: ${result.firstError}` : undefined};
+			}));
+			results['smtp-source'].push(await attempt(sinkBinary, work, count, async port => runMeasured(sourceBinary, [
+				'-d', '-s', '10', '-m', String(count), '-l', '2048', '-f', 'postmaster@bench.example.com', '-t', 'user@d0000.example.com', `127.0.0.1:${port}`,
+			], {timeoutMs: 600_000})));
+		}
+
+		const labels: Record<Method, string> = {
+			engine: 'A. engine via `massmail send` (journal on, 10 connections)',
+			pool: 'B. bare nodemailer pool (10 connections)',
+			'smtp-source': 'C. smtp-source -d -s 10 (SMTP speed limit here)',
+		};
+		const rateOf: Partial<Record<Method, number>> = {};
+		const rows = (Object.keys(results) as Method[]).filter(method => results[method].length > 0).map(method => {
+			const good = results[method].filter(a => !a.error);
+			for (const bad of results[method].filter(a => a.error)) {
+				console.log(`  ${method}: a run did not count: ${bad.error}`);
+			}
+
+			const rates = good.map(a => rate(count, a.ms)!);
+			const streamRates = good.map(a => rate(count, a.streamMs)).filter((r): r is number => r !== undefined);
+			const peaks = good.map(a => a.peakMb).filter((r): r is number => r !== undefined);
+			rateOf[method] = rates.length > 0 ? median(rates) : undefined;
+			return [
+				labels[method],
+				rateOf[method],
+				rates.length > 0 ? `${Math.round(Math.min(...rates)).toLocaleString('en-US')}–${Math.round(Math.max(...rates)).toLocaleString('en-US')}` : undefined,
+				streamRates.length > 0 ? median(streamRates) : undefined,
+				good.length > 0 ? median(good.map(a => a.ms)) / 1000 : undefined,
+				peaks.length > 0 ? Math.max(...peaks) : undefined,
+				`${good.length}/${results[method].length}`,
+			];
+		});
+		printTable(`${count.toLocaleString('en-US')} messages of ~2 KB, one recipient each; ${rounds} interleaved round(s), median`, [
+			'sender', 'msg/s (whole process)', 'range', 'msg/s (first→last at sink)', 'seconds', 'peak MB', 'runs ok',
+		], rows);
+
+		const ratio = (a: Method, b: Method) => (rateOf[a] !== undefined && rateOf[b] !== undefined ? rateOf[a]! / rateOf[b]! : undefined);
+		const engineVsSource = ratio('engine', 'smtp-source');
+		const engineVsPool = ratio('engine', 'pool');
+		const poolVsSource = ratio('pool', 'smtp-source');
+		printTable('Ratios (whole-process rates)', ['ratio', 'value', 'target', ''], [
+			['engine / smtp-source', engineVsSource, '≥ 0.5', verdict(engineVsSource === undefined ? undefined : engineVsSource >= 0.5)],
+			['engine / bare pool', engineVsPool, '≈ 3.5 (follows from the above)', ''],
+			['bare pool / smtp-source', poolVsSource, '(issue measured 0.137)', ''],
+		]);
+
+		const figures: Figure[] = [
+			{part, name: 'engine msg/s (20,000 × 2 KB, whole process)', value: rateOf.engine, unit: 'msg/s', target: '', ok: undefined},
+			{part, name: 'bare nodemailer pool msg/s', value: rateOf.pool, unit: 'msg/s', target: '', ok: undefined},
+			{part, name: 'smtp-source msg/s', value: rateOf['smtp-source'], unit: 'msg/s', target: '', ok: undefined},
+			{part, name: 'engine / smtp-source', value: engineVsSource, unit: '×', target: '≥ 0.5', ok: engineVsSource === undefined ? undefined : engineVsSource >= 0.5},
+			{part, name: 'engine / bare pool', value: engineVsPool, unit: '×', target: '≈ 3.5', ok: undefined},
+			{part, name: 'engine peak memory (20,000)', value: results.engine.length > 0 ? Math.max(...results.engine.map(a => a.peakMb ?? 0)) : undefined, unit: 'MB', target: '', ok: undefined},
+		];
+
+		if (configDir && !skipBig) {
+			figures.push(...await bigSend(sinkBinary, work, messageFile));
+		} else if (configDir) {
+			console.log('\n  The 100,000-recipient run is skipped (BENCH_QUICK or BENCH_SKIP_100K).');
+		}
+
+		if (configDir && process.env.BENCH_CPU_PROF === '1') {
+			await profileEngine(sinkBinary, work, configDir, messageFile, count);
+		}
+
+		if (engineMissing) {
+			console.log(`\n  Note: the engine was left out (${engineMissing}).`);
+		}
+
+		return figures;
+	} finally {
+		removeTempDir(work);
+	}
+}
+
+/** The engine sending to 100,000 recipients: its peak memory must stay under 150 MB. */
+async function bigSend(sinkBinary: string, work: string, messageFile: string): Promise<Figure[]> {
+	const count = 100_000;
+	console.log(`\n  ${count.toLocaleString('en-US')}-recipient send of the engine…`);
+	const configDir = await prepareEngine(work, 'big', count, 5000);
+	const result = await attempt(sinkBinary, work, count, async port => {
+		const run = await runMeasured(process.execPath, engineArgs(messageFile), {env: cliEnv(configDir, port), timeoutMs: 900_000});
+		return {...run, error: run.timedOut ? undefined : engineError(run, count)};
+	});
+	if (result.error) {
+		console.log(`  The 100,000-recipient send did not count: ${result.error}`);
+	}
+
+	const ok = result.error || result.peakMb === undefined ? undefined : result.peakMb < 150;
+	printTable(`${count.toLocaleString('en-US')} recipients through \`massmail send\``, ['figure', 'value', 'target', ''], [
+		['peak memory (MB)', result.peakMb, '< 150', verdict(ok)],
+		['msg/s (whole process)', result.error ? undefined : rate(count, result.ms), '', ''],
+		['seconds', result.ms / 1000, '', ''],
+	]);
+	return [
+		{part, name: 'engine peak memory (100,000 recipients)', value: result.peakMb, unit: 'MB', target: '< 150', ok},
+		{part, name: 'engine msg/s (100,000 recipients)', value: result.error ? undefined : rate(count, result.ms), unit: 'msg/s', target: '', ok: undefined},
+	];
+}
+
+/** One more engine run under `node --cpu-prof`; the profile stays in .bench/ and its top self times are printed. */
+async function profileEngine(sinkBinary: string, work: string, configDir: string, messageFile: string, count: number): Promise<void> {
+	const profileDir = path.join(repoRoot, '.bench');
+	mkdirSync(profileDir, {recursive: true});
+	const before = new Set(readdirSync(profileDir));
+	console.log('\n  CPU profile of the engine (node --cpu-prof)…');
+	const result = await attempt(sinkBinary, work, count, async port => {
+		const run = await runMeasured(process.execPath, engineArgs(messageFile, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]), {env: cliEnv(configDir, port), timeoutMs: 600_000});
+		return {...run, error: run.timedOut ? undefined : engineError(run, count)};
+	});
+	const written = readdirSync(profileDir).filter(name => name.endsWith('.cpuprofile') && !before.has(name))
+		.map(name => path.join(profileDir, name))
+		.sort((a, b) => statSync(b).size - statSync(a).size);
+	if (written.length === 0) {
+		console.log(`  No profile was written${result.error ? `: ${result.error}` : ''}.`);
+		return;
+	}
+
+	const summary = summarizeProfile(written[0], repoRoot, 20);
+	console.log(`  Profile: ${path.relative(repoRoot, written[0])} (${(summary.totalMs / 1000).toFixed(2)} s sampled${result.error ? `; the run itself: ${result.error}` : ''})`);
+	printTable('Self time by area', ['area', 'ms', 'share %'], summary.areas.map(a => [a.name, a.ms, a.share * 100]));
+	printTable('Self time by function (top 20)', ['function', 'ms', 'share %'], summary.functions.map(f => [f.name, f.ms, f.share * 100]));
+}

@@ -1,0 +1,61 @@
+/**
+ * `npm run bench`: every part in order, then one table of the figures against their targets.
+ * `node --import=tsx bench/index.ts delivery` (or directory, dashboard) runs the parts named.
+ */
+import {benchDashboard} from './dashboard.js';
+import {benchDelivery} from './delivery.js';
+import {benchDirectory} from './directory.js';
+import {cleanUp, installCleanUp} from './lib/children.js';
+import {formatNumber, printTable, verdict, type Figure} from './lib/table.js';
+
+type Part = () => Promise<Figure[] | void>;
+
+const parts: Record<string, Part> = {
+	directory: benchDirectory,
+	delivery: benchDelivery,
+	dashboard: benchDashboard,
+};
+
+async function main(): Promise<number> {
+	installCleanUp();
+	const asked = process.argv.slice(2);
+	const unknown = asked.filter(name => !(name in parts));
+	if (unknown.length > 0) {
+		console.error(`Unknown part: ${unknown.join(', ')}. Parts: ${Object.keys(parts).join(', ')}`);
+		return 2;
+	}
+
+	const chosen = asked.length > 0 ? asked : Object.keys(parts);
+	const figures: Figure[] = [];
+	const failures: string[] = [];
+	for (const name of chosen) {
+		try {
+			const result = await parts[name]();
+			if (result) {
+				figures.push(...result);
+			}
+		} catch (error) {
+			failures.push(name);
+			console.error(`\nThe ${name} part failed: ${(error as Error).stack ?? String(error)}`);
+		}
+	}
+
+	if (figures.length > 0) {
+		printTable('== Figures ==', ['part', 'figure', 'value', 'unit', 'target', ''], figures.map(f => [
+			f.part, f.name, f.value === undefined ? 'not measured' : formatNumber(f.value), f.unit, f.target, verdict(f.ok),
+		]));
+	}
+
+	if (failures.length > 0) {
+		console.error(`\nParts that failed: ${failures.join(', ')}`);
+		return 1;
+	}
+
+	return 0;
+}
+
+try {
+	process.exitCode = await main();
+} finally {
+	cleanUp();
+}

@@ -1,0 +1,164 @@
+/**
+ * The built program in a pseudo-terminal (node-pty), its output turned into a screen of text by
+ * @xterm/headless, with the time each change of the screen arrived.
+ */
+import {performance} from 'node:perf_hooks';
+import {setTimeout as sleep} from 'node:timers/promises';
+import xterm from '@xterm/headless';
+import {spawn, type IPty} from 'node-pty';
+
+/** Named keys, as a terminal sends them. */
+export const keys = {
+	enter: '\r',
+	escape: '\u001B',
+	tab: '\t',
+	shiftTab: '\u001B[Z',
+	backspace: '\u007F',
+	up: '\u001B[A',
+	down: '\u001B[B',
+	right: '\u001B[C',
+	left: '\u001B[D',
+	ctrlC: '\u0003',
+	ctrlS: '\u0013',
+} as const;
+
+export interface Change {
+	/** performance.now() when the output that changed the screen arrived. */
+	at: number;
+	screen: string;
+}
+
+export class ScreenSession {
+	/** performance.now() just before the spawn. */
+	readonly startedAt: number;
+	private readonly pty: IPty;
+	private readonly terminal: InstanceType<typeof xterm.Terminal>;
+	private screenText = '';
+	private lastDataAt: number;
+	private exited = false;
+	private listeners = new Set<(change: Change) => void>();
+
+	constructor(command: string, args: string[], options: {env: NodeJS.ProcessEnv; cwd?: string; cols?: number; rows?: number}) {
+		const cols = options.cols ?? 80;
+		const rows = options.rows ?? 24;
+		this.terminal = new xterm.Terminal({cols, rows, allowProposedApi: true, scrollback: 0});
+		this.startedAt = performance.now();
+		this.lastDataAt = this.startedAt;
+		this.pty = spawn(command, args, {name: 'xterm-256color', cols, rows, cwd: options.cwd, env: options.env as Record<string, string>});
+		this.pty.onData(data => {
+			const at = performance.now();
+			this.lastDataAt = at;
+			this.terminal.write(data, () => {
+				this.parsed(at);
+			});
+		});
+		this.pty.onExit(() => {
+			this.exited = true;
+		});
+	}
+
+	get pid(): number {
+		return this.pty.pid;
+	}
+
+	get hasExited(): boolean {
+		return this.exited;
+	}
+
+	/** The screen as a person reads it: one line per row, trailing blanks trimmed. */
+	get screen(): string {
+		return this.screenText;
+	}
+
+	/** Write keys to the program; returns performance.now() just before the write. */
+	press(input: string): number {
+		const at = performance.now();
+		this.pty.write(input);
+		return at;
+	}
+
+	/** Resolves with the first screen (now or later) that satisfies `test`; rejects after `timeoutMs`. */
+	async waitFor(test: (screen: string) => boolean, timeoutMs: number, what = 'the expected screen'): Promise<Change> {
+		if (test(this.screenText)) {
+			return {at: performance.now(), screen: this.screenText};
+		}
+
+		return new Promise((resolve, reject) => {
+			const listener = (change: Change) => {
+				if (test(change.screen)) {
+					clearTimeout(timer);
+					this.listeners.delete(listener);
+					resolve(change);
+				}
+			};
+
+			const timer = setTimeout(() => {
+				this.listeners.delete(listener);
+				reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the screen was:\n${this.screenText}`));
+			}, timeoutMs);
+			this.listeners.add(listener);
+		});
+	}
+
+	/** Resolves with the first screen that differs from `before`. */
+	async waitForChange(before: string, timeoutMs: number): Promise<Change> {
+		return this.waitFor(screen => screen !== before, timeoutMs, 'the screen to change');
+	}
+
+	/** Waits until the program has written nothing for `quietMs` (at most `maxMs`). */
+	async settle(quietMs = 100, maxMs = 3000): Promise<void> {
+		const deadline = performance.now() + maxMs;
+		while (performance.now() < deadline) {
+			const idle = performance.now() - this.lastDataAt;
+			if (idle >= quietMs) {
+				return;
+			}
+
+			await sleep(quietMs - idle + 5);
+		}
+	}
+
+	/** Ends the program (SIGTERM, then SIGKILL after `graceMs`) and frees the terminal. */
+	async stop(graceMs = 2000): Promise<void> {
+		if (!this.exited) {
+			try {
+				this.pty.kill('SIGTERM');
+			} catch {
+				// Already gone.
+			}
+
+			const deadline = performance.now() + graceMs;
+			while (!this.exited && performance.now() < deadline) {
+				await sleep(20);
+			}
+
+			if (!this.exited) {
+				try {
+					this.pty.kill('SIGKILL');
+				} catch {
+					// Already gone.
+				}
+			}
+		}
+
+		this.terminal.dispose();
+	}
+
+	private parsed(at: number): void {
+		const buffer = this.terminal.buffer.active;
+		const lines: string[] = [];
+		for (let row = 0; row < this.terminal.rows; row++) {
+			lines.push(buffer.getLine(buffer.viewportY + row)?.translateToString(true) ?? '');
+		}
+
+		const screen = lines.join('\n');
+		if (screen === this.screenText) {
+			return;
+		}
+
+		this.screenText = screen;
+		for (const listener of [...this.listeners]) {
+			listener({at, screen});
+		}
+	}
+}
