@@ -1,0 +1,153 @@
+import fs from 'node:fs';
+import test from 'ava';
+import {MassmailError} from '../../source/core/errors.js';
+import {resolvePaths} from '../../source/core/paths.js';
+import {SettingsStore, defaultSettings} from '../../source/core/settings.js';
+import {openStore} from '../../source/core/store.js';
+import {tempConfigDir} from '../helpers/temp-dir.js';
+
+function settingsIn(t: Parameters<typeof tempConfigDir>[0]): {store: SettingsStore; file: string; env: NodeJS.ProcessEnv} {
+	const {env} = tempConfigDir(t);
+	const {settings} = openStore({env});
+	return {store: settings, file: settings.file, env};
+}
+
+test('a new installation has the default settings: no SMTP server, postmaster@host as sender', t => {
+	const {store} = settingsIn(t);
+	t.deepEqual(store.get(), defaultSettings());
+	t.is(store.get().smtp.host, '');
+	t.is(store.get().sender.name, 'System Administrator');
+	t.deepEqual(defaultSettings('mx.example.com').sender, {name: 'System Administrator', address: 'postmaster@mx.example.com'});
+});
+
+test('the settings file is written with mode 0600 and read back by a new store', t => {
+	const {store, file, env} = settingsIn(t);
+	store.setKey('smtp.host', 'mail.example.com');
+	store.setKey('smtp.port', '465');
+	store.setKey('smtp.tls', 'IMPLICIT');
+	store.setKey('smtp.allowUnverifiedTls', 'yes');
+	store.setKey('delivery.rate', '2.5');
+	store.setKey('sender.address', 'noc@Bücher.example');
+	t.is(fs.statSync(file).mode & 0o777, 0o600);
+	const again = openStore({env}).settings;
+	t.like(again.get(), {
+		smtp: {host: 'mail.example.com', port: 465, tls: 'implicit', allowUnverifiedTls: true},
+		sender: {address: 'noc@xn--bcher-kva.example'},
+		delivery: {rate: 2.5, concurrency: 5},
+	});
+	t.is(again.getKey('smtp.port'), 465);
+	t.deepEqual(again.getKey('delivery'), again.get().delivery);
+});
+
+test('setKey refuses a password and says where the password comes from', t => {
+	const {store, file} = settingsIn(t);
+	for (const key of ['smtp.password', 'password', 'SMTP.Password']) {
+		const error = t.throws(() => {
+			store.setKey(key, 'hunter2');
+		}, {instanceOf: MassmailError});
+		t.is(error.message, 'massmail never writes the SMTP password to its settings file');
+		t.regex(error.hint!, /MASSMAIL_SMTP_PASSWORD/);
+		t.regex(error.hint!, /smtp\.passwordCommand/);
+	}
+
+	store.setKey('smtp.passwordCommand', 'pass show mail/smtp');
+	t.is(store.get().smtp.passwordCommand, 'pass show mail/smtp');
+	t.false(fs.readFileSync(file, 'utf8').includes('hunter2'));
+});
+
+test('setKey checks each value and says what is expected', t => {
+	const {store} = settingsIn(t);
+	const message = (key: string, raw: string) => t.throws(() => {
+		store.setKey(key, raw);
+	}, {instanceOf: MassmailError}).message;
+	t.is(message('smtp.port', 'abc'), 'smtp.port must be a whole number from 1, found "abc"');
+	t.is(message('smtp.port', '70000'), 'smtp.port must be a whole number from 1 to 65535, found 70000');
+	t.is(message('delivery.concurrency', '0'), 'delivery.concurrency must be a whole number from 1 to 100, found 0');
+	t.is(message('smtp.tls', 'ssl'), 'smtp.tls must be one of implicit, starttls, opportunistic, found "ssl"');
+	t.is(message('smtp.allowUnverifiedTls', 'maybe'), 'smtp.allowUnverifiedTls must be true or false (yes/no, on/off, 1/0), found "maybe"');
+	t.is(message('sender.address', 'nobody'), 'sender.address not a valid address "nobody": it has no @');
+	t.is(message('delivery.rate', '-1'), 'delivery.rate must be a number from 0 (no limit), found "-1"');
+	t.is(message('smtp.host', 'mail example.com'), 'smtp.host must be a host name or IP address, found "mail example.com"');
+	t.deepEqual(store.get(), defaultSettings(), 'nothing was changed');
+});
+
+test('an unknown key is a usage error listing the keys', t => {
+	const {store} = settingsIn(t);
+	const error = t.throws(() => store.getKey('smtp.server'), {instanceOf: MassmailError});
+	t.is(error.kind, 'usage');
+	t.is(error.message, 'unknown setting "smtp.server"');
+	t.is(error.hint, `the settings are: ${SettingsStore.keys().map(k => k.key).join(', ')}`);
+	t.throws(() => {
+		store.setKey('nope', '1');
+	}, {message: 'unknown setting "nope"'});
+	t.true(SettingsStore.keys().every(k => k.description !== '' && k.example !== ''));
+});
+
+test('update checks every value before writing any', t => {
+	const {store, env} = settingsIn(t);
+	t.throws(() => {
+		store.update({smtp: {host: 'ok.example.com', port: 0}});
+	}, {message: 'smtp.port must be a whole number from 1 to 65535, found 0'});
+	t.is(store.get().smtp.host, '');
+	store.update({smtp: {host: 'ok.example.com', port: 2525}, delivery: {retryDelayMs: 10}});
+	t.like(openStore({env}).settings.get(), {smtp: {host: 'ok.example.com', port: 2525}, delivery: {retryDelayMs: 10}});
+	t.throws(() => {
+		store.update({sender: {name: 'Evil\r\nBcc: x@example.com'}});
+	}, {message: /sender.name must be one line/});
+});
+
+test('a settings file that is not JSON is reported with its path and position, and never overwritten', t => {
+	const {env} = tempConfigDir(t);
+	const file = resolvePaths({env}).settingsFile;
+	fs.writeFileSync(file, '{\n\t"smtp": {"host": "mail.example.com",}\n}\n');
+	const bytes = fs.readFileSync(file);
+	const store = openStore({env}).settings;
+	const error = t.throws(() => store.get(), {instanceOf: MassmailError});
+	t.is(error.kind, 'store');
+	t.is(error.exitCode, 2);
+	t.true(error.message.startsWith(`${file}: not valid JSON (line 2 column 38): `), error.message);
+	t.is(error.hint, 'Fix or move the file away; massmail never overwrites it.');
+	t.throws(() => {
+		store.setKey('smtp.port', '25');
+	}, {instanceOf: MassmailError});
+	t.deepEqual(fs.readFileSync(file), bytes);
+});
+
+test('a settings file with a value of the wrong kind is reported and never overwritten', t => {
+	const {env} = tempConfigDir(t);
+	const file = resolvePaths({env}).settingsFile;
+	for (const [content, what] of [
+		['{"smtp": {"port": "twenty-five"}}', 'smtp.port must be a whole number from 1 to 65535, found "twenty-five"'],
+		['[1, 2]', 'not a settings object (expected {"smtp": …, "sender": …, "delivery": …})'],
+		['"text"', 'not a settings object (expected {"smtp": …, "sender": …, "delivery": …})'],
+		['{"delivery": 5}', '"delivery" must be an object'],
+	]) {
+		fs.writeFileSync(file, content);
+		const error = t.throws(() => openStore({env}).settings.get(), {instanceOf: MassmailError});
+		t.is(error.message, `${file}: ${what}`);
+		t.is(fs.readFileSync(file, 'utf8'), content);
+	}
+});
+
+test('a file broken after it was read is not overwritten by a later set', t => {
+	const {store, file} = settingsIn(t);
+	store.get();
+	fs.writeFileSync(file, '{broken');
+	const error = t.throws(() => {
+		store.setKey('smtp.port', '25');
+	}, {instanceOf: MassmailError});
+	t.is(error.kind, 'store');
+	t.true(error.message.startsWith(file));
+	t.is(fs.readFileSync(file, 'utf8'), '{broken');
+});
+
+test('a partial file keeps its values and fills in the rest', t => {
+	const {env} = tempConfigDir(t);
+	const file = resolvePaths({env}).settingsFile;
+	fs.writeFileSync(file, '{"smtp": {"host": "mx.example.com"}, "unknownKey": 1}');
+	const settings = openStore({env}).settings.get();
+	t.is(settings.smtp.host, 'mx.example.com');
+	t.is(settings.smtp.port, 587);
+	t.is(settings.delivery.concurrency, 5);
+	t.is(JSON.parse(fs.readFileSync(file, 'utf8')).smtp.host, 'mx.example.com');
+});
