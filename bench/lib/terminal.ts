@@ -36,7 +36,7 @@ export class ScreenSession {
 	private screenText = '';
 	private lastDataAt: number;
 	private exited = false;
-	private listeners = new Set<(change: Change) => void>();
+	private listeners = new Set<(change: Change | 'exit') => void>();
 
 	constructor(command: string, args: string[], options: {env: NodeJS.ProcessEnv; cwd?: string; cols?: number; rows?: number}) {
 		const cols = options.cols ?? 80;
@@ -54,6 +54,12 @@ export class ScreenSession {
 		});
 		this.pty.onExit(() => {
 			this.exited = true;
+			// Let the last output be parsed before telling the waiters that nothing more will come.
+			setTimeout(() => {
+				for (const listener of [...this.listeners]) {
+					listener('exit');
+				}
+			}, 50);
 		});
 	}
 
@@ -83,9 +89,17 @@ export class ScreenSession {
 			return {at: performance.now(), screen: this.screenText};
 		}
 
+		if (this.exited) {
+			throw new Error(`the program has ended; waiting for ${what}; the screen was:\n${this.screenText.trimEnd()}`);
+		}
+
 		return new Promise((resolve, reject) => {
-			const listener = (change: Change) => {
-				if (test(change.screen)) {
+			const listener = (change: Change | 'exit') => {
+				if (change === 'exit') {
+					clearTimeout(timer);
+					this.listeners.delete(listener);
+					reject(new Error(`the program ended while waiting for ${what}; the screen was:\n${this.screenText.trimEnd()}`));
+				} else if (test(change.screen)) {
 					clearTimeout(timer);
 					this.listeners.delete(listener);
 					resolve(change);
@@ -94,7 +108,7 @@ export class ScreenSession {
 
 			const timer = setTimeout(() => {
 				this.listeners.delete(listener);
-				reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the screen was:\n${this.screenText}`));
+				reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the screen was:\n${this.screenText.trimEnd()}`));
 			}, timeoutMs);
 			this.listeners.add(listener);
 		});
