@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
-import Conf from 'conf';
+import {createRequire} from 'node:module';
+import type Conf from 'conf';
 import {MassmailError} from './errors.js';
 import type {Settings, TlsMode} from './types.js';
 import type {Paths} from './paths.js';
@@ -13,6 +14,18 @@ export const defaultSettings = (hostname: string = os.hostname()): Settings => (
 	sender: {name: 'System Administrator', address: `postmaster@${hostname}`},
 	delivery: {concurrency: 5, rate: 0, maxAttempts: 5, retryDelayMs: 2000, confirmThreshold: 100},
 });
+
+// conf (with ajv) costs ~100 ms to import; reading settings does not need it, only writing does.
+// Loaded on first write with require(esm), which Node has without a flag since 20.19.
+let confClass: typeof Conf | undefined;
+function loadConf(): typeof Conf {
+	if (!confClass) {
+		const required = createRequire(import.meta.url)('conf') as {default: typeof Conf};
+		confClass = required.default;
+	}
+
+	return confClass;
+}
 
 const tlsModes: readonly TlsMode[] = ['implicit', 'starttls', 'opportunistic'];
 
@@ -230,8 +243,6 @@ export class SettingsStore {
 			}
 		}
 
-		// The file is known good here, so conf neither chokes on it nor rewrites it beyond adding defaults.
-		this.#open();
 		this.#cache = settings;
 		return settings;
 	}
@@ -312,7 +323,9 @@ export class SettingsStore {
 	#open(): Conf<Record<string, unknown>> {
 		if (!this.#conf) {
 			try {
-				this.#conf = new Conf<Record<string, unknown>>({
+				const ConfClass = loadConf();
+				// get() has checked the file, so conf neither chokes on it nor rewrites it beyond adding defaults.
+				this.#conf = new ConfClass<Record<string, unknown>>({
 					cwd: path.dirname(this.file),
 					configName: path.basename(this.file, '.json'),
 					configFileMode: 0o600,
