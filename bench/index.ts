@@ -2,6 +2,7 @@
  * `npm run bench`: every part in order, then one table of the figures against their targets.
  * `node --import=tsx bench/index.ts delivery` (or directory, dashboard) runs the parts named.
  */
+import os from 'node:os';
 import {benchDashboard} from './dashboard.js';
 import {benchDelivery} from './delivery.js';
 import {benchDirectory} from './directory.js';
@@ -26,6 +27,9 @@ async function main(): Promise<number> {
 	}
 
 	const chosen = asked.length > 0 ? asked : Object.keys(parts);
+	// Other work on the machine slows every sender; the interleaved rounds share it out, but say so.
+	const load = os.loadavg()[0];
+	console.log(`massmail benchmarks: ${chosen.join(', ')} — Node ${process.version}, ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? 'unknown'}), load average ${load.toFixed(2)}${load > 0.5 ? ' (the machine is busy: figures will be lower and noisier)' : ''}`);
 	const figures: Figure[] = [];
 	const failures: string[] = [];
 	for (const name of chosen) {
