@@ -136,7 +136,10 @@ export class Directory {
 			items.push(`\t\t${JSON.stringify({address: mailbox.address, name: mailbox.name, role: mailbox.role, disabled: mailbox.disabled})}`);
 		}
 
-		lines.push(items.join(',\n'));
+		if (items.length > 0) {
+			lines.push(items.join(',\n'));
+		}
+
 		lines.push('\t]', '}', '');
 		return lines.join('\n');
 	}
