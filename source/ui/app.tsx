@@ -1,0 +1,142 @@
+/**
+ * The dashboard's root: the router, the frame (header, the screen, footer), the dialog,
+ * the single `useInput`, and the global keys. Everything from outside comes in through
+ * `services` (run-dashboard.tsx in production, the tests in tests).
+ */
+import {useCallback, useEffect, useMemo, useReducer, useRef, useState, type ComponentType} from 'react';
+import {Box, useInput, useStdin} from 'ink';
+import {resolveSmtpTarget, describeTarget} from '../core/smtp-config.js';
+import {globalKeys} from './key-bindings.js';
+import {KeyDispatcher, KeyDispatcherContext, ScreenActiveContext, useScreenKeys} from './hooks/use-keys.js';
+import {NavigationContext, type Navigation} from './hooks/use-navigation.js';
+import {ScreenMemoryContext, pruneScreenMemory} from './hooks/use-screen-state.js';
+import {currentEntry, initialRouterState, previousRoute, routerReducer, type Route} from './state/router.js';
+import {LayoutContext, ServicesContext, ThemeContext, chromeRows, useServices, type DashboardServices, type Layout} from './services.js';
+import type {Theme} from './theme.js';
+import {DialogContext, DialogView, type DialogApi, type DialogRequest} from './components/dialog.js';
+import {Footer, Header} from './components/frame.js';
+import {plural} from './components/text.js';
+import {screens, screenTitle} from './screens/index.js';
+import {askToStopSend} from './delivery-flow.js';
+
+export interface AppProps {
+	services: DashboardServices;
+	theme: Theme;
+	/** The terminal's size; follows resizes (run-dashboard re-renders with the new size). */
+	size: {columns: number; rows: number};
+	/** The screen to open first (tests); the Domains home screen by default. */
+	initialRoute?: Route;
+}
+
+function useDestination(services: DashboardServices, refresh: unknown): {text: string; error: boolean} {
+	return useMemo(() => {
+		try {
+			return {text: describeTarget(resolveSmtpTarget(services.store.settings.get(), services.env)), error: false};
+		} catch (error) {
+			return {text: (error as Error).message, error: true};
+		}
+		// `refresh` re-reads the settings when the screen changes (Settings may have changed them).
+	}, [services, refresh]);
+}
+
+/** The keys every screen shares: `?` help, Ctrl+C quit (during a send: asks). */
+function GlobalKeys({dialog, onHelp}: {dialog: DialogApi; onHelp?: () => void}) {
+	const services = useServices();
+	useScreenKeys(globalKeys, {
+		help: onHelp,
+		quit() {
+			if (services.session.active) {
+				askToStopSend(dialog, services);
+				return;
+			}
+
+			services.exit(0);
+		},
+	}, {layer: 'global'});
+	return null;
+}
+
+export function App({services, theme, size, initialRoute}: AppProps) {
+	const [router, dispatch] = useReducer(routerReducer, initialRoute, initialRouterState);
+	const [dialog, setDialog] = useState<DialogRequest | undefined>(undefined);
+	const dispatcher = useMemo(() => new KeyDispatcher(), []);
+	const memory = useRef(new Map<string, unknown>()).current;
+	const {isRawModeSupported} = useStdin();
+
+	// The single input hook: every key goes through the dispatcher's layers.
+	useInput((input, key) => {
+		dispatcher.dispatch(input, key);
+	}, {isActive: isRawModeSupported === true});
+
+	const top = currentEntry(router);
+	useEffect(() => {
+		pruneScreenMemory(memory, router.stack.map(entry => entry.key));
+	}, [memory, router.stack]);
+
+	const navigation = useMemo<Navigation>(() => ({
+		push: route => dispatch({type: 'push', route}),
+		replace: route => dispatch({type: 'replace', route}),
+		back: () => dispatch({type: 'back'}),
+		home: route => dispatch({type: 'home', route}),
+		previous: previousRoute(router),
+	}), [router]);
+
+	const close = useCallback(() => setDialog(undefined), []);
+	const dialogApi = useMemo<DialogApi>(() => ({open: setDialog, close, current: dialog}), [close, dialog]);
+
+	const layout = useMemo<Layout>(() => ({
+		columns: size.columns,
+		rows: size.rows,
+		bodyRows: Math.max(1, size.rows - chromeRows),
+	}), [size.columns, size.rows]);
+
+	const directory = services.store.directory();
+	const directoryText = `${plural(directory.domainCount, 'domain')}, ${plural(directory.mailboxCount, 'mailbox', 'mailboxes')}`;
+	const destination = useDestination(services, top.key);
+
+	return (
+		<ServicesContext.Provider value={services}>
+			<ThemeContext.Provider value={theme}>
+				<LayoutContext.Provider value={layout}>
+					<KeyDispatcherContext.Provider value={dispatcher}>
+						<NavigationContext.Provider value={navigation}>
+							<DialogContext.Provider value={dialogApi}>
+								{/* One row shorter than the terminal: Ink then redraws only what changed. */}
+								<Box flexDirection="column" width={size.columns} height={Math.max(1, size.rows - 1)} overflow="hidden">
+									<Header
+										title={screenTitle(top.route)}
+										directory={directoryText}
+										destination={destination.text}
+										destinationError={destination.error}
+										demo={services.demo}
+									/>
+									<Box flexDirection="column" flexGrow={1} height={layout.bodyRows} overflow="hidden">
+										{router.stack.map((entry, index) => {
+											const showing = index === router.stack.length - 1;
+											const Screen = screens[entry.route.screen] as ComponentType<{route: Route}>;
+											return (
+												<Box key={entry.key} display={showing && !dialog ? 'flex' : 'none'} flexDirection="column" flexGrow={1}>
+													<ScreenActiveContext.Provider value={showing}>
+														<ScreenMemoryContext.Provider value={{states: memory, entryKey: entry.key}}>
+															<Screen route={entry.route} />
+														</ScreenMemoryContext.Provider>
+													</ScreenActiveContext.Provider>
+												</Box>
+											);
+										})}
+										{dialog ? <DialogView key={dialog.title} request={dialog} close={close} /> : null}
+									</Box>
+									<Footer />
+									<GlobalKeys
+										dialog={dialogApi}
+										onHelp={top.route.screen === 'help' ? undefined : () => navigation.push({screen: 'help'})}
+									/>
+								</Box>
+							</DialogContext.Provider>
+						</NavigationContext.Provider>
+					</KeyDispatcherContext.Provider>
+				</LayoutContext.Provider>
+			</ThemeContext.Provider>
+		</ServicesContext.Provider>
+	);
+}

@@ -1,0 +1,199 @@
+/**
+ * The one modal of the dashboard: a question with lettered answers, or a one-line prompt.
+ * While it is open it has every key (the modal layer consumes them all) and the footer
+ * shows only its answers.
+ *
+ * @example
+ * const dialog = useDialog();
+ * dialog.open(confirmDialog({title: 'Discard the typed text?', yes: 'Discard', onYes: () => nav.back()}));
+ */
+import {createContext, useContext, useMemo, useState} from 'react';
+import {Box, Text} from 'ink';
+import {findBinding, type KeyBinding, type KeySpec} from '../key-bindings.js';
+import {useKeyLayer} from '../hooks/use-keys.js';
+import {useLayout, useTheme} from '../services.js';
+import {editWithKey, textState, type TextState} from '../state/text-edit.js';
+import {TextView} from './text-field.js';
+
+export interface DialogChoice {
+	keys: KeySpec[];
+	label: string;
+	/** Runs after the dialog has closed. */
+	action?: () => void;
+}
+
+export type DialogRequest =
+	| {
+		kind: 'choice';
+		title: string;
+		lines?: string[];
+		tone?: 'normal' | 'warning' | 'error';
+		choices: DialogChoice[];
+	}
+	| {
+		kind: 'prompt';
+		title: string;
+		lines?: string[];
+		label: string;
+		initial?: string;
+		/** The problem with the text, or undefined when it is fine. */
+		validate?: (text: string) => string | undefined;
+		onSubmit: (text: string) => void;
+		onCancel?: () => void;
+	};
+
+export interface DialogApi {
+	open(request: DialogRequest): void;
+	close(): void;
+	current?: DialogRequest;
+}
+
+export const DialogContext = createContext<DialogApi | undefined>(undefined);
+
+export function useDialog(): DialogApi {
+	const dialog = useContext(DialogContext);
+	if (!dialog) {
+		throw new Error('useDialog outside <DialogContext.Provider>');
+	}
+
+	return dialog;
+}
+
+/** Yes/No question: `y`/Enter does it, `n`/Esc does not. */
+export function confirmDialog(options: {
+	title: string;
+	lines?: string[];
+	yes?: string;
+	no?: string;
+	tone?: 'normal' | 'warning' | 'error';
+	onYes: () => void;
+	onNo?: () => void;
+}): DialogRequest {
+	return {
+		kind: 'choice',
+		title: options.title,
+		lines: options.lines,
+		tone: options.tone,
+		choices: [
+			{keys: ['y', 'enter'], label: options.yes ?? 'Yes', action: options.onYes},
+			{keys: ['n', 'escape'], label: options.no ?? 'No', action: options.onNo},
+		],
+	};
+}
+
+/** A message with one answer (Enter or Esc). */
+export function messageDialog(options: {title: string; lines?: string[]; tone?: 'normal' | 'warning' | 'error'; onClose?: () => void}): DialogRequest {
+	return {
+		kind: 'choice',
+		title: options.title,
+		lines: options.lines,
+		tone: options.tone ?? 'error',
+		choices: [{keys: ['enter', 'escape'], label: 'OK', action: options.onClose}],
+	};
+}
+
+function choiceBindings(choices: DialogChoice[]): KeyBinding[] {
+	return choices.map((choice, index) => ({
+		id: String(index),
+		keys: choice.keys,
+		label: choice.label,
+		description: choice.label,
+		footer: true,
+	}));
+}
+
+function ChoiceDialog({request, close}: {request: Extract<DialogRequest, {kind: 'choice'}>; close: () => void}) {
+	const bindings = useMemo(() => choiceBindings(request.choices), [request]);
+	useKeyLayer('modal', (input, key) => {
+		const binding = findBinding(bindings, input, key);
+		if (binding) {
+			close();
+			request.choices[Number(binding.id)].action?.();
+		}
+
+		// A dialog swallows every key: nothing reaches the screen behind it.
+		return true;
+	}, true, bindings);
+	return null;
+}
+
+const promptBindings: KeyBinding[] = [
+	{id: 'submit', keys: ['enter'], label: 'OK', description: 'OK', footer: true},
+	{id: 'cancel', keys: ['escape'], label: 'Cancel', description: 'Cancel', footer: true},
+];
+
+function PromptDialog({request, close, text, setText, setError}: {
+	request: Extract<DialogRequest, {kind: 'prompt'}>;
+	close: () => void;
+	text: TextState;
+	setText: (text: TextState) => void;
+	setError: (error?: string) => void;
+}) {
+	useKeyLayer('modal', (input, key) => {
+		if (key.escape) {
+			close();
+			request.onCancel?.();
+			return true;
+		}
+
+		if (key.return) {
+			const problem = request.validate?.(text.value);
+			if (problem) {
+				setError(problem);
+				return true;
+			}
+
+			close();
+			request.onSubmit(text.value);
+			return true;
+		}
+
+		const edited = editWithKey(text, input, key, false);
+		if (edited) {
+			setText(edited);
+			setError(undefined);
+		}
+
+		return true;
+	}, true, promptBindings);
+	return null;
+}
+
+/** Draws the open dialog in place of the screen's body, and takes the keys. */
+export function DialogView({request, close}: {request: DialogRequest; close: () => void}) {
+	const theme = useTheme();
+	const {columns} = useLayout();
+	const [text, setText] = useState(() => textState(request.kind === 'prompt' ? request.initial ?? '' : ''));
+	const [error, setError] = useState<string | undefined>(undefined);
+	const width = Math.min(columns - 4, 72);
+	const tone = request.kind === 'choice' ? request.tone ?? 'normal' : 'normal';
+	const borderColor = tone === 'error' ? theme.error : tone === 'warning' ? theme.warning : theme.accent;
+	return (
+		<Box flexDirection="column" flexGrow={1} alignItems="center" justifyContent="center">
+			<Box flexDirection="column" borderStyle={theme.symbols.unicode ? 'round' : 'classic'} borderColor={borderColor} paddingX={1} width={width}>
+				<Text bold wrap="wrap">{request.title}</Text>
+				{(request.lines ?? []).map((line, index) => (
+					<Text key={index} wrap="wrap">{line}</Text>
+				))}
+				{request.kind === 'prompt' ? (
+					<Box marginTop={1} flexDirection="column">
+						<Box>
+							<Text>{request.label}: </Text>
+							<TextView state={text} focused width={width - request.label.length - 6} />
+						</Box>
+						{error ? <Text color={theme.error}>{error}</Text> : null}
+					</Box>
+				) : (
+					<Box marginTop={1}>
+						<Text>
+							{request.choices.map(choice => `[${choice.keys[0] === 'enter' ? 'Enter' : choice.keys[0] === 'escape' ? 'Esc' : choice.keys[0]}] ${choice.label}`).join('   ')}
+						</Text>
+					</Box>
+				)}
+			</Box>
+			{request.kind === 'choice'
+				? <ChoiceDialog request={request} close={close} />
+				: <PromptDialog request={request} close={close} text={text} setText={setText} setError={setError} />}
+		</Box>
+	);
+}

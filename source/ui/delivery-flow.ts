@@ -1,0 +1,69 @@
+/**
+ * Starting and stopping a send from the dashboard, shared by Review (and, in part two,
+ * History's resume and retry): start once, follow it on the Progress screen, and let
+ * Ctrl+C / SIGTERM stop it with its record complete.
+ */
+import type {Delivery} from '../core/delivery.js';
+import type {DashboardServices} from './services.js';
+import type {Navigation} from './hooks/use-navigation.js';
+import type {DialogApi} from './components/dialog.js';
+import {formatCount} from './components/text.js';
+
+/**
+ * Start `delivery` and show its progress in place of the current screen.
+ * The send is registered as the session's active one until it ends.
+ */
+export function startDelivery(services: DashboardServices, navigation: Navigation, delivery: Delivery, title: string): void {
+	const done = delivery.start();
+	const active = {delivery, done};
+	services.session.active = active;
+	const clear = () => {
+		if (services.session.active === active) {
+			services.session.active = undefined;
+		}
+	};
+
+	done.then(clear, clear);
+	navigation.replace({screen: 'progress', delivery, done, title});
+}
+
+/**
+ * Ctrl+C during a send: stop now (in-flight messages finish and are recorded; resume later),
+ * cancel the send for good, or keep sending. Either way the record stays complete.
+ */
+export function askToStopSend(dialog: DialogApi, services: DashboardServices, options: {quitAfter?: boolean} = {}): void {
+	const active = services.session.active;
+	if (!active) {
+		return;
+	}
+
+	const {delivery, done} = active;
+	const progress = delivery.progress();
+	const quitAfter = options.quitAfter ?? true;
+	const quit = (status: number) => {
+		if (quitAfter) {
+			done.then(() => services.exit(status), () => services.exit(status));
+		}
+	};
+
+	dialog.open({
+		kind: 'choice',
+		title: 'Stop this send?',
+		tone: 'warning',
+		lines: [
+			`${formatCount(progress.sent)} of ${formatCount(progress.total)} sent so far; every outcome is on record either way.`,
+			`Stop: messages in flight finish, the rest waits. Resume later: massmail resume ${delivery.id}`,
+			'Cancel: the send ends here and is not resumed.',
+		],
+		choices: [
+			{keys: ['s'], label: quitAfter ? 'Stop and quit' : 'Stop', action() {
+				delivery.interrupt();
+				quit(130);
+			}},
+			{keys: ['c'], label: 'Cancel the send', action() {
+				delivery.cancel();
+			}},
+			{keys: ['k', 'escape'], label: 'Keep sending'},
+		],
+	});
+}

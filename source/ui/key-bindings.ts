@@ -1,0 +1,271 @@
+/**
+ * Every key of the dashboard, declared once as data.
+ *
+ * A screen's handlers look keys up in its table (`findBinding`), the footer shows the
+ * bindings marked `footer` that the screen currently handles, and the `?` help screen
+ * lists every table. Nothing compares `input === 'q'` in render code, so the footer,
+ * the help and the behaviour cannot drift apart.
+ *
+ * Adding a key: add a record to the screen's table below, then give the screen a
+ * handler with the same `id` in its `useScreenKeys(...)` call.
+ */
+import type {Key} from 'ink';
+import type {Symbols} from './theme.js';
+
+/**
+ * One key, written the way a person reads it:
+ * a printable character (`'j'`, `'G'`, `'?'`, `'/'`), or one of
+ * `up down left right pageup pagedown home end enter escape tab shift+tab backspace space`,
+ * or `ctrl+<letter>`.
+ */
+export type KeySpec = string;
+
+export interface KeyBinding {
+	/** What the key does, as the screen's handler map names it. */
+	id: string;
+	keys: KeySpec[];
+	/** Short, for the footer: `Send`. */
+	label: string;
+	/** One line, for the help screen. */
+	description: string;
+	/** Shown in the footer (when the screen handles it at the moment). */
+	footer: boolean;
+}
+
+export type KeyTable = readonly KeyBinding[];
+
+/** Whether one key spec matches a keypress as Ink reports it. */
+export function keyMatches(spec: KeySpec, input: string, key: Key): boolean {
+	switch (spec) {
+		case 'up': {
+			return key.upArrow;
+		}
+
+		case 'down': {
+			return key.downArrow;
+		}
+
+		case 'left': {
+			return key.leftArrow;
+		}
+
+		case 'right': {
+			return key.rightArrow;
+		}
+
+		case 'pageup': {
+			return key.pageUp;
+		}
+
+		case 'pagedown': {
+			return key.pageDown;
+		}
+
+		case 'home': {
+			return key.home;
+		}
+
+		case 'end': {
+			return key.end;
+		}
+
+		case 'enter': {
+			return key.return;
+		}
+
+		case 'escape': {
+			return key.escape;
+		}
+
+		case 'tab': {
+			return key.tab && !key.shift;
+		}
+
+		case 'shift+tab': {
+			return key.tab && key.shift;
+		}
+
+		// Terminals send DEL (0x7f) for Backspace, which Ink calls `delete`.
+		case 'backspace': {
+			return key.backspace || key.delete;
+		}
+
+		case 'space': {
+			return input === ' ' && !key.ctrl && !key.meta;
+		}
+
+		default: {
+			if (spec.startsWith('ctrl+')) {
+				return key.ctrl && input === spec.slice(5);
+			}
+
+			return input === spec && !key.ctrl && !(key.meta && !key.escape);
+		}
+	}
+}
+
+/** Whether one of the binding's keys matches the keypress. */
+export function bindingMatches(binding: KeyBinding, input: string, key: Key): boolean {
+	return binding.keys.some(spec => keyMatches(spec, input, key));
+}
+
+/** The first binding of the table that matches the keypress, or undefined. */
+export function findBinding(table: KeyTable, input: string, key: Key): KeyBinding | undefined {
+	return table.find(binding => bindingMatches(binding, input, key));
+}
+
+/** Every binding of the table that matches, in table order (a handler may pass a key on to the next). */
+export function findBindings(table: KeyTable, input: string, key: Key): KeyBinding[] {
+	return table.filter(binding => bindingMatches(binding, input, key));
+}
+
+const keyNames: Record<string, {unicode: string; ascii: string}> = {
+	up: {unicode: '↑', ascii: 'Up'},
+	down: {unicode: '↓', ascii: 'Down'},
+	left: {unicode: '←', ascii: 'Left'},
+	right: {unicode: '→', ascii: 'Right'},
+	pageup: {unicode: 'PgUp', ascii: 'PgUp'},
+	pagedown: {unicode: 'PgDn', ascii: 'PgDn'},
+	home: {unicode: 'Home', ascii: 'Home'},
+	end: {unicode: 'End', ascii: 'End'},
+	enter: {unicode: 'Enter', ascii: 'Enter'},
+	escape: {unicode: 'Esc', ascii: 'Esc'},
+	tab: {unicode: 'Tab', ascii: 'Tab'},
+	'shift+tab': {unicode: 'S-Tab', ascii: 'S-Tab'},
+	backspace: {unicode: 'Bksp', ascii: 'Bksp'},
+	space: {unicode: 'Space', ascii: 'Space'},
+};
+
+/** How a key is written on screen: `↑`, `Ctrl+E`, `j`. */
+export function formatKey(spec: KeySpec, symbols?: Pick<Symbols, 'unicode'>): string {
+	const name = keyNames[spec];
+	if (name) {
+		return symbols?.unicode === false ? name.ascii : name.unicode;
+	}
+
+	if (spec.startsWith('ctrl+')) {
+		return `Ctrl+${spec.slice(5).toUpperCase()}`;
+	}
+
+	return spec;
+}
+
+/** All the keys of a binding: `↑/k`. */
+export function formatKeys(binding: KeyBinding, symbols?: Pick<Symbols, 'unicode'>): string {
+	return binding.keys.map(spec => formatKey(spec, symbols)).join('/');
+}
+
+// ---------------------------------------------------------------- the tables
+
+const bind = (id: string, keys: KeySpec[], label: string, description: string, footer = true): KeyBinding => ({
+	id,
+	keys,
+	label,
+	description,
+	footer,
+});
+
+/** Keys that every screen shares; a screen's own table is consulted first. */
+export const globalKeys: KeyTable = [
+	bind('help', ['?'], 'Help', 'Show every key of every screen'),
+	bind('quit', ['ctrl+c'], 'Quit', 'Quit (during a send: asks whether to stop it; the record stays complete)', false),
+];
+
+/** Moving in any list; shared by the list screens. */
+export const listKeys: KeyTable = [
+	bind('up', ['up', 'k'], 'Up', 'Move up', false),
+	bind('down', ['down', 'j'], 'Down', 'Move down', false),
+	bind('first', ['g', 'home'], 'First', 'Go to the first row', false),
+	bind('last', ['G', 'end'], 'Last', 'Go to the last row', false),
+	bind('page-up', ['pageup'], 'Page up', 'One page up', false),
+	bind('page-down', ['pagedown'], 'Page down', 'One page down', false),
+];
+
+/** Editing a filter line (after `/`). */
+export const filterKeys: KeyTable = [
+	bind('accept', ['enter', 'down'], 'Keep', 'Keep the filter and go back to the list'),
+	bind('clear', ['escape'], 'Clear', 'Clear the filter'),
+];
+
+export const domainsKeys: KeyTable = [
+	...listKeys,
+	bind('actions', ['a', '.', 'enter'], 'Actions', 'Open the Actions menu on the domain (or the marked domains)'),
+	bind('filter', ['/'], 'Filter', 'Filter the domains as you type'),
+	bind('mark', ['space'], 'Mark', 'Mark or unmark the domain (the Actions then apply to every marked domain)'),
+	bind('unmark-all', ['u'], 'Unmark all', 'Clear every mark', false),
+	bind('send-email', ['e'], 'Email', 'Send Email to the domain (or the marked domains)', false),
+	bind('send-reminder', ['r'], 'Reminder', 'Send Reminder to the domain (or the marked domains)', false),
+	bind('back', ['escape'], 'Clear', 'Clear the filter', false),
+	bind('quit', ['q'], 'Quit', 'Quit massmail'),
+];
+
+export const actionsKeys: KeyTable = [
+	bind('up', ['up', 'k', 'shift+tab'], 'Up', 'Move up', false),
+	bind('down', ['down', 'j', 'tab'], 'Down', 'Move down', false),
+	bind('choose', ['enter'], 'Choose', 'Open the highlighted action'),
+	bind('back', ['escape'], 'Back', 'Back to the previous screen'),
+];
+
+/** Form screens (Send Email, Send Reminder, and later Settings). */
+export const formKeys: KeyTable = [
+	bind('complete', ['tab', 'right'], 'Complete', 'In the domain field: complete the name from the directory', false),
+	bind('next-field', ['tab'], 'Next', 'Next field'),
+	bind('previous-field', ['shift+tab'], 'Previous', 'Previous field', false),
+	bind('field-down', ['down'], 'Down', 'Next field (in the message: next line)', false),
+	bind('field-up', ['up'], 'Up', 'Previous field (in the message: previous line)', false),
+	bind('choose-left', ['left'], 'Choice', 'In a choice field (To): previous choice', false),
+	bind('choose-right', ['right', 'space'], 'Choice', 'In a choice field (To): next choice', false),
+	bind('submit', ['enter'], 'Next', 'Next field; on [Review]: check the form and review the send', false),
+	bind('editor', ['ctrl+e'], 'Editor', 'Edit the message in $VISUAL / $EDITOR'),
+	bind('toggle-html', ['ctrl+t'], 'Plain/HTML', 'Switch the message between plain text and HTML'),
+	bind('review', ['ctrl+s'], 'Review', 'Check the form and review the send'),
+	bind('back', ['escape'], 'Back', 'Back (asks first when the form holds typed text)'),
+];
+
+export const reviewKeys: KeyTable = [
+	bind('send', ['s', 'enter'], 'Send', 'Send now (asks once more with the count above the threshold)'),
+	bind('test-copy', ['t'], 'Test copy', 'Send one copy to an address of your choice'),
+	bind('back', ['escape', 'b'], 'Back', 'Back to the form'),
+];
+
+export const progressKeys: KeyTable = [
+	bind('pause', ['p'], 'Pause', 'Pause the send (messages in flight finish)'),
+	bind('resume', ['p'], 'Resume', 'Resume the paused send'),
+	bind('cancel', ['c'], 'Cancel', 'Cancel the send (asks first; the record keeps what was sent)'),
+	bind('interrupt', ['ctrl+c'], 'Stop', 'Asks: stop now and resume later, cancel, or keep sending', false),
+];
+
+export const summaryKeys: KeyTable = [
+	bind('done', ['enter', 'escape'], 'Done', 'Back to the domains'),
+	bind('up', ['up', 'k'], 'Up', 'Scroll the failures up', false),
+	bind('down', ['down', 'j'], 'Down', 'Scroll the failures down', false),
+	bind('quit', ['q'], 'Quit', 'Quit massmail'),
+];
+
+export const helpKeys: KeyTable = [
+	bind('up', ['up', 'k'], 'Up', 'Scroll up', false),
+	bind('down', ['down', 'j'], 'Down', 'Scroll down', false),
+	bind('page-up', ['pageup'], 'Page up', 'One page up', false),
+	bind('page-down', ['pagedown', 'space'], 'Page down', 'One page down', false),
+	bind('back', ['escape', '?', 'q'], 'Back', 'Close the help'),
+];
+
+/** Dialogs answer with their own letters; these are the common ones. */
+export const dialogKeys: KeyTable = [
+	bind('yes', ['y', 'enter'], 'Yes', 'Confirm'),
+	bind('no', ['n', 'escape'], 'No', 'Go back without doing it'),
+];
+
+/** Every table with a title, in the order the help screen shows them. Add new screens here. */
+export const helpSections: Array<{title: string; table: KeyTable}> = [
+	{title: 'Everywhere', table: globalKeys},
+	{title: 'Domains', table: domainsKeys},
+	{title: 'Filter line', table: filterKeys},
+	{title: 'Actions menu', table: actionsKeys},
+	{title: 'Send Email / Send Reminder', table: formKeys},
+	{title: 'Review', table: reviewKeys},
+	{title: 'Progress', table: progressKeys},
+	{title: 'Summary', table: summaryKeys},
+	{title: 'Questions', table: dialogKeys},
+	{title: 'Help', table: helpKeys},
+];

@@ -1,0 +1,178 @@
+/**
+ * Starting and ending the dashboard: the terminal checks, the alternate screen (restored on
+ * every way out: q, Ctrl+C, SIGTERM, SIGHUP, an uncaught error), resizes, and closing the
+ * delivery context.
+ */
+import {render, type Instance} from 'ink';
+import type {Store} from '../core/store.js';
+import {openDeliveryContext, type DeliveryContext} from '../core/delivery.js';
+import {exitCodes} from '../core/errors.js';
+import {App} from './app.js';
+import {createTheme} from './theme.js';
+import type {DashboardServices} from './services.js';
+import {editInEditor, enterAlternateScreen, leaveAlternateScreen} from './terminal.js';
+
+export interface RunDashboardOptions {
+	store: Store;
+	demo: boolean;
+	env?: NodeJS.ProcessEnv;
+	/** Defaults to the process's streams. */
+	stdin?: NodeJS.ReadStream;
+	stdout?: NodeJS.WriteStream;
+	stderr?: NodeJS.WriteStream;
+}
+
+/** How long SIGTERM/SIGHUP wait for the messages in flight to be recorded before leaving anyway. */
+const stopGraceMs = 10_000;
+
+/**
+ * Run the dashboard until the person quits; resolves to the exit status
+ * (0, 2 without a terminal, 130 when a send was stopped, 1 after an unexpected error).
+ */
+export async function runDashboard(options: RunDashboardOptions): Promise<number> {
+	const env = options.env ?? process.env;
+	const stdin = options.stdin ?? process.stdin;
+	const stdout = options.stdout ?? process.stdout;
+	const stderr = options.stderr ?? process.stderr;
+
+	if (!stdin.isTTY || typeof stdin.setRawMode !== 'function' || !stdout.isTTY) {
+		stderr.write('massmail: the dashboard needs a terminal (standard input and output must be a TTY).\n'
+			+ 'Use the command line instead; see: massmail --help\n');
+		return exitCodes.usage;
+	}
+
+	const theme = createTheme(env);
+	let status: number = exitCodes.ok;
+	let failure: unknown;
+	let deliveryContext: DeliveryContext | undefined;
+	let instance: Instance | undefined;
+	let finished = false;
+
+	const write = (text: string) => {
+		try {
+			stdout.write(text);
+		} catch {
+			// The terminal is gone (SSH dropped): nothing left to restore.
+		}
+	};
+
+	let restored = false;
+	const restore = () => {
+		if (!restored) {
+			restored = true;
+			write(leaveAlternateScreen);
+		}
+	};
+
+	const quit = (code: number) => {
+		if (finished) {
+			return;
+		}
+
+		finished = true;
+		status = code;
+		instance?.unmount();
+	};
+
+	const services: DashboardServices = {
+		store: options.store,
+		env,
+		demo: options.demo,
+		delivery() {
+			deliveryContext ??= openDeliveryContext(options.store, env);
+			return deliveryContext;
+		},
+		async editText(text, {extension}) {
+			return editInEditor(text, {env, stdin, stdout, extension});
+		},
+		session: {},
+		exit: quit,
+	};
+
+	const size = () => ({columns: stdout.columns || 80, rows: stdout.rows || 24});
+	const app = () => <App services={services} theme={theme} size={size()} />;
+
+	// Stop a running send with its record complete, then leave.
+	const stopAndQuit = (code: number) => {
+		const active = services.session.active;
+		if (!active) {
+			quit(code);
+			return;
+		}
+
+		active.delivery.interrupt();
+		const timer = setTimeout(() => quit(exitCodes.interrupted), stopGraceMs);
+		timer.unref();
+		const done = () => {
+			clearTimeout(timer);
+			quit(exitCodes.interrupted);
+		};
+
+		active.done.then(done, done);
+	};
+
+	const onSigterm = () => stopAndQuit(128 + 15);
+	const onSighup = () => stopAndQuit(128 + 1);
+	const onSigint = () => stopAndQuit(exitCodes.interrupted);
+	const onResize = () => instance?.rerender(app());
+	const onFatal = (error: unknown) => {
+		failure = error;
+		services.session.active?.delivery.interrupt();
+		quit(1);
+		restore();
+	};
+
+	const onStdoutError = () => stopAndQuit(128 + 1);
+
+	process.on('SIGTERM', onSigterm);
+	process.on('SIGHUP', onSighup);
+	process.on('SIGINT', onSigint);
+	process.on('uncaughtException', onFatal);
+	process.on('unhandledRejection', onFatal);
+	// Last resort: whatever happens, the terminal is given back.
+	process.on('exit', restore);
+	stdout.on('resize', onResize);
+	stdout.on('error', onStdoutError);
+
+	write(enterAlternateScreen);
+	try {
+		instance = render(app(), {
+			stdin,
+			stdout,
+			stderr,
+			exitOnCtrlC: false,
+			patchConsole: true,
+			incrementalRendering: true,
+		});
+		await instance.waitUntilExit();
+	} catch (error) {
+		failure ??= error;
+		status = 1;
+	} finally {
+		process.off('SIGTERM', onSigterm);
+		process.off('SIGHUP', onSighup);
+		process.off('SIGINT', onSigint);
+		process.off('uncaughtException', onFatal);
+		process.off('unhandledRejection', onFatal);
+		stdout.off('resize', onResize);
+		stdout.off('error', onStdoutError);
+		restore();
+		process.off('exit', restore);
+	}
+
+	if (failure) {
+		const message = failure instanceof Error ? failure.stack ?? failure.message : String(failure);
+		stderr.write(`massmail: the dashboard stopped on an unexpected error:\n${message}\n`);
+		if (status === exitCodes.ok) {
+			status = 1;
+		}
+	}
+
+	try {
+		await deliveryContext?.close();
+	} catch {
+		// Closing the capture server cannot lose anything: every outcome is already recorded.
+	}
+
+	return status;
+}

@@ -1,0 +1,101 @@
+/**
+ * The Actions menu (SmarterMail's ⋮ button), opened on the domain under the cursor or on
+ * the marked domains. Its entries are data: add one to `actionEntries` and it shows up —
+ * only entries that work belong there.
+ */
+import {Box, Text} from 'ink';
+import {displayDomain} from '../../core/address.js';
+import {actionsKeys} from '../key-bindings.js';
+import {useScreenKeys} from '../hooks/use-keys.js';
+import {useNavigation} from '../hooks/use-navigation.js';
+import {useScreenState} from '../hooks/use-screen-state.js';
+import {useTheme} from '../services.js';
+import {fit} from '../components/text.js';
+import type {Route, RouteOf} from '../state/router.js';
+import {groupFor} from './domains.js';
+
+export interface ActionContext {
+	/** The domain under the cursor when the menu was opened. */
+	domain?: string;
+	/** The marked domains (empty when none). */
+	marked: readonly string[];
+}
+
+export interface ActionEntry {
+	id: string;
+	label: string;
+	/** One line under the menu about the highlighted entry. */
+	description: (context: ActionContext) => string;
+	/** Whether the entry applies (e.g. needs a domain); entries that do not are not shown. */
+	available?: (context: ActionContext) => boolean;
+	/** The screen it opens (in place of the menu: Esc there goes back to the domains). */
+	open: (context: ActionContext) => Route;
+}
+
+function target(context: ActionContext): string {
+	if (context.marked.length > 1) {
+		return `the ${context.marked.length} marked domains`;
+	}
+
+	const domain = context.marked[0] ?? context.domain;
+	return domain === undefined ? 'a group you choose' : `every user of ${displayDomain(domain)}`;
+}
+
+export const actionEntries: ActionEntry[] = [
+	{
+		id: 'send-email',
+		label: 'Send Email',
+		description: context => `Compose a message to ${target(context)}.`,
+		open: context => ({screen: 'send-email', preset: {group: groupFor(context.domain, context.marked)}}),
+	},
+	{
+		id: 'send-reminder',
+		label: 'Send Reminder',
+		description: context => `A plain-text reminder from the default sender to ${target(context)}.`,
+		open: context => ({screen: 'send-reminder', preset: {group: groupFor(context.domain, context.marked)}}),
+	},
+];
+
+function menuReducer(cursor: number, action: {delta: number; count: number}): number {
+	return (cursor + action.delta + action.count) % action.count;
+}
+
+export function ActionsScreen({route}: {route: RouteOf<'actions'>}) {
+	const theme = useTheme();
+	const navigation = useNavigation();
+	const context: ActionContext = {domain: route.domain, marked: route.marked};
+	const entries = actionEntries.filter(entry => entry.available?.(context) ?? true);
+	const [cursor, move] = useScreenState('menu', menuReducer, () => 0);
+	const selected = entries[Math.min(cursor, entries.length - 1)];
+
+	useScreenKeys(actionsKeys, {
+		up: () => move({delta: -1, count: entries.length}),
+		down: () => move({delta: 1, count: entries.length}),
+		choose: selected ? () => navigation.replace(selected.open(context)) : undefined,
+		back: () => navigation.back(),
+	});
+
+	const on = route.marked.length > 0
+		? `${route.marked.length} marked: ${route.marked.map(name => displayDomain(name)).join(', ')}`
+		: route.domain === undefined ? 'no domain' : displayDomain(route.domain);
+
+	return (
+		<Box flexDirection="column" paddingX={1}>
+			<Text>
+				<Text color={theme.muted}>On </Text>
+				<Text bold>{fit(on, 70)}</Text>
+			</Text>
+			<Box flexDirection="column" marginTop={1} borderStyle={theme.symbols.unicode ? 'round' : 'classic'} borderColor={theme.accent} paddingX={1} width={40}>
+				{entries.map(entry => {
+					const isSelected = entry === selected;
+					return (
+						<Text key={entry.id} inverse={isSelected} bold={isSelected}>
+							{isSelected ? theme.symbols.pointer : ' '} {fit(entry.label, 33, ' ')}
+						</Text>
+					);
+				})}
+			</Box>
+			{selected ? <Text color={theme.muted} wrap="wrap">{selected.description(context)}</Text> : null}
+		</Box>
+	);
+}

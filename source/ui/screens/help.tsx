@@ -1,0 +1,84 @@
+/** `?`: every key of every screen, drawn from the same tables as the footers. */
+import {useMemo} from 'react';
+import {Box, Text} from 'ink';
+import {formatKeys, helpKeys, helpSections} from '../key-bindings.js';
+import {useScreenKeys} from '../hooks/use-keys.js';
+import {useNavigation} from '../hooks/use-navigation.js';
+import {useScreenState} from '../hooks/use-screen-state.js';
+import {useLayout, useTheme} from '../services.js';
+import {fit} from '../components/text.js';
+import type {RouteOf} from '../state/router.js';
+
+interface HelpLine {
+	kind: 'title' | 'key' | 'blank';
+	keys?: string;
+	text: string;
+}
+
+export function helpLines(unicode: boolean): HelpLine[] {
+	const lines: HelpLine[] = [];
+	for (const section of helpSections) {
+		if (lines.length > 0) {
+			lines.push({kind: 'blank', text: ''});
+		}
+
+		lines.push({kind: 'title', text: section.title});
+		for (const binding of section.table) {
+			lines.push({kind: 'key', keys: formatKeys(binding, {unicode}), text: binding.description});
+		}
+	}
+
+	return lines;
+}
+
+function scrollReducer(top: number, action: {delta: number; max: number}): number {
+	return Math.max(0, Math.min(action.max, top + action.delta));
+}
+
+export function HelpScreen(_props: {route: RouteOf<'help'>}) {
+	const theme = useTheme();
+	const navigation = useNavigation();
+	const {columns, bodyRows} = useLayout();
+	const lines = useMemo(() => helpLines(theme.symbols.unicode), [theme.symbols.unicode]);
+	const height = Math.max(1, bodyRows - 1);
+	const max = Math.max(0, lines.length - height);
+	const [top, scroll] = useScreenState('scroll', scrollReducer, () => 0);
+	const first = Math.min(top, max);
+
+	useScreenKeys(helpKeys, {
+		up: () => scroll({delta: -1, max}),
+		down: () => scroll({delta: 1, max}),
+		'page-up': () => scroll({delta: -height, max}),
+		'page-down': () => scroll({delta: height, max}),
+		back: () => navigation.back(),
+	});
+
+	const keyWidth = 18;
+	return (
+		<Box flexDirection="column" paddingX={1}>
+			<Box flexDirection="column" height={height}>
+				{lines.slice(first, first + height).map((line, index) => {
+					const key = `${first + index}`;
+					if (line.kind === 'title') {
+						return <Text key={key} bold color={theme.accent}>{line.text}</Text>;
+					}
+
+					if (line.kind === 'blank') {
+						return <Text key={key}> </Text>;
+					}
+
+					return (
+						<Text key={key} wrap="truncate-end">
+							{'  '}
+							<Text bold>{fit(line.keys ?? '', keyWidth, ' ')}</Text>
+							{fit(line.text, columns - keyWidth - 5)}
+						</Text>
+					);
+				})}
+			</Box>
+			<Text color={theme.muted}>
+				{max > 0 ? `Lines ${first + 1}-${Math.min(lines.length, first + height)} of ${lines.length}` : ' '}
+			</Text>
+		</Box>
+	);
+}

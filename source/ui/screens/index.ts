@@ -1,0 +1,42 @@
+/**
+ * The screen registry: one component per route. Adding a screen = a `Route` variant in
+ * state/router.ts + its component here (TypeScript insists on both) + its key table in
+ * key-bindings.ts (and in `helpSections`).
+ */
+import type {ComponentType} from 'react';
+import {describeGroup} from '../../core/groups.js';
+import type {Route, RouteOf, ScreenName} from '../state/router.js';
+import {DomainsScreen} from './domains.js';
+import {ActionsScreen} from './actions.js';
+import {SendEmailScreen, SendReminderScreen} from './compose.js';
+import {ReviewScreen} from './review.js';
+import {ProgressScreen} from './progress.js';
+import {SummaryScreen} from './summary.js';
+import {HelpScreen} from './help.js';
+
+export const screens: {[S in ScreenName]: ComponentType<{route: RouteOf<S>}>} = {
+	domains: DomainsScreen,
+	actions: ActionsScreen,
+	'send-email': SendEmailScreen,
+	'send-reminder': SendReminderScreen,
+	review: ReviewScreen,
+	progress: ProgressScreen,
+	summary: SummaryScreen,
+	help: HelpScreen,
+};
+
+const titles: {[S in ScreenName]: (route: RouteOf<S>) => string} = {
+	domains: () => 'Domains',
+	actions: () => 'Actions',
+	'send-email': () => 'Send Email',
+	'send-reminder': route => route.preset?.followUpOf ? `Send Reminder for ${route.preset.followUpOf}` : 'Send Reminder',
+	review: route => `Review: ${route.plan.kind === 'reminder' ? 'reminder' : 'email'} to ${describeGroup(route.plan.group)}`,
+	progress: route => route.title,
+	summary: route => route.title,
+	help: () => 'Keys',
+};
+
+/** The title in the header for a route. */
+export function screenTitle(route: Route): string {
+	return (titles[route.screen] as (route: Route) => string)(route);
+}

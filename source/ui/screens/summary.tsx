@@ -1,0 +1,2 @@
+import {Text} from 'ink';
+export function SummaryScreen(_props: {route: unknown}) { return <Text>SummaryScreen</Text>; }

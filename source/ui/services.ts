@@ -1,0 +1,67 @@
+/**
+ * What the screens get from outside: the store, the delivery context, the terminal
+ * hand-over for $EDITOR, the theme and the size. Provided once by the app (run-dashboard
+ * in production, the test in tests), read with the hooks below. Components never open
+ * files or sockets themselves.
+ */
+import {createContext, useContext} from 'react';
+import type {Store} from '../core/store.js';
+import type {Delivery, DeliveryContext} from '../core/delivery.js';
+import type {DeliveryResult} from '../core/types.js';
+import type {Theme} from './theme.js';
+
+export interface DashboardServices {
+	store: Store;
+	env: NodeJS.ProcessEnv;
+	demo: boolean;
+	/** The delivery context (capture server, send records), opened on first use and closed on exit. */
+	delivery(): DeliveryContext;
+	/**
+	 * Hand the terminal to $VISUAL/$EDITOR on `text` and give it back.
+	 * Resolves to the edited text, or rejects with a message saying what went wrong.
+	 */
+	editText(text: string, options: {extension: string}): Promise<string>;
+	/** The send now running, so Ctrl+C, SIGTERM and SIGHUP can stop it with its record complete. */
+	session: {active?: {delivery: Delivery; done: Promise<DeliveryResult>}};
+	/** Quit the dashboard with this exit status (the terminal is restored by whoever started it). */
+	exit(status: number): void;
+}
+
+export const ServicesContext = createContext<DashboardServices | undefined>(undefined);
+
+export function useServices(): DashboardServices {
+	const services = useContext(ServicesContext);
+	if (!services) {
+		throw new Error('useServices outside <ServicesContext.Provider>');
+	}
+
+	return services;
+}
+
+export const ThemeContext = createContext<Theme | undefined>(undefined);
+
+export function useTheme(): Theme {
+	const theme = useContext(ThemeContext);
+	if (!theme) {
+		throw new Error('useTheme outside <ThemeContext.Provider>');
+	}
+
+	return theme;
+}
+
+export interface Layout {
+	columns: number;
+	/** The terminal's rows; the frame is one row shorter (see run-dashboard). */
+	rows: number;
+	/** Rows a screen's body may use: the frame minus header and footer. */
+	bodyRows: number;
+}
+
+export const LayoutContext = createContext<Layout>({columns: 80, rows: 24, bodyRows: 20});
+
+export function useLayout(): Layout {
+	return useContext(LayoutContext);
+}
+
+/** Header (2 rows) + footer (1 row) + the one row the frame leaves free. */
+export const chromeRows = 4;

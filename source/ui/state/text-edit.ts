@@ -1,0 +1,156 @@
+/**
+ * Editing one text value with a cursor: single-line fields and the multi-line message.
+ * Pure functions over {value, cursor}; the field components turn keys into these edits.
+ */
+import type {Key} from 'ink';
+
+export interface TextState {
+	value: string;
+	/** Offset in `value` (UTF-16 units), 0..value.length. */
+	cursor: number;
+}
+
+export function textState(value = ''): TextState {
+	return {value, cursor: value.length};
+}
+
+export function insertText(state: TextState, text: string, multiline: boolean): TextState {
+	// Terminals send CR for Enter and pastes may hold CRLF.
+	let clean = text.replaceAll('\r\n', '\n').replaceAll('\r', '\n');
+	clean = multiline ? clean.replaceAll('\t', '    ') : clean.replaceAll(/[\n\t]/g, ' ');
+	// Other control characters never belong in a field (and never in a header).
+	clean = clean.replaceAll(/[\u0000-\u0008\u000B-\u001F\u007F]/g, '');
+	if (clean === '') {
+		return state;
+	}
+
+	const value = state.value.slice(0, state.cursor) + clean + state.value.slice(state.cursor);
+	return {value, cursor: state.cursor + clean.length};
+}
+
+export function deleteBackward(state: TextState): TextState {
+	if (state.cursor === 0) {
+		return state;
+	}
+
+	return {value: state.value.slice(0, state.cursor - 1) + state.value.slice(state.cursor), cursor: state.cursor - 1};
+}
+
+/** Ctrl+W: the word before the cursor. */
+export function deleteWordBackward(state: TextState): TextState {
+	const before = state.value.slice(0, state.cursor);
+	const kept = before.replace(/\S+\s*$/, '');
+	return {value: kept + state.value.slice(state.cursor), cursor: kept.length};
+}
+
+function lineStart(value: string, cursor: number): number {
+	return value.lastIndexOf('\n', cursor - 1) + 1;
+}
+
+function lineEnd(value: string, cursor: number): number {
+	const end = value.indexOf('\n', cursor);
+	return end === -1 ? value.length : end;
+}
+
+/** Ctrl+U: the line before the cursor. */
+export function deleteToLineStart(state: TextState): TextState {
+	const start = lineStart(state.value, state.cursor);
+	return {value: state.value.slice(0, start) + state.value.slice(state.cursor), cursor: start};
+}
+
+export function moveCursor(state: TextState, to: 'left' | 'right' | 'home' | 'end'): TextState {
+	const {value, cursor} = state;
+	switch (to) {
+		case 'left': {
+			return {value, cursor: Math.max(0, cursor - 1)};
+		}
+
+		case 'right': {
+			return {value, cursor: Math.min(value.length, cursor + 1)};
+		}
+
+		case 'home': {
+			return {value, cursor: lineStart(value, cursor)};
+		}
+
+		case 'end': {
+			return {value, cursor: lineEnd(value, cursor)};
+		}
+	}
+}
+
+/** Up/Down in a multi-line value; undefined on the first/last line (the form moves to another field). */
+export function moveLine(state: TextState, direction: -1 | 1): TextState | undefined {
+	const {value, cursor} = state;
+	const start = lineStart(value, cursor);
+	const column = cursor - start;
+	if (direction === -1) {
+		if (start === 0) {
+			return undefined;
+		}
+
+		const previousStart = lineStart(value, start - 1);
+		return {value, cursor: Math.min(previousStart + column, start - 1)};
+	}
+
+	const end = lineEnd(value, cursor);
+	if (end === value.length) {
+		return undefined;
+	}
+
+	const nextStart = end + 1;
+	return {value, cursor: Math.min(nextStart + column, lineEnd(value, nextStart))};
+}
+
+/**
+ * The edit a keypress makes, or undefined when the key is not an edit (Tab, Esc, arrows
+ * that leave the field…): the caller passes those on to the screen.
+ */
+export function editWithKey(state: TextState, input: string, key: Key, multiline: boolean): TextState | undefined {
+	if (key.backspace || key.delete) {
+		return deleteBackward(state);
+	}
+
+	if (key.leftArrow) {
+		return moveCursor(state, 'left');
+	}
+
+	if (key.rightArrow) {
+		// At the end of a field, Right is free for completion.
+		return state.cursor < state.value.length ? moveCursor(state, 'right') : undefined;
+	}
+
+	if (key.home || (key.ctrl && input === 'a')) {
+		return moveCursor(state, 'home');
+	}
+
+	if (key.end || (key.ctrl && input === 'e' && !multiline)) {
+		return moveCursor(state, 'end');
+	}
+
+	if (key.ctrl && input === 'w') {
+		return deleteWordBackward(state);
+	}
+
+	if (key.ctrl && input === 'u') {
+		return deleteToLineStart(state);
+	}
+
+	if (multiline && (key.upArrow || key.downArrow)) {
+		return moveLine(state, key.upArrow ? -1 : 1);
+	}
+
+	if (multiline && key.return) {
+		return insertText(state, '\n', true);
+	}
+
+	if (key.ctrl || key.meta || key.escape || key.tab || key.return || key.upArrow || key.downArrow || key.pageUp || key.pageDown) {
+		return undefined;
+	}
+
+	if (input === '') {
+		return undefined;
+	}
+
+	return insertText(state, input, multiline);
+}

@@ -1,0 +1,64 @@
+/**
+ * The terminal itself: alternate screen, and handing the terminal to $VISUAL/$EDITOR and
+ * back. Used by run-dashboard.tsx; components reach the editor through the services.
+ */
+import {spawnSync} from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const enterAlternateScreen = '\u001B[?1049h\u001B[2J\u001B[H';
+export const leaveAlternateScreen = '\u001B[?25h\u001B[?1049l';
+
+/** The editor a person chose, as git and mutt pick it. */
+export function chooseEditor(env: NodeJS.ProcessEnv): string {
+	return env.VISUAL?.trim() || env.EDITOR?.trim() || 'vi';
+}
+
+/**
+ * Hand the terminal to the editor on `text` and take it back: leave the alternate screen,
+ * raw mode off, run the editor on a temporary file (blocking: nothing else may draw),
+ * then raw mode on and back to the alternate screen. The caller redraws the frame.
+ *
+ * Returns the edited text; throws an Error with a readable message when the editor fails
+ * (the text is then unchanged).
+ */
+export function editInEditor(text: string, options: {
+	env: NodeJS.ProcessEnv;
+	stdin: NodeJS.ReadStream;
+	stdout: NodeJS.WriteStream;
+	extension: string;
+}): string {
+	const {env, stdin, stdout} = options;
+	const editor = chooseEditor(env);
+	const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'massmail-edit-'));
+	const file = path.join(folder, `message${options.extension}`);
+	fs.writeFileSync(file, text, {mode: 0o600});
+	const wasRaw = stdin.isRaw;
+	try {
+		stdout.write(leaveAlternateScreen);
+		if (stdin.isTTY) {
+			stdin.setRawMode(false);
+		}
+
+		// Through the shell, so EDITOR="code -w" or "vim -c 'set tw=72'" work as in git.
+		const result = spawnSync('/bin/sh', ['-c', `${editor} "$1"`, 'massmail-editor', file], {stdio: 'inherit', env});
+		if (result.error) {
+			throw new Error(`Could not start the editor (${editor}): ${result.error.message}. The message is unchanged.`);
+		}
+
+		if (result.status !== 0) {
+			throw new Error(`The editor (${editor}) exited with status ${result.status ?? result.signal}. The message is unchanged.`);
+		}
+
+		// Editors add a final newline; the message does not need it.
+		return fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+	} finally {
+		if (stdin.isTTY) {
+			stdin.setRawMode(wasRaw);
+		}
+
+		stdout.write(enterAlternateScreen);
+		fs.rmSync(folder, {recursive: true, force: true});
+	}
+}
