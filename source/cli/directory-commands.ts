@@ -41,7 +41,9 @@ const importCommand: Command = {
 		if (options.json) {
 			io.out(json(result));
 		} else {
-			const domains = result.domainsAdded.length > 0 ? `; new ${plural(result.domainsAdded.length, 'domain')}: ${result.domainsAdded.join(', ')}` : '';
+			const added = result.domainsAdded;
+			const names = added.length > 10 ? `${added.slice(0, 10).join(', ')} and ${formatCount(added.length - 10)} more` : added.join(', ');
+			const domains = added.length > 0 ? `; new ${plural(added.length, 'domain')}: ${names}` : '';
 			io.out(`Imported ${plural(result.total, 'mailbox', 'mailboxes')} from ${file}: ${formatCount(result.added)} added, ${formatCount(result.updated)} updated${domains}.`);
 		}
 
