@@ -1,7 +1,8 @@
 /** history, show, config: reading the send records and the settings. */
 import {openDeliveryContext} from '../core/delivery.js';
 import {SettingsStore} from '../core/settings.js';
-import type {RecipientReport, SendSummary} from '../core/types.js';
+import {reportCsv} from '../core/report.js';
+import type {SendSummary} from '../core/types.js';
 import type {Command} from './command.js';
 import {formatCount, json, table} from './output.js';
 
@@ -31,17 +32,6 @@ const historyCommand: Command = {
 		}
 	},
 };
-
-/** The per-recipient report as CSV: one header row, fields quoted where needed. */
-export function reportCsv(recipients: RecipientReport[]): string {
-	const quote = (value: string | number | null) => {
-		const text = value === null ? '' : String(value);
-		return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-	};
-
-	const rows = recipients.map(r => [r.address, r.status, r.attempts, r.response, r.messageId].map(quote).join(','));
-	return ['address,status,attempts,response,messageId', ...rows].join('\n');
-}
 
 function describeSummary(s: SendSummary): string[] {
 	return [
