@@ -1,0 +1,64 @@
+import test from 'ava';
+import {describeTarget, isLoopbackHost, resolveSmtpTarget} from '../../source/core/smtp-config.js';
+import {MassmailError} from '../../source/core/errors.js';
+import type {Settings} from '../../source/core/types.js';
+
+function settings(smtp: Partial<Settings['smtp']> = {}): Settings {
+	return {
+		smtp: {host: '', port: 587, tls: 'starttls', user: '', passwordCommand: '', allowUnverifiedTls: false, ...smtp},
+		sender: {name: 'System Administrator', address: 'postmaster@example.net'},
+		delivery: {concurrency: 5, rate: 0, maxAttempts: 5, retryDelayMs: 2000, confirmThreshold: 100},
+	};
+}
+
+test('no host means the local capture server', t => {
+	const target = resolveSmtpTarget(settings(), {});
+	t.deepEqual(target, {kind: 'capture'});
+	t.is(describeTarget(target), 'local capture: nothing leaves this machine');
+});
+
+test('the settings name the server', t => {
+	const target = resolveSmtpTarget(settings({host: 'smtp.example.com', user: 'mailer'}), {});
+	t.like(target, {kind: 'server', host: 'smtp.example.com', port: 587, tls: 'starttls', user: 'mailer', passwordSource: 'none'});
+	t.is(describeTarget(target), 'smtp.example.com:587 (STARTTLS)');
+});
+
+test('MASSMAIL_SMTP_URL overrides the settings: smtp:// requires STARTTLS, smtps:// is implicit TLS', t => {
+	t.like(resolveSmtpTarget(settings({host: 'other'}), {MASSMAIL_SMTP_URL: 'smtp://mailer@mail.example.com:587'}), {host: 'mail.example.com', port: 587, tls: 'starttls', user: 'mailer'});
+	const implicit = resolveSmtpTarget(settings(), {MASSMAIL_SMTP_URL: 'smtps://mail.example.com'});
+	t.like(implicit, {port: 465, tls: 'implicit', user: ''});
+	t.is(describeTarget(implicit), 'mail.example.com:465 (TLS)');
+	t.like(resolveSmtpTarget(settings(), {MASSMAIL_SMTP_URL: 'smtp://127.0.0.1:2525'}), {tls: 'opportunistic', port: 2525});
+	t.like(resolveSmtpTarget(settings(), {MASSMAIL_SMTP_URL: 'smtp://u%40x@[::1]:25'}), {host: '::1', user: 'u@x'});
+});
+
+test('a password is never read from the URL, and never offered over a connection that may stay plain', t => {
+	const inUrl = t.throws(() => resolveSmtpTarget(settings(), {MASSMAIL_SMTP_URL: 'smtp://mailer:hunter2@mail.example.com'}), {instanceOf: MassmailError});
+	t.false(inUrl?.message.includes('hunter2'));
+	t.throws(() => resolveSmtpTarget(settings({host: 'mail.example.com', tls: 'opportunistic', user: 'mailer'}), {}), {message: /unencrypted/});
+	t.notThrows(() => resolveSmtpTarget(settings({host: 'localhost', tls: 'opportunistic', user: 'mailer'}), {}));
+	t.throws(() => resolveSmtpTarget(settings(), {MASSMAIL_SMTP_URL: 'http://x'}), {instanceOf: MassmailError});
+});
+
+test('the password comes from MASSMAIL_SMTP_PASSWORD, else from the password command', async t => {
+	const fromEnvironment = resolveSmtpTarget(settings({host: 'mail.example.com', user: 'u', passwordCommand: 'echo nope'}), {MASSMAIL_SMTP_PASSWORD: 's3cret'});
+	t.is(fromEnvironment.kind === 'server' ? await fromEnvironment.password?.() : undefined, 's3cret');
+	const fromCommand = resolveSmtpTarget(settings({host: 'mail.example.com', user: 'u', passwordCommand: 'printf "pa ss\\n\\n"'}), {});
+	t.like(fromCommand, {passwordSource: 'command'});
+	// One trailing newline is removed, nothing else.
+	t.is(fromCommand.kind === 'server' ? await fromCommand.password?.() : undefined, 'pa ss\n');
+	const failing = resolveSmtpTarget(settings({host: 'mail.example.com', user: 'u', passwordCommand: 'echo oops >&2; exit 3'}), {});
+	const error = await t.throwsAsync(failing.kind === 'server' ? failing.password!() : Promise.resolve(''), {instanceOf: MassmailError});
+	t.is(error?.kind, 'auth');
+	t.regex(error?.message ?? '', /exit status 3: oops/);
+});
+
+test('loopback hosts', t => {
+	for (const host of ['localhost', '127.0.0.1', '127.1.2.3', '::1', '[::1]']) {
+		t.true(isLoopbackHost(host), host);
+	}
+
+	for (const host of ['example.com', '10.0.0.1', '::2', 'localhost.example.com']) {
+		t.false(isLoopbackHost(host), host);
+	}
+});
