@@ -800,6 +800,15 @@ export class Delivery {
 		const message = {
 			pipe(stream: NodeJS.WritableStream) {
 				dataSent = true;
+				// Corked, the message and its final dot leave in one write instead of several.
+				const socket = connection._socket;
+				if (socket) {
+					socket.cork();
+					setImmediate(() => {
+						socket.uncork();
+					});
+				}
+
 				stream.write(head);
 				stream.write(body);
 				stream.end();
