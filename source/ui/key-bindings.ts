@@ -195,6 +195,7 @@ export const domainsKeys: KeyTable = [
 	bind('unmark-all', ['u'], 'Unmark all', 'Clear every mark', false),
 	bind('send-email', ['e'], 'Email', 'Send Email to the domain (or the marked domains)', false),
 	bind('send-reminder', ['r'], 'Reminder', 'Send Reminder to the domain (or the marked domains)', false),
+	bind('history', ['h'], 'History', 'Every send: outcomes, resume, retry, reminders, export'),
 	bind('back', ['escape'], 'Clear', 'Clear the filter', false),
 	bind('quit', ['q'], 'Quit', 'Quit massmail'),
 ];
@@ -256,6 +257,77 @@ export const dialogKeys: KeyTable = [
 	bind('no', ['n', 'escape'], 'No', 'Go back without doing it'),
 ];
 
+export const historyKeys: KeyTable = [
+	...listKeys,
+	bind('open', ['enter'], 'Open', 'Open the send: each recipient\'s outcome, and resume, retry, reminder, export'),
+	bind('filter', ['/'], 'Filter', 'Filter the sends as you type (subject, audience, status, id)'),
+	bind('reload', ['R'], 'Reload', 'Read the send records again', false),
+	bind('back', ['escape'], 'Back', 'Back (clears the filter first)'),
+];
+
+export const sendDetailKeys: KeyTable = [
+	...listKeys,
+	bind('filter', ['/'], 'Filter', 'Filter the recipients as you type (address, status, server reply)'),
+	bind('failed-only', ['f'], 'Failed', 'Show only the failed recipients, or all again'),
+	bind('resume', ['s'], 'Resume', 'Resume the interrupted send: the recipients without an outcome, with live progress'),
+	bind('retry', ['t'], 'Retry', 'Send again to the failed recipients only'),
+	bind('remind', ['r'], 'Remind', 'Send Reminder to this send\'s recipients, threaded under what each received'),
+	bind('export', ['x'], 'Export', 'Write the per-recipient report to a file (CSV, or JSON for a .json name)'),
+	bind('captured', ['m'], 'Mail', 'The captured messages of this send (it went to local capture)'),
+	bind('reload', ['R'], 'Reload', 'Read the record again', false),
+	bind('back', ['escape'], 'Back', 'Back (clears the filter first)'),
+];
+
+export const capturedKeys: KeyTable = [
+	...listKeys,
+	bind('open', ['enter'], 'Read', 'Read the message: its headers and text'),
+	bind('filter', ['/'], 'Filter', 'Filter the messages by recipient'),
+	bind('back', ['escape'], 'Back', 'Back (clears the filter first)'),
+];
+
+export const capturedMessageKeys: KeyTable = [
+	bind('up', ['up', 'k'], 'Up', 'Scroll up', false),
+	bind('down', ['down', 'j'], 'Down', 'Scroll down', false),
+	bind('page-up', ['pageup'], 'Page up', 'One page up', false),
+	bind('page-down', ['pagedown', 'space'], 'Page down', 'One page down', false),
+	bind('next', ['n'], 'Next', 'The next captured message'),
+	bind('previous', ['p'], 'Previous', 'The previous captured message'),
+	bind('back', ['escape', 'q'], 'Back', 'Back to the list'),
+];
+
+export const usersKeys: KeyTable = [
+	...listKeys,
+	bind('filter', ['/'], 'Filter', 'Filter the mailboxes as you type (address, name, role)'),
+	bind('add', ['a'], 'Add', 'Add a mailbox to this domain'),
+	bind('role', ['r'], 'Role', 'Change the role: user, administrator, primary administrator (one per domain)'),
+	bind('disable', ['d'], 'Disable/Enable', 'Disable the mailbox (every send skips it), or enable it again'),
+	bind('rename', ['n'], 'Name', 'Change the display name', false),
+	bind('remove', ['x'], 'Remove', 'Remove the mailbox (asks)'),
+	bind('back', ['escape'], 'Back', 'Back (clears the filter first)'),
+];
+
+/** One-field screens: Import CSV, Add domain. */
+export const promptScreenKeys: KeyTable = [
+	bind('submit', ['enter'], 'OK', 'Do it with what is typed'),
+	bind('back', ['escape'], 'Back', 'Back (asks first when something is typed)'),
+];
+
+export const removeDomainKeys: KeyTable = [
+	bind('remove', ['y'], 'Remove', 'Remove the domain and its mailboxes'),
+	bind('back', ['n', 'escape'], 'Keep', 'Keep the domain and go back'),
+];
+
+export const settingsKeys: KeyTable = [
+	bind('next-field', ['tab', 'down'], 'Next', 'Next field'),
+	bind('previous-field', ['shift+tab', 'up'], 'Previous', 'Previous field', false),
+	bind('choose-left', ['left'], 'Choice', 'In a choice field: previous choice', false),
+	bind('choose-right', ['right', 'space'], 'Choice', 'In a choice field: next choice', false),
+	bind('submit', ['enter'], 'Next', 'Next field; on [Save] or [Test connection]: do it', false),
+	bind('save', ['ctrl+s'], 'Save', 'Check and save the settings'),
+	bind('test', ['ctrl+t'], 'Test connection', 'Connect (and log in) with the saved settings; shows the server\'s words'),
+	bind('back', ['escape'], 'Back', 'Back (asks first when there are unsaved changes)'),
+];
+
 /** Every table with a title, in the order the help screen shows them. Add new screens here. */
 export const helpSections: Array<{title: string; table: KeyTable}> = [
 	{title: 'Everywhere', table: globalKeys},
@@ -266,6 +338,14 @@ export const helpSections: Array<{title: string; table: KeyTable}> = [
 	{title: 'Review', table: reviewKeys},
 	{title: 'Progress', table: progressKeys},
 	{title: 'Summary', table: summaryKeys},
+	{title: 'History', table: historyKeys},
+	{title: 'A send', table: sendDetailKeys},
+	{title: 'Captured mail', table: capturedKeys},
+	{title: 'A captured message', table: capturedMessageKeys},
+	{title: 'Users of a domain', table: usersKeys},
+	{title: 'Import CSV / Add domain', table: promptScreenKeys},
+	{title: 'Remove domain', table: removeDomainKeys},
+	{title: 'Settings', table: settingsKeys},
 	{title: 'Questions', table: dialogKeys},
 	{title: 'Help', table: helpKeys},
 ];

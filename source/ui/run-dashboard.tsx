@@ -10,7 +10,7 @@ import {exitCodes} from '../core/errors.js';
 import {App} from './app.js';
 import {createTheme} from './theme.js';
 import type {DashboardServices} from './services.js';
-import {editInEditor, enterAlternateScreen, leaveAlternateScreen} from './terminal.js';
+import {editInEditor, enterAlternateScreen, leaveAlternateScreen, withFrameCursorFix} from './terminal.js';
 
 export interface RunDashboardOptions {
 	store: Store;
@@ -138,10 +138,12 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 	try {
 		instance = render(app(), {
 			stdin,
-			stdout,
+			stdout: withFrameCursorFix(stdout),
 			stderr,
 			exitOnCtrlC: false,
-			patchConsole: true,
+			// Console output would land in the middle of the frame; the dashboard prints nothing itself.
+			patchConsole: false,
+			// Only changed rows are written (little output over SSH); see withFrameCursorFix.
 			incrementalRendering: true,
 		});
 		await instance.waitUntilExit();

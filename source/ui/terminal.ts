@@ -62,3 +62,37 @@ export function editInEditor(text: string, options: {
 		fs.rmSync(folder, {recursive: true, force: true});
 	}
 }
+
+/**
+ * Ink 6.8's incremental renderer is off by one row when the frame ends in a newline (any
+ * frame shorter than the terminal, which is what avoids a full redraw per frame): it
+ * leaves the cursor on the row below the frame but moves up as if it were on the frame's
+ * last row, so every update lands one row low and the screen creeps. Checked in a
+ * pseudo-terminal with a three-line app.
+ *
+ * The fix, without patching Ink: hand Ink a stdout whose frame writes (they end in a
+ * newline, or in ESC[E when the last row did not change) are followed by one cursor-up,
+ * so the cursor rests on the last row exactly as the renderer assumes. Only Ink writes
+ * through this stream (console patching is off).
+ */
+export function withFrameCursorFix(stdout: NodeJS.WriteStream): NodeJS.WriteStream {
+	const write = (chunk: unknown, ...rest: unknown[]): boolean => {
+		const ok = (stdout.write as (...args: unknown[]) => boolean)(chunk, ...rest);
+		if (typeof chunk === 'string' && (chunk.endsWith('\n') || chunk.endsWith('\u001B[E'))) {
+			stdout.write('\u001B[A');
+		}
+
+		return ok;
+	};
+
+	return new Proxy(stdout, {
+		get(target, property) {
+			if (property === 'write') {
+				return write;
+			}
+
+			const value: unknown = Reflect.get(target, property, target);
+			return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+		},
+	});
+}

@@ -54,6 +54,12 @@ export const actionEntries: ActionEntry[] = [
 		description: context => `A plain-text reminder from the default sender to ${target(context)}.`,
 		open: context => ({screen: 'send-reminder', preset: {group: groupFor(context.domain, context.marked)}}),
 	},
+	{
+		id: 'history',
+		label: 'History',
+		description: () => 'Every send: each recipient\'s outcome; resume, retry, send a reminder, export.',
+		open: () => ({screen: 'history'}),
+	},
 ];
 
 function menuReducer(cursor: number, action: {delta: number; count: number}): number {

@@ -1,3 +1,256 @@
-import {Text} from 'ink';
-export function SendEmailScreen(_props: {route: unknown}) { return <Text>SendEmailScreen</Text>; }
-export function SendReminderScreen(_props: {route: unknown}) { return <Text>SendReminderScreen</Text>; }
+/**
+ * The Send Email and Send Reminder forms (one component, two kinds). Fields in the
+ * product's order; Tab/Shift+Tab and the arrows move between them, each field says what is
+ * wrong with it as it is left, Ctrl+S (or Enter on [Review]) checks everything and opens Review.
+ */
+import {useMemo, type ReactNode} from 'react';
+import {Box, Text} from 'ink';
+import {displayDomain} from '../../core/address.js';
+import type {Recipient, SendKind} from '../../core/types.js';
+import {formKeys} from '../key-bindings.js';
+import {useKeyLayer, useScreenKeys} from '../hooks/use-keys.js';
+import {useNavigation} from '../hooks/use-navigation.js';
+import {useScreenState} from '../hooks/use-screen-state.js';
+import {useExternalEditor} from '../hooks/use-editor.js';
+import {useLayout, useServices, useTheme} from '../services.js';
+import {confirmDialog, messageDialog, useDialog} from '../components/dialog.js';
+import {MultilineView, TextView} from '../components/text-field.js';
+import {fit} from '../components/text.js';
+import {editWithKey, textState} from '../state/text-edit.js';
+import {
+	composeReducer,
+	fieldLabels,
+	initialComposeState,
+	toChoiceLabels,
+	visibleFields,
+	type ComposeFormState,
+	type FieldId,
+	type TextFieldId,
+} from '../state/compose-form.js';
+import {completeDomain, planOfForm, validateComposeField, type ComposeContext} from '../state/compose-validate.js';
+import type {ComposePreset, RouteOf} from '../state/router.js';
+
+const labelWidth = 15;
+
+function isTextField(field: FieldId): field is TextFieldId {
+	return field !== 'to' && field !== 'submit';
+}
+
+function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset}) {
+	const services = useServices();
+	const theme = useTheme();
+	const navigation = useNavigation();
+	const dialog = useDialog();
+	const editInEditor = useExternalEditor();
+	const {columns, bodyRows} = useLayout();
+	const directory = services.store.directory();
+	const sender = useMemo(() => services.store.settings.get().sender, [services]);
+
+	const context = useMemo<ComposeContext>(() => ({
+		directory,
+		sender,
+		recipientsOfSend(sendId) {
+			const {addresses, names} = services.delivery().sends.readRecipients(sendId);
+			return addresses.map((address, index): Recipient => ({address, name: names[index] ?? ''}));
+		},
+	}), [directory, sender, services]);
+
+	const reducer = useMemo(() => composeReducer((field, state) => validateComposeField(field, state, context)), [context]);
+	const [form, dispatch] = useScreenState('form', reducer, () => initialComposeState(kind, preset, {fromName: sender.name}));
+	const fields = visibleFields(form);
+	const {focus} = form;
+
+	const completions = focus === 'domain' ? completeDomain(directory, form.text.domain.value) : [];
+	const completion = completions.find(name => name !== form.text.domain.value.trim());
+
+	const review = () => {
+		const {plan, errors} = planOfForm(form, context);
+		if (!plan) {
+			dispatch({type: 'set-errors', errors});
+			return;
+		}
+
+		dispatch({type: 'set-errors', errors: {}});
+		navigation.push({screen: 'review', plan});
+	};
+
+	const openEditor = () => {
+		editInEditor(form.text.message.value, {extension: form.html ? '.html' : '.txt'}).then(
+			value => dispatch({type: 'set-message', value}),
+			(error: unknown) => dialog.open(messageDialog({title: 'The editor did not finish', lines: [error instanceof Error ? error.message : String(error)]})),
+		);
+	};
+
+	const back = () => {
+		if (!form.dirty) {
+			navigation.back();
+			return;
+		}
+
+		dialog.open(confirmDialog({
+			title: 'Discard this form?',
+			lines: ['What you typed is lost.'],
+			yes: 'Discard',
+			no: 'Keep editing',
+			tone: 'warning',
+			onYes: () => navigation.back(),
+		}));
+	};
+
+	// The focused text field has the keys first: typing, cursor moves, Enter in the message.
+	useKeyLayer('field', (input, key) => {
+		if (!isTextField(focus)) {
+			return false;
+		}
+
+		const multiline = focus === 'message';
+		// Ctrl+E in the message is the editor (the screen's key), elsewhere end of line.
+		if (multiline && key.ctrl && input === 'e') {
+			return false;
+		}
+
+		const edited = editWithKey(form.text[focus], input, key, multiline);
+		if (!edited) {
+			return false;
+		}
+
+		dispatch({type: 'edit', field: focus, text: edited});
+		return true;
+	});
+
+	useScreenKeys(formKeys, {
+		complete: completion ? () => dispatch({type: 'edit', field: 'domain', text: textState(completion)}) : undefined,
+		'next-field': () => dispatch({type: 'focus-next'}),
+		'previous-field': () => dispatch({type: 'focus-previous'}),
+		'field-down': () => dispatch({type: 'focus-next'}),
+		'field-up': () => dispatch({type: 'focus-previous'}),
+		'choose-left': focus === 'to' ? () => dispatch({type: 'cycle-to', delta: -1}) : undefined,
+		'choose-right': focus === 'to' ? () => dispatch({type: 'cycle-to', delta: 1}) : undefined,
+		submit: focus === 'submit' ? review : () => dispatch({type: 'focus-next'}),
+		editor: focus === 'message' ? openEditor : undefined,
+		'toggle-html': kind === 'email' ? () => dispatch({type: 'toggle-html'}) : undefined,
+		review,
+		back,
+	});
+
+	const valueWidth = columns - labelWidth - 4;
+	const errorRows = fields.filter(field => form.errors[field] !== undefined).length;
+	// Rows: each field one, the message label one, the reminder's From line one, [Review] one.
+	const usedRows = fields.length + errorRows + (kind === 'reminder' ? 1 : 0) + 1;
+	const messageHeight = Math.max(3, bodyRows - usedRows);
+
+	const rowOf = (field: FieldId) => {
+		const focused = focus === field;
+		const label = (
+			<Text bold={focused} color={focused ? theme.accent : undefined}>
+				{focused ? theme.symbols.pointer : ' '} {fit(field === 'message' ? `Message (${form.html ? 'HTML' : 'plain text'})` : fieldLabels[field], labelWidth, ' ')}
+			</Text>
+		);
+		let value: ReactNode;
+		switch (field) {
+			case 'from': {
+				value = (
+					<Box>
+						<TextView state={form.text.from} focused={focused} width={Math.min(40, valueWidth)} placeholder={sender.name} />
+						<Text color={theme.muted}> {fit(senderHint(form, sender.address), Math.max(0, valueWidth - 42))}</Text>
+					</Box>
+				);
+				break;
+			}
+
+			case 'to': {
+				const label = form.to === 'selected'
+					? `${toChoiceLabels.selected}: ${form.selectedDomains.map(name => displayDomain(name)).join(', ')}`
+					: form.to === 'send' ? `${toChoiceLabels.send}: ${form.sendId ?? ''}` : toChoiceLabels[form.to];
+				value = (
+					<Text>
+						<Text color={theme.muted}>{focused ? '< ' : '  '}</Text>
+						<Text inverse={focused}>{fit(label, Math.max(10, valueWidth - 24))}</Text>
+						<Text color={theme.muted}>{focused ? ` > ${form.choices.indexOf(form.to) + 1}/${form.choices.length}` : ''}</Text>
+					</Text>
+				);
+				break;
+			}
+
+			case 'domain': {
+				value = (
+					<Box>
+						<TextView state={form.text.domain} focused={focused} width={Math.min(40, valueWidth)} placeholder="a domain of the directory" />
+						{focused && completion ? <Text color={theme.muted}> Tab: {fit(completions.join(', '), Math.max(0, valueWidth - 48))}</Text> : null}
+					</Box>
+				);
+				break;
+			}
+
+			case 'address':
+			case 'friendlyName':
+			case 'subject': {
+				const placeholder = field === 'friendlyName' ? '(empty: the bare address)' : field === 'address' ? 'ann@example.com' : '';
+				value = <TextView state={form.text[field]} focused={focused} width={valueWidth} placeholder={placeholder} />;
+				break;
+			}
+
+			case 'message': {
+				value = (
+					<Text color={theme.muted}>
+						{focused ? (kind === 'email' ? 'Ctrl+E editor, Ctrl+T plain/HTML' : 'Ctrl+E editor') : `${form.text.message.value.split('\n').length} lines`}
+					</Text>
+				);
+				break;
+			}
+
+			case 'submit': {
+				value = null;
+				break;
+			}
+		}
+
+		return (
+			<Box key={field} flexDirection="column">
+				{field === 'submit' ? (
+					<Box>
+						<Text>{' '.repeat(labelWidth + 2)}</Text>
+						<Text inverse={focused} bold>[ Review {theme.symbols.arrowRight} ]</Text>
+						<Text color={theme.muted}>  (Ctrl+S from any field)</Text>
+					</Box>
+				) : (
+					<Box>
+						{label}
+						{value}
+					</Box>
+				)}
+				{form.errors[field] ? (
+					<Text color={theme.error} wrap="truncate-end">{' '.repeat(labelWidth + 2)}{theme.symbols.fail} {form.errors[field]}</Text>
+				) : null}
+				{field === 'message' ? (
+					<Box paddingLeft={labelWidth + 2} height={messageHeight} flexDirection="column">
+						<MultilineView state={form.text.message} focused={focused} width={valueWidth} height={messageHeight} placeholder="(empty)" />
+					</Box>
+				) : null}
+			</Box>
+		);
+	};
+
+	return (
+		<Box flexDirection="column">
+			{kind === 'reminder' ? (
+				<Text color={theme.muted} wrap="truncate-end">  {fit('From', labelWidth, ' ')}{`${sender.name} <${sender.address}> (the default sender)`}</Text>
+			) : null}
+			{fields.map(field => rowOf(field))}
+		</Box>
+	);
+}
+
+/** What the From field will send as: the typed name with the settings' address, or a full `Name <address>`. */
+function senderHint(form: ComposeFormState, address: string): string {
+	const typed = form.text.from.value.trim();
+	return typed.includes('<') || typed.includes('@') ? '' : `<${address}>`;
+}
+
+export function SendEmailScreen({route}: {route: RouteOf<'send-email'>}) {
+	return <ComposeScreen kind="email" preset={route.preset} />;
+}
+
+export function SendReminderScreen({route}: {route: RouteOf<'send-reminder'>}) {
+	return <ComposeScreen kind="reminder" preset={route.preset} />;
+}

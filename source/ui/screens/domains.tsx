@@ -74,6 +74,7 @@ export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 		'unmark-all': list.marked.length > 0 ? () => dispatch({type: 'clear-marks'}) : undefined,
 		'send-email': () => open('send-email'),
 		'send-reminder': () => open('send-reminder'),
+		history: () => navigation.push({screen: 'history'}),
 		back: list.filter === '' ? undefined : () => dispatch({type: 'clear-filter'}),
 		quit: () => services.exit(0),
 	}, {isActive: !list.filtering});

@@ -13,6 +13,9 @@ import {ReviewScreen} from './review.js';
 import {ProgressScreen} from './progress.js';
 import {SummaryScreen} from './summary.js';
 import {HelpScreen} from './help.js';
+import {HistoryScreen} from './history.js';
+import {SendDetailScreen} from './send-detail.js';
+import {CapturedScreen} from './captured.js';
 
 export const screens: {[S in ScreenName]: ComponentType<{route: RouteOf<S>}>} = {
 	domains: DomainsScreen,
@@ -22,6 +25,9 @@ export const screens: {[S in ScreenName]: ComponentType<{route: RouteOf<S>}>} = 
 	review: ReviewScreen,
 	progress: ProgressScreen,
 	summary: SummaryScreen,
+	history: HistoryScreen,
+	'send-detail': SendDetailScreen,
+	captured: CapturedScreen,
 	help: HelpScreen,
 };
 
@@ -33,6 +39,9 @@ const titles: {[S in ScreenName]: (route: RouteOf<S>) => string} = {
 	review: route => `Review: ${route.plan.kind === 'reminder' ? 'reminder' : 'email'} to ${describeGroup(route.plan.group)}`,
 	progress: route => route.title,
 	summary: route => route.title,
+	history: () => 'History',
+	'send-detail': route => `Send ${route.sendId}`,
+	captured: route => `Captured mail of ${route.sendId}`,
 	help: () => 'Keys',
 };
 

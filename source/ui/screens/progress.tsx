@@ -1,2 +1,152 @@
-import {Text} from 'ink';
-export function ProgressScreen(_props: {route: unknown}) { return <Text>ProgressScreen</Text>; }
+/**
+ * A send under way: the bar, the counters, rate, elapsed and ETA, the latest outcomes and
+ * the failures so far. `p` pauses and resumes, `c` cancels (asks), Ctrl+C asks whether to
+ * stop. When the send ends, the Summary takes its place.
+ */
+import {useEffect} from 'react';
+import {Box, Text} from 'ink';
+import {displayAddress} from '../../core/address.js';
+import {progressKeys} from '../key-bindings.js';
+import {useScreenKeys} from '../hooks/use-keys.js';
+import {useNavigation} from '../hooks/use-navigation.js';
+import {useDeliveryProgress} from '../hooks/use-delivery.js';
+import {useLayout, useServices, useTheme} from '../services.js';
+import {confirmDialog, useDialog} from '../components/dialog.js';
+import {fit, formatCount, formatDuration, printable} from '../components/text.js';
+import {askToStopSend} from '../delivery-flow.js';
+import {doneRatio, type OutcomeItem} from '../state/progress.js';
+import type {RouteOf} from '../state/router.js';
+import type {Symbols} from '../theme.js';
+
+export function progressBar(ratio: number, width: number, symbols: Pick<Symbols, 'barFull' | 'barEmpty'>): string {
+	const full = Math.round(Math.max(0, Math.min(1, ratio)) * width);
+	return symbols.barFull.repeat(full) + symbols.barEmpty.repeat(width - full);
+}
+
+export function ProgressScreen({route}: {route: RouteOf<'progress'>}) {
+	const {delivery, done, title} = route;
+	const services = useServices();
+	const theme = useTheme();
+	const navigation = useNavigation();
+	const dialog = useDialog();
+	const {columns, bodyRows} = useLayout();
+	const state = useDeliveryProgress(delivery);
+	const {progress} = state;
+
+	// When the send ends (finished, cancelled or stopped), its summary replaces this screen.
+	useEffect(() => {
+		let current = true;
+		done.then(result => {
+			if (current) {
+				dialog.close();
+				navigation.replace({screen: 'summary', result, destination: delivery.destination, title: title.replace(/^Sending: /, 'Sent: ')});
+			}
+		}, (error: unknown) => {
+			if (current) {
+				const now = delivery.progress();
+				dialog.close();
+				navigation.replace({
+					screen: 'summary',
+					result: {id: delivery.id, total: now.total, sent: now.sent, failed: now.failed, status: 'interrupted'},
+					destination: delivery.destination,
+					title,
+					error: error instanceof Error ? error.message : String(error),
+				});
+			}
+		});
+		return () => {
+			current = false;
+		};
+		// Once per send: navigation and dialog change identity as screens move.
+	}, [done]);
+
+	const cancel = () => {
+		dialog.open(confirmDialog({
+			title: 'Cancel this send?',
+			lines: [
+				`${formatCount(progress.sent)} sent so far stay sent; the other ${formatCount(progress.remaining + progress.deferred)} will not be sent.`,
+				`The record keeps every outcome: massmail show ${delivery.id}`,
+			],
+			yes: 'Cancel the send',
+			no: 'Keep sending',
+			tone: 'warning',
+			onYes: () => delivery.cancel(),
+		}));
+	};
+
+	useScreenKeys(progressKeys, {
+		pause: state.state === 'running' ? () => delivery.pause() : undefined,
+		resume: state.state === 'paused' ? () => delivery.resume() : undefined,
+		cancel: state.state === 'cancelling' ? undefined : cancel,
+		interrupt: () => askToStopSend(dialog, services),
+	});
+
+	const ratio = doneRatio(progress);
+	const percent = `${Math.floor(ratio * 100)}%`.padStart(4);
+	const barWidth = Math.max(10, columns - 30);
+	const stateText = state.state === 'paused' ? 'PAUSED' : state.state === 'cancelling' ? 'cancelling…' : 'sending';
+	const outcomeRow = (item: OutcomeItem, key: string) => {
+		const symbol = item.status === 'sent' ? theme.symbols.ok : item.status === 'failed' ? theme.symbols.fail : theme.symbols.deferred;
+		const color = item.status === 'sent' ? theme.success : item.status === 'failed' ? theme.error : theme.warning;
+		const address = fit(displayAddress(item.address), 32, ' ');
+		return (
+			<Text key={key} wrap="truncate-end">
+				{'   '}
+				<Text color={color}>{symbol}</Text>
+				{' '}
+				{address}
+				{' '}
+				<Text color={theme.muted}>{fit(printable(item.response), Math.max(0, columns - 40))}</Text>
+			</Text>
+		);
+	};
+
+	// 6 fixed rows, then the latest outcomes and the failures share what is left.
+	const room = Math.max(2, bodyRows - 7);
+	const failureRows = state.failureCount > 0 ? Math.min(state.failures.length, Math.max(1, Math.floor(room / 2))) : 0;
+	const latestRows = Math.max(1, room - failureRows - (failureRows > 0 ? 1 : 0));
+
+	return (
+		<Box flexDirection="column" paddingX={1}>
+			<Text>
+				<Text color={theme.accent}>{progressBar(ratio, barWidth, theme.symbols)}</Text>
+				<Text bold> {percent}</Text>
+				<Text color={theme.muted}>  {formatCount(progress.sent + progress.failed)} of {formatCount(progress.total)}</Text>
+			</Text>
+			<Text>
+				<Text color={theme.success}>Sent {formatCount(progress.sent)}</Text>
+				{'   '}
+				<Text color={progress.failed > 0 ? theme.error : undefined}>Failed {formatCount(progress.failed)}</Text>
+				{'   '}
+				<Text color={progress.deferred > 0 ? theme.warning : undefined}>Deferred {formatCount(progress.deferred)}</Text>
+				{'   '}
+				<Text>Remaining {formatCount(progress.remaining)}</Text>
+			</Text>
+			<Text>
+				<Text>Rate {progress.rate.toFixed(1)}/s</Text>
+				{'   '}
+				<Text>Elapsed {formatDuration(progress.elapsedMs)}</Text>
+				{'   '}
+				<Text>ETA {progress.etaMs === null ? '--:--' : formatDuration(progress.etaMs)}</Text>
+				{'   '}
+				<Text bold inverse={state.state === 'paused'} color={state.state === 'running' ? theme.accent : theme.warning}>{stateText}</Text>
+			</Text>
+			<Text color={theme.muted} wrap="truncate-end">
+				Send {delivery.id} to {fit(delivery.destination, Math.max(10, columns - delivery.id.length - 12))}
+			</Text>
+			<Text> </Text>
+			<Text bold>Latest</Text>
+			<Box flexDirection="column" height={latestRows}>
+				{state.latest.length === 0
+					? <Text color={theme.muted}>   waiting for the first reply{theme.symbols.ellipsis}</Text>
+					: state.latest.slice(0, latestRows).map((item, index) => outcomeRow(item, `latest-${index}`))}
+			</Box>
+			{failureRows > 0 ? (
+				<Box flexDirection="column">
+					<Text bold color={theme.error}>Failures ({formatCount(state.failureCount)})</Text>
+					{state.failures.slice(0, failureRows).map((item, index) => outcomeRow(item, `failure-${index}`))}
+				</Box>
+			) : null}
+		</Box>
+	);
+}

@@ -1,2 +1,196 @@
-import {Text} from 'ink';
-export function ReviewScreen(_props: {route: unknown}) { return <Text>ReviewScreen</Text>; }
+/**
+ * Review before anything is sent: who (count, the first To lines as rendered), what
+ * (From, Subject, the start of the message), where it goes, and what was left out.
+ * Send (asking once more with the count above the settings' threshold), a test copy, back.
+ */
+import {useMemo, useState, type ReactNode} from 'react';
+import {Box, Text} from 'ink';
+import {MessageTemplate} from '../../core/compose.js';
+import {describeGroup} from '../../core/groups.js';
+import {normalizeAddress, displayAddress} from '../../core/address.js';
+import {createDelivery, sendTestCopy} from '../../core/delivery.js';
+import {resolveSmtpTarget, describeTarget} from '../../core/smtp-config.js';
+import type {SkipReason} from '../../core/types.js';
+import {reviewKeys} from '../key-bindings.js';
+import {useScreenKeys} from '../hooks/use-keys.js';
+import {useNavigation} from '../hooks/use-navigation.js';
+import {useLayout, useServices, useTheme} from '../services.js';
+import {confirmDialog, messageDialog, useDialog} from '../components/dialog.js';
+import {fit, formatCount, plural, printable} from '../components/text.js';
+import {startDelivery} from '../delivery-flow.js';
+import type {RouteOf, SendPlan} from '../state/router.js';
+
+const labelWidth = 13;
+
+const skipWords: Record<SkipReason, [string, string]> = {
+	disabled: ['disabled mailbox skipped', 'disabled mailboxes skipped'],
+	duplicate: ['duplicate removed', 'duplicates removed'],
+	invalid: ['invalid address skipped', 'invalid addresses skipped'],
+	'not-delivered': ['address not reached by the earlier send skipped', 'addresses not reached by the earlier send skipped'],
+};
+
+/** `3 disabled mailboxes skipped (a@x, b@x…); 1 duplicate removed (c@x)` */
+export function skippedSummary(plan: SendPlan, maxAddresses = 2): string[] {
+	const byReason = new Map<SkipReason, string[]>();
+	for (const skipped of plan.resolution.skipped) {
+		const list = byReason.get(skipped.reason) ?? [];
+		list.push(displayAddress(skipped.address));
+		byReason.set(skipped.reason, list);
+	}
+
+	return [...byReason.entries()].map(([reason, addresses]) => {
+		const [one, many] = skipWords[reason];
+		const shown = addresses.slice(0, maxAddresses).join(', ') + (addresses.length > maxAddresses ? ', …' : '');
+		return `${formatCount(addresses.length)} ${addresses.length === 1 ? one : many} (${shown})`;
+	});
+}
+
+function errorLines(error: unknown): string[] {
+	if (error instanceof Error) {
+		const hint = (error as {hint?: string}).hint;
+		return hint ? [error.message, hint] : [error.message];
+	}
+
+	return [String(error)];
+}
+
+export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
+	const {plan} = route;
+	const services = useServices();
+	const theme = useTheme();
+	const navigation = useNavigation();
+	const dialog = useDialog();
+	const {columns, bodyRows} = useLayout();
+	const [busy, setBusy] = useState<string | undefined>(undefined);
+	const [note, setNote] = useState<{text: string; ok: boolean} | undefined>(undefined);
+	const settings = useMemo(() => services.store.settings.get(), [services]);
+	const destination = useMemo(() => {
+		try {
+			return describeTarget(resolveSmtpTarget(settings, services.env));
+		} catch (error) {
+			return (error as Error).message;
+		}
+	}, [settings, services]);
+
+	const {recipients} = plan.resolution;
+	const count = recipients.length;
+	const template = useMemo(() => new MessageTemplate(plan.draft, {sendId: 'review'}), [plan]);
+	const warnings = useMemo(() => skippedSummary(plan), [plan]);
+	const title = `${plan.kind === 'reminder' ? 'Reminder' : 'Email'} to ${describeGroup(plan.group)}`;
+
+	const sendNow = () => {
+		setBusy(`Connecting to ${destination}${theme.symbols.ellipsis}`);
+		setNote(undefined);
+		createDelivery(services.delivery(), {
+			draft: plan.draft,
+			audience: plan.audience,
+			recipients,
+			followUpOf: plan.followUpOf,
+		}).then(delivery => {
+			startDelivery(services, navigation, delivery, `Sending: ${title}`);
+		}, (error: unknown) => {
+			setBusy(undefined);
+			dialog.open(messageDialog({title: 'Nothing was sent', lines: errorLines(error)}));
+		});
+	};
+
+	const send = () => {
+		if (count > settings.delivery.confirmThreshold) {
+			dialog.open(confirmDialog({
+				title: `Send to ${plural(count, 'recipient')}?`,
+				lines: [`${describeGroup(plan.group)}, to ${destination}.`, `Subject: ${plan.draft.subject}`],
+				yes: `Send to ${formatCount(count)}`,
+				no: 'Not now',
+				tone: 'warning',
+				onYes: sendNow,
+			}));
+			return;
+		}
+
+		sendNow();
+	};
+
+	const testCopy = () => {
+		dialog.open({
+			kind: 'prompt',
+			title: 'Send one test copy',
+			lines: ['The message as recipients get it, to one address; it is not part of the send.'],
+			label: 'Address',
+			initial: settings.sender.address,
+			validate(text) {
+				try {
+					normalizeAddress(text);
+					return undefined;
+				} catch (error) {
+					return (error as Error).message;
+				}
+			},
+			onSubmit(address) {
+				setBusy(`Sending a test copy to ${address}${theme.symbols.ellipsis}`);
+				setNote(undefined);
+				sendTestCopy(services.delivery(), plan.draft, normalizeAddress(address)).then(reply => {
+					setBusy(undefined);
+					setNote({text: `Test copy sent to ${address}: ${printable(reply)}`, ok: true});
+				}, (error: unknown) => {
+					setBusy(undefined);
+					dialog.open(messageDialog({title: 'The test copy was not sent', lines: errorLines(error)}));
+				});
+			},
+		});
+	};
+
+	useScreenKeys(reviewKeys, {
+		send: count > 0 && !busy ? send : undefined,
+		'test-copy': busy ? undefined : testCopy,
+		back: busy ? undefined : () => navigation.back(),
+	});
+
+	const width = columns - labelWidth - 3;
+	const shownTo = Math.min(3, count);
+	const messageLines = plan.draft.body.split('\n');
+	// What is left of the body after the fixed rows goes to the message preview.
+	const fixedRows = 1 + Math.max(1, shownTo) + (count > shownTo ? 1 : 0) + 3 + 1 + warnings.length + 2;
+	const previewRows = Math.max(1, Math.min(6, bodyRows - fixedRows));
+	const row = (label: string, value: ReactNode, color?: string, key = label) => (
+		<Box key={key}>
+			<Text color={theme.muted}>{' '}{fit(label, labelWidth, ' ')}</Text>
+			{typeof value === 'string' ? <Text color={color} wrap="truncate-end">{fit(printable(value), width)}</Text> : value}
+		</Box>
+	);
+
+	return (
+		<Box flexDirection="column">
+			{row('Recipients', (
+				<Text>
+					<Text bold>{formatCount(count)}</Text>
+					<Text color={theme.muted}> {fit(`(${describeGroup(plan.group)})`, width - formatCount(count).length - 1)}</Text>
+				</Text>
+			))}
+			{count === 0 ? row('To', 'nobody: every mailbox of the group was skipped', theme.error) : null}
+			{recipients.slice(0, shownTo).map((recipient, index) => (
+				<Box key={recipient.address}>
+					<Text color={theme.muted}>{' '}{fit(index === 0 ? 'To' : '', labelWidth, ' ')}</Text>
+					<Text wrap="truncate-end">{fit(printable(template.toHeader(recipient)), width)}</Text>
+				</Box>
+			))}
+			{count > shownTo ? row('', `${theme.symbols.ellipsis} and ${formatCount(count - shownTo)} more, each on a message of its own`, theme.muted) : null}
+			{row('From', `${plan.draft.from.name} <${plan.draft.from.address}>`)}
+			{row('Subject', plan.draft.subject)}
+			{row('Message', `${plan.draft.html ? 'HTML, with a plain-text alternative' : 'plain text'}, ${plural(messageLines.length, 'line')}`)}
+			<Box flexDirection="column" paddingLeft={labelWidth + 2} height={previewRows}>
+				{messageLines.slice(0, previewRows).map((line, index) => (
+					<Text key={index} color={theme.muted} wrap="truncate-end">{fit(printable(line), width) || ' '}</Text>
+				))}
+			</Box>
+			{row('Goes to', destination, theme.success)}
+			{warnings.map((warning, index) => row(index === 0 ? 'Warnings' : '', warning, theme.warning, `warning-${index}`))}
+			<Box marginTop={1}>
+				{busy ? <Text color={theme.accent}> {busy}</Text> : null}
+				{!busy && note ? <Text color={note.ok ? theme.success : theme.error} wrap="truncate-end"> {note.ok ? theme.symbols.ok : theme.symbols.fail} {note.text}</Text> : null}
+				{!busy && !note && count > settings.delivery.confirmThreshold
+					? <Text color={theme.muted}> More than {formatCount(settings.delivery.confirmThreshold)} recipients: Send asks once more.</Text>
+					: null}
+			</Box>
+		</Box>
+	);
+}

@@ -41,7 +41,19 @@ export type Route =
 		done: Promise<DeliveryResult>;
 		title: string;
 	}
-	| {screen: 'summary'; result: DeliveryResult; destination: string; title: string}
+	| {
+		screen: 'summary';
+		result: DeliveryResult;
+		destination: string;
+		title: string;
+		/** The send ended on an unexpected error (the record still holds every outcome). */
+		error?: string;
+	}
+	| {screen: 'history'}
+	/** One send of History: its recipients and what can be done with it. */
+	| {screen: 'send-detail'; sendId: string}
+	/** The messages of a send that went to the local capture server. */
+	| {screen: 'captured'; sendId: string}
 	| {screen: 'help'};
 
 export type ScreenName = Route['screen'];

@@ -1,0 +1,122 @@
+/**
+ * History: every send, newest first — when, kind, status, sent/failed/total, audience,
+ * subject. Enter opens one (send-detail.tsx). Read again whenever the screen shows, and
+ * every second while a send is running.
+ */
+import {useContext, useEffect, useMemo, useState} from 'react';
+import {Box, Text} from 'ink';
+import type {SendSummary} from '../../core/types.js';
+import {historyKeys} from '../key-bindings.js';
+import {ScreenActiveContext, useScreenKeys} from '../hooks/use-keys.js';
+import {useNavigation} from '../hooks/use-navigation.js';
+import {useScreenState} from '../hooks/use-screen-state.js';
+import {listMoveHandlers, useFilterLine} from '../hooks/use-list.js';
+import {initialListState, listReducer, visibleRange} from '../state/list.js';
+import {formatWhen, shownSends} from '../state/history-state.js';
+import {useLayout, useServices, useTheme} from '../services.js';
+import {fit, fitRight, formatCount, plural, printable} from '../components/text.js';
+import {FilterLine} from '../components/filter-line.js';
+import type {RouteOf} from '../state/router.js';
+
+/** Reads the send records; a broken record is shown as the error, not a crash. */
+export function useSendList(): {sends: SendSummary[]; error?: string; reload: () => void} {
+	const services = useServices();
+	const active = useContext(ScreenActiveContext);
+	const read = () => {
+		try {
+			return {sends: services.delivery().sends.list()};
+		} catch (error) {
+			return {sends: [], error: (error as Error).message};
+		}
+	};
+
+	const [state, setState] = useState<{sends: SendSummary[]; error?: string}>(read);
+	const running = state.sends.some(send => send.status === 'running');
+	useEffect(() => {
+		if (!active) {
+			return;
+		}
+
+		setState(read());
+		if (!running) {
+			return;
+		}
+
+		const timer = setInterval(() => setState(read()), 1000);
+		return () => clearInterval(timer);
+	}, [active, running]);
+	return {...state, reload: () => setState(read())};
+}
+
+/** Heading + filter line around the table. */
+const chromeRows = 3;
+
+export function HistoryScreen(_props: {route: RouteOf<'history'>}) {
+	const theme = useTheme();
+	const navigation = useNavigation();
+	const {columns, bodyRows} = useLayout();
+	const {sends, error, reload} = useSendList();
+	const [list, dispatch] = useScreenState('list', listReducer, () => initialListState());
+	const rows = useMemo(() => shownSends(sends, list.filter), [sends, list.filter]);
+	const pageSize = Math.max(1, bodyRows - chromeRows);
+	const count = rows.length;
+	const current = rows[list.cursor];
+
+	useEffect(() => {
+		dispatch({type: 'clamp', count, pageSize});
+	}, [dispatch, count, pageSize]);
+
+	useScreenKeys(historyKeys, {
+		...listMoveHandlers(dispatch, count, pageSize),
+		open: current ? () => navigation.push({screen: 'send-detail', sendId: current.id}) : undefined,
+		filter: sends.length > 0 ? () => dispatch({type: 'start-filter'}) : undefined,
+		reload,
+		back: () => list.filter === '' ? navigation.back() : dispatch({type: 'clear-filter'}),
+	}, {isActive: !list.filtering});
+	useFilterLine(list, dispatch, count, pageSize);
+
+	const whenWidth = 16;
+	const kindWidth = 8;
+	const statusWidth = 11;
+	const countWidth = 14;
+	const audienceWidth = Math.max(10, Math.floor((columns - 55) * 0.4));
+	const subjectWidth = Math.max(8, columns - 2 - whenWidth - kindWidth - statusWidth - countWidth - audienceWidth - 6);
+	const heading = `  ${fit('When', whenWidth, ' ')} ${fit('Kind', kindWidth, ' ')} ${fit('Status', statusWidth, ' ')} ${fitRight('Sent/Fail/All', countWidth)}  ${fit('Audience', audienceWidth, ' ')} Subject`;
+
+	const {start, end} = visibleRange(list, count, pageSize);
+	const shown = [];
+	for (let index = start; index < end; index++) {
+		const send = rows[index];
+		const selected = index === list.cursor;
+		const counts = `${formatCount(send.sent)}/${formatCount(send.failed)}/${formatCount(send.total)}`;
+		const statusColor = send.status === 'finished' ? (send.failed > 0 ? theme.warning : theme.success) : send.status === 'running' ? theme.accent : theme.warning;
+		shown.push(
+			<Text key={send.id} inverse={selected} wrap="truncate-end">
+				{selected ? theme.symbols.pointer : ' '} {fit(formatWhen(send.createdAt), whenWidth, ' ')} {fit(send.kind, kindWidth, ' ')} <Text color={selected ? undefined : statusColor}>{fit(send.status, statusWidth, ' ')}</Text> {fitRight(counts, countWidth)}  {fit(printable(send.audience), audienceWidth, ' ')} {fit(printable(send.subject), subjectWidth)}
+			</Text>,
+		);
+	}
+
+	const status = [
+		list.filter ? `${formatCount(count)} of ${plural(sends.length, 'send')}` : plural(sends.length, 'send'),
+		current ? `${current.id}${current.captured ? ' (local capture)' : ''}${current.followUpOf ? ` follows up ${current.followUpOf}` : ''}` : '',
+	].filter(Boolean).join(` ${theme.symbols.separator} `);
+
+	return (
+		<Box flexDirection="column" flexGrow={1}>
+			<Text bold color={theme.muted} wrap="truncate-end">{heading}</Text>
+			<Box flexDirection="column" height={pageSize}>
+				{error ? <Text color={theme.error} wrap="wrap">{error}</Text> : null}
+				{!error && sends.length === 0 ? (
+					<Box flexDirection="column" paddingLeft={2}>
+						<Text>Nothing sent yet.</Text>
+						<Text color={theme.muted}>Every send is kept here: when, who, what, each recipient&apos;s outcome.</Text>
+					</Box>
+				) : shown}
+				{sends.length > 0 && count === 0 ? <Text color={theme.warning}>  No send matches &quot;{list.filter}&quot;.</Text> : null}
+			</Box>
+			<Text color={theme.muted} wrap="truncate-end">{current ? `  ${fit(printable(current.subject), columns - 4)}` : ' '}</Text>
+			<FilterLine list={list} status={status} />
+		</Box>
+	);
+}

@@ -1,0 +1,249 @@
+/**
+ * One send: its counts, and each recipient's outcome, attempts and the server's reply
+ * (filter with `/`, `f` for the failed ones only). From here: resume an interrupted send,
+ * retry the failed recipients (both with live progress), send a reminder threaded under it,
+ * export the report, and read the captured mail.
+ */
+import {useContext, useEffect, useMemo, useState} from 'react';
+import {Box, Text} from 'ink';
+import {reopenDelivery} from '../../core/delivery.js';
+import type {RecipientRecord} from '../../core/journal.js';
+import {isMassmailError} from '../../core/errors.js';
+import {reportFileExists, reportFormatOf, reportPath, writeReport} from '../../core/report.js';
+import type {SendSummary} from '../../core/types.js';
+import {sendDetailKeys} from '../key-bindings.js';
+import {ScreenActiveContext, useScreenKeys} from '../hooks/use-keys.js';
+import {useNavigation} from '../hooks/use-navigation.js';
+import {useScreenState} from '../hooks/use-screen-state.js';
+import {listMoveHandlers, useFilterLine} from '../hooks/use-list.js';
+import {initialListState, listReducer, visibleRange} from '../state/list.js';
+import {formatWhen, reminderSubject, sendActions, shownRecipients} from '../state/history-state.js';
+import {useLayout, useServices, useTheme} from '../services.js';
+import {confirmDialog, messageDialog, useDialog} from '../components/dialog.js';
+import {fit, fitRight, formatCount, plural, printable} from '../components/text.js';
+import {FilterLine} from '../components/filter-line.js';
+import {startDelivery} from '../delivery-flow.js';
+import type {RouteOf} from '../state/router.js';
+
+interface Loaded {
+	summary?: SendSummary;
+	recipients: RecipientRecord[];
+	error?: string;
+}
+
+/** The message of an error with its hint, as dialog lines. */
+export function errorLines(error: unknown): string[] {
+	const lines = [(error as Error).message];
+	if (isMassmailError(error)) {
+		lines.push(...error.details.slice(0, 12));
+		if (error.hint) {
+			lines.push(error.hint);
+		}
+	}
+
+	return lines;
+}
+
+function useSend(sendId: string): Loaded & {reload: () => void} {
+	const services = useServices();
+	const active = useContext(ScreenActiveContext);
+	const read = (): Loaded => {
+		try {
+			const {sends} = services.delivery();
+			return {summary: sends.summary(sendId), recipients: sends.recipients(sendId)};
+		} catch (error) {
+			return {recipients: [], error: (error as Error).message};
+		}
+	};
+
+	const [state, setState] = useState<Loaded>(read);
+	const running = state.summary?.status === 'running';
+	useEffect(() => {
+		if (!active) {
+			return;
+		}
+
+		setState(read());
+		if (!running) {
+			return;
+		}
+
+		const timer = setInterval(() => setState(read()), 1000);
+		return () => clearInterval(timer);
+	}, [active, running, sendId]);
+	return {...state, reload: () => setState(read())};
+}
+
+/** Summary lines, heading, filter line. */
+const chromeRows = 5;
+
+export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
+	const services = useServices();
+	const theme = useTheme();
+	const navigation = useNavigation();
+	const dialog = useDialog();
+	const {columns, bodyRows} = useLayout();
+	const {summary, recipients, error, reload} = useSend(route.sendId);
+	const [list, dispatch] = useScreenState('list', listReducer, () => initialListState());
+	const [failedOnly, toggleFailedOnly] = useScreenState('failed-only', (state: boolean, _action: 'toggle') => !state, () => false);
+	const [busy, setBusy] = useState<string | undefined>(undefined);
+	const rows = useMemo(() => shownRecipients(recipients, list.filter, failedOnly), [recipients, list.filter, failedOnly]);
+	const pageSize = Math.max(1, bodyRows - chromeRows);
+	const count = rows.length;
+
+	useEffect(() => {
+		dispatch({type: 'clamp', count, pageSize});
+	}, [dispatch, count, pageSize]);
+
+	const actions = summary ? sendActions(summary) : new Set();
+	const canRun = busy === undefined;
+
+	const run = (only: 'unfinished' | 'failed') => {
+		if (services.session.active) {
+			dialog.open(messageDialog({title: 'A send is already running', lines: ['Wait for it to end (or stop it) before starting another.']}));
+			return;
+		}
+
+		setBusy(only === 'failed' ? 'Connecting to retry the failed recipients…' : 'Connecting to resume the send…');
+		const what = only === 'failed' ? 'Retry' : 'Resume';
+		reopenDelivery(services.delivery(), route.sendId, {only}).then(
+			delivery => {
+				setBusy(undefined);
+				startDelivery(services, navigation, delivery, `${what}: ${summary?.subject ?? route.sendId}`);
+			},
+			(failure: unknown) => {
+				setBusy(undefined);
+				reload();
+				dialog.open(messageDialog({title: only === 'failed' ? 'Cannot retry this send' : 'Cannot resume this send', lines: errorLines(failure)}));
+			},
+		);
+	};
+
+	const exportReport = () => {
+		if (!summary) {
+			return;
+		}
+
+		const write = (file: string) => {
+			try {
+				const written = writeReport(file, summary, recipients, reportFormatOf(file));
+				dialog.open(messageDialog({
+					title: 'Report written',
+					tone: 'normal',
+					lines: [`${plural(recipients.length, 'recipient')} as ${reportFormatOf(file).toUpperCase()} in ${written}`],
+				}));
+			} catch (failure) {
+				dialog.open(messageDialog({title: 'The report was not written', lines: errorLines(failure)}));
+			}
+		};
+
+		dialog.open({
+			kind: 'prompt',
+			title: `Export the report of ${summary.id}`,
+			lines: [
+				`Every recipient (${formatCount(recipients.length)}): address, status, attempts, server reply, Message-ID.`,
+				`CSV, or JSON when the name ends in .json. Relative to ${process.cwd()}.`,
+			],
+			label: 'File',
+			initial: `massmail-${summary.id}.csv`,
+			validate(text) {
+				try {
+					reportPath(text, services.env);
+					return undefined;
+				} catch (failure) {
+					return (failure as Error).message;
+				}
+			},
+			onSubmit(text) {
+				const file = reportPath(text, services.env);
+				if (reportFileExists(file)) {
+					dialog.open(confirmDialog({
+						title: `${file} exists. Replace it?`,
+						tone: 'warning',
+						yes: 'Replace',
+						no: 'Keep it',
+						onYes: () => write(file),
+					}));
+					return;
+				}
+
+				write(file);
+			},
+		});
+	};
+
+	useScreenKeys(sendDetailKeys, {
+		...listMoveHandlers(dispatch, count, pageSize),
+		filter: recipients.length > 0 ? () => dispatch({type: 'start-filter'}) : undefined,
+		'failed-only': summary && (summary.failed > 0 || failedOnly) ? () => toggleFailedOnly('toggle') : undefined,
+		resume: canRun && actions.has('resume') ? () => run('unfinished') : undefined,
+		retry: canRun && actions.has('retry') ? () => run('failed') : undefined,
+		remind: summary && actions.has('remind') ? () => navigation.push({
+			screen: 'send-reminder',
+			preset: {group: {kind: 'send', sendId: summary.id}, subject: reminderSubject(summary.subject), followUpOf: summary.id},
+		}) : undefined,
+		export: summary ? exportReport : undefined,
+		captured: actions.has('captured') ? () => navigation.push({screen: 'captured', sendId: route.sendId}) : undefined,
+		reload,
+		back: () => list.filter === '' ? navigation.back() : dispatch({type: 'clear-filter'}),
+	}, {isActive: !list.filtering});
+	useFilterLine(list, dispatch, count, pageSize);
+
+	if (!summary) {
+		return (
+			<Box flexDirection="column" paddingX={1}>
+				<Text color={theme.error} wrap="wrap">{error ?? `No send ${route.sendId}`}</Text>
+			</Box>
+		);
+	}
+
+	const pending = summary.total - summary.sent - summary.failed;
+	const statusText = summary.status === 'interrupted' && pending > 0
+		? `interrupted, ${formatCount(pending)} not sent yet (s resumes)`
+		: summary.status;
+	const addressWidth = Math.max(16, Math.min(40, Math.floor(columns * 0.4)));
+	const statusWidth = 8;
+	const triesWidth = 5;
+	const replyWidth = Math.max(8, columns - 2 - addressWidth - statusWidth - triesWidth - 4);
+	const heading = `  ${fit('Recipient', addressWidth, ' ')} ${fit('Status', statusWidth, ' ')} ${fitRight('Tries', triesWidth)}  Server reply`;
+
+	const {start, end} = visibleRange(list, count, pageSize);
+	const shown = [];
+	for (let index = start; index < end; index++) {
+		const recipient = rows[index];
+		const selected = index === list.cursor;
+		const color = recipient.status === 'failed' ? theme.error : recipient.status === 'pending' ? theme.warning : undefined;
+		const statusLabel = recipient.status + (recipient.ambiguous ? '?' : '');
+		shown.push(
+			<Text key={recipient.address} inverse={selected} wrap="truncate-end">
+				{selected ? theme.symbols.pointer : ' '} {fit(recipient.address, addressWidth, ' ')} <Text color={selected ? undefined : color}>{fit(statusLabel, statusWidth, ' ')}</Text> {fitRight(String(recipient.attempts), triesWidth)}  {fit(printable(recipient.response ?? ''), replyWidth)}
+			</Text>,
+		);
+	}
+
+	const status = [
+		failedOnly ? `${formatCount(count)} failed of ${formatCount(recipients.length)}` : list.filter ? `${formatCount(count)} of ${plural(recipients.length, 'recipient')}` : plural(recipients.length, 'recipient'),
+		count > pageSize ? `${formatCount(list.cursor + 1)}/${formatCount(count)}` : '',
+		busy ?? '',
+	].filter(Boolean).join(` ${theme.symbols.separator} `);
+
+	return (
+		<Box flexDirection="column" flexGrow={1}>
+			<Text wrap="truncate-end">
+				<Text bold>{summary.kind === 'reminder' ? 'Reminder' : 'Email'} {summary.id}</Text>
+				<Text color={theme.muted}> {formatWhen(summary.createdAt)} {theme.symbols.separator} </Text>
+				<Text bold color={summary.status === 'finished' ? theme.success : theme.warning}>{statusText}</Text>
+			</Text>
+			<Text wrap="truncate-end">Subject: {printable(summary.subject)}</Text>
+			<Text wrap="truncate-end">
+				To: {printable(summary.audience)}{summary.followUpOf ? ` (follows up ${summary.followUpOf})` : ''} {theme.symbols.separator} Sent {formatCount(summary.sent)}, failed {formatCount(summary.failed)}, of {formatCount(summary.total)}{summary.captured ? ' (local capture)' : ''}
+			</Text>
+			<Text bold color={theme.muted} wrap="truncate-end">{heading}</Text>
+			<Box flexDirection="column" height={pageSize}>
+				{shown}
+				{count === 0 ? <Text color={theme.muted}>  {failedOnly ? 'No failed recipient matches.' : list.filter ? `No recipient matches "${list.filter}".` : 'No recipients.'}</Text> : null}
+			</Box>
+			<FilterLine list={list} status={status} />
+		</Box>
+	);
+}

@@ -1,0 +1,190 @@
+/**
+ * Checking the compose form with the core's own rules (addresses, headers, the directory),
+ * and turning a valid form into the plan the Review screen shows. Plain functions: no screen.
+ */
+import type {Directory} from '../../core/directory.js';
+import type {MessageDraft, Recipient, Resolution, Sender} from '../../core/types.js';
+import {assertHeaderValue, normalizeAddress, normalizeDomain, displayDomain} from '../../core/address.js';
+import {parseSender, validateDraft} from '../../core/compose.js';
+import {formatGroup, resolveGroup} from '../../core/groups.js';
+import {fieldLabels, groupOfForm, visibleFields, type ComposeFormState, type FieldId} from './compose-form.js';
+import type {SendPlan} from './router.js';
+
+export interface ComposeContext {
+	directory: Directory;
+	/** The default sender from settings: From's missing parts, and a reminder's From. */
+	sender: Sender;
+	/** The recipients of an earlier send (for a reminder that follows it up). */
+	recipientsOfSend?: (sendId: string) => Recipient[];
+}
+
+function messageOf(error: unknown): string {
+	return error instanceof Error ? error.message : String(error);
+}
+
+/** Domains of the directory that start with what was typed (Unicode or stored form), in name order. */
+export function completeDomain(directory: Directory, typed: string, limit = 5): string[] {
+	const prefix = typed.trim().toLowerCase();
+	if (prefix === '') {
+		return [];
+	}
+
+	const found: string[] = [];
+	for (const name of directory.domainNames()) {
+		const shown = displayDomain(name);
+		if (shown.toLowerCase().startsWith(prefix) || name.startsWith(prefix)) {
+			found.push(shown);
+			if (found.length >= limit) {
+				break;
+			}
+		}
+	}
+
+	return found;
+}
+
+export function validateComposeField(field: FieldId, state: ComposeFormState, context: ComposeContext): string | undefined {
+	const value = field === 'to' || field === 'submit' ? '' : state.text[field].value;
+	try {
+		switch (field) {
+			case 'from': {
+				parseSender(value, context.sender);
+				return undefined;
+			}
+
+			case 'to': {
+				if (state.to === 'selected' && state.selectedDomains.length === 0) {
+					return 'No domain is marked';
+				}
+
+				return undefined;
+			}
+
+			case 'domain': {
+				if (value.trim() === '') {
+					return 'Type a domain of the directory (Tab completes)';
+				}
+
+				normalizeDomain(value);
+				return context.directory.hasDomain(value) ? undefined : `There is no domain ${JSON.stringify(value.trim())} in the directory`;
+			}
+
+			case 'address': {
+				if (value.trim() === '') {
+					return 'Type the address of a mailbox';
+				}
+
+				const address = normalizeAddress(value);
+				return context.directory.find(address) ? undefined : `${value.trim()} is not a mailbox of the directory`;
+			}
+
+			case 'friendlyName': {
+				assertHeaderValue(fieldLabels.friendlyName, value);
+				return undefined;
+			}
+
+			case 'subject': {
+				if (value.trim() === '') {
+					return 'The subject is empty';
+				}
+
+				assertHeaderValue('Subject', value);
+				return undefined;
+			}
+
+			case 'message': {
+				return value.trim() === '' ? 'The message is empty' : undefined;
+			}
+
+			case 'submit': {
+				return undefined;
+			}
+		}
+	} catch (error) {
+		return messageOf(error);
+	}
+}
+
+/** Every problem of the form, by field; empty when it can be reviewed. */
+export function validateComposeForm(state: ComposeFormState, context: ComposeContext): Partial<Record<FieldId, string>> {
+	const errors: Partial<Record<FieldId, string>> = {};
+	for (const field of visibleFields(state)) {
+		const error = validateComposeField(field, state, context);
+		if (error !== undefined) {
+			errors[field] = error;
+		}
+	}
+
+	return errors;
+}
+
+/** The draft the form describes (call once the form is valid). */
+export function draftOfForm(state: ComposeFormState, context: ComposeContext): MessageDraft {
+	if (state.kind === 'reminder') {
+		return {
+			kind: 'reminder',
+			from: {...context.sender},
+			friendlyName: '',
+			subject: state.text.subject.value.trim(),
+			body: state.text.message.value,
+			html: false,
+		};
+	}
+
+	return {
+		kind: 'email',
+		from: parseSender(state.text.from.value, context.sender),
+		friendlyName: state.text.friendlyName.value,
+		subject: state.text.subject.value.trim(),
+		body: state.text.message.value,
+		html: state.html,
+	};
+}
+
+/**
+ * The form as a send plan: the draft, the group and who it reaches. With problems,
+ * `errors` names them by field and there is no plan.
+ */
+export function planOfForm(state: ComposeFormState, context: ComposeContext): {plan?: SendPlan; errors: Partial<Record<FieldId, string>>} {
+	const errors = validateComposeForm(state, context);
+	if (Object.keys(errors).length > 0) {
+		return {errors};
+	}
+
+	const group = groupOfForm(state);
+	let draft: MessageDraft;
+	let resolution: Resolution;
+	try {
+		draft = draftOfForm(state, context);
+		validateDraft(draft);
+	} catch (error) {
+		return {errors: {submit: messageOf(error)}};
+	}
+
+	try {
+		if (group.kind === 'send') {
+			if (!context.recipientsOfSend) {
+				return {errors: {to: 'The recipients of the earlier send are not available'}};
+			}
+
+			resolution = {recipients: context.recipientsOfSend(group.sendId), skipped: []};
+		} else {
+			resolution = resolveGroup(context.directory, group);
+		}
+	} catch (error) {
+		const field: FieldId = state.to === 'domain' ? 'domain' : state.to === 'user' ? 'address' : 'to';
+		return {errors: {[field]: messageOf(error)}};
+	}
+
+	return {
+		errors: {},
+		plan: {
+			kind: state.kind,
+			draft,
+			group,
+			audience: formatGroup(group),
+			resolution,
+			followUpOf: state.followUpOf,
+		},
+	};
+}
