@@ -106,7 +106,6 @@ export async function renderDashboard(t: ExecutionContext, options: DashboardOpt
 		exits,
 		async press(...keys) {
 			for (const key of keys) {
-				// eslint-disable-next-line no-await-in-loop
 				await act(async () => {
 					instance.stdin.write(key);
 				});
@@ -114,7 +113,6 @@ export async function renderDashboard(t: ExecutionContext, options: DashboardOpt
 		},
 		async type(text) {
 			for (const character of text) {
-				// eslint-disable-next-line no-await-in-loop
 				await act(async () => {
 					instance.stdin.write(character);
 				});
@@ -123,7 +121,6 @@ export async function renderDashboard(t: ExecutionContext, options: DashboardOpt
 		async settle(test, timeoutMs = 10_000) {
 			const started = Date.now();
 			for (;;) {
-				// eslint-disable-next-line no-await-in-loop
 				await act(async () => {
 					await new Promise(resolve => {
 						setTimeout(resolve, 20);

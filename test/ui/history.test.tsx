@@ -1,0 +1,192 @@
+/**
+ * History and one send's page, rendered at 80×24 over real send records and a real SMTP
+ * test server: what a person reads, and what the server received after resume and retry.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import {renderDashboard, DOWN, ENTER, ESC} from './harness.js';
+import {interruptedSend, people, sendNow, sendsSetup} from '../helpers/sends.js';
+
+const CTRL_U = '\u0015';
+
+function lineIndex(screen: string, text: string): number {
+	return screen.split('\n').findIndex(line => line.includes(text));
+}
+
+test.serial('History lists every send newest first; a send shows each recipient, `/` filters, `f` keeps the failed', async t => {
+	const setup = await sendsSetup(t);
+	const first = await sendNow(setup, people('ann', 'refuse+bob'), {subject: 'Maintenance'});
+	const second = await sendNow(setup, people('cy', 'dee'), {subject: 'Policy change'}, 'admins');
+	const d = await renderDashboard(t, {env: setup.env, route: {screen: 'history'}});
+
+	// Given two sends, History shows the newest first with its counts and status.
+	let screen = d.screen();
+	t.true(screen.includes('massmail │ History'), screen);
+	t.true(lineIndex(screen, 'Policy change') < lineIndex(screen, 'Maintenance'), screen);
+	t.regex(screen, /email\s+finished\s+2\/0\/2\s+admins\s+Policy change/);
+	t.regex(screen, /email\s+finished\s+1\/1\/2\s+domain:ex\S*\s+Maintenance/);
+	t.true(screen.includes('Policy change │ to admins'), 'the line under the table has the whole subject and audience');
+	t.true(screen.includes('2 sends'));
+	t.true(screen.includes(second.id));
+
+	// When the older one is opened, each recipient shows with its outcome and the server's words.
+	await d.press(DOWN, ENTER);
+	screen = d.screen();
+	t.true(screen.includes(`Send ${first.id}`), screen);
+	t.true(screen.includes('Subject: Maintenance'));
+	t.true(screen.includes('Sent 1, failed 1, of 2'));
+	t.regex(screen, /ann@example\.com\s+sent\s+1\s+250/);
+	t.regex(screen, /refuse\+bob@example\.com\s+failed\s+1\s+550 5\.1\.1 No such user here/);
+	t.true(screen.includes('f Failed'), 'the footer offers the failed-only key');
+	t.true(screen.includes('t Retry'), 'and retry, as one recipient failed');
+	t.false(screen.includes('s Resume'), 'a finished send is not resumed');
+
+	// `f` keeps the failed ones, `f` again shows all.
+	await d.press('f');
+	screen = d.screen();
+	t.false(screen.includes('ann@example.com'), screen);
+	t.true(screen.includes('1 failed of 2'));
+	await d.press('f');
+	t.true(d.screen().includes('ann@example.com'));
+
+	// `/` filters as one types; Esc clears the filter, then goes back.
+	await d.press('/');
+	await d.type('ann');
+	screen = d.screen();
+	t.true(screen.includes('/ann'));
+	t.false(screen.includes('refuse+bob'), screen);
+	await d.press(ESC);
+	t.true(d.screen().includes('refuse+bob'));
+	await d.press(ESC);
+	t.true(d.screen().includes('massmail │ History'));
+	await d.press(ESC);
+	t.true(d.screen().includes('massmail │ Domains'));
+	await d.unmount();
+});
+
+test.serial('`h` on the home screen opens History; an empty history says so', async t => {
+	const d = await renderDashboard(t);
+	await d.press('h');
+	const screen = d.screen();
+	t.true(screen.includes('massmail │ History'), screen);
+	t.true(screen.includes('Nothing sent yet.'));
+	await d.unmount();
+});
+
+test.serial('retry sends again to the failed recipients only, and the record then shows them sent', async t => {
+	const setup = await sendsSetup(t);
+	const result = await sendNow(setup, people('ann', 'defer-once+cy'));
+	t.is(result.failed, 1);
+	const d = await renderDashboard(t, {env: setup.env, route: {screen: 'send-detail', sendId: result.id}});
+	t.regex(d.screen(), /defer-once\+cy@example\.com\s+failed\s+1\s+451/);
+
+	await d.press('t');
+	await d.settle(() => d.services.session.active !== undefined || d.screen().includes('Cannot'));
+	t.false(d.screen().includes('Cannot'), d.screen());
+	const done = await d.services.session.active!.done;
+	t.is(done.sent, 2);
+	t.is(done.failed, 0);
+	const received = setup.server!.messages.map(m => m.envelope.to[0]);
+	t.deepEqual(received.sort(), ['ann@example.com', 'defer-once+cy@example.com'], 'ann is not sent the message again');
+	await d.unmount();
+
+	const again = await renderDashboard(t, {env: setup.env, route: {screen: 'send-detail', sendId: result.id}});
+	t.true(again.screen().includes('Sent 2, failed 0, of 2'), again.screen());
+	t.regex(again.screen(), /defer-once\+cy@example\.com\s+sent\s+2\s+250/);
+	await again.unmount();
+});
+
+test.serial('an interrupted send is resumed from its page: every recipient receives the message once', async t => {
+	const setup = await sendsSetup(t);
+	const recipients = people('a1', 'a2', 'a3', 'a4', 'a5', 'a6');
+	const result = await interruptedSend(setup, recipients);
+	t.is(result.status, 'interrupted');
+	const pending = result.total - result.sent;
+	t.true(pending > 0);
+
+	const d = await renderDashboard(t, {env: setup.env, route: {screen: 'history'}});
+	t.regex(d.screen(), /email\s+interrupted/);
+	await d.press(ENTER);
+	t.true(d.screen().includes(`interrupted, ${pending} not sent yet`), d.screen());
+	t.true(d.screen().includes('s Resume'));
+	await d.press('s');
+	await d.settle(() => d.services.session.active !== undefined || d.screen().includes('Cannot'));
+	const done = await d.services.session.active!.done;
+	t.is(done.status, 'finished');
+	t.is(done.sent, 6);
+	const received = setup.server!.messages.map(m => m.envelope.to[0]).sort();
+	t.deepEqual(received, recipients.map(r => r.address).sort());
+	await d.unmount();
+});
+
+test.serial('`r` opens Send Reminder for the send', async t => {
+	const setup = await sendsSetup(t);
+	const result = await sendNow(setup, people('ann', 'bob'));
+	const d = await renderDashboard(t, {env: setup.env, route: {screen: 'send-detail', sendId: result.id}});
+	await d.press('r');
+	t.true(d.screen().includes(`Send Reminder for ${result.id}`), d.screen());
+	await d.unmount();
+});
+
+test.serial('export writes the report to the typed path, as CSV or JSON, and asks before replacing a file', async t => {
+	const setup = await sendsSetup(t);
+	const result = await sendNow(setup, people('ann', 'refuse+bob'));
+	const csv = path.join(setup.dir, 'report.csv');
+	const json = path.join(setup.dir, 'report.json');
+	const d = await renderDashboard(t, {env: setup.env, route: {screen: 'send-detail', sendId: result.id}});
+
+	await d.press('x');
+	t.true(d.screen().includes(`Export the report of ${result.id}`), d.screen());
+	t.true(d.screen().includes(`File: massmail-${result.id}.csv`));
+	await d.press(CTRL_U);
+	await d.type(csv);
+	await d.press(ENTER);
+	t.true(d.screen().includes('Report written'), d.screen());
+	t.true(d.screen().includes(`2 recipients as CSV in ${csv}`));
+	await d.press(ENTER);
+	const lines = fs.readFileSync(csv, 'utf8').trim().split('\n');
+	t.is(lines[0], 'address,status,attempts,response,messageId');
+	t.true(lines.some(line => line.startsWith('refuse+bob@example.com,failed,1,550 5.1.1 No such user here,<')));
+
+	// The same path again: it asks; No keeps the file.
+	fs.writeFileSync(csv, 'keep me');
+	await d.press('x', CTRL_U);
+	await d.type(csv);
+	await d.press(ENTER);
+	t.true(d.screen().includes(`${csv} exists. Replace it?`), d.screen());
+	await d.press('n');
+	t.is(fs.readFileSync(csv, 'utf8'), 'keep me');
+	t.true(d.screen().includes(`Send ${result.id}`));
+
+	// Yes replaces it.
+	await d.press('x', CTRL_U);
+	await d.type(csv);
+	await d.press(ENTER, 'y');
+	t.true(d.screen().includes('Report written'));
+	await d.press(ENTER);
+	t.true(fs.readFileSync(csv, 'utf8').startsWith('address,status'));
+
+	// A .json name writes JSON: the history object plus the recipients.
+	await d.press('x', CTRL_U);
+	await d.type(json);
+	await d.press(ENTER);
+	t.true(d.screen().includes('as JSON in'));
+	const report = JSON.parse(fs.readFileSync(json, 'utf8')) as {id: string; failed: number; recipients: Array<{address: string; status: string}>};
+	t.is(report.id, result.id);
+	t.is(report.failed, 1);
+	t.deepEqual(report.recipients.map(r => [r.address, r.status]), [['ann@example.com', 'sent'], ['refuse+bob@example.com', 'failed']]);
+	await d.unmount();
+});
+
+test.serial('a folder that does not exist is said, and nothing is written', async t => {
+	const setup = await sendsSetup(t);
+	const result = await sendNow(setup, people('ann'));
+	const d = await renderDashboard(t, {env: setup.env, route: {screen: 'send-detail', sendId: result.id}});
+	await d.press('x', CTRL_U);
+	await d.type(path.join(setup.dir, 'nope', 'r.csv'));
+	await d.press(ENTER);
+	t.true(d.screen().includes('The report was not written'), d.screen());
+	t.true(d.screen().includes('no such folder'));
+	await d.unmount();
+});

@@ -1,0 +1,135 @@
+/**
+ * The dashboard's state as plain functions: the router's back stack, the list window,
+ * the filter, marks, text editing and the progress counters.
+ */
+import test from 'ava';
+import type {Key} from 'ink';
+import {initialRouterState, routerReducer, currentEntry} from '../../source/ui/state/router.js';
+import {filterItems, initialListState, listReducer, visibleRange, type ListAction, type ListState} from '../../source/ui/state/list.js';
+import {editWithKey, insertText, moveLine, textState} from '../../source/ui/state/text-edit.js';
+import {doneRatio, initialProgressState, progressReducer} from '../../source/ui/state/progress.js';
+import type {DeliveryProgress} from '../../source/core/types.js';
+
+const noKey: Key = {
+	upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false,
+	return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false,
+	super: false, hyper: false, capsLock: false, numLock: false,
+};
+const key = (patch: Partial<Key>): Key => ({...noKey, ...patch});
+
+test('the router opens screens on a back stack and Esc comes back to the one below', t => {
+	let state = initialRouterState();
+	t.is(currentEntry(state).route.screen, 'domains');
+	state = routerReducer(state, {type: 'push', route: {screen: 'actions', domain: 'example.com', marked: []}});
+	state = routerReducer(state, {type: 'replace', route: {screen: 'send-email'}});
+	t.deepEqual(state.stack.map(entry => entry.route.screen), ['domains', 'send-email']);
+	state = routerReducer(state, {type: 'push', route: {screen: 'help'}});
+	state = routerReducer(state, {type: 'back'});
+	t.is(currentEntry(state).route.screen, 'send-email');
+	state = routerReducer(state, {type: 'back'});
+	state = routerReducer(state, {type: 'back'});
+	t.deepEqual(state.stack.map(entry => entry.route.screen), ['domains'], 'the home screen stays');
+});
+
+test('every opened screen gets its own key, so a reopened form starts empty', t => {
+	let state = initialRouterState();
+	state = routerReducer(state, {type: 'push', route: {screen: 'send-email'}});
+	const first = currentEntry(state).key;
+	state = routerReducer(state, {type: 'back'});
+	state = routerReducer(state, {type: 'push', route: {screen: 'send-email'}});
+	t.not(currentEntry(state).key, first);
+	state = routerReducer(state, {type: 'home', route: {screen: 'send-reminder'}});
+	t.deepEqual(state.stack.map(entry => entry.route.screen), ['domains', 'send-reminder']);
+});
+
+function run(state: ListState, ...actions: ListAction[]): ListState {
+	return actions.reduce(listReducer, state);
+}
+
+test('the list cursor moves within the rows and the window follows it', t => {
+	const count = 5000;
+	const pageSize = 18;
+	let state = run(initialListState(), {type: 'move', delta: -1, count, pageSize});
+	t.is(state.cursor, 0, 'cannot go above the first row');
+	state = run(state, ...Array.from({length: 20}, (): ListAction => ({type: 'move', delta: 1, count, pageSize})));
+	t.is(state.cursor, 20);
+	t.deepEqual(visibleRange(state, count, pageSize), {start: 3, end: 21});
+	state = run(state, {type: 'last', count, pageSize});
+	t.is(state.cursor, 4999);
+	t.deepEqual(visibleRange(state, count, pageSize), {start: 4982, end: 5000});
+	state = run(state, {type: 'page', direction: -1, count, pageSize});
+	t.is(state.cursor, 4981);
+	t.true(state.top <= state.cursor && state.cursor < state.top + pageSize);
+	state = run(state, {type: 'first', count, pageSize});
+	t.deepEqual([state.cursor, state.top], [0, 0]);
+});
+
+test('a shorter page (terminal resized) keeps the cursor in the window', t => {
+	let state = run(initialListState(), {type: 'select', index: 30, count: 100, pageSize: 20});
+	state = run(state, {type: 'clamp', count: 100, pageSize: 5});
+	const {start, end} = visibleRange(state, 100, 5);
+	t.true(start <= 30 && 30 < end);
+});
+
+test('typing a filter goes back to the first match; clearing it shows everything again', t => {
+	const domains = ['alpha.com', 'beta.org', 'example.com', 'example.org'];
+	let state = run(initialListState(), {type: 'select', index: 3, count: 4, pageSize: 10}, {type: 'start-filter'}, {type: 'set-filter', filter: 'exa'});
+	t.is(state.cursor, 0);
+	t.deepEqual(filterItems(domains, state.filter, name => name), ['example.com', 'example.org']);
+	t.deepEqual(filterItems(domains, 'exa org', name => name), ['example.org'], 'every word must match');
+	state = run(state, {type: 'clear-filter'});
+	t.is(filterItems(domains, state.filter, name => name), domains);
+	t.false(state.filtering);
+});
+
+test('marks are toggled by key and survive the filter', t => {
+	let state = run(initialListState(), {type: 'toggle-mark', key: 'a.com'}, {type: 'toggle-mark', key: 'b.com'}, {type: 'set-filter', filter: 'b'});
+	t.deepEqual(state.marked, ['a.com', 'b.com']);
+	state = run(state, {type: 'toggle-mark', key: 'a.com'});
+	t.deepEqual(state.marked, ['b.com']);
+	state = run(state, {type: 'clear-marks'});
+	t.deepEqual(state.marked, []);
+});
+
+test('text editing: typing, backspace (DEL), cursor keys, Enter only in the message', t => {
+	let state = textState('Helo');
+	state = editWithKey(state, '', key({leftArrow: true}), false)!;
+	state = editWithKey(state, 'l', noKey, false)!;
+	t.deepEqual(state, {value: 'Hello', cursor: 4});
+	state = editWithKey(state, '', key({delete: true}), false)!;
+	t.is(state.value, 'Helo');
+	t.is(editWithKey(state, '\r', key({return: true}), false), undefined, 'Enter leaves a one-line field');
+	t.is(editWithKey(textState('a'), '', key({tab: true}), false), undefined, 'Tab is not an edit');
+	const multi = editWithKey(textState('line one'), '\r', key({return: true}), true)!;
+	t.is(multi.value, 'line one\n');
+	t.is(insertText(textState(''), 'a\r\nb\tc', false).value, 'a b c', 'a paste into a one-line field stays one line');
+	t.is(insertText(textState(''), 'x\u0007y', true).value, 'xy', 'control characters never enter a field');
+});
+
+test('Up and Down move between lines of the message, and hand over at its edges', t => {
+	const state = {value: 'first\nsecond line\nthird', cursor: 9};
+	t.is(moveLine(state, -1)?.cursor, 3);
+	t.is(moveLine(state, 1)?.cursor, 21);
+	t.is(moveLine({value: 'one\ntwo', cursor: 1}, -1), undefined);
+	t.is(moveLine({value: 'one\ntwo', cursor: 5}, 1), undefined);
+});
+
+const progress = (patch: Partial<DeliveryProgress>): DeliveryProgress => ({
+	total: 10, sent: 0, failed: 0, deferred: 0, remaining: 10, rate: 0, elapsedMs: 0, etaMs: null, ...patch,
+});
+
+test('progress folds a batch of events: counters, state, latest outcomes newest first, failures', t => {
+	let state = initialProgressState(progress({}));
+	state = progressReducer(state, {type: 'events', events: [
+		{type: 'outcome', address: 'a@x.org', status: 'sent', attempts: 1, response: '250 OK'},
+		{type: 'outcome', address: 'b@x.org', status: 'failed', attempts: 1, response: '550 no such user'},
+		{type: 'progress', progress: progress({sent: 1, failed: 1, remaining: 8, rate: 12.5})},
+		{type: 'state', state: 'paused'},
+	]});
+	t.deepEqual(state.latest.map(item => item.address), ['b@x.org', 'a@x.org']);
+	t.deepEqual(state.failures.map(item => `${item.address} ${item.response}`), ['b@x.org 550 no such user']);
+	t.is(state.failureCount, 1);
+	t.is(state.state, 'paused');
+	t.is(doneRatio(state.progress), 0.2);
+	t.is(progressReducer(state, {type: 'events', events: []}), state, 'an empty batch changes nothing');
+});
