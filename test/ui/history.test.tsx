@@ -5,10 +5,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import {renderDashboard, DOWN, ENTER, ESC} from './harness.js';
+import type {DeliveryResult} from '../../source/core/types.js';
+import {renderDashboard, DOWN, ENTER, ESC, type Dashboard} from './harness.js';
 import {interruptedSend, people, sendNow, sendsSetup} from '../helpers/sends.js';
 
 const CTRL_U = '\u0015';
+
+/** Waits (inside act) for the send the dashboard started to end; its result. */
+async function finished(d: Dashboard): Promise<DeliveryResult> {
+	const {done} = d.services.session.active!;
+	await d.settle(() => d.services.session.active === undefined, 20_000);
+	return done;
+}
 
 function lineIndex(screen: string, text: string): number {
 	return screen.split('\n').findIndex(line => line.includes(text));
@@ -84,7 +92,7 @@ test.serial('retry sends again to the failed recipients only, and the record the
 	await d.press('t');
 	await d.settle(() => d.services.session.active !== undefined || d.screen().includes('Cannot'));
 	t.false(d.screen().includes('Cannot'), d.screen());
-	const done = await d.services.session.active!.done;
+	const done = await finished(d);
 	t.is(done.sent, 2);
 	t.is(done.failed, 0);
 	const received = setup.server!.messages.map(m => m.envelope.to[0]);
@@ -112,7 +120,7 @@ test.serial('an interrupted send is resumed from its page: every recipient recei
 	t.true(d.screen().includes('s Resume'));
 	await d.press('s');
 	await d.settle(() => d.services.session.active !== undefined || d.screen().includes('Cannot'));
-	const done = await d.services.session.active!.done;
+	const done = await finished(d);
 	t.is(done.status, 'finished');
 	t.is(done.sent, 6);
 	const received = setup.server!.messages.map(m => m.envelope.to[0]).sort();

@@ -78,8 +78,8 @@ export function HistoryScreen(_props: {route: RouteOf<'history'>}) {
 	const whenWidth = 16;
 	const kindWidth = 8;
 	const statusWidth = 11;
-	const countWidth = 14;
-	const audienceWidth = Math.max(10, Math.floor((columns - 55) * 0.4));
+	const countWidth = 13;
+	const audienceWidth = Math.max(10, Math.floor((columns - 55) * 0.45));
 	const subjectWidth = Math.max(8, columns - 2 - whenWidth - kindWidth - statusWidth - countWidth - audienceWidth - 6);
 	const heading = `  ${fit('When', whenWidth, ' ')} ${fit('Kind', kindWidth, ' ')} ${fit('Status', statusWidth, ' ')} ${fitRight('Sent/Fail/All', countWidth)}  ${fit('Audience', audienceWidth, ' ')} Subject`;
 
@@ -115,7 +115,7 @@ export function HistoryScreen(_props: {route: RouteOf<'history'>}) {
 				) : shown}
 				{sends.length > 0 && count === 0 ? <Text color={theme.warning}>  No send matches &quot;{list.filter}&quot;.</Text> : null}
 			</Box>
-			<Text color={theme.muted} wrap="truncate-end">{current ? `  ${fit(printable(current.subject), columns - 4)}` : ' '}</Text>
+			<Text color={theme.muted} wrap="truncate-end">{current ? `  ${fit(`${printable(current.subject)} ${theme.symbols.separator} to ${printable(current.audience)}`, columns - 4)}` : ' '}</Text>
 			<FilterLine list={list} status={status} />
 		</Box>
 	);

@@ -199,7 +199,7 @@ export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
 
 	const pending = summary.total - summary.sent - summary.failed;
 	const statusText = summary.status === 'interrupted' && pending > 0
-		? `interrupted, ${formatCount(pending)} not sent yet (s resumes)`
+		? `interrupted, ${formatCount(pending)} not sent yet`
 		: summary.status;
 	const addressWidth = Math.max(16, Math.min(40, Math.floor(columns * 0.4)));
 	const statusWidth = 8;
