@@ -165,7 +165,7 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 				value = (
 					<Text>
 						<Text color={theme.muted}>{focused ? '< ' : '  '}</Text>
-						<Text inverse={focused}>{fit(label, Math.max(10, valueWidth - 24))}</Text>
+						<Text inverse={focused}>{fit(label, Math.max(10, valueWidth - 10))}</Text>
 						<Text color={theme.muted}>{focused ? ` > ${form.choices.indexOf(form.to) + 1}/${form.choices.length}` : ''}</Text>
 					</Text>
 				);
