@@ -55,6 +55,32 @@ export const actionEntries: ActionEntry[] = [
 		open: context => ({screen: 'send-reminder', preset: {group: groupFor(context.domain, context.marked)}}),
 	},
 	{
+		id: 'view-users',
+		label: 'View users',
+		description: context => `The mailboxes of ${displayDomain(context.marked[0] ?? context.domain ?? '')}: add, remove, role, disable.`,
+		available: context => context.marked.length <= 1 && (context.marked[0] ?? context.domain) !== undefined,
+		open: context => ({screen: 'users', domain: (context.marked[0] ?? context.domain)!}),
+	},
+	{
+		id: 'add-domain',
+		label: 'Add domain',
+		description: () => 'Add a domain to the directory.',
+		open: () => ({screen: 'add-domain'}),
+	},
+	{
+		id: 'remove-domain',
+		label: 'Remove domain',
+		description: context => `Remove ${displayDomain(context.marked[0] ?? context.domain ?? '')} and its mailboxes (asks first).`,
+		available: context => context.marked.length <= 1 && (context.marked[0] ?? context.domain) !== undefined,
+		open: context => ({screen: 'remove-domain', domain: (context.marked[0] ?? context.domain)!}),
+	},
+	{
+		id: 'import',
+		label: 'Import CSV',
+		description: () => 'Import mailboxes from a CSV file (email,name,role,disabled): all or nothing.',
+		open: () => ({screen: 'import'}),
+	},
+	{
 		id: 'history',
 		label: 'History',
 		description: () => 'Every send: each recipient\'s outcome; resume, retry, send a reminder, export.',

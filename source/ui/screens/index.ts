@@ -5,6 +5,7 @@
  */
 import type {ComponentType} from 'react';
 import {describeGroup} from '../../core/groups.js';
+import {displayDomain} from '../../core/address.js';
 import type {Route, RouteOf, ScreenName} from '../state/router.js';
 import {DomainsScreen} from './domains.js';
 import {ActionsScreen} from './actions.js';
@@ -16,6 +17,9 @@ import {HelpScreen} from './help.js';
 import {HistoryScreen} from './history.js';
 import {SendDetailScreen} from './send-detail.js';
 import {CapturedScreen} from './captured.js';
+import {UsersScreen} from './users.js';
+import {ImportScreen} from './import.js';
+import {AddDomainScreen, RemoveDomainScreen} from './directory-actions.js';
 
 export const screens: {[S in ScreenName]: ComponentType<{route: RouteOf<S>}>} = {
 	domains: DomainsScreen,
@@ -28,6 +32,10 @@ export const screens: {[S in ScreenName]: ComponentType<{route: RouteOf<S>}>} = 
 	history: HistoryScreen,
 	'send-detail': SendDetailScreen,
 	captured: CapturedScreen,
+	users: UsersScreen,
+	import: ImportScreen,
+	'add-domain': AddDomainScreen,
+	'remove-domain': RemoveDomainScreen,
 	help: HelpScreen,
 };
 
@@ -42,6 +50,10 @@ const titles: {[S in ScreenName]: (route: RouteOf<S>) => string} = {
 	history: () => 'History',
 	'send-detail': route => `Send ${route.sendId}`,
 	captured: route => `Captured mail of ${route.sendId}`,
+	users: route => `Users of ${displayDomain(route.domain)}`,
+	import: () => 'Import CSV',
+	'add-domain': () => 'Add domain',
+	'remove-domain': route => `Remove ${displayDomain(route.domain)}`,
 	help: () => 'Keys',
 };
 

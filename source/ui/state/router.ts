@@ -54,6 +54,11 @@ export type Route =
 	| {screen: 'send-detail'; sendId: string}
 	/** The messages of a send that went to the local capture server. */
 	| {screen: 'captured'; sendId: string}
+	/** The mailboxes of one domain: add, remove, role, disable. */
+	| {screen: 'users'; domain: string}
+	| {screen: 'import'}
+	| {screen: 'add-domain'}
+	| {screen: 'remove-domain'; domain: string}
 	| {screen: 'help'};
 
 export type ScreenName = Route['screen'];

@@ -1,0 +1,211 @@
+/**
+ * The users (mailboxes) of one domain: address, name, role, state; filter with `/`; add,
+ * remove, change the role, disable/enable, rename. Every change goes through the directory's
+ * rules on a copy (state/users-state.ts) and is saved at once; a refused change says which
+ * rule refused it.
+ */
+import {useMemo, useState, useEffect} from 'react';
+import {Box, Text} from 'ink';
+import {displayAddress, displayDomain} from '../../core/address.js';
+import type {Directory} from '../../core/directory.js';
+import type {Mailbox, Role} from '../../core/types.js';
+import {usersKeys} from '../key-bindings.js';
+import {useScreenKeys} from '../hooks/use-keys.js';
+import {useNavigation} from '../hooks/use-navigation.js';
+import {useScreenState} from '../hooks/use-screen-state.js';
+import {listMoveHandlers, useFilterLine} from '../hooks/use-list.js';
+import {initialListState, listReducer, visibleRange} from '../state/list.js';
+import {addressIn, applyChange, directoryRules, roleLabels, shownMailboxes, type DirectoryChange} from '../state/users-state.js';
+import {useLayout, useServices, useTheme} from '../services.js';
+import {confirmDialog, messageDialog, useDialog, type DialogChoice} from '../components/dialog.js';
+import {fit, formatCount, plural, printable} from '../components/text.js';
+import {FilterLine} from '../components/filter-line.js';
+import type {RouteOf} from '../state/router.js';
+import {errorLines} from './send-detail.js';
+
+/** Makes a change, saves the directory, and says what happened (or which rule refused it). */
+export function useDirectoryChange(): (change: DirectoryChange, done: string, onSaved?: (directory: Directory) => void) => boolean {
+	const services = useServices();
+	const dialog = useDialog();
+	return (change, done, onSaved) => {
+		try {
+			const next = applyChange(services.store.directory(), change);
+			services.store.saveDirectory(next);
+			onSaved?.(next);
+			return true;
+		} catch (error) {
+			dialog.open(messageDialog({title: `Not changed: ${done}`, lines: errorLines(error)}));
+			return false;
+		}
+	};
+}
+
+/** Rules line, heading, notice, filter line. */
+const chromeRows = 5;
+
+export function UsersScreen({route}: {route: RouteOf<'users'>}) {
+	const services = useServices();
+	const theme = useTheme();
+	const navigation = useNavigation();
+	const dialog = useDialog();
+	const change = useDirectoryChange();
+	const {columns, bodyRows} = useLayout();
+	const [directory, setDirectory] = useState(() => services.store.directory());
+	const [notice, setNotice] = useState<string | undefined>(undefined);
+	const [list, dispatch] = useScreenState('list', listReducer, () => initialListState());
+	const {mailboxes, summary, error} = useMemo(() => {
+		try {
+			return {mailboxes: directory.mailboxes(route.domain), summary: directory.domain(route.domain)};
+		} catch (failure) {
+			return {mailboxes: [] as Mailbox[], summary: undefined, error: (failure as Error).message};
+		}
+	}, [directory, route.domain]);
+	const rows = useMemo(() => shownMailboxes(mailboxes, list.filter), [mailboxes, list.filter]);
+	const pageSize = Math.max(1, bodyRows - chromeRows);
+	const count = rows.length;
+	const current = rows[list.cursor];
+	const domainName = displayDomain(route.domain);
+
+	useEffect(() => {
+		dispatch({type: 'clamp', count, pageSize});
+	}, [dispatch, count, pageSize]);
+
+	const apply = (what: DirectoryChange, done: string, message: string) => {
+		if (change(what, done, setDirectory)) {
+			setNotice(message);
+		}
+	};
+
+	const chooseRole = (address: string, onChoose: (role: Role) => void, now?: Role) => {
+		const primary = summary?.primary ?? null;
+		const roles: Array<{key: string; role: Role}> = [{key: 'u', role: 'user'}, {key: 'a', role: 'admin'}, {key: 'p', role: 'primary'}];
+		const choices: DialogChoice[] = roles
+			.filter(({role}) => role !== now)
+			.map(({key, role}) => ({keys: [key], label: roleLabels[role], action: () => onChoose(role)}));
+		choices.push({keys: ['escape'], label: 'Cancel'});
+		dialog.open({
+			kind: 'choice',
+			title: `Role of ${displayAddress(address)}${now ? ` (now ${roleLabels[now]})` : ''}`,
+			lines: [
+				'An administrator gets the mail sent to All Domain Administrators; the primary one, also All Primary Domain Administrators.',
+				primary !== null && primary.toLowerCase() !== address.toLowerCase()
+					? `A domain has one primary administrator: ${displayAddress(primary)} now. Make them an administrator first.`
+					: 'A domain has at most one primary administrator.',
+			],
+			choices,
+		});
+	};
+
+	const add = () => {
+		dialog.open({
+			kind: 'prompt',
+			title: `Add a mailbox to ${domainName}`,
+			lines: [`A local part (ann) or the full address (ann@${domainName}).`],
+			label: 'Address',
+			validate(text) {
+				try {
+					applyChange(services.store.directory(), {type: 'add-mailbox', address: addressIn(route.domain, text), name: '', role: 'user'});
+					return undefined;
+				} catch (failure) {
+					return (failure as Error).message;
+				}
+			},
+			onSubmit(text) {
+				const address = addressIn(route.domain, text);
+				dialog.open({
+					kind: 'prompt',
+					title: `Display name of ${address}`,
+					lines: ['Optional: shown with the address ({{name}} in a message).'],
+					label: 'Name',
+					validate(name) {
+						try {
+							applyChange(services.store.directory(), {type: 'add-mailbox', address, name, role: 'user'});
+							return undefined;
+						} catch (failure) {
+							return (failure as Error).message;
+						}
+					},
+					onSubmit(name) {
+						chooseRole(address, role => {
+							apply({type: 'add-mailbox', address, name, role}, `add ${address}`, `Added ${address} as ${roleLabels[role]}.`);
+						});
+					},
+				});
+			},
+		});
+	};
+
+	useScreenKeys(usersKeys, {
+		...listMoveHandlers(dispatch, count, pageSize),
+		filter: mailboxes.length > 0 ? () => dispatch({type: 'start-filter'}) : undefined,
+		add: summary ? add : undefined,
+		role: current ? () => chooseRole(current.address, role => {
+			apply({type: 'set-role', address: current.address, role}, `role of ${current.address}`, `${displayAddress(current.address)} is now ${roleLabels[role]}.`);
+		}, current.role) : undefined,
+		disable: current ? () => {
+			const disabled = !current.disabled;
+			apply({type: 'set-disabled', address: current.address, disabled}, `${disabled ? 'disable' : 'enable'} ${current.address}`,
+				disabled ? `${displayAddress(current.address)} disabled: every send skips it.` : `${displayAddress(current.address)} enabled again.`);
+		} : undefined,
+		rename: current ? () => dialog.open({
+			kind: 'prompt',
+			title: `Display name of ${displayAddress(current.address)}`,
+			label: 'Name',
+			initial: current.name,
+			onSubmit(name) {
+				apply({type: 'rename', address: current.address, name}, `name of ${current.address}`, `Renamed ${displayAddress(current.address)}.`);
+			},
+		}) : undefined,
+		remove: current ? () => dialog.open(confirmDialog({
+			title: `Remove ${displayAddress(current.address)}?`,
+			lines: [
+				current.role === 'primary' ? `It is the primary administrator of ${domainName}; the domain will have none.` : `It leaves ${domainName}.`,
+				'Earlier sends keep their records.',
+			],
+			yes: 'Remove',
+			no: 'Keep',
+			tone: 'warning',
+			onYes: () => apply({type: 'remove-mailbox', address: current.address}, `remove ${current.address}`, `Removed ${displayAddress(current.address)}.`),
+		})) : undefined,
+		back: () => list.filter === '' ? navigation.back() : dispatch({type: 'clear-filter'}),
+	}, {isActive: !list.filtering});
+	useFilterLine(list, dispatch, count, pageSize);
+
+	const addressWidth = Math.max(16, Math.min(38, Math.floor(columns * 0.42)));
+	const roleWidth = 21;
+	const stateWidth = 8;
+	const nameWidth = Math.max(6, columns - 2 - addressWidth - roleWidth - stateWidth - 4);
+	const heading = `  ${fit('Address', addressWidth, ' ')} ${fit('Name', nameWidth, ' ')} ${fit('Role', roleWidth, ' ')} State`;
+
+	const {start, end} = visibleRange(list, count, pageSize);
+	const shown = [];
+	for (let index = start; index < end; index++) {
+		const mailbox = rows[index];
+		const selected = index === list.cursor;
+		shown.push(
+			<Text key={mailbox.address} inverse={selected} dimColor={mailbox.disabled && !selected} wrap="truncate-end">
+				{selected ? theme.symbols.pointer : ' '} {fit(displayAddress(mailbox.address), addressWidth, ' ')} {fit(printable(mailbox.name), nameWidth, ' ')} {fit(roleLabels[mailbox.role], roleWidth, ' ')} {mailbox.disabled ? 'disabled' : 'active'}
+			</Text>,
+		);
+	}
+
+	const status = [
+		list.filter ? `${formatCount(count)} of ${plural(mailboxes.length, 'mailbox', 'mailboxes')}` : plural(mailboxes.length, 'mailbox', 'mailboxes'),
+		summary ? `${plural(summary.admins, 'administrator')}` : '',
+		count > pageSize ? `${formatCount(list.cursor + 1)}/${formatCount(count)}` : '',
+	].filter(Boolean).join(` ${theme.symbols.separator} `);
+
+	return (
+		<Box flexDirection="column" flexGrow={1}>
+			<Text color={theme.muted} wrap="truncate-end"> {directoryRules(summary?.primary ?? null)}</Text>
+			<Text bold color={theme.muted} wrap="truncate-end">{heading}</Text>
+			<Box flexDirection="column" height={pageSize}>
+				{error ? <Text color={theme.error} wrap="wrap">{error}</Text> : null}
+				{!error && mailboxes.length === 0 ? <Text color={theme.muted}>  No mailbox in {domainName} yet: a adds one.</Text> : shown}
+				{mailboxes.length > 0 && count === 0 ? <Text color={theme.warning}>  No mailbox matches &quot;{list.filter}&quot;.</Text> : null}
+			</Box>
+			<Text color={theme.success} wrap="truncate-end">{notice ? ` ${notice}` : ' '}</Text>
+			<FilterLine list={list} status={status} />
+		</Box>
+	);
+}

@@ -1,0 +1,49 @@
+/** Import CSV from the Actions menu: the result, or every bad line with nothing imported. */
+import test from 'ava';
+import {openStore} from '../../source/core/store.js';
+import {fixture} from '../helpers/temp-dir.js';
+import {renderDashboard, DOWN, ENTER, ESC} from './harness.js';
+
+const CTRL_U = '\u0015';
+
+test.serial('a good file is imported and the result shown; the domains list has the new domains', async t => {
+	const d = await renderDashboard(t);
+	await d.press('a', DOWN, DOWN, DOWN);
+	t.true(d.screen().includes('❯ Import CSV'), d.screen());
+	await d.press(ENTER);
+	t.true(d.screen().includes('massmail │ Import CSV'));
+	t.true(d.screen().includes('CSV file:'));
+	await d.type(fixture('valid.csv'));
+	await d.press(ENTER);
+	const screen = d.screen();
+	t.true(screen.includes(`Imported ${fixture('valid.csv')}: 9 added, 0 updated; 9 mailboxes`), screen);
+	t.true(screen.includes('3 new domains: example.com, example.org, bücher.example.'), screen);
+	const directory = openStore({env: d.services.env}).directory();
+	t.true(directory.find('ann@example.com') !== undefined);
+	await d.press(ESC);
+	t.true(d.screen().includes('example.com'), 'back on the domains, which list the imported domain');
+	await d.unmount();
+});
+
+test.serial('a file with bad rows lists each bad line and imports nothing', async t => {
+	const d = await renderDashboard(t, {route: {screen: 'import'}});
+	await d.type(fixture('invalid.csv'));
+	await d.press(ENTER);
+	const screen = d.screen();
+	t.true(screen.includes('8 bad rows, nothing imported'), screen);
+	t.true(screen.includes('line 3: not a valid address "not-an-address": it has no @'));
+	t.true(screen.includes('line 4: unknown role "chief"'));
+	t.true(screen.includes('line 12: not a valid address'));
+	t.is(openStore({env: d.services.env}).directory().mailboxCount, 0);
+
+	// A path that is not there says so.
+	await d.press(CTRL_U);
+	await d.type(fixture('missing.csv'));
+	await d.press(ENTER);
+	t.true(d.screen().includes('no such file'), d.screen());
+	await d.press(ESC);
+	t.true(d.screen().includes('Discard what you typed?'));
+	await d.press('y');
+	t.true(d.screen().includes('massmail │ Domains'));
+	await d.unmount();
+});
