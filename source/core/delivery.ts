@@ -92,8 +92,13 @@ export interface DeliveryOverrides {
 	retryDelayMs?: number;
 	/** How long a silent server is waited for (connect, greeting, each reply). Default 60 s. */
 	timeoutMs?: number;
-	/** Journal grouping: one write+fsync per this many ms or outcomes, whichever first. Default 20 ms / 200. */
+	/** Journal grouping: 0 (default) writes a group as soon as the previous one is on disk; else every this many ms. */
 	journalIntervalMs?: number;
+	/**
+	 * At most this many outcomes wait for the disk (default 200): workers pause when as many
+	 * accepted messages are not yet journaled. This bounds what a crash can send twice to
+	 * journalGroup + concurrency.
+	 */
 	journalGroup?: number;
 }
 
@@ -123,7 +128,7 @@ function engineOptions(settings: Settings, overrides: DeliveryOverrides = {}): E
 		maxAttempts: Math.floor(positive(overrides.maxAttempts, settings.delivery.maxAttempts, 'maxAttempts')),
 		retryDelayMs: positive(overrides.retryDelayMs, settings.delivery.retryDelayMs, 'retryDelayMs'),
 		timeoutMs: positive(overrides.timeoutMs, 60_000, 'timeoutMs'),
-		journalIntervalMs: positive(overrides.journalIntervalMs, 20, 'journalIntervalMs'),
+		journalIntervalMs: positive(overrides.journalIntervalMs, 0, 'journalIntervalMs'),
 		journalGroup: Math.max(1, Math.floor(positive(overrides.journalGroup, 200, 'journalGroup'))),
 	};
 	if (options.concurrency < 1) {
@@ -435,6 +440,7 @@ export class Delivery {
 	private resolveDone: ((result: DeliveryResult) => void) | undefined;
 	private rejectDone: ((error: unknown) => void) | undefined;
 	private finishing = false;
+	private waitingForDisk = false;
 
 	// Durable counts: what is on disk, and so what may be reported.
 	private sent = 0;
@@ -609,6 +615,14 @@ export class Delivery {
 
 	/** A group of outcomes reached the disk: count them and tell the listeners. */
 	private onDurable(group: OutcomeLine[]): void {
+		this.countDurable(group);
+		if (this.waitingForDisk) {
+			this.waitingForDisk = false;
+			this.pumpAll();
+		}
+	}
+
+	private countDurable(group: OutcomeLine[]): void {
 		const tell = this.listeners.size > 0;
 		for (const outcome of group) {
 			if (this.deferredFlag[outcome.index] === 1) {
@@ -669,6 +683,12 @@ export class Delivery {
 				worker.connection = undefined;
 			}
 
+			return;
+		}
+
+		if (this.writer && this.writer.waiting >= this.options.journalGroup) {
+			// Accepted but not yet on disk is what a crash would send twice: keep it bounded.
+			this.waitingForDisk = true;
 			return;
 		}
 
