@@ -5,12 +5,15 @@
  *   2. time from a key to the next frame while filtering (`/` then typing and erasing);
  *   3. the delivery rate with the progress screen shown, against the headless command line.
  *
- * Environment: BENCH_QUICK=1 (fewer starts).
+ * Environment: BENCH_QUICK=1 (fewer starts, one send each way), BENCH_MESSAGES (20000).
  */
-import {mkdirSync} from 'node:fs';
+import {mkdirSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
+import {performance} from 'node:perf_hooks';
 import {makeTempDir, removeTempDir} from './lib/children.js';
-import {cliBuilt, cliPath, domainName, importDirectory, repoRoot, writeDirectoryCsv} from './lib/fixtures.js';
+import {cliBuilt, cliEnv, cliPath, domainName, firstError, importDirectory, messageText, repoRoot, writeDirectoryCsv} from './lib/fixtures.js';
+import {findPostfixTool, postfixInstallHint, startSink, type Sink} from './lib/postfix.js';
+import {runMeasured} from './lib/run.js';
 import {median, percentile, printTable, verdict, type Figure} from './lib/table.js';
 import {keys, ScreenSession} from './lib/terminal.js';
 
@@ -92,6 +95,172 @@ async function measureStartAndKeys(configDir: string, starts: number): Promise<{
 	return {firstFrames, latencies, missed};
 }
 
+const subject = 'Planned maintenance on Saturday';
+const focused = (screen: string, label: string) => new RegExp(`^\\s*[❯>]\\s+${label}`, 'm').test(screen);
+
+/** Move the form's focus (Tab) to the field labelled `label`: at most 10 Tabs. */
+async function focusField(session: ScreenSession, label: string): Promise<void> {
+	for (let tabs = 0; tabs < 10 && !focused(session.screen, label); tabs++) {
+		const before = session.screen;
+		session.press(keys.tab);
+		await session.waitForChange(before, 3000);
+		await session.settle(40, 2000);
+	}
+
+	if (!focused(session.screen, label)) {
+		throw new Error(`could not move the focus to ${label}; the screen was:\n${session.screen.trimEnd()}`);
+	}
+}
+
+/** Type text the way a paste arrives: one chunk per line, Enter between lines. */
+async function typeLines(session: ScreenSession, lines: string[]): Promise<void> {
+	const press = async (input: string) => {
+		const before = session.screen;
+		session.press(input);
+		await session.waitForChange(before, 3000);
+		await session.settle(30, 2000);
+	};
+
+	for (const [index, line] of lines.entries()) {
+		if (index > 0) {
+			await press(keys.enter);
+		}
+
+		await press(line);
+	}
+}
+
+interface SendTiming {
+	/** From the first to the last message at the sink. */
+	streamMs: number | undefined;
+	/** From the key that started the send to the frame that ends it (dashboard), or spawn to exit (command line). */
+	wholeMs: number;
+	received: number;
+}
+
+/**
+ * Through the dashboard: `e` on the first domain (Send Email to All Users on that domain),
+ * Subject, Message, Ctrl+S (Review), `s` and the confirmation: the progress screen is shown
+ * until the summary replaces it.
+ */
+async function sendFromDashboard(configDir: string, sink: Sink, lines: string[], count: number): Promise<SendTiming> {
+	const session = startDashboard(dashboardEnv(configDir, sink.port));
+	try {
+		await session.waitFor(listShown, 15_000, 'the domain list');
+		await session.settle(200, 3000);
+		session.press('e');
+		await session.waitFor(screen => screen.includes('Subject'), 5000, 'the Send Email form');
+		await session.settle(100, 2000);
+		await focusField(session, 'Subject');
+		session.press(subject);
+		await session.waitFor(screen => screen.includes(subject), 3000, 'the subject typed');
+		await session.settle(50, 2000);
+		await focusField(session, 'Message');
+		await typeLines(session, lines);
+		session.press(keys.ctrlS);
+		await session.waitFor(screen => screen.includes('Test copy') && screen.includes('Recipients'), 10_000, 'the Review screen');
+		await session.settle(100, 2000);
+		const reviewed = /Recipients\s+([\d,]+)/.exec(session.screen)?.[1]?.replaceAll(',', '');
+		if (Number(reviewed) !== count) {
+			throw new Error(`the Review screen shows ${reviewed ?? 'no'} recipients, not ${count}:\n${session.screen.trimEnd()}`);
+		}
+
+		let startedAt = session.press('s');
+		const next = await session.waitFor(screen => /Send to [\d,]+ recipients\?/.test(screen) || screen.includes('Pause') || /Finished:/.test(screen), 10_000, 'the confirmation or the progress screen');
+		if (/Send to [\d,]+ recipients\?/.test(next.screen)) {
+			await session.settle(50, 2000);
+			startedAt = session.press('y');
+		}
+
+		const end = await session.waitFor(screen => /(Finished|Cancelled|Interrupted|Stopped)[^\n]*: [\d,]+ of [\d,]+ sent/.test(screen), 600_000, 'the summary');
+		if (!new RegExp(`Finished: ${count.toLocaleString('en-US')} of ${count.toLocaleString('en-US')} sent`).test(end.screen)) {
+			throw new Error(`the send did not finish cleanly:\n${end.screen.trimEnd()}`);
+		}
+
+		await sink.waitFor(count, 2000);
+		const first = sink.firstAt();
+		const last = sink.lastAt();
+		return {streamMs: first === undefined || last === undefined ? undefined : last - first, wholeMs: end.at - startedAt, received: sink.received()};
+	} finally {
+		session.press('q');
+		await session.settle(100, 1000);
+		await session.stop();
+	}
+}
+
+async function sendFromCommandLine(configDir: string, sink: Sink, messageFile: string, count: number): Promise<SendTiming> {
+	const result = await runMeasured(process.execPath, [
+		cliPath, 'send', '--to', `domain:${domainName(0)}`, '--subject', subject, '--message-file', messageFile, '--yes', '--json',
+	], {env: cliEnv(configDir, sink.port), timeoutMs: 600_000});
+	if (result.code !== 0) {
+		throw new Error(`massmail send exited ${result.code ?? result.signal}: ${firstError(result.stderr || result.stdout)}`);
+	}
+
+	await sink.waitFor(count, 2000);
+	const first = sink.firstAt();
+	const last = sink.lastAt();
+	return {streamMs: first === undefined || last === undefined ? undefined : last - first, wholeMs: result.ms, received: sink.received()};
+}
+
+/** The display's cost: the same send from the dashboard (progress shown) and from the command line, interleaved. */
+async function measureDisplayCost(work: string, quick: boolean): Promise<Figure[]> {
+	const sinkBinary = findPostfixTool('smtp-sink');
+	if (!sinkBinary) {
+		console.log(`  ${postfixInstallHint.split('\n').join('\n  ')}\n  Skipping the display-cost measure.`);
+		return [];
+	}
+
+	const count = Number(process.env.BENCH_MESSAGES) > 0 ? Number(process.env.BENCH_MESSAGES) : 20_000;
+	const configDir = path.join(work, 'send');
+	mkdirSync(configDir);
+	const csv = path.join(work, 'send.csv');
+	// Every mailbox in one domain, so that `e` on the first row is the whole send.
+	await writeDirectoryCsv(csv, count, 1);
+	await importDirectory(configDir, csv);
+	const lines = messageText(2048).trimEnd().split('\n');
+	const messageFile = path.join(work, 'message.txt');
+	writeFileSync(messageFile, lines.join('\n'));
+
+	const rounds = quick ? 1 : 2;
+	const results: Record<'dashboard' | 'cli', SendTiming[]> = {dashboard: [], cli: []};
+	for (let round = 1; round <= rounds; round++) {
+		for (const way of ['dashboard', 'cli'] as const) {
+			const sink = await startSink(sinkBinary, work);
+			try {
+				const started = performance.now();
+				const timing = way === 'dashboard'
+					? await sendFromDashboard(configDir, sink, lines, count)
+					: await sendFromCommandLine(configDir, sink, messageFile, count);
+				if (timing.received !== count) {
+					throw new Error(`the sink received ${timing.received} of ${count} (${way})`);
+				}
+
+				results[way].push(timing);
+				console.log(`  round ${round}: ${way === 'dashboard' ? 'dashboard' : 'command line'} sent ${count.toLocaleString('en-US')} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+			} finally {
+				await sink.stop();
+			}
+		}
+	}
+
+	const rateOf = (timings: SendTiming[], key: 'streamMs' | 'wholeMs') => {
+		const rates = timings.map(t => t[key]).filter((ms): ms is number => ms !== undefined && ms > 0).map(ms => count / (ms / 1000));
+		return rates.length > 0 ? median(rates) : undefined;
+	};
+
+	const dashboardStream = rateOf(results.dashboard, 'streamMs');
+	const cliStream = rateOf(results.cli, 'streamMs');
+	const cost = dashboardStream !== undefined && cliStream !== undefined ? 1 - (dashboardStream / cliStream) : undefined;
+	printTable(`${count.toLocaleString('en-US')} recipients (one domain), ${rounds} interleaved round(s), median`, ['way', 'msg/s (first→last at sink)', 'msg/s (whole)', 'whole measured as'], [
+		['dashboard, progress screen shown', dashboardStream, rateOf(results.dashboard, 'wholeMs'), 'Send key → summary frame'],
+		['command line (send --json)', cliStream, rateOf(results.cli, 'wholeMs'), 'spawn → exit'],
+	]);
+	printTable('Display cost', ['figure', 'value %', 'target %', ''], [
+		['1 − dashboard ÷ command line (rates at the sink)', cost === undefined ? undefined : cost * 100, '< 10', verdict(cost === undefined ? undefined : cost < 0.1)],
+	]);
+	return [{part, name: 'display cost (progress shown vs command line)', value: cost === undefined ? undefined : cost * 100, unit: '%', target: '< 10', ok: cost === undefined ? undefined : cost < 0.1}];
+}
+
 export async function benchDashboard(): Promise<Figure[]> {
 	console.log('\n== Dashboard (issue 4): the built program in an 80×24 pseudo-terminal ==');
 	if (!cliBuilt()) {
@@ -122,10 +291,19 @@ export async function benchDashboard(): Promise<Figure[]> {
 			['key → next frame while filtering, slowest', latencies.length > 0 ? Math.max(...latencies) : undefined, '', ''],
 		]);
 
+		let displayFigures: Figure[] = [];
+		try {
+			displayFigures = await measureDisplayCost(work, quick);
+		} catch (error) {
+			console.log(`  The display cost was not measured: ${(error as Error).message}`);
+			displayFigures = [{part, name: 'display cost (progress shown vs command line)', value: undefined, unit: '%', target: '< 10', ok: undefined}];
+		}
+
 		return [
 			{part, name: 'start → first frame with the list', value: firstMedian, unit: 'ms', target: '< 1,000', ok: firstMedian < 1000},
 			{part, name: 'key → frame while filtering, median', value: keyMedian, unit: 'ms', target: '< 50', ok: keyMedian === undefined ? undefined : keyMedian < 50},
 			{part, name: 'key → frame while filtering, p95', value: keyP95, unit: 'ms', target: '< 50', ok: keyP95 === undefined ? undefined : keyP95 < 50},
+			...displayFigures,
 		];
 	} finally {
 		removeTempDir(work);

@@ -35,6 +35,7 @@ export class ScreenSession {
 	private readonly terminal: InstanceType<typeof xterm.Terminal>;
 	private screenText = '';
 	private lastDataAt: number;
+	private lastPressAt = 0;
 	private exited = false;
 	private listeners = new Set<(change: Change | 'exit') => void>();
 
@@ -79,6 +80,7 @@ export class ScreenSession {
 	/** Write keys to the program; returns performance.now() just before the write. */
 	press(input: string): number {
 		const at = performance.now();
+		this.lastPressAt = at;
 		this.pty.write(input);
 		return at;
 	}
@@ -119,11 +121,15 @@ export class ScreenSession {
 		return this.waitFor(screen => screen !== before, timeoutMs, 'the screen to change');
 	}
 
-	/** Waits until the program has written nothing for `quietMs` (at most `maxMs`). */
+	/**
+	 * Waits until the program has written nothing for `quietMs` since its last output and the last
+	 * key (at most `maxMs`). Keys written closer together can reach the program as one chunk, which
+	 * Ink takes for one pasted string rather than several keys.
+	 */
 	async settle(quietMs = 100, maxMs = 3000): Promise<void> {
 		const deadline = performance.now() + maxMs;
 		while (performance.now() < deadline) {
-			const idle = performance.now() - this.lastDataAt;
+			const idle = performance.now() - Math.max(this.lastDataAt, this.lastPressAt);
 			if (idle >= quietMs) {
 				return;
 			}
