@@ -52,7 +52,8 @@ export function askToStopSend(dialog: DialogApi, services: DashboardServices, op
 		tone: 'warning',
 		lines: [
 			`${formatCount(progress.sent)} of ${formatCount(progress.total)} sent so far; every outcome is on record either way.`,
-			`Stop: messages in flight finish, the rest waits. Resume later: massmail resume ${delivery.id}`,
+			'Stop: messages in flight finish, the rest waits. Resume later with:',
+			`  massmail resume ${delivery.id}`,
 			'Cancel: the send ends here and is not resumed.',
 		],
 		choices: [

@@ -101,13 +101,14 @@ export function ProgressScreen({route}: {route: RouteOf<'progress'>}) {
 		);
 	};
 
-	// 6 fixed rows, then the latest outcomes and the failures share what is left.
-	const room = Math.max(2, bodyRows - 7);
+	// 7 fixed rows, then the latest outcomes and the failures share what is left.
+	const room = Math.max(2, bodyRows - 8);
 	const failureRows = state.failureCount > 0 ? Math.min(state.failures.length, Math.max(1, Math.floor(room / 2))) : 0;
 	const latestRows = Math.max(1, room - failureRows - (failureRows > 0 ? 1 : 0));
 
 	return (
 		<Box flexDirection="column" paddingX={1}>
+			<Text bold wrap="truncate-end">{fit(`${title.replace(/^Sending: /, '')}: "${delivery.record.draft.subject}"`, columns - 2)}</Text>
 			<Text>
 				<Text color={theme.accent}>{progressBar(ratio, barWidth, theme.symbols)}</Text>
 				<Text bold> {percent}</Text>

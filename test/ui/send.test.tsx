@@ -1,0 +1,313 @@
+/**
+ * Sending from the dashboard, as a person does it: the form, Review, the send with its
+ * progress and summary — against a real SMTP test server on 127.0.0.1, with the real
+ * engine and send records in a temporary folder.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {Writable} from 'node:stream';
+import test, {type ExecutionContext} from 'ava';
+import {simpleParser} from 'mailparser';
+import {Directory} from '../../source/core/directory.js';
+import type {Store} from '../../source/core/store.js';
+import {editInEditor} from '../../source/ui/terminal.js';
+import {startTestSmtpServer, type TestSmtpServer} from '../helpers/smtp-test-server.js';
+import {tempConfigDir} from '../helpers/temp-dir.js';
+import {CTRL_C, CTRL_E, CTRL_S, ENTER, ESC, TAB, renderDashboard, type Dashboard, type DashboardOptions} from './harness.js';
+
+function fillDirectory(store: Store, extraUsers = 0): void {
+	const directory = Directory.empty();
+	directory.addDomain('example.com');
+	directory.addDomain('example.org');
+	directory.addMailbox({address: 'ann@example.com', name: 'Ann Lee', role: 'primary'});
+	directory.addMailbox({address: 'bob@example.com', name: 'Bob'});
+	directory.addMailbox({address: 'gone@example.com', name: 'Gone', disabled: true});
+	directory.addMailbox({address: 'ivan@example.org', name: 'Ivan', role: 'primary'});
+	for (let i = 0; i < extraUsers; i++) {
+		directory.addMailbox({address: `user${i}@example.org`, name: `User ${i}`});
+	}
+
+	store.saveDirectory(directory);
+}
+
+interface Setup {
+	server: TestSmtpServer;
+	env: NodeJS.ProcessEnv;
+	dir: string;
+}
+
+async function smtpSetup(t: ExecutionContext): Promise<Setup> {
+	const server = await startTestSmtpServer();
+	t.teardown(async () => server.close());
+	const {dir, env} = tempConfigDir(t);
+	return {server, dir, env: {...env, LANG: 'en_US.UTF-8', NO_COLOR: '1', MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`}};
+}
+
+async function open(t: ExecutionContext, setup: Setup, options: Partial<DashboardOptions> = {}): Promise<Dashboard> {
+	const dashboard = await renderDashboard(t, {env: setup.env, setup: store => fillDirectory(store), ...options});
+	t.teardown(async () => dashboard.unmount());
+	return dashboard;
+}
+
+/** Home -> Actions on the domain under the cursor -> Send Email, then To, Domain, Friendly name, Subject, Message. */
+async function composeToExampleCom(dashboard: Dashboard, fields: {friendlyName?: string; subject: string; message: string}) {
+	await dashboard.press(ENTER, ENTER);
+	await dashboard.press(TAB, TAB, TAB);
+	await dashboard.type(fields.friendlyName ?? '');
+	await dashboard.press(TAB);
+	await dashboard.type(fields.subject);
+	await dashboard.press(TAB);
+	await dashboard.type(fields.message);
+}
+
+test.serial('Send Email to All Users on a Domain: form, Review with the rendered To lines, send, summary, messages received', async t => {
+	const setup = await smtpSetup(t);
+	const dashboard = await open(t, setup);
+	await dashboard.press(ENTER);
+	t.regex(dashboard.screen(), /On example\.com/);
+	await dashboard.press(ENTER);
+	t.regex(dashboard.lines()[0], /Send Email/);
+	t.regex(dashboard.screen(), /❯ From +System Administrator/);
+	t.regex(dashboard.screen(), /To +All Users on a Domain/);
+	t.regex(dashboard.screen(), /Domain +example\.com/);
+
+	await dashboard.press(TAB, TAB, TAB);
+	t.regex(dashboard.screen(), /❯ Friendly name/);
+	await dashboard.type('Example.com User - ');
+	await dashboard.press(TAB);
+	await dashboard.type('Maintenance tonight');
+	await dashboard.press(TAB);
+	await dashboard.type('The server restarts at 22:00.');
+	await dashboard.press(ENTER);
+	await dashboard.type('Thank you.');
+	t.regex(dashboard.screen(), /The server restarts at 22:00\.\n +Thank you\./);
+	await dashboard.press(CTRL_S);
+
+	const review = dashboard.screen();
+	t.regex(dashboard.lines()[0], /massmail │ Review: email to All Users on a Domain: exa…/);
+	t.regex(review, /Recipients +2 \(All Users on a Domain: example\.com\)/);
+	t.regex(review, /To +"Example\.com User - ann@example\.com" <ann@example\.com>/);
+	t.regex(review, / +"Example\.com User - bob@example\.com" <bob@example\.com>/);
+	t.regex(review, /From +System Administrator <postmaster@/);
+	t.regex(review, /Subject +Maintenance tonight/);
+	t.regex(review, /Message +plain text, 2 lines\n +The server restarts at 22:00\./);
+	t.regex(review, new RegExp(`Goes to +127\\.0\\.0\\.1:${setup.server.port}`));
+	t.regex(review, /Warnings +1 disabled mailbox skipped \(gone@example\.com\)/);
+	t.is(setup.server.messages.length, 0, 'nothing is sent before Send');
+
+	await dashboard.press('s');
+	await dashboard.settle(screen => screen.includes('Finished'));
+	const summary = dashboard.screen();
+	t.regex(summary, /Finished: 2 of 2 sent/);
+	t.regex(summary, /Every message sent was accepted\./);
+	const [send] = dashboard.services.delivery().sends.list();
+	t.regex(summary, new RegExp(`Full record: massmail show ${send.id}`));
+	t.is(send.audience, 'domain:example.com');
+
+	const received = await Promise.all(setup.server.messages.map(async message => simpleParser(message.raw)));
+	t.deepEqual(setup.server.messages.map(message => message.envelope.to).sort(), [['ann@example.com'], ['bob@example.com']]);
+	t.deepEqual(received.map(mail => mail.headers.get('to') && (mail.to as {text: string}).text).sort(), [
+		'"Example.com User - ann@example.com" <ann@example.com>',
+		'"Example.com User - bob@example.com" <bob@example.com>',
+	]);
+	t.is(received[0].subject, 'Maintenance tonight');
+	t.is(received[0].text?.trim(), 'The server restarts at 22:00.\nThank you.');
+
+	await dashboard.press(ENTER);
+	t.regex(dashboard.lines()[0], /Domains/, 'Done goes home');
+});
+
+test.serial('each field says what is wrong as it is left; Review refuses until it is right', async t => {
+	const setup = await smtpSetup(t);
+	const dashboard = await open(t, setup);
+	await dashboard.press(ENTER, ENTER, TAB, TAB);
+	await dashboard.press('\u007F', '\u007F', '\u007F');
+	await dashboard.type('xyz');
+	t.regex(dashboard.screen(), /Domain +example\.xyz/);
+	await dashboard.press(TAB);
+	t.regex(dashboard.screen(), /✗ There is no domain "example\.xyz" in the directory/);
+	await dashboard.press(TAB);
+	await dashboard.press(TAB);
+	t.regex(dashboard.screen(), /✗ The subject is empty/);
+	await dashboard.press(CTRL_S);
+	t.regex(dashboard.lines()[0], /Send Email/, 'still on the form');
+	t.regex(dashboard.screen(), /❯ Domain/, 'the first field with a problem has the keyboard');
+	t.regex(dashboard.screen(), /✗ The message is empty/);
+
+	await dashboard.press('\u007F', '\u007F', '\u007F');
+	await dashboard.type('o');
+	t.regex(dashboard.screen(), /Tab: example\.org/, 'completion from the directory');
+	await dashboard.press(TAB);
+	t.regex(dashboard.screen(), /Domain +example\.org/);
+	t.notRegex(dashboard.screen(), /no domain/);
+});
+
+test.serial('Esc on a form with typed text asks before throwing it away', async t => {
+	const setup = await smtpSetup(t);
+	const dashboard = await open(t, setup);
+	await composeToExampleCom(dashboard, {subject: 'Draft', message: 'Half written'});
+	await dashboard.press(ESC);
+	t.regex(dashboard.screen(), /Discard this form\?/);
+	t.regex(dashboard.lines()[22], /y\/Enter Discard +n\/Esc Keep editing/);
+	await dashboard.press('n');
+	t.regex(dashboard.screen(), /Half written/);
+	await dashboard.press(ESC, 'y');
+	t.regex(dashboard.lines()[0], /Domains/);
+});
+
+test.serial('above the threshold, Send asks once more with the count', async t => {
+	const setup = await smtpSetup(t);
+	const dashboard = await open(t, setup, {setup(store) {
+		fillDirectory(store);
+		store.settings.update({delivery: {confirmThreshold: 1}});
+	}});
+	await composeToExampleCom(dashboard, {subject: 'Hello', message: 'Body'});
+	await dashboard.press(CTRL_S);
+	t.regex(dashboard.screen(), /More than 1 recipients: Send asks once more\./);
+	await dashboard.press('s');
+	t.regex(dashboard.screen(), /Send to 2 recipients\?/);
+	await dashboard.press('n');
+	t.regex(dashboard.lines()[0], /Review/);
+	t.is(setup.server.messages.length, 0);
+	await dashboard.press('s', 'y');
+	await dashboard.settle(screen => screen.includes('Finished'));
+	t.is(setup.server.messages.length, 2);
+});
+
+test.serial('a test copy goes to one address and is not part of any send', async t => {
+	const setup = await smtpSetup(t);
+	const dashboard = await open(t, setup);
+	await composeToExampleCom(dashboard, {subject: 'Check me', message: 'Body'});
+	await dashboard.press(CTRL_S, 't');
+	t.regex(dashboard.screen(), /Send one test copy/);
+	await dashboard.press('\u0015');
+	await dashboard.type('me@example.net');
+	await dashboard.press(ENTER);
+	await dashboard.settle(screen => screen.includes('Test copy sent'));
+	t.regex(dashboard.screen(), /✓ Test copy sent to me@example\.net: 250/);
+	t.deepEqual(setup.server.messages.map(message => message.envelope.to), [['me@example.net']]);
+	t.deepEqual(dashboard.services.delivery().sends.list(), []);
+});
+
+test.serial('a server that cannot be reached: nothing is sent and the screen says why', async t => {
+	const setup = await smtpSetup(t);
+	await setup.server.close();
+	const dashboard = await open(t, setup);
+	await composeToExampleCom(dashboard, {subject: 'Hello', message: 'Body'});
+	await dashboard.press(CTRL_S, 's');
+	await dashboard.settle(screen => screen.includes('Nothing was sent'));
+	t.regex(dashboard.screen(), /ECONNREFUSED|refused|reach/i);
+	await dashboard.press(ENTER);
+	t.regex(dashboard.lines()[0], /Review/, 'back on Review to try again');
+	t.deepEqual(dashboard.services.delivery().sends.list(), []);
+});
+
+test.serial('Send Reminder: To, Subject, Message, from the default sender, plain text', async t => {
+	const setup = await smtpSetup(t);
+	const dashboard = await open(t, setup);
+	await dashboard.press('j', ENTER, 'j', ENTER);
+	t.regex(dashboard.lines()[0], /Send Reminder/);
+	t.regex(dashboard.screen(), /From +System Administrator <postmaster@.*> \(the default sender\)/);
+	t.notRegex(dashboard.screen(), /Friendly name/);
+	t.regex(dashboard.screen(), /❯ Subject/);
+	await dashboard.type('Reminder: passwords');
+	await dashboard.press(TAB);
+	await dashboard.type('<b>Change</b> it by Friday.');
+	await dashboard.press(CTRL_S);
+	t.regex(dashboard.screen(), /Recipients +1 \(All Users on a Domain: example\.org\)/);
+	t.regex(dashboard.screen(), /Message +plain text/);
+	await dashboard.press('s');
+	await dashboard.settle(screen => screen.includes('Finished'));
+	const mail = await simpleParser(setup.server.messages[0].raw);
+	t.is(mail.subject, 'Reminder: passwords');
+	t.is(mail.html, false, 'a reminder is plain text, whatever it holds');
+	t.is(mail.text?.trim(), '<b>Change</b> it by Friday.');
+	t.is(dashboard.services.delivery().sends.list()[0].kind, 'reminder');
+});
+
+test.serial('Progress: pause and resume, then cancel (asks); the summary and the record agree with the server', async t => {
+	const setup = await smtpSetup(t);
+	const dashboard = await open(t, setup, {setup(store) {
+		fillDirectory(store, 30);
+		store.settings.update({delivery: {rate: 4, concurrency: 1, confirmThreshold: 1000}});
+	}});
+	await dashboard.press('j', ENTER, ENTER, TAB, TAB, TAB, TAB);
+	await dashboard.type('Slow');
+	await dashboard.press(TAB);
+	await dashboard.type('Body');
+	await dashboard.press(CTRL_S, 's');
+	await dashboard.settle(screen => /Sent [1-9]/.test(screen));
+	const progress = dashboard.screen();
+	t.regex(dashboard.lines()[0], /massmail │ Sending: Email to All Users/);
+	t.regex(progress, /Email to All Users on a Domain: example\.org: "Slow"/);
+	t.regex(progress, /of 31/);
+	t.regex(progress, /Remaining \d+/);
+	t.regex(progress, /Rate [\d.]+\/s +Elapsed \d+:\d\d +ETA/);
+	t.regex(progress, /✓ \S+@example\.org +250/);
+	t.regex(dashboard.lines()[22], /p Pause +c Cancel/);
+
+	await dashboard.press('p');
+	await dashboard.settle(screen => screen.includes('PAUSED'));
+	t.regex(dashboard.lines()[22], /p Resume/);
+	await dashboard.press('p');
+	await dashboard.settle(screen => screen.includes('sending'));
+
+	await dashboard.press('c');
+	t.regex(dashboard.screen(), /Cancel this send\?/);
+	t.regex(dashboard.screen(), /The record keeps every outcome: massmail show/);
+	await dashboard.press('y');
+	await dashboard.settle(screen => screen.includes('Cancelled'));
+	const [send] = dashboard.services.delivery().sends.list();
+	t.is(send.status, 'cancelled');
+	t.is(send.sent, setup.server.messages.length);
+	t.true(send.sent < 31);
+	t.regex(dashboard.screen(), new RegExp(`Cancelled: ${send.sent} of 31 sent, ${31 - send.sent} not sent`));
+});
+
+test.serial('Ctrl+C during a send asks; stopping keeps the record complete and quits with 130', async t => {
+	const setup = await smtpSetup(t);
+	const dashboard = await open(t, setup, {setup(store) {
+		fillDirectory(store, 30);
+		store.settings.update({delivery: {rate: 4, concurrency: 1, confirmThreshold: 1000}});
+	}});
+	await dashboard.press('j', ENTER, ENTER, TAB, TAB, TAB, TAB);
+	await dashboard.type('Stop me');
+	await dashboard.press(TAB);
+	await dashboard.type('Body');
+	await dashboard.press(CTRL_S, 's');
+	await dashboard.settle(screen => /Sent [1-9]/.test(screen));
+	await dashboard.press(CTRL_C);
+	t.regex(dashboard.screen(), /Stop this send\?/);
+	t.regex(dashboard.screen(), /Resume later with: +│\n +│ +massmail resume \d{8}-\d{6}-/);
+	await dashboard.press('k');
+	t.regex(dashboard.screen(), /Sent \d+/, 'Keep sending closes the question');
+	await dashboard.press(CTRL_C, 's');
+	await dashboard.settle(() => dashboard.exits.length > 0);
+	t.deepEqual(dashboard.exits, [130]);
+	const [send] = dashboard.services.delivery().sends.list();
+	t.is(send.status, 'interrupted');
+	t.is(send.sent, setup.server.messages.length, 'every message the server took is on record');
+});
+
+test.serial('Ctrl+E hands the message to $EDITOR and takes the edited text back', async t => {
+	const setup = await smtpSetup(t);
+	const editor = path.join(setup.dir, 'editor.sh');
+	fs.writeFileSync(editor, '#!/bin/sh\nprintf "Written in the editor\\nsecond line\\n" > "$1"\n', {mode: 0o755});
+	const sink = new Writable({write(_chunk, _encoding, callback) {
+		callback();
+	}});
+	const dashboard = await open(t, setup, {
+		editText: async (text, {extension}) => editInEditor(text, {
+			env: {...setup.env, VISUAL: editor},
+			stdin: {isTTY: false} as NodeJS.ReadStream,
+			stdout: sink as NodeJS.WriteStream,
+			extension,
+		}),
+	});
+	await composeToExampleCom(dashboard, {subject: 'Edited', message: 'Typed here'});
+	t.regex(dashboard.lines()[22], /Ctrl\+E Editor/);
+	await dashboard.press(CTRL_E);
+	await dashboard.settle(screen => screen.includes('Written in the editor'));
+	t.regex(dashboard.screen(), /Written in the editor\n +second line/);
+	t.notRegex(dashboard.screen(), /Typed here/);
+});
