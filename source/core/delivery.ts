@@ -338,9 +338,10 @@ interface DeliveryInit {
 interface Worker {
 	connection: SMTPConnection | undefined;
 	busy: boolean;
-	/** Connections this worker opened in a row without a message getting through. */
-	failedConnects: number;
 }
+
+/** Connections that fail to open in a row before the run stops (the server is down, not a recipient's fault). */
+const maxConnectFailures = 5;
 
 /** Retries waiting for their time, one FIFO per delay (equal delays come due in order). */
 class RetryQueue {
@@ -441,6 +442,7 @@ export class Delivery {
 	private rejectDone: ((error: unknown) => void) | undefined;
 	private finishing = false;
 	private waitingForDisk = false;
+	private connectFailures = 0;
 
 	// Durable counts: what is on disk, and so what may be reported.
 	private sent = 0;
@@ -480,7 +482,12 @@ export class Delivery {
 		};
 	}
 
-	/** Sends; resolves when every recipient of this run has a final outcome, or the run was cancelled/interrupted. */
+	/**
+	 * Sends; resolves when every recipient of this run has a final outcome, or the run was
+	 * cancelled/interrupted. Rejects with MassmailError 'auth' or 'connection' when the server
+	 * turns the engine away mid-run (a refused login, or connections failing again and again):
+	 * the send is then 'interrupted', its unsent recipients pending, and it can be resumed.
+	 */
 	async start(): Promise<DeliveryResult> {
 		if (this.state !== 'idle') {
 			throw new MassmailError('usage', `send ${this.id} was already started`);
@@ -512,7 +519,7 @@ export class Delivery {
 		}, 250);
 		const workers = Math.max(1, Math.min(this.options.concurrency, this.total));
 		for (let index = 0; index < workers; index++) {
-			this.workers.push({connection: undefined, busy: false, failedConnects: 0});
+			this.workers.push({connection: undefined, busy: false});
 		}
 
 		this.pumpAll();
@@ -759,21 +766,28 @@ export class Delivery {
 		}
 
 		worker.connection = undefined;
-		openConnection(this.target, this.options, (error, opened) => {
+		openConnection(this.target, this.options, (error, opened, secret) => {
 			if (error || !opened) {
-				worker.failedConnects++;
-				const failure = connectionFailure(error ?? new Error('no connection'), this.target);
-				const lost = error as Error & {responseCode?: number};
-				// A refused login or a 5xx greeting will not get better by itself.
-				const permanent = failure.kind === 'auth' || (typeof lost?.responseCode === 'number' && lost.responseCode >= 500);
+				const failure = connectionFailure(error ?? new Error('no connection'), this.target, secret);
+				this.connectFailures++;
+				if (failure.kind === 'auth' || this.connectFailures >= maxConnectFailures) {
+					// The server turns us away, not this recipient: stop the run; the recipient stays
+					// pending (nothing was journaled for it) and the send can be resumed.
+					this.fatal ??= failure;
+					worker.busy = false;
+					this.inFlight--;
+					this.stop('interrupted');
+					this.maybeFinish();
+					return;
+				}
+
 				this.attempts[index] = Math.min(65_535, this.attempts[index] + 1);
 				this.runAttempts[index] = Math.min(255, this.runAttempts[index] + 1);
-				this.settle(worker, index, permanent
-					? {kind: 'permanent', response: failure.message}
-					: {kind: 'temporary', response: failure.message, connectionLost: true, ambiguous: false});
+				this.settle(worker, index, {kind: 'temporary', response: failure.message, connectionLost: true, ambiguous: false});
 				return;
 			}
 
+			this.connectFailures = 0;
 			worker.connection = opened;
 			opened.on('error', () => {
 				// Reported to the send callback; an idle connection that dies is simply replaced.
@@ -839,7 +853,6 @@ export class Delivery {
 		this.runAttempts[index] = Math.min(255, this.runAttempts[index] + 1);
 		connection.send({from: this.record.draft.from.address, to: [address]}, message as unknown as Buffer, (error, info) => {
 			if (!error) {
-				worker.failedConnects = 0;
 				this.settleSent(worker, index, info.response);
 				return;
 			}

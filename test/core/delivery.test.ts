@@ -356,3 +356,40 @@ test('a test copy goes to one address and is not journaled', async t => {
 	t.deepEqual(ctx.sends.list(), []);
 	await t.throwsAsync(sendTestCopy(ctx, draft(), 'refuse+me@example.org'), {message: /550/});
 });
+
+test('a server that goes away mid-send stops the run: connection error, send interrupted, the rest pending', async t => {
+	const {ctx, server} = await setup(t);
+	const recipients = people(...Array.from({length: 40}, (_, i) => `g${i}`));
+	const delivery = await createDelivery(ctx, {draft: draft(), audience: 'all', recipients}, {...fast, concurrency: 2, rate: 40, maxAttempts: 10});
+	let closing: Promise<void> | undefined;
+	delivery.subscribe(event => {
+		if (event.type === 'outcome') {
+			closing ??= server.close();
+		}
+	});
+	const error = await t.throwsAsync(delivery.start(), {instanceOf: MassmailError});
+	await closing;
+	t.is(error?.kind, 'connection');
+	const summary = ctx.sends.summary(delivery.id);
+	t.is(summary.status, 'interrupted');
+	t.is(summary.failed, 0);
+	t.is(summary.sent, server.messages.length);
+	t.true(ctx.sends.recipients(delivery.id).filter(r => r.status === 'pending').length >= 30);
+});
+
+test('the rate limit spaces messages out; progress ends with nothing remaining', async t => {
+	const {ctx} = await setup(t);
+	const delivery = await createDelivery(ctx, {draft: draft(), audience: 'all', recipients: people('r1', 'r2', 'r3', 'r4', 'r5', 'r6')}, {...fast, rate: 20});
+	let last: DeliveryEvent | undefined;
+	delivery.subscribe(event => {
+		if (event.type === 'progress') {
+			last = event;
+		}
+	});
+	const started = Date.now();
+	await delivery.start();
+	// One message may go at once, each further one waits 1/20 s: at least 5 × 50 ms.
+	t.true(Date.now() - started >= 240);
+	t.like(last, {type: 'progress', progress: {total: 6, sent: 6, failed: 0, deferred: 0, remaining: 0, etaMs: 0}});
+	t.like(delivery.progress(), {sent: 6, remaining: 0});
+});
