@@ -14,8 +14,8 @@ import {MassmailError} from './errors.js';
 import type {MessageDraft, Recipient, Sender} from './types.js';
 
 const controlCharacters = /[\u0000-\u001F\u007F]/;
-const placeholderPattern = /\{\{\s*(name|address|domain)\s*\}\}/g;
-const hasPlaceholder = (text: string) => /\{\{\s*(name|address|domain)\s*\}\}/.test(text);
+const placeholderPattern = /\{\{\s*(name|address|domain)\s*\}\}/gi;
+const hasPlaceholder = (text: string) => /\{\{\s*(name|address|domain)\s*\}\}/i.test(text);
 const simpleAddress = /^[^\s@<>()[\],;:"]+@[^\s@<>()[\],;:"]+\.[^\s@<>()[\],;:"]+$|^[^\s@<>()[\],;:"]+@[^\s@<>()[\],;:".]+$/;
 
 /** Refuses a header value with CR, LF or another control character (header injection). */
@@ -111,7 +111,7 @@ function placeholderValues(recipient: Recipient): Record<string, string> {
 function fill(text: string, values: Record<string, string>, escape?: (s: string) => string): string {
 	return text.replace(placeholderPattern, (_match, key: string) => {
 		// Header values must stay on one line whatever the directory holds.
-		const value = values[key].replaceAll(/[\u0000-\u001F\u007F]/g, ' ');
+		const value = values[key.toLowerCase()].replaceAll(/[\u0000-\u001F\u007F]/g, ' ');
 		return escape ? escape(value) : value;
 	});
 }
@@ -168,6 +168,8 @@ export class MessageTemplate {
 	private readonly fromHeader: string;
 	private readonly dateHeader: string;
 	private readonly friendlyHasPlaceholder: boolean;
+	/** The plain-text alternative of an HTML message, made once (placeholders kept, filled per recipient). */
+	private readonly plainTemplate?: string;
 	/** Everything after the per-recipient lines, for the shared (no placeholder) case. */
 	private readonly shared?: Buffer;
 
@@ -181,8 +183,14 @@ export class MessageTemplate {
 		this.dateHeader = 'Date: ' + this.date.toUTCString().replace(/GMT/, '+0000');
 		this.friendlyHasPlaceholder = hasPlaceholder(draft.friendlyName);
 		this.personalised = hasPlaceholder(draft.subject) || hasPlaceholder(draft.body);
+		if (draft.html) {
+			// html-to-text is slow: convert once. Placeholders are normalised first so that wrapping
+			// cannot split one, and matched case-insensitively (headings come out upper-case).
+			this.plainTemplate = htmlToText(draft.body.replace(placeholderPattern, (_match, key: string) => '{{' + key.toLowerCase() + '}}'), {wordwrap: 76});
+		}
+
 		if (!this.personalised) {
-			this.shared = Buffer.from(this.buildShared(draft.subject, draft.body));
+			this.shared = Buffer.from(this.buildShared(draft.subject, draft.body, this.plainTemplate ?? ''));
 		}
 	}
 
@@ -228,7 +236,9 @@ export class MessageTemplate {
 		}
 
 		const values = placeholderValues(recipient);
-		return Buffer.from(this.buildShared(fill(this.draft.subject, values), fill(this.draft.body, values, this.draft.html ? escapeHtml : undefined)));
+		return this.draft.html
+			? Buffer.from(this.buildShared(fill(this.draft.subject, values), fill(this.draft.body, values, escapeHtml), fill(this.plainTemplate ?? '', values)))
+			: Buffer.from(this.buildShared(fill(this.draft.subject, values), fill(this.draft.body, values), ''));
 	}
 
 	private friendlyName(recipient: Recipient): string {
@@ -236,7 +246,7 @@ export class MessageTemplate {
 		return friendly === '' ? '' : friendly + recipient.address;
 	}
 
-	private buildShared(subject: string, body: string): string {
+	private buildShared(subject: string, body: string, plain: string): string {
 		const headers = [
 			this.fromHeader,
 			foldLines('Subject: ' + headerEncoder.encodeHeaderValue('Subject', subject), 76),
@@ -250,7 +260,6 @@ export class MessageTemplate {
 			return headers + textPart('text/plain', body) + '\r\n';
 		}
 
-		const plain = htmlToText(body, {wordwrap: 76});
 		return headers
 			+ 'Content-Type: multipart/alternative; boundary="' + this.boundary + '"\r\n\r\n'
 			+ '--' + this.boundary + '\r\n' + textPart('text/plain', plain) + '\r\n'

@@ -124,3 +124,11 @@ test('a reminder threads under the original Message-ID', async t => {
 	t.is(mail.inReplyTo, original);
 	t.is(mail.references, original);
 });
+
+test('placeholders in HTML fill the plain-text part too, headings included', async t => {
+	const template = new MessageTemplate(draft({html: true, subject: 'Hi', body: '<h1>Dear {{ name }}</h1><p>Your mailbox {{address}} is full.</p>'}), {sendId: 's'});
+	const mail = await simpleParser(template.render(ann, 0).raw);
+	t.regex(mail.text ?? '', /DEAR Ann Lee/);
+	t.regex(mail.text ?? '', /Your mailbox ann@example\.com is full\./);
+	t.true(typeof mail.html === 'string' && mail.html.includes('Dear Ann Lee'));
+});
