@@ -128,6 +128,15 @@ test('each outcome follows the server: defer-once, defer, refuse, drop; events c
 	t.like(ctx.sends.summary(delivery.id), {sent: 3, failed: 3, status: 'finished'});
 });
 
+test('a connection dropped in the middle of the data is retried, and recorded as possibly delivered', async t => {
+	const {ctx, server} = await setup(t);
+	const delivery = await createDelivery(ctx, {draft: draft(), audience: 'all', recipients: people('drop-mid+x', 'ok')}, {...fast, maxAttempts: 2});
+	t.like(await delivery.start(), {sent: 1, failed: 1});
+	const [dropped] = ctx.sends.recipients(delivery.id);
+	t.like(dropped, {status: 'failed', attempts: 2, ambiguous: true});
+	t.deepEqual(server.messages.map(m => m.envelope.to[0]), ['ok@example.com']);
+});
+
 test('a server that stops answering is a temporary failure: retried, then failed', async t => {
 	const {ctx, server} = await setup(t);
 	const delivery = await createDelivery(ctx, {draft: draft(), audience: 'all', recipients: people('stall+f', 'ok')}, {...fast, maxAttempts: 2, timeoutMs: 300});

@@ -9,6 +9,7 @@
  * - `drop-once+…`   the first time: reads the whole message, then drops the connection without a reply
  *                   (after the final dot: the ambiguous case), then accepted
  * - `drop+…`        the same, every time
+ * - `drop-mid+…`    drops the connection as soon as the message data starts (before the final dot)
  * - `stall+…`       never answers RCPT TO (the client times out)
  * - anything else   accepted
  */
@@ -42,7 +43,7 @@ export interface TestSmtpServer {
 
 function ruleOf(address: string): string {
 	const local = address.slice(0, address.lastIndexOf('@')).toLowerCase();
-	for (const rule of ['defer-once', 'defer', 'refuse', 'drop-once', 'drop', 'stall']) {
+	for (const rule of ['defer-once', 'defer', 'refuse', 'drop-once', 'drop-mid', 'drop', 'stall']) {
 		if (local.startsWith(rule + '+')) {
 			return rule;
 		}
@@ -117,8 +118,28 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
 		},
 		onData(stream, session, callback) {
 			const chunks: Buffer[] = [];
-			stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+			const dropMid = session.envelope.rcptTo.some(r => ruleOf(r.address) === 'drop-mid');
+			const destroy = () => {
+				for (const connection of server.connections) {
+					if (connection.session === session || connection.id === session.id) {
+						connection._socket.destroy();
+					}
+				}
+			};
+
+			stream.on('data', (chunk: Buffer) => {
+				if (dropMid) {
+					destroy();
+					return;
+				}
+
+				chunks.push(chunk);
+			});
 			stream.on('end', () => {
+				if (dropMid) {
+					return;
+				}
+
 				const to = session.envelope.rcptTo.map(r => r.address);
 				const message: ReceivedMessage = {
 					envelope: {from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to},
@@ -130,12 +151,7 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
 					seen.add(dropKey);
 					dropped.push(message);
 					// The whole message is here, but the client never hears so: the ambiguous case.
-					for (const connection of server.connections) {
-						if (connection.session === session || connection.id === session.id) {
-							connection._socket.destroy();
-						}
-					}
-
+					destroy();
 					return;
 				}
 
