@@ -221,7 +221,7 @@ async function measureDisplayCost(work: string, quick: boolean): Promise<Figure[
 	const messageFile = path.join(work, 'message.txt');
 	writeFileSync(messageFile, lines.join('\n'));
 
-	const rounds = quick ? 1 : 2;
+	const rounds = quick ? 1 : 3;
 	const results: Record<'dashboard' | 'cli', SendTiming[]> = {dashboard: [], cli: []};
 	for (let round = 1; round <= rounds; round++) {
 		for (const way of ['dashboard', 'cli'] as const) {
