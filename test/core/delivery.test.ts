@@ -356,6 +356,24 @@ test('TLS is verified unless the settings allow an unverified server', async t =
 	t.is(server.messages.length, 1);
 });
 
+test('implicit TLS (smtps://) works with an allowed self-signed server', async t => {
+	const {ctx, server, store} = await setup(t, {tls: 'implicit', url: port => `smtps://127.0.0.1:${port}`});
+	t.is((await t.throwsAsync(checkConnection(ctx), {instanceOf: MassmailError}))?.kind, 'connection');
+	store.settings.update({smtp: {allowUnverifiedTls: true}});
+	t.regex(await checkConnection(ctx), /127\.0\.0\.1:\d+ \(TLS, certificate not verified\)/);
+	const delivery = await createDelivery(ctx, {draft: draft(), audience: 'all', recipients: people('ann')}, fast);
+	await delivery.start();
+	t.is(server.messages.length, 1);
+});
+
+test('a server without STARTTLS is refused when STARTTLS is required, nothing sent', async t => {
+	const {ctx, server} = await setup(t, {url: port => `smtp://127.0.0.1:${port}?tls=starttls`});
+	const error = await t.throwsAsync(createDelivery(ctx, {draft: draft(), audience: 'all', recipients: people('ann')}, fast), {instanceOf: MassmailError});
+	t.is(error?.kind, 'connection');
+	t.is(server.messages.length, 0);
+	t.deepEqual(ctx.sends.list(), []);
+});
+
 test('a test copy goes to one address and is not journaled', async t => {
 	const {ctx, server} = await setup(t);
 	const reply = await sendTestCopy(ctx, draft({friendlyName: 'User - '}), 'me@example.org');
