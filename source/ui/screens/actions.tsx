@@ -86,6 +86,12 @@ export const actionEntries: ActionEntry[] = [
 		description: () => 'Every send: each recipient\'s outcome; resume, retry, send a reminder, export.',
 		open: () => ({screen: 'history'}),
 	},
+	{
+		id: 'settings',
+		label: 'Settings',
+		description: () => 'SMTP server, default sender, pace and retries; test the connection.',
+		open: () => ({screen: 'settings'}),
+	},
 ];
 
 function menuReducer(cursor: number, action: {delta: number; count: number}): number {

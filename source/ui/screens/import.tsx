@@ -12,6 +12,8 @@ import {promptScreenKeys} from '../key-bindings.js';
 import {useScreenKeys} from '../hooks/use-keys.js';
 import {useTextInput} from '../hooks/use-text-input.js';
 import {useLayout, useServices, useTheme} from '../services.js';
+import {useNavigation} from '../hooks/use-navigation.js';
+import {messageDialog, useDialog} from '../components/dialog.js';
 import {TextView} from '../components/text-field.js';
 import {formatCount, plural, printable} from '../components/text.js';
 import type {RouteOf} from '../state/router.js';
@@ -55,6 +57,8 @@ export function ImportScreen(_props: {route: RouteOf<'import'>}) {
 	const services = useServices();
 	const theme = useTheme();
 	const {columns, bodyRows} = useLayout();
+	const navigation = useNavigation();
+	const dialog = useDialog();
 	const [text] = useTextInput('');
 	const [outcome, setOutcome] = useState<Outcome | undefined>(undefined);
 	const leave = useLeave(outcome?.kind === 'done' ? '' : text.value);
@@ -63,7 +67,10 @@ export function ImportScreen(_props: {route: RouteOf<'import'>}) {
 		submit() {
 			try {
 				const result = importCsvFile(services.store, text.value, services.env);
-				setOutcome({kind: 'done', file: text.value.trim(), result});
+				const done: Outcome = {kind: 'done', file: text.value.trim(), result};
+				setOutcome(done);
+				// Enter goes back to where the import was started (the domains then list the new ones).
+				dialog.open(messageDialog({title: 'Import done', tone: 'normal', lines: importOutcomeLines(done, bodyRows), onClose: () => navigation.back()}));
 			} catch (error) {
 				if (!isMassmailError(error)) {
 					throw error;

@@ -20,6 +20,7 @@ import {CapturedScreen} from './captured.js';
 import {UsersScreen} from './users.js';
 import {ImportScreen} from './import.js';
 import {AddDomainScreen, RemoveDomainScreen} from './directory-actions.js';
+import {SettingsScreen} from './settings.js';
 
 export const screens: {[S in ScreenName]: ComponentType<{route: RouteOf<S>}>} = {
 	domains: DomainsScreen,
@@ -36,6 +37,7 @@ export const screens: {[S in ScreenName]: ComponentType<{route: RouteOf<S>}>} = 
 	import: ImportScreen,
 	'add-domain': AddDomainScreen,
 	'remove-domain': RemoveDomainScreen,
+	settings: SettingsScreen,
 	help: HelpScreen,
 };
 
@@ -54,6 +56,7 @@ const titles: {[S in ScreenName]: (route: RouteOf<S>) => string} = {
 	import: () => 'Import CSV',
 	'add-domain': () => 'Add domain',
 	'remove-domain': route => `Remove ${displayDomain(route.domain)}`,
+	settings: () => 'Settings',
 	help: () => 'Keys',
 };
 

@@ -1,0 +1,220 @@
+/**
+ * Settings: the SMTP server (host, port, TLS, certificate, user, where the password comes
+ * from), the default sender, and the delivery pace; saved to the store; "test connection"
+ * reports success or the server's own words. The password itself is never a field.
+ */
+import {useEffect, useState} from 'react';
+import {Box, Text} from 'ink';
+import {checkConnection} from '../../core/delivery.js';
+import {settingsKeys} from '../key-bindings.js';
+import {useKeyLayer, useScreenKeys} from '../hooks/use-keys.js';
+import {useNavigation} from '../hooks/use-navigation.js';
+import {useScreenState} from '../hooks/use-screen-state.js';
+import {editWithKey} from '../state/text-edit.js';
+import {
+	checkSettingsForm, formSettings, initialSettingsForm, isTextField, passwordSourceLabels, settingsFieldHints,
+	settingsFieldLabels, settingsFormReducer, tlsLabels, visibleFields, type SettingsFieldId, type SettingsFormState,
+} from '../state/settings-form.js';
+import {useLayout, useServices, useTheme} from '../services.js';
+import {confirmDialog, messageDialog, useDialog} from '../components/dialog.js';
+import {TextView} from '../components/text-field.js';
+import {fit} from '../components/text.js';
+import type {RouteOf} from '../state/router.js';
+import {errorLines} from './send-detail.js';
+
+const labelWidth = 18;
+
+function choiceText(field: SettingsFieldId, state: SettingsFormState): string {
+	switch (field) {
+		case 'tls': {
+			return tlsLabels[state.tls];
+		}
+
+		case 'allowUnverifiedTls': {
+			return state.allowUnverifiedTls ? 'accept any certificate (self-signed)' : 'verify the certificate';
+		}
+
+		case 'passwordSource': {
+			return passwordSourceLabels[state.passwordSource];
+		}
+
+		default: {
+			return '';
+		}
+	}
+}
+
+export function SettingsScreen({route}: {route: RouteOf<'settings'>}) {
+	const services = useServices();
+	const theme = useTheme();
+	const navigation = useNavigation();
+	const dialog = useDialog();
+	const {columns} = useLayout();
+	const [form, dispatch] = useScreenState('form', settingsFormReducer, () => ({
+		...initialSettingsForm(services.store.settings.get(), services.env),
+		...(route.focus ? {focus: route.focus as SettingsFieldId} : {}),
+	}));
+	const [busy, setBusy] = useState<string | undefined>(undefined);
+	const [notice, setNotice] = useState<string | undefined>(route.notice);
+	const fields = visibleFields(form);
+	const focusIsText = isTextField(form.focus);
+
+	/**
+	 * Checks and saves, then reopens the screen on the saved values (so the header shows
+	 * where mail goes now), optionally testing the connection there.
+	 */
+	const save = (andTest = false): void => {
+		const current = services.store.settings.get();
+		const errors = checkSettingsForm(form, current, services.env);
+		if (Object.keys(errors).length > 0) {
+			dispatch({type: 'set-errors', errors});
+			setNotice(undefined);
+			return;
+		}
+
+		const next = formSettings(form, current);
+		try {
+			services.store.settings.update(next);
+		} catch (error) {
+			dialog.open(messageDialog({title: 'The settings were not saved', lines: errorLines(error)}));
+			return;
+		}
+
+		navigation.replace({screen: 'settings', notice: `Saved to ${services.store.settings.file}.`, focus: form.focus, test: andTest});
+	};
+
+	const test = () => {
+		setBusy('Testing the connection…');
+		setNotice(undefined);
+		checkConnection(services.delivery()).then(
+			reached => {
+				setBusy(undefined);
+				dialog.open(messageDialog({title: 'The connection works', tone: 'normal', lines: [reached]}));
+			},
+			(error: unknown) => {
+				setBusy(undefined);
+				dialog.open(messageDialog({title: 'The connection failed', lines: errorLines(error)}));
+			},
+		);
+	};
+
+	const testSaved = () => {
+		if (!form.dirty) {
+			test();
+			return;
+		}
+
+		dialog.open(confirmDialog({
+			title: 'Save the changes and test them?',
+			lines: ['The test connects with the saved settings.'],
+			yes: 'Save and test',
+			no: 'Not now',
+			onYes() {
+				save(true);
+			},
+		}));
+	};
+
+	useEffect(() => {
+		if (route.test) {
+			test();
+		}
+		// Once, when reopened after "save and test".
+	}, []);
+
+	useScreenKeys(settingsKeys, {
+		'next-field': () => dispatch({type: 'focus-next'}),
+		'previous-field': () => dispatch({type: 'focus-previous'}),
+		'choose-left': focusIsText || form.focus === 'save' || form.focus === 'test' ? undefined : () => dispatch({type: 'cycle', delta: -1}),
+		'choose-right': focusIsText || form.focus === 'save' || form.focus === 'test' ? undefined : () => dispatch({type: 'cycle', delta: 1}),
+		submit() {
+			if (form.focus === 'save') {
+				save();
+			} else if (form.focus === 'test') {
+				if (busy === undefined) {
+					testSaved();
+				}
+			} else {
+				dispatch({type: 'focus-next'});
+			}
+		},
+		save: () => save(),
+		test: busy === undefined ? testSaved : undefined,
+		back() {
+			if (!form.dirty) {
+				navigation.back();
+				return;
+			}
+
+			dialog.open(confirmDialog({title: 'Leave without saving?', lines: ['The changes are lost.'], yes: 'Leave', no: 'Keep editing', onYes: () => navigation.back()}));
+		},
+	});
+
+	// The focused text field takes the typing; every other key goes on to the screen.
+	useKeyLayer('field', (input, key) => {
+		if (!isTextField(form.focus)) {
+			return false;
+		}
+
+		const edited = editWithKey(form.text[form.focus], input, key, false);
+		if (edited) {
+			dispatch({type: 'edit', field: form.focus, text: edited});
+			return true;
+		}
+
+		return false;
+	}, focusIsText);
+
+	const valueWidth = Math.max(10, columns - labelWidth - 6);
+	const urlOverride = services.env.MASSMAIL_SMTP_URL;
+	const environmentPassword = services.env.MASSMAIL_SMTP_PASSWORD;
+	const focusError = form.errors[form.focus];
+	let bottom: {text: string; color?: string} = {text: settingsFieldHints[form.focus], color: theme.muted};
+	if (busy) {
+		bottom = {text: busy, color: theme.accent};
+	} else if (focusError) {
+		bottom = {text: `${settingsFieldLabels[form.focus]}: ${focusError}`, color: theme.error};
+	} else if (notice) {
+		bottom = {text: notice, color: theme.success};
+	}
+
+	const passwordNote = form.passwordSource === 'environment'
+		? (environmentPassword ? '(MASSMAIL_SMTP_PASSWORD is set)' : '(MASSMAIL_SMTP_PASSWORD is not set)')
+		: '';
+
+	return (
+		<Box flexDirection="column" flexGrow={1}>
+			{urlOverride ? (
+				<Text color={theme.warning} wrap="truncate-end"> MASSMAIL_SMTP_URL is set: it decides host, port, TLS and user over these fields.</Text>
+			) : null}
+			{fields.map(field => {
+				const focused = field === form.focus;
+				const error = form.errors[field];
+				const pointer = focused ? theme.symbols.pointer : ' ';
+				if (field === 'save' || field === 'test') {
+					return (
+						<Text key={field}>
+							{pointer} {' '.repeat(labelWidth)} <Text inverse={focused} bold>[{settingsFieldLabels[field]}]</Text>
+						</Text>
+					);
+				}
+
+				const label = fit(settingsFieldLabels[field], labelWidth, ' ');
+				return (
+					<Box key={field}>
+						<Text color={error ? theme.error : undefined} bold={focused}>{pointer} {label} </Text>
+						{isTextField(field) ? (
+							<TextView state={form.text[field]} focused={focused} width={valueWidth} placeholder={field === 'host' ? '(local capture)' : undefined} />
+						) : (
+							<Text inverse={focused}>{fit(choiceText(field, form), valueWidth)}</Text>
+						)}
+						{error && !focused ? <Text color={theme.error}> {theme.symbols.fail}</Text> : null}
+						{field === 'passwordSource' && passwordNote ? <Text color={theme.muted}> {fit(passwordNote, Math.max(0, columns - labelWidth - 5 - choiceText(field, form).length))}</Text> : null}
+					</Box>
+				);
+			})}
+			<Box flexGrow={1} />
+			<Text color={bottom.color} wrap="truncate-end"> {bottom.text}</Text>
+		</Box>
+	);
+}
