@@ -9,6 +9,15 @@ import path from 'node:path';
 
 const children = new Set<ChildProcess>();
 const folders = new Set<string>();
+const others = new Set<() => void>();
+
+/** Something else to end on clean-up (a pseudo-terminal's program); returns the function that forgets it. */
+export function addCleanUp(end: () => void): () => void {
+	others.add(end);
+	return () => {
+		others.delete(end);
+	};
+}
 
 /** Track a child spawned with `detached: true`, so its whole process group can be ended. */
 export function track(child: ChildProcess): ChildProcess {
@@ -53,6 +62,15 @@ export function cleanUp(): void {
 	}
 
 	children.clear();
+	for (const end of others) {
+		try {
+			end();
+		} catch {
+			// Already gone.
+		}
+	}
+
+	others.clear();
 	for (const folder of folders) {
 		rmSync(folder, {recursive: true, force: true});
 	}

@@ -3,12 +3,14 @@
  */
 import {spawn} from 'node:child_process';
 import {existsSync, readFileSync, rmSync} from 'node:fs';
-import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {performance} from 'node:perf_hooks';
-import {killTree, track} from './children.js';
+import {killTree, makeTempDir, track} from './children.js';
 
 const timeBinary = '/usr/bin/time';
+// GNU time's reports go here; the folder is removed with the other temporary folders, even after Ctrl+C.
+let reportFolder: string | undefined;
+let reports = 0;
 
 export interface RunOptions {
 	env?: NodeJS.ProcessEnv;
@@ -46,7 +48,8 @@ function tail(text: string): string {
  */
 export async function runMeasured(command: string, args: string[], options: RunOptions = {}): Promise<RunResult> {
 	const useTime = existsSync(timeBinary);
-	const rssFile = path.join(tmpdir(), `massmail-bench-rss-${process.pid}-${Math.random().toString(36).slice(2)}`);
+	reportFolder ??= makeTempDir('rss');
+	const rssFile = path.join(reportFolder, `${++reports}.txt`);
 	const [file, argv] = useTime ? [timeBinary, ['-f', '%M', '-o', rssFile, command, ...args]] : [command, args];
 	const started = performance.now();
 	const child = track(spawn(file, argv, {

@@ -6,6 +6,7 @@ import {performance} from 'node:perf_hooks';
 import {setTimeout as sleep} from 'node:timers/promises';
 import xterm from '@xterm/headless';
 import {spawn, type IPty} from 'node-pty';
+import {addCleanUp} from './children.js';
 
 /** Named keys, as a terminal sends them. */
 export const keys = {
@@ -38,6 +39,7 @@ export class ScreenSession {
 	private lastPressAt = 0;
 	private exited = false;
 	private listeners = new Set<(change: Change | 'exit') => void>();
+	private readonly forget: () => void;
 
 	constructor(command: string, args: string[], options: {env: NodeJS.ProcessEnv; cwd?: string; cols?: number; rows?: number}) {
 		const cols = options.cols ?? 80;
@@ -53,8 +55,12 @@ export class ScreenSession {
 				this.parsed(at);
 			});
 		});
+		this.forget = addCleanUp(() => {
+			this.pty.kill('SIGKILL');
+		});
 		this.pty.onExit(() => {
 			this.exited = true;
+			this.forget();
 			// Let the last output be parsed before telling the waiters that nothing more will come.
 			setTimeout(() => {
 				for (const listener of [...this.listeners]) {
