@@ -1,0 +1,167 @@
+/**
+ * The built program (`npm run build` -> dist/cli.js) in a real pseudo-terminal at 80×24,
+ * driven by keys as a person would, against a real SMTP test server.
+ */
+import {spawnSync} from 'node:child_process';
+import path from 'node:path';
+import test, {type ExecutionContext} from 'ava';
+import {simpleParser} from 'mailparser';
+import {Directory} from '../../source/core/directory.js';
+import {openStore} from '../../source/core/store.js';
+import {startTestSmtpServer, type TestSmtpServer} from '../helpers/smtp-test-server.js';
+import {tempConfigDir} from '../helpers/temp-dir.js';
+import {projectRoot, spawnTerminal, type TerminalSession} from '../helpers/terminal.js';
+
+const enterAlternate = '\u001B[?1049h';
+const leaveAlternate = '\u001B[?1049l';
+
+async function setup(t: ExecutionContext): Promise<{env: NodeJS.ProcessEnv; server: TestSmtpServer}> {
+	const server = await startTestSmtpServer();
+	t.teardown(async () => server.close());
+	const {env: base} = tempConfigDir(t);
+	const env: NodeJS.ProcessEnv = {...base, LANG: 'en_US.UTF-8', TERM: 'xterm-256color', MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`};
+	delete env.NO_COLOR;
+	const store = openStore({env});
+	const directory = Directory.empty();
+	directory.addDomain('example.com');
+	directory.addDomain('example.org');
+	directory.addMailbox({address: 'ann@example.com', name: 'Ann Lee', role: 'primary'});
+	directory.addMailbox({address: 'bob@example.com', name: 'Bob'});
+	directory.addMailbox({address: 'gone@example.com', name: 'Gone', disabled: true});
+	directory.addMailbox({address: 'ivan@example.org', name: 'Ivan', role: 'primary'});
+	store.saveDirectory(directory);
+	return {env, server};
+}
+
+function start(t: ExecutionContext, env: NodeJS.ProcessEnv, args: string[] = []): TerminalSession {
+	const term = spawnTerminal(args, {env});
+	t.teardown(() => {
+		term.kill('SIGKILL');
+	});
+	return term;
+}
+
+/** The rows of the screen now. */
+async function rows(term: TerminalSession): Promise<string[]> {
+	return term.lines();
+}
+
+test.serial('Send Email to All Users on a Domain through the built program: every screen, a resize, the messages received, q restores the terminal', async t => {
+	const {env, server} = await setup(t);
+	const term = start(t, env);
+
+	// Home: the footer appears once the keys are live.
+	await term.waitFor('q Quit');
+	let screen = await rows(term);
+	t.regex(screen[0], /massmail │ Domains +2 domains, 4 mailboxes/);
+	t.regex(screen[1], new RegExp(`Mail goes to: 127\\.0\\.0\\.1:${server.port}`));
+	t.regex(screen[3], /^❯ +example\.com +3 +1 +ann@example\.com/);
+	t.regex(screen[22], /a\/\.\/Enter Actions/);
+	t.is(screen[23], '', 'the frame is one row shorter than the terminal');
+
+	term.press('enter');
+	await term.waitFor('Enter Choose');
+	t.regex(await term.screen(), /On example\.com/);
+	t.regex(await term.screen(), /❯ Send Email/);
+
+	term.press('enter');
+	await term.waitFor('❯ From');
+	screen = await rows(term);
+	t.regex(screen[0], /Send Email/);
+	t.regex(screen.join('\n'), /To +All Users on a Domain/);
+	t.regex(screen.join('\n'), /Domain +example\.com/);
+
+	term.press('tab');
+	await term.waitFor('❯ To');
+	term.press('tab');
+	await term.waitFor('❯ Domain');
+	term.press('tab');
+	await term.waitFor('❯ Friendly name');
+	term.type('Example.com User - ');
+	await term.waitFor('Friendly name  Example.com User -');
+	term.press('tab');
+	await term.waitFor('❯ Subject');
+	term.type('Maintenance tonight');
+	await term.waitFor('Maintenance tonight');
+	term.press('tab');
+	await term.waitFor('❯ Message');
+	term.type('The server restarts at 22:00.');
+	await term.waitFor('The server restarts at 22:00.');
+
+	term.press('ctrlS');
+	// The screen's keys are live once its footer shows.
+	await term.waitFor('t Test copy');
+	screen = await rows(term);
+	const review = screen.join('\n');
+	t.regex(screen[0], /Review/);
+	t.regex(review, /Recipients +2 \(All Users on a Domain: example\.com\)/);
+	t.regex(review, /To +"Example\.com User - ann@example\.com" <ann@example\.com>/);
+	t.regex(review, /Warnings +1 disabled mailbox skipped \(gone@example\.com\)/);
+	t.regex(screen[22], /s\/Enter Send +t Test copy/);
+
+	// A resize: the frame follows the new rows and columns, then comes back.
+	term.resize(100, 30);
+	await term.waitFor(text => /s\/Enter Send/.test(text.split('\n')[28] ?? ''));
+	screen = await rows(term);
+	t.regex(screen[0], /massmail │ Review/);
+	t.is(screen[29], '');
+	term.resize(80, 24);
+	await term.waitFor(text => /s\/Enter Send/.test(text.split('\n')[22] ?? ''));
+	t.regex((await rows(term))[0], /massmail │ Review/);
+
+	t.is(server.messages.length, 0, 'nothing sent before Send');
+	term.press('enter');
+	await term.waitFor('Enter/Esc Done');
+	t.regex(await term.screen(), /Finished: 2 of 2 sent/);
+	t.regex(await term.screen(), /Full record: massmail show \d{8}-\d{6}-/);
+
+	const received = await Promise.all(server.messages.map(async message => simpleParser(message.raw)));
+	t.deepEqual(received.map(mail => (mail.to as {text: string}).text).sort(), [
+		'"Example.com User - ann@example.com" <ann@example.com>',
+		'"Example.com User - bob@example.com" <bob@example.com>',
+	]);
+	t.true(received.every(mail => mail.subject === 'Maintenance tonight'));
+	t.true(received.every(mail => mail.headers.get('auto-submitted') === 'auto-generated'));
+
+	term.press('enter');
+	await term.waitFor('q Quit');
+	term.type('q');
+	const {exitCode} = await term.exited;
+	t.is(exitCode, 0);
+	const output = term.output();
+	t.true(output.startsWith(enterAlternate), 'the alternate screen comes first');
+	t.true(output.lastIndexOf(leaveAlternate) > output.lastIndexOf(enterAlternate), 'the terminal is given back on quit');
+});
+
+test.serial('SIGTERM and SIGHUP restore the terminal', async t => {
+	const {env} = await setup(t);
+	for (const signal of ['SIGTERM', 'SIGHUP']) {
+		const term = start(t, env);
+		// eslint-disable-next-line no-await-in-loop
+		await term.waitFor('q Quit');
+		term.kill(signal);
+		// eslint-disable-next-line no-await-in-loop
+		const {exitCode} = await term.exited;
+		t.is(exitCode, signal === 'SIGTERM' ? 143 : 129, signal);
+		t.true(term.output().includes(leaveAlternate), signal);
+	}
+});
+
+test.serial('Ctrl+C on the home screen quits and restores the terminal', async t => {
+	const {env} = await setup(t);
+	const term = start(t, env);
+	await term.waitFor('q Quit');
+	term.press('ctrlC');
+	const {exitCode} = await term.exited;
+	t.is(exitCode, 0);
+	t.true(term.output().endsWith(leaveAlternate) || term.output().lastIndexOf(leaveAlternate) > term.output().lastIndexOf(enterAlternate));
+});
+
+test.serial('without a terminal on stdin the dashboard does not start and points to the command line', t => {
+	const {env} = tempConfigDir(t);
+	const result = spawnSync(process.execPath, [path.join(projectRoot, 'dist', 'cli.js')], {env: {...env, CI: 'false'}, input: '', encoding: 'utf8'});
+	t.is(result.status, 2);
+	t.regex(result.stderr, /needs a terminal/);
+	t.regex(result.stderr, /massmail --help/);
+	t.false(result.stdout.includes(enterAlternate), 'the screen is left alone');
+});
