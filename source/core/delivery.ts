@@ -500,7 +500,12 @@ export class Delivery {
 		try {
 			this.writer = this.ctx.sends.openOutcomes(this.id, group => {
 				this.onDurable(group);
-			}, {intervalMs: this.options.journalIntervalMs, maxGroup: this.options.journalGroup});
+			}, {intervalMs: this.options.journalIntervalMs, maxGroup: this.options.journalGroup}, error => {
+				// Outcomes that cannot be recorded must not go on: stop, the rest stays pending.
+				this.fatal ??= new MassmailError('store', `cannot write the journal of send ${this.id}: ${error.message}`, {hint: `massmail resume ${this.id} once the disk is fixed`});
+				this.waitingForDisk = false;
+				this.stop('interrupted');
+			});
 		} catch (error) {
 			this.state = 'done';
 			this.spareConnection?.close();
@@ -669,12 +674,6 @@ export class Delivery {
 	/** Gives a free worker its next recipient, if one may go now. */
 	private pump(worker: Worker): void {
 		if (worker.busy || this.state !== 'running') {
-			return;
-		}
-
-		if (this.writer?.error) {
-			this.fatal = new MassmailError('store', `cannot write the journal of send ${this.id}: ${this.writer.error.message}`, {hint: `massmail resume ${this.id} once the disk is fixed`});
-			this.stop('interrupted');
 			return;
 		}
 
@@ -962,7 +961,12 @@ export class Delivery {
 		this.spareConnection?.close();
 		this.spareConnection = undefined;
 		try {
-			await this.writer!.close();
+			try {
+				await this.writer!.close();
+			} catch (error) {
+				throw this.fatal ?? new MassmailError('store', `cannot write the journal of send ${this.id}: ${(error as Error).message}`);
+			}
+
 			const counts = this.countAll();
 			this.ctx.sends.finish(this.id, status, counts);
 			this.state = 'done';

@@ -189,6 +189,7 @@ export class OutcomeWriter {
 		private readonly fd: number,
 		private readonly onDurable: (group: OutcomeLine[]) => void,
 		private readonly options: {intervalMs: number; maxGroup: number} = {intervalMs: 0, maxGroup: 200},
+		private readonly onFailure?: (error: Error) => void,
 	) {}
 
 	/** The first write error, if any (the engine stops on it: outcomes that cannot be recorded must not go on). */
@@ -276,7 +277,11 @@ export class OutcomeWriter {
 		const done = (error: Error | null) => {
 			// Still "flushing" while the listener runs: what it appends joins the next group.
 			if (error) {
+				const first = this.failure === undefined;
 				this.failure ??= error;
+				if (first) {
+					this.onFailure?.(error);
+				}
 			} else {
 				this.durable += group.length;
 				this.onDurable(group);
@@ -592,7 +597,7 @@ export class SendLog {
 	}
 
 	/** Opens the outcome log for appending (cutting off a torn last line first). Call with the lock held. */
-	openOutcomes(id: string, onDurable: (group: OutcomeLine[]) => void, options?: {intervalMs: number; maxGroup: number}): OutcomeWriter {
+	openOutcomes(id: string, onDurable: (group: OutcomeLine[]) => void, options?: {intervalMs: number; maxGroup: number}, onFailure?: (error: Error) => void): OutcomeWriter {
 		const file = this.file(id, 'outcomes.log');
 		const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_APPEND, 0o600);
 		const size = fs.fstatSync(fd).size;
@@ -607,7 +612,7 @@ export class SendLog {
 			}
 		}
 
-		return new OutcomeWriter(fd, onDurable, options);
+		return new OutcomeWriter(fd, onDurable, options, onFailure);
 	}
 
 	/** Forgets how the last run ended (a new run starts). Call with the lock held. */
