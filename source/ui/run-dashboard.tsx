@@ -111,9 +111,16 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 		active.done.then(done, done);
 	};
 
-	const onSigterm = () => stopAndQuit(128 + 15);
-	const onSighup = () => stopAndQuit(128 + 1);
-	const onSigint = () => stopAndQuit(exitCodes.interrupted);
+	// A signal would have ended the process: once the send is stopped and the screen given back,
+	// make sure nothing (a hung connection) keeps it alive. The timer does not hold the process.
+	const onSignal = (code: number) => () => {
+		stopAndQuit(code);
+		setTimeout(() => process.exit(status), stopGraceMs + 2000).unref();
+	};
+
+	const onSigterm = onSignal(128 + 15);
+	const onSighup = onSignal(128 + 1);
+	const onSigint = onSignal(exitCodes.interrupted);
 	const onResize = () => instance?.rerender(app());
 	const onFatal = (error: unknown) => {
 		failure = error;

@@ -137,10 +137,8 @@ test.serial('SIGTERM and SIGHUP restore the terminal', async t => {
 	const {env} = await setup(t);
 	for (const signal of ['SIGTERM', 'SIGHUP']) {
 		const term = start(t, env);
-		// eslint-disable-next-line no-await-in-loop
 		await term.waitFor('q Quit');
 		term.kill(signal);
-		// eslint-disable-next-line no-await-in-loop
 		const {exitCode} = await term.exited;
 		t.is(exitCode, signal === 'SIGTERM' ? 143 : 129, signal);
 		t.true(term.output().includes(leaveAlternate), signal);

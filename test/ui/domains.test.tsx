@@ -118,7 +118,6 @@ test.serial('? shows every key of every screen from the same tables; Esc closes 
 	t.regex(first, /a\/\.\/Enter +Open the Actions menu/);
 	// Page down until the Progress keys show (or the end of the help).
 	for (let page = 0; page < 20 && !/p +Pause the send/.test(dashboard.screen()); page++) {
-		// eslint-disable-next-line no-await-in-loop
 		await dashboard.press(' ');
 	}
 
