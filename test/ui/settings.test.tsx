@@ -5,6 +5,9 @@
 import fs from 'node:fs';
 import test from 'ava';
 import {openStore} from '../../source/core/store.js';
+import {defaultSettings} from '../../source/core/settings.js';
+import {checkSettingsForm, formSettings, initialSettingsForm, settingsFormReducer, settingsPatch, visibleFields} from '../../source/ui/state/settings-form.js';
+import {textState} from '../../source/ui/state/text-edit.js';
 import {startTestSmtpServer} from '../helpers/smtp-test-server.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
 import {renderDashboard, CTRL_S, CTRL_T, DOWN, ENTER, ESC, RIGHT, TAB, UP} from './harness.js';
@@ -140,4 +143,42 @@ test.serial('a refused login shows the server\'s words; the password comes from 
 	t.regex(d.screen(), new RegExp(`connected to localhost:${server.port} \\(STARTTLS when offered\\), logged in as\\s[│\\s]*mailer`));
 	t.is(server.logins, 1);
 	await d.unmount();
+});
+
+// ---------------------------------------------------------------- the form as plain functions
+
+test('the form checks each field, and the combination a password could travel unencrypted in', t => {
+	const current = defaultSettings('mailhost');
+	let form = initialSettingsForm(current);
+	t.is(form.passwordSource, 'none');
+	t.deepEqual(checkSettingsForm(form, current), {}, 'the defaults save as they are (postmaster@mailhost has no dot)');
+
+	form = settingsFormReducer(form, {type: 'edit', field: 'host', text: textState('mail.example.com')});
+	form = settingsFormReducer(form, {type: 'edit', field: 'user', text: textState('mailer')});
+	form = {...form, focus: 'tls'};
+	form = settingsFormReducer(form, {type: 'cycle', delta: -1});
+	t.is(form.tls, 'opportunistic');
+	t.regex(checkSettingsForm(form, current).tls ?? '', /could travel unencrypted/);
+
+	form = settingsFormReducer(form, {type: 'edit', field: 'senderAddress', text: textState('not an address')});
+	form = settingsFormReducer(form, {type: 'edit', field: 'concurrency', text: textState('0')});
+	const errors = checkSettingsForm(form, current);
+	t.truthy(errors.senderAddress);
+	t.is(errors.concurrency, 'from 1 to 100');
+	t.is(settingsFormReducer(form, {type: 'set-errors', errors}).focus, 'senderAddress', 'the first field with a problem gets the keyboard');
+});
+
+test('only changed values are saved; the password command only with its source', t => {
+	const current = defaultSettings('mailhost');
+	let form = initialSettingsForm(current);
+	form = settingsFormReducer(form, {type: 'edit', field: 'senderName', text: textState('IT Desk')});
+	form = settingsFormReducer(form, {type: 'edit', field: 'passwordCommand', text: textState('pass show smtp')});
+	t.deepEqual(settingsPatch(formSettings(form, current), current), {sender: {name: 'IT Desk'}}, 'the command is dropped while the source is not a command');
+	t.false(visibleFields(form).includes('passwordCommand'));
+	form = {...form, focus: 'passwordSource'};
+	form = settingsFormReducer(form, {type: 'cycle', delta: -1});
+	t.is(form.passwordSource, 'command');
+	t.true(visibleFields(form).includes('passwordCommand'));
+	t.deepEqual(settingsPatch(formSettings(form, current), current), {smtp: {passwordCommand: 'pass show smtp'}, sender: {name: 'IT Desk'}});
+	t.true(form.dirty);
 });

@@ -12,7 +12,7 @@ import {useNavigation} from '../hooks/use-navigation.js';
 import {useScreenState} from '../hooks/use-screen-state.js';
 import {editWithKey} from '../state/text-edit.js';
 import {
-	checkSettingsForm, formSettings, initialSettingsForm, isTextField, passwordSourceLabels, settingsFieldHints,
+	checkSettingsForm, formSettings, settingsPatch, initialSettingsForm, isTextField, passwordSourceLabels, settingsFieldHints,
 	settingsFieldLabels, settingsFormReducer, tlsLabels, visibleFields, type SettingsFieldId, type SettingsFormState,
 } from '../state/settings-form.js';
 import {useLayout, useServices, useTheme} from '../services.js';
@@ -74,7 +74,7 @@ export function SettingsScreen({route}: {route: RouteOf<'settings'>}) {
 
 		const next = formSettings(form, current);
 		try {
-			services.store.settings.update(next);
+			services.store.settings.update(settingsPatch(next, current));
 		} catch (error) {
 			dialog.open(messageDialog({title: 'The settings were not saved', lines: errorLines(error)}));
 			return;

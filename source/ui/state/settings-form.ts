@@ -77,6 +77,8 @@ export interface SettingsFormState {
 	errors: Partial<Record<SettingsFieldId, string>>;
 	/** Changed since the last save: Esc asks before throwing it away. */
 	dirty: boolean;
+	/** The stored sender address: kept as it is even when the stricter check of a typed one would refuse it. */
+	storedSenderAddress: string;
 }
 
 export type SettingsFormAction =
@@ -127,6 +129,7 @@ export function initialSettingsForm(settings: Settings, env: NodeJS.ProcessEnv =
 		passwordSource,
 		errors: {},
 		dirty: false,
+		storedSenderAddress: sender.address,
 	};
 }
 
@@ -150,7 +153,11 @@ const textChecks: Partial<Record<SettingsTextField, (text: string, state: Settin
 	senderName(text) {
 		return text.trim() === '' ? 'a name is needed (System Administrator)' : undefined;
 	},
-	senderAddress(text) {
+	senderAddress(text, state) {
+		if (text.trim() === state.storedSenderAddress) {
+			return undefined;
+		}
+
 		try {
 			normalizeAddress(text.trim());
 			return undefined;
@@ -188,7 +195,11 @@ export function formSettings(state: SettingsFormState, current: Settings): Setti
 			passwordCommand: state.passwordSource === 'command' ? value('passwordCommand') : '',
 			allowUnverifiedTls: state.allowUnverifiedTls,
 		},
-		sender: {name: value('senderName'), address: normalizeAddress(value('senderAddress'))},
+		sender: {
+			name: value('senderName'),
+			// The stored address stays as it is (the default postmaster@<host> may lack a dot); a typed one is normalized.
+			address: value('senderAddress') === current.sender.address ? current.sender.address : normalizeAddress(value('senderAddress')),
+		},
 		delivery: {
 			...current.delivery,
 			concurrency: Number(value('concurrency')),
@@ -207,6 +218,10 @@ export function formSettings(state: SettingsFormState, current: Settings): Setti
 export function checkSettingsForm(state: SettingsFormState, current: Settings, env: NodeJS.ProcessEnv = {}): Partial<Record<SettingsFieldId, string>> {
 	const errors: Partial<Record<SettingsFieldId, string>> = {};
 	for (const field of visibleFields(state)) {
+		if (field === 'senderAddress' && state.text.senderAddress.value.trim() === current.sender.address) {
+			continue;
+		}
+
 		const problem = checkSettingsField(field, state);
 		if (problem) {
 			errors[field] = problem;
@@ -223,6 +238,21 @@ export function checkSettingsForm(state: SettingsFormState, current: Settings, e
 	}
 
 	return errors;
+}
+
+/** Only what changed, as SettingsStore.update takes it (an unchanged value is not checked again). */
+export function settingsPatch(next: Settings, current: Settings): {[K in keyof Settings]?: Partial<Settings[K]>} {
+	const patch: Record<string, Record<string, unknown>> = {};
+	for (const section of ['smtp', 'sender', 'delivery'] as const) {
+		for (const [key, value] of Object.entries(next[section])) {
+			if ((current[section] as unknown as Record<string, unknown>)[key] !== value) {
+				patch[section] ??= {};
+				patch[section][key] = value;
+			}
+		}
+	}
+
+	return patch as {[K in keyof Settings]?: Partial<Settings[K]>};
 }
 
 function move(state: SettingsFormState, delta: 1 | -1): SettingsFormState {
