@@ -152,6 +152,8 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 			patchConsole: false,
 			// Only changed rows are written (little output over SSH); see withFrameCursorFix.
 			incrementalRendering: true,
+			// A key is drawn within a frame (16 ms); the progress screen throttles itself to 10 a second.
+			maxFps: 60,
 		});
 		await instance.waitUntilExit();
 	} catch (error) {
