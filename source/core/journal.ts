@@ -69,6 +69,8 @@ export interface OutcomeLine {
 	attempts: number;
 	response: string;
 	ambiguous: boolean;
+	/** The engine's worker that produced it (not written). */
+	slot?: number;
 }
 
 function clean(text: string): string {

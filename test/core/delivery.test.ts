@@ -420,3 +420,12 @@ test('the rate limit spaces messages out; progress ends with nothing remaining',
 	t.like(last, {type: 'progress', progress: {total: 6, sent: 6, failed: 0, deferred: 0, remaining: 0, etaMs: 0}});
 	t.like(delivery.progress(), {sent: 6, remaining: 0});
 });
+
+test('strict journal mode delivers the same outcomes', async t => {
+	const {ctx, server} = await setup(t);
+	const recipients = people(...Array.from({length: 50}, (_, i) => `s${i}`), 'defer-once+x', 'refuse+y', 'drop-once+z');
+	const delivery = await createDelivery(ctx, {draft: draft(), audience: 'all', recipients}, {...fast, strictJournal: true});
+	t.like(await delivery.start(), {total: 53, sent: 52, failed: 1, status: 'finished'});
+	t.is(new Set(server.messages.map(m => m.envelope.to[0])).size, 52);
+	t.like(ctx.sends.recipients(delivery.id).find(r => r.address.startsWith('drop-once')), {status: 'sent', ambiguous: true});
+});
