@@ -4,7 +4,7 @@
  * `services` (run-dashboard.tsx in production, the tests in tests).
  */
 import {useCallback, useEffect, useMemo, useReducer, useRef, useState, type ComponentType} from 'react';
-import {Box, useInput, useStdin} from 'ink';
+import {Box, useInput, useStdin, useStdout} from 'ink';
 import {resolveSmtpTarget, describeTarget} from '../core/smtp-config.js';
 import {globalKeys} from './key-bindings.js';
 import {KeyDispatcher, KeyDispatcherContext, ScreenActiveContext, useScreenKeys} from './hooks/use-keys.js';
@@ -26,6 +26,8 @@ export interface AppProps {
 	size: {columns: number; rows: number};
 	/** The screen to open first (tests); the Domains home screen by default. */
 	initialRoute?: Route;
+	/** Receives a function that redraws the whole frame (run-dashboard calls it after a resize). */
+	onRepaintReady?: (repaint: () => void) => void;
 }
 
 function useDestination(services: DashboardServices, refresh: unknown): {text: string; error: boolean} {
@@ -56,12 +58,17 @@ function GlobalKeys({dialog, onHelp}: {dialog: DialogApi; onHelp?: () => void}) 
 	return null;
 }
 
-export function App({services, theme, size, initialRoute}: AppProps) {
+export function App({services, theme, size, initialRoute, onRepaintReady}: AppProps) {
 	const [router, dispatch] = useReducer(routerReducer, initialRoute, initialRouterState);
 	const [dialog, setDialog] = useState<DialogRequest | undefined>(undefined);
 	const dispatcher = useMemo(() => new KeyDispatcher(), []);
 	const memory = useRef(new Map<string, unknown>()).current;
 	const {isRawModeSupported} = useStdin();
+	const {write} = useStdout();
+	useEffect(() => {
+		// Writing through Ink makes it erase its idea of the screen and draw the last frame in full.
+		onRepaintReady?.(() => write(''));
+	}, [onRepaintReady, write]);
 
 	// The single input hook: every key goes through the dispatcher's layers.
 	useInput((input, key) => {

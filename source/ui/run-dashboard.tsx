@@ -90,7 +90,12 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 	};
 
 	const size = () => ({columns: stdout.columns || 80, rows: stdout.rows || 24});
-	const app = () => <App services={services} theme={theme} size={size()} />;
+	let repaint: (() => void) | undefined;
+	const onRepaintReady = (callback: () => void) => {
+		repaint = callback;
+	};
+
+	const app = () => <App services={services} theme={theme} size={size()} onRepaintReady={onRepaintReady} />;
 
 	// Stop a running send with its record complete, then leave.
 	const stopAndQuit = (code: number) => {
@@ -121,7 +126,11 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 	const onSigterm = onSignal(128 + 15);
 	const onSighup = onSignal(128 + 1);
 	const onSigint = onSignal(exitCodes.interrupted);
+	// A resize: the new size goes in before Ink's own resize handler draws (it runs next, at once);
+	// after it, the whole frame is drawn again on a cleared screen, because the terminal may have
+	// scrolled or reflowed what was there.
 	const onResize = () => instance?.rerender(app());
+	const afterInkResize = () => repaint?.();
 	const onFatal = (error: unknown) => {
 		failure = error;
 		services.session.active?.delivery.interrupt();
@@ -155,6 +164,7 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 			// A key is drawn within a frame (16 ms); the progress screen throttles itself to 10 a second.
 			maxFps: 60,
 		});
+		stdout.on('resize', afterInkResize);
 		await instance.waitUntilExit();
 	} catch (error) {
 		failure ??= error;
@@ -166,6 +176,7 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 		process.off('uncaughtException', onFatal);
 		process.off('unhandledRejection', onFatal);
 		stdout.off('resize', onResize);
+		stdout.off('resize', afterInkResize);
 		stdout.off('error', onStdoutError);
 		restore();
 		process.off('exit', restore);

@@ -74,11 +74,19 @@ export function editInEditor(text: string, options: {
  * newline, or in ESC[E when the last row did not change) are followed by one cursor-up,
  * so the cursor rests on the last row exactly as the renderer assumes. Only Ink writes
  * through this stream (console patching is off).
+ *
+ * Ink erasing its previous output on its own (before a full redraw: a narrower terminal,
+ * `useStdout().write`) walks up from the cursor, which a resize may have moved: in the
+ * alternate screen, where the frame always starts at the top, it becomes "clear the screen,
+ * cursor home" — then the full frame Ink writes next lands where it belongs.
  */
 export function withFrameCursorFix(stdout: NodeJS.WriteStream): NodeJS.WriteStream {
 	const write = (chunk: unknown, ...rest: unknown[]): boolean => {
-		const ok = (stdout.write as (...args: unknown[]) => boolean)(chunk, ...rest);
-		if (typeof chunk === 'string' && (chunk.endsWith('\n') || chunk.endsWith('\u001B[E'))) {
+		const frame = typeof chunk === 'string' && (chunk.endsWith('\n') || chunk.endsWith('\u001B[E'));
+		// eraseLines() alone (log-update's clear): ESC[2K, then cursor-up + ESC[2K per line.
+		const erase = typeof chunk === 'string' && !frame && chunk.startsWith('\u001B[2K');
+		const ok = (stdout.write as (...args: unknown[]) => boolean)(erase ? '\u001B[2J\u001B[H' : chunk, ...rest);
+		if (frame) {
 			stdout.write('\u001B[A');
 		}
 

@@ -8,7 +8,7 @@
  * A binding without a handler at the moment is neither matched nor shown in the footer,
  * so a screen turns keys on and off by what it puts in `handlers`.
  */
-import {createContext, useContext, useEffect, useMemo, useRef, useSyncExternalStore} from 'react';
+import {createContext, useContext, useLayoutEffect, useMemo, useRef, useSyncExternalStore} from 'react';
 import type {Key} from 'ink';
 import {findBindings, type KeyBinding, type KeyTable} from '../key-bindings.js';
 
@@ -141,7 +141,9 @@ export function useKeyLayer(layer: KeyLayer, handler: KeyHandler, isActive = tru
 	handlerRef.current = handler;
 	const registrationRef = useRef<Registration | undefined>(undefined);
 
-	useEffect(() => {
+	// A layout effect: the keys are live in the same commit that draws the screen, so a key
+	// typed right after a screen appears never falls between two screens' handlers.
+	useLayoutEffect(() => {
 		if (!active) {
 			return;
 		}
@@ -155,7 +157,7 @@ export function useKeyLayer(layer: KeyLayer, handler: KeyHandler, isActive = tru
 		// The footer is updated by the effect below without re-registering.
 	}, [dispatcher, layer, active]);
 
-	useEffect(() => {
+	useLayoutEffect(() => {
 		if (registrationRef.current) {
 			dispatcher.setFooter(registrationRef.current, footer);
 		}

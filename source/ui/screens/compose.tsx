@@ -143,7 +143,7 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 		const focused = focus === field;
 		const label = (
 			<Text bold={focused} color={focused ? theme.accent : undefined}>
-				{focused ? theme.symbols.pointer : ' '} {fit(field === 'message' ? `Message (${form.html ? 'HTML' : 'plain text'})` : fieldLabels[field], labelWidth, ' ')}
+				{focused ? theme.symbols.pointer : ' '} {fit(fieldLabels[field], labelWidth, ' ')}
 			</Text>
 		);
 		let value: ReactNode;
@@ -193,7 +193,10 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 			case 'message': {
 				value = (
 					<Text color={theme.muted}>
-						{focused ? (kind === 'email' ? 'Ctrl+E editor, Ctrl+T plain/HTML' : 'Ctrl+E editor') : `${form.text.message.value.split('\n').length} lines`}
+						<Text bold color={theme.accent}>{form.html ? 'HTML' : 'plain text'}</Text>
+						{focused
+							? (kind === 'email' ? ' · Ctrl+E editor · Ctrl+T plain/HTML' : ' · Ctrl+E editor')
+							: ` · ${form.text.message.value.split('\n').length} lines`}
 					</Text>
 				);
 				break;

@@ -46,7 +46,7 @@ export function SummaryScreen({route}: {route: RouteOf<'summary'>}) {
 	}
 
 	if (result.failed > 0) {
-		notes.push(`Send again to the failed recipients only: massmail retry ${result.id}`);
+		notes.push(`Retry only the failed: massmail retry ${result.id}`);
 	}
 
 	const listRows = Math.max(1, bodyRows - 6 - notes.length - (route.error ? 1 : 0));
