@@ -270,7 +270,6 @@ export async function reopenDelivery(ctx: DeliveryContext, sendId: string, optio
 		const {addresses, names} = ctx.sends.readRecipients(sendId);
 		const thread = record.followUpOf === undefined ? undefined : threadIds(ctx.sends, record.followUpOf, addresses);
 		const first = count > 0 ? await verifyConnection(target, engine) : undefined;
-		ctx.sends.clearState(sendId);
 		return new Delivery({
 			ctx,
 			record,
@@ -535,6 +534,11 @@ export class Delivery {
 			throw error;
 		}
 
+		if (this.run !== 'new') {
+			// A new run: how the last one ended no longer describes the send.
+			this.ctx.sends.clearState(this.id);
+		}
+
 		this.writer.note(`run ${this.run} ${new Date().toISOString()} pid ${process.pid} recipients ${this.total}`);
 		this.startedAt = Date.now();
 		this.tokensAt = this.startedAt;
@@ -611,10 +615,14 @@ export class Delivery {
 
 		this.stopAs = as;
 		if (this.state === 'idle') {
-			// Never started: release what createDelivery took.
+			// Never started: release what createDelivery/reopenDelivery took. A new send that never
+			// started is recorded as such; a reopened one keeps how its last run ended.
 			this.state = 'done';
 			this.spareConnection?.close();
-			this.ctx.sends.finish(this.id, as, this.countAll());
+			if (this.run === 'new') {
+				this.ctx.sends.finish(this.id, as, this.countAll());
+			}
+
 			this.lock.release();
 			return;
 		}

@@ -429,3 +429,17 @@ test('strict journal mode delivers the same outcomes', async t => {
 	t.is(new Set(server.messages.map(m => m.envelope.to[0])).size, 52);
 	t.like(ctx.sends.recipients(delivery.id).find(r => r.address.startsWith('drop-once')), {status: 'sent', ambiguous: true});
 });
+
+test('a delivery created or reopened but never started releases its lock when cancelled', async t => {
+	const {ctx, server} = await setup(t);
+	const created = await createDelivery(ctx, {draft: draft(), audience: 'all', recipients: people('ann', 'refuse+b')}, fast);
+	created.cancel();
+	t.like(ctx.sends.summary(created.id), {status: 'cancelled', sent: 0});
+	await (await reopenDelivery(ctx, created.id, {only: 'unfinished'}, fast)).start();
+	t.like(ctx.sends.summary(created.id), {status: 'finished', sent: 1, failed: 1});
+	const retry = await reopenDelivery(ctx, created.id, {only: 'failed'}, fast);
+	t.is(ctx.sends.summary(created.id).status, 'running');
+	retry.cancel();
+	t.like(ctx.sends.summary(created.id), {status: 'finished', sent: 1, failed: 1});
+	t.is(server.messages.length, 1);
+});
