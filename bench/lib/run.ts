@@ -17,6 +17,8 @@ export interface RunOptions {
 	cwd?: string;
 	/** Ended (SIGKILL to its process group) after this long. */
 	timeoutMs?: number;
+	/** Called once the process is spawned, with its pid (GNU time's, when it measures: its child is the command). */
+	onSpawn?: (pid: number) => void;
 	/** Called with each complete line of standard output, as it arrives. */
 	onLine?: (line: string, at: number) => void;
 }
@@ -58,6 +60,10 @@ export async function runMeasured(command: string, args: string[], options: RunO
 		stdio: ['ignore', 'pipe', 'pipe'],
 		detached: true,
 	}));
+	if (child.pid !== undefined) {
+		options.onSpawn?.(child.pid);
+	}
+
 	let stdout = '';
 	let stderr = '';
 	let partial = '';

@@ -1,0 +1,76 @@
+/**
+ * CPU time of a process and its descendants, sampled from /proc while it runs. A send is CPU-bound
+ * in one Node process, so the CPU it spends per message is a steadier measure of what the display
+ * adds than a rate, which moves with every other program on the machine.
+ */
+import {readFileSync} from 'node:fs';
+import {performance} from 'node:perf_hooks';
+
+// Linux reports utime and stime in clock ticks of 1/100 s (getconf CLK_TCK) on every common platform.
+const tickMs = 10;
+
+function ownCpuMs(pid: number): number {
+	const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+	// The command name (field 2) may hold spaces: count the fields after its closing parenthesis.
+	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+	return (Number(fields[11]) + Number(fields[12])) * tickMs;
+}
+
+function childrenOf(pid: number): number[] {
+	try {
+		return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+	} catch {
+		return [];
+	}
+}
+
+/** CPU time (user + system, ms) of `pid` and the processes it started; undefined once it is gone. */
+export function treeCpuMs(pid: number): number | undefined {
+	try {
+		let total = ownCpuMs(pid);
+		for (const child of childrenOf(pid)) {
+			total += treeCpuMs(child) ?? 0;
+		}
+
+		return total;
+	} catch {
+		return undefined;
+	}
+}
+
+export interface CpuSampler {
+	/** The CPU time (ms) at a moment (performance.now()), from the nearest sample at or before it. */
+	at: (moment: number) => number | undefined;
+	stop: () => void;
+}
+
+/** Samples the CPU time of `pid` (and its children) every `everyMs`. */
+export function sampleCpu(pid: number, everyMs = 20): CpuSampler {
+	const samples: Array<[number, number]> = [];
+	const take = () => {
+		const cpu = treeCpuMs(pid);
+		if (cpu !== undefined) {
+			samples.push([performance.now(), cpu]);
+		}
+	};
+
+	take();
+	const timer = setInterval(take, everyMs);
+	return {
+		at(moment) {
+			let found: number | undefined;
+			for (const [time, cpu] of samples) {
+				if (time > moment) {
+					break;
+				}
+
+				found = cpu;
+			}
+
+			return found;
+		},
+		stop() {
+			clearInterval(timer);
+		},
+	};
+}
