@@ -136,7 +136,7 @@ test.serial('a send killed with SIGKILL is resumed from History: every recipient
 
 	// Back to History: the send is finished; r opens Send Reminder on its recipients.
 	await step(term, 'enter', 'h History');
-	screen = await step(term, 'h', /email +finished +60\/0\/60/);
+	await step(term, 'h', /email +finished +60\/0\/60/);
 	await step(term, 'enter', /Send \d{8}-\d{6}-\w+[\s\S]*r Remind/);
 	screen = await step(term, 'r', /Send Reminder for \d{8}-\d{6}-[\s\S]*Reminder: S/);
 	t.regex(screen, /To +Recipients of an earlier send/);
@@ -175,7 +175,6 @@ test.serial('a sender name changed in Settings is used by the next send', async 
 	await step(term, 'enter', 'Ctrl+S Save');
 	// One key at a time: keys written together reach Ink as one chunk.
 	for (const field of ['Port', 'TLS', 'Certificate', 'User', 'Password from', 'Sender name']) {
-		// eslint-disable-next-line no-await-in-loop
 		await step(term, 'tab', `❯ ${field}`);
 	}
 
