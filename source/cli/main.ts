@@ -54,8 +54,25 @@ function findCommand(words: string[]): {command: Command; rest: string[]} | unde
 }
 
 export function processOutput(): Output {
+	// `massmail send --json | head -1`: once the reader is gone, writing throws EPIPE. Stop
+	// writing, and let a running send end cleanly (resumable) rather than crash mid-way.
+	const closed = new AbortController();
+	process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+		if (error.code !== 'EPIPE') {
+			throw error;
+		}
+
+		closed.abort();
+	});
+	// A dropped SSH session can fail stderr too; the journal, not the screen, is the record.
+	process.stderr.on('error', () => undefined);
 	return {
-		out: text => process.stdout.write(`${text}\n`),
+		outputClosed: closed.signal,
+		out(text) {
+			if (!closed.signal.aborted) {
+				process.stdout.write(`${text}\n`);
+			}
+		},
 		err: (text, options) => process.stderr.write(options?.newline === false ? text : `${text}\n`),
 		errIsTty: Boolean(process.stderr.isTTY),
 		canAsk: Boolean(process.stdin.isTTY),

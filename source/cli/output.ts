@@ -14,6 +14,8 @@ export interface Output {
 	/** True when stdin is a terminal: there is someone to ask. */
 	readonly canAsk: boolean;
 	ask(question: string): Promise<string>;
+	/** Aborted when whoever reads stdout has gone (EPIPE): a send stops cleanly, as on SIGHUP. */
+	readonly outputClosed?: AbortSignal;
 }
 
 export const formatCount = (n: number): string => n.toLocaleString('en-US');

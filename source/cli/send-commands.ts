@@ -221,10 +221,11 @@ export async function runDelivery(delivery: Delivery, context: CommandContext): 
 
 	const unsubscribe = delivery.subscribe(onEvent);
 	let interrupts = 0;
-	const onSignal = (signal: NodeJS.Signals) => {
+	const onSignal = (signal: NodeJS.Signals | 'output closed') => {
 		interrupts++;
 		if (interrupts === 1) {
-			io.err(`${drewLine ? '\n' : ''}${signal === 'SIGINT' ? 'Interrupted' : `Got ${signal}`}: finishing the messages in flight and journaling them…`);
+			const cause = signal === 'SIGINT' ? 'Interrupted' : signal === 'output closed' ? 'The output was closed' : `Got ${signal}`;
+			io.err(`${drewLine ? '\n' : ''}${cause}: finishing the messages in flight and journaling them…`);
 			drewLine = false;
 			delivery.interrupt();
 		} else {
@@ -237,6 +238,12 @@ export async function runDelivery(delivery: Delivery, context: CommandContext): 
 		process.on(signal, onSignal);
 	}
 
+	const onOutputClosed = () => {
+		onSignal('output closed');
+	};
+
+	io.outputClosed?.addEventListener('abort', onOutputClosed);
+
 	if (!asJson) {
 		io.err(`Sending ${delivery.id} to ${plural(delivery.total, 'recipient')} via ${delivery.destination}`);
 	}
@@ -246,6 +253,7 @@ export async function runDelivery(delivery: Delivery, context: CommandContext): 
 		result = await delivery.start();
 	} finally {
 		unsubscribe();
+		io.outputClosed?.removeEventListener('abort', onOutputClosed);
 		for (const signal of signals) {
 			process.off(signal, onSignal);
 		}

@@ -197,3 +197,29 @@ test('kill -9 mid-send, then resume: everyone gets the message, duplicates only 
 	const show = JSON.parse((await runCli(['show', record.id, '--json'], {configDir: dir})).stdout);
 	t.true(show.recipients.every((r: {status: string}) => r.status === 'sent'));
 });
+
+test('send --json whose reader goes away stops cleanly, resumable, instead of crashing', async t => {
+	const smtp = await server(t);
+	const rows = Array.from({length: 200}, (_, i) => `user${i}@example.com,User ${i},user,`);
+	const dir = await directory(t, rows);
+	const child = spawnCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes', '--json', '--rate', '40', '--concurrency', '1'], {configDir: dir, env: {MASSMAIL_SMTP_URL: smtpUrl(smtp)}});
+	child.stdin!.end();
+	let stderr = '';
+	child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+		stderr += chunk;
+	});
+	// Read the first progress line, then close the pipe, as `| head -1` would.
+	await new Promise<void>(resolve => {
+		child.stdout!.once('data', () => {
+			child.stdout!.destroy();
+			resolve();
+		});
+	});
+	const code = await new Promise<number | null>(resolve => child.on('close', resolve));
+	t.is(code, 130, stderr);
+	t.notRegex(stderr, /EPIPE|internal error/);
+	const [record] = JSON.parse((await runCli(['history', '--json'], {configDir: dir})).stdout);
+	t.is(record.status, 'interrupted');
+	t.true(record.sent < 200);
+	t.is(record.sent, new Set(smtp.messages.map(m => m.envelope.to[0])).size);
+});
