@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import {renderDashboard, DOWN, ENTER, ESC, type Dashboard} from './harness.js';
+import type {Route} from '../../source/ui/state/router.js';
+import {renderDashboard, DOWN, ENTER, ESC, PAGE_DOWN, type Dashboard} from './harness.js';
 import {interruptedSend, people, sendNow, sendsSetup} from '../helpers/sends.js';
 
 const CTRL_U = '\u0015';
@@ -189,5 +190,47 @@ test.serial('a folder that does not exist is said, and nothing is written', asyn
 	await d.press(ENTER);
 	t.true(d.screen().includes('The report was not written'), d.screen());
 	t.true(d.screen().includes('no such folder'));
+	await d.unmount();
+});
+
+test.serial('every part-two screen fits 80×24 with its last line in view, and `?` lists its keys', async t => {
+	const setup = await sendsSetup(t, {capture: true});
+	const result = await sendNow(setup, people(...Array.from({length: 40}, (_, index) => `user${index}`)));
+	const directory = setup.store.directory().clone();
+	directory.addDomain('example.com');
+	for (let index = 0; index < 40; index++) {
+		directory.addMailbox({address: `user${index}@example.com`, name: `User ${index}`});
+	}
+
+	setup.store.saveDirectory(directory);
+	const env = {...setup.env, MASSMAIL_SMTP_URL: 'smtp://127.0.0.1:2525', MASSMAIL_SMTP_PASSWORD: 'x'};
+	const cases: Array<{route: Route; last: string; env?: NodeJS.ProcessEnv}> = [
+		{route: {screen: 'history'}, last: '1 send'},
+		{route: {screen: 'send-detail', sendId: result.id}, last: '40 recipients'},
+		{route: {screen: 'captured', sendId: result.id}, last: '40 messages'},
+		{route: {screen: 'users', domain: 'example.com'}, last: '40 mailboxes'},
+		{route: {screen: 'import'}, last: 'Re-importing an address updates it'},
+		{route: {screen: 'add-domain'}, last: 'international name'},
+		{route: {screen: 'remove-domain', domain: 'example.com'}, last: 'removes it'},
+		{route: {screen: 'settings'}, last: '[Test connection]', env},
+	];
+	for (const {route, last, env: caseEnv} of cases) {
+		const d = await renderDashboard(t, {env: caseEnv ?? setup.env, route});
+		const lines = d.lines();
+		t.is(lines.length, 23, route.screen);
+		t.true(lines.every(line => line.length <= 80), route.screen);
+		t.true(lines.slice(2, 22).some(line => line.includes(last)), `${route.screen}:\n${d.screen()}`);
+		t.true(lines[22].includes('? Help'), `${route.screen} footer: ${lines[22]}`);
+		await d.unmount();
+	}
+
+	// The help has every table: page down to History's.
+	const d = await renderDashboard(t, {env: setup.env, route: {screen: 'history'}});
+	await d.press('?');
+	for (let page = 0; page < 12 && !d.screen().includes('Open the send'); page++) {
+		await d.press(PAGE_DOWN);
+	}
+
+	t.true(d.screen().includes('Open the send'), d.screen());
 	await d.unmount();
 });
