@@ -39,7 +39,8 @@ test.serial('Actions → View users lists the mailboxes with role and state, and
 	await openUsers(d);
 	const screen = d.screen();
 	t.true(screen.includes('massmail │ Users of example.com'), screen);
-	t.true(screen.includes('One primary per domain (now ann@example.com)'));
+	t.true(screen.includes('One primary administrator per domain (now ann@example.com).'));
+	t.true(screen.includes('a disabled mailbox stays, but every send skips it.'));
 	t.regex(screen, /ann@example\.com\s+Ann Lee\s+primary administrator\s+active/);
 	t.regex(screen, /bob@example\.com\s+Bob Martin\s+user\s+active/);
 	t.true(screen.includes('2 mailboxes'));

@@ -40,7 +40,7 @@ export function useDirectoryChange(): (change: DirectoryChange, done: string, on
 	};
 }
 
-/** Rules line, heading, notice, filter line. */
+/** Two rules lines, heading, notice, filter line. */
 const chromeRows = 5;
 
 export function UsersScreen({route}: {route: RouteOf<'users'>}) {
@@ -197,7 +197,7 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 
 	return (
 		<Box flexDirection="column" flexGrow={1}>
-			<Text color={theme.muted} wrap="truncate-end"> {directoryRules(summary?.primary ?? null)}</Text>
+			{directoryRules(summary?.primary ?? null).map(line => <Text key={line} color={theme.muted} wrap="truncate-end"> {line}</Text>)}
 			<Text bold color={theme.muted} wrap="truncate-end">{heading}</Text>
 			<Box flexDirection="column" height={pageSize}>
 				{error ? <Text color={theme.error} wrap="wrap">{error}</Text> : null}

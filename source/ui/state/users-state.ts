@@ -66,9 +66,12 @@ export const roleLabels: Record<Role, string> = {
 	primary: 'primary administrator',
 };
 
-/** The rules line under the users of a domain. */
-export function directoryRules(primary: string | null): string {
-	return `One primary per domain (${primary === null ? 'none yet' : `now ${displayAddress(primary)}`}) · valid, unique addresses · disabled: skipped by sends`;
+/** The two lines of rules above the users of a domain. */
+export function directoryRules(primary: string | null): [string, string] {
+	return [
+		`One primary administrator per domain (${primary === null ? 'none yet' : `now ${displayAddress(primary)}`}).`,
+		'Addresses valid and unique; a disabled mailbox stays, but every send skips it.',
+	];
 }
 
 /** Completes a typed local part (`ann`) with the domain; a full address is kept. */
