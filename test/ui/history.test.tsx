@@ -7,7 +7,8 @@ import path from 'node:path';
 import test from 'ava';
 import type {Route} from '../../source/ui/state/router.js';
 import {renderDashboard, DOWN, ENTER, ESC, PAGE_DOWN, type Dashboard} from './harness.js';
-import {interruptedSend, people, sendNow, sendsSetup} from '../helpers/sends.js';
+import {createDelivery} from '../../source/core/delivery.js';
+import {draft, interruptedSend, oneAttempt, people, sendNow, sendsSetup} from '../helpers/sends.js';
 
 const CTRL_U = '\u0015';
 
@@ -232,5 +233,23 @@ test.serial('every part-two screen fits 80×24 with its last line in view, and `
 	}
 
 	t.true(d.screen().includes('Open the send'), d.screen());
+	await d.unmount();
+});
+
+test.serial('a running send shows as running, offers neither resume nor retry, and its page follows it to the end', async t => {
+	const setup = await sendsSetup(t);
+	const delivery = await createDelivery(setup.ctx, {draft: draft({subject: 'Live'}), audience: 'all', recipients: people('r1', 'r2', 'r3')}, oneAttempt);
+	const d = await renderDashboard(t, {env: setup.env, route: {screen: 'history'}});
+	t.regex(d.screen(), /email\s+running\s+0\/0\/3\s+all\s+Live/);
+	await d.press(ENTER);
+	t.true(d.screen().includes('│ running'), d.screen());
+	t.false(d.screen().includes('s Resume'));
+	t.false(d.screen().includes('t Retry'));
+
+	const done = delivery.start();
+	await d.settle(screen => screen.includes('Sent 3, failed 0, of 3') && screen.includes('│ finished'));
+	t.is((await done).status, 'finished');
+	await d.press(ESC);
+	await d.settle(screen => /email\s+finished\s+3\/0\/3/.test(screen));
 	await d.unmount();
 });
