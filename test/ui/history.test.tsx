@@ -128,7 +128,10 @@ test.serial('`r` opens Send Reminder for the send', async t => {
 	const result = await sendNow(setup, people('ann', 'bob'));
 	const d = await renderDashboard(t, {env: setup.env, route: {screen: 'send-detail', sendId: result.id}});
 	await d.press('r');
-	t.true(d.screen().includes(`Send Reminder for ${result.id}`), d.screen());
+	const screen = d.screen();
+	t.true(screen.includes(`Send Reminder for ${result.id}`), screen);
+	t.regex(screen, /To +Recipients of an earlier send/);
+	t.true(screen.includes('Reminder: Maintenance'));
 	await d.unmount();
 });
 
