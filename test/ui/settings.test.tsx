@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import test from 'ava';
 import {openStore} from '../../source/core/store.js';
 import {defaultSettings} from '../../source/core/settings.js';
-import {checkSettingsForm, formSettings, initialSettingsForm, settingsFormReducer, settingsPatch, visibleFields} from '../../source/ui/state/settings-form.js';
+import {checkSettingsForm, formSettings, initialSettingsForm, settingsFormReducer, settingsPatch, visibleFields, type SettingsFormState} from '../../source/ui/state/settings-form.js';
 import {textState} from '../../source/ui/state/text-edit.js';
 import {startTestSmtpServer} from '../helpers/smtp-test-server.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
@@ -181,4 +181,15 @@ test('only changed values are saved; the password command only with its source',
 	t.true(visibleFields(form).includes('passwordCommand'));
 	t.deepEqual(settingsPatch(formSettings(form, current), current), {smtp: {passwordCommand: 'pass show smtp'}, sender: {name: 'IT Desk'}});
 	t.true(form.dirty);
+});
+
+test('keys typed faster than the screen redraws all land (each edit applies to the latest state)', t => {
+	const key = (input: string) => ({input, key: {upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: input !== input.toLowerCase(), tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false, capsLock: false, numLock: false}});
+	let form: SettingsFormState = {...initialSettingsForm(defaultSettings('mailhost')), focus: 'senderName'};
+	form = settingsFormReducer(form, {type: 'edit', field: 'senderName', text: textState('')});
+	for (const character of 'IT Desk') {
+		form = settingsFormReducer(form, {type: 'edit-key', ...key(character)});
+	}
+
+	t.is(form.text.senderName.value, 'IT Desk');
 });

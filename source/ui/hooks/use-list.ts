@@ -3,7 +3,7 @@
  * the `listKeys` bindings, and the filter line that has the keyboard after `/`.
  * Domains does the same inline; History, a send's recipients, Users and Captured mail use this.
  */
-import type {Dispatch} from 'react';
+import {useRef, type Dispatch} from 'react';
 import {filterKeys, findBinding} from '../key-bindings.js';
 import type {ListAction, ListState} from '../state/list.js';
 import {useKeyLayer, type BindingHandler} from './use-keys.js';
@@ -22,6 +22,14 @@ export function listMoveHandlers(dispatch: Dispatch<ListAction>, count: number, 
 
 /** While `list.filtering`, typed text goes to the filter; Enter/↓ keep it, Esc clears it. */
 export function useFilterLine(list: ListState, dispatch: Dispatch<ListAction>, count: number, pageSize: number): void {
+	// Keys may come faster than renders (a paste): the filter typed so far, ahead of the state.
+	const typed = useRef(list.filter);
+	typed.current = list.filter;
+	const setFilter = (filter: string) => {
+		typed.current = filter;
+		dispatch({type: 'set-filter', filter});
+	};
+
 	useKeyLayer('field', (input, key) => {
 		const binding = findBinding(filterKeys, input, key);
 		if (binding?.id === 'accept') {
@@ -35,7 +43,7 @@ export function useFilterLine(list: ListState, dispatch: Dispatch<ListAction>, c
 		}
 
 		if (key.backspace || key.delete) {
-			dispatch({type: 'set-filter', filter: list.filter.slice(0, -1)});
+			setFilter(typed.current.slice(0, -1));
 			return true;
 		}
 
@@ -46,7 +54,7 @@ export function useFilterLine(list: ListState, dispatch: Dispatch<ListAction>, c
 		}
 
 		if (input && !key.ctrl && !key.meta && !key.tab && !key.return) {
-			dispatch({type: 'set-filter', filter: list.filter + input.replaceAll(/[\u0000-\u001F\u007F]/g, '')});
+			setFilter(typed.current + input.replaceAll(/[\u0000-\u001F\u007F]/g, ''));
 			return true;
 		}
 

@@ -10,9 +10,9 @@ import {useKeyLayer} from './use-keys.js';
 export function useTextInput(initial = '', isActive = true): [TextState, (state: TextState) => void] {
 	const [state, setState] = useState<TextState>(() => textState(initial));
 	useKeyLayer('field', (input, key) => {
-		const edited = editWithKey(state, input, key, false);
-		if (edited) {
-			setState(edited);
+		// Keys may come faster than renders: the edit is made on the latest state.
+		if (editWithKey(state, input, key, false)) {
+			setState(current => editWithKey(current, input, key, false) ?? current);
 			return true;
 		}
 

@@ -156,9 +156,9 @@ export function SettingsScreen({route}: {route: RouteOf<'settings'>}) {
 			return false;
 		}
 
-		const edited = editWithKey(form.text[form.focus], input, key, false);
-		if (edited) {
-			dispatch({type: 'edit', field: form.focus, text: edited});
+		// Whether the key is an edit does not depend on the text; the edit itself is made on the latest state.
+		if (editWithKey(form.text[form.focus], input, key, false)) {
+			dispatch({type: 'edit-key', input, key});
 			return true;
 		}
 

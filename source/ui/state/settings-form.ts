@@ -6,7 +6,8 @@
 import {normalizeAddress} from '../../core/address.js';
 import {resolveSmtpTarget} from '../../core/smtp-config.js';
 import type {Settings, TlsMode} from '../../core/types.js';
-import {textState, type TextState} from './text-edit.js';
+import type {Key} from 'ink';
+import {editWithKey, textState, type TextState} from './text-edit.js';
 
 export type PasswordSource = 'none' | 'environment' | 'command';
 
@@ -85,6 +86,8 @@ export type SettingsFormAction =
 	| {type: 'focus-next'}
 	| {type: 'focus-previous'}
 	| {type: 'edit'; field: SettingsTextField; text: TextState}
+	/** A key typed into the focused text field, applied to the state as it is then (keys may come faster than renders). */
+	| {type: 'edit-key'; input: string; key: Key}
 	| {type: 'cycle'; delta: 1 | -1}
 	| {type: 'set-errors'; errors: Partial<Record<SettingsFieldId, string>>}
 	/** Saved: the form shows what was stored. */
@@ -302,6 +305,15 @@ export function settingsFormReducer(state: SettingsFormState, action: SettingsFo
 				errors,
 				dirty: state.dirty || action.text.value !== state.text[action.field].value,
 			};
+		}
+
+		case 'edit-key': {
+			if (!isTextField(state.focus)) {
+				return state;
+			}
+
+			const text = editWithKey(state.text[state.focus], action.input, action.key, false);
+			return text ? settingsFormReducer(state, {type: 'edit', field: state.focus, text}) : state;
 		}
 
 		case 'cycle': {
