@@ -3,10 +3,10 @@
  * the single `useInput`, and the global keys. Everything from outside comes in through
  * `services` (run-dashboard.tsx in production, the tests in tests).
  */
-import {useCallback, useEffect, useMemo, useReducer, useRef, useState, type ComponentType} from 'react';
-import {Box, useInput, useStdin, useStdout} from 'ink';
+import {useCallback, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState, type ComponentType} from 'react';
+import {Box, useInput, useStdin, useStdout, type Key} from 'ink';
 import {resolveSmtpTarget, describeTarget} from '../core/smtp-config.js';
-import {globalKeys} from './key-bindings.js';
+import {globalKeys, splitKeys} from './key-bindings.js';
 import {KeyDispatcher, KeyDispatcherContext, ScreenActiveContext, useScreenKeys} from './hooks/use-keys.js';
 import {NavigationContext, type Navigation} from './hooks/use-navigation.js';
 import {ScreenMemoryContext, pruneScreenMemory} from './hooks/use-screen-state.js';
@@ -70,9 +70,33 @@ export function App({services, theme, size, initialRoute, onRepaintReady}: AppPr
 		onRepaintReady?.(() => write(''));
 	}, [onRepaintReady, write]);
 
-	// The single input hook: every key goes through the dispatcher's layers.
+	// The single input hook: every key goes through the dispatcher's layers. Keys that came in
+	// one read are handled one at a time, each after React has committed what the previous one
+	// changed (its handlers then see the new state, a new screen's keys are live): the next key
+	// is taken from a layout effect of the commit that a tick update forces.
+	const pending = useRef<Array<{input: string; key: Key}>>([]);
+	const [tick, setTick] = useState(0);
+	const dispatchNext = useCallback(() => {
+		const next = pending.current.shift();
+		if (next) {
+			dispatcher.dispatch(next.input, next.key);
+		}
+
+		if (pending.current.length > 0) {
+			setTick(count => count + 1);
+		}
+	}, [dispatcher]);
+	useLayoutEffect(() => {
+		if (pending.current.length > 0) {
+			dispatchNext();
+		}
+	}, [tick, dispatchNext]);
 	useInput((input, key) => {
-		dispatcher.dispatch(input, key);
+		const idle = pending.current.length === 0;
+		pending.current.push(...splitKeys(input, key));
+		if (idle) {
+			dispatchNext();
+		}
 	}, {isActive: isRawModeSupported === true});
 
 	const top = currentEntry(router);

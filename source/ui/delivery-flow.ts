@@ -4,6 +4,7 @@
  * Ctrl+C / SIGTERM stop it with its record complete.
  */
 import type {Delivery} from '../core/delivery.js';
+import type {DeliveryEvent} from '../core/types.js';
 import type {DashboardServices} from './services.js';
 import type {Navigation} from './hooks/use-navigation.js';
 import type {DialogApi} from './components/dialog.js';
@@ -14,6 +15,15 @@ import {formatCount} from './components/text.js';
  * The send is registered as the session's active one until it ends.
  */
 export function startDelivery(services: DashboardServices, navigation: Navigation, delivery: Delivery, title: string): void {
+	// The first outcomes can come before the Progress screen subscribes: keep them for it.
+	const early: DeliveryEvent[] = [];
+	const stopEarly = delivery.subscribe(event => early.push(event));
+	const backlog = {
+		take() {
+			stopEarly();
+			return early.splice(0);
+		},
+	};
 	const done = delivery.start();
 	const active = {delivery, done};
 	services.session.active = active;
@@ -24,7 +34,7 @@ export function startDelivery(services: DashboardServices, navigation: Navigatio
 	};
 
 	done.then(clear, clear);
-	navigation.replace({screen: 'progress', delivery, done, title});
+	navigation.replace({screen: 'progress', delivery, done, title, backlog});
 }
 
 /**

@@ -349,3 +349,107 @@ export const helpSections: Array<{title: string; table: KeyTable}> = [
 	{title: 'Questions', table: dialogKeys},
 	{title: 'Help', table: helpKeys},
 ];
+
+// ---------------------------------------------------------------- keys that arrive together
+
+const noKey: Key = {
+	upArrow: false,
+	downArrow: false,
+	leftArrow: false,
+	rightArrow: false,
+	pageDown: false,
+	pageUp: false,
+	home: false,
+	end: false,
+	return: false,
+	escape: false,
+	ctrl: false,
+	shift: false,
+	tab: false,
+	backspace: false,
+	delete: false,
+	meta: false,
+	super: false,
+	hyper: false,
+	capsLock: false,
+	numLock: false,
+};
+
+/** One character as Ink would report it on its own. */
+function keyOfCharacter(character: string): {input: string; key: Key} {
+	const code = character.codePointAt(0) ?? 0;
+	switch (character) {
+		case '\r':
+		case '\n': {
+			return {input: '', key: {...noKey, return: true}};
+		}
+
+		case '\t': {
+			return {input: '', key: {...noKey, tab: true}};
+		}
+
+		case '\u007F': {
+			return {input: '', key: {...noKey, delete: true}};
+		}
+
+		case '\b': {
+			return {input: '', key: {...noKey, backspace: true}};
+		}
+
+		default: {
+			if (code < 0x20) {
+				return {input: String.fromCodePoint(code + 0x60), key: {...noKey, ctrl: true}};
+			}
+
+			return {input: character, key: {...noKey, shift: /[A-Z]/.test(character)}};
+		}
+	}
+}
+
+/** Runs of printable text longer than this are a paste, kept whole; shorter ones are keys typed fast. */
+export const pasteLength = 8;
+
+/**
+ * Ink hands over everything one read from the terminal holds that is not an escape
+ * sequence as one input: `B` then Ctrl+S typed quickly (or coalesced over SSH) arrive as
+ * `"B\u0013"`, and `jj` as `"jj"`. Split such input into the keys a person pressed, so
+ * each goes through the bindings; a long printable run (a paste) stays one input.
+ */
+export function splitKeys(input: string, key: Key): Array<{input: string; key: Key}> {
+	const characters = [...input];
+	const special = key.upArrow || key.downArrow || key.leftArrow || key.rightArrow || key.pageUp || key.pageDown
+		|| key.home || key.end || key.escape || key.meta || key.ctrl || key.tab || key.return || key.backspace || key.delete;
+	if (characters.length <= 1 || special) {
+		return [{input, key}];
+	}
+
+	const hasControl = characters.some(character => (character.codePointAt(0) ?? 0) < 0x20 || character === '\u007F');
+	if (!hasControl && characters.length > pasteLength) {
+		return [{input, key}];
+	}
+
+	const keys: Array<{input: string; key: Key}> = [];
+	let run: string[] = [];
+	const flush = () => {
+		if (run.length > pasteLength) {
+			keys.push({input: run.join(''), key: {...noKey}});
+		} else {
+			keys.push(...run.map(character => keyOfCharacter(character)));
+		}
+
+		run = [];
+	};
+
+	for (const character of characters) {
+		const code = character.codePointAt(0) ?? 0;
+		if (code < 0x20 || character === '\u007F') {
+			flush();
+			keys.push(keyOfCharacter(character));
+		} else {
+			run.push(character);
+		}
+	}
+
+	flush();
+	return keys;
+}

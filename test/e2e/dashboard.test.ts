@@ -8,6 +8,7 @@ import test, {type ExecutionContext} from 'ava';
 import {simpleParser} from 'mailparser';
 import {Directory} from '../../source/core/directory.js';
 import {openStore} from '../../source/core/store.js';
+import {SendLog} from '../../source/core/journal.js';
 import {startTestSmtpServer, type TestSmtpServer} from '../helpers/smtp-test-server.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
 import {projectRoot, spawnTerminal, type TerminalSession} from '../helpers/terminal.js';
@@ -15,7 +16,7 @@ import {projectRoot, spawnTerminal, type TerminalSession} from '../helpers/termi
 const enterAlternate = '\u001B[?1049h';
 const leaveAlternate = '\u001B[?1049l';
 
-async function setup(t: ExecutionContext): Promise<{env: NodeJS.ProcessEnv; server: TestSmtpServer}> {
+async function setup(t: ExecutionContext, extraUsers = 0): Promise<{env: NodeJS.ProcessEnv; server: TestSmtpServer}> {
 	const server = await startTestSmtpServer();
 	t.teardown(async () => server.close());
 	const {env: base} = tempConfigDir(t);
@@ -29,7 +30,13 @@ async function setup(t: ExecutionContext): Promise<{env: NodeJS.ProcessEnv; serv
 	directory.addMailbox({address: 'bob@example.com', name: 'Bob'});
 	directory.addMailbox({address: 'gone@example.com', name: 'Gone', disabled: true});
 	directory.addMailbox({address: 'ivan@example.org', name: 'Ivan', role: 'primary'});
+	for (let i = 0; i < extraUsers; i++) {
+		directory.addMailbox({address: `user${i}@example.com`, name: `User ${i}`});
+	}
+
 	store.saveDirectory(directory);
+	// Slow enough that the send is still running when the signal comes.
+	store.settings.update({delivery: {rate: 4, concurrency: 1}});
 	return {env, server};
 }
 
@@ -134,7 +141,7 @@ test.serial('Send Email to All Users on a Domain through the built program: ever
 	term.press('enter');
 	await term.waitFor('q Quit');
 	term.type('q');
-	const {exitCode} = await term.exited;
+	const {exitCode} = await term.waitForExit();
 	t.is(exitCode, 0);
 	const output = term.output();
 	t.true(output.startsWith(enterAlternate), 'the alternate screen comes first');
@@ -147,10 +154,44 @@ test.serial('SIGTERM and SIGHUP restore the terminal', async t => {
 		const term = start(t, env);
 		await term.waitFor('q Quit');
 		term.kill(signal);
-		const {exitCode} = await term.exited;
+		const {exitCode} = await term.waitForExit();
 		t.is(exitCode, signal === 'SIGTERM' ? 143 : 129, signal);
 		t.true(term.output().includes(leaveAlternate), signal);
 	}
+});
+
+test.serial('SIGHUP during a send (the SSH session drops): the send stops with its record complete, the terminal is restored, exit 130', async t => {
+	const {env, server} = await setup(t, 40);
+	const term = start(t, env);
+	await term.waitFor('q Quit');
+	term.press('enter');
+	await term.waitFor('Enter Choose');
+	term.press('enter');
+	await term.waitFor('Tab Next');
+	for (const field of ['❯ To', '❯ Domain', '❯ Friendly name', '❯ Subject']) {
+		term.press('tab');
+		await term.waitFor(field);
+	}
+
+	term.type('Going down');
+	await term.waitFor('Going down');
+	term.press('tab');
+	await term.waitFor('❯ Message');
+	term.type('Body');
+	await term.waitFor('Body');
+	term.press('ctrlS');
+	await term.waitFor('t Test copy');
+	term.press('enter');
+	await term.waitFor(text => /Sent [1-9]/.test(text) && text.includes('p Pause'));
+	term.kill('SIGHUP');
+	const {exitCode} = await term.waitForExit();
+	t.is(exitCode, 130);
+	t.true(term.output().lastIndexOf(leaveAlternate) > term.output().lastIndexOf(enterAlternate));
+	const sends = new SendLog(openStore({env}).paths.sendsDir);
+	const [send] = sends.list();
+	t.is(send.status, 'interrupted');
+	t.true(send.sent < 42);
+	t.is(send.sent, server.messages.length, 'every message the server took is on record');
 });
 
 test.serial('Ctrl+C on the home screen quits and restores the terminal', async t => {
@@ -158,7 +199,7 @@ test.serial('Ctrl+C on the home screen quits and restores the terminal', async t
 	const term = start(t, env);
 	await term.waitFor('q Quit');
 	term.press('ctrlC');
-	const {exitCode} = await term.exited;
+	const {exitCode} = await term.waitForExit();
 	t.is(exitCode, 0);
 	t.true(term.output().endsWith(leaveAlternate) || term.output().lastIndexOf(leaveAlternate) > term.output().lastIndexOf(enterAlternate));
 });

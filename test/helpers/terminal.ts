@@ -69,6 +69,8 @@ export interface TerminalSession {
 	resize(columns: number, rows: number): void;
 	/** Resolves when the program ends. */
 	readonly exited: Promise<{exitCode: number; signal?: number}>;
+	/** The program's end, or a rejection with the screen after `timeoutMs`. */
+	waitForExit(timeoutMs?: number): Promise<{exitCode: number; signal?: number}>;
 	kill(signal?: string): void;
 	readonly pid: number;
 }
@@ -195,6 +197,19 @@ export function spawnTerminal(args: string[], options: TerminalOptions = {}): Te
 			term.resize(newColumns, newRows);
 		},
 		exited,
+		async waitForExit(timeoutMs = 15_000) {
+			let timer: NodeJS.Timeout | undefined;
+			const timeout = new Promise<never>((_resolve, reject) => {
+				timer = setTimeout(() => {
+					void screen().then(text => reject(new Error(`the program did not end within ${timeoutMs} ms; screen:\n${text}`)));
+				}, timeoutMs);
+			});
+			try {
+				return await Promise.race([exited, timeout]);
+			} finally {
+				clearTimeout(timer);
+			}
+		},
 		kill(signal) {
 			child.kill(signal);
 		},

@@ -1,6 +1,6 @@
 import test from 'ava';
 import type {Key} from 'ink';
-import {domainsKeys, findBinding, findBindings, formatKeys, formKeys, helpSections, keyMatches} from '../../source/ui/key-bindings.js';
+import {domainsKeys, findBinding, findBindings, formatKeys, formKeys, helpSections, keyMatches, splitKeys} from '../../source/ui/key-bindings.js';
 import {footerText} from '../../source/ui/components/frame.js';
 
 const noKey: Key = {
@@ -45,4 +45,16 @@ test('every binding of the help has a description, and ids are unique within a t
 			t.true(binding.description.length > 0, `${section.title}: ${binding.id}`);
 		}
 	}
+});
+
+test('keys that arrive in one read are split into the keys a person pressed; a paste stays whole', t => {
+	const plain = (input: string) => splitKeys(input, noKey).map(({input, key}) => (key.return ? 'Enter' : key.tab ? 'Tab' : key.delete ? 'Bksp' : key.ctrl ? `Ctrl+${input}` : input));
+	t.deepEqual(plain('B\u0013'), ['B', 'Ctrl+s'], 'a letter then Ctrl+S, typed quickly');
+	t.deepEqual(plain('jj'), ['j', 'j']);
+	t.deepEqual(plain('ok\r'), ['o', 'k', 'Enter']);
+	t.deepEqual(plain('a\t\u007F'), ['a', 'Tab', 'Bksp']);
+	t.deepEqual(plain('a pasted sentence'), ['a pasted sentence']);
+	t.deepEqual(plain('first line of a paste\rsecond'), ['first line of a paste', 'Enter', 's', 'e', 'c', 'o', 'n', 'd']);
+	t.true(splitKeys('G', noKey)[0].key.shift === false, 'a single key is passed on as Ink reported it');
+	t.deepEqual(splitKeys('GG', noKey).map(k => k.key.shift), [true, true]);
 });

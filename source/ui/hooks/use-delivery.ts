@@ -8,7 +8,7 @@ import type {Delivery} from '../../core/delivery.js';
 import type {DeliveryEvent} from '../../core/types.js';
 import {initialProgressState, progressReducer, type ProgressState} from '../state/progress.js';
 
-export function useDeliveryProgress(delivery: Delivery, intervalMs = 100): ProgressState {
+export function useDeliveryProgress(delivery: Delivery, backlog?: {take(): DeliveryEvent[]}, intervalMs = 100): ProgressState {
 	const [state, dispatch] = useReducer(progressReducer, delivery, d => initialProgressState(d.progress()));
 	useEffect(() => {
 		let buffer: DeliveryEvent[] = [];
@@ -20,16 +20,18 @@ export function useDeliveryProgress(delivery: Delivery, intervalMs = 100): Progr
 			}
 		};
 
+		// What happened before this subscription (kept by whoever started the send), then live.
+		// Taking the backlog and subscribing happen in one go: no event can fall between them.
+		const early = backlog?.take() ?? [];
 		const unsubscribe = delivery.subscribe(event => {
 			buffer.push(event);
 		});
-		// The counters as they are now (events before the subscription are not replayed).
-		dispatch({type: 'events', events: [{type: 'progress', progress: delivery.progress()}]});
+		dispatch({type: 'events', events: [...early, {type: 'progress', progress: delivery.progress()}]});
 		const timer = setInterval(flush, intervalMs);
 		return () => {
 			unsubscribe();
 			clearInterval(timer);
 		};
-	}, [delivery, intervalMs]);
+	}, [delivery, backlog, intervalMs]);
 	return state;
 }

@@ -24,13 +24,13 @@ export function progressBar(ratio: number, width: number, symbols: Pick<Symbols,
 }
 
 export function ProgressScreen({route}: {route: RouteOf<'progress'>}) {
-	const {delivery, done, title} = route;
+	const {delivery, done, title, backlog} = route;
 	const services = useServices();
 	const theme = useTheme();
 	const navigation = useNavigation();
 	const dialog = useDialog();
 	const {columns, bodyRows} = useLayout();
-	const state = useDeliveryProgress(delivery);
+	const state = useDeliveryProgress(delivery, backlog);
 	const {progress} = state;
 
 	// When the send ends (finished, cancelled or stopped), its summary replaces this screen.

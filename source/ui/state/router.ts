@@ -5,7 +5,7 @@
  * open), a component in source/ui/screens/, and an entry in source/ui/screens/index.ts.
  * TypeScript then refuses to compile until the registry has the screen.
  */
-import type {DeliveryResult, MessageDraft, RecipientGroup, Resolution, SendKind} from '../../core/types.js';
+import type {DeliveryEvent, DeliveryResult, MessageDraft, RecipientGroup, Resolution, SendKind} from '../../core/types.js';
 import type {Delivery} from '../../core/delivery.js';
 
 /** How a form opens: the To it starts with, and (for a reminder of an earlier send) subject and thread. */
@@ -40,6 +40,8 @@ export type Route =
 		/** The promise of `delivery.start()`, started once by whoever opened this screen. */
 		done: Promise<DeliveryResult>;
 		title: string;
+		/** The events from the start until the screen subscribes (see delivery-flow's startDelivery). */
+		backlog?: {take(): DeliveryEvent[]};
 	}
 	| {
 		screen: 'summary';
