@@ -15,7 +15,7 @@ import {LayoutContext, ServicesContext, ThemeContext, chromeRows, useServices, t
 import type {Theme} from './theme.js';
 import {DialogContext, DialogView, type DialogApi, type DialogRequest} from './components/dialog.js';
 import {Footer, Header} from './components/frame.js';
-import {plural} from './components/text.js';
+import {plural, setEllipsis} from './components/text.js';
 import {screens, screenTitle} from './screens/index.js';
 import {askToStopSend} from './delivery-flow.js';
 
@@ -121,6 +121,8 @@ export function App({services, theme, size, initialRoute, onRepaintReady}: AppPr
 		bodyRows: Math.max(1, size.rows - chromeRows),
 	}), [size.columns, size.rows]);
 
+	// Cut text ends in the theme's ellipsis ("..." without Unicode).
+	setEllipsis(theme.symbols.ellipsis);
 	const directory = services.store.directory();
 	const directoryText = `${plural(directory.domainCount, 'domain')}, ${plural(directory.mailboxCount, 'mailbox', 'mailboxes')}`;
 	const destination = useDestination(services, top.key);

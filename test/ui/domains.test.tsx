@@ -134,8 +134,13 @@ test.serial('without Unicode and colour: ASCII symbols and no colour codes', asy
 	t.regex(dashboard.lines()[3], /^> \[x\] example\.com/);
 	t.regex(dashboard.lines()[4], /^ {2}\[ \] example\.org/);
 	t.regex(dashboard.lines()[0], /massmail \| Domains/);
+	t.regex(dashboard.screen(), /xn--bcher-kva\.example +4 +1 +inhaber@xn--bcher-kva/, 'international names in their ASCII form');
+	t.regex(dashboard.screen(), /^[\u0000-\u007F]*$/, 'nothing but ASCII on the screen');
 	await dashboard.press('?');
 	t.regex(dashboard.screen(), /Up\/k +Move up/);
+	t.regex(dashboard.screen(), /^[\u0000-\u007F]*$/);
+	await dashboard.press(ESC, ENTER, ENTER);
+	t.regex(dashboard.screen(), /^[\u0000-\u007F]*$/, 'the Send Email form too');
 	await dashboard.unmount();
 });
 

@@ -1,7 +1,14 @@
 /** Small text helpers for fixed-width rows. Widths count UTF-16 units, which is right for the names shown here. */
 
+let defaultEllipsis = '…';
+
+/** What `fit` ends a cut text with: the theme's (`...` on a terminal without Unicode). The app sets it once per frame. */
+export function setEllipsis(ellipsis: string): void {
+	defaultEllipsis = ellipsis;
+}
+
 /** Cut `text` to `width` (ending in `…`), or pad it with `pad` to exactly `width` when `pad` is given. */
-export function fit(text: string, width: number, pad?: string, ellipsis = '…'): string {
+export function fit(text: string, width: number, pad?: string, ellipsis = defaultEllipsis): string {
 	if (width <= 0) {
 		return '';
 	}

@@ -15,7 +15,7 @@ import {useExternalEditor} from '../hooks/use-editor.js';
 import {useLayout, useServices, useTheme} from '../services.js';
 import {confirmDialog, messageDialog, useDialog} from '../components/dialog.js';
 import {MultilineView, TextView} from '../components/text-field.js';
-import {fit} from '../components/text.js';
+import {fit, plural} from '../components/text.js';
 import {editWithKey, textState} from '../state/text-edit.js';
 import {
 	composeReducer,
@@ -195,8 +195,8 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 					<Text color={theme.muted}>
 						<Text bold color={theme.accent}>{form.html ? 'HTML' : 'plain text'}</Text>
 						{focused
-							? (kind === 'email' ? ' · Ctrl+E editor · Ctrl+T plain/HTML' : ' · Ctrl+E editor')
-							: ` · ${form.text.message.value.split('\n').length} lines`}
+							? (kind === 'email' ? ', Ctrl+E editor, Ctrl+T plain/HTML' : ', Ctrl+E editor')
+							: `, ${plural(form.text.message.value.split('\n').length, 'line')}`}
 					</Text>
 				);
 				break;

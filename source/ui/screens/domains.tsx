@@ -131,12 +131,15 @@ export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 
 	const heading = `${' '.repeat(2 + markWidth)}${fit('Domain', nameWidth, ' ')} ${fitRight('Users', numberWidth)} ${fitRight('Admins', numberWidth)}  Primary administrator`;
 
+	// International names in Unicode where the terminal can show it, else in their ASCII (punycode) form.
+	const shownDomain = (name: string) => theme.symbols.unicode ? displayDomain(name) : name;
+	const shownAddress = (address: string) => theme.symbols.unicode ? displayAddress(address) : address;
 	const shown = [];
 	for (let index = start; index < end; index++) {
 		const domain = rows[index];
 		const selected = index === list.cursor;
 		const marked = list.marked.includes(domain.name);
-		const line = `${selected ? theme.symbols.pointer : ' '} ${marked ? theme.symbols.marked : unmarked} ${fit(displayDomain(domain.name), nameWidth, ' ')} ${fitRight(formatCount(domain.users), numberWidth)} ${fitRight(formatCount(domain.admins), numberWidth)}  ${fit(domain.primary === null ? '-' : displayAddress(domain.primary), primaryWidth)}`;
+		const line = `${selected ? theme.symbols.pointer : ' '} ${marked ? theme.symbols.marked : unmarked} ${fit(shownDomain(domain.name), nameWidth, ' ')} ${fitRight(formatCount(domain.users), numberWidth)} ${fitRight(formatCount(domain.admins), numberWidth)}  ${fit(domain.primary === null ? '-' : shownAddress(domain.primary), primaryWidth)}`;
 		shown.push(
 			<Text key={domain.name} inverse={selected} color={marked ? theme.accent : undefined} bold={marked} wrap="truncate-end">
 				{line}

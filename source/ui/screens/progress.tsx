@@ -84,7 +84,7 @@ export function ProgressScreen({route}: {route: RouteOf<'progress'>}) {
 	const ratio = doneRatio(progress);
 	const percent = `${Math.floor(ratio * 100)}%`.padStart(4);
 	const barWidth = Math.max(10, columns - 30);
-	const stateText = state.state === 'paused' ? 'PAUSED' : state.state === 'cancelling' ? 'cancelling…' : 'sending';
+	const stateText = state.state === 'paused' ? 'PAUSED' : state.state === 'cancelling' ? `cancelling${theme.symbols.ellipsis}` : 'sending';
 	const outcomeRow = (item: OutcomeItem, key: string) => {
 		const symbol = item.status === 'sent' ? theme.symbols.ok : item.status === 'failed' ? theme.symbols.fail : theme.symbols.deferred;
 		const color = item.status === 'sent' ? theme.success : item.status === 'failed' ? theme.error : theme.warning;

@@ -40,7 +40,7 @@ export function skippedSummary(plan: SendPlan, maxAddresses = 2): string[] {
 
 	return [...byReason.entries()].map(([reason, addresses]) => {
 		const [one, many] = skipWords[reason];
-		const shown = addresses.slice(0, maxAddresses).join(', ') + (addresses.length > maxAddresses ? ', …' : '');
+		const shown = addresses.slice(0, maxAddresses).join(', ') + (addresses.length > maxAddresses ? ', ...' : '');
 		return `${formatCount(addresses.length)} ${addresses.length === 1 ? one : many} (${shown})`;
 	});
 }
