@@ -43,6 +43,13 @@ async function smtpSetup(t: ExecutionContext): Promise<Setup> {
 	return {server, dir, env: {...env, LANG: 'en_US.UTF-8', NO_COLOR: '1', MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`}};
 }
 
+/** The frame is 23 rows (the terminal's 24 minus one) of at most 80 columns. */
+function assertFits(t: ExecutionContext, dashboard: Dashboard): void {
+	const lines = dashboard.lines();
+	t.is(lines.length, 23);
+	t.true(lines.every(line => line.length <= 80), lines.find(line => line.length > 80));
+}
+
 async function open(t: ExecutionContext, setup: Setup, options: Partial<DashboardOptions> = {}): Promise<Dashboard> {
 	const dashboard = await renderDashboard(t, {env: setup.env, setup: store => fillDirectory(store), ...options});
 	t.teardown(async () => dashboard.unmount());
@@ -81,7 +88,9 @@ test.serial('Send Email to All Users on a Domain: form, Review with the rendered
 	await dashboard.press(ENTER);
 	await dashboard.type('Thank you.');
 	t.regex(dashboard.screen(), /The server restarts at 22:00\.\n +Thank you\./);
+	assertFits(t, dashboard);
 	await dashboard.press(CTRL_S);
+	assertFits(t, dashboard);
 
 	const review = dashboard.screen();
 	t.regex(dashboard.lines()[0], /massmail │ Review: email to All Users on a Domain: exa…/);
@@ -98,6 +107,7 @@ test.serial('Send Email to All Users on a Domain: form, Review with the rendered
 	await dashboard.press('s');
 	await dashboard.settle(screen => screen.includes('Finished'));
 	const summary = dashboard.screen();
+	assertFits(t, dashboard);
 	t.regex(summary, /Finished: 2 of 2 sent/);
 	t.regex(summary, /Every message sent was accepted\./);
 	const [send] = dashboard.services.delivery().sends.list();
@@ -245,6 +255,7 @@ test.serial('Progress: pause and resume, then cancel (asks); the summary and the
 	t.regex(progress, /Rate [\d.]+\/s +Elapsed \d+:\d\d +ETA/);
 	t.regex(progress, /✓ \S+@example\.org +250/);
 	t.regex(dashboard.lines()[22], /p Pause +c Cancel/);
+	assertFits(t, dashboard);
 
 	await dashboard.press('p');
 	await dashboard.settle(screen => screen.includes('PAUSED'));
