@@ -3,6 +3,7 @@
  * driven by keys as a person would, against a real SMTP test server.
  */
 import {spawnSync} from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
 import {simpleParser} from 'mailparser';
@@ -194,10 +195,44 @@ test.serial('SIGHUP during a send (the SSH session drops): the send stops with i
 	t.is(send.sent, server.messages.length, 'every message the server took is on record');
 });
 
-test.serial('Ctrl+C on the home screen quits and restores the terminal', async t => {
+test.serial('Ctrl+E hands the terminal to $VISUAL and takes it back with the edited message', async t => {
 	const {env} = await setup(t);
+	const editor = path.join(env.MASSMAIL_CONFIG_DIR!, 'editor.sh');
+	// A real editor would draw on the normal screen with the terminal in cooked mode; this one
+	// records that the terminal was handed over (not raw: `stty` shows icanon) and writes the text.
+	fs.writeFileSync(editor, '#!/bin/sh\nstty -a > "$MASSMAIL_CONFIG_DIR/stty.txt"\nprintf "Written in the editor\\nsecond line\\n" > "$1"\n', {mode: 0o755});
+	const term = start(t, {...env, VISUAL: editor});
+	await term.waitFor('q Quit');
+	term.press('enter');
+	await term.waitFor('Enter Choose');
+	term.press('enter');
+	await term.waitFor('Tab Next');
+	for (const field of ['❯ To', '❯ Domain', '❯ Friendly name', '❯ Subject', '❯ Message']) {
+		term.press('tab');
+		await term.waitFor(field);
+	}
+
+	term.press('ctrlE');
+	const screen = await term.waitFor('Written in the editor');
+	const lines = screen.split('\n');
+	t.regex(lines[0], /^ massmail │ Send Email/, 'the whole frame is drawn again');
+	t.regex(screen, /Written in the editor\n +second line/);
+	t.regex(lines[22], /Ctrl\+E Editor/);
+	const output = term.output();
+	const handedOver = output.indexOf(leaveAlternate);
+	t.true(handedOver > 0 && output.indexOf(enterAlternate, handedOver) > handedOver, 'left the alternate screen for the editor and came back');
+	t.regex(fs.readFileSync(path.join(env.MASSMAIL_CONFIG_DIR!, 'stty.txt'), 'utf8'), /(^|\s)icanon\b/, 'the editor got the terminal in its normal (not raw) mode');
+	term.type('q');
+	await term.waitFor('second lineq');
+	t.pass('the keyboard is back in the message field');
+});
+
+test.serial('Ctrl+C on the home screen quits and restores the terminal; NO_COLOR: no colour codes', async t => {
+	const {env: base} = await setup(t);
+	const env = {...base, NO_COLOR: '1'};
 	const term = start(t, env);
 	await term.waitFor('q Quit');
+	t.notRegex(term.output(), /\u001B\[(3\d|4\d|9\d|10\d)(;\d+)*m/, 'no colour under NO_COLOR');
 	term.press('ctrlC');
 	const {exitCode} = await term.waitForExit();
 	t.is(exitCode, 0);
