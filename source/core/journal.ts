@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {randomBytes} from 'node:crypto';
 import {MassmailError} from './errors.js';
+import {readJsonFile, writeFileAtomic} from './json-file.js';
 import type {MessageDraft, Recipient, RecipientReport, RecipientStatus, SendKind, SendStatus, SendSummary, Settings} from './types.js';
 
 /** What `send.json` holds. */
@@ -81,38 +82,6 @@ function clean(text: string): string {
 export function newSendId(now = new Date()): string {
 	const stamp = now.toISOString().replaceAll(/[-:]/g, '').replace('T', '-').slice(0, 15);
 	return stamp + '-' + randomBytes(3).toString('hex');
-}
-
-function readJson<T>(file: string): T | undefined {
-	let text: string;
-	try {
-		text = fs.readFileSync(file, 'utf8');
-	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-			return undefined;
-		}
-
-		throw new MassmailError('store', `cannot read ${file}: ${(error as Error).message}`);
-	}
-
-	try {
-		return JSON.parse(text) as T;
-	} catch {
-		throw new MassmailError('store', `${file} is corrupt (not valid JSON)`);
-	}
-}
-
-function writeFileDurable(file: string, data: string): void {
-	const temporary = file + '.' + process.pid + '.tmp';
-	const fd = fs.openSync(temporary, 'w', 0o600);
-	try {
-		fs.writeSync(fd, data);
-		fs.fsyncSync(fd);
-	} finally {
-		fs.closeSync(fd);
-	}
-
-	fs.renameSync(temporary, file);
 }
 
 /** Writes one line per item in chunks (no whole-file string for 100,000 recipients), fsynced, renamed into place. */
@@ -358,7 +327,7 @@ export class SendLog {
 			throw new MassmailError('usage', `no send with id ${JSON.stringify(id)}`, {hint: 'massmail history lists the sends'});
 		}
 
-		const record = readJson<SendRecord>(this.file(id, 'send.json'));
+		const record = readJsonFile(this.file(id, 'send.json')) as SendRecord | undefined;
 		if (!record) {
 			throw new MassmailError('usage', `no send with id ${id}`, {hint: 'massmail history lists the sends'});
 		}
@@ -369,7 +338,7 @@ export class SendLog {
 	summary(id: string): SendSummary {
 		const record = this.record(id);
 		const running = this.lockHolder(id)?.alive === true;
-		const state = readJson<StateFile>(this.file(id, 'state.json'));
+		const state = readJsonFile(this.file(id, 'state.json')) as StateFile | undefined;
 		let sent: number;
 		let failed: number;
 		let status: SendStatus;
@@ -503,9 +472,9 @@ export class SendLog {
 			const {recipients, ...rest} = input;
 			const record: SendRecord = {id, createdAt: new Date().toISOString(), total: recipients.length, ...rest};
 			writeLinesDurable(this.file(id, 'recipients.jsonl'), recipients, recipient => JSON.stringify([recipient.address, recipient.name]) + '\n');
-			writeFileDurable(this.file(id, 'outcomes.log'), '');
+			writeFileAtomic(this.file(id, 'outcomes.log'), '');
 			// send.json last: a folder without it is not a send (a crash half-way leaves no broken record).
-			writeFileDurable(this.file(id, 'send.json'), JSON.stringify(record, null, '\t') + '\n');
+			writeFileAtomic(this.file(id, 'send.json'), JSON.stringify(record, null, '\t') + '\n');
 			fsyncDirectory(path.join(this.sendsDir, id));
 			fsyncDirectory(this.sendsDir);
 			return {record, lock};
@@ -625,7 +594,7 @@ export class SendLog {
 	/** Records how this run ended. Call with the lock held, after the outcome log is closed. */
 	finish(id: string, status: Exclude<SendStatus, 'running'>, counts: {sent: number; failed: number}): void {
 		const state: StateFile = {status, endedAt: new Date().toISOString(), sent: counts.sent, failed: counts.failed};
-		writeFileDurable(this.file(id, 'state.json'), JSON.stringify(state) + '\n');
+		writeFileAtomic(this.file(id, 'state.json'), JSON.stringify(state) + '\n');
 	}
 
 	/** Removes a send's folder (used when a send never started, e.g. the login failed after all). */
