@@ -2,11 +2,22 @@
 import {readFileSync} from 'node:fs';
 import {MassmailError, usageError, validationError} from '../core/errors.js';
 import {importCsv} from '../core/import.js';
+import type {Directory} from '../core/directory.js';
 import type {Mailbox, Role} from '../core/types.js';
 import {stringOption, type Command, type CommandContext} from './command.js';
-import {formatCount, json, plural, table} from './output.js';
+import {formatCount, plural} from '../core/format.js';
+import {json, table} from './output.js';
 
 const roles: Role[] = ['user', 'admin', 'primary'];
+
+/** Changes a copy of the directory and saves it whole: a change the rules refuse leaves the file as it was. */
+function changeDirectory<T>(context: CommandContext, change: (directory: Directory) => T): T {
+	const store = context.store();
+	const directory = store.directory().clone();
+	const result = change(directory);
+	store.saveDirectory(directory);
+	return result;
+}
 
 function roleOption(context: CommandContext): Role | undefined {
 	const role = stringOption(context.options, 'role');
@@ -95,12 +106,9 @@ const domainAddCommand: Command = {
 	args: 'NAME',
 	arity: [1, 1],
 	summary: 'Add a domain to the directory.',
-	async run({args, io, store}) {
-		const current = store();
-		const directory = current.directory().clone();
-		const name = directory.addDomain(args[0]!);
-		current.saveDirectory(directory);
-		io.out(`Added domain ${name}.`);
+	async run(context) {
+		const name = changeDirectory(context, directory => directory.addDomain(context.args[0]!));
+		context.io.out(`Added domain ${name}.`);
 		return 0;
 	},
 };
@@ -111,16 +119,14 @@ const domainRemoveCommand: Command = {
 	arity: [1, 1],
 	summary: 'Remove a domain and every mailbox in it (asks first, unless --yes).',
 	options: {yes: {type: 'boolean', description: 'do not ask'}},
-	async run({args, options, io, store}) {
-		const current = store();
-		const directory = current.directory().clone();
-		const count = directory.mailboxes(args[0]!).length;
+	async run(context) {
+		const {args, options, io} = context;
+		const count = context.store().directory().mailboxes(args[0]!).length;
 		if (!options.yes && count > 0) {
 			await confirmOrRefuse(io, `Remove ${args[0]} and its ${plural(count, 'mailbox', 'mailboxes')}? [y/N] `);
 		}
 
-		directory.removeDomain(args[0]!);
-		current.saveDirectory(directory);
+		changeDirectory(context, directory => directory.removeDomain(args[0]!));
 		io.out(`Removed domain ${args[0]} with ${plural(count, 'mailbox', 'mailboxes')}.`);
 		return 0;
 	},
@@ -139,15 +145,12 @@ const userAddCommand: Command = {
 	summary: 'Add a mailbox to an existing domain.',
 	options: mailboxOptions,
 	async run(context) {
-		const current = context.store();
-		const directory = current.directory().clone();
-		const mailbox = directory.addMailbox({
+		const mailbox = changeDirectory(context, directory => directory.addMailbox({
 			address: context.args[0]!,
 			name: stringOption(context.options, 'name') ?? '',
 			role: roleOption(context) ?? 'user',
 			disabled: Boolean(context.options.disabled),
-		});
-		current.saveDirectory(directory);
+		}));
 		context.io.out(`Added ${describeMailbox(mailbox)}.`);
 		return 0;
 	},
@@ -184,10 +187,7 @@ const userSetCommand: Command = {
 			throw usageError('nothing to change: give --name, --role, --disabled or --enabled', 'Usage: massmail user set ADDRESS [--name NAME] [--role ROLE] [--disabled|--enabled]');
 		}
 
-		const current = context.store();
-		const directory = current.directory().clone();
-		const mailbox = directory.updateMailbox(context.args[0]!, patch);
-		current.saveDirectory(directory);
+		const mailbox = changeDirectory(context, directory => directory.updateMailbox(context.args[0]!, patch));
 		context.io.out(`Changed ${describeMailbox(mailbox)}.`);
 		return 0;
 	},
@@ -198,12 +198,9 @@ const userRemoveCommand: Command = {
 	args: 'ADDRESS',
 	arity: [1, 1],
 	summary: 'Remove a mailbox from the directory.',
-	async run({args, io, store}) {
-		const current = store();
-		const directory = current.directory().clone();
-		directory.removeMailbox(args[0]!);
-		current.saveDirectory(directory);
-		io.out(`Removed ${args[0]}.`);
+	async run(context) {
+		changeDirectory(context, directory => directory.removeMailbox(context.args[0]!));
+		context.io.out(`Removed ${context.args[0]}.`);
 		return 0;
 	},
 };

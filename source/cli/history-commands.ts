@@ -1,10 +1,11 @@
 /** history, show, config: reading the send records and the settings. */
-import {openDeliveryContext} from '../core/delivery.js';
+import {SendLog} from '../core/journal.js';
 import {SettingsStore} from '../core/settings.js';
 import {reportCsv} from '../core/report.js';
 import type {SendSummary} from '../core/types.js';
+import {formatCount} from '../core/format.js';
 import type {Command} from './command.js';
-import {formatCount, json, table} from './output.js';
+import {json, table} from './output.js';
 
 const when = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 
@@ -13,23 +14,18 @@ const historyCommand: Command = {
 	arity: [0, 0],
 	summary: 'List every send, newest first.',
 	options: {json: {type: 'boolean', description: 'print [{"id","kind","subject","createdAt","total","sent","failed","status"}]'}},
-	async run({options, io, store, env}) {
-		const ctx = openDeliveryContext(store(), env);
-		try {
-			const sends = ctx.sends.list();
-			if (options.json) {
-				io.out(json(sends));
-			} else if (sends.length === 0) {
-				io.out('Nothing sent yet.');
-			} else {
-				io.out(table(['ID', 'WHEN', 'KIND', 'STATUS', 'SENT', 'FAILED', 'TOTAL', 'AUDIENCE', 'SUBJECT'],
-					sends.map(s => [s.id, when(s.createdAt), s.kind, s.status, s.sent, s.failed, s.total, s.audience, s.subject])));
-			}
-
-			return 0;
-		} finally {
-			await ctx.close();
+	async run({options, io, store}) {
+		const sends = new SendLog(store().paths.sendsDir).list();
+		if (options.json) {
+			io.out(json(sends));
+		} else if (sends.length === 0) {
+			io.out('Nothing sent yet.');
+		} else {
+			io.out(table(['ID', 'WHEN', 'KIND', 'STATUS', 'SENT', 'FAILED', 'TOTAL', 'AUDIENCE', 'SUBJECT'],
+				sends.map(s => [s.id, when(s.createdAt), s.kind, s.status, s.sent, s.failed, s.total, s.audience, s.subject])));
 		}
+
+		return 0;
 	},
 };
 
@@ -52,31 +48,27 @@ const showCommand: Command = {
 		csv: {type: 'boolean', description: 'the per-recipient report as CSV'},
 		failed: {type: 'boolean', description: 'only the failed recipients'},
 	},
-	async run({args, options, io, store, env}) {
-		const ctx = openDeliveryContext(store(), env);
-		try {
-			const summary = ctx.sends.summary(args[0]!);
-			let recipients = ctx.sends.recipients(args[0]!);
-			if (options.failed) {
-				recipients = recipients.filter(r => r.status === 'failed');
-			}
-
-			if (options.json) {
-				io.out(json({...summary, recipients}));
-			} else if (options.csv) {
-				io.out(reportCsv(recipients));
-			} else {
-				io.out(describeSummary(summary).join('\n'));
-				if (recipients.length > 0) {
-					io.out('');
-					io.out(table(['ADDRESS', 'STATUS', 'ATTEMPTS', 'RESPONSE'], recipients.map(r => [r.address, r.status, r.attempts, r.response ?? ''])));
-				}
-			}
-
-			return 0;
-		} finally {
-			await ctx.close();
+	async run({args, options, io, store}) {
+		const sends = new SendLog(store().paths.sendsDir);
+		const summary = sends.summary(args[0]!);
+		let recipients = sends.recipients(args[0]!);
+		if (options.failed) {
+			recipients = recipients.filter(r => r.status === 'failed');
 		}
+
+		if (options.json) {
+			io.out(json({...summary, recipients}));
+		} else if (options.csv) {
+			io.out(reportCsv(recipients));
+		} else {
+			io.out(describeSummary(summary).join('\n'));
+			if (recipients.length > 0) {
+				io.out('');
+				io.out(table(['ADDRESS', 'STATUS', 'ATTEMPTS', 'RESPONSE'], recipients.map(r => [r.address, r.status, r.attempts, r.response ?? ''])));
+			}
+		}
+
+		return 0;
 	},
 };
 

@@ -18,12 +18,6 @@ export interface Output {
 	readonly outputClosed?: AbortSignal;
 }
 
-export const formatCount = (n: number): string => n.toLocaleString('en-US');
-
-export function plural(n: number, one: string, many = `${one}s`): string {
-	return `${formatCount(n)} ${n === 1 ? one : many}`;
-}
-
 /** Left-aligned columns, two spaces apart; numbers right-aligned. */
 export function table(header: string[], rows: Array<Array<string | number>>): string {
 	const cells = [header, ...rows.map(row => row.map(String))];
@@ -48,15 +42,6 @@ export function formatError(error: MassmailError): string {
 	}
 
 	return lines.join('\n');
-}
-
-export function formatDuration(ms: number): string {
-	const seconds = Math.max(0, Math.round(ms / 1000));
-	const h = Math.floor(seconds / 3600);
-	const m = Math.floor((seconds % 3600) / 60);
-	const s = seconds % 60;
-	const mm = h > 0 ? String(m).padStart(2, '0') : String(m);
-	return `${h > 0 ? `${h}:` : ''}${mm}:${String(s).padStart(2, '0')}`;
 }
 
 export const json = (value: unknown): string => JSON.stringify(value);

@@ -12,7 +12,8 @@ import type {Store} from '../core/store.js';
 import type {DeliveryEvent, DeliveryProgress, DeliveryResult, MessageDraft, Recipient, Resolution} from '../core/types.js';
 import {intOption, stringOption, type Command, type CommandContext, type OptionSpec} from './command.js';
 import {confirmOrRefuse} from './directory-commands.js';
-import {formatCount, formatDuration, json, plural, type Output} from './output.js';
+import {formatCount, formatDuration, plural} from '../core/format.js';
+import {json, type Output} from './output.js';
 
 const deliveryOptions: Record<string, OptionSpec> = {
 	concurrency: {type: 'string', value: 'N', description: 'SMTP connections at once (default: settings delivery.concurrency)'},
