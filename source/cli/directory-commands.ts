@@ -1,5 +1,6 @@
 /** Commands that read and change the directory: import, domains, users, domain add/remove, user add/set/remove. */
 import {readFileSync} from 'node:fs';
+import {displayAddress, displayDomain} from '../core/address.js';
 import {MassmailError, usageError, validationError} from '../core/errors.js';
 import {importCsv} from '../core/import.js';
 import type {Directory} from '../core/directory.js';
@@ -74,7 +75,8 @@ const domainsCommand: Command = {
 		} else if (domains.length === 0) {
 			io.out('No domains yet. Add some with: massmail import FILE.csv, or massmail domain add NAME');
 		} else {
-			io.out(table(['DOMAIN', 'USERS', 'ADMINS', 'PRIMARY'], domains.map(d => [d.name, d.users, d.admins, d.primary ?? '-'])));
+			// People read IDNs in Unicode; --json keeps the stored ASCII form, stable for scripts.
+			io.out(table(['DOMAIN', 'USERS', 'ADMINS', 'PRIMARY'], domains.map(d => [displayDomain(d.name), d.users, d.admins, d.primary ? displayAddress(d.primary) : '-'])));
 		}
 
 		return 0;
@@ -94,7 +96,7 @@ const usersCommand: Command = {
 		} else if (mailboxes.length === 0) {
 			io.out(`${args[0]} has no mailboxes.`);
 		} else {
-			io.out(table(['ADDRESS', 'NAME', 'ROLE', 'STATE'], mailboxes.map(m => [m.address, m.name, m.role, m.disabled ? 'disabled' : 'enabled'])));
+			io.out(table(['ADDRESS', 'NAME', 'ROLE', 'STATE'], mailboxes.map(m => [displayAddress(m.address), m.name, m.role, m.disabled ? 'disabled' : 'enabled'])));
 		}
 
 		return 0;

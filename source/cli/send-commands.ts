@@ -4,6 +4,7 @@
  * Ctrl+C, SIGTERM and SIGHUP into a clean interruption that leaves the send resumable.
  */
 import {readFileSync} from 'node:fs';
+import {displayAddress} from '../core/address.js';
 import {parseSender, detectHtml, validateDraft} from '../core/compose.js';
 import {createDelivery, openDeliveryContext, reopenDelivery, type Delivery, type DeliveryContext, type DeliveryOverrides} from '../core/delivery.js';
 import {exitCodes, usageError, validationError} from '../core/errors.js';
@@ -171,13 +172,13 @@ function describeSkipped(skipped: Resolution['skipped']): string {
 function printDryRun(io: Output, recipients: Recipient[], resolution: Resolution): void {
 	io.out(`${plural(recipients.length, 'recipient')} (dry run: nothing sent)`);
 	for (const recipient of recipients) {
-		io.out(`  ${recipient.address}`);
+		io.out(`  ${displayAddress(recipient.address)}`);
 	}
 
 	if (resolution.skipped.length > 0) {
 		io.out(`Skipped: ${describeSkipped(resolution.skipped)}`);
 		for (const {address, reason} of resolution.skipped) {
-			io.out(`  ${address} (${reason})`);
+			io.out(`  ${displayAddress(address)} (${reason})`);
 		}
 	}
 }

@@ -199,3 +199,16 @@ test('send without --yes and without a terminal refuses with exit 2 and sends no
 	const history = await runCli(['history', '--json'], {configDir: dir});
 	t.deepEqual(JSON.parse(history.stdout), []);
 });
+
+test('an internationalized domain is stored in one form: ASCII in JSON, Unicode for people', async t => {
+	const dir = configDir(t);
+	t.is((await runCli(['domain', 'add', 'Bücher.Example'], {configDir: dir})).code, 0);
+	t.is((await runCli(['user', 'add', 'jurgen@xn--bcher-kva.example', '--role', 'primary'], {configDir: dir})).code, 0);
+	const duplicate = await runCli(['user', 'add', 'JURGEN@bücher.example'], {configDir: dir});
+	t.is(duplicate.code, 2, 'the same mailbox, whichever form and case it is typed in');
+	t.deepEqual(JSON.parse((await runCli(['domains', '--json'], {configDir: dir})).stdout), [
+		{name: 'xn--bcher-kva.example', users: 1, admins: 1, primary: 'jurgen@xn--bcher-kva.example'},
+	]);
+	const table = await runCli(['domains'], {configDir: dir});
+	t.regex(table.stdout, /^bücher\.example\s+1\s+1\s+jurgen@bücher\.example$/m);
+});
