@@ -1,11 +1,12 @@
 /**
- * The keys of a list screen over the shared list reducer (state/list.ts): moving handlers for
- * the `listKeys` bindings, and the filter line that has the keyboard after `/`.
- * Domains does the same inline; History, a send's recipients, Users and Captured mail use this.
+ * A list screen over the shared list reducer (state/list.ts): the window of rows that fit,
+ * moving handlers for the `listKeys` bindings, and the filter line that has the keyboard
+ * after `/`. Domains, History, a send's recipients, Users and Captured mail use this.
  */
-import {useRef, type Dispatch} from 'react';
+import {useEffect, useRef, type Dispatch} from 'react';
 import {filterKeys, findBinding} from '../key-bindings.js';
-import type {ListAction, ListState} from '../state/list.js';
+import {visibleRange, type ListAction, type ListState} from '../state/list.js';
+import {useLayout} from '../services.js';
 import {useKeyLayer, type BindingHandler} from './use-keys.js';
 
 /** Handlers for the ids of `listKeys` (up, down, first, last, page-up, page-down). */
@@ -60,4 +61,45 @@ export function useFilterLine(list: ListState, dispatch: Dispatch<ListAction>, c
 
 		return false;
 	}, list.filtering, filterKeys);
+}
+
+export interface ListView<T> {
+	/** Rows the list may draw: the screen's body less its own lines around the list. */
+	pageSize: number;
+	count: number;
+	/** The row under the cursor (undefined when no row matches). */
+	current: T | undefined;
+	/** Handlers for the ids of `listKeys`. */
+	moves: Record<string, BindingHandler>;
+	/** The rows that fit, in order, each with its index and whether the cursor is on it. */
+	visibleRows: Array<{row: T; index: number; selected: boolean}>;
+}
+
+/**
+ * Everything a list screen shares: the window of `rows` that fits with the
+ * screen's `chromeRows` other lines, kept valid when the rows or the terminal change, the
+ * moving keys, and the filter line. The screen draws `visibleRows` and adds its own keys.
+ *
+ * @example
+ * const {pageSize, current, moves, visibleRows} = useListView(list, dispatch, rows, 3);
+ * useScreenKeys(historyKeys, {...moves, open: ...}, {isActive: !list.filtering});
+ */
+export function useListView<T>(list: ListState, dispatch: Dispatch<ListAction>, rows: readonly T[], chromeRows: number): ListView<T> {
+	const {bodyRows} = useLayout();
+	const pageSize = Math.max(1, bodyRows - chromeRows);
+	const count = rows.length;
+
+	// The window follows a resize and a shorter list.
+	useEffect(() => {
+		dispatch({type: 'clamp', count, pageSize});
+	}, [dispatch, count, pageSize]);
+	useFilterLine(list, dispatch, count, pageSize);
+
+	const {start, end} = visibleRange(list, count, pageSize);
+	const visibleRows: ListView<T>['visibleRows'] = [];
+	for (let index = start; index < end; index++) {
+		visibleRows.push({row: rows[index], index, selected: index === list.cursor});
+	}
+
+	return {pageSize, count, current: rows[list.cursor], moves: listMoveHandlers(dispatch, count, pageSize), visibleRows};
 }

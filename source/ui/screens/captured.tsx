@@ -10,8 +10,8 @@ import {capturedKeys, capturedMessageKeys} from '../key-bindings.js';
 import {useScreenKeys} from '../hooks/use-keys.js';
 import {useNavigation} from '../hooks/use-navigation.js';
 import {useScreenState} from '../hooks/use-screen-state.js';
-import {listMoveHandlers, useFilterLine} from '../hooks/use-list.js';
-import {filterItems, initialListState, listReducer, visibleRange} from '../state/list.js';
+import {useListView} from '../hooks/use-list.js';
+import {filterItems, initialListState, listReducer} from '../state/list.js';
 import {useLayout, useServices, useTheme} from '../services.js';
 import {fit, formatCount, plural, printable} from '../components/text.js';
 import {FilterLine} from '../components/filter-line.js';
@@ -137,27 +137,20 @@ const chromeRows = 2;
 export function CapturedScreen({route}: {route: RouteOf<'captured'>}) {
 	const theme = useTheme();
 	const navigation = useNavigation();
-	const {columns, bodyRows} = useLayout();
+	const {columns} = useLayout();
 	const {rows: all, error} = useCapturedRows(route.sendId);
 	const [list, dispatch] = useScreenState('list', listReducer, () => initialListState());
 	const [open, setOpen] = useScreenState('open', (_state: number | undefined, action: number | undefined) => action, () => undefined as number | undefined);
 	const rows = useMemo(() => filterItems(all, list.filter, row => row.address), [all, list.filter]);
-	const pageSize = Math.max(1, bodyRows - chromeRows);
-	const count = rows.length;
-	const current = rows[list.cursor];
-
-	useEffect(() => {
-		dispatch({type: 'clamp', count, pageSize});
-	}, [dispatch, count, pageSize]);
+	const {pageSize, count, current, moves, visibleRows} = useListView(list, dispatch, rows, chromeRows);
 
 	const reading = open !== undefined && rows[open] !== undefined;
 	useScreenKeys(capturedKeys, {
-		...listMoveHandlers(dispatch, count, pageSize),
+		...moves,
 		open: current ? () => setOpen(list.cursor) : undefined,
 		filter: all.length > 0 ? () => dispatch({type: 'start-filter'}) : undefined,
 		back: () => list.filter === '' ? navigation.back() : dispatch({type: 'clear-filter'}),
 	}, {isActive: !list.filtering && !reading});
-	useFilterLine(list, dispatch, count, pageSize);
 
 	if (reading) {
 		return (
@@ -176,17 +169,11 @@ export function CapturedScreen({route}: {route: RouteOf<'captured'>}) {
 		);
 	}
 
-	const {start, end} = visibleRange(list, count, pageSize);
-	const shown = [];
-	for (let index = start; index < end; index++) {
-		const row = rows[index];
-		const selected = index === list.cursor;
-		shown.push(
-			<Text key={row.file} inverse={selected} wrap="truncate-end">
-				{selected ? theme.symbols.pointer : ' '} {fit(row.address, columns - 4)}
-			</Text>,
-		);
-	}
+	const shown = visibleRows.map(({row, selected}) => (
+		<Text key={row.file} inverse={selected} wrap="truncate-end">
+			{selected ? theme.symbols.pointer : ' '} {fit(row.address, columns - 4)}
+		</Text>
+	));
 
 	const status = [
 		list.filter ? `${formatCount(count)} of ${plural(all.length, 'message')}` : plural(all.length, 'message'),

@@ -2,17 +2,19 @@
  * Home: the table of hosted domains. Only the rows that fit are drawn, so 5,000 domains
  * cost no more than 20.
  */
-import {useEffect, useMemo} from 'react';
+import {useMemo} from 'react';
 import {Box, Text} from 'ink';
 import type {DomainSummary, RecipientGroup} from '../../core/types.js';
 import {displayAddress, displayDomain} from '../../core/address.js';
-import {domainsKeys, filterKeys, findBinding} from '../key-bindings.js';
-import {useKeyLayer, useScreenKeys} from '../hooks/use-keys.js';
+import {domainsKeys} from '../key-bindings.js';
+import {useScreenKeys} from '../hooks/use-keys.js';
+import {useListView} from '../hooks/use-list.js';
 import {useNavigation} from '../hooks/use-navigation.js';
 import {useScreenState} from '../hooks/use-screen-state.js';
-import {filterItems, initialListState, listReducer, visibleRange} from '../state/list.js';
+import {filterItems, initialListState, listReducer} from '../state/list.js';
 import {useLayout, useServices, useTheme} from '../services.js';
 import {fit, fitRight, formatCount, plural} from '../components/text.js';
+import {FilterLine} from '../components/filter-line.js';
 import type {RouteOf} from '../state/router.js';
 
 /** The group a form starts with when opened from this screen: the marked domains, else the one under the cursor. */
@@ -31,7 +33,7 @@ export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 	const services = useServices();
 	const theme = useTheme();
 	const navigation = useNavigation();
-	const {columns, bodyRows} = useLayout();
+	const {columns} = useLayout();
 	const [list, dispatch] = useScreenState('list', listReducer, () => initialListState());
 
 	const directory = services.store.directory();
@@ -50,14 +52,7 @@ export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 		() => filterItems(domains, list.filter, domain => searchText.get(domain) ?? domain.name),
 		[domains, searchText, list.filter],
 	);
-	const pageSize = Math.max(1, bodyRows - tableChromeRows);
-	const count = rows.length;
-	const current: DomainSummary | undefined = rows[list.cursor];
-
-	// The window follows a resize and a shorter list.
-	useEffect(() => {
-		dispatch({type: 'clamp', count, pageSize});
-	}, [dispatch, count, pageSize]);
+	const {pageSize, count, current, moves, visibleRows} = useListView(list, dispatch, rows, tableChromeRows);
 
 	const open = (screen: 'actions' | 'send-email' | 'send-reminder') => {
 		if (screen === 'actions') {
@@ -68,16 +63,10 @@ export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 		navigation.push({screen, preset: {group: groupFor(current?.name, list.marked)}});
 	};
 
-	const move = (type: 'first' | 'last') => () => dispatch({type, count, pageSize});
 	const hasDomains = domains.length > 0;
 
 	useScreenKeys(domainsKeys, {
-		up: () => dispatch({type: 'move', delta: -1, count, pageSize}),
-		down: () => dispatch({type: 'move', delta: 1, count, pageSize}),
-		first: move('first'),
-		last: move('last'),
-		'page-up': () => dispatch({type: 'page', direction: -1, count, pageSize}),
-		'page-down': () => dispatch({type: 'page', direction: 1, count, pageSize}),
+		...moves,
 		actions: () => open('actions'),
 		filter: hasDomains ? () => dispatch({type: 'start-filter'}) : undefined,
 		mark: current ? () => dispatch({type: 'toggle-mark', key: current.name}) : undefined,
@@ -89,39 +78,6 @@ export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 		quit: () => services.exit(0),
 	}, {isActive: !list.filtering});
 
-	// While the filter line has the keyboard, typing goes to it.
-	useKeyLayer('field', (input, key) => {
-		const binding = findBinding(filterKeys, input, key);
-		if (binding?.id === 'accept') {
-			dispatch({type: 'end-filter'});
-			return true;
-		}
-
-		if (binding?.id === 'clear') {
-			dispatch({type: 'clear-filter'});
-			return true;
-		}
-
-		if (key.backspace || key.delete) {
-			dispatch({type: 'set-filter', filter: list.filter.slice(0, -1)});
-			return true;
-		}
-
-		if (key.upArrow) {
-			dispatch({type: 'end-filter'});
-			dispatch({type: 'move', delta: -1, count, pageSize});
-			return true;
-		}
-
-		if (input && !key.ctrl && !key.meta && !key.tab && !key.return) {
-			dispatch({type: 'set-filter', filter: list.filter + input.replaceAll(/[\u0000-\u001F\u007F]/g, '')});
-			return true;
-		}
-
-		return false;
-	}, list.filtering, filterKeys);
-
-	const {start, end} = visibleRange(list, count, pageSize);
 	const markWidth = theme.symbols.marked.length + 1;
 	// Unicode shows only the marks; ASCII shows the empty box too, as it reads better there.
 	const unmarked = theme.symbols.unicode ? ' '.repeat(theme.symbols.marked.length) : theme.symbols.unmarked;
@@ -134,18 +90,15 @@ export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 	// International names in Unicode where the terminal can show it, else in their ASCII (punycode) form.
 	const shownDomain = (name: string) => theme.symbols.unicode ? displayDomain(name) : name;
 	const shownAddress = (address: string) => theme.symbols.unicode ? displayAddress(address) : address;
-	const shown = [];
-	for (let index = start; index < end; index++) {
-		const domain = rows[index];
-		const selected = index === list.cursor;
+	const shown = visibleRows.map(({row: domain, selected}) => {
 		const marked = list.marked.includes(domain.name);
 		const line = `${selected ? theme.symbols.pointer : ' '} ${marked ? theme.symbols.marked : unmarked} ${fit(shownDomain(domain.name), nameWidth, ' ')} ${fitRight(formatCount(domain.users), numberWidth)} ${fitRight(formatCount(domain.admins), numberWidth)}  ${fit(domain.primary === null ? '-' : shownAddress(domain.primary), primaryWidth)}`;
-		shown.push(
+		return (
 			<Text key={domain.name} inverse={selected} color={marked ? theme.accent : undefined} bold={marked} wrap="truncate-end">
 				{line}
-			</Text>,
+			</Text>
 		);
-	}
+	});
 
 	const status = [
 		list.filter ? `${formatCount(count)} of ${plural(domains.length, 'domain')}` : plural(domains.length, 'domain'),
@@ -165,18 +118,7 @@ export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 				)}
 				{hasDomains && count === 0 ? <Text color={theme.warning}>  No domain matches "{list.filter}".</Text> : null}
 			</Box>
-			<Box>
-				{list.filtering || list.filter ? (
-					<Text>
-						<Text color={theme.accent}>/</Text>
-						<Text>{list.filter}</Text>
-						{list.filtering ? <Text inverse> </Text> : null}
-						<Text color={theme.muted}>{'  '}{status}</Text>
-					</Text>
-				) : (
-					<Text color={theme.muted} wrap="truncate-end">{status}</Text>
-				)}
-			</Box>
+			<FilterLine list={list} status={status} />
 		</Box>
 	);
 }

@@ -3,15 +3,16 @@
  * subject. Enter opens one (send-detail.tsx). Read again whenever the screen shows, and
  * every second while a send is running.
  */
-import {useContext, useEffect, useMemo, useState} from 'react';
+import {useMemo} from 'react';
 import {Box, Text} from 'ink';
 import type {SendSummary} from '../../core/types.js';
 import {historyKeys} from '../key-bindings.js';
-import {ScreenActiveContext, useScreenKeys} from '../hooks/use-keys.js';
+import {useScreenKeys} from '../hooks/use-keys.js';
+import {usePolledRead} from '../hooks/use-polled-read.js';
 import {useNavigation} from '../hooks/use-navigation.js';
 import {useScreenState} from '../hooks/use-screen-state.js';
-import {listMoveHandlers, useFilterLine} from '../hooks/use-list.js';
-import {initialListState, listReducer, visibleRange} from '../state/list.js';
+import {useListView} from '../hooks/use-list.js';
+import {initialListState, listReducer} from '../state/list.js';
 import {formatWhen, shownSends} from '../state/history-state.js';
 import {useLayout, useServices, useTheme} from '../services.js';
 import {fit, fitRight, formatCount, plural, printable} from '../components/text.js';
@@ -21,31 +22,14 @@ import type {RouteOf} from '../state/router.js';
 /** Reads the send records; a broken record is shown as the error, not a crash. */
 export function useSendList(): {sends: SendSummary[]; error?: string; reload: () => void} {
 	const services = useServices();
-	const active = useContext(ScreenActiveContext);
-	const read = () => {
+	const [state, reload] = usePolledRead<{sends: SendSummary[]; error?: string}>(() => {
 		try {
 			return {sends: services.delivery().sends.list()};
 		} catch (error) {
 			return {sends: [], error: (error as Error).message};
 		}
-	};
-
-	const [state, setState] = useState<{sends: SendSummary[]; error?: string}>(read);
-	const running = state.sends.some(send => send.status === 'running');
-	useEffect(() => {
-		if (!active) {
-			return;
-		}
-
-		setState(read());
-		if (!running) {
-			return;
-		}
-
-		const timer = setInterval(() => setState(read()), 1000);
-		return () => clearInterval(timer);
-	}, [active, running]);
-	return {...state, reload: () => setState(read())};
+	}, ({sends}) => sends.some(send => send.status === 'running'));
+	return {...state, reload};
 }
 
 /** Heading + filter line around the table. */
@@ -54,26 +38,19 @@ const chromeRows = 3;
 export function HistoryScreen(_props: {route: RouteOf<'history'>}) {
 	const theme = useTheme();
 	const navigation = useNavigation();
-	const {columns, bodyRows} = useLayout();
+	const {columns} = useLayout();
 	const {sends, error, reload} = useSendList();
 	const [list, dispatch] = useScreenState('list', listReducer, () => initialListState());
 	const rows = useMemo(() => shownSends(sends, list.filter), [sends, list.filter]);
-	const pageSize = Math.max(1, bodyRows - chromeRows);
-	const count = rows.length;
-	const current = rows[list.cursor];
-
-	useEffect(() => {
-		dispatch({type: 'clamp', count, pageSize});
-	}, [dispatch, count, pageSize]);
+	const {pageSize, count, current, moves, visibleRows} = useListView(list, dispatch, rows, chromeRows);
 
 	useScreenKeys(historyKeys, {
-		...listMoveHandlers(dispatch, count, pageSize),
+		...moves,
 		open: current ? () => navigation.push({screen: 'send-detail', sendId: current.id}) : undefined,
 		filter: sends.length > 0 ? () => dispatch({type: 'start-filter'}) : undefined,
 		reload,
 		back: () => list.filter === '' ? navigation.back() : dispatch({type: 'clear-filter'}),
 	}, {isActive: !list.filtering});
-	useFilterLine(list, dispatch, count, pageSize);
 
 	const whenWidth = 16;
 	const kindWidth = 8;
@@ -83,19 +60,15 @@ export function HistoryScreen(_props: {route: RouteOf<'history'>}) {
 	const subjectWidth = Math.max(8, columns - 2 - whenWidth - kindWidth - statusWidth - countWidth - audienceWidth - 6);
 	const heading = `  ${fit('When', whenWidth, ' ')} ${fit('Kind', kindWidth, ' ')} ${fit('Status', statusWidth, ' ')} ${fitRight('Sent/Fail/All', countWidth)}  ${fit('Audience', audienceWidth, ' ')} Subject`;
 
-	const {start, end} = visibleRange(list, count, pageSize);
-	const shown = [];
-	for (let index = start; index < end; index++) {
-		const send = rows[index];
-		const selected = index === list.cursor;
+	const shown = visibleRows.map(({row: send, selected}) => {
 		const counts = `${formatCount(send.sent)}/${formatCount(send.failed)}/${formatCount(send.total)}`;
 		const statusColor = send.status === 'finished' ? (send.failed > 0 ? theme.warning : theme.success) : send.status === 'running' ? theme.accent : theme.warning;
-		shown.push(
+		return (
 			<Text key={send.id} inverse={selected} wrap="truncate-end">
 				{selected ? theme.symbols.pointer : ' '} {fit(formatWhen(send.createdAt), whenWidth, ' ')} {fit(send.kind, kindWidth, ' ')} <Text color={selected ? undefined : statusColor}>{fit(send.status, statusWidth, ' ')}</Text> {fitRight(counts, countWidth)}  {fit(printable(send.audience), audienceWidth, ' ')} {fit(printable(send.subject), subjectWidth)}
-			</Text>,
+			</Text>
 		);
-	}
+	});
 
 	const status = [
 		list.filter ? `${formatCount(count)} of ${plural(sends.length, 'send')}` : plural(sends.length, 'send'),

@@ -4,7 +4,7 @@
  * retry the failed recipients (both with live progress), send a reminder threaded under it,
  * export the report, and read the captured mail.
  */
-import {useContext, useEffect, useMemo, useState} from 'react';
+import {useMemo, useState} from 'react';
 import {Box, Text} from 'ink';
 import {reopenDelivery} from '../../core/delivery.js';
 import type {RecipientRecord} from '../../core/journal.js';
@@ -12,11 +12,12 @@ import {isMassmailError} from '../../core/errors.js';
 import {reportFileExists, reportFormatOf, reportPath, writeReport} from '../../core/report.js';
 import type {SendSummary} from '../../core/types.js';
 import {sendDetailKeys} from '../key-bindings.js';
-import {ScreenActiveContext, useScreenKeys} from '../hooks/use-keys.js';
+import {useScreenKeys} from '../hooks/use-keys.js';
+import {usePolledRead} from '../hooks/use-polled-read.js';
 import {useNavigation} from '../hooks/use-navigation.js';
 import {useScreenState} from '../hooks/use-screen-state.js';
-import {listMoveHandlers, useFilterLine} from '../hooks/use-list.js';
-import {initialListState, listReducer, visibleRange} from '../state/list.js';
+import {useListView} from '../hooks/use-list.js';
+import {initialListState, listReducer} from '../state/list.js';
 import {formatWhen, reminderSubject, sendActions, shownRecipients} from '../state/history-state.js';
 import {useLayout, useServices, useTheme} from '../services.js';
 import {confirmDialog, messageDialog, useDialog} from '../components/dialog.js';
@@ -46,32 +47,15 @@ export function errorLines(error: unknown): string[] {
 
 function useSend(sendId: string): Loaded & {reload: () => void} {
 	const services = useServices();
-	const active = useContext(ScreenActiveContext);
-	const read = (): Loaded => {
+	const [state, reload] = usePolledRead((): Loaded => {
 		try {
 			const {sends} = services.delivery();
 			return {summary: sends.summary(sendId), recipients: sends.recipients(sendId)};
 		} catch (error) {
 			return {recipients: [], error: (error as Error).message};
 		}
-	};
-
-	const [state, setState] = useState<Loaded>(read);
-	const running = state.summary?.status === 'running';
-	useEffect(() => {
-		if (!active) {
-			return;
-		}
-
-		setState(read());
-		if (!running) {
-			return;
-		}
-
-		const timer = setInterval(() => setState(read()), 1000);
-		return () => clearInterval(timer);
-	}, [active, running, sendId]);
-	return {...state, reload: () => setState(read())};
+	}, loaded => loaded.summary?.status === 'running', sendId);
+	return {...state, reload};
 }
 
 /** Summary lines, heading, filter line. */
@@ -82,18 +66,13 @@ export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
 	const theme = useTheme();
 	const navigation = useNavigation();
 	const dialog = useDialog();
-	const {columns, bodyRows} = useLayout();
+	const {columns} = useLayout();
 	const {summary, recipients, error, reload} = useSend(route.sendId);
 	const [list, dispatch] = useScreenState('list', listReducer, () => initialListState());
 	const [failedOnly, toggleFailedOnly] = useScreenState('failed-only', (state: boolean, _action: 'toggle') => !state, () => false);
 	const [busy, setBusy] = useState<string | undefined>(undefined);
 	const rows = useMemo(() => shownRecipients(recipients, list.filter, failedOnly), [recipients, list.filter, failedOnly]);
-	const pageSize = Math.max(1, bodyRows - chromeRows);
-	const count = rows.length;
-
-	useEffect(() => {
-		dispatch({type: 'clamp', count, pageSize});
-	}, [dispatch, count, pageSize]);
+	const {pageSize, count, moves, visibleRows} = useListView(list, dispatch, rows, chromeRows);
 
 	const actions = summary ? sendActions(summary) : new Set();
 	const canRun = busy === undefined;
@@ -173,7 +152,7 @@ export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
 	};
 
 	useScreenKeys(sendDetailKeys, {
-		...listMoveHandlers(dispatch, count, pageSize),
+		...moves,
 		filter: recipients.length > 0 ? () => dispatch({type: 'start-filter'}) : undefined,
 		'failed-only': summary && (summary.failed > 0 || failedOnly) ? () => toggleFailedOnly('toggle') : undefined,
 		resume: canRun && actions.has('resume') ? () => run('unfinished') : undefined,
@@ -187,7 +166,6 @@ export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
 		reload,
 		back: () => list.filter === '' ? navigation.back() : dispatch({type: 'clear-filter'}),
 	}, {isActive: !list.filtering});
-	useFilterLine(list, dispatch, count, pageSize);
 
 	if (!summary) {
 		return (
@@ -207,19 +185,15 @@ export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
 	const replyWidth = Math.max(8, columns - 2 - addressWidth - statusWidth - triesWidth - 4);
 	const heading = `  ${fit('Recipient', addressWidth, ' ')} ${fit('Status', statusWidth, ' ')} ${fitRight('Tries', triesWidth)}  Server reply`;
 
-	const {start, end} = visibleRange(list, count, pageSize);
-	const shown = [];
-	for (let index = start; index < end; index++) {
-		const recipient = rows[index];
-		const selected = index === list.cursor;
+	const shown = visibleRows.map(({row: recipient, selected}) => {
 		const color = recipient.status === 'failed' ? theme.error : recipient.status === 'pending' ? theme.warning : undefined;
 		const statusLabel = recipient.status + (recipient.ambiguous ? '?' : '');
-		shown.push(
+		return (
 			<Text key={recipient.address} inverse={selected} wrap="truncate-end">
 				{selected ? theme.symbols.pointer : ' '} {fit(recipient.address, addressWidth, ' ')} <Text color={selected ? undefined : color}>{fit(statusLabel, statusWidth, ' ')}</Text> {fitRight(String(recipient.attempts), triesWidth)}  {fit(printable(recipient.response ?? ''), replyWidth)}
-			</Text>,
+			</Text>
 		);
-	}
+	});
 
 	const status = [
 		failedOnly ? `${formatCount(count)} failed of ${formatCount(recipients.length)}` : list.filter ? `${formatCount(count)} of ${plural(recipients.length, 'recipient')}` : plural(recipients.length, 'recipient'),

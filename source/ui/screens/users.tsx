@@ -4,7 +4,7 @@
  * rules on a copy (state/users-state.ts) and is saved at once; a refused change says which
  * rule refused it.
  */
-import {useMemo, useState, useEffect} from 'react';
+import {useMemo, useState} from 'react';
 import {Box, Text} from 'ink';
 import {displayAddress, displayDomain} from '../../core/address.js';
 import type {Directory} from '../../core/directory.js';
@@ -13,8 +13,8 @@ import {usersKeys} from '../key-bindings.js';
 import {useScreenKeys} from '../hooks/use-keys.js';
 import {useNavigation} from '../hooks/use-navigation.js';
 import {useScreenState} from '../hooks/use-screen-state.js';
-import {listMoveHandlers, useFilterLine} from '../hooks/use-list.js';
-import {initialListState, listReducer, visibleRange} from '../state/list.js';
+import {useListView} from '../hooks/use-list.js';
+import {initialListState, listReducer} from '../state/list.js';
 import {addressIn, applyChange, directoryRules, roleLabels, shownMailboxes, type DirectoryChange} from '../state/users-state.js';
 import {useLayout, useServices, useTheme} from '../services.js';
 import {confirmDialog, messageDialog, useDialog, type DialogChoice} from '../components/dialog.js';
@@ -49,7 +49,7 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 	const navigation = useNavigation();
 	const dialog = useDialog();
 	const change = useDirectoryChange();
-	const {columns, bodyRows} = useLayout();
+	const {columns} = useLayout();
 	const [directory, setDirectory] = useState(() => services.store.directory());
 	const [notice, setNotice] = useState<string | undefined>(undefined);
 	const [list, dispatch] = useScreenState('list', listReducer, () => initialListState());
@@ -61,14 +61,8 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 		}
 	}, [directory, route.domain]);
 	const rows = useMemo(() => shownMailboxes(mailboxes, list.filter), [mailboxes, list.filter]);
-	const pageSize = Math.max(1, bodyRows - chromeRows);
-	const count = rows.length;
-	const current = rows[list.cursor];
+	const {pageSize, count, current, moves, visibleRows} = useListView(list, dispatch, rows, chromeRows);
 	const domainName = displayDomain(route.domain);
-
-	useEffect(() => {
-		dispatch({type: 'clamp', count, pageSize});
-	}, [dispatch, count, pageSize]);
 
 	const apply = (what: DirectoryChange, done: string, message: string) => {
 		if (change(what, done, setDirectory)) {
@@ -136,7 +130,7 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 	};
 
 	useScreenKeys(usersKeys, {
-		...listMoveHandlers(dispatch, count, pageSize),
+		...moves,
 		filter: mailboxes.length > 0 ? () => dispatch({type: 'start-filter'}) : undefined,
 		add: summary ? add : undefined,
 		role: current ? () => chooseRole(current.address, role => {
@@ -169,7 +163,6 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 		})) : undefined,
 		back: () => list.filter === '' ? navigation.back() : dispatch({type: 'clear-filter'}),
 	}, {isActive: !list.filtering});
-	useFilterLine(list, dispatch, count, pageSize);
 
 	const addressWidth = Math.max(16, Math.min(38, Math.floor(columns * 0.42)));
 	const roleWidth = 21;
@@ -177,17 +170,11 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 	const nameWidth = Math.max(6, columns - 2 - addressWidth - roleWidth - stateWidth - 4);
 	const heading = `  ${fit('Address', addressWidth, ' ')} ${fit('Name', nameWidth, ' ')} ${fit('Role', roleWidth, ' ')} State`;
 
-	const {start, end} = visibleRange(list, count, pageSize);
-	const shown = [];
-	for (let index = start; index < end; index++) {
-		const mailbox = rows[index];
-		const selected = index === list.cursor;
-		shown.push(
-			<Text key={mailbox.address} inverse={selected} dimColor={mailbox.disabled && !selected} wrap="truncate-end">
-				{selected ? theme.symbols.pointer : ' '} {fit(displayAddress(mailbox.address), addressWidth, ' ')} {fit(printable(mailbox.name), nameWidth, ' ')} {fit(roleLabels[mailbox.role], roleWidth, ' ')} {mailbox.disabled ? 'disabled' : 'active'}
-			</Text>,
-		);
-	}
+	const shown = visibleRows.map(({row: mailbox, selected}) => (
+		<Text key={mailbox.address} inverse={selected} dimColor={mailbox.disabled && !selected} wrap="truncate-end">
+			{selected ? theme.symbols.pointer : ' '} {fit(displayAddress(mailbox.address), addressWidth, ' ')} {fit(printable(mailbox.name), nameWidth, ' ')} {fit(roleLabels[mailbox.role], roleWidth, ' ')} {mailbox.disabled ? 'disabled' : 'active'}
+		</Text>
+	));
 
 	const status = [
 		list.filter ? `${formatCount(count)} of ${plural(mailboxes.length, 'mailbox', 'mailboxes')}` : plural(mailboxes.length, 'mailbox', 'mailboxes'),
