@@ -267,48 +267,49 @@ async function measureDisplayCost(work: string, quick: boolean): Promise<Figure[
 		}
 	}
 
+	// Another program on the machine only ever adds time and CPU: the best round of each way is the
+	// least disturbed one, and what the cost is read from. Per-round pairs are shown beside it.
+	const best = (values: Array<number | undefined>, pick: (...numbers: number[]) => number) => {
+		const known = values.filter((value): value is number => value !== undefined && value > 0);
+		return known.length > 0 ? pick(...known) : undefined;
+	};
+
 	const rateOf = (timings: SendTiming[], key: 'streamMs' | 'wholeMs') => {
-		const rates = timings.map(t => t[key]).filter((ms): ms is number => ms !== undefined && ms > 0).map(ms => count / (ms / 1000));
-		return rates.length > 0 ? median(rates) : undefined;
+		const fastest = best(timings.map(t => t[key]), Math.min);
+		return fastest === undefined ? undefined : count / (fastest / 1000);
+	};
+
+	const cpuOf = (timings: SendTiming[]) => {
+		const least = best(timings.map(t => t.cpuMs), Math.min);
+		return least === undefined ? undefined : least / count;
 	};
 
 	const dashboardStream = rateOf(results.dashboard, 'streamMs');
 	const cliStream = rateOf(results.cli, 'streamMs');
-	const costOfMedians = dashboardStream !== undefined && cliStream !== undefined ? 1 - (dashboardStream / cliStream) : undefined;
-	// Within a round the two sends ran next to each other, under the same load: the paired figure is the steadier one.
-	const pairedCosts = results.dashboard.flatMap((dashboard, index) => {
-		const cli = results.cli[index];
-		return dashboard.streamMs && cli?.streamMs ? [1 - (cli.streamMs / dashboard.streamMs)] : [];
-	});
-	const wallCost = pairedCosts.length > 0 ? median(pairedCosts) : costOfMedians;
-	// CPU per message: the send is CPU-bound in one process, and CPU time moves little with the machine's load.
-	const cpuPerMessage = (timings: SendTiming[]) => {
-		const values = timings.map(t => t.cpuMs).filter((ms): ms is number => ms !== undefined && ms > 0);
-		return values.length > 0 ? median(values) / count : undefined;
-	};
-
-	const dashboardCpu = cpuPerMessage(results.dashboard);
-	const cliCpu = cpuPerMessage(results.cli);
+	const rateCost = dashboardStream !== undefined && cliStream !== undefined ? 1 - (dashboardStream / cliStream) : undefined;
+	const dashboardCpu = cpuOf(results.dashboard);
+	const cliCpu = cpuOf(results.cli);
 	const cpuCost = dashboardCpu !== undefined && cliCpu !== undefined ? (dashboardCpu / cliCpu) - 1 : undefined;
-		const micro = (ms: number | undefined) => (ms === undefined ? undefined : ms * 1000);
-	printTable(`${count.toLocaleString('en-US')} recipients (one domain), ${rounds} interleaved round(s), median`, ['way', 'msg/s (first→last at sink)', 'msg/s (whole)', 'whole measured as', 'CPU µs/msg'], [
+	const eachRound = (cost: (dashboard: SendTiming, cli: SendTiming) => number | undefined) => results.dashboard.map((dashboard, index) => {
+		const value = results.cli[index] ? cost(dashboard, results.cli[index]) : undefined;
+		return value === undefined ? '–' : (value * 100).toFixed(1);
+	}).join(' ');
+
+	const micro = (ms: number | undefined) => (ms === undefined ? undefined : ms * 1000);
+	printTable(`${count.toLocaleString('en-US')} recipients (one domain), ${rounds} interleaved round(s), best round`, ['way', 'msg/s (first→last at sink)', 'msg/s (whole)', 'whole measured as', 'CPU µs/msg'], [
 		['dashboard, progress screen shown', dashboardStream, rateOf(results.dashboard, 'wholeMs'), 'Send key → summary frame', micro(dashboardCpu)],
 		['command line (send --json)', cliStream, rateOf(results.cli, 'wholeMs'), 'spawn → exit', micro(cliCpu)],
 	]);
 	const percent = (value: number | undefined) => (value === undefined ? undefined : value * 100);
-	printTable('Display cost', ['figure', 'value %', 'target %', ''], [
-		['CPU per message: dashboard ÷ command line − 1 (medians)', percent(cpuCost), '< 10', verdict(cpuCost === undefined ? undefined : cpuCost < 0.1)],
-		['  the same, each round', results.dashboard.map((dashboard, index) => {
-			const cli = results.cli[index];
-			return dashboard.cpuMs && cli?.cpuMs ? (((dashboard.cpuMs / cli.cpuMs) - 1) * 100).toFixed(1) : '–';
-		}).join(' '), '', ''],
-		['rate at the sink: 1 − dashboard ÷ command line, per round, median', percent(wallCost), '< 10', verdict(wallCost === undefined ? undefined : wallCost < 0.1)],
-		['  the same, each round', pairedCosts.map(c => (c * 100).toFixed(1)).join(' '), '', ''],
-		['  the same, of the median rates', percent(costOfMedians), '', ''],
+	printTable('Display cost (best rounds; then each round, dashboard against the command-line send next to it)', ['figure', 'value %', 'target %', ''], [
+		['CPU per message: dashboard ÷ command line − 1', percent(cpuCost), '< 10', verdict(cpuCost === undefined ? undefined : cpuCost < 0.1)],
+		['  each round', eachRound((d, c) => (d.cpuMs && c.cpuMs ? (d.cpuMs / c.cpuMs) - 1 : undefined)), '', ''],
+		['rate at the sink: 1 − dashboard ÷ command line', percent(rateCost), '< 10', verdict(rateCost === undefined ? undefined : rateCost < 0.1)],
+		['  each round', eachRound((d, c) => (d.streamMs && c.streamMs ? 1 - (c.streamMs / d.streamMs) : undefined)), '', ''],
 	]);
 	return [
 		{part, name: 'display cost, CPU per message', value: percent(cpuCost), unit: '%', target: '< 10', ok: cpuCost === undefined ? undefined : cpuCost < 0.1},
-		{part, name: 'display cost, rate at the sink', value: percent(wallCost), unit: '%', target: '< 10', ok: wallCost === undefined ? undefined : wallCost < 0.1},
+		{part, name: 'display cost, rate at the sink', value: percent(rateCost), unit: '%', target: '< 10', ok: rateCost === undefined ? undefined : rateCost < 0.1},
 	];
 }
 
