@@ -3,7 +3,7 @@
  * the single `useInput`, and the global keys. Everything from outside comes in through
  * `services` (run-dashboard.tsx in production, the tests in tests).
  */
-import {useCallback, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState, type ComponentType} from 'react';
+import {useCallback, useContext, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState, type ComponentType} from 'react';
 import {Box, useInput, useStdin, useStdout, type Key} from 'ink';
 import {resolveSmtpTarget, describeTarget} from '../core/smtp-config.js';
 import {globalKeys, splitKeys} from './key-bindings.js';
@@ -13,7 +13,8 @@ import {ScreenMemoryContext, pruneScreenMemory} from './hooks/use-screen-state.j
 import {currentEntry, initialRouterState, previousRoute, routerReducer, type Route} from './state/router.js';
 import {LayoutContext, ServicesContext, ThemeContext, chromeRows, useServices, type DashboardServices, type Layout} from './services.js';
 import type {Theme} from './theme.js';
-import {DialogContext, DialogView, type DialogApi, type DialogRequest} from './components/dialog.js';
+import {DialogContext, DialogView, quitDialog, type DialogApi, type DialogRequest} from './components/dialog.js';
+import {UnsavedWork, UnsavedWorkContext} from './hooks/use-unsaved.js';
 import {Footer, Header} from './components/frame.js';
 import {plural, setEllipsis} from './components/text.js';
 import {screens, screenTitle} from './screens/index.js';
@@ -41,14 +42,20 @@ function useDestination(services: DashboardServices, refresh: unknown): {text: s
 	}, [services, refresh]);
 }
 
-/** The keys every screen shares: `?` help, Ctrl+C quit (during a send: asks). */
+/** The keys every screen shares: `?` help, Ctrl+C quit (during a send, or with typed text in a form: asks). */
 function GlobalKeys({dialog, onHelp}: {dialog: DialogApi; onHelp?: () => void}) {
 	const services = useServices();
+	const unsaved = useContext(UnsavedWorkContext);
 	useScreenKeys(globalKeys, {
 		help: onHelp,
 		quit() {
 			if (services.session.active) {
 				askToStopSend(dialog, services);
+				return;
+			}
+
+			if (unsaved.any) {
+				dialog.open(quitDialog({onQuit: () => services.exit(0)}));
 				return;
 			}
 
@@ -62,6 +69,7 @@ export function App({services, theme, size, initialRoute, onRepaintReady}: AppPr
 	const [router, dispatch] = useReducer(routerReducer, initialRoute, initialRouterState);
 	const [dialog, setDialog] = useState<DialogRequest | undefined>(undefined);
 	const dispatcher = useMemo(() => new KeyDispatcher(), []);
+	const unsaved = useMemo(() => new UnsavedWork(), []);
 	const memory = useRef(new Map<string, unknown>()).current;
 	const {isRawModeSupported} = useStdin();
 	const {write} = useStdout();
@@ -132,41 +140,43 @@ export function App({services, theme, size, initialRoute, onRepaintReady}: AppPr
 			<ThemeContext.Provider value={theme}>
 				<LayoutContext.Provider value={layout}>
 					<KeyDispatcherContext.Provider value={dispatcher}>
-						<NavigationContext.Provider value={navigation}>
-							<DialogContext.Provider value={dialogApi}>
-								{/* One row shorter than the terminal: Ink then redraws only what changed. */}
-								<Box flexDirection="column" width={size.columns} height={Math.max(1, size.rows - 1)} overflow="hidden">
-									<Header
-										title={screenTitle(top.route)}
-										directory={directoryText}
-										destination={destination.text}
-										destinationError={destination.error}
-										demo={services.demo}
-									/>
-									<Box flexDirection="column" flexGrow={1} height={layout.bodyRows} overflow="hidden">
-										{router.stack.map((entry, index) => {
-											const showing = index === router.stack.length - 1;
-											const Screen = screens[entry.route.screen] as ComponentType<{route: Route}>;
-											return (
-												<Box key={entry.key} display={showing && !dialog ? 'flex' : 'none'} flexDirection="column" flexGrow={1}>
-													<ScreenActiveContext.Provider value={showing}>
-														<ScreenMemoryContext.Provider value={{states: memory, entryKey: entry.key}}>
-															<Screen route={entry.route} />
-														</ScreenMemoryContext.Provider>
-													</ScreenActiveContext.Provider>
-												</Box>
-											);
-										})}
-										{dialog ? <DialogView key={dialog.title} request={dialog} close={close} /> : null}
+						<UnsavedWorkContext.Provider value={unsaved}>
+							<NavigationContext.Provider value={navigation}>
+								<DialogContext.Provider value={dialogApi}>
+									{/* One row shorter than the terminal: Ink then redraws only what changed. */}
+									<Box flexDirection="column" width={size.columns} height={Math.max(1, size.rows - 1)} overflow="hidden">
+										<Header
+											title={screenTitle(top.route)}
+											directory={directoryText}
+											destination={destination.text}
+											destinationError={destination.error}
+											demo={services.demo}
+										/>
+										<Box flexDirection="column" flexGrow={1} height={layout.bodyRows} overflow="hidden">
+											{router.stack.map((entry, index) => {
+												const showing = index === router.stack.length - 1;
+												const Screen = screens[entry.route.screen] as ComponentType<{route: Route}>;
+												return (
+													<Box key={entry.key} display={showing && !dialog ? 'flex' : 'none'} flexDirection="column" flexGrow={1}>
+														<ScreenActiveContext.Provider value={showing}>
+															<ScreenMemoryContext.Provider value={{states: memory, entryKey: entry.key}}>
+																<Screen route={entry.route} />
+															</ScreenMemoryContext.Provider>
+														</ScreenActiveContext.Provider>
+													</Box>
+												);
+											})}
+											{dialog ? <DialogView key={dialog.title} request={dialog} close={close} /> : null}
+										</Box>
+										<Footer />
+										<GlobalKeys
+											dialog={dialogApi}
+											onHelp={top.route.screen === 'help' ? undefined : () => navigation.push({screen: 'help'})}
+										/>
 									</Box>
-									<Footer />
-									<GlobalKeys
-										dialog={dialogApi}
-										onHelp={top.route.screen === 'help' ? undefined : () => navigation.push({screen: 'help'})}
-									/>
-								</Box>
-							</DialogContext.Provider>
-						</NavigationContext.Provider>
+								</DialogContext.Provider>
+							</NavigationContext.Provider>
+						</UnsavedWorkContext.Provider>
 					</KeyDispatcherContext.Provider>
 				</LayoutContext.Provider>
 			</ThemeContext.Provider>

@@ -116,7 +116,10 @@ test.serial('disable, add, rename and remove a mailbox; each is saved at once', 
 	await d.type('ANN');
 	await d.press(ENTER);
 	t.true(d.screen().includes('already exists'), d.screen());
+	// Typed text: Esc asks before dropping it.
 	await d.press(ESC);
+	t.true(d.screen().includes('Discard what you typed?'), d.screen());
+	await d.press('y');
 
 	// Remove asks first.
 	await d.press('G', 'x');

@@ -11,7 +11,8 @@ import {createContext, useContext, useMemo, useState} from 'react';
 import {Box, Text} from 'ink';
 import {findBinding, type KeyBinding, type KeySpec} from '../key-bindings.js';
 import {useKeyLayer} from '../hooks/use-keys.js';
-import {useLayout, useTheme} from '../services.js';
+import {useUnsavedWork} from '../hooks/use-unsaved.js';
+import {useLayout, useServices, useTheme} from '../services.js';
 import {editWithKey, textState, type TextState} from '../state/text-edit.js';
 import {TextView} from './text-field.js';
 
@@ -36,6 +37,8 @@ export type DialogRequest =
 		lines?: string[];
 		label: string;
 		initial?: string;
+		/** Text typed before a question covered the prompt; `initial` still counts as nothing typed. */
+		typed?: string;
 		/** The problem with the text, or undefined when it is fine. */
 		validate?: (text: string) => string | undefined;
 		onSubmit: (text: string) => void;
@@ -81,6 +84,19 @@ export function confirmDialog(options: {
 	};
 }
 
+/** Ctrl+C while typed text would be lost: quit anyway, or go on editing. */
+export function quitDialog(options: {onQuit: () => void; onKeep?: () => void}): DialogRequest {
+	return confirmDialog({
+		title: 'Quit massmail?',
+		lines: ['What you typed is lost.'],
+		yes: 'Quit',
+		no: 'Keep editing',
+		tone: 'warning',
+		onYes: options.onQuit,
+		onNo: options.onKeep,
+	});
+}
+
 /** A message with one answer (Enter or Esc). */
 export function messageDialog(options: {title: string; lines?: string[]; tone?: 'normal' | 'warning' | 'error'; onClose?: () => void}): DialogRequest {
 	return {
@@ -109,10 +125,11 @@ function ChoiceDialog({request, close}: {request: Extract<DialogRequest, {kind: 
 		if (binding) {
 			close();
 			request.choices[Number(binding.id)].action?.();
+			return true;
 		}
 
-		// A dialog swallows every key: nothing reaches the screen behind it.
-		return true;
+		// A dialog swallows every key but Ctrl+C (quit, or stop the send: the global key).
+		return !isCtrlC(input, key);
 	}, true, bindings);
 	return null;
 }
@@ -122,6 +139,10 @@ const promptBindings: KeyBinding[] = [
 	{id: 'cancel', keys: ['escape'], label: 'Cancel', description: 'Cancel', footer: true},
 ];
 
+function isCtrlC(input: string, key: {ctrl: boolean}): boolean {
+	return key.ctrl && input === 'c';
+}
+
 function PromptDialog({request, close, text, setText, setError}: {
 	request: Extract<DialogRequest, {kind: 'prompt'}>;
 	close: () => void;
@@ -129,10 +150,40 @@ function PromptDialog({request, close, text, setText, setError}: {
 	setText: (text: TextState) => void;
 	setError: (error?: string) => void;
 }) {
+	const dialog = useDialog();
+	const services = useServices();
+	// Typed: the text is no longer what the prompt opened with. Esc and Ctrl+C then ask, as forms do.
+	const typed = text.value !== (request.initial ?? '');
+	useUnsavedWork(typed);
+	// The question replaces the prompt; "Keep editing" opens it again on the typed text.
+	const reopen = () => dialog.open({...request, typed: text.value});
 	useKeyLayer('modal', (input, key) => {
 		if (key.escape) {
-			close();
-			request.onCancel?.();
+			if (!typed) {
+				close();
+				request.onCancel?.();
+				return true;
+			}
+
+			dialog.open(confirmDialog({
+				title: 'Discard what you typed?',
+				lines: [request.title],
+				yes: 'Discard',
+				no: 'Keep editing',
+				tone: 'warning',
+				onYes: () => request.onCancel?.(),
+				onNo: reopen,
+			}));
+			return true;
+		}
+
+		if (isCtrlC(input, key)) {
+			// Nothing typed, or a send running (its own question): the global Ctrl+C decides.
+			if (!typed || services.session.active) {
+				return false;
+			}
+
+			dialog.open(quitDialog({onQuit: () => services.exit(0), onKeep: reopen}));
 			return true;
 		}
 
@@ -163,7 +214,7 @@ function PromptDialog({request, close, text, setText, setError}: {
 export function DialogView({request, close}: {request: DialogRequest; close: () => void}) {
 	const theme = useTheme();
 	const {columns} = useLayout();
-	const [text, setText] = useState(() => textState(request.kind === 'prompt' ? request.initial ?? '' : ''));
+	const [text, setText] = useState(() => textState(request.kind === 'prompt' ? request.typed ?? request.initial ?? '' : ''));
 	const [error, setError] = useState<string | undefined>(undefined);
 	const width = Math.min(columns - 4, 72);
 	const tone = request.kind === 'choice' ? request.tone ?? 'normal' : 'normal';

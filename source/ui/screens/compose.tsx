@@ -10,6 +10,7 @@ import type {Recipient, SendKind} from '../../core/types.js';
 import {formKeys} from '../key-bindings.js';
 import {useKeyLayer, useScreenKeys} from '../hooks/use-keys.js';
 import {useNavigation} from '../hooks/use-navigation.js';
+import {useUnsavedWork} from '../hooks/use-unsaved.js';
 import {useScreenState} from '../hooks/use-screen-state.js';
 import {useExternalEditor} from '../hooks/use-editor.js';
 import {useLayout, useServices, useTheme} from '../services.js';
@@ -59,6 +60,7 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 	const [form, dispatch] = useScreenState('form', reducer, () => initialComposeState(kind, preset, {fromName: sender.name}));
 	const fields = visibleFields(form);
 	const {focus} = form;
+	useUnsavedWork(form.dirty);
 
 	const completions = focus === 'domain' ? completeDomain(directory, form.text.domain.value) : [];
 	const completion = completions.find(name => name !== form.text.domain.value.trim());

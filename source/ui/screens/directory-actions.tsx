@@ -9,6 +9,7 @@ import {promptScreenKeys, removeDomainKeys} from '../key-bindings.js';
 import {useScreenKeys} from '../hooks/use-keys.js';
 import {useNavigation} from '../hooks/use-navigation.js';
 import {useTextInput} from '../hooks/use-text-input.js';
+import {useUnsavedWork} from '../hooks/use-unsaved.js';
 import {applyChange} from '../state/users-state.js';
 import {useLayout, useServices, useTheme} from '../services.js';
 import {confirmDialog, useDialog} from '../components/dialog.js';
@@ -17,12 +18,15 @@ import {plural} from '../components/text.js';
 import type {RouteOf} from '../state/router.js';
 import {useDirectoryChange} from './users.js';
 
-/** Esc on a one-field screen: back at once when empty, else asks first. */
+/** Esc on a one-field screen: back at once when empty, else asks first (so does Ctrl+C). */
 export function useLeave(typed: string): () => void {
 	const navigation = useNavigation();
 	const dialog = useDialog();
+	const empty = typed.trim() === '';
+	// Ctrl+C asks too while something is typed.
+	useUnsavedWork(!empty);
 	return () => {
-		if (typed.trim() === '') {
+		if (empty) {
 			navigation.back();
 			return;
 		}

@@ -9,6 +9,7 @@ import {checkConnection} from '../../core/delivery.js';
 import {settingsKeys} from '../key-bindings.js';
 import {useKeyLayer, useScreenKeys} from '../hooks/use-keys.js';
 import {useNavigation} from '../hooks/use-navigation.js';
+import {useUnsavedWork} from '../hooks/use-unsaved.js';
 import {useScreenState} from '../hooks/use-screen-state.js';
 import {editWithKey} from '../state/text-edit.js';
 import {
@@ -58,6 +59,7 @@ export function SettingsScreen({route}: {route: RouteOf<'settings'>}) {
 	const [notice, setNotice] = useState<string | undefined>(route.notice);
 	const fields = visibleFields(form);
 	const focusIsText = isTextField(form.focus);
+	useUnsavedWork(form.dirty);
 
 	/**
 	 * Checks and saves, then reopens the screen on the saved values (so the header shows
