@@ -4,9 +4,9 @@
  * `services` (run-dashboard.tsx in production, the tests in tests).
  */
 import {useCallback, useContext, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState, type ComponentType} from 'react';
-import {Box, useInput, useStdin, useStdout, type Key} from 'ink';
+import {Box, useInput, useStdin, useStdout} from 'ink';
 import {resolveSmtpTarget, describeTarget} from '../core/smtp-config.js';
-import {globalKeys, splitKeys} from './key-bindings.js';
+import {globalKeys, isF1Sequence, splitKeys, type KeyPress} from './key-bindings.js';
 import {KeyDispatcher, KeyDispatcherContext, ScreenActiveContext, useScreenKeys} from './hooks/use-keys.js';
 import {NavigationContext, type Navigation} from './hooks/use-navigation.js';
 import {ScreenMemoryContext, pruneScreenMemory} from './hooks/use-screen-state.js';
@@ -48,6 +48,7 @@ function GlobalKeys({dialog, onHelp}: {dialog: DialogApi; onHelp?: () => void}) 
 	const unsaved = useContext(UnsavedWorkContext);
 	useScreenKeys(globalKeys, {
 		help: onHelp,
+		'help-anywhere': onHelp,
 		quit() {
 			if (services.session.active) {
 				askToStopSend(dialog, services);
@@ -71,7 +72,7 @@ export function App({services, theme, size, initialRoute, onRepaintReady}: AppPr
 	const dispatcher = useMemo(() => new KeyDispatcher(), []);
 	const unsaved = useMemo(() => new UnsavedWork(), []);
 	const memory = useRef(new Map<string, unknown>()).current;
-	const {isRawModeSupported} = useStdin();
+	const {isRawModeSupported, internal_eventEmitter: inputEvents} = useStdin();
 	const {write} = useStdout();
 	useEffect(() => {
 		// Writing through Ink makes it erase its idea of the screen and draw the last frame in full.
@@ -82,7 +83,7 @@ export function App({services, theme, size, initialRoute, onRepaintReady}: AppPr
 	// one read are handled one at a time, each after React has committed what the previous one
 	// changed (its handlers then see the new state, a new screen's keys are live): the next key
 	// is taken from a layout effect of the commit that a tick update forces.
-	const pending = useRef<Array<{input: string; key: Key}>>([]);
+	const pending = useRef<Array<{input: string; key: KeyPress}>>([]);
 	const [tick, setTick] = useState(0);
 	const dispatchNext = useCallback(() => {
 		const next = pending.current.shift();
@@ -99,9 +100,27 @@ export function App({services, theme, size, initialRoute, onRepaintReady}: AppPr
 			dispatchNext();
 		}
 	}, [tick, dispatchNext]);
+	// Ink reports every function key as an empty input with no flag; the raw sequence, seen by
+	// this listener just before Ink's own (it is put first), tells F1 (help while typing) apart.
+	const lastSequence = useRef('');
+	useLayoutEffect(() => {
+		const remember = (sequence: string) => {
+			lastSequence.current = sequence;
+		};
+
+		inputEvents.prependListener('input', remember);
+		return () => {
+			inputEvents.off('input', remember);
+		};
+	}, [inputEvents]);
 	useInput((input, key) => {
 		const idle = pending.current.length === 0;
-		pending.current.push(...splitKeys(input, key));
+		if (input === '' && isF1Sequence(lastSequence.current)) {
+			pending.current.push({input, key: {...key, f1: true}});
+		} else {
+			pending.current.push(...splitKeys(input, key));
+		}
+
 		if (idle) {
 			dispatchNext();
 		}

@@ -15,10 +15,29 @@ import type {Symbols} from './theme.js';
 /**
  * One key, written the way a person reads it:
  * a printable character (`'j'`, `'G'`, `'?'`, `'/'`), or one of
- * `up down left right pageup pagedown home end enter escape tab shift+tab backspace space`,
+ * `up down left right pageup pagedown home end enter escape tab shift+tab backspace space f1`,
  * or `ctrl+<letter>`.
  */
 export type KeySpec = string;
+
+/**
+ * A keypress as Ink reports it, plus what Ink cannot tell: Ink 6 reports every function key
+ * as an empty input without a flag, so the app marks F1 itself from the raw sequence.
+ */
+export type KeyPress = Key & {f1?: boolean};
+
+/** The sequences terminals send for F1 (xterm, VT220, the Linux console), without the leading Esc. */
+const f1Sequences = new Set(['OP', '[11~', '[[A', '[1P']);
+
+/** Whether a raw input sequence (as read from the terminal) is F1. */
+export function isF1Sequence(sequence: string): boolean {
+	return f1Sequences.has(sequence.replace(/^\u001B+/, ''));
+}
+
+/** Whether the key is typed into a text field that has the keyboard: a printable character or Space. */
+export function isTypedKey(spec: KeySpec): boolean {
+	return spec === 'space' || [...spec].length === 1;
+}
 
 export interface KeyBinding {
 	/** What the key does, as the screen's handler map names it. */
@@ -35,8 +54,12 @@ export interface KeyBinding {
 export type KeyTable = readonly KeyBinding[];
 
 /** Whether one key spec matches a keypress as Ink reports it. */
-export function keyMatches(spec: KeySpec, input: string, key: Key): boolean {
+export function keyMatches(spec: KeySpec, input: string, key: KeyPress): boolean {
 	switch (spec) {
+		case 'f1': {
+			return key.f1 === true;
+		}
+
 		case 'up': {
 			return key.upArrow;
 		}
@@ -134,6 +157,7 @@ const keyNames: Record<string, {unicode: string; ascii: string}> = {
 	'shift+tab': {unicode: 'S-Tab', ascii: 'S-Tab'},
 	backspace: {unicode: 'Bksp', ascii: 'Bksp'},
 	space: {unicode: 'Space', ascii: 'Space'},
+	f1: {unicode: 'F1', ascii: 'F1'},
 };
 
 /** How a key is written on screen: `↑`, `Ctrl+E`, `j`. */
@@ -168,6 +192,8 @@ const bind = (id: string, keys: KeySpec[], label: string, description: string, f
 /** Keys that every screen shares; a screen's own table is consulted first. */
 export const globalKeys: KeyTable = [
 	bind('help', ['?'], 'Help', 'Show every key of every screen'),
+	// `?` is typed into a text field; F1 opens the help from anywhere (the footer shows it while typing).
+	bind('help-anywhere', ['f1'], 'Help', 'Show every key of every screen, also while typing in a text field'),
 	bind('quit', ['ctrl+c'], 'Quit', 'Quit (during a send: asks whether to stop it; the record stays complete)', false),
 ];
 

@@ -10,7 +10,7 @@
  */
 import {createContext, useContext, useLayoutEffect, useMemo, useRef, useSyncExternalStore} from 'react';
 import type {Key} from 'ink';
-import {findBindings, type KeyBinding, type KeyTable} from '../key-bindings.js';
+import {findBindings, isTypedKey, type KeyBinding, type KeyTable} from '../key-bindings.js';
 
 export type KeyLayer = 'modal' | 'field' | 'screen' | 'global';
 
@@ -37,6 +37,8 @@ export class KeyDispatcher {
 	private readonly listeners = new Set<() => void>();
 	private order = 0;
 	private footerSnapshot: readonly KeyBinding[] = [];
+	/** A binding without its typed keys, kept so the footer sees the same object each time. */
+	private readonly untyped = new WeakMap<KeyBinding, KeyBinding>();
 
 	register(layer: KeyLayer, handler: {current: KeyHandler}, footer: readonly KeyBinding[] = []): Registration {
 		const registration: Registration = {layer, handler, footer, order: this.order++};
@@ -87,15 +89,21 @@ export class KeyDispatcher {
 		const registrations = [...this.registrations];
 		const modal = registrations.filter(r => r.layer === 'modal');
 		const shown = modal.length > 0 ? modal : registrations;
+		// A text field with the keyboard takes printable keys: the footer does not offer them then.
+		const typing = shown.some(r => r.layer === 'field');
 		const bindings: KeyBinding[] = [];
 		const seen = new Set<string>();
 		for (const layer of layerOrder) {
 			for (const registration of shown.filter(r => r.layer === layer).sort((a, b) => b.order - a.order)) {
-				for (const binding of registration.footer) {
-					// One label per key: the first layer that shows a key wins it.
+				const labels = new Set<string>();
+				for (const original of registration.footer) {
+					const binding = typing && layer !== 'field' ? this.withoutTypedKeys(original) : original;
+					// One label per key: the first layer that shows a key wins it; and a label once per table
+					// (`?` and F1 both open the help: the first that works now is shown).
 					const id = binding.keys.join(' ');
-					if (!seen.has(id)) {
+					if (binding.keys.length > 0 && !seen.has(id) && !labels.has(binding.label)) {
 						seen.add(id);
+						labels.add(binding.label);
 						bindings.push(binding);
 					}
 				}
@@ -109,6 +117,20 @@ export class KeyDispatcher {
 				listener();
 			}
 		}
+	}
+
+	private withoutTypedKeys(binding: KeyBinding): KeyBinding {
+		if (!binding.keys.some(spec => isTypedKey(spec))) {
+			return binding;
+		}
+
+		let untyped = this.untyped.get(binding);
+		if (!untyped) {
+			untyped = {...binding, keys: binding.keys.filter(spec => !isTypedKey(spec))};
+			this.untyped.set(binding, untyped);
+		}
+
+		return untyped;
 	}
 }
 

@@ -118,7 +118,7 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 
 		dispatch({type: 'edit', field: focus, text: edited});
 		return true;
-	});
+	}, isTextField(focus));
 
 	useScreenKeys(formKeys, {
 		complete: completion ? () => dispatch({type: 'edit', field: 'domain', text: textState(completion)}) : undefined,
