@@ -11,7 +11,7 @@ import {KeyDispatcher, KeyDispatcherContext, ScreenActiveContext, useScreenKeys}
 import {NavigationContext, type Navigation} from './hooks/use-navigation.js';
 import {ScreenMemoryContext, pruneScreenMemory} from './hooks/use-screen-state.js';
 import {currentEntry, initialRouterState, previousRoute, routerReducer, type Route} from './state/router.js';
-import {LayoutContext, ServicesContext, ThemeContext, chromeRows, useServices, type DashboardServices, type Layout} from './services.js';
+import {LayoutContext, ServicesContext, StoreEditionContext, ThemeContext, chromeRows, useServices, type DashboardServices, type Layout, type StoreEdition} from './services.js';
 import type {Theme} from './theme.js';
 import {DialogContext, DialogView, quitDialog, type DialogApi, type DialogRequest} from './components/dialog.js';
 import {UnsavedWork, UnsavedWorkContext} from './hooks/use-unsaved.js';
@@ -31,15 +31,15 @@ export interface AppProps {
 	onRepaintReady?: (repaint: () => void) => void;
 }
 
-function useDestination(services: DashboardServices, refresh: unknown): {text: string; error: boolean} {
+function useDestination(services: DashboardServices, storeVersion: number): {text: string; error: boolean} {
 	return useMemo(() => {
 		try {
 			return {text: describeTarget(resolveSmtpTarget(services.store.settings.get(), services.env)), error: false};
 		} catch (error) {
 			return {text: (error as Error).message, error: true};
 		}
-		// `refresh` re-reads the settings when the screen changes (Settings may have changed them).
-	}, [services, refresh]);
+		// Read again when Settings saved them.
+	}, [services, storeVersion]);
 }
 
 /** The keys every screen shares: `?` help, Ctrl+C quit (during a send, or with typed text in a form: asks). */
@@ -71,6 +71,8 @@ export function App({services, theme, size, initialRoute, onRepaintReady}: AppPr
 	const [dialog, setDialog] = useState<DialogRequest | undefined>(undefined);
 	const dispatcher = useMemo(() => new KeyDispatcher(), []);
 	const unsaved = useMemo(() => new UnsavedWork(), []);
+	const [storeVersion, setStoreVersion] = useState(0);
+	const storeEdition = useMemo<StoreEdition>(() => ({version: storeVersion, changed: () => setStoreVersion(version => version + 1)}), [storeVersion]);
 	const memory = useRef(new Map<string, unknown>()).current;
 	const {isRawModeSupported, internal_eventEmitter: inputEvents} = useStdin();
 	const {write} = useStdout();
@@ -152,53 +154,55 @@ export function App({services, theme, size, initialRoute, onRepaintReady}: AppPr
 	setEllipsis(theme.symbols.ellipsis);
 	const directory = services.store.directory();
 	const directoryText = `${plural(directory.domainCount, 'domain')}, ${plural(directory.mailboxCount, 'mailbox', 'mailboxes')}`;
-	const destination = useDestination(services, top.key);
+	const destination = useDestination(services, storeVersion);
 
 	return (
 		<ServicesContext.Provider value={services}>
-			<ThemeContext.Provider value={theme}>
-				<LayoutContext.Provider value={layout}>
-					<KeyDispatcherContext.Provider value={dispatcher}>
-						<UnsavedWorkContext.Provider value={unsaved}>
-							<NavigationContext.Provider value={navigation}>
-								<DialogContext.Provider value={dialogApi}>
-									{/* One row shorter than the terminal: Ink then redraws only what changed. */}
-									<Box flexDirection="column" width={size.columns} height={Math.max(1, size.rows - 1)} overflow="hidden">
-										<Header
-											title={screenTitle(top.route)}
-											directory={directoryText}
-											destination={destination.text}
-											destinationError={destination.error}
-											demo={services.demo}
-										/>
-										<Box flexDirection="column" flexGrow={1} height={layout.bodyRows} overflow="hidden">
-											{router.stack.map((entry, index) => {
-												const showing = index === router.stack.length - 1;
-												const Screen = screens[entry.route.screen] as ComponentType<{route: Route}>;
-												return (
-													<Box key={entry.key} display={showing && !dialog ? 'flex' : 'none'} flexDirection="column" flexGrow={1}>
-														<ScreenActiveContext.Provider value={showing}>
-															<ScreenMemoryContext.Provider value={{states: memory, entryKey: entry.key}}>
-																<Screen route={entry.route} />
-															</ScreenMemoryContext.Provider>
-														</ScreenActiveContext.Provider>
-													</Box>
-												);
-											})}
-											{dialog ? <DialogView key={dialog.title} request={dialog} close={close} /> : null}
+			<StoreEditionContext.Provider value={storeEdition}>
+				<ThemeContext.Provider value={theme}>
+					<LayoutContext.Provider value={layout}>
+						<KeyDispatcherContext.Provider value={dispatcher}>
+							<UnsavedWorkContext.Provider value={unsaved}>
+								<NavigationContext.Provider value={navigation}>
+									<DialogContext.Provider value={dialogApi}>
+										{/* One row shorter than the terminal: Ink then redraws only what changed. */}
+										<Box flexDirection="column" width={size.columns} height={Math.max(1, size.rows - 1)} overflow="hidden">
+											<Header
+												title={screenTitle(top.route)}
+												directory={directoryText}
+												destination={destination.text}
+												destinationError={destination.error}
+												demo={services.demo}
+											/>
+											<Box flexDirection="column" flexGrow={1} height={layout.bodyRows} overflow="hidden">
+												{router.stack.map((entry, index) => {
+													const showing = index === router.stack.length - 1;
+													const Screen = screens[entry.route.screen] as ComponentType<{route: Route}>;
+													return (
+														<Box key={entry.key} display={showing && !dialog ? 'flex' : 'none'} flexDirection="column" flexGrow={1}>
+															<ScreenActiveContext.Provider value={showing}>
+																<ScreenMemoryContext.Provider value={{states: memory, entryKey: entry.key}}>
+																	<Screen route={entry.route} />
+																</ScreenMemoryContext.Provider>
+															</ScreenActiveContext.Provider>
+														</Box>
+													);
+												})}
+												{dialog ? <DialogView key={dialog.title} request={dialog} close={close} /> : null}
+											</Box>
+											<Footer />
+											<GlobalKeys
+												dialog={dialogApi}
+												onHelp={top.route.screen === 'help' ? undefined : () => navigation.push({screen: 'help'})}
+											/>
 										</Box>
-										<Footer />
-										<GlobalKeys
-											dialog={dialogApi}
-											onHelp={top.route.screen === 'help' ? undefined : () => navigation.push({screen: 'help'})}
-										/>
-									</Box>
-								</DialogContext.Provider>
-							</NavigationContext.Provider>
-						</UnsavedWorkContext.Provider>
-					</KeyDispatcherContext.Provider>
-				</LayoutContext.Provider>
-			</ThemeContext.Provider>
+									</DialogContext.Provider>
+								</NavigationContext.Provider>
+							</UnsavedWorkContext.Provider>
+						</KeyDispatcherContext.Provider>
+					</LayoutContext.Provider>
+				</ThemeContext.Provider>
+			</StoreEditionContext.Provider>
 		</ServicesContext.Provider>
 	);
 }

@@ -65,3 +65,24 @@ export function useLayout(): Layout {
 
 /** Header (2 rows) + footer (1 row) + the one row the frame leaves free. */
 export const chromeRows = 4;
+
+/**
+ * The store's edition: a screen that saves the directory or the settings calls `changed()`,
+ * and whatever shows them (the header's counts and destination, the domains) reads them again.
+ */
+export interface StoreEdition {
+	version: number;
+	changed(): void;
+}
+
+export const StoreEditionContext = createContext<StoreEdition>({version: 0, changed() {}});
+
+/** Call after saving the directory or the settings: `const storeChanged = useStoreChanged(); ...; storeChanged();` */
+export function useStoreChanged(): () => void {
+	return useContext(StoreEditionContext).changed;
+}
+
+/** A number that changes whenever the store was saved; depend on it to read the store again. */
+export function useStoreVersion(): number {
+	return useContext(StoreEditionContext).version;
+}

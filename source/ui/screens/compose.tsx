@@ -13,7 +13,7 @@ import {useNavigation} from '../hooks/use-navigation.js';
 import {useUnsavedWork} from '../hooks/use-unsaved.js';
 import {useScreenState} from '../hooks/use-screen-state.js';
 import {useExternalEditor} from '../hooks/use-editor.js';
-import {useLayout, useServices, useTheme} from '../services.js';
+import {useLayout, useServices, useStoreVersion, useTheme} from '../services.js';
 import {confirmDialog, messageDialog, useDialog} from '../components/dialog.js';
 import {MultilineView, TextView} from '../components/text-field.js';
 import {fit, plural} from '../components/text.js';
@@ -44,8 +44,10 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 	const dialog = useDialog();
 	const editInEditor = useExternalEditor();
 	const {columns, bodyRows} = useLayout();
+	// Settings or the directory saved meanwhile: read them again.
+	const storeVersion = useStoreVersion();
 	const directory = services.store.directory();
-	const sender = useMemo(() => services.store.settings.get().sender, [services]);
+	const sender = useMemo(() => services.store.settings.get().sender, [services, storeVersion]);
 
 	const context = useMemo<ComposeContext>(() => ({
 		directory,

@@ -12,7 +12,7 @@ import {useListView} from '../hooks/use-list.js';
 import {useNavigation} from '../hooks/use-navigation.js';
 import {useScreenState} from '../hooks/use-screen-state.js';
 import {filterItems, initialListState, listReducer} from '../state/list.js';
-import {useLayout, useServices, useTheme} from '../services.js';
+import {useLayout, useServices, useStoreVersion, useTheme} from '../services.js';
 import {fit, fitRight, formatCount, plural} from '../components/text.js';
 import {FilterLine} from '../components/filter-line.js';
 import type {RouteOf} from '../state/router.js';
@@ -36,6 +36,8 @@ export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 	const {columns} = useLayout();
 	const [list, dispatch] = useScreenState('list', listReducer, () => initialListState());
 
+	// Saving the directory (Users, Import, Add domain) gives a new one: the table follows.
+	useStoreVersion();
 	const directory = services.store.directory();
 	const domains = useMemo(() => directory.domains(), [directory]);
 	// What the filter matches, worked out once: with 5,000 domains every keystroke filters them all.

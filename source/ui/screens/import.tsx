@@ -11,7 +11,7 @@ import {displayDomain} from '../../core/address.js';
 import {promptScreenKeys} from '../key-bindings.js';
 import {useScreenKeys} from '../hooks/use-keys.js';
 import {useTextInput} from '../hooks/use-text-input.js';
-import {useLayout, useServices, useTheme} from '../services.js';
+import {useLayout, useServices, useStoreChanged, useTheme} from '../services.js';
 import {useNavigation} from '../hooks/use-navigation.js';
 import {messageDialog, useDialog} from '../components/dialog.js';
 import {TextView} from '../components/text-field.js';
@@ -59,6 +59,7 @@ export function ImportScreen(_props: {route: RouteOf<'import'>}) {
 	const {columns, bodyRows} = useLayout();
 	const navigation = useNavigation();
 	const dialog = useDialog();
+	const storeChanged = useStoreChanged();
 	const [text] = useTextInput('');
 	const [outcome, setOutcome] = useState<Outcome | undefined>(undefined);
 	const leave = useLeave(outcome?.kind === 'done' ? '' : text.value);
@@ -67,6 +68,7 @@ export function ImportScreen(_props: {route: RouteOf<'import'>}) {
 		submit() {
 			try {
 				const result = importCsvFile(services.store, text.value, services.env);
+				storeChanged();
 				const done: Outcome = {kind: 'done', file: text.value.trim(), result};
 				setOutcome(done);
 				// Enter goes back to where the import was started (the domains then list the new ones).

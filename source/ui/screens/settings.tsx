@@ -3,7 +3,7 @@
  * from), the default sender, and the delivery pace; saved to the store; "test connection"
  * reports success or the server's own words. The password itself is never a field.
  */
-import {useEffect, useState} from 'react';
+import {useState} from 'react';
 import {Box, Text} from 'ink';
 import {checkConnection} from '../../core/delivery.js';
 import {settingsKeys} from '../key-bindings.js';
@@ -16,7 +16,7 @@ import {
 	checkSettingsForm, formSettings, settingsPatch, initialSettingsForm, isTextField, passwordSourceLabels, settingsFieldHints,
 	settingsFieldLabels, settingsFormReducer, tlsLabels, visibleFields, type SettingsFieldId, type SettingsFormState,
 } from '../state/settings-form.js';
-import {useLayout, useServices, useTheme} from '../services.js';
+import {useLayout, useServices, useStoreChanged, useTheme} from '../services.js';
 import {confirmDialog, messageDialog, useDialog} from '../components/dialog.js';
 import {TextView} from '../components/text-field.js';
 import {fit} from '../components/text.js';
@@ -45,44 +45,41 @@ function choiceText(field: SettingsFieldId, state: SettingsFormState): string {
 	}
 }
 
-export function SettingsScreen({route}: {route: RouteOf<'settings'>}) {
+export function SettingsScreen(_props: {route: RouteOf<'settings'>}) {
 	const services = useServices();
 	const theme = useTheme();
 	const navigation = useNavigation();
 	const dialog = useDialog();
 	const {columns} = useLayout();
-	const [form, dispatch] = useScreenState('form', settingsFormReducer, () => ({
-		...initialSettingsForm(services.store.settings.get(), services.env),
-		...(route.focus ? {focus: route.focus as SettingsFieldId} : {}),
-	}));
+	const storeChanged = useStoreChanged();
+	const [form, dispatch] = useScreenState('form', settingsFormReducer, () => initialSettingsForm(services.store.settings.get(), services.env));
 	const [busy, setBusy] = useState<string | undefined>(undefined);
-	const [notice, setNotice] = useState<string | undefined>(route.notice);
+	const [notice, setNotice] = useState<string | undefined>(undefined);
 	const fields = visibleFields(form);
 	const focusIsText = isTextField(form.focus);
 	useUnsavedWork(form.dirty);
 
-	/**
-	 * Checks and saves, then reopens the screen on the saved values (so the header shows
-	 * where mail goes now), optionally testing the connection there.
-	 */
-	const save = (andTest = false): void => {
+	/** Checks and saves; the form then holds the saved values, and the header shows where mail goes now. */
+	const save = (): boolean => {
 		const current = services.store.settings.get();
 		const errors = checkSettingsForm(form, current, services.env);
 		if (Object.keys(errors).length > 0) {
 			dispatch({type: 'set-errors', errors});
 			setNotice(undefined);
-			return;
+			return false;
 		}
 
-		const next = formSettings(form, current);
 		try {
-			services.store.settings.update(settingsPatch(next, current));
+			services.store.settings.update(settingsPatch(formSettings(form, current), current));
 		} catch (error) {
 			dialog.open(messageDialog({title: 'The settings were not saved', lines: errorLines(error)}));
-			return;
+			return false;
 		}
 
-		navigation.replace({screen: 'settings', notice: `Saved to ${services.store.settings.file}.`, focus: form.focus, test: andTest});
+		dispatch({type: 'saved', settings: services.store.settings.get()});
+		setNotice(`Saved to ${services.store.settings.file}.`);
+		storeChanged();
+		return true;
 	};
 
 	const test = () => {
@@ -112,17 +109,12 @@ export function SettingsScreen({route}: {route: RouteOf<'settings'>}) {
 			yes: 'Save and test',
 			no: 'Not now',
 			onYes() {
-				save(true);
+				if (save()) {
+					test();
+				}
 			},
 		}));
 	};
-
-	useEffect(() => {
-		if (route.test) {
-			test();
-		}
-		// Once, when reopened after "save and test".
-	}, []);
 
 	useScreenKeys(settingsKeys, {
 		'next-field': () => dispatch({type: 'focus-next'}),
@@ -140,7 +132,7 @@ export function SettingsScreen({route}: {route: RouteOf<'settings'>}) {
 				dispatch({type: 'focus-next'});
 			}
 		},
-		save: () => save(),
+		save,
 		test: busy === undefined ? testSaved : undefined,
 		back() {
 			if (!form.dirty) {

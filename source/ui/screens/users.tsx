@@ -16,7 +16,7 @@ import {useScreenState} from '../hooks/use-screen-state.js';
 import {useListView} from '../hooks/use-list.js';
 import {initialListState, listReducer} from '../state/list.js';
 import {addressIn, applyChange, directoryRules, roleLabels, shownMailboxes, type DirectoryChange} from '../state/users-state.js';
-import {useLayout, useServices, useTheme} from '../services.js';
+import {useLayout, useServices, useStoreChanged, useTheme} from '../services.js';
 import {confirmDialog, messageDialog, useDialog, type DialogChoice} from '../components/dialog.js';
 import {fit, formatCount, plural, printable} from '../components/text.js';
 import {FilterLine} from '../components/filter-line.js';
@@ -27,10 +27,12 @@ import {errorLines} from './send-detail.js';
 export function useDirectoryChange(): (change: DirectoryChange, done: string, onSaved?: (directory: Directory) => void) => boolean {
 	const services = useServices();
 	const dialog = useDialog();
+	const storeChanged = useStoreChanged();
 	return (change, done, onSaved) => {
 		try {
 			const next = applyChange(services.store.directory(), change);
 			services.store.saveDirectory(next);
+			storeChanged();
 			onSaved?.(next);
 			return true;
 		} catch (error) {

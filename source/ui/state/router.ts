@@ -61,8 +61,7 @@ export type Route =
 	| {screen: 'import'}
 	| {screen: 'add-domain'}
 	| {screen: 'remove-domain'; domain: string}
-	/** After a save the screen is reopened (the header then shows the new destination) with a notice, the focus, and maybe a test to run. */
-	| {screen: 'settings'; notice?: string; focus?: string; test?: boolean}
+	| {screen: 'settings'}
 	| {screen: 'help'};
 
 export type ScreenName = Route['screen'];
