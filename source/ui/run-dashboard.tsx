@@ -154,7 +154,7 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 	try {
 		instance = render(app(), {
 			stdin,
-			stdout: withFrameCursorFix(stdout),
+			stdout: withFrameCursorFix(stdout, {ascii: !theme.symbols.unicode}),
 			stderr,
 			exitOnCtrlC: false,
 			// Console output would land in the middle of the frame; the dashboard prints nothing itself.

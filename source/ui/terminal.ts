@@ -80,8 +80,11 @@ export function editInEditor(text: string, options: {
  * alternate screen, where the frame always starts at the top, it becomes "clear the screen,
  * cursor home" — then the full frame Ink writes next lands where it belongs.
  */
-export function withFrameCursorFix(stdout: NodeJS.WriteStream): NodeJS.WriteStream {
-	const write = (chunk: unknown, ...rest: unknown[]): boolean => {
+export function withFrameCursorFix(stdout: NodeJS.WriteStream, options: {ascii?: boolean} = {}): NodeJS.WriteStream {
+	const write = (output: unknown, ...rest: unknown[]): boolean => {
+		// Ink cuts a too-long line with '…' of its own; a terminal without Unicode gets '.' there
+		// (the same width). The screens cut their text with the theme's '...' before that happens.
+		const chunk = options.ascii && typeof output === 'string' ? output.replaceAll('…', '.') : output;
 		const frame = typeof chunk === 'string' && (chunk.endsWith('\n') || chunk.endsWith('\u001B[E'));
 		// eraseLines() alone (log-update's clear): ESC[2K, then cursor-up + ESC[2K per line.
 		const erase = typeof chunk === 'string' && !frame && chunk.startsWith('\u001B[2K');

@@ -69,7 +69,7 @@ export function AddDomainScreen(_props: {route: RouteOf<'add-domain'>}) {
 				<Text bold>Domain: </Text>
 				<TextView state={text} focused width={columns - 12} />
 			</Box>
-			{problem ? <Text color={theme.error} wrap="wrap">{problem}</Text> : <Text color={theme.muted}>A domain name such as example.com; an international name (bücher.example) is fine.</Text>}
+			{problem ? <Text color={theme.error} wrap="wrap">{problem}</Text> : <Text color={theme.muted}>A domain name such as example.com; an international name ({theme.symbols.unicode ? 'bücher.example' : 'xn--bcher-kva.example'}) is fine.</Text>}
 		</Box>
 	);
 }

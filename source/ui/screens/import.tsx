@@ -23,8 +23,8 @@ type Outcome =
 	| {kind: 'done'; file: string; result: ImportResult}
 	| {kind: 'refused'; message: string; details: string[]; hint?: string};
 
-/** The lines that say how an import went. */
-export function importOutcomeLines(outcome: Outcome, room: number): string[] {
+/** The lines that say how an import went; `ellipsis` is the theme's (`...` without Unicode). */
+export function importOutcomeLines(outcome: Outcome, room: number, ellipsis: string): string[] {
 	if (outcome.kind === 'done') {
 		const {result} = outcome;
 		const added = result.domainsAdded;
@@ -43,7 +43,7 @@ export function importOutcomeLines(outcome: Outcome, room: number): string[] {
 	const shown = outcome.details.slice(0, Math.max(1, room - 2));
 	lines.push(...shown.map(line => `  ${printable(line)}`));
 	if (outcome.details.length > shown.length) {
-		lines.push(`  … and ${formatCount(outcome.details.length - shown.length)} more bad lines`);
+		lines.push(`  ${ellipsis} and ${formatCount(outcome.details.length - shown.length)} more bad lines`);
 	}
 
 	if (outcome.hint) {
@@ -72,7 +72,7 @@ export function ImportScreen(_props: {route: RouteOf<'import'>}) {
 				const done: Outcome = {kind: 'done', file: text.value.trim(), result};
 				setOutcome(done);
 				// Enter goes back to where the import was started (the domains then list the new ones).
-				dialog.open(messageDialog({title: 'Import done', tone: 'normal', lines: importOutcomeLines(done, bodyRows), onClose: () => navigation.back()}));
+				dialog.open(messageDialog({title: 'Import done', tone: 'normal', lines: importOutcomeLines(done, bodyRows, theme.symbols.ellipsis), onClose: () => navigation.back()}));
 			} catch (error) {
 				if (!isMassmailError(error)) {
 					throw error;
@@ -84,7 +84,7 @@ export function ImportScreen(_props: {route: RouteOf<'import'>}) {
 		back: leave,
 	});
 
-	const lines = outcome ? importOutcomeLines(outcome, bodyRows - 6) : [];
+	const lines = outcome ? importOutcomeLines(outcome, bodyRows - 6, theme.symbols.ellipsis) : [];
 	return (
 		<Box flexDirection="column" paddingX={1}>
 			<Text wrap="truncate-end">A CSV file with the header {csvColumns.join(',')}; all or nothing.</Text>

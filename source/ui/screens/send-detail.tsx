@@ -83,7 +83,7 @@ export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
 			return;
 		}
 
-		setBusy(only === 'failed' ? 'Connecting to retry the failed recipients…' : 'Connecting to resume the send…');
+		setBusy(`${only === 'failed' ? 'Connecting to retry the failed recipients' : 'Connecting to resume the send'}${theme.symbols.ellipsis}`);
 		const what = only === 'failed' ? 'Retry' : 'Resume';
 		reopenDelivery(services.delivery(), route.sendId, {only}).then(
 			delivery => {

@@ -83,7 +83,7 @@ export function SettingsScreen(_props: {route: RouteOf<'settings'>}) {
 	};
 
 	const test = () => {
-		setBusy('Testing the connection…');
+		setBusy(`Testing the connection${theme.symbols.ellipsis}`);
 		setNotice(undefined);
 		checkConnection(services.delivery()).then(
 			reached => {
@@ -163,7 +163,9 @@ export function SettingsScreen(_props: {route: RouteOf<'settings'>}) {
 	const urlOverride = services.env.MASSMAIL_SMTP_URL;
 	const environmentPassword = services.env.MASSMAIL_SMTP_PASSWORD;
 	const focusError = form.errors[form.focus];
-	let bottom: {text: string; color?: string} = {text: settingsFieldHints[form.focus], color: theme.muted};
+	// The hints name the arrow keys as the footer does: ←/→, or Left/Right without Unicode.
+	const hint = theme.symbols.unicode ? settingsFieldHints[form.focus] : settingsFieldHints[form.focus].replaceAll('←/→', 'Left/Right');
+	let bottom: {text: string; color?: string} = {text: hint, color: theme.muted};
 	if (busy) {
 		bottom = {text: busy, color: theme.accent};
 	} else if (focusError) {
@@ -208,7 +210,7 @@ export function SettingsScreen(_props: {route: RouteOf<'settings'>}) {
 				);
 			})}
 			<Box flexGrow={1} />
-			<Text color={bottom.color} wrap="truncate-end"> {bottom.text}</Text>
+			<Text color={bottom.color} wrap="truncate-end"> {fit(bottom.text, columns - 2)}</Text>
 		</Box>
 	);
 }
