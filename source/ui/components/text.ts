@@ -25,27 +25,8 @@ export function fitRight(text: string, width: number): string {
 	return text.length >= width ? text.slice(0, width) : ' '.repeat(width - text.length) + text;
 }
 
-const numberFormat = new Intl.NumberFormat('en-US');
-
-/** 1234 -> `1,234` */
-export function formatCount(n: number): string {
-	return numberFormat.format(n);
-}
-
-/** `1 domain`, `5,000 domains` */
-export function plural(n: number, one: string, many = one + 's'): string {
-	return `${formatCount(n)} ${n === 1 ? one : many}`;
-}
-
-/** 75000 -> `1:15`, 3725000 -> `1:02:05` */
-export function formatDuration(ms: number): string {
-	const total = Math.max(0, Math.round(ms / 1000));
-	const hours = Math.floor(total / 3600);
-	const minutes = Math.floor((total % 3600) / 60);
-	const seconds = total % 60;
-	const mm = hours > 0 ? String(minutes).padStart(2, '0') : String(minutes);
-	return (hours > 0 ? `${hours}:` : '') + `${mm}:${String(seconds).padStart(2, '0')}`;
-}
+// Numbers and durations are written the same way on the command line: one home for them.
+export {formatCount, formatDuration, plural} from '../../core/format.js';
 
 /** Replace control characters (a server reply or a name from a file) so they cannot move the cursor. */
 export function printable(text: string): string {
