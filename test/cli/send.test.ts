@@ -223,3 +223,32 @@ test('send --json whose reader goes away stops cleanly, resumable, instead of cr
 	t.true(record.sent < 200);
 	t.is(record.sent, new Set(smtp.messages.map(m => m.envelope.to[0])).size);
 });
+
+test('Ctrl+C (SIGINT) finishes the messages in flight, journals them, prints the resume command, exits 130', async t => {
+	const smtp = await server(t);
+	const rows = Array.from({length: 200}, (_, i) => `user${i}@example.com,User ${i},user,`);
+	const dir = await directory(t, rows);
+	const child = spawnCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes', '--rate', '40', '--concurrency', '2'], {configDir: dir, env: {MASSMAIL_SMTP_URL: smtpUrl(smtp)}});
+	child.stdin!.end();
+	let stderr = '';
+	child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+		stderr += chunk;
+	});
+	await new Promise<void>(resolve => {
+		const timer = setInterval(() => {
+			if (smtp.messages.length >= 10) {
+				clearInterval(timer);
+				resolve();
+			}
+		}, 5);
+	});
+	child.kill('SIGINT');
+	const code = await new Promise<number | null>(resolve => child.on('close', resolve));
+	t.is(code, 130, stderr);
+	const [record] = JSON.parse((await runCli(['history', '--json'], {configDir: dir})).stdout);
+	t.true(stderr.includes(`massmail resume ${record.id}`), stderr);
+	t.is(record.status, 'interrupted');
+	// A clean stop journals everything the server took: nothing is ambiguous, nothing will be sent twice.
+	t.is(record.sent, smtp.messages.length);
+	t.true(record.sent < 200);
+});
