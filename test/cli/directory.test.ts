@@ -212,3 +212,18 @@ test('an internationalized domain is stored in one form: ASCII in JSON, Unicode 
 	const table = await runCli(['domains'], {configDir: dir});
 	t.regex(table.stdout, /^bücher\.example\s+1\s+1\s+jurgen@bücher\.example$/m);
 });
+
+test('a hand-broken settings file is reported with its path and position, left as it was, exit 2', async t => {
+	const dir = configDir(t);
+	const file = path.join(dir, 'settings.json');
+	const broken = '{"smtp": {"host": "mail.example.com",}}';
+	writeFileSync(file, broken);
+	const result = await runCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--dry-run'], {configDir: dir});
+	t.is(result.code, 2);
+	t.true(result.stderr.includes(file), result.stderr);
+	t.regex(result.stderr, /line 1/);
+	t.notRegex(result.stderr, /\n\s+at /, 'no stack trace');
+	const set = await runCli(['config', 'set', 'smtp.port', '465'], {configDir: dir});
+	t.is(set.code, 2);
+	t.is(readFileSync(file, 'utf8'), broken);
+});
