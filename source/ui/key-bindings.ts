@@ -193,8 +193,8 @@ const bind = (id: string, keys: KeySpec[], label: string, description: string, f
 export const globalKeys: KeyTable = [
 	bind('help', ['?'], 'Help', 'Show every key of every screen'),
 	// `?` is typed into a text field; F1 opens the help from anywhere (the footer shows it while typing).
-	bind('help-anywhere', ['f1'], 'Help', 'Show every key of every screen, also while typing in a text field'),
-	bind('quit', ['ctrl+c'], 'Quit', 'Quit (during a send: asks whether to stop it; the record stays complete)', false),
+	bind('help-anywhere', ['f1'], 'Help', 'The same, also while typing in a text field (where ? is typed)'),
+	bind('quit', ['ctrl+c'], 'Quit', 'Quit; asks first during a send (the record stays complete) or when typed text would be lost', false),
 ];
 
 /** Moving in any list; shared by the list screens. */

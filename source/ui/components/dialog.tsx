@@ -235,10 +235,13 @@ export function DialogView({request, close}: {request: DialogRequest; close: () 
 						{error ? <Text color={theme.error}>{error}</Text> : null}
 					</Box>
 				) : (
-					<Box marginTop={1}>
-						<Text>
-							{request.choices.map(choice => `[${choice.keys[0] === 'enter' ? 'Enter' : choice.keys[0] === 'escape' ? 'Esc' : choice.keys[0]}] ${choice.label}`).join('   ')}
-						</Text>
+					// A choice that does not fit goes whole onto the next line, never cut in two.
+					<Box marginTop={1} flexWrap="wrap" columnGap={3}>
+						{request.choices.map(choice => (
+							<Text key={choice.label}>
+								[{choice.keys[0] === 'enter' ? 'Enter' : choice.keys[0] === 'escape' ? 'Esc' : choice.keys[0]}] {choice.label}
+							</Text>
+						))}
 					</Box>
 				)}
 			</Box>

@@ -39,11 +39,13 @@ export function Header({title, directory, destination, destinationError, demo}: 
 	);
 }
 
-/** Lays out as many `key Label` pairs as fit the width, `? Help` always last. */
+/** Lays out as many `key Label` pairs as fit the width, the help (`?`, or F1 while typing) always last. */
 export function footerText(bindings: readonly KeyBinding[], columns: number, unicode: boolean): string {
-	const parts = bindings.map(binding => `${formatKeys(binding, {unicode})} ${binding.label}`);
-	const help = parts.find(part => part.startsWith('? '));
-	const others = parts.filter(part => part !== help);
+	const text = (binding: KeyBinding) => `${formatKeys(binding, {unicode})} ${binding.label}`;
+	const isHelp = (binding: KeyBinding) => binding.id === 'help' || binding.id === 'help-anywhere';
+	const helpBinding = bindings.find(binding => isHelp(binding));
+	const help = helpBinding ? text(helpBinding) : undefined;
+	const others = bindings.filter(binding => !isHelp(binding)).map(binding => text(binding));
 	const result: string[] = [];
 	let width = help ? help.length + 3 : 0;
 	for (const part of others) {

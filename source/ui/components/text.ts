@@ -25,6 +25,25 @@ export function fitRight(text: string, width: number): string {
 	return text.length >= width ? text.slice(0, width) : ' '.repeat(width - text.length) + text;
 }
 
+/** Breaks a long line at spaces (or anywhere, for a long word) to fit `width`. */
+export function wrapLine(line: string, width: number): string[] {
+	if (line.length <= width) {
+		return [line];
+	}
+
+	const parts: string[] = [];
+	let rest = line;
+	while (rest.length > width) {
+		const space = rest.lastIndexOf(' ', width);
+		const cut = space > width / 3 ? space : width;
+		parts.push(rest.slice(0, cut));
+		rest = rest.slice(cut).replace(/^ /, '');
+	}
+
+	parts.push(rest);
+	return parts;
+}
+
 // Numbers and durations are written the same way on the command line: one home for them.
 export {formatCount, formatDuration, plural} from '../../core/format.js';
 

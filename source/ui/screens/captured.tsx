@@ -13,7 +13,7 @@ import {useScreenState} from '../hooks/use-screen-state.js';
 import {useListView} from '../hooks/use-list.js';
 import {filterItems, initialListState, listReducer} from '../state/list.js';
 import {useLayout, useServices, useTheme} from '../services.js';
-import {fit, formatCount, plural, printable} from '../components/text.js';
+import {fit, formatCount, plural, printable, wrapLine} from '../components/text.js';
 import {FilterLine} from '../components/filter-line.js';
 import type {RouteOf} from '../state/router.js';
 
@@ -110,25 +110,6 @@ function read(file: string): CapturedMessage | {error: string} {
 	} catch (error) {
 		return {error: `cannot read ${file}: ${(error as Error).message}`};
 	}
-}
-
-/** Breaks a long line at spaces (or anywhere, for a long word) to fit `width`. */
-export function wrapLine(line: string, width: number): string[] {
-	if (line.length <= width) {
-		return [line];
-	}
-
-	const parts: string[] = [];
-	let rest = line;
-	while (rest.length > width) {
-		const space = rest.lastIndexOf(' ', width);
-		const cut = space > width / 3 ? space : width;
-		parts.push(rest.slice(0, cut));
-		rest = rest.slice(cut).replace(/^ /, '');
-	}
-
-	parts.push(rest);
-	return parts;
 }
 
 /** Heading and filter line. */

@@ -6,7 +6,7 @@ import {useScreenKeys} from '../hooks/use-keys.js';
 import {useNavigation} from '../hooks/use-navigation.js';
 import {useScreenState} from '../hooks/use-screen-state.js';
 import {useLayout, useTheme} from '../services.js';
-import {fit} from '../components/text.js';
+import {fit, wrapLine} from '../components/text.js';
 import type {RouteOf} from '../state/router.js';
 
 interface HelpLine {
@@ -15,7 +15,8 @@ interface HelpLine {
 	text: string;
 }
 
-export function helpLines(unicode: boolean): HelpLine[] {
+/** The help's lines; a description longer than `width` goes on under its keys. */
+export function helpLines(unicode: boolean, width: number): HelpLine[] {
 	const lines: HelpLine[] = [];
 	for (const section of helpSections) {
 		if (lines.length > 0) {
@@ -24,7 +25,9 @@ export function helpLines(unicode: boolean): HelpLine[] {
 
 		lines.push({kind: 'title', text: section.title});
 		for (const binding of section.table) {
-			lines.push({kind: 'key', keys: formatKeys(binding, {unicode}), text: binding.description});
+			const [first, ...rest] = wrapLine(binding.description, Math.max(10, width));
+			lines.push({kind: 'key', keys: formatKeys(binding, {unicode}), text: first});
+			lines.push(...rest.map((text): HelpLine => ({kind: 'key', keys: '', text})));
 		}
 	}
 
@@ -39,7 +42,9 @@ export function HelpScreen(_props: {route: RouteOf<'help'>}) {
 	const theme = useTheme();
 	const navigation = useNavigation();
 	const {columns, bodyRows} = useLayout();
-	const lines = useMemo(() => helpLines(theme.symbols.unicode), [theme.symbols.unicode]);
+	const keyWidth = 18;
+	const textWidth = columns - keyWidth - 5;
+	const lines = useMemo(() => helpLines(theme.symbols.unicode, textWidth), [theme.symbols.unicode, textWidth]);
 	const height = Math.max(1, bodyRows - 1);
 	const max = Math.max(0, lines.length - height);
 	const [top, scroll] = useScreenState('scroll', scrollReducer, () => 0);
@@ -53,7 +58,6 @@ export function HelpScreen(_props: {route: RouteOf<'help'>}) {
 		back: () => navigation.back(),
 	});
 
-	const keyWidth = 18;
 	return (
 		<Box flexDirection="column" paddingX={1}>
 			<Box flexDirection="column" height={height}>
@@ -71,7 +75,7 @@ export function HelpScreen(_props: {route: RouteOf<'help'>}) {
 						<Text key={key} wrap="truncate-end">
 							{'  '}
 							<Text bold>{fit(line.keys ?? '', keyWidth, ' ')}</Text>
-							{fit(line.text, columns - keyWidth - 5)}
+							{fit(line.text, textWidth)}
 						</Text>
 					);
 				})}

@@ -93,9 +93,15 @@ export function ImportScreen(_props: {route: RouteOf<'import'>}) {
 				<TextView state={text} focused width={columns - 14} />
 			</Box>
 			<Box flexDirection="column" marginTop={1}>
-				{lines.map((line, index) => (
-					<Text key={index} color={outcome?.kind === 'done' ? theme.success : index === 0 ? theme.error : undefined} wrap="wrap">{line}</Text>
-				))}
+				{lines.map((line, index) => {
+					// A bad line's text wraps under itself, not under the margin.
+					const indented = line.startsWith('  ');
+					return (
+						<Box key={index} paddingLeft={indented ? 2 : 0}>
+							<Text color={outcome?.kind === 'done' ? theme.success : index === 0 ? theme.error : undefined} wrap="wrap">{indented ? line.slice(2) : line}</Text>
+						</Box>
+					);
+				})}
 				{outcome ? null : <Text color={theme.muted}>Re-importing an address updates it; missing domains are added.</Text>}
 			</Box>
 		</Box>

@@ -4,7 +4,6 @@
  * key-bindings.ts (and in `helpSections`).
  */
 import type {ComponentType} from 'react';
-import {describeGroup} from '../../core/groups.js';
 import {displayDomain} from '../../core/address.js';
 import type {Route, RouteOf, ScreenName} from '../state/router.js';
 import {DomainsScreen} from './domains.js';
@@ -46,12 +45,14 @@ const titles: {[S in ScreenName]: (route: RouteOf<S>) => string} = {
 	actions: () => 'Actions',
 	'send-email': () => 'Send Email',
 	'send-reminder': route => route.preset?.followUpOf ? `Send Reminder for ${route.preset.followUpOf}` : 'Send Reminder',
-	review: route => `Review: ${route.plan.kind === 'reminder' ? 'reminder' : 'email'} to ${describeGroup(route.plan.group)}`,
+	// The audience is the first line of the screen; the header names only what is reviewed.
+	review: route => `Review: ${route.plan.kind === 'reminder' ? 'reminder' : 'email'}`,
 	progress: route => route.title,
 	summary: route => route.title,
 	history: () => 'History',
 	'send-detail': route => `Send ${route.sendId}`,
-	captured: route => `Captured mail of ${route.sendId}`,
+	// The send's id is on the screen's last line; the header has no room for it next to the DEMO badge.
+	captured: () => 'Captured mail',
 	users: route => `Users of ${displayDomain(route.domain)}`,
 	import: () => 'Import CSV',
 	'add-domain': () => 'Add domain',

@@ -39,7 +39,7 @@ export function ProgressScreen({route}: {route: RouteOf<'progress'>}) {
 		done.then(result => {
 			if (current) {
 				dialog.close();
-				navigation.replace({screen: 'summary', result, destination: delivery.destination, title: title.replace(/^Sending: /, 'Sent: ')});
+				navigation.replace({screen: 'summary', result, destination: delivery.destination, title: title.replace(/^Sending: /, 'Sent: '), subject: delivery.record.draft.subject});
 			}
 		}, (error: unknown) => {
 			if (current) {
@@ -50,6 +50,7 @@ export function ProgressScreen({route}: {route: RouteOf<'progress'>}) {
 					result: {id: delivery.id, total: now.total, sent: now.sent, failed: now.failed, status: 'interrupted'},
 					destination: delivery.destination,
 					title,
+					subject: delivery.record.draft.subject,
 					error: error instanceof Error ? error.message : String(error),
 				});
 			}

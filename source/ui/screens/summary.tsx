@@ -49,7 +49,7 @@ export function SummaryScreen({route}: {route: RouteOf<'summary'>}) {
 		notes.push(`Retry only the failed: massmail retry ${result.id}`);
 	}
 
-	const listRows = Math.max(1, bodyRows - 6 - notes.length - (route.error ? 1 : 0));
+	const listRows = Math.max(1, bodyRows - 7 - notes.length - (route.error ? 1 : 0));
 	const max = Math.max(0, failures.length - listRows);
 	const [top, scroll] = useScreenState('scroll', scrollReducer, () => 0);
 
@@ -64,6 +64,8 @@ export function SummaryScreen({route}: {route: RouteOf<'summary'>}) {
 	const statusColor = result.status === 'finished' && result.failed === 0 ? theme.success : theme.warning;
 	return (
 		<Box flexDirection="column" paddingX={1}>
+			{/* The header may cut the title short: here it is whole (as far as the width goes). */}
+			<Text bold wrap="truncate-end">{fit(`${route.title.replace(/^(Sent|Sending): /, '')}${route.subject === undefined ? '' : `: "${printable(route.subject)}"`}`, columns - 2)}</Text>
 			<Text bold color={statusColor}>
 				{statusWords[result.status]}: {formatCount(result.sent)} of {formatCount(result.total)} sent
 				{result.failed > 0 ? `, ${formatCount(result.failed)} failed` : ''}

@@ -48,6 +48,8 @@ export type Route =
 		result: DeliveryResult;
 		destination: string;
 		title: string;
+		/** The message's subject, shown with the title. */
+		subject?: string;
 		/** The send ended on an unexpected error (the record still holds every outcome). */
 		error?: string;
 	}
