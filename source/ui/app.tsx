@@ -81,26 +81,26 @@ export function App({services, theme, size, initialRoute, onRepaintReady}: AppPr
 		onRepaintReady?.(() => write(''));
 	}, [onRepaintReady, write]);
 
-	// The single input hook: every key goes through the dispatcher's layers. Keys that came in
-	// one read are handled one at a time, each after React has committed what the previous one
-	// changed (its handlers then see the new state, a new screen's keys are live): the next key
-	// is taken from a layout effect of the commit that a tick update forces.
+	// The single input hook: every key goes through the dispatcher's layers. Keys that come
+	// faster than React commits (one read holding several, or several reads before the commit:
+	// React 19 commits in a microtask, after Ink has emitted every key of a read) are queued and
+	// handled one at a time, each after React has committed what the previous one changed (its
+	// handlers then see the new state, a new screen's keys are live). Each key forces a commit
+	// with a tick; the layout effect of that commit takes the next key.
 	const pending = useRef<Array<{input: string; key: KeyPress}>>([]);
+	const awaitingCommit = useRef(false);
 	const [tick, setTick] = useState(0);
 	const dispatchNext = useCallback(() => {
 		const next = pending.current.shift();
 		if (next) {
+			awaitingCommit.current = true;
 			dispatcher.dispatch(next.input, next.key);
-		}
-
-		if (pending.current.length > 0) {
 			setTick(count => count + 1);
 		}
 	}, [dispatcher]);
 	useLayoutEffect(() => {
-		if (pending.current.length > 0) {
-			dispatchNext();
-		}
+		awaitingCommit.current = false;
+		dispatchNext();
 	}, [tick, dispatchNext]);
 	// Ink reports every function key as an empty input with no flag; the raw sequence, seen by
 	// this listener just before Ink's own (it is put first), tells F1 (help while typing) apart.
@@ -116,14 +116,13 @@ export function App({services, theme, size, initialRoute, onRepaintReady}: AppPr
 		};
 	}, [inputEvents]);
 	useInput((input, key) => {
-		const idle = pending.current.length === 0;
 		if (input === '' && isF1Sequence(lastSequence.current)) {
 			pending.current.push({input, key: {...key, f1: true}});
 		} else {
 			pending.current.push(...splitKeys(input, key));
 		}
 
-		if (idle) {
+		if (!awaitingCommit.current) {
 			dispatchNext();
 		}
 	}, {isActive: isRawModeSupported === true});

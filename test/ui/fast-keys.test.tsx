@@ -33,3 +33,18 @@ test.serial('Send Email: Tab to the subject and the subject itself in one read, 
 	t.regex(d.screen(), /❯ Subject +Hello world, and a paste/);
 	await d.unmount();
 });
+
+test.serial('arrow keys and Enter in one read: each is handled after the one before took effect', async t => {
+	const d = await renderDashboard(t, {demo: true});
+	await d.press('a');
+	await d.press('\u001B[B\u001B[B\r');
+	t.regex(d.lines()[0], /│ Users of example\.com/, 'Down, Down, Enter: the third entry (View users) opens');
+	await d.unmount();
+});
+
+test.serial('text, an arrow and more text in one read edit in order', async t => {
+	const d = await renderDashboard(t, {demo: true, route: {screen: 'send-email', preset: {group: {kind: 'domain', domains: ['example.com']}}}});
+	await d.press('\t\t\t\tac\u001B[Db\u001B[C\u001B[Cd');
+	t.regex(d.screen(), /❯ Subject +abcd/);
+	await d.unmount();
+});
