@@ -52,20 +52,25 @@ export function HistoryScreen(_props: {route: RouteOf<'history'>}) {
 		back: () => list.filter === '' ? navigation.back() : dispatch({type: 'clear-filter'}),
 	}, {isActive: !list.filtering});
 
-	const whenWidth = 16;
-	const kindWidth = 8;
+	// A narrow terminal drops the year and the Kind column rather than cutting every column short.
+	const narrow = columns < 76;
+	const whenWidth = narrow ? 11 : 16;
+	const kindWidth = narrow ? 0 : 8;
 	const statusWidth = 11;
 	const countWidth = 13;
-	const audienceWidth = Math.max(10, Math.floor((columns - 55) * 0.45));
-	const subjectWidth = Math.max(8, columns - 2 - whenWidth - kindWidth - statusWidth - countWidth - audienceWidth - 6);
-	const heading = `  ${fit('When', whenWidth, ' ')} ${fit('Kind', kindWidth, ' ')} ${fit('Status', statusWidth, ' ')} ${fitRight('Sent/Fail/All', countWidth)}  ${fit('Audience', audienceWidth, ' ')} Subject`;
+	const fixed = 2 + whenWidth + 1 + (narrow ? 0 : kindWidth + 1) + statusWidth + 1 + countWidth + 2;
+	const audienceWidth = Math.max(8, Math.floor((columns - fixed) * 0.45));
+	const subjectWidth = Math.max(6, columns - fixed - audienceWidth - 1);
+	const kindCell = (text: string) => narrow ? '' : `${fit(text, kindWidth, ' ')} `;
+	const when = (send: SendSummary) => narrow ? formatWhen(send.createdAt).slice(5) : formatWhen(send.createdAt);
+	const heading = `  ${fit('When', whenWidth, ' ')} ${kindCell('Kind')}${fit('Status', statusWidth, ' ')} ${fitRight('Sent/Fail/All', countWidth)}  ${fit('Audience', audienceWidth, ' ')} Subject`;
 
 	const shown = visibleRows.map(({row: send, selected}) => {
 		const counts = `${formatCount(send.sent)}/${formatCount(send.failed)}/${formatCount(send.total)}`;
 		const statusColor = send.status === 'finished' ? (send.failed > 0 ? theme.warning : theme.success) : send.status === 'running' ? theme.accent : theme.warning;
 		return (
 			<Text key={send.id} inverse={selected} wrap="truncate-end">
-				{selected ? theme.symbols.pointer : ' '} {fit(formatWhen(send.createdAt), whenWidth, ' ')} {fit(send.kind, kindWidth, ' ')} <Text color={selected ? undefined : statusColor}>{fit(send.status, statusWidth, ' ')}</Text> {fitRight(counts, countWidth)}  {fit(printable(send.audience), audienceWidth, ' ')} {fit(printable(send.subject), subjectWidth)}
+				{selected ? theme.symbols.pointer : ' '} {fit(when(send), whenWidth, ' ')} {kindCell(send.kind)}<Text color={selected ? undefined : statusColor}>{fit(send.status, statusWidth, ' ')}</Text> {fitRight(counts, countWidth)}  {fit(printable(send.audience), audienceWidth, ' ')} {fit(printable(send.subject), subjectWidth)}
 			</Text>
 		);
 	});
