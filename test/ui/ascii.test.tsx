@@ -35,3 +35,19 @@ test.serial('LANG=C: Settings, Add domain, Users, History and a refused import s
 	t.regex(d.screen(), ascii);
 	await d.unmount();
 });
+
+test.serial('60x20: Users keeps every column whole (short role names) and the rules on more lines', async t => {
+	const env = {...tempConfigDir(t).env, LANG: 'C', LC_ALL: '', LC_CTYPE: '', NO_COLOR: '1'};
+	const d = await renderDashboard(t, {demo: true, env, columns: 60, rows: 20, route: {screen: 'users', domain: 'school.example.net'}});
+	const screen = d.screen();
+	t.true(screen.includes('principal@school.example.net).'), screen);
+	t.true(screen.includes('every send skips it.'), screen);
+	t.regex(screen, /it@school\.example\.net +IT Of\.\.\. admin +active/);
+	t.regex(screen, /primary admin active/);
+	t.true(d.lines().every(line => line.length <= 60));
+	await d.unmount();
+
+	const home = await renderDashboard(t, {demo: true, env, columns: 60, rows: 20});
+	t.regex(home.lines()[2], /Admins {2}Primary$/, 'the column title fits its column');
+	await home.unmount();
+});

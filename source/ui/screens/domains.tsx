@@ -87,7 +87,7 @@ export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 	const nameWidth = Math.max(12, Math.min(40, Math.floor(columns * 0.38)));
 	const primaryWidth = Math.max(8, columns - 2 - markWidth - nameWidth - (2 * (numberWidth + 1)) - 2);
 
-	const heading = `${' '.repeat(2 + markWidth)}${fit('Domain', nameWidth, ' ')} ${fitRight('Users', numberWidth)} ${fitRight('Admins', numberWidth)}  Primary administrator`;
+	const heading = `${' '.repeat(2 + markWidth)}${fit('Domain', nameWidth, ' ')} ${fitRight('Users', numberWidth)} ${fitRight('Admins', numberWidth)}  ${primaryWidth >= 21 ? 'Primary administrator' : 'Primary'}`;
 
 	// International names in Unicode where the terminal can show it, else in their ASCII (punycode) form.
 	const shownDomain = (name: string) => theme.symbols.unicode ? displayDomain(name) : name;

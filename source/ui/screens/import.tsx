@@ -87,7 +87,7 @@ export function ImportScreen(_props: {route: RouteOf<'import'>}) {
 	const lines = outcome ? importOutcomeLines(outcome, bodyRows - 6, theme.symbols.ellipsis) : [];
 	return (
 		<Box flexDirection="column" paddingX={1}>
-			<Text wrap="truncate-end">A CSV file with the header {csvColumns.join(',')}; all or nothing.</Text>
+			<Text wrap="wrap">A CSV file with the header {csvColumns.join(',')}; all or nothing.</Text>
 			<Box marginTop={1}>
 				<Text bold>CSV file: </Text>
 				<TextView state={text} focused width={columns - 14} />

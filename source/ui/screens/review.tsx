@@ -16,7 +16,7 @@ import {useScreenKeys} from '../hooks/use-keys.js';
 import {useNavigation} from '../hooks/use-navigation.js';
 import {useLayout, useServices, useTheme} from '../services.js';
 import {confirmDialog, messageDialog, useDialog} from '../components/dialog.js';
-import {fit, formatCount, plural, printable} from '../components/text.js';
+import {fit, formatCount, plural, printable, wrapLine} from '../components/text.js';
 import {startDelivery} from '../delivery-flow.js';
 import type {RouteOf, SendPlan} from '../state/router.js';
 
@@ -149,7 +149,10 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 	const shownTo = Math.min(3, count);
 	const messageLines = plan.draft.body.split('\n');
 	// What is left of the body after the fixed rows goes to the message preview.
-	const fixedRows = 1 + Math.max(1, shownTo) + (count > shownTo ? 1 : 0) + 3 + 1 + warnings.length + 2;
+	// The subject is what a person checks most: on two lines when it is long, not cut at once.
+	const wrappedSubject = wrapLine(printable(plan.draft.subject), Math.max(10, width));
+	const subjectLines = wrappedSubject.length <= 2 ? wrappedSubject : [wrappedSubject[0], wrappedSubject.slice(1).join(' ')];
+	const fixedRows = 1 + Math.max(1, shownTo) + (count > shownTo ? 1 : 0) + 3 + subjectLines.length + warnings.length + 2;
 	const previewRows = Math.max(1, Math.min(6, bodyRows - fixedRows));
 	const row = (label: string, value: ReactNode, color?: string, key = label) => (
 		<Box key={key}>
@@ -175,7 +178,7 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 			))}
 			{count > shownTo ? row('', `${theme.symbols.ellipsis} and ${formatCount(count - shownTo)} more, each on a message of its own`, theme.muted) : null}
 			{row('From', `${plan.draft.from.name} <${plan.draft.from.address}>`)}
-			{row('Subject', plan.draft.subject)}
+			{subjectLines.map((line, index) => row(index === 0 ? 'Subject' : '', line, undefined, `subject-${index}`))}
 			{row('Message', `${plan.draft.html ? 'HTML, with a plain-text alternative' : 'plain text'}, ${plural(messageLines.length, 'line')}`)}
 			<Box flexDirection="column" paddingLeft={labelWidth + 2} height={previewRows}>
 				{messageLines.slice(0, previewRows).map((line, index) => (

@@ -18,7 +18,7 @@ import {initialListState, listReducer} from '../state/list.js';
 import {addressIn, applyChange, directoryRules, roleLabels, shownMailboxes, type DirectoryChange} from '../state/users-state.js';
 import {useLayout, useServices, useStoreChanged, useTheme} from '../services.js';
 import {confirmDialog, messageDialog, useDialog, type DialogChoice} from '../components/dialog.js';
-import {fit, formatCount, plural, printable} from '../components/text.js';
+import {fit, formatCount, plural, printable, wrapLine} from '../components/text.js';
 import {FilterLine} from '../components/filter-line.js';
 import type {RouteOf} from '../state/router.js';
 import {errorLines} from './send-detail.js';
@@ -42,8 +42,11 @@ export function useDirectoryChange(): (change: DirectoryChange, done: string, on
 	};
 }
 
-/** Two rules lines, heading, notice, filter line. */
-const chromeRows = 5;
+/** Heading, notice, filter line (the rules lines above are counted as they wrap). */
+const listChromeRows = 3;
+
+/** The Role column in a narrow terminal. */
+const shortRoleLabels: Record<Role, string> = {user: 'user', admin: 'admin', primary: 'primary admin'};
 
 export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 	const services = useServices();
@@ -63,7 +66,9 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 		}
 	}, [directory, route.domain]);
 	const rows = useMemo(() => shownMailboxes(mailboxes, list.filter), [mailboxes, list.filter]);
-	const {pageSize, count, current, moves, visibleRows} = useListView(list, dispatch, rows, chromeRows);
+	// The directory's rules, whole: on more lines when the terminal is narrow.
+	const rules = directoryRules(summary?.primary ?? null).flatMap(line => wrapLine(line, Math.max(20, columns - 2)));
+	const {pageSize, count, current, moves, visibleRows} = useListView(list, dispatch, rows, listChromeRows + rules.length);
 	const domainName = displayDomain(route.domain);
 
 	const apply = (what: DirectoryChange, done: string, message: string) => {
@@ -167,14 +172,16 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 	}, {isActive: !list.filtering});
 
 	const addressWidth = Math.max(16, Math.min(38, Math.floor(columns * 0.42)));
-	const roleWidth = 21;
+	const narrow = columns < 76;
+	const roles = narrow ? shortRoleLabels : roleLabels;
+	const roleWidth = narrow ? 13 : 21;
 	const stateWidth = 8;
 	const nameWidth = Math.max(6, columns - 2 - addressWidth - roleWidth - stateWidth - 4);
 	const heading = `  ${fit('Address', addressWidth, ' ')} ${fit('Name', nameWidth, ' ')} ${fit('Role', roleWidth, ' ')} State`;
 
 	const shown = visibleRows.map(({row: mailbox, selected}) => (
 		<Text key={mailbox.address} inverse={selected} dimColor={mailbox.disabled && !selected} wrap="truncate-end">
-			{selected ? theme.symbols.pointer : ' '} {fit(displayAddress(mailbox.address), addressWidth, ' ')} {fit(printable(mailbox.name), nameWidth, ' ')} {fit(roleLabels[mailbox.role], roleWidth, ' ')} {mailbox.disabled ? 'disabled' : 'active'}
+			{selected ? theme.symbols.pointer : ' '} {fit(displayAddress(mailbox.address), addressWidth, ' ')} {fit(printable(mailbox.name), nameWidth, ' ')} {fit(roles[mailbox.role], roleWidth, ' ')} {mailbox.disabled ? 'disabled' : 'active'}
 		</Text>
 	));
 
@@ -186,7 +193,7 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 
 	return (
 		<Box flexDirection="column" flexGrow={1}>
-			{directoryRules(summary?.primary ?? null).map(line => <Text key={line} color={theme.muted} wrap="truncate-end"> {line}</Text>)}
+			{rules.map(line => <Text key={line} color={theme.muted} wrap="truncate-end"> {line}</Text>)}
 			<Text bold color={theme.muted} wrap="truncate-end">{heading}</Text>
 			<Box flexDirection="column" height={pageSize}>
 				{error ? <Text color={theme.error} wrap="wrap">{error}</Text> : null}
