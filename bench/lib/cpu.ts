@@ -13,7 +13,8 @@ function ownCpuMs(pid: number): number {
 	const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
 	// The command name (field 2) may hold spaces: count the fields after its closing parenthesis.
 	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-	return (Number(fields[11]) + Number(fields[12])) * tickMs;
+	// utime, stime, and cutime, cstime: the CPU of children it has reaped (GNU time's command, once it ends).
+	return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) * tickMs;
 }
 
 function childrenOf(pid: number): number[] {
@@ -47,10 +48,13 @@ export interface CpuSampler {
 /** Samples the CPU time of `pid` (and its children) every `everyMs`. */
 export function sampleCpu(pid: number, everyMs = 20): CpuSampler {
 	const samples: Array<[number, number]> = [];
+	let most = 0;
 	const take = () => {
 		const cpu = treeCpuMs(pid);
 		if (cpu !== undefined) {
-			samples.push([performance.now(), cpu]);
+			// CPU time only grows: a child caught between its end and its reaping reads as gone for a moment.
+			most = Math.max(most, cpu);
+			samples.push([performance.now(), most]);
 		}
 	};
 
