@@ -1,4 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
+// The flag above keeps V8's young generation small: loading a 100,000-mailbox directory
+// otherwise grows it to 3 x 16 MB of mostly garbage, and a send peaked at ~154 MB instead
+// of ~137 MB, at the same speed. (`env -S`: GNU coreutils 8.30+, BSD and macOS.)
 import {runCli} from './source/cli/main.js';
 
 // exitCode, not exit(): let stdout drain (a large `--json` listing piped to another program).

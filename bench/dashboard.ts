@@ -12,7 +12,7 @@ import path from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {makeTempDir, removeTempDir} from './lib/children.js';
 import {sampleCpu, type CpuSampler} from './lib/cpu.js';
-import {cliBuilt, cliEnv, cliPath, domainName, firstError, importDirectory, messageText, repoRoot, writeDirectoryCsv} from './lib/fixtures.js';
+import {cliBuilt, cliEnv, cliNodeFlags, cliPath, domainName, firstError, importDirectory, messageText, repoRoot, writeDirectoryCsv} from './lib/fixtures.js';
 import {findPostfixTool, postfixInstallHint, startSink, type Sink} from './lib/postfix.js';
 import {runMeasured} from './lib/run.js';
 import {median, percentile, printTable, verdict, type Figure} from './lib/table.js';
@@ -35,7 +35,7 @@ export function dashboardEnv(configDir: string, smtpPort?: number): NodeJS.Proce
 
 /** The dashboard (no command), started in an 80×24 pseudo-terminal. */
 export function startDashboard(env: NodeJS.ProcessEnv): ScreenSession {
-	return new ScreenSession(process.execPath, [cliPath], {env, cwd: repoRoot, cols: 80, rows: 24});
+	return new ScreenSession(process.execPath, [...cliNodeFlags(), cliPath], {env, cwd: repoRoot, cols: 80, rows: 24});
 }
 
 const listShown = (screen: string) => screen.includes(domainName(0));
@@ -209,7 +209,7 @@ async function sendFromDashboard(configDir: string, sink: Sink, lines: string[],
 async function sendFromCommandLine(configDir: string, sink: Sink, messageFile: string, count: number): Promise<SendTiming> {
 	let cpu: CpuSampler | undefined;
 	const result = await runMeasured(process.execPath, [
-		cliPath, 'send', '--to', `domain:${domainName(0)}`, '--subject', subject, '--message-file', messageFile, '--yes', '--json',
+		...cliNodeFlags(), cliPath, 'send', '--to', `domain:${domainName(0)}`, '--subject', subject, '--message-file', messageFile, '--yes', '--json',
 	], {
 		env: cliEnv(configDir, sink.port),
 		timeoutMs: 600_000,

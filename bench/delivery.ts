@@ -14,7 +14,7 @@ import {mkdirSync, readdirSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {makeTempDir, removeTempDir} from './lib/children.js';
 import {summarizeProfile} from './lib/cpu-profile.js';
-import {cliBuilt, cliEnv, cliPath, firstError, importDirectory, repoRoot, writeDirectoryCsv, writeMessageFile} from './lib/fixtures.js';
+import {cliBuilt, cliEnv, cliNodeFlags, cliPath, firstError, importDirectory, repoRoot, writeDirectoryCsv, writeMessageFile} from './lib/fixtures.js';
 import {runBarePool} from './lib/pool.js';
 import {findPostfixTool, postfixInstallHint, startSink} from './lib/postfix.js';
 import {runMeasured, type RunResult} from './lib/run.js';
@@ -66,7 +66,7 @@ async function attempt(sinkBinary: string, work: string, count: number, run: (po
 }
 
 function engineArgs(messageFile: string, extra: string[] = []): string[] {
-	return [...extra, cliPath, 'send', '--to', 'all', '--subject', subject, '--message-file', messageFile, '--yes', '--json', '--concurrency', '10', '--rate', '0'];
+	return [...cliNodeFlags(), ...extra, cliPath, 'send', '--to', 'all', '--subject', subject, '--message-file', messageFile, '--yes', '--json', '--concurrency', '10', '--rate', '0'];
 }
 
 /** The engine's last JSON line: {"id","total","sent","failed","status"}. */

@@ -2,7 +2,7 @@
  * What the benchmarks send and to whom: a directory CSV of N mailboxes in M domains,
  * a ~2 KB message, and the built command line to import and send them.
  */
-import {createWriteStream, existsSync, writeFileSync} from 'node:fs';
+import {createWriteStream, existsSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {once} from 'node:events';
@@ -12,6 +12,17 @@ import {runMeasured, type RunResult} from './run.js';
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The built command line (`npm run build`). */
 export const cliPath = path.join(repoRoot, 'dist', 'cli.js');
+
+/** The Node flags of the program's own `#!` line, so the benchmarks run it as `massmail` runs. */
+export function cliNodeFlags(): string[] {
+	if (!existsSync(cliPath)) {
+		return [];
+	}
+
+	const shebang = readFileSync(cliPath, 'utf8').split('\n', 1)[0]!;
+	const words = shebang.replace(/^#!\S*env\s+(-S\s+)?/, '').split(/\s+/);
+	return words[0] === 'node' ? words.slice(1) : [];
+}
 
 export function cliBuilt(): boolean {
 	return existsSync(cliPath);

@@ -88,8 +88,19 @@ export function processOutput(): Output {
 }
 
 function version(): string {
-	const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {version: string};
-	return pkg.version;
+	// source/cli/main.ts when run from source, dist/source/cli/main.js when built.
+	for (const candidate of ['../../package.json', '../../../package.json']) {
+		try {
+			const pkg = JSON.parse(readFileSync(new URL(candidate, import.meta.url), 'utf8')) as {name?: string; version: string};
+			if (pkg.name === 'massmail') {
+				return pkg.version;
+			}
+		} catch {
+			// Not this one; try the next.
+		}
+	}
+
+	return 'unknown';
 }
 
 export async function runCli(argv: string[], io: Output = processOutput(), env: NodeJS.ProcessEnv = process.env): Promise<number> {

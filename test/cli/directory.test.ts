@@ -227,3 +227,16 @@ test('a hand-broken settings file is reported with its path and position, left a
 	t.is(set.code, 2);
 	t.is(readFileSync(file, 'utf8'), broken);
 });
+
+test('--help lists every command and --version prints the version', async t => {
+	const dir = configDir(t);
+	const help = await runCli(['--help'], {configDir: dir});
+	t.is(help.code, 0);
+	for (const command of ['import', 'domains', 'users', 'domain add', 'domain remove', 'user add', 'user set', 'user remove', 'send', 'remind', 'history', 'show', 'resume', 'retry', 'config']) {
+		t.true(help.stdout.includes(`massmail ${command}`), command);
+	}
+
+	const version = await runCli(['--version'], {configDir: dir});
+	t.is(version.code, 0, version.stderr);
+	t.regex(version.stdout.trim(), /^\d+\.\d+\.\d+$/);
+});
