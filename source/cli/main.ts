@@ -129,6 +129,10 @@ export async function runCli(argv: string[], io: Output = processOutput(), env: 
 		};
 
 		if (words.length === 0) {
+			// React's development build checks and logs on every render: ~3x the CPU per frame,
+			// which a send's progress screen pays at 10 frames a second. It reads NODE_ENV when
+			// first imported, so this must come before the dashboard's import.
+			process.env.NODE_ENV ??= 'production';
 			const {runDashboard} = await import('../ui/run-dashboard.js');
 			return await runDashboard({store: openOnce(), demo, env});
 		}
