@@ -6,27 +6,32 @@
 import {useEffect, useReducer} from 'react';
 import type {Delivery} from '../../core/delivery.js';
 import type {DeliveryEvent} from '../../core/types.js';
-import {initialProgressState, progressReducer, type ProgressState} from '../state/progress.js';
+import {initialProgressState, ProgressFolder, progressReducer, type ProgressState} from '../state/progress.js';
 
 export function useDeliveryProgress(delivery: Delivery, backlog?: {take(): DeliveryEvent[]}, intervalMs = 100): ProgressState {
 	const [state, dispatch] = useReducer(progressReducer, delivery, d => initialProgressState(d.progress()));
 	useEffect(() => {
-		let buffer: DeliveryEvent[] = [];
+		// Each event is folded as it arrives, keeping only what a frame shows: thousands of
+		// outcomes a second are not held until the next frame.
+		const folder = new ProgressFolder();
 		const flush = () => {
-			if (buffer.length > 0) {
-				const events = buffer;
-				buffer = [];
-				dispatch({type: 'events', events});
+			const action = folder.take();
+			if (action) {
+				dispatch(action);
 			}
 		};
 
 		// What happened before this subscription (kept by whoever started the send), then live.
 		// Taking the backlog and subscribing happen in one go: no event can fall between them.
-		const early = backlog?.take() ?? [];
+		for (const event of backlog?.take() ?? []) {
+			folder.add(event);
+		}
+
 		const unsubscribe = delivery.subscribe(event => {
-			buffer.push(event);
+			folder.add(event);
 		});
-		dispatch({type: 'events', events: [...early, {type: 'progress', progress: delivery.progress()}]});
+		folder.add({type: 'progress', progress: delivery.progress()});
+		flush();
 		const timer = setInterval(flush, intervalMs);
 		return () => {
 			unsubscribe();

@@ -29,35 +29,96 @@ export function initialProgressState(progress: DeliveryProgress, state: Progress
 	return {progress, state, latest: [], failures: [], failureCount: 0};
 }
 
-export type ProgressAction = {type: 'events'; events: readonly DeliveryEvent[]};
+/**
+ * What a run of events changed, folded as the events arrive: the last progress and state, and
+ * only the outcomes the screen can show (the newest `latestLimit`, the newest `failureLimit`
+ * failures). A send reports thousands of outcomes a second; keeping them all until the next
+ * frame only to drop them made every one outlive the young generation (garbage collection).
+ */
+export interface ProgressBatch {
+	progress?: DeliveryProgress;
+	state?: ProgressState['state'];
+	/** Newest first. */
+	latest: OutcomeItem[];
+	/** Newest first, at most `failureLimit`. */
+	failures: OutcomeItem[];
+	/** Every failure in the run, also those beyond `failures`. */
+	failureCount: number;
+}
 
-export function progressReducer(state: ProgressState, action: ProgressAction): ProgressState {
-	if (action.events.length === 0) {
-		return state;
+export type ProgressAction =
+	| {type: 'events'; events: readonly DeliveryEvent[]}
+	| {type: 'batch'; batch: ProgressBatch};
+
+type OutcomeEvent = Extract<DeliveryEvent, {type: 'outcome'}>;
+
+/** The newest `capacity` items pushed, in a fixed array (no copying as items come and go). */
+class Ring<T> {
+	private readonly items: Array<T | undefined>;
+	private next = 0;
+	private size = 0;
+
+	constructor(private readonly capacity: number) {
+		this.items = Array.from({length: capacity});
 	}
 
-	let {progress, failureCount} = state;
-	let runState = state.state;
-	const latest: OutcomeItem[] = [];
-	const failures: OutcomeItem[] = [];
-	for (const event of action.events) {
+	push(item: T): void {
+		this.items[this.next] = item;
+		this.next = (this.next + 1) % this.capacity;
+		this.size = Math.min(this.capacity, this.size + 1);
+	}
+
+	/** Newest first; empties the ring. */
+	drain<U>(map: (item: T) => U): U[] {
+		const result: U[] = [];
+		for (let index = 1; index <= this.size; index++) {
+			const slot = (this.next - index + this.capacity) % this.capacity;
+			result.push(map(this.items[slot]!));
+			this.items[slot] = undefined;
+		}
+
+		this.size = 0;
+		return result;
+	}
+}
+
+const toItem = (event: OutcomeEvent): OutcomeItem => ({address: event.address, status: event.status, attempts: event.attempts, response: event.response});
+
+/**
+ * Folds events as they come (`add`, cheap and bounded: the send is never slowed by the screen)
+ * into what the next frame needs (`take`, once per frame).
+ *
+ * @example
+ * const folder = new ProgressFolder();
+ * delivery.subscribe(event => folder.add(event));
+ * setInterval(() => { const action = folder.take(); if (action) dispatch(action); }, 100);
+ */
+export class ProgressFolder {
+	private progress: DeliveryProgress | undefined;
+	private state: ProgressState['state'] | undefined;
+	private readonly latest = new Ring<OutcomeEvent>(latestLimit);
+	private readonly failures = new Ring<OutcomeEvent>(failureLimit);
+	private failureCount = 0;
+	private pending = false;
+
+	add(event: DeliveryEvent): void {
+		this.pending = true;
 		switch (event.type) {
 			case 'progress': {
-				progress = event.progress;
+				this.progress = event.progress;
 				break;
 			}
 
 			case 'state': {
-				runState = event.state;
+				this.state = event.state;
 				break;
 			}
 
 			case 'outcome': {
-				const item: OutcomeItem = {address: event.address, status: event.status, attempts: event.attempts, response: event.response};
-				latest.push(item);
+				this.latest.push(event);
 				if (event.status === 'failed') {
-					failures.push(item);
-					failureCount++;
+					this.failures.push(event);
+					this.failureCount++;
 				}
 
 				break;
@@ -65,13 +126,49 @@ export function progressReducer(state: ProgressState, action: ProgressAction): P
 		}
 	}
 
+	/** What came since the last take, or undefined when nothing did. */
+	take(): ProgressAction | undefined {
+		if (!this.pending) {
+			return undefined;
+		}
+
+		const batch: ProgressBatch = {
+			progress: this.progress,
+			state: this.state,
+			latest: this.latest.drain(toItem),
+			failures: this.failures.drain(toItem),
+			failureCount: this.failureCount,
+		};
+		this.progress = undefined;
+		this.state = undefined;
+		this.failureCount = 0;
+		this.pending = false;
+		return {type: 'batch', batch};
+	}
+}
+
+function applyBatch(state: ProgressState, batch: ProgressBatch): ProgressState {
 	return {
-		progress,
-		state: runState,
-		latest: latest.length === 0 ? state.latest : [...latest.slice(-latestLimit).reverse(), ...state.latest].slice(0, latestLimit),
-		failures: failures.length === 0 ? state.failures : [...failures.reverse(), ...state.failures].slice(0, failureLimit),
-		failureCount,
+		progress: batch.progress ?? state.progress,
+		state: batch.state ?? state.state,
+		latest: batch.latest.length === 0 ? state.latest : [...batch.latest, ...state.latest].slice(0, latestLimit),
+		failures: batch.failures.length === 0 ? state.failures : [...batch.failures, ...state.failures].slice(0, failureLimit),
+		failureCount: state.failureCount + batch.failureCount,
 	};
+}
+
+export function progressReducer(state: ProgressState, action: ProgressAction): ProgressState {
+	if (action.type === 'batch') {
+		return applyBatch(state, action.batch);
+	}
+
+	const folder = new ProgressFolder();
+	for (const event of action.events) {
+		folder.add(event);
+	}
+
+	const taken = folder.take();
+	return taken?.type === 'batch' ? applyBatch(state, taken.batch) : state;
 }
 
 /** The share done, 0..1: every recipient with a final outcome. */
