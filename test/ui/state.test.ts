@@ -7,7 +7,7 @@ import type {Key} from 'ink';
 import {initialRouterState, routerReducer, currentEntry} from '../../source/ui/state/router.js';
 import {filterItems, initialListState, listReducer, visibleRange, type ListAction, type ListState} from '../../source/ui/state/list.js';
 import {editWithKey, insertText, moveLine, textState} from '../../source/ui/state/text-edit.js';
-import {doneRatio, initialProgressState, progressReducer} from '../../source/ui/state/progress.js';
+import {doneRatio, failureLimit, initialProgressState, latestLimit, ProgressFolder, progressReducer} from '../../source/ui/state/progress.js';
 import type {DeliveryProgress} from '../../source/core/types.js';
 
 const noKey: Key = {
@@ -132,4 +132,45 @@ test('progress folds a batch of events: counters, state, latest outcomes newest 
 	t.is(state.state, 'paused');
 	t.is(doneRatio(state.progress), 0.2);
 	t.is(progressReducer(state, {type: 'events', events: []}), state, 'an empty batch changes nothing');
+});
+
+test('progress folds events as they arrive, keeping only what the screen shows: the newest 10 outcomes, the newest 100 failures, every failure counted', t => {
+	const folder = new ProgressFolder();
+	t.is(folder.take(), undefined, 'nothing came: no frame to draw');
+	for (let index = 0; index < 250; index++) {
+		folder.add({type: 'outcome', address: `u${index}@x.org`, status: index % 2 === 0 ? 'failed' : 'sent', attempts: 1, response: index % 2 === 0 ? `550 no ${index}` : '250 OK'});
+	}
+
+	folder.add({type: 'progress', progress: progress({total: 250, sent: 125, failed: 125, remaining: 0})});
+	const action = folder.take();
+	t.truthy(action);
+	let state = progressReducer(initialProgressState(progress({total: 250, remaining: 250})), action!);
+	t.deepEqual(state.latest.map(item => item.address), Array.from({length: latestLimit}, (_, index) => `u${249 - index}@x.org`));
+	t.is(state.failures.length, failureLimit);
+	t.is(state.failures[0]?.response, '550 no 248');
+	t.is(state.failures.at(-1)?.response, `550 no ${248 - ((failureLimit - 1) * 2)}`);
+	t.is(state.failureCount, 125);
+	t.is(state.progress.sent, 125);
+	t.is(folder.take(), undefined, 'a take empties the folder');
+
+	// The next frame's outcomes go on top of the previous ones; the state and the counters carry over.
+	folder.add({type: 'state', state: 'cancelling'});
+	folder.add({type: 'outcome', address: 'last@x.org', status: 'deferred', attempts: 2, response: '451 later'});
+	state = progressReducer(state, folder.take()!);
+	t.deepEqual(state.latest.slice(0, 2).map(item => `${item.address} ${item.status}`), ['last@x.org deferred', 'u249@x.org sent']);
+	t.is(state.latest.length, latestLimit);
+	t.is(state.failureCount, 125);
+	t.is(state.state, 'cancelling');
+	t.is(state.progress.sent, 125);
+});
+
+test('a batch of events gives the same state whether folded as it came or all at once', t => {
+	const events = Array.from({length: 40}, (_, index) => ({type: 'outcome' as const, address: `u${index}@x.org`, status: index % 3 === 0 ? 'failed' as const : 'sent' as const, attempts: 1, response: `r${index}`}));
+	const folder = new ProgressFolder();
+	for (const event of events) {
+		folder.add(event);
+	}
+
+	const start = initialProgressState(progress({}));
+	t.deepEqual(progressReducer(start, folder.take()!), progressReducer(start, {type: 'events', events}));
 });
