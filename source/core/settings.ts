@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {createRequire} from 'node:module';
@@ -8,10 +9,27 @@ import type {Paths} from './paths.js';
 import {hasControlCharacter, normalizeAddress} from './address.js';
 import {readJsonFile} from './json-file.js';
 
+/**
+ * The mail domain of this machine, as its mail server would use it: Debian's /etc/mailname,
+ * else the host name; a host name without a dot gets `.localdomain`, as Postfix does for
+ * $mydomain, so that `postmaster@<it>` is a valid address (a test copy can be sent to it).
+ */
+export function localMailDomain(mailnameFile = '/etc/mailname'): string {
+	let name = '';
+	try {
+		name = fs.readFileSync(mailnameFile, 'utf8').split('\n', 1)[0]!.trim();
+	} catch {
+		// No /etc/mailname: not Debian, or no MTA installed.
+	}
+
+	name ||= os.hostname();
+	return name.includes('.') ? name : `${name}.localdomain`;
+}
+
 /** The settings of a new installation: no SMTP server (mail goes to the local capture server). */
-export const defaultSettings = (hostname: string = os.hostname()): Settings => ({
+export const defaultSettings = (mailDomain: string = localMailDomain()): Settings => ({
 	smtp: {host: '', port: 587, tls: 'starttls', user: '', passwordCommand: '', allowUnverifiedTls: false},
-	sender: {name: 'System Administrator', address: `postmaster@${hostname}`},
+	sender: {name: 'System Administrator', address: `postmaster@${mailDomain}`},
 	delivery: {concurrency: 5, rate: 0, maxAttempts: 5, retryDelayMs: 2000, confirmThreshold: 100},
 });
 

@@ -59,6 +59,10 @@ export function openStore(options: {demo?: boolean; env?: NodeJS.ProcessEnv} = {
 
 	if (paths.demo && !fs.existsSync(paths.directoryFile)) {
 		store.saveDirectory(demoDirectory());
+		// The sample organisation's own postmaster, so the demo's mail reads as theirs.
+		if (!fs.existsSync(paths.settingsFile)) {
+			store.settings.update({sender: {address: 'postmaster@example.com'}});
+		}
 	}
 
 	return store;

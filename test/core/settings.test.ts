@@ -1,8 +1,10 @@
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import test from 'ava';
 import {MassmailError} from '../../source/core/errors.js';
 import {resolvePaths} from '../../source/core/paths.js';
-import {SettingsStore, defaultSettings} from '../../source/core/settings.js';
+import {SettingsStore, defaultSettings, localMailDomain} from '../../source/core/settings.js';
 import {openStore} from '../../source/core/store.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
 
@@ -150,4 +152,17 @@ test('a partial file keeps its values and fills in the rest', t => {
 	t.is(settings.smtp.port, 587);
 	t.is(settings.delivery.concurrency, 5);
 	t.is(JSON.parse(fs.readFileSync(file, 'utf8')).smtp.host, 'mx.example.com');
+});
+
+test('the default sender uses /etc/mailname, else the host name; a name without a dot gets .localdomain', t => {
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'massmail-mailname-'));
+	t.teardown(() => fs.rmSync(dir, {recursive: true, force: true}));
+	const mailname = path.join(dir, 'mailname');
+	fs.writeFileSync(mailname, 'mail.example.org\n');
+	t.is(localMailDomain(mailname), 'mail.example.org');
+	fs.writeFileSync(mailname, 'mx\n');
+	t.is(localMailDomain(mailname), 'mx.localdomain');
+	const fromHost = localMailDomain(path.join(dir, 'missing'));
+	t.true(fromHost === os.hostname() || fromHost === `${os.hostname()}.localdomain`);
+	t.true(fromHost.includes('.'));
 });
