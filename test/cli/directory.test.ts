@@ -2,17 +2,13 @@
  * The directory commands as a script would run them: a child process per command, real files
  * in a temporary MASSMAIL_CONFIG_DIR, assertions on stdout, stderr and the exit status.
  */
-import {mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
-import {tmpdir} from 'node:os';
+import {readFileSync, statSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
 import {runCli} from '../helpers/cli.js';
+import {tempConfigDir} from '../helpers/temp-dir.js';
 
-function configDir(t: ExecutionContext): string {
-	const dir = mkdtempSync(path.join(tmpdir(), 'massmail-cli-'));
-	t.teardown(() => rmSync(dir, {recursive: true, force: true}));
-	return dir;
-}
+const configDir = (t: ExecutionContext): string => tempConfigDir(t).dir;
 
 const sampleCsv = [
 	'email,name,role,disabled',

@@ -2,19 +2,15 @@
  * send, remind, history, show, resume and retry as child processes against a real SMTP
  * server on 127.0.0.1: what the server received, what the records say, the exit statuses.
  */
-import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
-import {tmpdir} from 'node:os';
+import {readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
 import {simpleParser} from 'mailparser';
 import {lastJsonLine, runCli, spawnCli} from '../helpers/cli.js';
 import {startTestSmtpServer, type TestSmtpServer} from '../helpers/smtp-test-server.js';
+import {tempConfigDir} from '../helpers/temp-dir.js';
 
-function configDir(t: ExecutionContext): string {
-	const dir = mkdtempSync(path.join(tmpdir(), 'massmail-send-'));
-	t.teardown(() => rmSync(dir, {recursive: true, force: true}));
-	return dir;
-}
+const configDir = (t: ExecutionContext): string => tempConfigDir(t).dir;
 
 async function server(t: ExecutionContext, options?: Parameters<typeof startTestSmtpServer>[0]): Promise<TestSmtpServer> {
 	const smtp = await startTestSmtpServer(options);
