@@ -20,16 +20,10 @@ import {keys, ScreenSession} from './lib/terminal.js';
 
 const part = 'dashboard';
 
+/** The command line's environment, in colour, in a terminal Ink draws to (CI=false: Ink draws nothing under CI=true). */
 export function dashboardEnv(configDir: string, smtpPort?: number): NodeJS.ProcessEnv {
-	const env: NodeJS.ProcessEnv = {...process.env, MASSMAIL_CONFIG_DIR: configDir, CI: 'false', TERM: 'xterm-256color', LANG: 'C.UTF-8'};
+	const env: NodeJS.ProcessEnv = {...cliEnv(configDir, smtpPort), CI: 'false', TERM: 'xterm-256color', LANG: 'C.UTF-8'};
 	delete env.NO_COLOR;
-	delete env.MASSMAIL_SMTP_PASSWORD;
-	if (smtpPort === undefined) {
-		delete env.MASSMAIL_SMTP_URL;
-	} else {
-		env.MASSMAIL_SMTP_URL = `smtp://127.0.0.1:${smtpPort}`;
-	}
-
 	return env;
 }
 
