@@ -7,10 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
 import {simpleParser} from 'mailparser';
-import {Directory} from '../../source/core/directory.js';
 import {openStore} from '../../source/core/store.js';
 import {SendLog} from '../../source/core/journal.js';
 import {startTestSmtpServer, type TestSmtpServer} from '../helpers/smtp-test-server.js';
+import {sampleDirectory} from '../helpers/sample-directory.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
 import {projectRoot, spawnTerminal, type TerminalSession} from '../helpers/terminal.js';
 
@@ -24,18 +24,7 @@ async function setup(t: ExecutionContext, extraUsers = 0): Promise<{env: NodeJS.
 	const env: NodeJS.ProcessEnv = {...base, LANG: 'en_US.UTF-8', TERM: 'xterm-256color', MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`};
 	delete env.NO_COLOR;
 	const store = openStore({env});
-	const directory = Directory.empty();
-	directory.addDomain('example.com');
-	directory.addDomain('example.org');
-	directory.addMailbox({address: 'ann@example.com', name: 'Ann Lee', role: 'primary'});
-	directory.addMailbox({address: 'bob@example.com', name: 'Bob'});
-	directory.addMailbox({address: 'gone@example.com', name: 'Gone', disabled: true});
-	directory.addMailbox({address: 'ivan@example.org', name: 'Ivan', role: 'primary'});
-	for (let i = 0; i < extraUsers; i++) {
-		directory.addMailbox({address: `user${i}@example.com`, name: `User ${i}`});
-	}
-
-	store.saveDirectory(directory);
+	store.saveDirectory(sampleDirectory(extraUsers, 'example.com'));
 	// Slow enough that the send is still running when the signal comes.
 	store.settings.update({delivery: {rate: 4, concurrency: 1}});
 	return {env, server};

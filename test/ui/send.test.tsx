@@ -8,26 +8,15 @@ import path from 'node:path';
 import {Writable} from 'node:stream';
 import test, {type ExecutionContext} from 'ava';
 import {simpleParser} from 'mailparser';
-import {Directory} from '../../source/core/directory.js';
 import type {Store} from '../../source/core/store.js';
 import {editInEditor} from '../../source/ui/terminal.js';
 import {startTestSmtpServer, type TestSmtpServer} from '../helpers/smtp-test-server.js';
+import {sampleDirectory} from '../helpers/sample-directory.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
 import {CTRL_C, CTRL_E, CTRL_S, ENTER, ESC, TAB, renderDashboard, type Dashboard, type DashboardOptions} from './harness.js';
 
 function fillDirectory(store: Store, extraUsers = 0): void {
-	const directory = Directory.empty();
-	directory.addDomain('example.com');
-	directory.addDomain('example.org');
-	directory.addMailbox({address: 'ann@example.com', name: 'Ann Lee', role: 'primary'});
-	directory.addMailbox({address: 'bob@example.com', name: 'Bob'});
-	directory.addMailbox({address: 'gone@example.com', name: 'Gone', disabled: true});
-	directory.addMailbox({address: 'ivan@example.org', name: 'Ivan', role: 'primary'});
-	for (let i = 0; i < extraUsers; i++) {
-		directory.addMailbox({address: `user${i}@example.org`, name: `User ${i}`});
-	}
-
-	store.saveDirectory(directory);
+	store.saveDirectory(sampleDirectory(extraUsers, 'example.org'));
 }
 
 interface Setup {
