@@ -17,8 +17,10 @@ test.serial('a good file is imported and the result shown; the domains list has 
 	await d.press(ENTER);
 	await d.settle(screen => screen.includes('Import done'));
 	const screen = d.screen();
-	t.true(screen.includes('valid.csv: 9 added, 0 updated; 9'), screen);
-	t.true(screen.includes('3 new domains: example.com, example.org, bücher.example.'), screen);
+	// The dialog wraps the file's full path, whose length depends on where the checkout is.
+	const dialogText = screen.replaceAll(/[│╭╮╰╯─\s]+/g, ' ');
+	t.true(dialogText.includes('valid.csv: 9 added, 0 updated; 9 mailboxes in the directory now.'), screen);
+	t.true(dialogText.includes('3 new domains: example.com, example.org, bücher.example.'), screen);
 	const directory = openStore({env: d.services.env}).directory();
 	t.true(directory.find('ann@example.com') !== undefined);
 	t.true(screen.includes('3 domains, 9 mailboxes'), 'the header counts the imported mailboxes');
@@ -33,17 +35,19 @@ test.serial('a file with bad rows lists each bad line and imports nothing', asyn
 	await d.type(fixture('invalid.csv'));
 	await d.press(ENTER);
 	const screen = d.screen();
-	t.true(screen.includes('8 bad rows, nothing imported'), screen);
-	t.true(screen.includes('line 3: not a valid address "not-an-address": it has no @'));
-	t.true(screen.includes('line 4: unknown role "chief"'));
-	t.true(screen.includes('line 12: not a valid address'));
+	// Lines wrap where the checkout's path length puts them: compare the words.
+	const text = screen.replaceAll(/\s+/g, ' ');
+	t.true(text.includes('invalid.csv: 8 bad rows, nothing imported'), screen);
+	t.true(text.includes('line 3: not a valid address "not-an-address": it has no @'), screen);
+	t.true(text.includes('line 4: unknown role "chief"'), screen);
+	t.true(text.includes('line 12: not a valid address'), screen);
 	t.is(openStore({env: d.services.env}).directory().mailboxCount, 0);
 
 	// A path that is not there says so.
 	await d.press(CTRL_U);
 	await d.type(fixture('missing.csv'));
 	await d.press(ENTER);
-	t.true(d.screen().includes('no such file'), d.screen());
+	t.true(d.screen().replaceAll(/\s+/g, ' ').includes('missing.csv: no such file'), d.screen());
 	await d.press(ESC);
 	t.true(d.screen().includes('Discard what you typed?'));
 	await d.press('y');
