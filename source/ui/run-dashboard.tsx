@@ -140,11 +140,18 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 
 	const onStdoutError = () => stopAndQuit(128 + 1);
 
-	process.on('SIGTERM', onSigterm);
-	process.on('SIGHUP', onSighup);
-	process.on('SIGINT', onSigint);
-	process.on('uncaughtException', onFatal);
-	process.on('unhandledRejection', onFatal);
+	// One table for adding and removing, so that nothing is left listening after the dashboard.
+	const processListeners: Array<[string, (...args: any[]) => void]> = [
+		['SIGTERM', onSigterm],
+		['SIGHUP', onSighup],
+		['SIGINT', onSigint],
+		['uncaughtException', onFatal],
+		['unhandledRejection', onFatal],
+	];
+	for (const [event, listener] of processListeners) {
+		process.on(event, listener);
+	}
+
 	// Last resort: whatever happens, the terminal is given back.
 	process.on('exit', restore);
 	stdout.on('resize', onResize);
@@ -170,11 +177,10 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 		failure ??= error;
 		status = 1;
 	} finally {
-		process.off('SIGTERM', onSigterm);
-		process.off('SIGHUP', onSighup);
-		process.off('SIGINT', onSigint);
-		process.off('uncaughtException', onFatal);
-		process.off('unhandledRejection', onFatal);
+		for (const [event, listener] of processListeners) {
+			process.off(event, listener);
+		}
+
 		stdout.off('resize', onResize);
 		stdout.off('resize', afterInkResize);
 		stdout.off('error', onStdoutError);
