@@ -41,6 +41,16 @@ async function writeAtomically(file: string, data: Buffer): Promise<void> {
 }
 
 /** Starts the capture server; `close()` stops it. */
+/** Starts an smtp-server on 127.0.0.1 at a free port; resolves with the port. */
+export async function listenOnLoopback(server: SMTPServer): Promise<number> {
+	await new Promise<void>((resolve, reject) => {
+		server.server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => resolve());
+	});
+	const address = server.server.address();
+	return typeof address === 'object' && address ? address.port : 0;
+}
+
 export async function startCaptureServer(captureDir: string): Promise<CaptureServer> {
 	const server = new SMTPServer({
 		logger: false,
@@ -69,12 +79,7 @@ export async function startCaptureServer(captureDir: string): Promise<CaptureSer
 	server.on('error', () => {
 		// A client that hangs up is its own problem; the server keeps listening.
 	});
-	await new Promise<void>((resolve, reject) => {
-		server.server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => resolve());
-	});
-	const address = server.server.address();
-	const port = typeof address === 'object' && address ? address.port : 0;
+	const port = await listenOnLoopback(server);
 	return {
 		host: '127.0.0.1',
 		port,

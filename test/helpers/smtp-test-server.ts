@@ -15,6 +15,7 @@
  */
 import type {Socket} from 'node:net';
 import {SMTPServer, type SMTPServerOptions} from 'smtp-server';
+import {listenOnLoopback} from '../../source/core/capture-server.js';
 
 export interface ReceivedMessage {
 	envelope: {from: string; to: string[]};
@@ -169,12 +170,7 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
 		socket.on('close', () => sockets.delete(socket));
 	});
 
-	await new Promise<void>((resolve, reject) => {
-		server.server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => resolve());
-	});
-	const address = server.server.address();
-	const port = typeof address === 'object' && address ? address.port : 0;
+	const port = await listenOnLoopback(server);
 
 	return {
 		port,
