@@ -82,14 +82,14 @@ function resolveAudience(store: Store, context: CommandContext, followUpOf: stri
 	}
 
 	// A follow-up goes to those who were sent the original (or to --to, threaded where it can be).
-	const original = sends().recipients(followUpOf);
 	if (to !== undefined) {
+		sends().summary(followUpOf); // An unknown send is an error here, before anything is sent.
 		const group = parseGroup(to);
 		return {text: formatGroup(group), followUpOf, resolution: resolveGroup(directory, group, {allowExternal: Boolean(context.options['allow-external'])})};
 	}
 
 	const resolution: Resolution = {recipients: [], skipped: []};
-	for (const report of original) {
+	for (const report of sends().recipients(followUpOf)) {
 		const mailbox = directory.find(report.address);
 		if (report.status !== 'sent') {
 			resolution.skipped.push({address: report.address, reason: 'not-delivered'});
