@@ -85,14 +85,15 @@ export function parseCommandArgs(command: Command, argv: string[]): {args: strin
 }
 
 /** A whole number flag, e.g. `--concurrency 10`; absent gives undefined. */
-export function intOption(options: CommandContext['options'], name: string, {min = 0} = {}): number | undefined {
+export function intOption(options: CommandContext['options'], name: string, {min = 0, max = Number.MAX_SAFE_INTEGER} = {}): number | undefined {
 	const raw = options[name];
 	if (raw === undefined || typeof raw === 'boolean') {
 		return undefined;
 	}
 
-	if (!/^\d+$/.test(raw) || Number(raw) < min) {
-		throw usageError(`--${name} takes a whole number${min > 0 ? ` of at least ${min}` : ''}, not "${raw}"`);
+	if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+		const range = max === Number.MAX_SAFE_INTEGER ? (min > 0 ? ` of at least ${min}` : '') : ` from ${min} to ${max}`;
+		throw usageError(`--${name} takes a whole number${range}, not "${raw}"`);
 	}
 
 	return Number(raw);

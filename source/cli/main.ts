@@ -6,7 +6,7 @@
  */
 import {createInterface} from 'node:readline/promises';
 import {readFileSync} from 'node:fs';
-import {isMassmailError, usageError} from '../core/errors.js';
+import {exitCodes, exitStatusHelp, isMassmailError, usageError} from '../core/errors.js';
 import {openStore, type Store} from '../core/store.js';
 import {helpOf, parseCommandArgs, type Command} from './command.js';
 import {directoryCommands} from './directory-commands.js';
@@ -35,8 +35,8 @@ export function generalHelp(): string {
 		'  MASSMAIL_SMTP_URL        smtp://user@host:587 or smtps://host:465, overrides the SMTP settings',
 		'  MASSMAIL_SMTP_PASSWORD   the SMTP password (or set smtp.passwordCommand); never stored',
 		'',
-		'Exit status: 0 all accepted; 1 some recipients failed; 2 usage or validation error, nothing sent;',
-		'3 SMTP server unreachable or login refused, nothing sent; 130 interrupted (resumable).',
+		'Exit status:',
+		...exitStatusHelp.split('\n').map(line => `  ${line}`),
 	].join('\n');
 }
 
@@ -161,6 +161,6 @@ export async function runCli(argv: string[], io: Output = processOutput(), env: 
 
 		// A bug, not a user error: say so plainly, with the stack for the report.
 		io.err(`massmail: internal error: ${(error as Error)?.stack ?? String(error)}`);
-		return 70;
+		return exitCodes.internal;
 	}
 }

@@ -6,7 +6,9 @@
 import {readFileSync} from 'node:fs';
 import {displayAddress} from '../core/address.js';
 import type {Delivery, DeliveryContext, DeliveryOverrides} from '../core/delivery.js';
-import {exitCodes, usageError, validationError} from '../core/errors.js';
+import {exitCodes, exitStatusOfRun, usageError, validationError} from '../core/errors.js';
+import {parseRate} from '../core/rate.js';
+import {maximumConcurrency} from '../core/settings.js';
 import {formatGroup, parseGroup, resolveGroup} from '../core/groups.js';
 import type {Store} from '../core/store.js';
 import type {DeliveryEvent, DeliveryProgress, DeliveryResult, MessageDraft, Recipient, Resolution} from '../core/types.js';
@@ -25,8 +27,8 @@ async function loadEngine() {
 }
 
 const deliveryOptions: Record<string, OptionSpec> = {
-	concurrency: {type: 'string', value: 'N', description: 'SMTP connections at once (default: settings delivery.concurrency)'},
-	rate: {type: 'string', value: 'PER_SECOND', description: 'at most this many messages a second; 0 = no limit'},
+	concurrency: {type: 'string', value: 'N', description: 'SMTP connections at once, 1 to 100 (default: settings delivery.concurrency)'},
+	rate: {type: 'string', value: 'RATE', description: 'at most this pace: 0.5 (a second), 30/min, 1000/h; 0 = no limit (default: settings delivery.rate)'},
 	yes: {type: 'boolean', description: 'do not ask for confirmation (needed without a terminal)'},
 	json: {type: 'boolean', description: 'JSON lines of progress, then {"id","total","sent","failed","status"}'},
 };
@@ -104,7 +106,11 @@ function resolveAudience(store: Store, context: CommandContext, followUpOf: stri
 }
 
 function overridesOf(options: CommandContext['options']): DeliveryOverrides {
-	return {concurrency: intOption(options, 'concurrency', {min: 1}), rate: intOption(options, 'rate')};
+	const rate = stringOption(options, 'rate');
+	return {
+		concurrency: intOption(options, 'concurrency', {min: 1, max: maximumConcurrency}),
+		rate: rate === undefined ? undefined : parseRate(rate, '--rate'),
+	};
 }
 
 async function composeAndSend(context: CommandContext, kind: MessageDraft['kind']): Promise<number> {
@@ -200,18 +206,28 @@ function progressLine(progress: DeliveryProgress): string {
 }
 
 /**
- * Runs a prepared delivery to its end, reporting as it goes. Signals interrupt it cleanly:
- * the messages in flight finish and are journaled, and the exit status is 130.
+ * Runs a prepared delivery to its end, reporting as it goes, and returns the exit status.
+ * A first signal stops it cleanly (no new message; those in flight finish within their reply
+ * deadline and are journaled): 130. A second one ends it at once, the messages in flight left
+ * pending. A server, network or disk that gives out after messages were accepted: 75. Either
+ * way the record is complete and the resume command printed, and `--json` ends with the summary.
  */
 export async function runDelivery(delivery: Delivery, context: CommandContext): Promise<number> {
 	const {io, options} = context;
 	const asJson = Boolean(options.json);
 	let lastLine = 0;
 	let drewLine = false;
+	const say = (text: string) => {
+		io.err(`${drewLine ? '\r\u001B[K' : ''}${text}`);
+		drewLine = false;
+	};
+
 	const onEvent = (event: DeliveryEvent) => {
 		if (asJson) {
 			if (event.type === 'outcome' && event.status !== 'sent') {
 				io.out(json({type: 'outcome', address: event.address, status: event.status, attempts: event.attempts, response: event.response}));
+			} else if (event.type === 'limiting') {
+				io.out(json({type: 'limiting', ...event.limiting, text: event.text}));
 			} else if (event.type === 'progress' && Date.now() - lastLine >= 1000) {
 				lastLine = Date.now();
 				io.out(json({type: 'progress', ...event.progress}));
@@ -221,8 +237,9 @@ export async function runDelivery(delivery: Delivery, context: CommandContext): 
 		}
 
 		if (event.type === 'outcome' && event.status === 'failed') {
-			io.err(`${drewLine ? '\r\u001B[K' : ''}failed: ${event.address}: ${event.response}`);
-			drewLine = false;
+			say(`failed: ${event.address}: ${event.response}`);
+		} else if (event.type === 'limiting') {
+			say(event.text);
 		} else if (event.type === 'progress' && io.errIsTty && Date.now() - lastLine >= 100) {
 			lastLine = Date.now();
 			io.err(`\r\u001B[K${progressLine(event.progress)}`, {newline: false});
@@ -236,11 +253,11 @@ export async function runDelivery(delivery: Delivery, context: CommandContext): 
 		interrupts++;
 		if (interrupts === 1) {
 			const cause = signal === 'SIGINT' ? 'Interrupted' : signal === 'output closed' ? 'The output was closed' : `Got ${signal}`;
-			io.err(`${drewLine ? '\n' : ''}${cause}: finishing the messages in flight and journaling them…`);
-			drewLine = false;
+			say(`${cause}: no new message starts; the ones in flight finish and are journaled (again to stop at once)…`);
 			delivery.interrupt();
-		} else {
-			io.err(`Still finishing the messages in flight. Every outcome so far is on disk; even kill -9 is safe now: massmail resume ${delivery.id}`);
+		} else if (signal !== 'output closed') {
+			say(`Stopping now: the messages in flight stay pending. massmail resume ${delivery.id} sends them.`);
+			delivery.abort();
 		}
 	};
 
@@ -274,22 +291,40 @@ export async function runDelivery(delivery: Delivery, context: CommandContext): 
 		io.err(`\r\u001B[K${progressLine(delivery.progress())}`);
 	}
 
+	const status = exitStatusOfRun(result);
+	const resumable = result.status === 'interrupted' || result.status === 'cancelled';
+	if (result.stopped) {
+		io.err(`massmail: ${result.stopped.message}`);
+		if (result.stopped.hint) {
+			io.err(`  ${result.stopped.hint}`);
+		}
+	}
+
 	if (asJson) {
-		io.out(json({id: result.id, total: result.total, sent: result.sent, failed: result.failed, status: result.status}));
+		io.out(json({
+			id: result.id,
+			total: result.total,
+			sent: result.sent,
+			failed: result.failed,
+			status: result.status,
+			exitStatus: status,
+			...(result.stopped ? {stopped: result.stopped.message} : {}),
+			...(resumable ? {resume: `massmail resume ${result.id}`} : {}),
+		}));
 	} else {
 		const failed = result.failed > 0 ? `, ${formatCount(result.failed)} failed (see: massmail show ${result.id})` : '';
-		io.out(`${result.status === 'finished' ? 'Finished' : result.status === 'cancelled' ? 'Cancelled' : 'Interrupted'}: ${formatCount(result.sent)} of ${plural(result.total, 'recipient')} sent${failed}. Record: ${result.id}`);
+		const word = result.status === 'finished' ? 'Finished' : result.status === 'cancelled' ? 'Cancelled' : result.stopped ? 'Stopped by the server, the network or the disk' : 'Interrupted';
+		io.out(`${word}: ${formatCount(result.sent)} of ${plural(result.total, 'recipient')} sent${failed}. Record: ${result.id}`);
 		if (delivery.destination.startsWith('local capture')) {
 			io.out(`Mail went to local capture: nothing left this machine (the messages are in ${context.store().paths.captureDir}).`);
 		}
 	}
 
-	if (result.status === 'interrupted' || result.status === 'cancelled') {
+	if (resumable) {
 		io.err(`The send can be resumed: massmail resume ${result.id}`);
-		return exitCodes.interrupted;
 	}
 
-	return result.failed > 0 ? exitCodes.someFailed : exitCodes.ok;
+	return status;
 }
 
 const sendCommand: Command = {

@@ -4,12 +4,45 @@
  * `message` (and `hint`), never a stack trace, and exits with `exitCode`.
  */
 export const exitCodes = {
+	/** Every recipient accepted. */
 	ok: 0,
+	/** Some recipients failed (the server refused them). */
 	someFailed: 1,
+	/** A usage or validation error: nothing sent. */
 	usage: 2,
+	/** The SMTP server could not be reached or refused the login: nothing sent. */
 	connection: 3,
+	/** A bug: the message says what to report. (EX_SOFTWARE) */
+	internal: 70,
+	/** Stopped part-way by the server, the disk or the network: resumable. (EX_TEMPFAIL) */
+	stopped: 75,
+	/** Interrupted by a person or a signal: resumable. */
 	interrupted: 130,
 } as const;
+
+/** One line per exit status, for --help and the README. */
+export const exitStatusHelp = [
+	'0 every recipient accepted; 1 some recipients failed; 2 a usage or validation error, nothing sent;',
+	'3 the SMTP server could not be reached or refused the login, nothing sent; 75 stopped part-way by',
+	'the server, the disk or the network (resumable); 130 interrupted (resumable); 70 an internal error.',
+].join('\n');
+
+/**
+ * The exit status of a run of a send, for the command line and the dashboard alike.
+ * Once the server accepted any message of the run, a server, network or disk failure is
+ * "stopped" (75), never "nothing sent" (3).
+ */
+export function exitStatusOfRun(result: {status: string; failed: number; runSent: number; stopped?: {kind: 'connection' | 'auth' | 'store'}}): number {
+	if (result.stopped) {
+		return result.runSent > 0 || result.stopped.kind === 'store' ? exitCodes.stopped : exitCodes.connection;
+	}
+
+	if (result.status === 'interrupted' || result.status === 'cancelled') {
+		return exitCodes.interrupted;
+	}
+
+	return result.failed > 0 ? exitCodes.someFailed : exitCodes.ok;
+}
 
 export type ErrorKind =
 	| 'usage' // bad arguments or flags

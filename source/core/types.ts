@@ -97,6 +97,10 @@ export interface Settings {
 		maxAttempts: number;
 		/** First retry delay in ms; doubles on each attempt. */
 		retryDelayMs: number;
+		/** Deadline for the whole opening of a connection and for each whole reply, in ms (absent in records older than the setting). */
+		replyTimeoutMs?: number;
+		/** Deadline for sending a message and the whole reply to its final dot, in ms (likewise). */
+		dataTimeoutMs?: number;
 		/** Above this many recipients, the dashboard asks a second time with the count. */
 		confirmThreshold: number;
 	};
@@ -142,7 +146,19 @@ export interface RecipientReport {
 export type DeliveryEvent =
 	| {type: 'outcome'; address: string; status: 'sent' | 'failed' | 'deferred'; attempts: number; response: string}
 	| {type: 'progress'; progress: DeliveryProgress}
-	| {type: 'state'; state: 'running' | 'paused' | 'cancelling'};
+	| {type: 'state'; state: 'running' | 'paused' | 'cancelling'}
+	/** The server limits this client (or stopped limiting it): connections and pace now, and one line for people. */
+	| {type: 'limiting'; limiting: Limiting; text: string};
+
+/** What the server's limits look like from here, for progress displays. */
+export interface Limiting {
+	/** Connections the send uses now. */
+	connections: number;
+	/** The pace learned from the server (messages a minute), or null while not known yet. */
+	perMinute: number | null;
+	/** True while no message may go but a probe. */
+	holding: boolean;
+}
 
 export interface DeliveryProgress {
 	total: number;
@@ -156,12 +172,22 @@ export interface DeliveryProgress {
 	elapsedMs: number;
 	/** null while unknown. */
 	etaMs: number | null;
+	/** Set once the server limits this run. */
+	limiting?: Limiting;
 }
 
 export interface DeliveryResult {
 	id: string;
+	/** The whole send's counts (not only this run's). */
 	total: number;
 	sent: number;
 	failed: number;
 	status: SendStatus;
+	/** Messages the server accepted in this run. */
+	runSent: number;
+	/**
+	 * Why the run stopped before its end when neither a person nor a signal stopped it: the
+	 * server, the network or the disk. Its `kind` says which (connection, auth, store).
+	 */
+	stopped?: {kind: 'connection' | 'auth' | 'store'; message: string; hint?: string};
 }

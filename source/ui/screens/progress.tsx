@@ -39,7 +39,14 @@ export function ProgressScreen({route}: {route: RouteOf<'progress'>}) {
 		done.then(result => {
 			if (current) {
 				dialog.close();
-				navigation.replace({screen: 'summary', result, destination: delivery.destination, title: title.replace(/^Sending: /, 'Sent: '), subject: delivery.record.draft.subject});
+				navigation.replace({
+					screen: 'summary',
+					result,
+					destination: delivery.destination,
+					title: title.replace(/^Sending: /, result.stopped ? 'Stopped: ' : 'Sent: '),
+					subject: delivery.record.draft.subject,
+					error: result.stopped ? [result.stopped.message, result.stopped.hint].filter(Boolean).join(' — ') : undefined,
+				});
 			}
 		}, (error: unknown) => {
 			if (current) {
@@ -47,7 +54,7 @@ export function ProgressScreen({route}: {route: RouteOf<'progress'>}) {
 				dialog.close();
 				navigation.replace({
 					screen: 'summary',
-					result: {id: delivery.id, total: now.total, sent: now.sent, failed: now.failed, status: 'interrupted'},
+					result: {id: delivery.id, total: now.total, sent: now.sent, failed: now.failed, status: 'interrupted', runSent: now.sent},
 					destination: delivery.destination,
 					title,
 					subject: delivery.record.draft.subject,

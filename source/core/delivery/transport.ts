@@ -1,0 +1,411 @@
+/**
+ * The SMTP transport: open a session (connect, TLS, login), send one envelope and message and
+ * get one outcome, close. Built on nodemailer's SMTPConnection; this is the one file that
+ * knows its private parts (`_socket`: corking a message with its final dot, and the address
+ * actually connected to), pinned by test/core/transport.test.ts.
+ *
+ * Every wait has a deadline for the whole of it, not an idle timer that each line of a reply
+ * resets: the opening handshake, each command's reply, the reply to the final dot. A session
+ * that closes or fails while a command is pending settles that command at once.
+ */
+import net from 'node:net';
+import os from 'node:os';
+import type {Socket} from 'node:net';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import {MassmailError} from '../errors.js';
+import {classifyReply, replyOf, type ReplyKind, type SmtpErrorLike} from './replies.js';
+
+/** A target with the capture server's address filled in: what a connection needs. */
+export interface ConnectionTarget {
+	host: string;
+	port: number;
+	tls: 'implicit' | 'starttls' | 'opportunistic' | 'none';
+	user: string;
+	allowUnverifiedTls: boolean;
+	password?: () => Promise<string>;
+	/** Shown to the user. */
+	description: string;
+	captured: boolean;
+}
+
+/**
+ * How long each wait may take. RFC 5321 §4.5.3.2 asks a client for minutes (5 for most
+ * replies, 10 after the final dot, because the server may scan the message before it answers);
+ * a mass mailer that a person watches wants to know sooner that a server is gone.
+ */
+export interface Deadlines {
+	/** The whole opening (TCP, greeting, EHLO, STARTTLS, AUTH), and each command's whole reply. */
+	replyMs: number;
+	/** Sending the message and the whole reply to its final dot. */
+	dataMs: number;
+}
+
+export const defaultDeadlines: Deadlines = {replyMs: 60_000, dataMs: 300_000};
+
+/** How one attempt ended. */
+export type AttemptOutcome = {kind: 'accepted'; response: string} | {kind: ReplyKind; response: string};
+
+/** Why a session could not be opened: the kind for the engine, the error for the person. */
+export interface OpenFailure {
+	kind: ReplyKind;
+	response: string;
+	error: MassmailError;
+}
+
+/** Removes a password from any text before it is shown or stored. */
+export function withoutSecret(text: string, secret: string | undefined): string {
+	return secret && secret.length > 0 ? text.split(secret).join('***') : text;
+}
+
+function seconds(ms: number): string {
+	return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** True for an IP address on the loopback interface (the address connected to, not a name). */
+export function isLoopbackAddress(address: string | undefined): boolean {
+	if (address === undefined) {
+		return false;
+	}
+
+	const bare = address.toLowerCase().replace(/^::ffff:/, '');
+	if (net.isIPv4(bare)) {
+		return bare.startsWith('127.');
+	}
+
+	return bare === '::1' || bare === '0:0:0:0:0:0:0:1';
+}
+
+/** A failure to open as the MassmailError the user sees (exit 3). */
+export function connectionFailure(error: SmtpErrorLike, target: ConnectionTarget, secret?: string): MassmailError {
+	if (error instanceof MassmailError) {
+		return error;
+	}
+
+	const where = `${target.host}:${target.port}`;
+	const kind = classifyReply(error, false);
+	const message = withoutSecret(replyOf(error), secret);
+	if (kind === 'auth') {
+		return new MassmailError('auth', `the SMTP server ${where} refused the login of ${JSON.stringify(target.user)}: ${message}`, {
+			hint: 'check smtp.user and the password (MASSMAIL_SMTP_PASSWORD or smtp.passwordCommand)',
+		});
+	}
+
+	if (kind === 'tls') {
+		const certificate = /certificate|self[- ]signed|unable to verify|CERT_|altnames/i.test(`${message} ${error.originalCode ?? ''}`);
+		return new MassmailError('connection', `TLS with ${where} failed: ${message}`, {
+			hint: certificate
+				? 'if you trust this server, set smtp.allowUnverifiedTls true (massmail config set smtp.allowUnverifiedTls true)'
+				: 'check smtp.tls (implicit for port 465, starttls for 587)',
+		});
+	}
+
+	return new MassmailError('connection', `cannot reach the SMTP server ${where}: ${message}`, {
+		hint: kind === 'limited'
+			? 'the server limits connections from this machine; try again later, or lower delivery.concurrency'
+			: 'check smtp.host and smtp.port (massmail config get smtp.host), or MASSMAIL_SMTP_URL',
+	});
+}
+
+/** nodemailer's private socket, for corking and for the peer's address (see the file's comment). */
+function socketOf(connection: SMTPConnection): Socket | undefined {
+	return (connection as unknown as {_socket?: Socket})._socket;
+}
+
+/** One open SMTP session: at most one message at a time. */
+export class SmtpSession {
+	private closed = false;
+	/** Settles the command in flight when the session goes away under it. */
+	private onLost: ((reason: string) => void) | undefined;
+	private readonly closeListeners: Array<() => void> = [];
+
+	/** @internal Use openSession. */
+	constructor(private readonly connection: SMTPConnection, private readonly deadlines: Deadlines) {
+		connection.on('error', () => {
+			// Reported to the pending command (or nothing was pending); 'end' follows.
+		});
+		connection.on('end', () => {
+			this.markClosed(connection.lastServerResponse ? `the server closed the connection: ${connection.lastServerResponse}` : 'the server closed the connection');
+		});
+	}
+
+	/** False once the connection is closed, by either side. */
+	get open(): boolean {
+		return !this.closed;
+	}
+
+	/** Called once when the session closes. */
+	onClose(listener: () => void): void {
+		this.closeListeners.push(listener);
+	}
+
+	/**
+	 * Sends one message to one recipient; `done` is called exactly once, within the deadlines.
+	 * `holdEnd` may delay the final dot (the server takes the message at the dot): it gets the
+	 * function that sends it.
+	 */
+	send(envelope: {from: string; to: string}, parts: {head: Buffer; body: Buffer}, done: (outcome: AttemptOutcome) => void, holdEnd?: (end: () => void) => void): void {
+		if (this.closed) {
+			setImmediate(() => {
+				done({kind: 'connection', response: 'the connection was closed'});
+			});
+			return;
+		}
+
+		const {connection} = this;
+		let settled = false;
+		let dataSent = false;
+		let timer: NodeJS.Timeout | undefined;
+		const settle = (outcome: AttemptOutcome) => {
+			if (settled) {
+				return;
+			}
+
+			settled = true;
+			clearTimeout(timer);
+			this.onLost = undefined;
+			done(outcome);
+		};
+
+		const lost = (reason: string): AttemptOutcome => dataSent
+			? {kind: 'ambiguous', response: `connection lost after the message was sent, the server may have it (ambiguous): ${reason}`}
+			: {kind: 'connection', response: reason};
+		const arm = (ms: number, expired: () => AttemptOutcome) => {
+			clearTimeout(timer);
+			timer = setTimeout(() => {
+				settle(expired());
+				this.destroy();
+			}, ms);
+		};
+
+		this.onLost = reason => {
+			settle(lost(reason));
+		};
+
+		arm(this.deadlines.replyMs, () => lost(`no complete reply to MAIL FROM, RCPT TO or DATA within ${seconds(this.deadlines.replyMs)}`));
+		// SMTPConnection pipes a message that has pipe(): this writes the shared body without
+		// copying it into a per-recipient buffer, and lets the final dot wait.
+		const message = {
+			pipe: (stream: NodeJS.WritableStream) => {
+				arm(this.deadlines.dataMs, () => lost(`the message could not be sent within ${seconds(this.deadlines.dataMs)}`));
+				// Corked, the message and its final dot leave in one write instead of several.
+				const socket = socketOf(connection);
+				if (socket) {
+					socket.cork();
+					setImmediate(() => {
+						socket.uncork();
+					});
+				}
+
+				stream.write(parts.head);
+				stream.write(parts.body);
+				const end = () => {
+					if (settled) {
+						return;
+					}
+
+					dataSent = true;
+					arm(this.deadlines.dataMs, () => lost(`no complete reply to the final dot within ${seconds(this.deadlines.dataMs)}`));
+					stream.end();
+				};
+
+				if (holdEnd) {
+					holdEnd(end);
+				} else {
+					end();
+				}
+
+				return stream;
+			},
+		};
+
+		connection.send({from: envelope.from, to: [envelope.to]}, message as unknown as Buffer, (error, info) => {
+			if (settled) {
+				return;
+			}
+
+			if (!error) {
+				settle({kind: 'accepted', response: info.response ?? ''});
+				return;
+			}
+
+			const failure = error as SmtpErrorLike;
+			const kind = classifyReply(failure, dataSent);
+			const response = kind === 'connection' || kind === 'ambiguous' ? lost(replyOf(failure)).response : replyOf(failure);
+			const refusedInSession = typeof failure.responseCode === 'number' && failure.responseCode !== 421 && (failure.code === 'EENVELOPE' || failure.code === 'EMESSAGE');
+			if (!refusedInSession || this.closed) {
+				this.destroy();
+				settle({kind, response});
+				return;
+			}
+
+			// The server refused this one message; the session goes on after a RSET, which gets a
+			// deadline of its own and may find the server gone (it closes instead of answering).
+			this.onLost = () => {
+				settle({kind, response});
+			};
+
+			arm(this.deadlines.replyMs, () => ({kind, response}));
+			connection.reset(resetError => {
+				if (resetError) {
+					this.destroy();
+				}
+
+				settle({kind, response});
+			});
+		});
+	}
+
+	/** Says goodbye; the connection is gone within the reply deadline whatever the server does. */
+	quit(): void {
+		if (this.closed) {
+			return;
+		}
+
+		this.connection.quit();
+		const timer = setTimeout(() => {
+			this.destroy();
+		}, Math.min(this.deadlines.replyMs, 5000));
+		timer.unref();
+		this.onClose(() => {
+			clearTimeout(timer);
+		});
+	}
+
+	/** Closes at once; a command in flight settles now (as lost, or ambiguous after the final dot). */
+	destroy(reason = 'the connection was closed'): void {
+		// Marked first: nodemailer's close() emits 'end' at once, which must not speak for us.
+		this.markClosed(reason);
+		this.connection.close();
+	}
+
+	private markClosed(reason: string): void {
+		if (this.closed) {
+			return;
+		}
+
+		this.closed = true;
+		this.onLost?.(reason);
+		for (const listener of this.closeListeners.splice(0)) {
+			listener();
+		}
+	}
+}
+
+function openError(kind: ReplyKind, error: MassmailError): OpenFailure {
+	return {kind, response: error.message, error};
+}
+
+/**
+ * Opens a session and logs in, within `deadlines.replyMs` for the whole of it. Calls back with
+ * the session, or with why not. Callback style: the engine opens connections on its hot path.
+ * Returns a function that gives up on the opening (the callback then gets a failure).
+ */
+export function openSession(target: ConnectionTarget, deadlines: Deadlines, done: (failure: OpenFailure | undefined, session?: SmtpSession) => void): () => void {
+	const connection = new SMTPConnection({
+		host: target.host,
+		port: target.port,
+		secure: target.tls === 'implicit',
+		requireTLS: target.tls === 'starttls',
+		ignoreTLS: target.tls === 'none',
+		opportunisticTLS: target.tls === 'opportunistic',
+		tls: {rejectUnauthorized: !target.allowUnverifiedTls},
+		name: os.hostname(),
+		// Our own deadline below covers the whole opening; these are nodemailer's idle timers.
+		connectionTimeout: deadlines.replyMs,
+		greetingTimeout: deadlines.replyMs,
+		socketTimeout: Math.max(deadlines.replyMs, deadlines.dataMs) + 5000,
+		socketCloseTimeout: 0,
+		logger: false,
+	});
+	let finished = false;
+	const finish = (failure: OpenFailure | undefined) => {
+		if (finished) {
+			return;
+		}
+
+		finished = true;
+		clearTimeout(deadline);
+		if (failure) {
+			connection.close();
+			done(failure);
+		} else {
+			done(undefined, new SmtpSession(connection, deadlines));
+		}
+	};
+
+	const fail = (error: SmtpErrorLike, secret?: string) => {
+		const kind = classifyReply(error, false);
+		finish({kind, response: withoutSecret(replyOf(error), secret), error: connectionFailure(error, target, secret)});
+	};
+
+	const deadline = setTimeout(() => {
+		fail({code: 'ETIMEDOUT', message: `no complete greeting, EHLO, TLS or login within ${seconds(deadlines.replyMs)}`});
+	}, deadlines.replyMs);
+
+	// An 'error' event without a listener would crash the process; the callbacks carry the error.
+	connection.on('error', (error: SmtpErrorLike) => {
+		fail(error);
+	});
+	connection.on('end', () => {
+		fail({code: 'ECONNECTION', message: connection.lastServerResponse || 'the server closed the connection', response: connection.lastServerResponse || undefined});
+	});
+	connection.connect(error => {
+		if (error) {
+			fail(error);
+			return;
+		}
+
+		if (target.user === '') {
+			finish(undefined);
+			return;
+		}
+
+		// Decided from the address actually connected to: a name that looks local may resolve elsewhere.
+		const peer = socketOf(connection)?.remoteAddress;
+		if (!connection.secure && !isLoopbackAddress(peer)) {
+			finish(openError('tls', new MassmailError('connection', `${target.host}:${target.port} (${peer ?? 'unknown address'}) offered no TLS: the password is not sent over an unencrypted connection`, {
+				hint: 'set smtp.tls to starttls or implicit',
+			})));
+			return;
+		}
+
+		if (!target.password) {
+			finish(openError('auth', new MassmailError('auth', `no password for SMTP user ${JSON.stringify(target.user)}`, {
+				hint: 'set MASSMAIL_SMTP_PASSWORD, or smtp.passwordCommand (a command that prints the password)',
+			})));
+			return;
+		}
+
+		target.password().then(
+			pass => {
+				connection.login({user: target.user, pass}, loginError => {
+					if (loginError) {
+						fail(loginError as SmtpErrorLike, pass);
+					} else {
+						finish(undefined);
+					}
+				});
+			},
+			(passwordError: Error) => {
+				finish(openError('auth', passwordError instanceof MassmailError ? passwordError : new MassmailError('auth', passwordError.message)));
+			},
+		);
+	});
+	return () => {
+		fail({code: 'ECONNECTION', message: 'the connection was given up'});
+	};
+}
+
+/** Opens a session or rejects with the MassmailError to show: the check before a send, and "test connection". */
+export async function verifySession(target: ConnectionTarget, deadlines: Deadlines): Promise<SmtpSession> {
+	return new Promise((resolve, reject) => {
+		openSession(target, deadlines, (failure, session) => {
+			if (failure || !session) {
+				reject(failure?.error ?? new MassmailError('connection', 'no connection'));
+				return;
+			}
+
+			resolve(session);
+		});
+	});
+}
