@@ -10,21 +10,32 @@ import type {RecipientReport, SendSummary} from './types.js';
 
 export type ReportFormat = 'csv' | 'json';
 
-/** The per-recipient report as CSV: one header row, fields quoted where needed. */
-export function reportCsv(recipients: readonly RecipientReport[]): string {
+/**
+ * A recipient's row: the report of `show`, with the marks of the send record when it has them —
+ * `ambiguous` (a connection dropped after the message was sent: the server may have delivered
+ * that copy) and `unreadable` (part of the recipient's record is damaged: `address` or `outcome`).
+ */
+export type ReportRow = RecipientReport & {ambiguous?: boolean; unreadable?: 'address' | 'outcome'};
+
+/** The row as `show --json` and the JSON export print it: `unreadable` only when set. */
+export function reportRow({address, status, attempts, response, messageId, ambiguous = false, unreadable}: ReportRow): ReportRow & {ambiguous: boolean} {
+	return unreadable === undefined ? {address, status, attempts, response, messageId, ambiguous} : {address, status, attempts, response, messageId, ambiguous, unreadable};
+}
+
+/** The per-recipient report as CSV: one header row, fields quoted where needed; `ambiguous` is true or false. */
+export function reportCsv(recipients: readonly ReportRow[]): string {
 	const quote = (value: string | number | null) => {
 		const text = value === null ? '' : String(value);
 		return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 	};
 
-	const rows = recipients.map(r => [r.address, r.status, r.attempts, r.response, r.messageId].map(quote).join(','));
-	return ['address,status,attempts,response,messageId', ...rows].join('\n');
+	const rows = recipients.map(r => [r.address, r.status, r.attempts, r.response, r.messageId, String(r.ambiguous ?? false), r.unreadable ?? ''].map(quote).join(','));
+	return ['address,status,attempts,response,messageId,ambiguous,unreadable', ...rows].join('\n');
 }
 
 /** The report as JSON: the history object plus `recipients`, as `show ID --json` prints it. */
-export function reportJson(summary: SendSummary, recipients: readonly RecipientReport[]): string {
-	const rows = recipients.map(({address, status, attempts, response, messageId}) => ({address, status, attempts, response, messageId}));
-	return JSON.stringify({...summary, recipients: rows}, undefined, '\t');
+export function reportJson(summary: SendSummary, recipients: readonly ReportRow[]): string {
+	return JSON.stringify({...summary, recipients: recipients.map(recipient => reportRow(recipient))}, undefined, '\t');
 }
 
 /** `.json` -> JSON, anything else -> CSV. */
@@ -51,11 +62,12 @@ export function reportFileExists(file: string): boolean {
 
 /**
  * Writes the report (atomically: a reader never sees half a file) and returns the absolute path.
- * The folder must exist; an existing file is replaced (ask first).
+ * The folder must exist; an existing file is replaced (ask first). The file is 0600: it lists
+ * the recipients' addresses.
  *
  * @example writeReport('failed.csv', summary, recipients, 'csv')
  */
-export function writeReport(file: string, summary: SendSummary, recipients: readonly RecipientReport[], format: ReportFormat = reportFormatOf(file)): string {
+export function writeReport(file: string, summary: SendSummary, recipients: readonly ReportRow[], format: ReportFormat = reportFormatOf(file)): string {
 	const target = reportPath(file);
 	const folder = path.dirname(target);
 	let stat: fs.Stats | undefined;
@@ -74,6 +86,6 @@ export function writeReport(file: string, summary: SendSummary, recipients: read
 	}
 
 	const text = format === 'json' ? reportJson(summary, recipients) : reportCsv(recipients);
-	writeFileAtomic(target, text + '\n', 0o644);
+	writeFileAtomic(target, text + '\n', 0o600);
 	return target;
 }

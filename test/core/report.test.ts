@@ -15,10 +15,13 @@ const recipients: RecipientReport[] = [
 
 test('CSV quotes what needs quoting; JSON is the history object plus the recipients', t => {
 	t.is(reportCsv(recipients), [
-		'address,status,attempts,response,messageId',
-		'ann@example.com,sent,1,250 OK,<20260101-120000-abcdef.0@example.net>',
-		'bob@example.com,failed,2,"550 ""no"", said the server",<20260101-120000-abcdef.1@example.net>',
+		'address,status,attempts,response,messageId,ambiguous,unreadable',
+		'ann@example.com,sent,1,250 OK,<20260101-120000-abcdef.0@example.net>,false,',
+		'bob@example.com,failed,2,"550 ""no"", said the server",<20260101-120000-abcdef.1@example.net>,false,',
 	].join('\n'));
+	const marked = reportCsv([{...recipients[0]!, ambiguous: true}, {...recipients[1]!, address: '', unreadable: 'address'}]).split('\n');
+	t.regex(marked[1]!, /,true,$/);
+	t.regex(marked[2]!, /,false,address$/);
 	t.is(reportFormatOf('r.JSON'), 'json');
 	t.is(reportFormatOf('r.csv'), 'csv');
 	t.is(reportFormatOf('report'), 'csv');
@@ -29,7 +32,10 @@ test('writeReport writes the chosen format to the path; a missing folder or an e
 	const json = writeReport(path.join(dir, 'r.json'), summary, recipients);
 	const parsed = JSON.parse(fs.readFileSync(json, 'utf8')) as SendSummary & {recipients: RecipientReport[]};
 	t.is(parsed.id, summary.id);
-	t.deepEqual(parsed.recipients, recipients);
+	t.deepEqual(parsed.recipients, recipients.map(r => ({...r, ambiguous: false})));
+	t.is(fs.statSync(json).mode & 0o777, 0o600, 'the report lists addresses: only its owner reads it');
+	const ambiguous = JSON.parse(fs.readFileSync(writeReport(path.join(dir, 'a.json'), summary, [{...recipients[0]!, ambiguous: true}]), 'utf8')) as {recipients: Array<{ambiguous: boolean}>};
+	t.true(ambiguous.recipients[0]!.ambiguous);
 	const csv = writeReport(path.join(dir, 'r.csv'), summary, recipients);
 	t.true(fs.readFileSync(csv, 'utf8').startsWith('address,status'));
 	t.is(fs.readdirSync(dir).filter(name => name.endsWith('.tmp')).length, 0, 'no temporary file left');
