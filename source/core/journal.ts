@@ -1214,7 +1214,7 @@ export class SendLog {
 
 		const what = [
 			report.unknownAddresses > 0 ? `${plural(report.unknownAddresses, 'address', 'addresses')} unreadable` : '',
-			report.uncertainOutcomes > 0 ? `${plural(report.uncertainOutcomes, 'outcome')} uncertain` : '',
+			report.uncertainOutcomes > 0 ? `${plural(report.uncertainOutcomes, 'outcome')} unknown` : '',
 		].filter(Boolean).join(', ');
 		return new MassmailError('store', `send ${id} is damaged: ${plural(report.unreadableRecipients, 'recipient')} of ${formatCount(report.total)} cannot be read (${what}) in ${report.folder}`, {
 			details,
