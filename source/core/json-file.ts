@@ -11,18 +11,53 @@ const neverOverwritten = 'Fix or move the file away; massmail never overwrites i
  * MassmailError('store') naming the file and where the JSON breaks.
  */
 export function readJsonFile(file: string): unknown {
-	let text: string;
+	return readJsonFileStamped(file).data;
+}
+
+/**
+ * What identifies one version of a file without reading it: inode, size, change and
+ * modification times (nanoseconds). An atomic rename gives a new inode, so a rewrite is seen
+ * even within one clock tick. undefined: no such file.
+ */
+export function fileStamp(file: string): string | undefined {
+	let stat: fs.BigIntStats | undefined;
 	try {
-		text = fs.readFileSync(file, 'utf8');
+		stat = fs.statSync(file, {bigint: true, throwIfNoEntry: false});
+	} catch (error) {
+		throw new MassmailError('store', `${file}: cannot be read: ${(error as Error).message}`, {cause: error});
+	}
+
+	return stat && stampOf(stat);
+}
+
+function stampOf(stat: fs.BigIntStats): string {
+	return `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
+}
+
+/**
+ * {@link readJsonFile}, and the {@link fileStamp} of the very version it read (taken from the
+ * open file, so a rewrite in between makes the stamp differ on the next check, never hides it).
+ */
+export function readJsonFileStamped(file: string): {data: unknown; stamp: string | undefined} {
+	let text: string;
+	let stamp: string;
+	try {
+		const fd = fs.openSync(file, 'r');
+		try {
+			stamp = stampOf(fs.fstatSync(fd, {bigint: true}));
+			text = fs.readFileSync(fd, 'utf8');
+		} finally {
+			fs.closeSync(fd);
+		}
 	} catch (error) {
 		if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-			return undefined;
+			return {data: undefined, stamp: undefined};
 		}
 
 		throw new MassmailError('store', `${file}: cannot be read: ${(error as Error).message}`, {cause: error});
 	}
 
-	return parseJsonText(text, file);
+	return {data: parseJsonText(text, file), stamp};
 }
 
 /** JSON.parse with an error that names the file, the line and the column. */

@@ -7,7 +7,8 @@ import {MassmailError} from './errors.js';
 import type {Settings, TlsMode} from './types.js';
 import type {Paths} from './paths.js';
 import {hasControlCharacter, normalizeAddress} from './address.js';
-import {readJsonFile} from './json-file.js';
+import {fileStamp, readJsonFileStamped} from './json-file.js';
+import {withFileLock} from './file-lock.js';
 
 /**
  * The mail domain of this machine, as its mail server would use it: Debian's /etc/mailname,
@@ -208,8 +209,10 @@ const passwordRefusal = () => new MassmailError('usage', 'massmail never writes 
 type SettingsPatch = {[K in keyof Settings]?: Partial<Settings[K]>};
 
 /**
- * The settings, in conf's file (mode 0600). The file is read once and the result
- * cached (conf re-reads its file on every get). A file that is not valid JSON, or
+ * The settings, in conf's file (mode 0600). The result of reading the file is cached
+ * (conf re-reads and re-parses its file on every get) and read again when the file changed
+ * (a stat per get): another process's `config set` is seen by a running dashboard.
+ * Every change is made under the file's lock on its latest content. A file that is not valid JSON, or
  * holds a value of the wrong kind, is a MassmailError('store') naming the file and
  * the key, and is never overwritten.
  */
@@ -221,21 +224,24 @@ export class SettingsStore {
 
 	readonly file: string;
 	#paths: Paths;
-	#cache?: Settings;
+	#env?: NodeJS.ProcessEnv;
+	#cache?: {settings: Settings; stamp: string | undefined};
 	#conf?: Conf<Record<string, unknown>>;
 
-	constructor(paths: Paths) {
+	/** `env`: where MASSMAIL_LOCK_WAIT_MS and MASSMAIL_LOCK_STALE_MS are read (process.env by default). */
+	constructor(paths: Paths, env?: NodeJS.ProcessEnv) {
 		this.#paths = paths;
+		this.#env = env;
 		this.file = paths.settingsFile;
 	}
 
-	/** The settings, defaults filled in. */
+	/** The settings, defaults filled in: the same object while the file is unchanged. Treat it as read-only. */
 	get(): Settings {
-		if (this.#cache) {
-			return this.#cache;
+		if (this.#cache && fileStamp(this.file) === this.#cache.stamp) {
+			return this.#cache.settings;
 		}
 
-		const stored = readJsonFile(this.file);
+		const {data: stored, stamp} = readJsonFileStamped(this.file);
 		const settings = defaultSettings();
 		if (stored !== undefined) {
 			if (!isObject(stored)) {
@@ -261,7 +267,7 @@ export class SettingsStore {
 			}
 		}
 
-		this.#cache = settings;
+		this.#cache = {settings, stamp};
 		return settings;
 	}
 
@@ -320,22 +326,23 @@ export class SettingsStore {
 		this.#write(values);
 	}
 
+	/** Lock, check the latest file, let conf merge the values into it (it re-reads it) and write it atomically, unlock. */
 	#write(values: Record<string, unknown>): void {
-		const settings = structuredClone(this.get());
-		const conf = this.#open();
-		try {
-			// conf re-reads the file before writing; a file broken meanwhile makes it throw, not clear.
-			conf.set(values);
-		} catch (error) {
-			throw this.#corrupt(`cannot be updated: ${(error as Error).message}`);
-		}
+		withFileLock(this.file, {what: 'the settings', env: this.#env}, () => {
+			// The file as it is now, checked: one broken meanwhile is reported, never overwritten.
+			this.get();
+			const conf = this.#open();
+			try {
+				// conf re-reads the file before writing; a file broken meanwhile makes it throw, not clear.
+				conf.set(values);
+			} catch (error) {
+				throw this.#corrupt(`cannot be updated: ${(error as Error).message}`);
+			}
 
-		for (const [key, value] of Object.entries(values)) {
-			const [section, name] = key.split('.') as [keyof Settings, string];
-			(settings[section] as unknown as Record<string, unknown>)[name] = value;
-		}
-
-		this.#cache = settings;
+			// Read back under the lock: the cache is then what is in the file, other processes' values included.
+			this.#cache = undefined;
+			this.get();
+		});
 	}
 
 	#open(): Conf<Record<string, unknown>> {

@@ -1,29 +1,51 @@
 import fs from 'node:fs';
 import {Directory} from './directory.js';
-import {readJsonFile, writeFileAtomic} from './json-file.js';
+import {fileStamp, readJsonFileStamped, writeFileAtomic} from './json-file.js';
+import {withFileLock} from './file-lock.js';
 import {resolvePaths, type Paths} from './paths.js';
 import {SettingsStore} from './settings.js';
 import {demoDirectory} from './demo.js';
 import {MassmailError} from './errors.js';
 import path from 'node:path';
 
-/** The local store: where files are, the settings, and the directory (read once). */
+/**
+ * The local store: where files are, the settings, and the directory. Other massmail processes
+ * may change both files at any time: reads notice it (a stat per read), and every change is
+ * made under the file's lock on its latest content.
+ */
 export interface Store {
 	paths: Paths;
 	settings: SettingsStore;
-	/** The directory, loaded on first use and cached; no file yet means an empty directory. */
+	/**
+	 * The directory; no file yet means an empty directory. Cached: the same object while the
+	 * file is unchanged, read again when another process (or a hand edit) changed it.
+	 * Treat it as read-only; change it with {@link Store.editDirectory}.
+	 */
 	directory(): Directory;
-	/** Writes the directory atomically (temporary file + rename) and makes it the cached one. */
+	/**
+	 * The one way to change the directory: takes the lock of directory.json (waiting up to
+	 * MASSMAIL_LOCK_WAIT_MS; MassmailError('locked') after that), reads the file again,
+	 * calls `change` with that latest directory, writes what it returns atomically (mode 0600),
+	 * and releases the lock. `change` must not modify `latest` (it is the cached one): it
+	 * changes a clone, or returns a new one. When it throws, nothing is written.
+	 * @example store.editDirectory(latest => { const next = latest.clone(); next.addDomain('example.com'); return next; })
+	 */
+	editDirectory(change: (latest: Directory) => Directory): Directory;
+	/** Replaces the whole directory, whatever is in the file now (under the lock): for seeding and tests, not for edits. */
 	saveDirectory(directory: Directory): void;
 }
 
 /** Loads the directory file; missing -> undefined; corrupt -> MassmailError('store') naming the file. */
 export function loadDirectory(file: string): Directory | undefined {
-	const data = readJsonFile(file);
-	return data === undefined ? undefined : Directory.fromJSON(data, file);
+	return loadDirectoryStamped(file).directory;
 }
 
-/** Writes the directory file atomically, mode 0600. */
+function loadDirectoryStamped(file: string): {directory: Directory | undefined; stamp: string | undefined} {
+	const {data, stamp} = readJsonFileStamped(file);
+	return {directory: data === undefined ? undefined : Directory.fromJSON(data, file), stamp};
+}
+
+/** Writes the directory file atomically, mode 0600 (no lock: see {@link Store.editDirectory}). */
 export function saveDirectoryFile(file: string, directory: Directory): void {
 	writeFileAtomic(file, directory.toFileText(), 0o600);
 }
@@ -41,24 +63,63 @@ export function openStore(options: {demo?: boolean; env?: NodeJS.ProcessEnv} = {
 		} catch (error) {
 			throw new MassmailError('store', `${dir}: cannot create the folder: ${(error as Error).message}`, {cause: error});
 		}
+
+		// A folder made earlier (by hand, by an older massmail) is narrowed: the directory lists people.
+		try {
+			if ((fs.statSync(dir).mode & 0o077) !== 0) {
+				fs.chmodSync(dir, 0o700);
+			}
+		} catch {
+			// Not ours to change (another owner): leave it as it is.
+		}
 	}
 
-	let cached: Directory | undefined;
+	const file = paths.directoryFile;
+	const lock = {what: 'the directory', env: options.env};
+	let cached: {directory: Directory; stamp: string | undefined} | undefined;
+	const load = () => {
+		const {directory, stamp} = loadDirectoryStamped(file);
+		cached = {directory: directory ?? Directory.empty(), stamp};
+		return cached.directory;
+	};
+
+	const write = (directory: Directory) => {
+		saveDirectoryFile(file, directory);
+		// Still under the lock: the file is the one just written.
+		cached = {directory, stamp: fileStamp(file)};
+	};
+
 	const store: Store = {
 		paths,
-		settings: new SettingsStore(paths),
+		settings: new SettingsStore(paths, options.env),
 		directory() {
-			cached ??= loadDirectory(paths.directoryFile) ?? Directory.empty();
-			return cached;
+			if (cached && fileStamp(file) === cached.stamp) {
+				return cached.directory;
+			}
+
+			return load();
+		},
+		editDirectory(change) {
+			return withFileLock(file, lock, () => {
+				const next = change(store.directory());
+				write(next);
+				return next;
+			});
 		},
 		saveDirectory(directory) {
-			saveDirectoryFile(paths.directoryFile, directory);
-			cached = directory;
+			withFileLock(file, lock, () => {
+				write(directory);
+			});
 		},
 	};
 
 	if (paths.demo && !fs.existsSync(paths.directoryFile)) {
-		store.saveDirectory(demoDirectory());
+		// Looked at again under the lock: a demo opened at the same moment may have seeded it (and been changed since).
+		withFileLock(file, lock, () => {
+			if (!fs.existsSync(file)) {
+				write(demoDirectory());
+			}
+		});
 		// The sample organisation's own postmaster, so the demo's mail reads as theirs.
 		if (!fs.existsSync(paths.settingsFile)) {
 			store.settings.update({sender: {address: 'postmaster@example.com'}});

@@ -30,13 +30,14 @@ test('saveDirectory writes the file atomically (mode 0600, no temporary files le
 	t.deepEqual(openStore({env}).directory().domains(), [{name: 'example.com', users: 1, admins: 1, primary: 'ann@example.com'}]);
 });
 
-test('the directory is read once and cached', t => {
+test('the directory is read once and cached while its file is unchanged; a change on disk is read again', t => {
 	const {env} = tempConfigDir(t);
 	const store = openStore({env});
 	store.saveDirectory(Directory.empty());
 	const first = store.directory();
-	fs.writeFileSync(store.paths.directoryFile, 'changed behind our back');
 	t.is(store.directory(), first);
+	fs.writeFileSync(store.paths.directoryFile, 'changed behind our back');
+	t.throws(() => store.directory(), {instanceOf: MassmailError, message: /not valid JSON/});
 });
 
 test('a corrupt directory file is reported with its path and position, and never overwritten', t => {
