@@ -2,7 +2,7 @@
 import {readFileSync} from 'node:fs';
 import {displayAddress, displayDomain} from '../core/address.js';
 import {MassmailError, usageError, validationError} from '../core/errors.js';
-import {importCsv} from '../core/import.js';
+import {importCsv, type ImportResult} from '../core/import.js';
 import type {Directory} from '../core/directory.js';
 import type {Mailbox, Role} from '../core/types.js';
 import {stringOption, type Command, type CommandContext} from './command.js';
@@ -11,12 +11,17 @@ import {json, table} from './output.js';
 
 const roles: Role[] = ['user', 'admin', 'primary'];
 
-/** Changes a copy of the directory and saves it whole: a change the rules refuse leaves the file as it was. */
+/**
+ * Changes a copy of the latest directory under its lock and saves it whole: a change the rules
+ * refuse leaves the file as it was; another process's change made meanwhile is kept.
+ */
 function changeDirectory<T>(context: CommandContext, change: (directory: Directory) => T): T {
-	const store = context.store();
-	const directory = store.directory().clone();
-	const result = change(directory);
-	store.saveDirectory(directory);
+	let result!: T;
+	context.store().editDirectory(latest => {
+		const draft = latest.clone();
+		result = change(draft);
+		return draft;
+	});
 	return result;
 }
 
@@ -47,9 +52,12 @@ const importCommand: Command = {
 	async run({args, options, io, store}) {
 		const file = args[0]!;
 		const text = readInputFile(file);
-		const current = store();
-		const {directory, result} = importCsv(current.directory(), text, file);
-		current.saveDirectory(directory);
+		let result!: ImportResult;
+		store().editDirectory(latest => {
+			const imported = importCsv(latest, text, file);
+			result = imported.result;
+			return imported.directory;
+		});
 		if (options.json) {
 			io.out(json(result));
 		} else {

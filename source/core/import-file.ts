@@ -28,7 +28,11 @@ export function importCsvFile(store: Store, file: string, env: NodeJS.ProcessEnv
 		throw new MassmailError('validation', `cannot read ${target}: ${reason}`);
 	}
 
-	const {directory, result} = importCsv(store.directory(), text, typed);
-	store.saveDirectory(directory);
+	let result!: ImportResult;
+	store.editDirectory(latest => {
+		const imported = importCsv(latest, text, typed);
+		result = imported.result;
+		return imported.directory;
+	});
 	return result;
 }
