@@ -42,6 +42,38 @@ function useDestination(services: DashboardServices, storeVersion: number): {tex
 	}, [services, storeVersion]);
 }
 
+/**
+ * Another process (`massmail user add` or `config set` in a shell, a second dashboard) may
+ * change the directory or the settings: look once a second (a stat of each file; the store
+ * reads a file again only when it changed) and have whatever shows them read them again.
+ */
+function useOtherProcessChanges(services: DashboardServices, changed: () => void): void {
+	const onChange = useRef(changed);
+	onChange.current = changed;
+	useEffect(() => {
+		const read = () => [services.store.directory(), services.store.settings.get()] as const;
+		let seen: readonly unknown[] | undefined;
+		const look = () => {
+			try {
+				const now = read();
+				if (seen && (now[0] !== seen[0] || now[1] !== seen[1])) {
+					onChange.current();
+				}
+
+				seen = now;
+			} catch {
+				// A file broken meanwhile: the screen that reads it says so.
+			}
+		};
+
+		look();
+		const timer = setInterval(look, 1000);
+		return () => {
+			clearInterval(timer);
+		};
+	}, [services]);
+}
+
 /** The keys every screen shares: `?` help, Ctrl+C quit (during a send, or with typed text in a form: asks). */
 function GlobalKeys({dialog, onHelp}: {dialog: DialogApi; onHelp?: () => void}) {
 	const services = useServices();
@@ -73,6 +105,7 @@ export function App({services, theme, size, initialRoute, onRepaintReady}: AppPr
 	const unsaved = useMemo(() => new UnsavedWork(), []);
 	const [storeVersion, setStoreVersion] = useState(0);
 	const storeEdition = useMemo<StoreEdition>(() => ({version: storeVersion, changed: () => setStoreVersion(version => version + 1)}), [storeVersion]);
+	useOtherProcessChanges(services, () => setStoreVersion(version => version + 1));
 	const memory = useRef(new Map<string, unknown>()).current;
 	const {isRawModeSupported, internal_eventEmitter: inputEvents} = useStdin();
 	const {write} = useStdout();

@@ -14,7 +14,7 @@ import type {SkipReason} from '../../core/types.js';
 import {reviewKeys} from '../key-bindings.js';
 import {useScreenKeys} from '../hooks/use-keys.js';
 import {useNavigation} from '../hooks/use-navigation.js';
-import {useLayout, useServices, useTheme} from '../services.js';
+import {useLayout, useServices, useStoreVersion, useTheme} from '../services.js';
 import {confirmDialog, messageDialog, useDialog} from '../components/dialog.js';
 import {fit, formatCount, plural, printable, wrapLine} from '../components/text.js';
 import {startDelivery} from '../delivery-flow.js';
@@ -63,7 +63,9 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 	const {columns, bodyRows} = useLayout();
 	const [busy, setBusy] = useState<string | undefined>(undefined);
 	const [note, setNote] = useState<{text: string; ok: boolean} | undefined>(undefined);
-	const settings = useMemo(() => services.store.settings.get(), [services]);
+	const storeVersion = useStoreVersion();
+	// Read again when they changed, here or in another process: the count asked about and the destination shown are the ones the send uses.
+	const settings = useMemo(() => services.store.settings.get(), [services, storeVersion]);
 	const destination = useMemo(() => {
 		try {
 			return describeTarget(resolveSmtpTarget(settings, services.env));

@@ -16,7 +16,7 @@ import {useScreenState} from '../hooks/use-screen-state.js';
 import {useListView} from '../hooks/use-list.js';
 import {initialListState, listReducer} from '../state/list.js';
 import {addressIn, applyChange, directoryRules, roleLabels, shownMailboxes, type DirectoryChange} from '../state/users-state.js';
-import {useLayout, useServices, useStoreChanged, useTheme} from '../services.js';
+import {useLayout, useServices, useStoreChanged, useStoreVersion, useTheme} from '../services.js';
 import {confirmDialog, messageDialog, useDialog, type DialogChoice} from '../components/dialog.js';
 import {fit, formatCount, plural, printable, wrapLine} from '../components/text.js';
 import {FilterLine} from '../components/filter-line.js';
@@ -30,8 +30,7 @@ export function useDirectoryChange(): (change: DirectoryChange, done: string, on
 	const storeChanged = useStoreChanged();
 	return (change, done, onSaved) => {
 		try {
-			const next = applyChange(services.store.directory(), change);
-			services.store.saveDirectory(next);
+			const next = services.store.editDirectory(latest => applyChange(latest, change));
 			storeChanged();
 			onSaved?.(next);
 			return true;
@@ -55,7 +54,9 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 	const dialog = useDialog();
 	const change = useDirectoryChange();
 	const {columns} = useLayout();
-	const [directory, setDirectory] = useState(() => services.store.directory());
+	const storeVersion = useStoreVersion();
+	// The store's directory is the same object until it changes (a save here, or another process's).
+	const directory = useMemo(() => services.store.directory(), [services, storeVersion]);
 	const [notice, setNotice] = useState<string | undefined>(undefined);
 	const [list, dispatch] = useScreenState('list', listReducer, () => initialListState());
 	const {mailboxes, summary, error} = useMemo(() => {
@@ -72,7 +73,7 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 	const domainName = displayDomain(route.domain);
 
 	const apply = (what: DirectoryChange, done: string, message: string) => {
-		if (change(what, done, setDirectory)) {
+		if (change(what, done)) {
 			setNotice(message);
 		}
 	};
