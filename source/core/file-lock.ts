@@ -4,8 +4,16 @@
  * with a bounded wait and held only while a synchronous read-modify-write runs.
  */
 import fs from 'node:fs';
-import lockfile from 'proper-lockfile';
+import {createRequire} from 'node:module';
+import type lockfileModule from 'proper-lockfile';
 import {MassmailError} from './errors.js';
+
+// proper-lockfile (with graceful-fs, which patches fs) costs ~20 ms to load; commands that only read never need it.
+let lockfile: typeof lockfileModule | undefined;
+function loadLockfile(): typeof lockfileModule {
+	lockfile ??= createRequire(import.meta.url)('proper-lockfile') as typeof lockfileModule;
+	return lockfile;
+}
 
 /** How long to wait for a lock another process holds before giving up (MASSMAIL_LOCK_WAIT_MS). */
 export const defaultLockWaitMs = 10_000;
@@ -68,7 +76,7 @@ export function withFileLock<T>(file: string, options: LockOptions, edit: () => 
 	let release: () => void;
 	for (;;) {
 		try {
-			release = lockfile.lockSync(file, {lockfilePath: lockPath, realpath: false, stale, fs: privateFs});
+			release = loadLockfile().lockSync(file, {lockfilePath: lockPath, realpath: false, stale, fs: privateFs});
 			break;
 		} catch (error) {
 			if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') {
