@@ -9,6 +9,7 @@ import type {Delivery, DeliveryContext, DeliveryOverrides} from '../core/deliver
 import {exitCodes, exitStatusOfRun, usageError, validationError} from '../core/errors.js';
 import {parseRate} from '../core/rate.js';
 import {maximumConcurrency} from '../core/settings.js';
+import {followUpAudience} from '../core/follow-up.js';
 import {formatGroup, parseGroup, resolveGroup} from '../core/groups.js';
 import type {Store} from '../core/store.js';
 import type {DeliveryEvent, DeliveryProgress, DeliveryResult, MessageDraft, Recipient, Resolution} from '../core/types.js';
@@ -90,18 +91,7 @@ function resolveAudience(store: Store, context: CommandContext, followUpOf: stri
 		return {text: formatGroup(group), followUpOf, resolution: resolveGroup(directory, group, {allowExternal: Boolean(context.options['allow-external'])})};
 	}
 
-	const resolution: Resolution = {recipients: [], skipped: []};
-	for (const report of sends().recipients(followUpOf)) {
-		const mailbox = directory.find(report.address);
-		if (report.status !== 'sent') {
-			resolution.skipped.push({address: report.address, reason: 'not-delivered'});
-		} else if (mailbox?.disabled) {
-			resolution.skipped.push({address: report.address, reason: 'disabled'});
-		} else {
-			resolution.recipients.push({address: report.address, name: mailbox?.name ?? ''});
-		}
-	}
-
+	const resolution = followUpAudience(directory, sends().recipients(followUpOf));
 	return {text: `send:${followUpOf}`, followUpOf, resolution};
 }
 

@@ -1,3 +1,4 @@
+import {parseRate} from './rate.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -31,7 +32,7 @@ export function localMailDomain(mailnameFile = '/etc/mailname'): string {
 export const defaultSettings = (mailDomain: string = localMailDomain()): Settings => ({
 	smtp: {host: '', port: 587, tls: 'starttls', user: '', passwordCommand: '', allowUnverifiedTls: false},
 	sender: {name: 'System Administrator', address: `postmaster@${mailDomain}`},
-	delivery: {concurrency: 5, rate: 0, maxAttempts: 5, retryDelayMs: 2000, confirmThreshold: 100},
+	delivery: {concurrency: 5, rate: 0, maxAttempts: 5, retryDelayMs: 2000, replyTimeoutMs: 60_000, dataTimeoutMs: 300_000, confirmThreshold: 100},
 });
 
 // conf (with ajv) costs ~100 ms to import; reading settings does not need it, only writing does.
@@ -57,6 +58,9 @@ interface KeySpec {
 	/** Checks a typed value (from update() or the file); returns it, or throws a message. `loading`: from the file. */
 	check: (value: unknown, loading: boolean) => unknown;
 }
+
+/** The most SMTP connections a send may use (the setting and --concurrency). */
+export const maximumConcurrency = 100;
 
 class Invalid extends Error {}
 
@@ -174,21 +178,21 @@ const keySpecs: KeySpec[] = [
 			}
 		},
 	},
-	{key: 'delivery.concurrency', description: 'SMTP connections used at once', example: '5', ...integer(1, 100)},
+	{key: 'delivery.concurrency', description: 'SMTP connections used at once (fewer when the server limits them)', example: '5', ...integer(1, maximumConcurrency)},
 	{
 		key: 'delivery.rate',
-		description: 'messages per second at most; 0: no limit',
-		example: '10',
+		description: 'the pace at most: messages a second (0.5), a minute (30/min) or an hour (1000/h); 0: no limit',
+		example: '30/min',
 		parse(raw) {
-			if (!/^\s*\d+(\.\d+)?\s*$/.test(raw)) {
-				throw new Invalid(`must be a number from 0 (no limit), found ${JSON.stringify(raw)}`);
+			try {
+				return parseRate(raw);
+			} catch (error) {
+				throw new Invalid((error as Error).message.replace(/^rate /, ''));
 			}
-
-			return Number(raw);
 		},
 		check(value) {
 			if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-				throw new Invalid(`must be a number from 0 (no limit), found ${JSON.stringify(value)}`);
+				throw new Invalid(`must be a number of messages a second from 0 (no limit), found ${JSON.stringify(value)}`);
 			}
 
 			return value;
@@ -196,6 +200,8 @@ const keySpecs: KeySpec[] = [
 	},
 	{key: 'delivery.maxAttempts', description: 'attempts per recipient on temporary failures, the first included', example: '5', ...integer(1, 100)},
 	{key: 'delivery.retryDelayMs', description: 'first retry delay in milliseconds; doubles on each attempt', example: '2000', ...integer(0)},
+	{key: 'delivery.replyTimeoutMs', description: 'deadline in milliseconds for the whole opening of a connection and for each whole reply', example: '60000', ...integer(1000)},
+	{key: 'delivery.dataTimeoutMs', description: 'deadline in milliseconds for sending a message and the whole reply to it (RFC 5321 allows 10 minutes)', example: '300000', ...integer(1000)},
 	{key: 'delivery.confirmThreshold', description: 'above this many recipients the dashboard asks a second time', example: '100', ...integer(0)},
 ];
 

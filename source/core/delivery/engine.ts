@@ -405,12 +405,6 @@ export class Delivery {
 		}
 
 		const now = Date.now();
-		if (worker.slot >= this.pacer.connectionLimit) {
-			// The server allows fewer connections than this worker's place: it rests.
-			this.closeIdle(worker);
-			return;
-		}
-
 		if (this.ready.length === 0 && this.retries.size > 0) {
 			this.retries.takeDue(now, this.ready);
 		}
@@ -434,6 +428,12 @@ export class Delivery {
 
 		if (!worker.session?.open) {
 			worker.session = undefined;
+			if (this.connectionsInUse() >= this.pacer.connectionLimit) {
+				// The server allows no more connections now: this worker rests until one closes or
+				// the limit rises again.
+				return;
+			}
+
 			if (now < worker.reopenAt) {
 				this.wakeAt(worker.reopenAt);
 			} else {
@@ -523,6 +523,8 @@ export class Delivery {
 				this.connectFailures = 0;
 				this.limitedOpens = 0;
 				this.attach(worker, session);
+				this.pacer.connectionOpened(this.openSessions());
+				this.tellLimiting();
 				this.pump(worker);
 				this.maybeFinish();
 				return;
@@ -540,9 +542,10 @@ export class Delivery {
 		session.onClose(() => {
 			if (worker.session === session) {
 				worker.session = undefined;
-				// An idle connection the server closed is simply opened again when needed.
-				if (!worker.busy) {
-					this.pump(worker);
+				// An idle connection the server closed is simply opened again when needed (by this
+				// worker or one resting under the connection limit).
+				if (!worker.busy && this.state === 'running') {
+					this.pumpAll();
 				}
 			}
 		});
@@ -557,6 +560,18 @@ export class Delivery {
 		}
 
 		return open;
+	}
+
+	/** Connections open or being opened. */
+	private connectionsInUse(): number {
+		let count = 0;
+		for (const worker of this.workers) {
+			if (worker.session?.open || worker.opening) {
+				count++;
+			}
+		}
+
+		return count;
 	}
 
 	private onOpenFailure(worker: Worker, failure: OpenFailure): void {

@@ -161,6 +161,11 @@ export class Pacer {
 		this.connectionLimit = Math.max(1, Math.min(this.connectionLimit - 1, open));
 	}
 
+	/** A connection opened: as many as are open now evidently work (up to the setting). */
+	connectionOpened(open: number): void {
+		this.connectionLimit = Math.min(this.options.concurrency, Math.max(this.connectionLimit, open));
+	}
+
 	/** After a quiet minute, one more connection may be tried (up to the setting). Returns true when it rose. */
 	recoverConnections(now: number): boolean {
 		if (this.connectionLimit >= this.options.concurrency || now - this.lastConnectionRefusal < connectionRecoveryMs) {
