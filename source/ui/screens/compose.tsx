@@ -6,7 +6,8 @@
 import {useMemo, type ReactNode} from 'react';
 import {Box, Text} from 'ink';
 import {displayDomain} from '../../core/address.js';
-import type {Recipient, SendKind} from '../../core/types.js';
+import {followUpAudience} from '../../core/follow-up.js';
+import type {SendKind} from '../../core/types.js';
 import {formKeys} from '../key-bindings.js';
 import {useKeyLayer, useScreenKeys} from '../hooks/use-keys.js';
 import {useNavigation} from '../hooks/use-navigation.js';
@@ -52,10 +53,7 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 	const context = useMemo<ComposeContext>(() => ({
 		directory,
 		sender,
-		recipientsOfSend(sendId) {
-			const {addresses, names} = services.delivery().sends.readRecipients(sendId);
-			return addresses.map((address, index): Recipient => ({address, name: names[index] ?? ''}));
-		},
+		audienceOfSend: sendId => followUpAudience(directory, services.delivery().sends.recipients(sendId)),
 	}), [directory, sender, services]);
 
 	const reducer = useMemo(() => composeReducer((field, state) => validateComposeField(field, state, context)), [context]);

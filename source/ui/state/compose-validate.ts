@@ -3,7 +3,7 @@
  * and turning a valid form into the plan the Review screen shows. Plain functions: no screen.
  */
 import type {Directory} from '../../core/directory.js';
-import type {MessageDraft, Recipient, Resolution, Sender} from '../../core/types.js';
+import type {MessageDraft, Resolution, Sender} from '../../core/types.js';
 import {assertHeaderValue, normalizeAddress, normalizeDomain, displayDomain} from '../../core/address.js';
 import {parseSender, validateDraft} from '../../core/compose.js';
 import {formatGroup, resolveGroup} from '../../core/groups.js';
@@ -15,7 +15,8 @@ export interface ComposeContext {
 	/** The default sender from settings: From's missing parts, and a reminder's From. */
 	sender: Sender;
 	/** The recipients of an earlier send (for a reminder that follows it up). */
-	recipientsOfSend?: (sendId: string) => Recipient[];
+	/** Who a follow-up of that send reaches (core/follow-up.ts: the same rule as the command line). */
+	audienceOfSend?: (sendId: string) => Resolution;
 }
 
 function messageOf(error: unknown): string {
@@ -163,11 +164,11 @@ export function planOfForm(state: ComposeFormState, context: ComposeContext): {p
 
 	try {
 		if (group.kind === 'send') {
-			if (!context.recipientsOfSend) {
+			if (!context.audienceOfSend) {
 				return {errors: {to: 'The recipients of the earlier send are not available'}};
 			}
 
-			resolution = {recipients: context.recipientsOfSend(group.sendId), skipped: []};
+			resolution = context.audienceOfSend(group.sendId);
 		} else {
 			resolution = resolveGroup(context.directory, group);
 		}

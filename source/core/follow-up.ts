@@ -1,0 +1,29 @@
+/**
+ * Who a follow-up reminder goes to: the recipients of the original send whom the server took it
+ * for, as the directory holds them now. One rule for the command line and the dashboard.
+ */
+import type {Directory} from './directory.js';
+import type {RecipientReport, Resolution} from './types.js';
+
+/**
+ * The audience of a reminder that follows up a send: each recipient whose message was accepted,
+ * with the directory's name for it; the others are skipped with the reason — `not-delivered`
+ * (failed, or never sent) or `disabled` (disabled in the directory since).
+ *
+ * @example followUpAudience(store.directory(), sends.recipients(originalId))
+ */
+export function followUpAudience(directory: Directory, reports: Iterable<Pick<RecipientReport, 'address' | 'status'>>): Resolution {
+	const resolution: Resolution = {recipients: [], skipped: []};
+	for (const report of reports) {
+		const mailbox = directory.find(report.address);
+		if (report.status !== 'sent') {
+			resolution.skipped.push({address: report.address, reason: 'not-delivered'});
+		} else if (mailbox?.disabled) {
+			resolution.skipped.push({address: report.address, reason: 'disabled'});
+		} else {
+			resolution.recipients.push({address: report.address, name: mailbox?.name ?? ''});
+		}
+	}
+
+	return resolution;
+}
