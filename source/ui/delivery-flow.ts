@@ -15,6 +15,13 @@ import {formatCount} from './components/text.js';
  * The send is registered as the session's active one until it ends.
  */
 export function startDelivery(services: DashboardServices, navigation: Navigation, delivery: Delivery, title: string): void {
+	if (services.session.closed) {
+		// The dashboard was quit while Review was still connecting: nobody is watching, so nothing
+		// may go out. The send is recorded as cancelled (resumable from History or the command line).
+		delivery.cancel();
+		return;
+	}
+
 	// The first outcomes can come before the Progress screen subscribes: keep them for it.
 	const early: DeliveryEvent[] = [];
 	const stopEarly = delivery.subscribe(event => early.push(event));

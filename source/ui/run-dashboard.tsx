@@ -71,6 +71,7 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 
 		finished = true;
 		status = code;
+		services.session.closed = true;
 		instance?.unmount();
 	};
 

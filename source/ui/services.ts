@@ -22,7 +22,11 @@ export interface DashboardServices {
 	 */
 	editText(text: string, options: {extension: string}): Promise<string>;
 	/** The send now running, so Ctrl+C, SIGTERM and SIGHUP can stop it with its record complete. */
-	session: {active?: {delivery: Delivery; done: Promise<DeliveryResult>}};
+	session: {
+		active?: {delivery: Delivery; done: Promise<DeliveryResult>};
+		/** Set once the dashboard quits: a send whose connection check ends after that is cancelled, never started. */
+		closed?: boolean;
+	};
 	/** Quit the dashboard with this exit status (the terminal is restored by whoever started it). */
 	exit(status: number): void;
 }

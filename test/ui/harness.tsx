@@ -83,6 +83,8 @@ export async function renderDashboard(t: ExecutionContext, options: DashboardOpt
 		}),
 		session: {},
 		exit(status) {
+			// As run-dashboard's: a quit dashboard starts no send.
+			services.session.closed = true;
 			exits.push(status);
 		},
 	};

@@ -8,6 +8,8 @@ import path from 'node:path';
 import {Writable} from 'node:stream';
 import test, {type ExecutionContext} from 'ava';
 import {simpleParser} from 'mailparser';
+import {SMTPServer} from 'smtp-server';
+import {listenOnLoopback} from '../../source/core/capture-server.js';
 import type {Store} from '../../source/core/store.js';
 import {editInEditor} from '../../source/ui/terminal.js';
 import {startTestSmtpServer, type TestSmtpServer} from '../helpers/smtp-test-server.js';
@@ -310,4 +312,56 @@ test.serial('Ctrl+E hands the message to $EDITOR and takes the edited text back'
 	await dashboard.settle(screen => screen.includes('Written in the editor'));
 	t.regex(dashboard.screen(), /Written in the editor\n +second line/);
 	t.notRegex(dashboard.screen(), /Typed here/);
+});
+
+test.serial('quitting while Review is still connecting (Ctrl+C, y) cancels the send: nothing goes out', async t => {
+	// A server that greets only after a while: Review says "Connecting…" meanwhile.
+	const greetings: Array<() => void> = [];
+	const slow = new SMTPServer({
+		logger: false,
+		disabledCommands: ['STARTTLS'],
+		authOptional: true,
+		onConnect(_session, callback) {
+			greetings.push(() => {
+				callback();
+			});
+		},
+	});
+	const received: string[] = [];
+	slow.onData = (stream, session, callback) => {
+		stream.resume();
+		stream.on('end', () => {
+			received.push(...session.envelope.rcptTo.map(r => r.address));
+			callback();
+		});
+	};
+
+	slow.on('error', () => undefined);
+	const port = await listenOnLoopback(slow);
+	t.teardown(async () => new Promise<void>(resolve => {
+		slow.close(() => resolve());
+	}));
+	const {env} = tempConfigDir(t);
+	const dashboard = await open(t, {server: undefined as unknown as TestSmtpServer, dir: '', env: {...env, LANG: 'en_US.UTF-8', NO_COLOR: '1', MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${port}`}});
+	await composeToExampleCom(dashboard, {subject: 'Never sent', message: 'Body'});
+	await dashboard.press(CTRL_S, 's');
+	await dashboard.settle(screen => /Connecting to 127\.0\.0\.1/.test(screen) && greetings.length > 0);
+	await dashboard.press(CTRL_C);
+	if (/Quit massmail\?/.test(dashboard.screen())) {
+		await dashboard.press('y');
+	}
+
+	t.deepEqual(dashboard.exits, [0]);
+	// Now the server answers; the send it would have started must not run.
+	for (const greet of greetings.splice(0)) {
+		greet();
+	}
+
+	const sends = dashboard.services.delivery().sends;
+	await dashboard.settle(() => sends.list().length > 0 && sends.list()[0].status !== 'running');
+	await new Promise(resolve => {
+		setTimeout(resolve, 300);
+	});
+	t.is(sends.list()[0].status, 'cancelled');
+	t.deepEqual(received, []);
 });
