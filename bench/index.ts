@@ -13,6 +13,7 @@ const parts: Record<string, Part> = {
 	directory: async () => (await import('./directory.js')).benchDirectory(),
 	delivery: async () => (await import('./delivery.js')).benchDelivery(),
 	dashboard: async () => (await import('./dashboard.js')).benchDashboard(),
+	limits: async () => (await import('./limits.js')).benchLimits(),
 };
 
 async function main(): Promise<number> {

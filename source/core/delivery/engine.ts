@@ -495,6 +495,7 @@ export class Delivery {
 			this.spare = undefined;
 			if (spare.open) {
 				this.attach(worker, spare);
+				this.pacer.connectionOpened(this.openSessions(), Date.now());
 				this.pump(worker);
 				return;
 			}
@@ -523,7 +524,7 @@ export class Delivery {
 				this.connectFailures = 0;
 				this.limitedOpens = 0;
 				this.attach(worker, session);
-				this.pacer.connectionOpened(this.openSessions());
+				this.pacer.connectionOpened(this.openSessions(), Date.now());
 				this.tellLimiting();
 				this.pump(worker);
 				this.maybeFinish();

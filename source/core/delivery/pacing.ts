@@ -9,7 +9,8 @@
  *   after a quarter of the time since the current window began (1 s to 30 s). When a probe is
  *   accepted, the server has opened a new window (it ended between the last refusal and this
  *   acceptance): the pace becomes what it allowed over the last one (messages accepted / its
- *   length), a multiplicative back-off from the pace that ran into the limit. After each quiet period as long as that window, the pace rises by 10%: slowly.
+ *   length), a multiplicative back-off from the pace that ran into the limit, with a window's
+ *   worth allowed at once (the server just opened a new window), as a token bucket. After each quiet period as long as that window, the pace rises by 10%: slowly.
  *
  * Pure: every method takes the time, so the tests drive it with a clock of their own.
  */
@@ -32,6 +33,8 @@ const minimumHoldMs = 1000;
 const maximumHoldMs = 30_000;
 const connectionRecoveryMs = 60_000;
 const recoveryStep = 1.1;
+/** How long the most connections open at once is remembered, against a server's late count. */
+const peakMemoryMs = 10_000;
 
 export class Pacer {
 	/** Connections the send may use now. */
@@ -43,6 +46,8 @@ export class Pacer {
 	/** Messages a second; Infinity when neither the settings nor the server set one. */
 	private pace: number;
 	private tokens: number;
+	/** Messages that may go at once: a window's worth once the server's window is known. */
+	private burst: number | undefined;
 	private tokensAt: number;
 	private holding = false;
 	private probing = false;
@@ -54,6 +59,8 @@ export class Pacer {
 	private raisedAt = 0;
 	private lastRefusal = 0;
 	private lastConnectionRefusal = 0;
+	private peakOpen = 0;
+	private peakAt = Number.NEGATIVE_INFINITY;
 
 	constructor(options: PacingOptions, now: number) {
 		this.options = options;
@@ -84,7 +91,7 @@ export class Pacer {
 			return {go: true, probe: false};
 		}
 
-		const capacity = Math.max(1, this.pace / 20);
+		const capacity = this.burst ?? Math.max(1, this.pace / 20);
 		this.tokens = Math.min(capacity, this.tokens + ((now - this.tokensAt) * this.pace) / 1000);
 		this.tokensAt = now;
 		if (this.tokens >= 1) {
@@ -120,7 +127,10 @@ export class Pacer {
 			const allowed = (this.acceptedInWindow * 1000) / windowMs;
 			const cap = this.options.rate > 0 ? this.options.rate : Number.POSITIVE_INFINITY;
 			this.pace = Math.min(cap, Math.max(allowed, 1 / 3600));
-			this.tokens = 0;
+			// The server has just opened a new window of as many messages as the last one took: they
+			// may go at once, and the bucket refills at the pace (a window's worth per window).
+			this.burst = Math.max(1, this.acceptedInWindow);
+			this.tokens = this.burst - 1;
 			this.tokensAt = now;
 			this.raisedAt = now;
 			this.windowStart = now;
@@ -158,12 +168,19 @@ export class Pacer {
 	connectionRefused(now: number, open: number): void {
 		this.limited = true;
 		this.lastConnectionRefusal = now;
-		this.connectionLimit = Math.max(1, Math.min(this.connectionLimit - 1, open));
+		// As many as worked lately: a server notices a closed connection a moment late, so a new
+		// one refused right after an old one closed does not mean it allows fewer.
+		const recentPeak = now - this.peakAt <= peakMemoryMs ? this.peakOpen : 0;
+		this.connectionLimit = Math.max(1, Math.min(this.connectionLimit, Math.max(open, recentPeak)));
 	}
 
 	/** A connection opened: as many as are open now evidently work (up to the setting). */
-	connectionOpened(open: number): void {
+	connectionOpened(open: number, now: number): void {
 		this.connectionLimit = Math.min(this.options.concurrency, Math.max(this.connectionLimit, open));
+		if (open >= this.peakOpen || now - this.peakAt > peakMemoryMs) {
+			this.peakOpen = open;
+			this.peakAt = now;
+		}
 	}
 
 	/** After a quiet minute, one more connection may be tried (up to the setting). Returns true when it rose. */
