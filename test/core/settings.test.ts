@@ -68,7 +68,7 @@ test('setKey checks each value and says what is expected', t => {
 	t.is(message('smtp.tls', 'ssl'), 'smtp.tls must be one of implicit, starttls, opportunistic, found "ssl"');
 	t.is(message('smtp.allowUnverifiedTls', 'maybe'), 'smtp.allowUnverifiedTls must be true or false (yes/no, on/off, 1/0), found "maybe"');
 	t.is(message('sender.address', 'nobody'), 'sender.address not a valid address "nobody": it has no @');
-	t.is(message('delivery.rate', '-1'), 'delivery.rate must be a number from 0 (no limit), found "-1"');
+	t.is(message('delivery.rate', '-1'), 'delivery.rate must be messages a second (0.5), a minute (30/min) or an hour (1000/h), not "-1"');
 	t.is(message('smtp.host', 'mail example.com'), 'smtp.host must be a host name or IP address, found "mail example.com"');
 	t.deepEqual(store.get(), defaultSettings(), 'nothing was changed');
 });

@@ -152,7 +152,7 @@ test.serial('export writes the report to the typed path, as CSV or JSON, and ask
 	t.true(d.screen().includes(`2 recipients as CSV in ${csv}`));
 	await d.press(ENTER);
 	const lines = fs.readFileSync(csv, 'utf8').trim().split('\n');
-	t.is(lines[0], 'address,status,attempts,response,messageId');
+	t.is(lines[0], 'address,status,attempts,response,messageId,ambiguous,unreadable');
 	t.true(lines.some(line => line.startsWith('refuse+bob@example.com,failed,1,550 5.1.1 No such user here,<')));
 
 	// The same path again: it asks; No keeps the file.

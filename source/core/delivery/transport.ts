@@ -311,8 +311,8 @@ export function openSession(target: ConnectionTarget, deadlines: Deadlines, done
 		tls: {rejectUnauthorized: !target.allowUnverifiedTls},
 		name: os.hostname(),
 		// Our own deadline below covers the whole opening; these are nodemailer's idle timers.
-		connectionTimeout: deadlines.replyMs,
-		greetingTimeout: deadlines.replyMs,
+		connectionTimeout: deadlines.replyMs + 5000,
+		greetingTimeout: deadlines.replyMs + 5000,
 		socketTimeout: Math.max(deadlines.replyMs, deadlines.dataMs) + 5000,
 		socketCloseTimeout: 0,
 		logger: false,
