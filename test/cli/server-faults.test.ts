@@ -6,7 +6,7 @@
 import {writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
-import {lastJsonLine, runCli, spawnCli} from '../helpers/cli.js';
+import {lastJsonLine, runCli, startCli} from '../helpers/cli.js';
 import {startFaultyServer, type FaultySmtpServer, type FaultySmtpServerOptions} from '../helpers/faulty-smtp-server.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
 
@@ -42,20 +42,10 @@ test('the server dies after messages went out: exit 75, the final JSON line, the
 	const server = await faulty(t);
 	const dir = await directory(t, numbered('u', 60));
 	const env = {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`};
-	const child = spawnCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes', '--json', '--rate', '40', '--concurrency', '2'], {configDir: dir, env});
-	child.stdin!.end();
-	let stdout = '';
-	let stderr = '';
-	child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-		stdout += chunk;
-	});
-	child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-		stderr += chunk;
-	});
-	const closed = new Promise<number | null>(resolve => child.on('close', resolve));
+	const running = startCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes', '--json', '--rate', '40', '--concurrency', '2'], {configDir: dir, env});
 	await waitUntil(() => server.messages.length >= 8);
 	await server.kill();
-	const code = await closed;
+	const {code, stdout, stderr} = await running.result;
 	t.is(code, 75, stderr);
 	const summary = lastJsonLine(stdout);
 	t.like(summary, {total: 60, status: 'interrupted', exitStatus: 75, resume: `massmail resume ${summary.id}`});
@@ -98,16 +88,11 @@ test('SIGINT while the server never finishes its reply: exit 130 within the repl
 	const server = await faulty(t, {endlessIntervalMs: 100});
 	const dir = await directory(t, ['endless+ann', 'endless+bob']);
 	t.is((await runCli(['config', 'set', 'delivery.dataTimeoutMs', '2000'], {configDir: dir})).code, 0);
-	const child = spawnCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes'], {configDir: dir, env: {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`}});
-	child.stdin!.end();
-	let stderr = '';
-	child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-		stderr += chunk;
-	});
-	const closed = new Promise<number | null>(resolve => child.on('close', resolve));
+	const running = startCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes'], {configDir: dir, env: {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`}});
 	await waitUntil(() => server.messagesRead >= 1);
-	child.kill('SIGINT');
-	t.is(await closed, 130, stderr);
+	running.child.kill('SIGINT');
+	const {code, stderr} = await running.result;
+	t.is(code, 130, stderr);
 	t.regex(stderr, /massmail resume \S+/);
 	const [record] = JSON.parse((await runCli(['history', '--json'], {configDir: dir})).stdout);
 	t.is(record.status, 'interrupted');
@@ -117,19 +102,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 	test(`a second ${signal} ends the run at once, the messages in flight left pending`, async t => {
 		const server = await faulty(t, {endlessIntervalMs: 100});
 		const dir = await directory(t, ['endless+ann', 'endless+bob']);
-		const child = spawnCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes'], {configDir: dir, env: {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`}});
-		child.stdin!.end();
-		let stderr = '';
-		child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-			stderr += chunk;
-		});
-		const closed = new Promise<number | null>(resolve => child.on('close', resolve));
+		const running = startCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes'], {configDir: dir, env: {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`}});
 		await waitUntil(() => server.messagesRead >= 2);
-		child.kill(signal);
-		await waitUntil(() => /no new message starts/.test(stderr));
-		child.kill(signal);
+		running.child.kill(signal);
+		await waitUntil(() => /no new message starts/.test(running.stderr));
+		running.child.kill(signal);
 		// The default deadline for the reply to the final dot is 5 minutes: only the second signal ends this.
-		t.is(await closed, 130, stderr);
+		const {code, stderr} = await running.result;
+		t.is(code, 130, stderr);
 		t.regex(stderr, /Stopping now: the messages in flight stay pending/);
 		const [record] = JSON.parse((await runCli(['history', '--json'], {configDir: dir})).stdout);
 		const shown = JSON.parse((await runCli(['show', record.id, '--json'], {configDir: dir})).stdout);

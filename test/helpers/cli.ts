@@ -32,7 +32,17 @@ export function spawnCli(args: string[], options: CliOptions): ChildProcess {
 	return spawn(process.execPath, [cliPath, ...args], {env: cliEnv(options), stdio: ['pipe', 'pipe', 'pipe']});
 }
 
-export async function runCli(args: string[], options: CliOptions): Promise<CliResult> {
+/** A running command line: what it printed so far, and its end. */
+export interface RunningCli {
+	child: ChildProcess;
+	readonly stdout: string;
+	readonly stderr: string;
+	/** Resolves when it has exited and its output is read. */
+	result: Promise<CliResult>;
+}
+
+/** Starts the command line and collects its output, for tests that act while it runs (signals, a server that dies). */
+export function startCli(args: string[], options: CliOptions): RunningCli {
 	const child = spawnCli(args, options);
 	let stdout = '';
 	let stderr = '';
@@ -43,12 +53,26 @@ export async function runCli(args: string[], options: CliOptions): Promise<CliRe
 		stderr += chunk;
 	});
 	child.stdin!.end(options.input ?? '');
-	return new Promise((resolve, reject) => {
+	const result = new Promise<CliResult>((resolve, reject) => {
 		child.on('error', reject);
 		child.on('close', (code, signal) => {
 			resolve({code, signal, stdout, stderr});
 		});
 	});
+	return {
+		child,
+		get stdout() {
+			return stdout;
+		},
+		get stderr() {
+			return stderr;
+		},
+		result,
+	};
+}
+
+export async function runCli(args: string[], options: CliOptions): Promise<CliResult> {
+	return startCli(args, options).result;
 }
 
 /** Parses the last non-empty line of stdout as JSON (the final summary of `send --json`). */
