@@ -18,11 +18,11 @@
  */
 import {execFile, execFileSync} from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {promisify} from 'node:util';
+import {freePort} from '../../bench/lib/postfix.js';
 
 const run = promisify(execFile);
 const postfixBinary = '/usr/sbin/postfix';
@@ -73,20 +73,6 @@ export interface PostfixServer {
 	logLines: () => string[];
 	/** Stops the instance, ends any process left of it, and removes the folder. Safe to call twice. */
 	stop: () => Promise<void>;
-}
-
-/** A free TCP port on 127.0.0.1 (asked of the kernel, then released). As bench/lib/postfix.ts. */
-async function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const server = net.createServer();
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const {port} = server.address() as net.AddressInfo;
-			server.close(() => {
-				resolve(port);
-			});
-		});
-	});
 }
 
 /** uid and gid of a system account, from /etc/passwd. */
