@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need (run by npm as the `pretest` script).
 #
-# The tests start real servers of their own (a private Postfix instance per test, on 127.0.0.1):
+# The tests start real servers of their own on 127.0.0.1 (a private Postfix per test; PostgreSQL,
+# MariaDB, OpenLDAP and Dovecot for the directory sources, each from a temporary folder):
 # they need the programs below installed, but never the system's own daemons running. When a
 # program is missing, this installs its package without starting any daemon (policy-rc.d), and
 # stops the system's own Postfix afterwards. When everything is there it prints nothing.
@@ -13,6 +14,14 @@ REQUIRED=(
 	"/usr/sbin/postconf      postfix"
 	"/usr/sbin/smtp-sink     postfix"
 	"/usr/sbin/smtp-source   postfix"
+	"/usr/lib/postgresql/15/bin/initdb  postgresql"
+	"/usr/lib/postgresql/15/bin/pg_ctl  postgresql"
+	"/usr/bin/mariadb-install-db        mariadb-server"
+	"/usr/sbin/mariadbd                 mariadb-server"
+	"/usr/sbin/slapd         slapd"
+	"/usr/bin/ldapadd        ldap-utils"
+	"/usr/sbin/dovecot       dovecot-core"
+	"/usr/bin/doveadm        dovecot-core"
 )
 
 missing=()
@@ -57,6 +66,11 @@ trap cleanup EXIT
 if [[ " ${missing[*]} " == *" postfix "* ]]; then
 	# No system mail configuration: the tests run instances of their own.
 	echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections
+fi
+
+if [[ " ${missing[*]} " == *" slapd "* ]]; then
+	# slapd's package configuration asks questions (the domain, the admin password).
+	echo 'slapd slapd/no_configuration boolean true' | debconf-set-selections
 fi
 
 apt-get update
