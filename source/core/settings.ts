@@ -30,7 +30,7 @@ export function localMailDomain(mailnameFile = '/etc/mailname'): string {
 
 /** The settings of a new installation: no SMTP server (mail goes to the local capture server). */
 export const defaultSettings = (mailDomain: string = localMailDomain()): Settings => ({
-	smtp: {host: '', port: 587, tls: 'starttls', user: '', passwordCommand: '', allowUnverifiedTls: false},
+	smtp: {host: '', port: 587, tls: 'starttls', user: '', passwordCommand: '', allowUnverifiedTls: false, heloName: ''},
 	sender: {name: 'System Administrator', address: `postmaster@${mailDomain}`},
 	delivery: {concurrency: 5, rate: 0, maxAttempts: 5, retryDelayMs: 2000, replyTimeoutMs: 60_000, dataTimeoutMs: 300_000, confirmThreshold: 100},
 });
@@ -152,6 +152,21 @@ const keySpecs: KeySpec[] = [
 		...plain,
 	},
 	{key: 'smtp.allowUnverifiedTls', description: 'accept a server certificate that does not verify (self-signed)', example: 'false', ...boolean},
+	{
+		key: 'smtp.heloName',
+		description: 'the name this client greets the server with (EHLO); empty: this machine\'s fully qualified name',
+		example: 'mail.example.com',
+		parse: raw => raw.trim(),
+		check(value) {
+			const name = text(value).trim();
+			// A domain name or an address literal ([192.0.2.1], [IPv6:…]), as RFC 5321 §4.1.1.1 allows.
+			if (name !== '' && !/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[^\s[\]]+\])$/.test(name)) {
+				throw new Invalid(`must be a host name (mail.example.com) or an address literal ([192.0.2.1]), found ${JSON.stringify(value)}`);
+			}
+
+			return name;
+		},
+	},
 	{
 		key: 'sender.name',
 		description: 'the From display name',

@@ -84,6 +84,8 @@ export interface SmtpSettings {
 	passwordCommand: string;
 	/** Accept a certificate that does not verify (self-signed server). Off by default. */
 	allowUnverifiedTls: boolean;
+	/** The name this client greets the server with (EHLO); '' or absent: this machine's fully qualified name. */
+	heloName?: string;
 }
 
 export interface Settings {
