@@ -4,9 +4,9 @@
  * With no command, it opens the dashboard (loaded lazily: ink costs ~0.5 s to import, which
  * the scripted commands need not pay).
  */
-import {createInterface} from 'node:readline/promises';
+import {createInterface} from 'node:readline';
 import {readFileSync} from 'node:fs';
-import {exitCodes, exitStatusHelp, isMassmailError, usageError} from '../core/errors.js';
+import {MassmailError, exitCodes, exitStatusHelp, isMassmailError, usageError} from '../core/errors.js';
 import {openStore, type Store} from '../core/store.js';
 import {helpOf, parseCommandArgs, type Command} from './command.js';
 import {directoryCommands} from './directory-commands.js';
@@ -76,15 +76,36 @@ export function processOutput(): Output {
 		err: (text, options) => process.stderr.write(options?.newline === false ? text : `${text}\n`),
 		errIsTty: Boolean(process.stderr.isTTY),
 		canAsk: Boolean(process.stdin.isTTY),
-		async ask(question) {
-			const prompt = createInterface({input: process.stdin, output: process.stderr});
-			try {
-				return await prompt.question(question);
-			} finally {
-				prompt.close();
-			}
-		},
+		ask: async question => askOnTerminal(question),
 	};
+}
+
+/**
+ * One question on the terminal. Ctrl+C there is an interruption (exit 130) and Ctrl+D (end of
+ * input) an answer that is not yes (exit 2): both say that nothing was changed or sent.
+ */
+async function askOnTerminal(question: string): Promise<string> {
+	const prompt = createInterface({input: process.stdin, output: process.stderr});
+	return new Promise<string>((resolve, reject) => {
+		let answered = false;
+		prompt.on('SIGINT', () => {
+			answered = true;
+			process.stderr.write('\n');
+			prompt.close();
+			reject(new MassmailError('interrupted', 'interrupted at the question: nothing was changed or sent'));
+		});
+		prompt.on('close', () => {
+			if (!answered) {
+				process.stderr.write('\n');
+				reject(new MassmailError('usage', 'no answer (end of input): nothing was changed or sent', {hint: 'answer y to go on, or add --yes'}));
+			}
+		});
+		prompt.question(question, answer => {
+			answered = true;
+			prompt.close();
+			resolve(answer);
+		});
+	});
 }
 
 function version(): string {

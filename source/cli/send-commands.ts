@@ -7,6 +7,8 @@ import {readFileSync} from 'node:fs';
 import {displayAddress} from '../core/address.js';
 import type {Delivery, DeliveryContext, DeliveryOverrides} from '../core/delivery.js';
 import {exitCodes, exitStatusOfRun, usageError, validationError} from '../core/errors.js';
+import {statusCodes} from '../core/journal.js';
+import {describeTarget, resolveSmtpTarget} from '../core/smtp-config.js';
 import {parseRate} from '../core/rate.js';
 import {maximumConcurrency} from '../core/settings.js';
 import {followUpAudience} from '../core/follow-up.js';
@@ -34,8 +36,17 @@ const deliveryOptions: Record<string, OptionSpec> = {
 	json: {type: 'boolean', description: 'JSON lines of progress, then {"id","total","sent","failed","status"}'},
 };
 
+/** For the commands that read an earlier send's record: resume, retry, remind --follow-up, --to send:ID. */
+const unreadableOption: Record<string, OptionSpec> = {
+	unreadable: {
+		type: 'string',
+		value: 'skip|send',
+		description: 'when the send\'s record is damaged (they refuse otherwise): skip leaves out the recipients whose line is unreadable (safe: nobody gets it twice); send takes them as not sent (whoever\'s acceptance was lost gets it again)',
+	},
+};
+
 const composeOptions: Record<string, OptionSpec> = {
-	to: {type: 'string', value: 'GROUP', description: 'all | domain:NAME[,NAME…] | admins | primary-admins | user:ADDRESS'},
+	to: {type: 'string', value: 'GROUP', description: 'all | domain:NAME[,NAME…] | admins | primary-admins | user:ADDRESS | send:ID (whom that send reached)'},
 	subject: {type: 'string', value: 'TEXT', description: 'the subject; {{name}}, {{address}}, {{domain}} are filled per recipient'},
 	message: {type: 'string', value: 'TEXT', description: 'the message text'},
 	'message-file': {type: 'string', value: 'PATH', description: 'read the message from a file (- for standard input)'},
@@ -81,6 +92,11 @@ function resolveAudience(store: Store, context: CommandContext, followUpOf: stri
 		}
 
 		const group = parseGroup(to);
+		if (group.kind === 'send') {
+			// The recipients of an earlier send, as a new conversation (--follow-up threads it).
+			return {text: formatGroup(group), resolution: recipientsOfSend(directory, context, group.sendId, sends())};
+		}
+
 		return {text: formatGroup(group), resolution: resolveGroup(directory, group, {allowExternal: Boolean(context.options['allow-external'])})};
 	}
 
@@ -91,8 +107,21 @@ function resolveAudience(store: Store, context: CommandContext, followUpOf: stri
 		return {text: formatGroup(group), followUpOf, resolution: resolveGroup(directory, group, {allowExternal: Boolean(context.options['allow-external'])})};
 	}
 
-	const resolution = followUpAudience(directory, sends().recipients(followUpOf));
-	return {text: `send:${followUpOf}`, followUpOf, resolution};
+	return {text: `send:${followUpOf}`, followUpOf, resolution: recipientsOfSend(directory, context, followUpOf, sends())};
+}
+
+/**
+ * Those whom an earlier send reached (a follow-up, or `--to send:ID`), as the directory holds
+ * them now. A damaged record refuses (exit 2) unless --unreadable says how to treat it.
+ */
+function recipientsOfSend(directory: ReturnType<Store['directory']>, context: CommandContext, id: string, sends: DeliveryContext['sends']): Resolution {
+	const policy = stringOption(context.options, 'unreadable');
+	const damage = sends.treatUnreadable(id, policy);
+	if (damage.unreadableRecipients > 0) {
+		context.io.err(`The record of ${id} is damaged: ${plural(damage.unreadableRecipients, 'recipient')} unreadable, ${policy === 'send' ? 'reminded where their address could be read' : 'left out'} (--unreadable ${policy}).`);
+	}
+
+	return followUpAudience(directory, sends.recipients(id), policy === 'send' ? 'send' : 'skip');
 }
 
 function overridesOf(options: CommandContext['options']): DeliveryOverrides {
@@ -323,6 +352,7 @@ const sendCommand: Command = {
 	summary: 'Send an email to a recipient group: one message per recipient.',
 	options: {
 		...composeOptions,
+		...unreadableOption,
 		from: {type: 'string', value: 'NAME|"NAME <ADDR>"', description: 'the sender (default: settings sender.name and sender.address)'},
 		'friendly-name': {type: 'string', value: 'TEXT', description: 'shown with each recipient\'s address in To: "TEXTann@example.com" <ann@example.com>'},
 		html: {type: 'boolean', description: 'the message is HTML (detected otherwise); a plain-text part is added'},
@@ -338,6 +368,7 @@ const remindCommand: Command = {
 	options: {
 		...composeOptions,
 		'follow-up': {type: 'string', value: 'SEND_ID', description: 'remind the recipients of an earlier send; subject defaults to "Reminder: <subject>"'},
+		...unreadableOption,
 		...deliveryOptions,
 	},
 	run: async context => composeAndSend(context, 'reminder'),
@@ -352,26 +383,41 @@ function reopenCommand(name: 'resume' | 'retry'): Command {
 		summary: name === 'resume'
 			? 'Continue an interrupted send: every recipient without a final outcome. Nobody whose message was accepted is sent it again.'
 			: 'Send again to the recipients of a send that failed, and only to them.',
-		options: deliveryOptions,
+		options: {...unreadableOption, ...deliveryOptions},
 		async run(context) {
 			const id = context.args[0]!;
 			const store = context.store();
 			const {openDeliveryContext, reopenDelivery} = await loadEngine();
 			const ctx = openDeliveryContext(store, context.env);
 			try {
-				const reports = ctx.sends.recipients(id);
-				const count = reports.filter(r => only === 'failed' ? r.status === 'failed' : r.status === 'pending').length;
+				const policy = stringOption(context.options, 'unreadable');
+				const damage = ctx.sends.treatUnreadable(id, policy);
+				const state = ctx.sends.outcomes(id);
+				const wanted = only === 'failed' ? statusCodes.failed : statusCodes.pending;
+				const count = state.status.reduce((sum, code) => sum + (code === wanted ? 1 : 0), 0);
 				if (count === 0) {
-					context.io.out(only === 'failed' ? `Send ${id} has no failed recipients.` : `Send ${id} has nothing left to send.`);
 					if (context.options.json) {
+						// The whole send's counts, as after a run: the JSON is the only thing on stdout.
 						const summary = ctx.sends.summary(id);
-						context.io.out(json({id, total: 0, sent: 0, failed: 0, status: summary.status}));
+						context.io.out(json({id, total: summary.total, sent: state.sent, failed: state.failed, status: summary.status, exitStatus: exitCodes.ok}));
+					} else {
+						context.io.out(only === 'failed' ? `Send ${id} has no failed recipients.` : `Send ${id} has nothing left to send.`);
 					}
 
 					return exitCodes.ok;
 				}
 
 				if (!context.options.yes) {
+					if (damage.unreadableRecipients > 0) {
+						context.io.err(`The record of ${id} is damaged: ${plural(damage.unreadableRecipients, 'recipient')} unreadable, ${policy === 'send' ? 'taken as not sent' : 'left out'} (--unreadable ${policy}).`);
+					}
+
+					const recorded = ctx.sends.record(id).destination;
+					const now = describeTarget(resolveSmtpTarget(store.settings.get(), context.env));
+					if (recorded !== now) {
+						context.io.err(`The send went through ${recorded}; this run goes through ${now}.`);
+					}
+
 					await confirmOrRefuse(context.io, `${name === 'resume' ? 'Resume' : 'Retry'} ${id}: send to ${plural(count, 'recipient')}? [y/N] `);
 				}
 

@@ -3,6 +3,7 @@
  * for, as the directory holds them now. One rule for the command line and the dashboard.
  */
 import type {Directory} from './directory.js';
+import type {UnreadablePolicy} from './journal.js';
 import type {RecipientReport, Resolution} from './types.js';
 
 /**
@@ -10,13 +11,22 @@ import type {RecipientReport, Resolution} from './types.js';
  * with the directory's name for it; the others are skipped with the reason — `not-delivered`
  * (failed, or never sent) or `disabled` (disabled in the directory since).
  *
+ * In a damaged record (`unreadable` set, see SendLog.treatUnreadable) a recipient whose address
+ * cannot be read is left out; one whose outcome cannot be read is reminded under `send` (it may
+ * have been accepted) and skipped as `not-delivered` under `skip`.
+ *
  * @example followUpAudience(store.directory(), sends.recipients(originalId))
  */
-export function followUpAudience(directory: Directory, reports: Iterable<Pick<RecipientReport, 'address' | 'status'>>): Resolution {
+export function followUpAudience(directory: Directory, reports: Iterable<Pick<RecipientReport, 'address' | 'status'> & {unreadable?: 'address' | 'outcome'}>, unreadable: UnreadablePolicy = 'skip'): Resolution {
 	const resolution: Resolution = {recipients: [], skipped: []};
 	for (const report of reports) {
+		if (report.unreadable === 'address') {
+			continue;
+		}
+
 		const mailbox = directory.find(report.address);
-		if (report.status !== 'sent') {
+		const delivered = report.status === 'sent' || (report.unreadable === 'outcome' && unreadable === 'send');
+		if (!delivered || (report.unreadable === 'outcome' && unreadable === 'skip')) {
 			resolution.skipped.push({address: report.address, reason: 'not-delivered'});
 		} else if (mailbox?.disabled) {
 			resolution.skipped.push({address: report.address, reason: 'disabled'});

@@ -24,10 +24,15 @@ export type SmtpTarget =
 	}
 	| {kind: 'capture'};
 
-/** True for localhost and the loopback addresses, where a password may travel unencrypted. */
+/**
+ * True for `localhost` and the loopback addresses: the names that may default to plain SMTP.
+ * Only a first guard: whether a password may go unencrypted is decided again from the address
+ * actually connected to (delivery/transport.ts), since a name can resolve anywhere. Names under
+ * `.localhost` are not trusted: this system's resolver may send them to DNS.
+ */
 export function isLoopbackHost(host: string): boolean {
 	const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
-	if (bare === 'localhost' || bare.endsWith('.localhost')) {
+	if (bare === 'localhost') {
 		return true;
 	}
 
@@ -41,12 +46,13 @@ export function isLoopbackHost(host: string): boolean {
 /** Runs a password command with /bin/sh; its standard output, less one trailing newline, is the password. */
 export async function runPasswordCommand(command: string): Promise<string> {
 	return new Promise((resolve, reject) => {
-		execFile('/bin/sh', ['-c', command], {timeout: 60_000, maxBuffer: 64 * 1024}, (error, stdout, stderr) => {
+		execFile('/bin/sh', ['-c', command], {timeout: 60_000, maxBuffer: 64 * 1024}, (error, stdout, stderr: string) => {
 			if (error) {
-				const code = typeof error.code === 'number' ? `exit status ${error.code}` : error.killed ? 'timed out' : String(error.code ?? 'failed');
-				const said = stderr.trim().split('\n')[0]?.slice(0, 200);
-				reject(new MassmailError('auth', `the password command (smtp.passwordCommand) failed: ${code}${said ? ': ' + said : ''}`, {
-					hint: 'massmail config get smtp.passwordCommand shows it; run it yourself to check',
+				const code = typeof error.code === 'number' ? `exit status ${error.code}` : error.killed ? 'timed out after 60 s' : String(error.code ?? 'failed');
+				// Its error output is not shown: a failing secret tool may print the secret there.
+				const said = stderr.trim() === '' ? '' : ' (its error output is not shown: it may hold the password)';
+				reject(new MassmailError('auth', `the password command (smtp.passwordCommand) failed: ${code}${said}`, {
+					hint: 'massmail config get smtp.passwordCommand shows it; run it yourself to see what it says',
 				}));
 				return;
 			}
@@ -56,14 +62,23 @@ export async function runPasswordCommand(command: string): Promise<string> {
 	});
 }
 
+/**
+ * The URL as it may be shown: everything before the last `@` of the part after `scheme://` is
+ * the user and perhaps a password (which may itself hold `:`, `/` or `@`), so none of it is shown.
+ */
+export function shownSmtpUrl(text: string): string {
+	const start = text.indexOf('//');
+	const at = text.lastIndexOf('@');
+	return at > start && start !== -1 ? `${text.slice(0, start + 2)}***${text.slice(at)}` : text;
+}
+
 function parseSmtpUrl(text: string): {host: string; port: number; tls: TlsMode; user: string} {
+	const examples = 'examples: smtp://user@mail.example.com:587, smtps://mail.example.com:465 (the password goes in MASSMAIL_SMTP_PASSWORD)';
 	let url: URL;
 	try {
 		url = new URL(text);
 	} catch {
-		throw new MassmailError('usage', `MASSMAIL_SMTP_URL is not a URL: ${JSON.stringify(text.replace(/:[^:@/]*@/, ':***@'))}`, {
-			hint: 'examples: smtp://user@mail.example.com:587, smtps://mail.example.com:465',
-		});
+		throw new MassmailError('usage', `MASSMAIL_SMTP_URL is not a URL: ${JSON.stringify(shownSmtpUrl(text))}`, {hint: examples});
 	}
 
 	if (url.password !== '') {
@@ -77,7 +92,15 @@ function parseSmtpUrl(text: string): {host: string; port: number; tls: TlsMode; 
 		throw new MassmailError('usage', 'MASSMAIL_SMTP_URL names no host', {hint: 'example: smtp://user@mail.example.com:587'});
 	}
 
-	const user = decodeURIComponent(url.username);
+	let user: string;
+	try {
+		user = decodeURIComponent(url.username);
+	} catch {
+		throw new MassmailError('usage', 'MASSMAIL_SMTP_URL: the user name holds a % that is not followed by two hex digits', {
+			hint: 'write a % in a user name as %25, an @ as %40',
+		});
+	}
+
 	let tls: TlsMode;
 	let port: number;
 	if (url.protocol === 'smtps:') {

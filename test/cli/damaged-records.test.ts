@@ -240,3 +240,75 @@ test('show marks the ambiguous recipients in its table, its CSV and its JSON', a
 	const json = JSON.parse((await runCli(['show', id, '--json'], {configDir: dir})).stdout) as {recipients: Array<{ambiguous: boolean}>};
 	t.deepEqual(json.recipients.map(r => r.ambiguous), [false, true, false]);
 });
+
+test('--unreadable skip goes on without the damaged recipients, --unreadable send takes them as not sent; a bad policy is a usage error', async t => {
+	const smtp = await server(t);
+	const {dir} = tempConfigDir(t);
+	const env = {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`};
+	const {id, folder} = await craftedSend(dir, smtp.port, 60, 60);
+	garbleOutcomes(folder, 20);
+
+	const wrong = await runFor(['resume', id, '--yes', '--unreadable', 'maybe'], dir, env);
+	t.is(wrong.code, 2);
+	t.regex(wrong.stderr, /--unreadable is skip or send, not "maybe"/);
+
+	// skip: the twenty whose outcome is unreadable are neither resumed nor reminded.
+	const skip = await runFor(['resume', id, '--yes', '--unreadable', 'skip'], dir, env);
+	t.is(skip.code, 0, skip.stderr);
+	t.regex(skip.stdout, /nothing left to send/);
+	t.is(smtp.messages.length, 0);
+	const remindSkip = await runFor(['remind', '--follow-up', id, '--message', 'Reminder', '--yes', '--unreadable', 'skip', '--json'], dir, env);
+	t.is(remindSkip.code, 0, remindSkip.stderr);
+	t.regex(remindSkip.stderr, /20 recipients unreadable, left out/);
+	t.is(smtp.messages.length, 40);
+	t.like(JSON.parse(remindSkip.stdout.trim().split('\n').at(-1)!), {total: 40, sent: 40});
+
+	// send: the twenty are taken as not sent, so resume sends to exactly those twenty, once each.
+	const before = smtp.messages.length;
+	const send = await runFor(['resume', id, '--yes', '--unreadable', 'send'], dir, env);
+	t.is(send.code, 0, send.stderr);
+	const resumed = smtp.messages.slice(before).flatMap(m => m.envelope.to);
+	t.is(resumed.length, 20);
+	t.is(new Set(resumed).size, 20);
+	t.true(resumed.every(address => /^user\d+@example\.com$/.test(address)));
+});
+
+test('recipients.jsonl cut in half, --unreadable send: only the recipients whose address can be read are sent to', async t => {
+	const smtp = await server(t);
+	const {dir} = tempConfigDir(t);
+	const env = {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`};
+	const {id, folder} = await craftedSend(dir, smtp.port, 40, 10);
+	const file = path.join(folder, 'recipients.jsonl');
+	const lines = fs.readFileSync(file, 'utf8').split('\n');
+	fs.writeFileSync(file, lines.slice(0, 25).join('\n') + '\n');
+
+	const resume = await runFor(['resume', id, '--yes', '--unreadable', 'send'], dir, env);
+	t.false(resume.killed);
+	t.is(resume.code, 0, resume.stderr);
+	const to = smtp.messages.flatMap(m => m.envelope.to);
+	t.deepEqual(to.toSorted(), Array.from({length: 15}, (_, i) => `user${i + 10}@example.com`).toSorted());
+	t.true(smtp.attempts.every(attempt => attempt.address !== ''));
+});
+
+test('resume --yes --json on a finished send prints only the JSON, with the whole send\'s counts', async t => {
+	const {dir} = tempConfigDir(t);
+	const {id} = await craftedSend(dir, 25, 3, 3);
+	const resume = await runFor(['resume', id, '--yes', '--json'], dir, {});
+	t.is(resume.code, 0, resume.stderr);
+	t.deepEqual(JSON.parse(resume.stdout), {id, total: 3, sent: 3, failed: 0, status: 'finished', exitStatus: 0});
+});
+
+test('--to send:ID names an earlier send: an unknown one is a plain error, a known one reaches whom it reached', async t => {
+	const smtp = await server(t);
+	const {dir} = tempConfigDir(t);
+	const env = {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`};
+	const unknown = await runFor(['send', '--to', 'send:nope', '--subject', 'S', '--message', 'M', '--yes'], dir, env);
+	t.is(unknown.code, 2, unknown.stderr);
+	noStack(t, unknown, 'send --to send:nope');
+	t.regex(unknown.stderr, /nope/);
+
+	const {id} = await craftedSend(dir, smtp.port, 5, 5, index => ({code: index === 4 ? 'F' : 'S'}));
+	const known = await runFor(['send', '--to', `send:${id}`, '--subject', 'S', '--message', 'M', '--dry-run', '--json'], dir, env);
+	t.is(known.code, 0, known.stderr);
+	t.like(JSON.parse(known.stdout), {count: 4, skipped: [{address: 'user4@example.com', reason: 'not-delivered'}]});
+});

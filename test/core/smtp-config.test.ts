@@ -47,10 +47,12 @@ test('the password comes from MASSMAIL_SMTP_PASSWORD, else from the password com
 	t.like(fromCommand, {passwordSource: 'command'});
 	// One trailing newline is removed, nothing else.
 	t.is(fromCommand.kind === 'server' ? await fromCommand.password?.() : undefined, 'pa ss\n');
-	const failing = resolveSmtpTarget(settings({host: 'mail.example.com', user: 'u', passwordCommand: 'echo oops >&2; exit 3'}), {});
+	// A secret tool that fails may print the secret in its error output: none of it is shown.
+	const failing = resolveSmtpTarget(settings({host: 'mail.example.com', user: 'u', passwordCommand: 'echo Hunter2secret >&2; exit 3'}), {});
 	const error = await t.throwsAsync(failing.kind === 'server' ? failing.password!() : Promise.resolve(''), {instanceOf: MassmailError});
 	t.is(error?.kind, 'auth');
-	t.regex(error?.message ?? '', /exit status 3: oops/);
+	t.regex(error?.message ?? '', /exit status 3 \(its error output is not shown/);
+	t.notRegex(`${error?.message} ${error?.hint}`, /Hunter2/);
 });
 
 test('loopback hosts', t => {
@@ -58,7 +60,16 @@ test('loopback hosts', t => {
 		t.true(isLoopbackHost(host), host);
 	}
 
-	for (const host of ['example.com', '10.0.0.1', '::2', 'localhost.example.com']) {
+	// A name under .localhost may be resolved through DNS here: not trusted by its name.
+	for (const host of ['example.com', '10.0.0.1', '::2', 'localhost.example.com', 'mail.localhost']) {
 		t.false(isLoopbackHost(host), host);
+	}
+});
+
+test('a bad MASSMAIL_SMTP_URL is a usage error that never shows the password, whatever it holds', t => {
+	for (const url of ['smtp://bob:Pw9x/secret@127.0.0.1:25', 'smtp://bob:Pw9x:secret@127.0.0.1:99999', 'smtp://bob:Pw9x@secret@127.0.0.1:25', 'smtp://bob:Pw9x secret@127.0.0.1', 'smtp://%ZZ@127.0.0.1:25']) {
+		const error = t.throws(() => resolveSmtpTarget(settings(), {MASSMAIL_SMTP_URL: url}), {instanceOf: MassmailError}, url);
+		t.is(error?.kind, 'usage', url);
+		t.notRegex(`${error?.message} ${error?.hint}`, /Pw9x|secret/, url);
 	}
 });

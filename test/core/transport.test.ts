@@ -1,7 +1,9 @@
 import net from 'node:net';
+import os from 'node:os';
 import test from 'ava';
-import {openSession, type SmtpSession} from '../../source/core/delivery/transport.js';
+import {openSession, verifySession, type SmtpSession} from '../../source/core/delivery/transport.js';
 import {startFaultyServer} from '../helpers/faulty-smtp-server.js';
+import {startTestSmtpServer} from '../helpers/smtp-test-server.js';
 
 // transport.ts reads nodemailer's private `_socket` (corking, and the address connected to, on
 // which sending a password in clear depends). This pins it: an upgrade that renames it fails here.
@@ -22,4 +24,50 @@ test('nodemailer\'s SMTPConnection keeps its socket in _socket, with the peer\'s
 	t.true(socket instanceof net.Socket);
 	t.is((socket as net.Socket).remoteAddress, '127.0.0.1');
 	session.destroy();
+});
+
+/** This machine's first address that is not loopback: traffic to it stays on this machine. */
+function ownNonLoopbackAddress(): string | undefined {
+	for (const entries of Object.values(os.networkInterfaces())) {
+		for (const entry of entries ?? []) {
+			if (entry.family === 'IPv4' && !entry.internal) {
+				return entry.address;
+			}
+		}
+	}
+
+	return undefined;
+}
+
+// A name that looks local (once `*.localhost`, `localhost` in a changed hosts file) may resolve
+// to another machine: the password may go unencrypted only to the address actually connected to.
+test('a password is never sent in clear to a server whose address is not loopback, whatever its name', async t => {
+	const address = ownNonLoopbackAddress();
+	if (address === undefined) {
+		t.fail('this machine has no non-loopback IPv4 address to run the server on');
+		return;
+	}
+
+	const server = await startTestSmtpServer({host: address, auth: {user: 'bob', pass: 'Hunter2secret'}});
+	t.teardown(async () => server.close());
+	let asked = 0;
+	const target = {
+		host: address, port: server.port, tls: 'opportunistic' as const, user: 'bob', allowUnverifiedTls: false, description: `${address}:${server.port}`, captured: false,
+		password: async () => {
+			asked++;
+			return 'Hunter2secret';
+		},
+	};
+	const error = await t.throwsAsync(verifySession(target, {replyMs: 5000, dataMs: 5000}));
+	t.regex(error?.message ?? '', /offered no TLS: the password is not sent over an unencrypted connection/);
+	t.notRegex(error?.message ?? '', /Hunter2/);
+	t.is(server.authAttempts, 0, 'no AUTH reached the server');
+	t.is(asked, 0, 'the password was not even asked for');
+
+	// The same server on the loopback interface gets the login: the rule is the address.
+	const local = await startTestSmtpServer({auth: {user: 'bob', pass: 'Hunter2secret'}});
+	t.teardown(async () => local.close());
+	const session = await verifySession({...target, host: '127.0.0.1', port: local.port}, {replyMs: 5000, dataMs: 5000});
+	session.destroy();
+	t.is(local.logins, 1);
 });

@@ -27,6 +27,8 @@ export interface TestSmtpServerOptions {
 	auth?: {user: string; pass: string};
 	/** 'starttls': offer STARTTLS with smtp-server's built-in self-signed certificate; 'implicit': TLS from the start. */
 	tls?: 'starttls' | 'implicit';
+	/** Listen on this address of this machine instead of 127.0.0.1 (the password-in-clear tests). */
+	host?: string;
 }
 
 export interface TestSmtpServer {
@@ -39,6 +41,8 @@ export interface TestSmtpServer {
 	attempts: Array<{address: string; rule: string}>;
 	/** Successful logins. */
 	logins: number;
+	/** AUTH commands that reached the server at all, right or wrong: a password on the wire. */
+	authAttempts: number;
 	close(): Promise<void>;
 }
 
@@ -66,6 +70,7 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
 	const seen = new Set<string>();
 	const sockets = new Set<Socket>();
 	let logins = 0;
+	let authAttempts = 0;
 
 	const serverOptions: SMTPServerOptions = {
 		logger: false,
@@ -74,6 +79,7 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
 		authOptional: !options.auth,
 		allowInsecureAuth: true,
 		onAuth(auth, _session, callback) {
+			authAttempts++;
 			if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass) {
 				logins++;
 				callback(null, {user: auth.username});
@@ -170,7 +176,13 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
 		socket.on('close', () => sockets.delete(socket));
 	});
 
-	const port = await listenOnLoopback(server);
+	const port = options.host === undefined ? await listenOnLoopback(server) : await new Promise<number>((resolve, reject) => {
+		server.server.once('error', reject);
+		server.listen(0, options.host, () => {
+			const address = server.server.address();
+			resolve(typeof address === 'object' && address ? address.port : 0);
+		});
+	});
 
 	return {
 		port,
@@ -179,6 +191,9 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
 		attempts,
 		get logins() {
 			return logins;
+		},
+		get authAttempts() {
+			return authAttempts;
 		},
 		async close() {
 			for (const socket of sockets) {

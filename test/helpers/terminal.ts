@@ -33,6 +33,7 @@ export const keys = {
 	backspace: '\u007F',
 	space: ' ',
 	ctrlC: '\u0003',
+	ctrlD: '\u0004',
 	ctrlE: '\u0005',
 	ctrlS: '\u0013',
 	ctrlT: '\u0014',
