@@ -46,7 +46,9 @@ export function openDeliveryContext(store: Store, env: NodeJS.ProcessEnv = proce
 		sends,
 		env,
 		async target() {
-			const target = resolveSmtpTarget(store.settings.get(), env);
+			const settings = store.settings.get();
+			const target = resolveSmtpTarget(settings, env);
+			const heloName = settings.smtp.heloName ?? '';
 			if (target.kind === 'server') {
 				return {
 					host: target.host,
@@ -57,6 +59,7 @@ export function openDeliveryContext(store: Store, env: NodeJS.ProcessEnv = proce
 					password: target.password,
 					description: describeTarget(target),
 					captured: false,
+					heloName,
 				};
 			}
 
@@ -70,6 +73,7 @@ export function openDeliveryContext(store: Store, env: NodeJS.ProcessEnv = proce
 				allowUnverifiedTls: false,
 				description: describeTarget(target),
 				captured: true,
+				heloName,
 			};
 		},
 		async close() {

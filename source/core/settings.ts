@@ -1,6 +1,4 @@
 import {parseRate} from './rate.js';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {createRequire} from 'node:module';
 import type Conf from 'conf';
@@ -10,21 +8,16 @@ import type {Paths} from './paths.js';
 import {hasControlCharacter, normalizeAddress} from './address.js';
 import {fileStamp, readJsonFileStamped} from './json-file.js';
 import {withFileLock} from './file-lock.js';
+import {fullyQualifiedHostName} from './host-name.js';
 
 /**
- * The mail domain of this machine, as its mail server would use it: Debian's /etc/mailname,
- * else the host name; a host name without a dot gets `.localdomain`, as Postfix does for
- * $mydomain, so that `postmaster@<it>` is a valid address (a test copy can be sent to it).
+ * The mail domain of this machine, as its mail server would use it: its fully qualified name
+ * (/etc/mailname, then the resolver's canonical name, then the host name: host-name.ts); a name
+ * without a dot gets `.localdomain`, as Postfix does for $mydomain, so that `postmaster@<it>` is
+ * a valid address (a test copy can be sent to it).
  */
-export function localMailDomain(mailnameFile = '/etc/mailname'): string {
-	let name = '';
-	try {
-		name = fs.readFileSync(mailnameFile, 'utf8').split('\n', 1)[0]!.trim();
-	} catch {
-		// No /etc/mailname: not Debian, or no MTA installed.
-	}
-
-	name ||= os.hostname();
+export function localMailDomain(mailnameFile?: string): string {
+	const name = fullyQualifiedHostName(mailnameFile === undefined ? undefined : {mailnameFile});
 	return name.includes('.') ? name : `${name}.localdomain`;
 }
 

@@ -9,10 +9,10 @@
  * that closes or fails while a command is pending settles that command at once.
  */
 import net from 'node:net';
-import os from 'node:os';
 import type {Socket} from 'node:net';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import {MassmailError} from '../errors.js';
+import {fullyQualifiedHostName} from '../host-name.js';
 import {classifyReply, replyOf, type ReplyKind, type SmtpErrorLike} from './replies.js';
 
 /** A target with the capture server's address filled in: what a connection needs. */
@@ -26,6 +26,8 @@ export interface ConnectionTarget {
 	/** Shown to the user. */
 	description: string;
 	captured: boolean;
+	/** The EHLO name (`smtp.heloName`); absent or '': this machine's fully qualified name. */
+	heloName?: string;
 }
 
 /**
@@ -309,7 +311,7 @@ export function openSession(target: ConnectionTarget, deadlines: Deadlines, done
 		ignoreTLS: target.tls === 'none',
 		opportunisticTLS: target.tls === 'opportunistic',
 		tls: {rejectUnauthorized: !target.allowUnverifiedTls},
-		name: os.hostname(),
+		name: target.heloName || fullyQualifiedHostName(),
 		// Our own deadline below covers the whole opening; these are nodemailer's idle timers.
 		connectionTimeout: deadlines.replyMs + 5000,
 		greetingTimeout: deadlines.replyMs + 5000,
