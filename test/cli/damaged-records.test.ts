@@ -286,7 +286,7 @@ test('recipients.jsonl cut in half, --unreadable send: only the recipients whose
 	t.false(resume.killed);
 	t.is(resume.code, 0, resume.stderr);
 	const to = smtp.messages.flatMap(m => m.envelope.to);
-	t.deepEqual(to.toSorted(), Array.from({length: 15}, (_, i) => `user${i + 10}@example.com`).toSorted());
+	t.deepEqual([...to].sort(), Array.from({length: 15}, (_, i) => `user${i + 10}@example.com`).sort());
 	t.true(smtp.attempts.every(attempt => attempt.address !== ''));
 });
 

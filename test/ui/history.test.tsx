@@ -257,3 +257,23 @@ test.serial('a running send shows as running, offers neither resume nor retry, a
 	await d.settle(screen => /email\s+finished\s+3\/0\/3/.test(screen));
 	await d.unmount();
 });
+
+test.serial('a send\'s page marks an ambiguous outcome, and says when the record is damaged instead of showing an error', async t => {
+	const setup = await sendsSetup(t);
+	const done = await sendNow(setup, people('ann', 'drop+bob', 'cy'), {subject: 'Maintenance'});
+	let d = await renderDashboard(t, {env: setup.env, route: {screen: 'send-detail', sendId: done.id}});
+	let screen = d.screen();
+	t.regex(screen, /drop\+bob@example\.com\s+failed\?\s+1\s+\(ambiguous\)/, screen);
+	await d.unmount();
+
+	// A garbled outcome line: the page reads what it can and names the damage.
+	const log = path.join(setup.dir, 'sends', done.id, 'outcomes.log');
+	const lines = fs.readFileSync(log, 'utf8').split('\n');
+	fs.writeFileSync(log, lines.map(line => line === '' ? line : '\u0000\u0000garbled').join('\n'));
+	d = await renderDashboard(t, {env: setup.env, route: {screen: 'send-detail', sendId: done.id}});
+	screen = d.screen();
+	t.regex(screen, /Record damaged: \d+ lines unreadable \(outcomes\.log:1, outcomes\.log:2/, screen);
+	t.regex(screen, /cy@example\.com\s+pending\s+0\s+\(unreadable outcome\)/, screen);
+	t.true(screen.includes('cy@example.com'), screen);
+	await d.unmount();
+});

@@ -7,10 +7,9 @@
 import {useMemo, useState} from 'react';
 import {Box, Text} from 'ink';
 import {reopenDelivery} from '../../core/delivery.js';
-import type {RecipientRecord} from '../../core/journal.js';
+import type {RecipientRecord, SendListing} from '../../core/journal.js';
 import {isMassmailError} from '../../core/errors.js';
 import {reportFileExists, reportFormatOf, reportPath, writeReport} from '../../core/report.js';
-import type {SendSummary} from '../../core/types.js';
 import {sendDetailKeys} from '../key-bindings.js';
 import {useScreenKeys} from '../hooks/use-keys.js';
 import {usePolledRead} from '../hooks/use-polled-read.js';
@@ -27,7 +26,7 @@ import {startDelivery} from '../delivery-flow.js';
 import type {RouteOf} from '../state/router.js';
 
 interface Loaded {
-	summary?: SendSummary;
+	summary?: SendListing;
 	recipients: RecipientRecord[];
 	error?: string;
 }
@@ -49,8 +48,9 @@ function useSend(sendId: string): Loaded & {reload: () => void} {
 	const services = useServices();
 	const [state, reload] = usePolledRead((): Loaded => {
 		try {
-			const {sends} = services.delivery();
-			return {summary: sends.summary(sendId), recipients: sends.recipients(sendId)};
+			// inspect reads a damaged record as far as it can, and says what is damaged.
+			const {summary, recipients} = services.delivery().sends.inspect(sendId);
+			return {summary, recipients};
 		} catch (error) {
 			return {recipients: [], error: (error as Error).message};
 		}
@@ -58,7 +58,7 @@ function useSend(sendId: string): Loaded & {reload: () => void} {
 	return {...state, reload};
 }
 
-/** Summary lines, heading, filter line. */
+/** Summary lines, heading, filter line (and one more for a damaged record). */
 const chromeRows = 5;
 
 export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
@@ -72,7 +72,7 @@ export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
 	const [failedOnly, toggleFailedOnly] = useScreenState('failed-only', (state: boolean, _action: 'toggle') => !state, () => false);
 	const [busy, setBusy] = useState<string | undefined>(undefined);
 	const rows = useMemo(() => shownRecipients(recipients, list.filter, failedOnly), [recipients, list.filter, failedOnly]);
-	const {pageSize, count, moves, visibleRows} = useListView(list, dispatch, rows, chromeRows);
+	const {pageSize, count, moves, visibleRows} = useListView(list, dispatch, rows, chromeRows + (summary?.damaged ? 1 : 0));
 
 	const actions = summary ? sendActions(summary) : new Set();
 	const canRun = busy === undefined;
@@ -188,9 +188,12 @@ export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
 	const shown = visibleRows.map(({row: recipient, selected}) => {
 		const color = recipient.status === 'failed' ? theme.error : recipient.status === 'pending' ? theme.warning : undefined;
 		const statusLabel = recipient.status + (recipient.ambiguous ? '?' : '');
+		// Ambiguous: a connection dropped after the message went, so the server may have it too.
+		const notes = [recipient.ambiguous ? 'ambiguous' : '', recipient.unreadable ? `unreadable ${recipient.unreadable}` : ''].filter(Boolean).join(', ');
+		const reply = `${notes ? `(${notes}) ` : ''}${printable(recipient.response ?? '')}`;
 		return (
-			<Text key={recipient.address} inverse={selected} wrap="truncate-end">
-				{selected ? theme.symbols.pointer : ' '} {fit(recipient.address, addressWidth, ' ')} <Text color={selected ? undefined : color}>{fit(statusLabel, statusWidth, ' ')}</Text> {fitRight(String(recipient.attempts), triesWidth)}  {fit(printable(recipient.response ?? ''), replyWidth)}
+			<Text key={recipient.messageId} inverse={selected} wrap="truncate-end">
+				{selected ? theme.symbols.pointer : ' '} {fit(recipient.unreadable === 'address' ? '(address unreadable)' : recipient.address, addressWidth, ' ')} <Text color={selected ? undefined : color}>{fit(statusLabel, statusWidth, ' ')}</Text> {fitRight(String(recipient.attempts), triesWidth)}  {fit(reply, replyWidth)}
 			</Text>
 		);
 	});
@@ -212,6 +215,11 @@ export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
 			<Text wrap="truncate-end">
 				To: {printable(summary.audience)}{summary.followUpOf ? ` (follows up ${summary.followUpOf})` : ''} {theme.symbols.separator} Sent {formatCount(summary.sent)}, failed {formatCount(summary.failed)}, of {formatCount(summary.total)}{summary.captured ? ' (local capture)' : ''}
 			</Text>
+			{summary.damaged ? (
+				<Text color={theme.error} wrap="truncate-end">
+					Record damaged: {summary.damaged}. Resume, retry and reminders refuse: massmail resume {summary.id} --unreadable skip|send
+				</Text>
+			) : null}
 			<Text bold color={theme.muted} wrap="truncate-end">{heading}</Text>
 			<Box flexDirection="column" height={pageSize}>
 				{shown}
