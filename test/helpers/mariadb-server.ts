@@ -1,0 +1,214 @@
+/**
+ * A real MariaDB for a test file: `mariadb-install-db` into a temporary folder, then `mariadbd`
+ * (a child of this process) on 127.0.0.1 at a free port, run as the unprivileged `mysql` account
+ * when the tests run as root. `--no-defaults` first: it never reads /etc/mysql or touches the
+ * system's server. Networking stays on (a TCP listener on loopback only).
+ *
+ * The folder holds `data/`, the Unix socket `sock` (the superuser's way in: root@localhost with no
+ * password, which only a client on the socket matches; the install's root@127.0.0.1 and the like
+ * are dropped), and `error.log`. Over TCP the `reader` user logs in with a password of its own
+ * (fresh each start) and may SELECT every table.
+ *
+ * Start once per test file (test.before) and stop in test.after.always; a process that exits
+ * without stopping kills the server and removes the folder.
+ * Needs Debian's mariadb-server package (`bash scripts/test-prerequisites.sh`).
+ */
+import {execFile, spawn, type ChildProcess} from 'node:child_process';
+import {randomBytes} from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {setTimeout as sleep} from 'node:timers/promises';
+import {promisify} from 'node:util';
+import mysql from 'mysql2/promise';
+import {freePort} from '../../bench/lib/postfix.js';
+import {sqlServersInstallCommand, type SqlTestServer} from './postgres-server.js';
+
+const run = promisify(execFile);
+const installDb = '/usr/bin/mariadb-install-db';
+const mariadbd = '/usr/sbin/mariadbd';
+
+const running = new Map<string, ChildProcess>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+	if (exitHookInstalled) {
+		return;
+	}
+
+	exitHookInstalled = true;
+	process.once('exit', () => {
+		for (const [folder, child] of running) {
+			child.kill('SIGKILL');
+			fs.rmSync(folder, {recursive: true, force: true});
+		}
+	});
+}
+
+function tail(file: string, lines: number): string {
+	try {
+		return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+	} catch {
+		return '(no log)';
+	}
+}
+
+function mysqlAccount(): {uid: number; gid: number} | undefined {
+	for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
+		const fields = line.split(':');
+		if (fields[0] === 'mysql') {
+			return {uid: Number(fields[2]), gid: Number(fields[3])};
+		}
+	}
+
+	return undefined;
+}
+
+const literal = (text: string) => `'${text.replaceAll('\\', '\\\\').replaceAll('\'', '\'\'')}'`;
+
+/** Start a private MariaDB; stop it with `stop()`. */
+export async function startMariadb(): Promise<SqlTestServer> {
+	for (const program of [installDb, mariadbd]) {
+		if (!fs.existsSync(program)) {
+			throw new Error(`MariaDB is not installed (${program} not found): install it with \`${sqlServersInstallCommand}\` (as root, or with sudo).`);
+		}
+	}
+
+	const root = process.getuid?.() === 0;
+	const owner = mysqlAccount();
+	if (root && !owner) {
+		throw new Error(`Running as root needs the mysql account: reinstall MariaDB with \`${sqlServersInstallCommand}\`.`);
+	}
+
+	const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'massmail-mariadb-'));
+	const data = path.join(folder, 'data');
+	const socketPath = path.join(folder, 'sock');
+	const log = path.join(folder, 'error.log');
+	const reader = {user: 'reader', password: randomBytes(12).toString('hex')};
+	const asUser = root ? ['--user=mysql'] : [];
+	let child: ChildProcess | undefined;
+	let port = 0;
+
+	const superuser = async (database?: string) => mysql.createConnection({socketPath, user: 'root', database, multipleStatements: true});
+	const sql = async (text: string, database?: string): Promise<Array<Record<string, unknown>>> => {
+		const connection = await superuser(database);
+		try {
+			const [result, fields] = await connection.query(text);
+			// Several statements answer with one result (and one list of fields, or none) each.
+			const several = Array.isArray(fields) && (fields as unknown[]).some(field => field === undefined || Array.isArray(field));
+			const last: unknown = several && Array.isArray(result) ? result.at(-1) : result;
+			return Array.isArray(last) ? last as Array<Record<string, unknown>> : [];
+		} finally {
+			await connection.end();
+		}
+	};
+
+	const kill = async () => {
+		if (child && child.exitCode === null && child.signalCode === null) {
+			const exited = new Promise(resolve => child?.once('exit', resolve));
+			child.kill('SIGTERM');
+			// A clean shutdown takes well under a second; then no more waiting.
+			const clean = await Promise.race([exited.then(() => true), sleep(15_000, undefined, {ref: false}).then(() => false)]);
+			if (!clean) {
+				child.kill('SIGKILL');
+				await exited;
+			}
+		}
+	};
+
+	try {
+		if (root && owner) {
+			fs.chownSync(folder, owner.uid, owner.gid);
+		}
+
+		await run(installDb, ['--no-defaults', `--datadir=${data}`, ...asUser, '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve'], {timeout: 60_000});
+		for (let attempt = 1; ; attempt++) {
+			port = await freePort();
+			fs.rmSync(log, {force: true});
+			child = spawn(mariadbd, [
+				'--no-defaults',
+				`--datadir=${data}`,
+				`--port=${port}`,
+				'--bind-address=127.0.0.1',
+				`--socket=${socketPath}`,
+				`--pid-file=${path.join(folder, 'pid')}`,
+				`--log-error=${log}`,
+				`--tmpdir=${folder}`,
+				...asUser,
+				'--skip-name-resolve',
+				'--character-set-server=utf8mb4',
+				// A test server: nothing here must survive a crash.
+				'--innodb-buffer-pool-size=64M',
+				'--innodb-flush-log-at-trx-commit=0',
+				'--innodb-doublewrite=0',
+				'--max-connections=40',
+			], {stdio: 'ignore'});
+			const exited = new Promise<number | null>(resolve => child?.once('exit', code => resolve(code)));
+			let ready = false;
+			for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
+				const done = await Promise.race([exited.then(() => true), sleep(50).then(() => false)]);
+				if (done) {
+					break;
+				}
+
+				if (fs.existsSync(socketPath)) {
+					try {
+						await (await superuser()).end();
+						ready = true;
+						break;
+					} catch {
+						// Not accepting yet.
+					}
+				}
+			}
+
+			if (ready) {
+				break;
+			}
+
+			await kill();
+			if (attempt < 3 && /address already in use|bind on tcp\/ip port/i.test(tail(log, 20))) {
+				continue;
+			}
+
+			throw new Error(`mariadbd did not start on port ${port}:\n${tail(log, 15)}`);
+		}
+
+		running.set(folder, child);
+		installExitHook();
+		await sql([
+			'DELETE FROM mysql.global_priv WHERE User = \'root\' AND Host <> \'localhost\'',
+			'DELETE FROM mysql.global_priv WHERE User = \'\'',
+			'FLUSH PRIVILEGES',
+			`CREATE USER ${literal(reader.user)}@'%' IDENTIFIED BY ${literal(reader.password)}`,
+			`GRANT SELECT ON *.* TO ${literal(reader.user)}@'%'`,
+		].join(';\n'));
+	} catch (error) {
+		await kill();
+		running.delete(folder);
+		fs.rmSync(folder, {recursive: true, force: true});
+		throw error;
+	}
+
+	let stopped: Promise<void> | undefined;
+	return {
+		kind: 'mariadb',
+		host: '127.0.0.1',
+		port,
+		folder,
+		reader,
+		url: database => `mysql://${reader.user}@127.0.0.1:${port}/${database}`,
+		sql,
+		async createDatabase(name) {
+			await sql(`CREATE DATABASE IF NOT EXISTS \`${name.replaceAll('`', '``')}\` CHARACTER SET utf8mb4`);
+		},
+		logTail: (lines = 20) => tail(log, lines),
+		async stop() {
+			stopped ??= (async () => {
+				await kill();
+				running.delete(folder);
+				fs.rmSync(folder, {recursive: true, force: true});
+			})();
+			return stopped;
+		},
+	};
+}
