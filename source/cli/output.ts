@@ -3,7 +3,6 @@
  * errors in the same form everywhere. Commands write through an `Output` so tests and the
  * dashboard-less paths share one format.
  */
-import type {MassmailError} from '../core/errors.js';
 
 export interface Output {
 	out(text: string): void;
@@ -31,17 +30,6 @@ export function table(header: string[], rows: Array<Array<string | number>>): st
 		.join('\n');
 }
 
-export function formatError(error: MassmailError): string {
-	const lines = [`massmail: ${error.message}`];
-	for (const detail of error.details) {
-		lines.push(`  ${detail}`);
-	}
-
-	if (error.hint) {
-		lines.push(error.hint);
-	}
-
-	return lines.join('\n');
-}
+export {formatError} from '../core/errors.js';
 
 export const json = (value: unknown): string => JSON.stringify(value);

@@ -89,3 +89,17 @@ export const validationError = (message: string, details?: string[]) => new Mass
 export function isMassmailError(error: unknown): error is MassmailError {
 	return error instanceof MassmailError;
 }
+
+/** An error as the command line and the dashboard print it: the sentence, its details, its hint. */
+export function formatError(error: MassmailError): string {
+	const lines = [`massmail: ${error.message}`];
+	for (const detail of error.details) {
+		lines.push(`  ${detail}`);
+	}
+
+	if (error.hint) {
+		lines.push(error.hint);
+	}
+
+	return lines.join('\n');
+}

@@ -6,7 +6,7 @@
 import {render, type Instance} from 'ink';
 import type {Store} from '../core/store.js';
 import {openDeliveryContext, type DeliveryContext} from '../core/delivery.js';
-import {exitCodes} from '../core/errors.js';
+import {exitCodes, formatError, isMassmailError} from '../core/errors.js';
 import {App} from './app.js';
 import {createTheme} from './theme.js';
 import type {DashboardServices} from './services.js';
@@ -27,7 +27,8 @@ const stopGraceMs = 10_000;
 
 /**
  * Run the dashboard until the person quits; resolves to the exit status
- * (0, 2 without a terminal, 130 when a send was stopped, 1 after an unexpected error).
+ * (core/errors.ts's table: 0, 2 without a terminal, 130 when a send was stopped, 70 after an
+ * unexpected error).
  */
 export async function runDashboard(options: RunDashboardOptions): Promise<number> {
 	const env = options.env ?? process.env;
@@ -135,7 +136,7 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 	const onFatal = (error: unknown) => {
 		failure = error;
 		services.session.active?.delivery.interrupt();
-		quit(1);
+		quit(exitCodes.internal);
 		restore();
 	};
 
@@ -176,7 +177,7 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 		await instance.waitUntilExit();
 	} catch (error) {
 		failure ??= error;
-		status = 1;
+		status = exitCodes.internal;
 	} finally {
 		for (const [event, listener] of processListeners) {
 			process.off(event, listener);
@@ -189,12 +190,14 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 		process.off('exit', restore);
 	}
 
-	if (failure) {
+	if (isMassmailError(failure)) {
+		// A user's mistake that reached the top: its sentence, no stack.
+		stderr.write(`${formatError(failure)}\n`);
+		status = failure.exitCode;
+	} else if (failure) {
 		const message = failure instanceof Error ? failure.stack ?? failure.message : String(failure);
-		stderr.write(`massmail: the dashboard stopped on an unexpected error:\n${message}\n`);
-		if (status === exitCodes.ok) {
-			status = 1;
-		}
+		stderr.write(`massmail: internal error: the dashboard stopped on an unexpected error (please report it, with what follows):\n${message}\n`);
+		status = exitCodes.internal;
 	}
 
 	try {
