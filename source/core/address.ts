@@ -105,15 +105,18 @@ export function displayDomain(domain: string): string {
 	return domainToUnicode(domain) || domain;
 }
 
-const atext = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+$/;
+// RFC 5322 atext, and (RFC 6532 §3.2) any non-ASCII character but the invisible ones refused below.
+const atext = /^(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]|[^\u0000-\u009F\u00A0\u00AD\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\uFEFF])+$/u;
 // Printable ASCII except " and \ (qtext), or a backslash pair (quoted-pair).
 const quotedContent = /^(?:[\u0020\u0021\u0023-\u005B\u005D-\u007E]|\\[\u0020-\u007E])*$/;
 
 /**
- * Checks a mailbox address and returns its stored form: the local part as typed,
- * the domain as {@link normalizeDomain} makes it.
- * The local part is a dot-atom or a quoted string (RFC 5321), ASCII, at most 64 characters.
+ * Checks a mailbox address and returns its stored form: the local part as typed (in Unicode
+ * NFC), the domain as {@link normalizeDomain} makes it.
+ * The local part is a dot-atom or a quoted string (RFC 5321), at most 64 bytes; a dot-atom may
+ * hold non-ASCII letters (RFC 6531: such an address needs a server that offers SMTPUTF8).
  * @example normalizeAddress('Ann@Bücher.Example') // 'Ann@xn--bcher-kva.example'
+ * @example normalizeAddress('jürgen@bücher.example') // 'jürgen@xn--bcher-kva.example'
  */
 export function normalizeAddress(input: string): string {
 	const trimmed = input.trim();
@@ -141,7 +144,8 @@ export function normalizeAddress(input: string): string {
 		throw fail('nothing after the @');
 	}
 
-	checkLocalPart(local, fail);
+	const nfc = local.normalize('NFC');
+	checkLocalPart(nfc, fail);
 	let normalized: string;
 	try {
 		normalized = normalizeDomain(domain);
@@ -151,12 +155,12 @@ export function normalizeAddress(input: string): string {
 		throw fail(`the domain ${JSON.stringify(domain)} is not valid: ${why}`);
 	}
 
-	return `${local}@${normalized}`;
+	return `${nfc}@${normalized}`;
 }
 
 function checkLocalPart(local: string, fail: (why: string) => MassmailError): void {
-	if (local.length > 64) {
-		throw fail('the part before the @ is longer than 64 characters');
+	if (Buffer.byteLength(local) > 64) {
+		throw fail(/^[\u0000-\u007F]*$/.test(local) ? 'the part before the @ is longer than 64 characters' : 'the part before the @ is longer than 64 bytes (in UTF-8)');
 	}
 
 	if (local.startsWith('"')) {
@@ -165,10 +169,6 @@ function checkLocalPart(local: string, fail: (why: string) => MassmailError): vo
 		}
 
 		return;
-	}
-
-	if (/[^\u0000-\u007F]/.test(local)) {
-		throw fail('the part before the @ holds non-ASCII characters (not supported)');
 	}
 
 	if (/\s/.test(local)) {
@@ -190,6 +190,10 @@ function checkLocalPart(local: string, fail: (why: string) => MassmailError): vo
 	for (const atom of local.split('.')) {
 		if (!atext.test(atom)) {
 			const bad = [...atom].find(character => !atext.test(character)) ?? atom;
+			if (/[\u0080-\u009F\u00A0\u00AD\u2000-\u200F\u2028-\u202F\u205F-\u206F\u3000\uFEFF]/.test(bad)) {
+				throw fail(`the character ${JSON.stringify(bad)} (U+${bad.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}) is not allowed before the @`);
+			}
+
 			throw fail(`the character ${JSON.stringify(bad)} is not allowed before the @ (unless quoted)`);
 		}
 	}
@@ -212,4 +216,27 @@ export function domainOf(address: string): string {
 export function displayAddress(address: string): string {
 	const at = address.lastIndexOf('@');
 	return at === -1 ? address : `${address.slice(0, at)}@${displayDomain(address.slice(at + 1))}`;
+}
+
+/** True when the address has non-ASCII characters before the @: it needs SMTPUTF8 (RFC 6531). */
+export function needsSmtpUtf8(address: string): boolean {
+	return /[^\u0000-\u007F]/.test(address.slice(0, address.lastIndexOf('@') + 1));
+}
+
+/**
+ * The address as a header or an envelope carries it: an ASCII local part with the domain in
+ * ASCII (punycode); a non-ASCII local part (SMTPUTF8) with the domain in Unicode, as nodemailer
+ * writes it, so that the address reads one way on both sides of the @.
+ * @example wireAddress('zoe@bücher.example') // 'zoe@xn--bcher-kva.example'
+ * @example wireAddress('jürgen@xn--bcher-kva.example') // 'jürgen@bücher.example'
+ */
+export function wireAddress(address: string): string {
+	const at = address.lastIndexOf('@');
+	if (at === -1) {
+		return address;
+	}
+
+	const domain = address.slice(at + 1);
+	const wire = needsSmtpUtf8(address) ? domainToUnicode(domain) : domainToASCII(domain);
+	return `${address.slice(0, at)}@${wire || domain}`;
 }

@@ -6,11 +6,12 @@
  * MIME body once and only prefixes the per-recipient header lines (To, Message-ID, threading).
  */
 import {randomBytes} from 'node:crypto';
-import {convert as htmlToText} from 'html-to-text';
-import MimeNode from 'nodemailer/lib/mime-node';
-import {foldLines} from 'nodemailer/lib/mime-funcs';
+import {domainToASCII} from 'node:url';
+import {convert as htmlToText, type HtmlToTextOptions} from 'html-to-text';
 import {encode as qpEncode, wrap as qpWrap} from 'nodemailer/lib/qp';
+import {displayAddress, displayDomain, domainOf, needsSmtpUtf8, wireAddress} from './address.js';
 import {MassmailError} from './errors.js';
+import {foldedHeader, mailboxText, unstructuredText} from './mime-header.js';
 import type {MessageDraft, Recipient, Sender} from './types.js';
 
 const controlCharacters = /[\u0000-\u001F\u007F]/;
@@ -27,8 +28,10 @@ function assertHeaderText(field: string, value: string): void {
 	}
 }
 
+/** The domain of an address in ASCII, lower case: the right-hand side of every Message-ID. */
 function domainPart(address: string): string {
-	return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+	const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+	return domainToASCII(domain) || domain;
 }
 
 /**
@@ -66,7 +69,9 @@ export function parseSender(text: string, defaults: Sender): Sender {
 		throw new MassmailError('validation', `From address is not a valid address: ${JSON.stringify(address)}`);
 	}
 
-	return {name, address};
+	// The domain as the settings store it (punycode): a From typed in Unicode needs no SMTPUTF8.
+	const at = address.lastIndexOf('@');
+	return {name, address: address.slice(0, at + 1) + (domainToASCII(address.slice(at + 1)) || address.slice(at + 1))};
 }
 
 /** True when the message looks like HTML (a document or common markup tags). */
@@ -74,7 +79,7 @@ export function detectHtml(body: string): boolean {
 	return /<!doctype\s+html|<(html|head|body|p|br|div|span|a|b|i|u|strong|em|table|tr|td|ul|ol|li|h[1-6]|img|hr|blockquote|pre|font|center)\b[^>]*>/i.test(body);
 }
 
-/** Refuses a draft that cannot be sent: empty subject or message, control characters in a header. */
+/** Refuses a draft that cannot be sent: empty subject or message, control characters in a header, a header word too long to fold. */
 export function validateDraft(draft: MessageDraft): void {
 	assertHeaderText('Subject', draft.subject);
 	assertHeaderText('From name', draft.from.name);
@@ -91,6 +96,11 @@ export function validateDraft(draft: MessageDraft): void {
 	if (!simpleAddress.test(draft.from.address)) {
 		throw new MassmailError('validation', `From address is not a valid address: ${JSON.stringify(draft.from.address)}`);
 	}
+
+	foldedHeader('From', mailboxText(draft.from.name, wireAddress(draft.from.address)), 'From name');
+	foldedHeader('Subject', unstructuredText(draft.subject), 'Subject');
+	// With the shortest address; each recipient's own is checked by MessageTemplate.checkRecipients.
+	foldedHeader('To', mailboxText(draft.friendlyName === '' ? '' : draft.friendlyName + 'a@b.c', 'a@b.c'), 'To Friendly Name');
 }
 
 /**
@@ -103,9 +113,9 @@ export function messageIdFor(sendId: string, index: number, senderAddress: strin
 	return '<' + sendId + '.' + index + '@' + domainPart(senderAddress) + '>';
 }
 
-/** The values a placeholder can take for one recipient. */
+/** The values a placeholder can take for one recipient: as people read them (an IDN in Unicode). */
 function placeholderValues(recipient: Recipient): Record<string, string> {
-	return {name: recipient.name, address: recipient.address, domain: domainPart(recipient.address)};
+	return {name: recipient.name, address: displayAddress(recipient.address), domain: displayDomain(domainOf(recipient.address))};
 }
 
 function fill(text: string, values: Record<string, string>, escape?: (s: string) => string): string {
@@ -120,22 +130,27 @@ function escapeHtml(text: string): string {
 	return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
 }
 
-const headerEncoder = new MimeNode();
+/**
+ * How the plain-text part reads the HTML: tables as aligned columns, a link's address once
+ * (not again in brackets when the text is the address), headings and header cells as written
+ * (upper-casing them would change a filled-in name).
+ */
+const htmlToTextOptions: HtmlToTextOptions = {
+	wordwrap: 76,
+	selectors: [
+		...['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map(selector => ({selector, options: {uppercase: false}})),
+		{selector: 'a', options: {hideLinkHrefIfSameAsText: true}},
+		{selector: 'table', format: 'dataTable', options: {uppercaseHeaderCells: false}},
+	],
+};
 
-function encodeAddress(name: string, address: string): string {
-	if (name === '') {
-		return address;
-	}
-
-	if (/^[\u0020-\u007E]*$/.test(name)) {
-		return '"' + name.replaceAll(/(["\\])/g, '\\$1') + '" <' + address + '>';
-	}
-
-	return headerEncoder.encodeHeaderValue('To', {name, address});
-}
-
+/**
+ * Quoted-printable, lines of at most 76 characters, a line that starts `From ` written `=46rom `
+ * (RFC 2049 §3 (8)): mbox readers would otherwise turn it into `>From `.
+ */
 function quotedPrintable(text: string): string {
-	return qpWrap(qpEncode(text.replaceAll(/\r?\n|\r/g, '\r\n')), 76);
+	// Wrapped at 74 so that the two characters `=46` adds keep a soft-wrapped line within 76.
+	return qpWrap(qpEncode(text.replaceAll(/\r?\n|\r/g, '\r\n')), 74).replaceAll(/^From /gm, '=46rom ');
 }
 
 function textPart(contentType: 'text/plain' | 'text/html', text: string): string {
@@ -156,6 +171,7 @@ export interface RenderedMessage {
  *
  * @example
  * const template = new MessageTemplate(draft, {sendId});
+ * template.checkRecipients(recipients); // a To or Subject line that cannot be folded: MassmailError 'validation'
  * const {envelope, raw} = template.render({address: 'ann@example.com', name: 'Ann'}, 0);
  */
 export class MessageTemplate {
@@ -170,6 +186,8 @@ export class MessageTemplate {
 	private readonly friendlyHasPlaceholder: boolean;
 	/** The plain-text alternative of an HTML message, made once (placeholders kept, filled per recipient). */
 	private readonly plainTemplate?: string;
+	/** A placeholder in a table: the columns are aligned to the filled-in text, so the text part is made per recipient. */
+	private readonly plainPerRecipient: boolean;
 	/** Everything after the per-recipient lines, for the shared (no placeholder) case. */
 	private readonly shared?: Buffer;
 
@@ -179,14 +197,14 @@ export class MessageTemplate {
 		this.sendId = options.sendId;
 		this.date = options.date ?? new Date();
 		this.boundary = '--_massmail_' + randomBytes(12).toString('hex');
-		this.fromHeader = foldLines('From: ' + headerEncoder.encodeHeaderValue('From', {name: draft.from.name, address: draft.from.address}), 76);
+		this.fromHeader = foldedHeader('From', mailboxText(draft.from.name, wireAddress(draft.from.address)), 'From name');
 		this.dateHeader = 'Date: ' + this.date.toUTCString().replace(/GMT/, '+0000');
 		this.friendlyHasPlaceholder = hasPlaceholder(draft.friendlyName);
 		this.personalised = hasPlaceholder(draft.subject) || hasPlaceholder(draft.body);
-		if (draft.html) {
-			// html-to-text is slow: convert once. Placeholders are normalised first so that wrapping
-			// cannot split one, and matched case-insensitively (headings come out upper-case).
-			this.plainTemplate = htmlToText(draft.body.replace(placeholderPattern, (_match, key: string) => '{{' + key.toLowerCase() + '}}'), {wordwrap: 76});
+		this.plainPerRecipient = draft.html && /<table\b[\s\S]*?\{\{\s*(name|address|domain)\s*\}\}[\s\S]*?<\/table>/i.test(draft.body);
+		if (draft.html && !this.plainPerRecipient) {
+			// html-to-text is slow: convert once. Placeholders are normalised first so that wrapping cannot split one.
+			this.plainTemplate = htmlToText(draft.body.replace(placeholderPattern, (_match, key: string) => '{{' + key.toLowerCase() + '}}'), htmlToTextOptions);
 		}
 
 		if (!this.personalised) {
@@ -194,15 +212,55 @@ export class MessageTemplate {
 		}
 	}
 
-	/** The To line as the review screen shows it: `"Example.com User - ann@example.com" <ann@example.com>`. */
+	/**
+	 * The To line as the recipient's mail client shows it (the review screen, the form's preview,
+	 * the dry run): `"Example.com User - ann@example.com" <ann@example.com>`.
+	 */
 	toHeader(recipient: Recipient): string {
-		const name = this.friendlyName(recipient);
-		return name === '' ? recipient.address : '"' + name.replaceAll(/(["\\])/g, '\\$1') + '" <' + recipient.address + '>';
+		const name = this.friendlyName(recipient).replaceAll(/^ +| +$/g, '');
+		const address = wireAddress(recipient.address);
+		return name === '' ? address : '"' + name.replaceAll(/(["\\])/g, '\\$1') + '" <' + address + '>';
 	}
 
 	/** The subject as `recipient` receives it. */
 	subjectFor(recipient: Recipient): string {
 		return this.personalised ? fill(this.draft.subject, placeholderValues(recipient)) : this.draft.subject;
+	}
+
+	/** The message text as `recipient` reads it: placeholders filled, an HTML message as its plain-text part. */
+	textFor(recipient: Recipient): string {
+		const values = placeholderValues(recipient);
+		if (!this.draft.html) {
+			return fill(this.draft.body, values);
+		}
+
+		return this.plainTextFor(values);
+	}
+
+	/** True when the message to `recipient` needs a server that offers SMTPUTF8 (a non-ASCII address). */
+	needsSmtpUtf8(recipient: Recipient): boolean {
+		return needsSmtpUtf8(recipient.address) || needsSmtpUtf8(this.draft.from.address);
+	}
+
+	/**
+	 * Refuses (MassmailError 'validation', naming the field) when the To or Subject line of any
+	 * recipient would hold a word too long for a header line: before anything is sent. Only the
+	 * recipients whose lines can differ are built.
+	 */
+	checkRecipients(recipients: Iterable<Recipient>): void {
+		const subjectVaries = hasPlaceholder(this.draft.subject);
+		// A friendly name glued to an address is one word when its end is ASCII; below this it fits with any address (at most 320 characters).
+		const tail = /[^ ]*$/.exec(this.draft.friendlyName)![0];
+		if (!this.friendlyHasPlaceholder && !subjectVaries && tail.length < 600) {
+			return;
+		}
+
+		for (const recipient of recipients) {
+			this.toLine(recipient);
+			if (subjectVaries) {
+				foldedHeader('Subject', unstructuredText(this.subjectFor(recipient)), 'Subject');
+			}
+		}
 	}
 
 	/**
@@ -213,7 +271,7 @@ export class MessageTemplate {
 		const messageId = messageIdFor(this.sendId, index, this.draft.from.address);
 		const head = Buffer.from(this.headLines(recipient, messageId, thread));
 		return {
-			envelope: {from: this.draft.from.address, to: recipient.address},
+			envelope: {from: wireAddress(this.draft.from.address), to: wireAddress(recipient.address)},
 			raw: Buffer.concat([head, this.bodyFor(recipient)]),
 			messageId,
 		};
@@ -221,7 +279,7 @@ export class MessageTemplate {
 
 	/** The per-recipient header lines, ending in CRLF. Used with {@link bodyFor} by the engine to avoid a copy. */
 	headLines(recipient: Recipient, messageId: string, thread?: {inReplyTo: string}): string {
-		let head = 'To: ' + encodeAddress(this.friendlyName(recipient), recipient.address) + '\r\nMessage-ID: ' + messageId + '\r\n';
+		let head = this.toLine(recipient) + '\r\nMessage-ID: ' + messageId + '\r\n';
 		if (thread) {
 			head += 'In-Reply-To: ' + thread.inReplyTo + '\r\nReferences: ' + thread.inReplyTo + '\r\n';
 		}
@@ -237,19 +295,29 @@ export class MessageTemplate {
 
 		const values = placeholderValues(recipient);
 		return this.draft.html
-			? Buffer.from(this.buildShared(fill(this.draft.subject, values), fill(this.draft.body, values, escapeHtml), fill(this.plainTemplate ?? '', values)))
+			? Buffer.from(this.buildShared(fill(this.draft.subject, values), fill(this.draft.body, values, escapeHtml), this.plainTextFor(values)))
 			: Buffer.from(this.buildShared(fill(this.draft.subject, values), fill(this.draft.body, values), ''));
 	}
 
+	/** The folded To line (no final CRLF). */
+	private toLine(recipient: Recipient): string {
+		return foldedHeader('To', mailboxText(this.friendlyName(recipient), wireAddress(recipient.address)), 'To Friendly Name');
+	}
+
+	/** The friendly name as typed with the recipient's address after it (in Unicode, as people read it); '' for none. */
 	private friendlyName(recipient: Recipient): string {
 		const friendly = this.friendlyHasPlaceholder ? fill(this.draft.friendlyName, placeholderValues(recipient)) : this.draft.friendlyName;
-		return friendly === '' ? '' : friendly + recipient.address;
+		return friendly === '' ? '' : friendly + displayAddress(recipient.address);
+	}
+
+	private plainTextFor(values: Record<string, string>): string {
+		return this.plainPerRecipient ? htmlToText(fill(this.draft.body, values, escapeHtml), htmlToTextOptions) : fill(this.plainTemplate ?? '', values);
 	}
 
 	private buildShared(subject: string, body: string, plain: string): string {
 		const headers = [
 			this.fromHeader,
-			foldLines('Subject: ' + headerEncoder.encodeHeaderValue('Subject', subject), 76),
+			foldedHeader('Subject', unstructuredText(subject), 'Subject'),
 			this.dateHeader,
 			'MIME-Version: 1.0',
 			'Auto-Submitted: auto-generated',
@@ -257,11 +325,13 @@ export class MessageTemplate {
 			'X-Auto-Response-Suppress: All',
 		].join('\r\n') + '\r\n';
 		if (!this.draft.html) {
-			return headers + textPart('text/plain', body) + '\r\n';
+			// The message ends with a line break: the text's own, or one added (never a second).
+			const part = textPart('text/plain', body);
+			return headers + (part.endsWith('\r\n') ? part : part + '\r\n');
 		}
 
 		return headers
-			+ 'Content-Type: multipart/alternative; boundary="' + this.boundary + '"\r\n\r\n'
+			+ foldedHeader('Content-Type', 'multipart/alternative; boundary="' + this.boundary + '"') + '\r\n\r\n'
 			+ '--' + this.boundary + '\r\n' + textPart('text/plain', plain) + '\r\n'
 			+ '--' + this.boundary + '\r\n' + textPart('text/html', body) + '\r\n'
 			+ '--' + this.boundary + '--\r\n';

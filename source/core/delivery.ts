@@ -227,6 +227,9 @@ export async function createDelivery(ctx: DeliveryContext, request: SendRequest,
 		throw new MassmailError('validation', 'there is no recipient to send to');
 	}
 
+	// A To or Subject line that cannot be folded is refused now, before a record or a message.
+	new MessageTemplate(request.draft, {sendId: 'check'}).checkRecipients(request.recipients);
+
 	const settings = ctx.store.settings.get();
 	const options = engineOptions(settings, overrides);
 	const target = askingOnce(await ctx.target());
@@ -344,6 +347,7 @@ export async function sendTestCopy(ctx: DeliveryContext, draft: MessageDraft, ad
 	const deadlines: Deadlines = {replyMs: 30_000, dataMs: 60_000};
 	const session = await verifySession(target, deadlines);
 	const template = new MessageTemplate(draft, {sendId: 'test-' + randomBytes(4).toString('hex')});
+	template.checkRecipients([{address, name: ''}]);
 	const {envelope, raw} = template.render({address, name: ''}, 0);
 	return new Promise((resolve, reject) => {
 		session.send({from: envelope.from, to: envelope.to}, {head: Buffer.alloc(0), body: raw}, outcome => {

@@ -1,10 +1,11 @@
 /**
  * Who a follow-up reminder goes to: the recipients of the original send whom the server took it
- * for, as the directory holds them now. One rule for the command line and the dashboard.
+ * for, as the directory holds them now; and whom it comes from: the original's sender. One rule
+ * for the command line and the dashboard.
  */
 import type {Directory} from './directory.js';
-import type {UnreadablePolicy} from './journal.js';
-import type {RecipientReport, Resolution} from './types.js';
+import type {SendRecord, UnreadablePolicy} from './journal.js';
+import type {RecipientReport, Resolution, Sender} from './types.js';
 
 /**
  * The audience of a reminder that follows up a send: each recipient whose message was accepted,
@@ -36,4 +37,15 @@ export function followUpAudience(directory: Directory, reports: Iterable<Pick<Re
 	}
 
 	return resolution;
+}
+
+/**
+ * The From and To Friendly Name a follow-up reminder has unless changed: the original's, so that
+ * it reads as the same conversation. (A reminder with no original comes from the default sender
+ * with the bare address, as SmarterMail's does.)
+ *
+ * @example followUpSender(sends.record(originalId)) // {from: {name: 'IT Team', address: 'it@example.com'}, friendlyName: 'example.com user - '}
+ */
+export function followUpSender(original: Pick<SendRecord, 'draft'>): {from: Sender; friendlyName: string} {
+	return {from: {...original.draft.from}, friendlyName: original.draft.friendlyName};
 }

@@ -1,5 +1,5 @@
 import test from 'ava';
-import {addressKey, assertHeaderValue, displayAddress, displayDomain, domainOf, normalizeAddress, normalizeDomain} from '../../source/core/address.js';
+import {addressKey, assertHeaderValue, displayAddress, displayDomain, domainOf, needsSmtpUtf8, normalizeAddress, normalizeDomain, wireAddress} from '../../source/core/address.js';
 import {MassmailError} from '../../source/core/errors.js';
 
 test('domains are stored trimmed, lower-case, IDN as punycode; shown in Unicode', t => {
@@ -47,7 +47,18 @@ test('a bad address is refused with the reason', t => {
 	t.regex(why('ann\r\n@example.com')!, /line break or control character/);
 	t.regex(why('ann(x)@example.com')!, /the character "\(" is not allowed/);
 	t.regex(why('"open@example.com')!, /quoted/);
-	t.regex(why('jörg@example.com')!, /non-ASCII/);
+	t.regex(why(`${'ü'.repeat(33)}@example.com`)!, /longer than 64 bytes/);
+	t.regex(why('j\u200Börg@example.com')!, /U\+200B/);
+});
+
+test('a non-ASCII local part is accepted (SMTPUTF8, RFC 6531); the wire form keeps each address readable on both sides of the @', t => {
+	t.is(normalizeAddress('jürgen@Bücher.Example'), 'jürgen@xn--bcher-kva.example');
+	t.is(normalizeAddress('用户@例子.广告'), '用户@xn--fsqu00a.xn--4rr70v');
+	t.is(normalizeAddress('Jo\u0065\u0301l@example.com'), 'Jo\u00E9l@example.com', 'in NFC');
+	t.true(needsSmtpUtf8('jürgen@xn--bcher-kva.example'));
+	t.false(needsSmtpUtf8('zoe@xn--bcher-kva.example'));
+	t.is(wireAddress('jürgen@xn--bcher-kva.example'), 'jürgen@bücher.example');
+	t.is(wireAddress('zoe@bücher.example'), 'zoe@xn--bcher-kva.example');
 });
 
 test('a header value with CR, LF or a control character is refused', t => {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import test from 'ava';
 import {openSession, verifySession, type SmtpSession} from '../../source/core/delivery/transport.js';
 import {startFaultyServer} from '../helpers/faulty-smtp-server.js';
+import {startRecordingSmtpServer} from '../helpers/recording-smtp-server.js';
 import {startTestSmtpServer} from '../helpers/smtp-test-server.js';
 
 // transport.ts reads nodemailer's private `_socket` (corking, and the address connected to, on
@@ -70,4 +71,19 @@ test('a password is never sent in clear to a server whose address is not loopbac
 	const session = await verifySession({...target, host: '127.0.0.1', port: local.port}, {replyMs: 5000, dataMs: 5000});
 	session.destroy();
 	t.is(local.logins, 1);
+});
+
+// transport.ts reads nodemailer's private `_supportedExtensions` to know whether the server
+// offered SMTPUTF8 (nodemailer would otherwise send a non-ASCII address without it). This pins it.
+test('nodemailer\'s SMTPConnection lists the EHLO extensions in _supportedExtensions, SMTPUTF8 among them when offered', async t => {
+	for (const smtputf8 of [true, false]) {
+		const server = await startRecordingSmtpServer({smtputf8});
+		t.teardown(async () => server.close());
+		const target = {host: '127.0.0.1', port: server.port, tls: 'none' as const, user: '', allowUnverifiedTls: false, description: '', captured: false};
+		const session = await verifySession(target, {replyMs: 5000, dataMs: 5000});
+		const extensions = (session as unknown as {connection: {_supportedExtensions?: unknown}}).connection._supportedExtensions;
+		t.true(Array.isArray(extensions));
+		t.is((extensions as string[]).includes('SMTPUTF8'), smtputf8);
+		session.destroy();
+	}
 });

@@ -113,6 +113,12 @@ function socketOf(connection: SMTPConnection): Socket | undefined {
 	return (connection as unknown as {_socket?: Socket})._socket;
 }
 
+/** Whether the server offered SMTPUTF8 in its EHLO reply: nodemailer's private list of extensions (see the file's comment). */
+function offersSmtpUtf8(connection: SMTPConnection): boolean {
+	const extensions = (connection as unknown as {_supportedExtensions?: unknown})._supportedExtensions;
+	return Array.isArray(extensions) && extensions.includes('SMTPUTF8');
+}
+
 /** One open SMTP session: at most one message at a time. */
 export class SmtpSession {
 	private closed = false;
@@ -154,6 +160,15 @@ export class SmtpSession {
 		}
 
 		const {connection} = this;
+		if (/[^\u0000-\u007F]/.test(envelope.from + envelope.to) && !offersSmtpUtf8(connection)) {
+			// nodemailer would send the address anyway, without SMTPUTF8, for the server to misread.
+			const address = /[^\u0000-\u007F]/.test(envelope.to) ? envelope.to : envelope.from;
+			setImmediate(() => {
+				done({kind: 'permanent', response: `not sent: ${address} has non-ASCII characters, and this server does not offer SMTPUTF8 (RFC 6531), which such an address needs`});
+			});
+			return;
+		}
+
 		let settled = false;
 		let dataSent = false;
 		let timer: NodeJS.Timeout | undefined;
