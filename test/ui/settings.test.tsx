@@ -82,7 +82,7 @@ test.serial('saving writes the settings (never a password) and test connection r
 	t.true(d.screen().includes('Saved to'), d.screen());
 
 	const saved = openStore({env}).settings.get();
-	t.deepEqual(saved.smtp, {host: '127.0.0.1', port: server.port, tls: 'opportunistic', user: '', passwordCommand: '', allowUnverifiedTls: false});
+	t.deepEqual(saved.smtp, {host: '127.0.0.1', port: server.port, tls: 'opportunistic', user: '', passwordCommand: '', allowUnverifiedTls: false, heloName: ''});
 	t.deepEqual(saved.sender, {name: 'IT Desk', address: 'it@example.com'});
 	t.true(d.screen().includes(`Mail goes to: 127.0.0.1:${server.port}`), 'the header follows the saved server');
 
