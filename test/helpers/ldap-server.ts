@@ -252,10 +252,11 @@ async function makeCertificates(folder: string): Promise<void> {
 	await run(opensslBinary, ['x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file('server.pem'), '-days', '2', '-extfile', file('server.ext')], {timeout: 20_000});
 }
 
+/** True while the process runs: a zombie is dead (a daemon's parent, PID 1 here, may reap it a second later). */
 function processAlive(pid: number): boolean {
 	try {
-		process.kill(pid, 0);
-		return true;
+		const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+		return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
 	} catch {
 		return false;
 	}
