@@ -157,6 +157,34 @@ function textPart(contentType: 'text/plain' | 'text/html', text: string): string
 	return 'Content-Type: ' + contentType + '; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n' + quotedPrintable(text);
 }
 
+/** The friendly name as typed, placeholders filled, with the recipient's address after it (in Unicode, as people read it); '' for none. */
+function friendlyNameFor(friendlyName: string, recipient: Recipient): string {
+	if (friendlyName === '') {
+		return '';
+	}
+
+	const filled = hasPlaceholder(friendlyName) ? fill(friendlyName, placeholderValues(recipient)) : friendlyName;
+	return filled + displayAddress(recipient.address);
+}
+
+/**
+ * The To line `recipient` gets, as a mail client shows it: the friendly name exactly as typed,
+ * then the address (SmarterMail's rule: end the text with " - " for a separator).
+ *
+ * @example toLineFor('Example.com User - ', {address: 'ann@example.com', name: 'Ann'}) // '"Example.com User - ann@example.com" <ann@example.com>'
+ * @example toLineFor('', {address: 'ann@example.com', name: 'Ann'}) // 'ann@example.com'
+ */
+export function toLineFor(friendlyName: string, recipient: Recipient): string {
+	const name = friendlyNameFor(friendlyName, recipient).replaceAll(/^ +| +$/g, '');
+	const address = wireAddress(recipient.address);
+	return name === '' ? address : '"' + name.replaceAll(/(["\\])/g, '\\$1') + '" <' + address + '>';
+}
+
+/** The To header as sent (folded, no final CRLF); a MassmailError naming the To Friendly Name when it cannot be folded. */
+export function foldedToHeader(friendlyName: string, recipient: Recipient): string {
+	return foldedHeader('To', mailboxText(friendlyNameFor(friendlyName, recipient), wireAddress(recipient.address)), 'To Friendly Name');
+}
+
 /** A rendered message for one recipient. */
 export interface RenderedMessage {
 	envelope: {from: string; to: string};
@@ -183,7 +211,6 @@ export class MessageTemplate {
 	private readonly boundary: string;
 	private readonly fromHeader: string;
 	private readonly dateHeader: string;
-	private readonly friendlyHasPlaceholder: boolean;
 	/** The plain-text alternative of an HTML message, made once (placeholders kept, filled per recipient). */
 	private readonly plainTemplate?: string;
 	/** A placeholder in a table: the columns are aligned to the filled-in text, so the text part is made per recipient. */
@@ -199,7 +226,6 @@ export class MessageTemplate {
 		this.boundary = '--_massmail_' + randomBytes(12).toString('hex');
 		this.fromHeader = foldedHeader('From', mailboxText(draft.from.name, wireAddress(draft.from.address)), 'From name');
 		this.dateHeader = 'Date: ' + this.date.toUTCString().replace(/GMT/, '+0000');
-		this.friendlyHasPlaceholder = hasPlaceholder(draft.friendlyName);
 		this.personalised = hasPlaceholder(draft.subject) || hasPlaceholder(draft.body);
 		this.plainPerRecipient = draft.html && /<table\b[\s\S]*?\{\{\s*(name|address|domain)\s*\}\}[\s\S]*?<\/table>/i.test(draft.body);
 		if (draft.html && !this.plainPerRecipient) {
@@ -217,9 +243,7 @@ export class MessageTemplate {
 	 * the dry run): `"Example.com User - ann@example.com" <ann@example.com>`.
 	 */
 	toHeader(recipient: Recipient): string {
-		const name = this.friendlyName(recipient).replaceAll(/^ +| +$/g, '');
-		const address = wireAddress(recipient.address);
-		return name === '' ? address : '"' + name.replaceAll(/(["\\])/g, '\\$1') + '" <' + address + '>';
+		return toLineFor(this.draft.friendlyName, recipient);
 	}
 
 	/** The subject as `recipient` receives it. */
@@ -251,7 +275,7 @@ export class MessageTemplate {
 		const subjectVaries = hasPlaceholder(this.draft.subject);
 		// A friendly name glued to an address is one word when its end is ASCII; below this it fits with any address (at most 320 characters).
 		const tail = /[^ ]*$/.exec(this.draft.friendlyName)![0];
-		if (!this.friendlyHasPlaceholder && !subjectVaries && tail.length < 600) {
+		if (!hasPlaceholder(this.draft.friendlyName) && !subjectVaries && tail.length < 600) {
 			return;
 		}
 
@@ -301,13 +325,7 @@ export class MessageTemplate {
 
 	/** The folded To line (no final CRLF). */
 	private toLine(recipient: Recipient): string {
-		return foldedHeader('To', mailboxText(this.friendlyName(recipient), wireAddress(recipient.address)), 'To Friendly Name');
-	}
-
-	/** The friendly name as typed with the recipient's address after it (in Unicode, as people read it); '' for none. */
-	private friendlyName(recipient: Recipient): string {
-		const friendly = this.friendlyHasPlaceholder ? fill(this.draft.friendlyName, placeholderValues(recipient)) : this.draft.friendlyName;
-		return friendly === '' ? '' : friendly + displayAddress(recipient.address);
+		return foldedToHeader(this.draft.friendlyName, recipient);
 	}
 
 	private plainTextFor(values: Record<string, string>): string {

@@ -45,6 +45,27 @@ test('the reminder form has no From or friendly name field', t => {
 	t.deepEqual(visibleFields(state), ['to', 'subject', 'message', 'submit']);
 });
 
+test('a follow-up reminder has From and friendly name fields, filled with the original\'s, and keeps them (or the change)', t => {
+	const followUp = {from: 'IT Team <it@example.com>', friendlyName: 'example.com user - '};
+	let state = initialComposeState('reminder', {group: {kind: 'send', sendId: 's1'}, subject: 'Reminder: x', followUpOf: 's1'}, {fromName: 'x', followUp});
+	t.deepEqual(visibleFields(state), ['from', 'to', 'friendlyName', 'subject', 'message', 'submit']);
+	t.is(state.text.from.value, 'IT Team <it@example.com>');
+	t.is(state.text.friendlyName.value, 'example.com user - ');
+	const withAudience: ComposeContext = {...context, audienceOfSend: () => ({recipients: [{address: 'bob@example.com', name: 'Bob'}], skipped: []})};
+	state = run(state, type('message', 'Tonight.'));
+	t.deepEqual(planOfForm(state, withAudience).plan?.draft, {kind: 'reminder', from: {name: 'IT Team', address: 'it@example.com'}, friendlyName: 'example.com user - ', subject: 'Reminder: x', body: 'Tonight.', html: false});
+	state = run(state, type('friendlyName', ''));
+	t.is(planOfForm(state, withAudience).plan?.draft.friendlyName, '');
+});
+
+test('a header word too long to fold is named on its field', t => {
+	let state = initialComposeState('email', {group: {kind: 'domain', domains: ['example.com']}}, {fromName: 'System Administrator'});
+	state = run(state, type('friendlyName', 'x'.repeat(1000)), type('subject', 'y'.repeat(1000)), type('message', 'Body'));
+	const {errors} = planOfForm(state, context);
+	t.regex(errors.friendlyName ?? '', /word too long for a mail header/);
+	t.regex(errors.subject ?? '', /^Subject holds a word too long/);
+});
+
 test('a field says what is wrong with it when it is left, and forgets it when edited', t => {
 	let state = initialComposeState('email', {group: {kind: 'domain', domains: ['example.com']}}, {fromName: 'System Administrator'});
 	state = run(state, {type: 'focus', field: 'domain'}, type('domain', 'nowhere.example'), {type: 'focus-next'});

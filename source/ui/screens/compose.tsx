@@ -6,8 +6,9 @@
 import {useMemo, type ReactNode} from 'react';
 import {Box, Text} from 'ink';
 import {displayDomain} from '../../core/address.js';
-import {followUpAudience} from '../../core/follow-up.js';
-import type {SendKind} from '../../core/types.js';
+import {foldedToHeader, toLineFor} from '../../core/compose.js';
+import {followUpAudience, followUpSender} from '../../core/follow-up.js';
+import type {Recipient, SendKind, Sender} from '../../core/types.js';
 import {formKeys} from '../key-bindings.js';
 import {useKeyLayer, useScreenKeys} from '../hooks/use-keys.js';
 import {useNavigation} from '../hooks/use-navigation.js';
@@ -17,11 +18,12 @@ import {useExternalEditor} from '../hooks/use-editor.js';
 import {useLayout, useServices, useStoreVersion, useTheme} from '../services.js';
 import {confirmDialog, messageDialog, useDialog} from '../components/dialog.js';
 import {MultilineView, TextView} from '../components/text-field.js';
-import {fit, plural} from '../components/text.js';
+import {fit, plural, printable, wrapLine} from '../components/text.js';
 import {editWithKey, textState} from '../state/text-edit.js';
 import {
 	composeReducer,
 	fieldLabels,
+	hasSenderFields,
 	initialComposeState,
 	toChoiceLabels,
 	visibleFields,
@@ -29,7 +31,7 @@ import {
 	type FieldId,
 	type TextFieldId,
 } from '../state/compose-form.js';
-import {completeDomain, planOfForm, validateComposeField, type ComposeContext} from '../state/compose-validate.js';
+import {completeDomain, firstRecipientOf, planOfForm, validateComposeField, type ComposeContext} from '../state/compose-validate.js';
 import type {ComposePreset, RouteOf} from '../state/router.js';
 
 const labelWidth = 15;
@@ -57,10 +59,14 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 	}), [directory, sender, services]);
 
 	const reducer = useMemo(() => composeReducer((field, state) => validateComposeField(field, state, context)), [context]);
-	const [form, dispatch] = useScreenState('form', reducer, () => initialComposeState(kind, preset, {fromName: sender.name}));
+	const [form, dispatch] = useScreenState('form', reducer, () => initialComposeState(kind, preset, {fromName: sender.name, followUp: followUpDefaults(services, preset)}));
 	const fields = visibleFields(form);
 	const {focus} = form;
+	const senderFields = hasSenderFields(form);
 	useUnsavedWork(form.dirty);
+	// The first recipient changes with the group, not with each key typed into the other fields.
+	const groupKey = JSON.stringify([form.to, form.text.domain.value, form.text.address.value, form.selectedDomains, form.sendId]);
+	const firstRecipient = useMemo(() => firstRecipientOf(form, context), [groupKey, context]);
 
 	const completions = focus === 'domain' ? completeDomain(directory, form.text.domain.value) : [];
 	const completion = completions.find(name => name !== form.text.domain.value.trim());
@@ -137,8 +143,10 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 
 	const valueWidth = columns - labelWidth - 4;
 	const errorRows = fields.filter(field => form.errors[field] !== undefined).length;
-	// Rows: each field one, the message label one, the reminder's From line one, [Review] one.
-	const usedRows = fields.length + errorRows + (kind === 'reminder' ? 1 : 0) + 1;
+	// Rows: each field one, the To preview under the friendly name one or two, the message label
+	// one, a reminder's fixed From line one, [Review] one.
+	const preview = senderFields ? toPreview(form.text.friendlyName.value, firstRecipient, columns - labelWidth - 3) : undefined;
+	const usedRows = fields.length + errorRows + (preview?.lines.length ?? 0) + (senderFields ? 0 : 1) + 1;
 	const messageHeight = Math.max(3, bodyRows - usedRows);
 
 	const rowOf = (field: FieldId) => {
@@ -187,7 +195,7 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 			case 'address':
 			case 'friendlyName':
 			case 'subject': {
-				const placeholder = field === 'friendlyName' ? '(empty: the bare address)' : field === 'address' ? 'ann@example.com' : '';
+				const placeholder = field === 'friendlyName' ? 'put before each address as typed; empty: the bare address' : field === 'address' ? 'ann@example.com' : '';
 				value = <TextView state={form.text[field]} focused={focused} width={valueWidth} placeholder={placeholder} />;
 				break;
 			}
@@ -227,6 +235,11 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 				{form.errors[field] ? (
 					<Text color={theme.error} wrap="truncate-end">{' '.repeat(labelWidth + 2)}{theme.symbols.fail} {form.errors[field]}</Text>
 				) : null}
+				{field === 'friendlyName' && preview ? preview.lines.map((line, index) => (
+					<Box key={`preview-${index}`} paddingLeft={labelWidth + 2}>
+						<Text color={preview.problem ? theme.error : theme.muted} wrap="truncate-end">{fit(preview.problem ? `${theme.symbols.fail} ${line}` : line, columns - labelWidth - 3)}</Text>
+					</Box>
+				)) : null}
 				{field === 'message' ? (
 					<Box paddingLeft={labelWidth + 2} height={messageHeight} flexDirection="column">
 						<MultilineView state={form.text.message} focused={focused} width={valueWidth} height={messageHeight} placeholder="(empty)" />
@@ -238,12 +251,54 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 
 	return (
 		<Box flexDirection="column">
-			{kind === 'reminder' ? (
+			{!senderFields ? (
 				<Text color={theme.muted} wrap="truncate-end">  {fit('From', labelWidth, ' ')}{`${sender.name} <${sender.address}> (the default sender)`}</Text>
 			) : null}
 			{fields.map(field => rowOf(field))}
 		</Box>
 	);
+}
+
+/** The From (`Name <address>`) and friendly name of the send a reminder follows up: kept unless changed. */
+function followUpDefaults(services: ReturnType<typeof useServices>, preset: ComposePreset | undefined): {from: string; friendlyName: string} | undefined {
+	if (preset?.followUpOf === undefined) {
+		return undefined;
+	}
+
+	try {
+		const {from, friendlyName} = followUpSender(services.delivery().sends.record(preset.followUpOf));
+		return {from: senderText(from), friendlyName};
+	} catch {
+		// A record that cannot be read: the default sender, as for a reminder of its own.
+		return undefined;
+	}
+}
+
+function senderText(sender: Sender): string {
+	if (sender.name === '') {
+		return sender.address;
+	}
+
+	return `${/[<>",@]/.test(sender.name) ? JSON.stringify(sender.name) : sender.name} <${sender.address}>`;
+}
+
+// An address to show the To line with while the group reaches nobody yet.
+const exampleRecipient: Recipient = {address: 'ann@example.com', name: 'Ann'};
+
+/**
+ * The To line the first recipient will get, exactly, for the row(s) under the friendly name (at
+ * most two, wrapped between words): or what is wrong with it (a word too long for a header).
+ */
+function toPreview(friendlyName: string, recipient: Recipient | undefined, width: number): {lines: string[]; problem?: string} {
+	const shown = recipient ?? exampleRecipient;
+	try {
+		foldedToHeader(friendlyName, shown);
+	} catch (error) {
+		return {lines: [error instanceof Error ? error.message : String(error)], problem: 'error'};
+	}
+
+	const wrapped = wrapLine(printable(`To: ${toLineFor(friendlyName, shown)}${recipient ? '' : ' (for example)'}`), width);
+	return {lines: wrapped.length <= 2 ? wrapped : [wrapped[0], fit(wrapped.slice(1).join(' '), width)]};
 }
 
 /** What the From field will send as: the typed name with the settings' address, or a full `Name <address>`. */

@@ -7,7 +7,7 @@ import {useMemo, useState, type ReactNode} from 'react';
 import {Box, Text} from 'ink';
 import {MessageTemplate} from '../../core/compose.js';
 import {describeGroup} from '../../core/groups.js';
-import {normalizeAddress, displayAddress} from '../../core/address.js';
+import {normalizeAddress, displayAddress, needsSmtpUtf8} from '../../core/address.js';
 import {createDelivery, sendTestCopy} from '../../core/delivery.js';
 import {resolveSmtpTarget, describeTarget} from '../../core/smtp-config.js';
 import type {SkipReason} from '../../core/types.js';
@@ -28,6 +28,24 @@ const skipWords: Record<SkipReason, [string, string]> = {
 	invalid: ['invalid address skipped', 'invalid addresses skipped'],
 	'not-delivered': ['address not reached by the earlier send skipped', 'addresses not reached by the earlier send skipped'],
 };
+
+/**
+ * Recipients whose address needs SMTPUTF8 (non-ASCII before the @): they fail unless the server
+ * offers it. The local capture server does.
+ */
+export function smtpUtf8Warning(plan: SendPlan, captured: boolean, maxAddresses = 2): string | undefined {
+	if (captured) {
+		return undefined;
+	}
+
+	const addresses = plan.resolution.recipients.filter(recipient => needsSmtpUtf8(recipient.address)).map(recipient => displayAddress(recipient.address));
+	if (addresses.length === 0) {
+		return undefined;
+	}
+
+	const shown = addresses.slice(0, maxAddresses).join(', ') + (addresses.length > maxAddresses ? ', ...' : '');
+	return `${formatCount(addresses.length)} ${addresses.length === 1 ? 'address needs SMTPUTF8 or fails' : 'addresses need SMTPUTF8 or fail'} (${shown})`;
+}
 
 /** `3 disabled mailboxes skipped (a@x, b@x…); 1 duplicate removed (c@x)` */
 export function skippedSummary(plan: SendPlan, maxAddresses = 2): string[] {
@@ -66,18 +84,27 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 	const storeVersion = useStoreVersion();
 	// Read again when they changed, here or in another process: the count asked about and the destination shown are the ones the send uses.
 	const settings = useMemo(() => services.store.settings.get(), [services, storeVersion]);
-	const destination = useMemo(() => {
+	const {destination, captured} = useMemo(() => {
 		try {
-			return describeTarget(resolveSmtpTarget(settings, services.env));
+			const target = resolveSmtpTarget(settings, services.env);
+			return {destination: describeTarget(target), captured: target.kind === 'capture'};
 		} catch (error) {
-			return (error as Error).message;
+			return {destination: (error as Error).message, captured: false};
 		}
 	}, [settings, services]);
 
 	const {recipients} = plan.resolution;
 	const count = recipients.length;
 	const template = useMemo(() => new MessageTemplate(plan.draft, {sendId: 'review'}), [plan]);
-	const warnings = useMemo(() => skippedSummary(plan), [plan]);
+	const warnings = useMemo(() => {
+		const smtpUtf8 = smtpUtf8Warning(plan, captured);
+		return smtpUtf8 ? [smtpUtf8, ...skippedSummary(plan)] : skippedSummary(plan);
+	}, [plan, captured]);
+	// The message as the first recipient will read it: placeholders filled, HTML as its text part.
+	const first = recipients[0];
+	const shown = useMemo(() => first
+		? {subject: template.subjectFor(first), text: template.textFor(first)}
+		: {subject: plan.draft.subject, text: plan.draft.body}, [template, first, plan]);
 	const title = `${plan.kind === 'reminder' ? 'Reminder' : 'Email'} to ${describeGroup(plan.group)}`;
 
 	const sendNow = () => {
@@ -118,7 +145,8 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 			title: 'Send one test copy',
 			lines: ['The message as recipients get it, to one address; it is not part of the send.'],
 			label: 'Address',
-			initial: settings.sender.address,
+			// The From of this message: whoever sends it wants to see it first.
+			initial: displayAddress(plan.draft.from.address),
 			validate(text) {
 				try {
 					normalizeAddress(text);
@@ -149,10 +177,10 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 
 	const width = columns - labelWidth - 3;
 	const shownTo = Math.min(3, count);
-	const messageLines = plan.draft.body.split('\n');
+	const messageLines = shown.text.replace(/\n$/, '').split('\n');
 	// What is left of the body after the fixed rows goes to the message preview.
 	// The subject is what a person checks most: on two lines when it is long, not cut at once.
-	const wrappedSubject = wrapLine(printable(plan.draft.subject), Math.max(10, width));
+	const wrappedSubject = wrapLine(printable(shown.subject), Math.max(10, width));
 	const subjectLines = wrappedSubject.length <= 2 ? wrappedSubject : [wrappedSubject[0], wrappedSubject.slice(1).join(' ')];
 	const fixedRows = 1 + Math.max(1, shownTo) + (count > shownTo ? 1 : 0) + 3 + subjectLines.length + warnings.length + 2;
 	const previewRows = Math.max(1, Math.min(6, bodyRows - fixedRows));
@@ -179,7 +207,7 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 				</Box>
 			))}
 			{count > shownTo ? row('', `${theme.symbols.ellipsis} and ${formatCount(count - shownTo)} more, each on a message of its own`, theme.muted) : null}
-			{row('From', `${plan.draft.from.name} <${plan.draft.from.address}>`)}
+			{row('From', `${plan.draft.from.name} <${displayAddress(plan.draft.from.address)}>`)}
 			{subjectLines.map((line, index) => row(index === 0 ? 'Subject' : '', line, undefined, `subject-${index}`))}
 			{row('Message', `${plan.draft.html ? 'HTML, with a plain-text alternative' : 'plain text'}, ${plural(messageLines.length, 'line')}`)}
 			<Box flexDirection="column" paddingLeft={labelWidth + 2} height={previewRows}>

@@ -71,7 +71,12 @@ export type FieldValidator = (field: FieldId, state: ComposeFormState) => string
 
 const baseChoices: ToChoice[] = ['all', 'domain', 'admins', 'primary-admins', 'user'];
 
-export function initialComposeState(kind: SendKind, preset: ComposePreset = {}, defaults: {fromName: string}): ComposeFormState {
+/**
+ * The form as it opens. `defaults.fromName`: the From of a new email (the settings' sender name);
+ * `defaults.followUp`: the From (`Name <address>`) and friendly name of the send a reminder
+ * follows up, which it keeps unless changed.
+ */
+export function initialComposeState(kind: SendKind, preset: ComposePreset = {}, defaults: {fromName: string; followUp?: {from: string; friendlyName: string}}): ComposeFormState {
 	const choices = [...baseChoices];
 	let to: ToChoice = 'all';
 	let selectedDomains: string[] = [];
@@ -113,10 +118,10 @@ export function initialComposeState(kind: SendKind, preset: ComposePreset = {}, 
 		sendId,
 		followUpOf: preset.followUpOf,
 		text: {
-			from: textState(kind === 'email' ? defaults.fromName : ''),
+			from: textState(kind === 'email' ? defaults.fromName : defaults.followUp?.from ?? ''),
 			domain: textState(domain),
 			address: textState(address),
-			friendlyName: textState(''),
+			friendlyName: textState(defaults.followUp?.friendlyName ?? ''),
 			subject: textState(preset.subject ?? ''),
 			message: textState(body),
 		},
@@ -127,10 +132,16 @@ export function initialComposeState(kind: SendKind, preset: ComposePreset = {}, 
 	};
 }
 
+/** True for the forms with a From and a friendly name: an email, and a reminder that follows up a send (it keeps the original's). */
+export function hasSenderFields(state: Pick<ComposeFormState, 'kind' | 'followUpOf'>): boolean {
+	return state.kind === 'email' || state.followUpOf !== undefined;
+}
+
 /** The fields shown, in order: the domain or address field only for the To choices that need it. */
-export function visibleFields(state: Pick<ComposeFormState, 'kind' | 'to'>): FieldId[] {
+export function visibleFields(state: Pick<ComposeFormState, 'kind' | 'to' | 'followUpOf'>): FieldId[] {
 	const fields: FieldId[] = [];
-	if (state.kind === 'email') {
+	const sender = hasSenderFields(state);
+	if (sender) {
 		fields.push('from');
 	}
 
@@ -141,7 +152,7 @@ export function visibleFields(state: Pick<ComposeFormState, 'kind' | 'to'>): Fie
 		fields.push('address');
 	}
 
-	if (state.kind === 'email') {
+	if (sender) {
 		fields.push('friendlyName');
 	}
 

@@ -3,9 +3,10 @@
  * and turning a valid form into the plan the Review screen shows. Plain functions: no screen.
  */
 import type {Directory} from '../../core/directory.js';
-import type {MessageDraft, Resolution, Sender} from '../../core/types.js';
+import type {MessageDraft, Recipient, Resolution, Sender} from '../../core/types.js';
 import {assertHeaderValue, normalizeAddress, normalizeDomain, displayDomain} from '../../core/address.js';
-import {parseSender, validateDraft} from '../../core/compose.js';
+import {MessageTemplate, parseSender, validateDraft} from '../../core/compose.js';
+import {foldedHeader, mailboxText, unstructuredText} from '../../core/mime-header.js';
 import {formatGroup, resolveGroup} from '../../core/groups.js';
 import {fieldLabels, groupOfForm, visibleFields, type ComposeFormState, type FieldId} from './compose-form.js';
 import type {SendPlan} from './router.js';
@@ -49,7 +50,8 @@ export function validateComposeField(field: FieldId, state: ComposeFormState, co
 	try {
 		switch (field) {
 			case 'from': {
-				parseSender(value, context.sender);
+				const from = parseSender(value, context.sender);
+				foldedHeader('From', mailboxText(from.name, from.address), 'From name');
 				return undefined;
 			}
 
@@ -81,6 +83,7 @@ export function validateComposeField(field: FieldId, state: ComposeFormState, co
 
 			case 'friendlyName': {
 				assertHeaderValue(fieldLabels.friendlyName, value);
+				foldedHeader('To', mailboxText(value === '' ? '' : value + 'a@b.c', 'a@b.c'), fieldLabels.friendlyName);
 				return undefined;
 			}
 
@@ -90,6 +93,7 @@ export function validateComposeField(field: FieldId, state: ComposeFormState, co
 				}
 
 				assertHeaderValue('Subject', value);
+				foldedHeader('Subject', unstructuredText(value), 'Subject');
 				return undefined;
 			}
 
@@ -104,6 +108,33 @@ export function validateComposeField(field: FieldId, state: ComposeFormState, co
 	} catch (error) {
 		return messageOf(error);
 	}
+}
+
+/**
+ * The first recipient the form's group reaches now, for the To line's preview; undefined while
+ * the group reaches nobody (a domain being typed, an empty group).
+ */
+export function firstRecipientOf(state: ComposeFormState, context: ComposeContext): Recipient | undefined {
+	const group = groupOfForm(state);
+	try {
+		if (group.kind === 'send') {
+			return context.audienceOfSend?.(group.sendId).recipients[0];
+		}
+
+		if (group.kind === 'domain' && group.domains.some(name => !context.directory.hasDomain(name))) {
+			return undefined;
+		}
+
+		return resolveGroup(context.directory, group).recipients[0];
+	} catch {
+		return undefined;
+	}
+}
+
+/** The form field a header's error names (`To Friendly Name …`, `Subject …`), where the form shows it. */
+function fieldOfHeaderError(message: string, state: ComposeFormState): FieldId {
+	const field: FieldId = message.startsWith('To Friendly Name') ? 'friendlyName' : message.startsWith('Subject') ? 'subject' : message.startsWith('From') ? 'from' : 'submit';
+	return visibleFields(state).includes(field) ? field : 'submit';
 }
 
 /** Every problem of the form, by field; empty when it can be reviewed. */
@@ -121,6 +152,18 @@ export function validateComposeForm(state: ComposeFormState, context: ComposeCon
 
 /** The draft the form describes (call once the form is valid). */
 export function draftOfForm(state: ComposeFormState, context: ComposeContext): MessageDraft {
+	if (state.kind === 'reminder' && state.followUpOf !== undefined) {
+		// A follow-up keeps the original's From and friendly name, as the form shows them (changeable).
+		return {
+			kind: 'reminder',
+			from: parseSender(state.text.from.value, context.sender),
+			friendlyName: state.text.friendlyName.value,
+			subject: state.text.subject.value.trim(),
+			body: state.text.message.value,
+			html: false,
+		};
+	}
+
 	if (state.kind === 'reminder') {
 		return {
 			kind: 'reminder',
@@ -159,7 +202,7 @@ export function planOfForm(state: ComposeFormState, context: ComposeContext): {p
 		draft = draftOfForm(state, context);
 		validateDraft(draft);
 	} catch (error) {
-		return {errors: {submit: messageOf(error)}};
+		return {errors: {[fieldOfHeaderError(messageOf(error), state)]: messageOf(error)}};
 	}
 
 	try {
@@ -175,6 +218,13 @@ export function planOfForm(state: ComposeFormState, context: ComposeContext): {p
 	} catch (error) {
 		const field: FieldId = state.to === 'domain' ? 'domain' : state.to === 'user' ? 'address' : 'to';
 		return {errors: {[field]: messageOf(error)}};
+	}
+
+	try {
+		// A recipient's own To or Subject line may be too long to fold (a long address, a filled-in name).
+		new MessageTemplate(draft, {sendId: 'review'}).checkRecipients(resolution.recipients);
+	} catch (error) {
+		return {errors: {[fieldOfHeaderError(messageOf(error), state)]: messageOf(error)}};
 	}
 
 	return {

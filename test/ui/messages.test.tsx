@@ -1,0 +1,226 @@
+/**
+ * The message as the form and Review show it, as a person sees it at the terminal: the To line
+ * the first recipient will get (live, as the friendly name is typed), HTML noticed whatever way
+ * the message came in, the first recipient's message in Review, a follow-up's sender — against
+ * a real SMTP test server on 127.0.0.1.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {Writable} from 'node:stream';
+import test, {type ExecutionContext} from 'ava';
+import {simpleParser, type AddressObject} from 'mailparser';
+import {createDelivery, openDeliveryContext} from '../../source/core/delivery.js';
+import {normalizeAddress} from '../../source/core/address.js';
+import {openStore, type Store} from '../../source/core/store.js';
+import {editInEditor} from '../../source/ui/terminal.js';
+import {startTestSmtpServer, type TestSmtpServer} from '../helpers/smtp-test-server.js';
+import {sampleDirectory} from '../helpers/sample-directory.js';
+import {tempConfigDir} from '../helpers/temp-dir.js';
+import {BACKSPACE, CTRL_E, CTRL_S, CTRL_T, ENTER, TAB, renderDashboard, type Dashboard, type DashboardOptions} from './harness.js';
+
+interface Setup {
+	server: TestSmtpServer;
+	env: NodeJS.ProcessEnv;
+	dir: string;
+}
+
+async function smtpSetup(t: ExecutionContext): Promise<Setup> {
+	const server = await startTestSmtpServer();
+	t.teardown(async () => server.close());
+	const {dir, env} = tempConfigDir(t);
+	return {server, dir, env: {...env, LANG: 'en_US.UTF-8', NO_COLOR: '1', MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`}};
+}
+
+function fill(store: Store): void {
+	const directory = sampleDirectory();
+	directory.addDomain('bücher.example');
+	directory.addMailbox({address: 'jürgen@bücher.example', name: 'Jürgen Müller'});
+	store.saveDirectory(directory);
+}
+
+async function open(t: ExecutionContext, setup: Setup, options: Partial<DashboardOptions> = {}): Promise<Dashboard> {
+	const dashboard = await renderDashboard(t, {env: setup.env, setup: fill, ...options});
+	t.teardown(async () => dashboard.unmount());
+	return dashboard;
+}
+
+/** An $EDITOR that writes `text` into the file it is given. */
+function editorWriting(setup: Setup, name: string, text: string): DashboardOptions['editText'] {
+	const editor = path.join(setup.dir, name);
+	fs.writeFileSync(editor, `#!/bin/sh\ncat > "$1" <<'EOF'\n${text}\nEOF\n`, {mode: 0o755});
+	const sink = new Writable({write(_chunk, _encoding, callback) {
+		callback();
+	}});
+	return async (current, {extension}) => editInEditor(current, {
+		env: {...setup.env, VISUAL: editor},
+		stdin: {isTTY: false} as NodeJS.ReadStream,
+		stdout: sink as NodeJS.WriteStream,
+		extension,
+	});
+}
+
+/** The To preview under the friendly name: the row(s) after it, joined (it wraps onto a second row). */
+function lineAfter(dashboard: Dashboard, pattern: RegExp): string {
+	const lines = dashboard.lines();
+	const at = lines.findIndex(line => pattern.test(line)) + 1;
+	let text = lines[at] ?? '';
+	if (/^ {17}\S/.test(lines[at + 1] ?? '') && !/^ {17}\[/.test(lines[at + 1])) {
+		text += ' ' + lines[at + 1].trim();
+	}
+
+	return text;
+}
+
+test.serial('the form shows, under the friendly name, the exact To line the first recipient will get, as it is typed', async t => {
+	const setup = await smtpSetup(t);
+	const dashboard = await open(t, setup);
+	// Home -> Actions on example.com -> Send Email; From, To, Domain, then the friendly name.
+	await dashboard.press(ENTER, ENTER, TAB, TAB, TAB);
+	t.regex(dashboard.screen(), /❯ Friendly name/);
+	t.regex(lineAfter(dashboard, /Friendly name/), /^ +To: ann@example\.com$/, 'empty: the bare address');
+	await dashboard.type('Example.com User');
+	t.regex(lineAfter(dashboard, /Friendly name/), /^ +To: "Example\.com User(ann@example\.com)" <ann@example\.com>$/, 'as typed, glued to the address');
+	await dashboard.type(' - ');
+	t.regex(lineAfter(dashboard, /Friendly name/), /^ +To: "Example\.com User - ann@example\.com" <ann@example\.com>$/);
+	await dashboard.press(BACKSPACE, BACKSPACE, BACKSPACE);
+	await dashboard.type(' for {{name}}, ');
+	t.regex(lineAfter(dashboard, /Friendly name/), /^ +To: "Example\.com User for Ann Lee, ann@example\.com" <ann@example\.com>$/, 'placeholders filled');
+
+	// Another group: the first recipient of that one.
+	await dashboard.press(TAB);
+	t.regex(lineAfter(dashboard, /Friendly name/), /To: "Example\.com User for Ann Lee, ann@example\.com"/);
+	await dashboard.press('\u001B[Z', '\u001B[Z');
+	for (let index = 0; index < 'example.com'.length; index++) {
+		await dashboard.press(BACKSPACE);
+	}
+
+	await dashboard.type('bücher.example');
+	t.regex(lineAfter(dashboard, /Friendly name/), /^ +To: "Example\.com User for Jürgen Müller, jürgen@bücher\.example" <jürgen@bücher\.example>$/, 'an IDN in Unicode');
+});
+
+test.serial('the empty friendly name says what the text becomes; a name too long for a header says so under it', async t => {
+	const setup = await smtpSetup(t);
+	const dashboard = await open(t, setup);
+	await dashboard.press(ENTER, ENTER, TAB, TAB, TAB, TAB);
+	t.regex(dashboard.screen(), /Friendly name +put before each address as typed; empty: the bare address/);
+	await dashboard.press('\u001B[Z');
+	await dashboard.type('x'.repeat(1000));
+	t.regex(lineAfter(dashboard, /Friendly name/), /✗ To Friendly Name holds a word too long for a mail header/);
+});
+
+test.serial('HTML written in $EDITOR is noticed; a switch by hand (Ctrl+T) sticks through later edits', async t => {
+	const setup = await smtpSetup(t);
+	const dashboard = await open(t, setup, {editText: editorWriting(setup, 'html-editor.sh', '<h1>Notice</h1>\n<p>The <b>server</b> restarts.</p>')});
+	await dashboard.press(ENTER, ENTER, TAB, TAB, TAB, TAB, TAB);
+	t.regex(dashboard.screen(), /❯ Message +plain text/);
+	await dashboard.press(CTRL_E);
+	await dashboard.settle(screen => screen.includes('<h1>Notice</h1>'));
+	t.regex(dashboard.screen(), /❯ Message +HTML/, 'detected after the editor');
+	await dashboard.press(CTRL_T);
+	t.regex(dashboard.screen(), /❯ Message +plain text/);
+	await dashboard.type(' more');
+	await dashboard.press(CTRL_E);
+	await dashboard.settle(screen => screen.includes('<h1>Notice</h1>') && !screen.includes(' more'));
+	t.regex(dashboard.screen(), /❯ Message +plain text/, 'the choice made by hand stays');
+});
+
+test.serial('typed HTML is noticed on every edit, and Review shows the first recipient\'s message as it will arrive', async t => {
+	const setup = await smtpSetup(t);
+	const dashboard = await open(t, setup);
+	await dashboard.press(ENTER, ENTER);
+	await dashboard.press(TAB, TAB, TAB, TAB);
+	await dashboard.type('Hello {{name}}');
+	await dashboard.press(TAB);
+	await dashboard.type('<h1>Dear {{name}}</h1>');
+	t.regex(dashboard.screen(), /❯ Message +HTML/);
+	await dashboard.press(ENTER);
+	await dashboard.type('<p>Your mailbox {{address}} moves tonight.</p>');
+	await dashboard.press(CTRL_S);
+	const review = dashboard.screen();
+	t.regex(review, /Subject +Hello Ann Lee\n/);
+	t.regex(review, /Message +HTML, with a plain-text alternative/);
+	t.regex(review, /\n +Dear Ann Lee\n/);
+	t.regex(review, /\n +Your mailbox ann@example\.com moves tonight\./);
+	t.notRegex(review, /<h1>|\{\{name\}\}/);
+});
+
+test.serial('the test copy goes by default to the From address typed in the form', async t => {
+	const setup = await smtpSetup(t);
+	const dashboard = await open(t, setup);
+	await dashboard.press(ENTER, ENTER);
+	for (let index = 0; index < 'System Administrator'.length; index++) {
+		await dashboard.press(BACKSPACE);
+	}
+
+	await dashboard.type('IT Team <it@example.net>');
+	await dashboard.press(TAB, TAB, TAB, TAB);
+	await dashboard.type('Check me');
+	await dashboard.press(TAB);
+	await dashboard.type('Body');
+	await dashboard.press(CTRL_S, 't');
+	t.regex(dashboard.screen(), /Address: it@example\.net/);
+	await dashboard.press(ENTER);
+	await dashboard.settle(screen => screen.includes('Test copy sent'));
+	t.deepEqual(setup.server.messages.map(message => message.envelope.to), [['it@example.net']]);
+});
+
+test.serial('Review warns first about an address that needs SMTPUTF8', async t => {
+	const setup = await smtpSetup(t);
+	const dashboard = await open(t, setup);
+	await dashboard.press(ENTER, ENTER, TAB, TAB);
+	for (let index = 0; index < 'example.com'.length; index++) {
+		await dashboard.press(BACKSPACE);
+	}
+
+	await dashboard.type('bücher.example');
+	await dashboard.press(TAB, TAB);
+	await dashboard.type('Hallo');
+	await dashboard.press(TAB);
+	await dashboard.type('Text');
+	await dashboard.press(CTRL_S);
+	t.regex(dashboard.screen(), /Warnings +1 address needs SMTPUTF8 or fails \(jürgen@bücher\.example\)/);
+});
+
+test.serial('a follow-up reminder shows the original\'s From and friendly name, which it keeps (or as changed)', async t => {
+	const setup = await smtpSetup(t);
+	// The original, sent before the dashboard opens.
+	const store = openStore({env: setup.env});
+	fill(store);
+	const ctx = openDeliveryContext(store, setup.env);
+	const original = await createDelivery(ctx, {
+		draft: {kind: 'email', from: {name: 'IT Team', address: 'it@example.com'}, friendlyName: 'example.com user - ', subject: 'Maintenance', body: 'Tonight.', html: false},
+		audience: 'domain:example.com',
+		recipients: [{address: 'bob@example.com', name: 'Bob'}, {address: normalizeAddress('ann@example.com'), name: 'Ann Lee'}],
+	}, {concurrency: 1, maxAttempts: 1, timeoutMs: 5000});
+	await original.start();
+	await ctx.close();
+	const originals = await Promise.all(setup.server.messages.map(async message => simpleParser(message.raw)));
+
+	const dashboard = await open(t, setup, {
+		setup() {
+			// The directory is there already.
+		},
+		route: {screen: 'send-reminder', preset: {group: {kind: 'send', sendId: original.id}, subject: 'Reminder: Maintenance', followUpOf: original.id}},
+	});
+	t.regex(dashboard.lines()[0], /Send Reminder/);
+	t.regex(dashboard.screen(), /From +IT Team <it@example\.com>/);
+	t.regex(dashboard.screen(), /Friendly name +example\.com user -\n/);
+	t.regex(lineAfter(dashboard, /Friendly name/), /To: "example\.com user - bob@example\.com" <bob@example\.com>/);
+	t.notRegex(dashboard.screen(), /the default sender/);
+	await dashboard.press(TAB);
+	await dashboard.type('Tonight, as announced.');
+	await dashboard.press(CTRL_S);
+	t.regex(dashboard.screen(), /From +IT Team <it@example\.com>/);
+	t.regex(dashboard.screen(), /To +"example\.com user - bob@example\.com" <bob@example\.com>/);
+	await dashboard.press('s');
+	await dashboard.settle(screen => screen.includes('Finished'));
+	const reminders = await Promise.all(setup.server.messages.slice(2).map(async message => simpleParser(message.raw)));
+	t.is(reminders.length, 2);
+	for (const mail of reminders) {
+		const to = (mail.to as AddressObject).value[0];
+		const first = originals.find(m => (m.to as AddressObject).value[0].address === to.address)!;
+		t.is(mail.from?.text, first.from?.text);
+		t.is((mail.to as AddressObject).text, (first.to as AddressObject).text);
+		t.is(mail.inReplyTo, first.messageId);
+	}
+});
