@@ -145,6 +145,12 @@ test.serial('the server\'s certificate is verified: without its CA the read fail
 	t.regex(error.hint ?? '', /directory\.ldap\.caFile/);
 });
 
+test.serial('ldaps:// to a server that speaks no TLS is a connection error about TLS', async t => {
+	const error = await failure(openLdapSource(reader(plain, {url: `ldaps://127.0.0.1:${plain.port}`})).read({timeoutMs: 20_000}));
+	t.is(error.kind, 'connection');
+	t.regex(error.message, new RegExp(`^TLS with the LDAP server ldaps://127\\.0\\.0\\.1:${plain.port} failed: `));
+});
+
 test.serial('a CA file that cannot be read is a validation error', async t => {
 	const error = await failure(openLdapSource(reader(secured, {caFile: '/nonexistent/ca.pem'})).read({timeoutMs: 20_000}));
 	t.is(error.kind, 'validation');

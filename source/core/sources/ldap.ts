@@ -156,6 +156,12 @@ function ldapFailure(error: unknown, label: string, stage: Stage, what: string, 
 			});
 		}
 
+		if (stage === 'connect') {
+			return new MassmailError('connection', `the LDAP server ${label} refused ${what}: ${serverWords(error)}`, {
+				hint: 'use ldaps:// if the server offers it (massmail config set directory.ldap.url ldaps://…)',
+			});
+		}
+
 		if (error.code === 4) {
 			return new MassmailError('validation', `the LDAP server ${label} stopped ${what} at its size limit: ${serverWords(error)}`, {
 				hint: 'the server limits paged searches in total too (OpenLDAP: size.prtotal); raise the limit for the bind DN',
@@ -343,6 +349,7 @@ export function openLdapSource(options: LdapSourceOptions): DirectorySource {
 				}
 
 				if (decision === 'starttls') {
+					what = 'StartTLS';
 					await client.startTLS({...tlsOptions, host, ...(net.isIP(host) === 0 ? {servername: host} : {})});
 				}
 
