@@ -74,9 +74,12 @@ export function parseSender(text: string, defaults: Sender): Sender {
 	return {name, address: address.slice(0, at + 1) + (domainToASCII(address.slice(at + 1)) || address.slice(at + 1))};
 }
 
-/** True when the message looks like HTML (a document or common markup tags). */
+/**
+ * True when the message looks like HTML (a document or common markup tags): the one rule of the
+ * command line and the dashboard, whichever way the text came (typed, a file, $EDITOR).
+ */
 export function detectHtml(body: string): boolean {
-	return /<!doctype\s+html|<(html|head|body|p|br|div|span|a|b|i|u|strong|em|table|tr|td|ul|ol|li|h[1-6]|img|hr|blockquote|pre|font|center)\b[^>]*>/i.test(body);
+	return /<!doctype\s+html|<(html|head|body|title|meta|style|p|br|div|span|section|article|header|footer|main|nav|a|b|i|u|s|strong|em|small|sup|sub|code|mark|table|thead|tbody|tfoot|caption|tr|th|td|ul|ol|li|dl|dt|dd|h[1-6]|img|hr|blockquote|pre|font|center)\b[^>]*>/i.test(body);
 }
 
 /** Refuses a draft that cannot be sent: empty subject or message, control characters in a header, a header word too long to fold. */

@@ -30,6 +30,8 @@ test('detectHtml tells markup from plain text', t => {
 	t.true(detectHtml('<p>Hello</p>'));
 	t.true(detectHtml('<!DOCTYPE html><html><body>x</body></html>'));
 	t.false(detectHtml('a < b and c > d'));
+	t.true(detectHtml('<section><th>Service</th></section>'), 'a table header cell or a section is HTML too');
+	t.true(detectHtml('<style>p {margin: 0}</style>Text'));
 	t.false(detectHtml('Plain text'));
 });
 
