@@ -3,6 +3,7 @@ import {readFileSync} from 'node:fs';
 import {displayAddress, displayDomain} from '../core/address.js';
 import {MassmailError, usageError, validationError} from '../core/errors.js';
 import {importCsv, type ImportResult} from '../core/import.js';
+import {checkLocalEdit, type MailboxField} from '../core/sync.js';
 import type {Directory} from '../core/directory.js';
 import type {Mailbox, Role} from '../core/types.js';
 import {stringOption, type Command, type CommandContext} from './command.js';
@@ -15,9 +16,11 @@ const roles: Role[] = ['user', 'admin', 'primary'];
  * Changes a copy of the latest directory under its lock and saves it whole: a change the rules
  * refuse leaves the file as it was; another process's change made meanwhile is kept.
  */
-function changeDirectory<T>(context: CommandContext, change: (directory: Directory) => T): T {
+function changeDirectory<T>(context: CommandContext, change: (directory: Directory) => T, edit: 'mailboxes' | readonly MailboxField[] = 'mailboxes'): T {
 	let result!: T;
-	context.store().editDirectory(latest => {
+	const store = context.store();
+	store.editDirectory(latest => {
+		checkLocalEdit(store.settings.get(), latest, edit);
 		const draft = latest.clone();
 		result = change(draft);
 		return draft;
@@ -54,6 +57,7 @@ const importCommand: Command = {
 		const text = readInputFile(file);
 		let result!: ImportResult;
 		store().editDirectory(latest => {
+			checkLocalEdit(store().settings.get(), latest, 'mailboxes');
 			const imported = importCsv(latest, text, file);
 			result = imported.result;
 			return imported.directory;
@@ -197,7 +201,7 @@ const userSetCommand: Command = {
 			throw usageError('nothing to change: give --name, --role, --disabled or --enabled', 'Usage: massmail user set ADDRESS [--name NAME] [--role ROLE] [--disabled|--enabled]');
 		}
 
-		const mailbox = changeDirectory(context, directory => directory.updateMailbox(context.args[0]!, patch));
+		const mailbox = changeDirectory(context, directory => directory.updateMailbox(context.args[0]!, patch), Object.keys(patch) as MailboxField[]);
 		context.io.out(`Changed ${describeMailbox(mailbox)}.`);
 		return 0;
 	},

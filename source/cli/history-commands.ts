@@ -156,7 +156,9 @@ const configGetCommand: Command = {
 	arity: [1, 1],
 	summary: 'Print one setting.',
 	async run({args, io, store}) {
-		io.out(String(store().settings.getKey(args[0]!)));
+		const value = store().settings.getKey(args[0]!);
+		// A section (`config get smtp`) prints as JSON, its keys nested as they are in the file.
+		io.out(typeof value === 'object' && value !== null ? JSON.stringify(value, null, '\t') : String(value));
 		return 0;
 	},
 };

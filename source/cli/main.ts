@@ -13,8 +13,9 @@ import {directoryCommands} from './directory-commands.js';
 import {historyCommands} from './history-commands.js';
 import {formatError, type Output} from './output.js';
 import {sendCommands} from './send-commands.js';
+import {syncCommands} from './sync-commands.js';
 
-export const commands: Command[] = [...directoryCommands, ...sendCommands, ...historyCommands];
+export const commands: Command[] = [...directoryCommands, ...syncCommands, ...sendCommands, ...historyCommands];
 
 export function generalHelp(): string {
 	const width = Math.max(...commands.map(c => `${c.name} ${c.args ?? ''}`.length));
@@ -34,6 +35,7 @@ export function generalHelp(): string {
 		'  MASSMAIL_CONFIG_DIR      keep settings, directory and send records in this folder',
 		'  MASSMAIL_SMTP_URL        smtp://user@host:587 or smtps://host:465, overrides the SMTP settings',
 		'  MASSMAIL_SMTP_PASSWORD   the SMTP password (or set smtp.passwordCommand); never stored',
+		'  MASSMAIL_DIRECTORY_PASSWORD  the directory source\'s password (or directory.passwordCommand); never stored',
 		'',
 		'Exit status:',
 		...exitStatusHelp.split('\n').map(line => `  ${line}`),

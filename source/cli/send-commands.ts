@@ -13,12 +13,13 @@ import {parseRate} from '../core/rate.js';
 import {maximumConcurrency} from '../core/settings.js';
 import {followUpAudience} from '../core/follow-up.js';
 import {formatGroup, parseGroup, resolveGroup} from '../core/groups.js';
-import type {Store} from '../core/store.js';
+import type {Directory} from '../core/directory.js';
 import type {DeliveryEvent, DeliveryProgress, DeliveryResult, MessageDraft, Recipient, Resolution} from '../core/types.js';
 import {intOption, stringOption, type Command, type CommandContext, type OptionSpec} from './command.js';
 import {confirmOrRefuse} from './directory-commands.js';
 import {formatCount, formatDuration, plural} from '../core/format.js';
 import {json, type Output} from './output.js';
+import {directoryForSend} from './sync-commands.js';
 
 /**
  * The composer and the engine (nodemailer, html-to-text, smtp-server) load only for the
@@ -83,9 +84,8 @@ interface Audience {
 }
 
 /** Resolves --to (and, for a reminder, --follow-up) against the directory and the send records. */
-function resolveAudience(store: Store, context: CommandContext, followUpOf: string | undefined, sends: () => DeliveryContext['sends']): Audience {
+function resolveAudience(directory: Directory, context: CommandContext, followUpOf: string | undefined, sends: () => DeliveryContext['sends']): Audience {
 	const to = stringOption(context.options, 'to');
-	const directory = store.directory();
 	if (followUpOf === undefined) {
 		if (to === undefined) {
 			throw usageError('who is it for? give --to GROUP', 'Groups: all | domain:NAME[,NAME…] | admins | primary-admins | user:ADDRESS');
@@ -114,7 +114,7 @@ function resolveAudience(store: Store, context: CommandContext, followUpOf: stri
  * Those whom an earlier send reached (a follow-up, or `--to send:ID`), as the directory holds
  * them now. A damaged record refuses (exit 2) unless --unreadable says how to treat it.
  */
-function recipientsOfSend(directory: ReturnType<Store['directory']>, context: CommandContext, id: string, sends: DeliveryContext['sends']): Resolution {
+function recipientsOfSend(directory: Directory, context: CommandContext, id: string, sends: DeliveryContext['sends']): Resolution {
 	const policy = stringOption(context.options, 'unreadable');
 	const damage = sends.treatUnreadable(id, policy);
 	if (damage.unreadableRecipients > 0) {
@@ -160,7 +160,9 @@ async function composeAndSend(context: CommandContext, kind: MessageDraft['kind'
 		const draft: MessageDraft = {kind, from, friendlyName: stringOption(options, 'friendly-name') ?? '', subject, body, html};
 		validateDraft(draft);
 		const overrides = overridesOf(options);
-		const audience = resolveAudience(store, context, followUpOf, () => deliveryContext().sends);
+		// A directory older than directory.maxAge is synced from its source first.
+		const {directory} = await directoryForSend(store, context, {dryRun: Boolean(options['dry-run'])});
+		const audience = resolveAudience(directory, context, followUpOf, () => deliveryContext().sends);
 		const {recipients, skipped} = audience.resolution;
 
 		if (options['dry-run']) {

@@ -48,6 +48,16 @@ export function checkDisplayName(name: string): string {
  * 100,000 mailboxes in 5,000 domains list and resolve without scanning.
  * Mailboxes handed out are frozen: change them through {@link Directory.updateMailbox}.
  */
+/** Where a synced directory came from, and when (absent: local, CSV import and local edits). */
+export interface DirectoryOrigin {
+	/** The source's label, never holding a password: `ldap://127.0.0.1:3890`. */
+	source: string;
+	/** ISO time of the last sync that read the source completely. */
+	syncedAt: string;
+	/** The fields the source gave values for; the others are the directory's own (local edits keep them). */
+	supplies: Array<'name' | 'role' | 'disabled'>;
+}
+
 export class Directory {
 	static empty(): Directory {
 		return new Directory();
@@ -113,16 +123,29 @@ export class Directory {
 			}
 		}
 
+		if (data.origin !== undefined) {
+			const origin = data.origin as Partial<DirectoryOrigin> | null;
+			if (!isObject(origin) || typeof origin.source !== 'string' || typeof origin.syncedAt !== 'string' || Number.isNaN(Date.parse(origin.syncedAt))
+				|| !Array.isArray(origin.supplies) || !origin.supplies.every(field => field === 'name' || field === 'role' || field === 'disabled')) {
+				throw badShape(file, '"origin" must be {"source", "syncedAt" (an ISO time), "supplies": [name|role|disabled…]}');
+			}
+
+			directory.origin = {source: origin.source, syncedAt: origin.syncedAt, supplies: [...origin.supplies]};
+		}
+
 		return directory;
 	}
+
+	/** Set by a sync: where the mailboxes came from and when. */
+	origin?: DirectoryOrigin;
 
 	#domains = new Map<string, DomainEntry>();
 	#mailboxes = new Map<string, Mailbox>();
 	#sortedDomains?: readonly string[];
 
 	/** The file form: `{version: 1, domains: [name…], mailboxes: [{address, name, role, disabled}…]}`. */
-	toJSON(): {version: 1; domains: string[]; mailboxes: Mailbox[]} {
-		return {version: 1, domains: [...this.#domainNames()], mailboxes: [...this.allMailboxes()]};
+	toJSON(): {version: 1; origin?: DirectoryOrigin; domains: string[]; mailboxes: Mailbox[]} {
+		return {version: 1, ...(this.origin ? {origin: this.origin} : {}), domains: [...this.#domainNames()], mailboxes: [...this.allMailboxes()]};
 	}
 
 	/**
@@ -130,7 +153,7 @@ export class Directory {
 	 * 100,000-mailbox file stays readable, diffable and quick to write.
 	 */
 	toFileText(): string {
-		const lines = ['{', '\t"version": 1,', `\t"domains": ${JSON.stringify(this.#domainNames())},`, '\t"mailboxes": ['];
+		const lines = ['{', '\t"version": 1,', ...(this.origin ? [`\t"origin": ${JSON.stringify(this.origin)},`] : []), `\t"domains": ${JSON.stringify(this.#domainNames())},`, '\t"mailboxes": ['];
 		const items: string[] = [];
 		for (const mailbox of this.allMailboxes()) {
 			items.push(`\t\t${JSON.stringify({address: mailbox.address, name: mailbox.name, role: mailbox.role, disabled: mailbox.disabled})}`);
@@ -314,6 +337,7 @@ export class Directory {
 
 		copy.#mailboxes = new Map(this.#mailboxes);
 		copy.#sortedDomains = this.#sortedDomains;
+		copy.origin = this.origin;
 		return copy;
 	}
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import {createRequire} from 'node:module';
 import type Conf from 'conf';
 import {MassmailError} from './errors.js';
-import type {Settings, TlsMode} from './types.js';
+import type {DirectorySourceKind, Settings, TlsMode} from './types.js';
 import type {Paths} from './paths.js';
 import {hasControlCharacter, normalizeAddress} from './address.js';
 import {fileStamp, readJsonFileStamped} from './json-file.js';
@@ -26,7 +26,30 @@ export const defaultSettings = (mailDomain: string = localMailDomain()): Setting
 	smtp: {host: '', port: 587, tls: 'starttls', user: '', passwordCommand: '', allowUnverifiedTls: false, heloName: ''},
 	sender: {name: 'System Administrator', address: `postmaster@${mailDomain}`},
 	delivery: {concurrency: 5, rate: 0, maxAttempts: 5, retryDelayMs: 2000, replyTimeoutMs: 60_000, dataTimeoutMs: 300_000, confirmThreshold: 100},
+	directory: {
+		source: 'local',
+		maxAge: 3600,
+		passwordCommand: '',
+		sql: {url: '', query: '', caFile: ''},
+		ldap: {url: '', caFile: '', bindDn: '', base: '', filter: '(mail=*)', mailAttribute: 'mail', nameAttribute: 'cn', disabledFilter: '', adminFilter: '', primaryFilter: ''},
+		dovecot: {command: 'doveadm user \'*\''},
+		smartermail: {url: '', user: ''},
+	},
 });
+
+export const directorySourceKinds: readonly DirectorySourceKind[] = ['local', 'sql', 'ldap', 'dovecot', 'smartermail'];
+
+/** `3600`, `90s`, `30min`, `1h`, `2d` -> seconds. */
+export function parseDuration(raw: string): number {
+	const match = /^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$/i.exec(raw);
+	if (!match) {
+		throw new Error(`must be a duration such as 3600 (seconds), 30min, 1h or 0 (never), found ${JSON.stringify(raw)}`);
+	}
+
+	const unit = (match[2] ?? 's').toLowerCase();
+	const factor = unit === 'd' ? 86_400 : unit === 'h' ? 3600 : unit === 'm' || unit === 'min' ? 60 : 1;
+	return Math.round(Number(match[1]) * factor);
+}
 
 // conf (with ajv) costs ~100 ms to import; reading settings does not need it, only writing does.
 // Loaded on first write with require(esm), which Node has without a flag since 20.19.
@@ -107,6 +130,22 @@ const boolean = {
 };
 
 const plain = {parse: (raw: string): unknown => raw.trim(), check: (value: unknown): unknown => text(value).trim()};
+
+/** Text that may span lines (an SQL query): tabs and line breaks allowed, other control characters not. */
+const multiline = {
+	parse: (raw: string): unknown => raw.trim(),
+	check(value: unknown): unknown {
+		if (typeof value !== 'string') {
+			throw new Invalid(`must be text, found ${JSON.stringify(value)}`);
+		}
+
+		if (hasControlCharacter(value.replaceAll(/[\t\r\n]/g, ' '))) {
+			throw new Invalid('must not hold control characters other than tabs and line breaks');
+		}
+
+		return value.trim();
+	},
+};
 
 const keySpecs: KeySpec[] = [
 	{
@@ -211,16 +250,89 @@ const keySpecs: KeySpec[] = [
 	{key: 'delivery.replyTimeoutMs', description: 'deadline in milliseconds for the whole opening of a connection and for each whole reply', example: '60000', ...integer(1000)},
 	{key: 'delivery.dataTimeoutMs', description: 'deadline in milliseconds for sending a message and the whole reply to it (RFC 5321 allows 10 minutes)', example: '300000', ...integer(1000)},
 	{key: 'delivery.confirmThreshold', description: 'above this many recipients the dashboard asks a second time', example: '100', ...integer(0)},
+	{
+		key: 'directory.source',
+		description: `where the mailboxes come from: ${directorySourceKinds.join(', ')} (local: CSV import and local edits; the others: massmail sync reads the mail server's user database)`,
+		example: 'ldap',
+		parse: raw => raw.trim().toLowerCase(),
+		check(value) {
+			if (!directorySourceKinds.includes(value as DirectorySourceKind)) {
+				throw new Invalid(`must be one of ${directorySourceKinds.join(', ')}, found ${JSON.stringify(value)}`);
+			}
+
+			return value;
+		},
+	},
+	{
+		key: 'directory.maxAge',
+		description: 'a send whose directory was synced longer ago than this syncs first (seconds, or 30min, 1h); 0: never',
+		example: '1h',
+		...integer(0),
+		parse(raw) {
+			try {
+				return parseDuration(raw);
+			} catch (error) {
+				throw new Invalid((error as Error).message);
+			}
+		},
+	},
+	{key: 'directory.passwordCommand', description: 'a command that prints the directory source\'s password (else MASSMAIL_DIRECTORY_PASSWORD; never stored)', example: 'pass show mail/ldap', ...plain},
+	{key: 'directory.sql.url', description: 'postgres://USER@HOST:PORT/DB or mysql://USER@HOST:PORT/DB (no password here)', example: 'postgres://mailreader@127.0.0.1:5432/postfix', ...plain},
+	{key: 'directory.sql.query', description: 'one SELECT giving the columns email, name, role, disabled (see the README for PostfixAdmin and iRedMail)', example: 'SELECT username AS email, name, \'user\' AS role, active = 0 AS disabled FROM mailbox', ...multiline},
+	{key: 'directory.sql.caFile', description: 'a PEM file of the CAs to trust for the database\'s TLS certificate; empty: the system\'s', example: '/etc/ssl/private-ca.pem', ...plain},
+	{key: 'directory.ldap.url', description: 'ldap://HOST:PORT (StartTLS when offered, required for a password off loopback) or ldaps://HOST:PORT', example: 'ldap://ldap.example.com', ...plain},
+	{key: 'directory.ldap.caFile', description: 'a PEM file of the CAs to trust for the LDAP server\'s certificate; empty: the system\'s', example: '/etc/ssl/private-ca.pem', ...plain},
+	{key: 'directory.ldap.bindDn', description: 'the DN to bind as; empty: an anonymous bind', example: 'cn=reader,dc=example,dc=com', ...plain},
+	{key: 'directory.ldap.base', description: 'the search base', example: 'o=domains,dc=example,dc=com', ...plain},
+	{key: 'directory.ldap.filter', description: 'the entries that are mailboxes', example: '(&(objectClass=mailUser)(mail=*))', ...plain},
+	{key: 'directory.ldap.mailAttribute', description: 'the attribute holding the address', example: 'mail', ...plain},
+	{key: 'directory.ldap.nameAttribute', description: 'the attribute holding the display name', example: 'cn', ...plain},
+	{key: 'directory.ldap.disabledFilter', description: 'entries matching base + (&FILTER this) are disabled; empty: the source does not say (local flags kept)', example: '(!(accountStatus=active))', ...plain},
+	{key: 'directory.ldap.adminFilter', description: 'entries matching base + (&FILTER this) are domain administrators; with neither this nor primaryFilter the roles are local', example: '(domainGlobalAdmin=yes)', ...plain},
+	{key: 'directory.ldap.primaryFilter', description: 'entries matching base + (&FILTER this) are primary administrators (wins over admin)', example: '(title=primary)', ...plain},
+	{key: 'directory.dovecot.command', description: 'a command printing one user per line', example: 'doveadm user \'*\'', ...plain},
+	{key: 'directory.smartermail.url', description: 'the SmarterMail web address (https://)', example: 'https://mail.example.com', ...plain},
+	{key: 'directory.smartermail.user', description: 'a SmarterMail system administrator', example: 'admin', ...plain},
 ];
 
 const specByKey = new Map(keySpecs.map(spec => [spec.key.toLowerCase(), spec]));
-const sections = ['smtp', 'sender', 'delivery'] as const;
+const sections = ['smtp', 'sender', 'delivery', 'directory'] as const;
 
-const passwordRefusal = () => new MassmailError('usage', 'massmail never writes the SMTP password to its settings file', {
-	hint: 'set MASSMAIL_SMTP_PASSWORD in the environment, or smtp.passwordCommand to a command that prints it (e.g. massmail config set smtp.passwordCommand "pass show mail/smtp")',
-});
+const passwordRefusal = (key: string) => /^\s*directory\./i.test(key)
+	? new MassmailError('usage', 'massmail never writes the directory source\'s password to its settings file', {
+		hint: 'set MASSMAIL_DIRECTORY_PASSWORD in the environment, or directory.passwordCommand to a command that prints it (e.g. massmail config set directory.passwordCommand "pass show mail/ldap")',
+	})
+	: new MassmailError('usage', 'massmail never writes the SMTP password to its settings file', {
+		hint: 'set MASSMAIL_SMTP_PASSWORD in the environment, or smtp.passwordCommand to a command that prints it (e.g. massmail config set smtp.passwordCommand "pass show mail/smtp")',
+	});
 
-type SettingsPatch = {[K in keyof Settings]?: Partial<Settings[K]>};
+type DeepPartial<T> = {[K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K]};
+type SettingsPatch = DeepPartial<Settings>;
+
+/** The object holding a dotted key's last part (`directory.sql.url` -> settings.directory.sql), if it is there. */
+function parentOf(root: Record<string, unknown>, key: string): {parent: Record<string, unknown> | undefined; name: string} {
+	const parts = key.split('.');
+	let node: unknown = root;
+	for (const part of parts.slice(0, -1)) {
+		node = isObject(node) ? node[part] : undefined;
+	}
+
+	return {parent: isObject(node) ? node : undefined, name: parts.at(-1)!};
+}
+
+/** A patch's set values as dotted keys: {sql: {url: 'x'}} under `directory` -> ['directory.sql.url', 'x']. */
+function flatten(prefix: string, group: Record<string, unknown>): Array<[string, unknown]> {
+	const entries: Array<[string, unknown]> = [];
+	for (const [name, value] of Object.entries(group)) {
+		if (isObject(value)) {
+			entries.push(...flatten(`${prefix}.${name}`, value));
+		} else if (value !== undefined) {
+			entries.push([`${prefix}.${name}`, value]);
+		}
+	}
+
+	return entries;
+}
 
 /**
  * The settings, in conf's file (mode 0600). The result of reading the file is cached
@@ -269,11 +381,10 @@ export class SettingsStore {
 			}
 
 			for (const spec of keySpecs) {
-				const [section, name] = spec.key.split('.') as [keyof Settings, string];
-				const group = stored[section] as Record<string, unknown> | undefined;
+				const {parent: group, name} = parentOf(stored, spec.key);
 				if (group && Object.hasOwn(group, name)) {
 					try {
-						(settings[section] as unknown as Record<string, unknown>)[name] = spec.check(group[name], true);
+						parentOf(settings as unknown as Record<string, unknown>, spec.key).parent![name] = spec.check(group[name], true);
 					} catch (error) {
 						throw this.#corrupt(`${spec.key} ${(error as Error).message}`);
 					}
@@ -290,8 +401,8 @@ export class SettingsStore {
 		const settings = this.get();
 		const spec = specByKey.get(key.trim().toLowerCase());
 		if (spec) {
-			const [section, name] = spec.key.split('.') as [keyof Settings, string];
-			return (settings[section] as unknown as Record<string, unknown>)[name];
+			const {parent, name} = parentOf(settings as unknown as Record<string, unknown>, spec.key);
+			return parent![name];
 		}
 
 		const section = sections.find(name => name === key.trim().toLowerCase());
@@ -323,12 +434,8 @@ export class SettingsStore {
 				continue;
 			}
 
-			for (const [name, value] of Object.entries(group as Record<string, unknown>)) {
-				if (value === undefined) {
-					continue;
-				}
-
-				const spec = this.#spec(`${section}.${name}`);
+			for (const [key, value] of flatten(section, group as Record<string, unknown>)) {
+				const spec = this.#spec(key);
 				try {
 					values[spec.key] = spec.check(value, false);
 				} catch (error) {
@@ -386,8 +493,8 @@ export class SettingsStore {
 	}
 
 	#spec(key: string): KeySpec {
-		if (/password/i.test(key) && !/^smtp\.passwordcommand$/i.test(key.trim())) {
-			throw passwordRefusal();
+		if (/password/i.test(key) && !/^(?:smtp|directory)\.passwordcommand$/i.test(key.trim())) {
+			throw passwordRefusal(key);
 		}
 
 		const spec = specByKey.get(key.trim().toLowerCase());

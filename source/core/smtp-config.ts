@@ -43,16 +43,19 @@ export function isLoopbackHost(host: string): boolean {
 	return bare === '::1' || bare === '0:0:0:0:0:0:0:1' || bare === '::ffff:127.0.0.1';
 }
 
-/** Runs a password command with /bin/sh; its standard output, less one trailing newline, is the password. */
-export async function runPasswordCommand(command: string): Promise<string> {
+/**
+ * Runs a password command with /bin/sh; its standard output, less one trailing newline, is the password.
+ * @param setting the setting it came from, for the error (`smtp.passwordCommand`, `directory.passwordCommand`)
+ */
+export async function runPasswordCommand(command: string, setting = 'smtp.passwordCommand'): Promise<string> {
 	return new Promise((resolve, reject) => {
 		execFile('/bin/sh', ['-c', command], {timeout: 60_000, maxBuffer: 64 * 1024}, (error, stdout, stderr: string) => {
 			if (error) {
 				const code = typeof error.code === 'number' ? `exit status ${error.code}` : error.killed ? 'timed out after 60 s' : String(error.code ?? 'failed');
 				// Its error output is not shown: a failing secret tool may print the secret there.
 				const said = stderr.trim() === '' ? '' : ' (its error output is not shown: it may hold the password)';
-				reject(new MassmailError('auth', `the password command (smtp.passwordCommand) failed: ${code}${said}`, {
-					hint: 'massmail config get smtp.passwordCommand shows it; run it yourself to see what it says',
+				reject(new MassmailError('auth', `the password command (${setting}) failed: ${code}${said}`, {
+					hint: `massmail config get ${setting} shows it; run it yourself to see what it says`,
 				}));
 				return;
 			}

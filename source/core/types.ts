@@ -88,9 +88,26 @@ export interface SmtpSettings {
 	heloName?: string;
 }
 
+/** Where the mailboxes come from: `local` is CSV import and local edits; the others read the mail server's own user database. */
+export type DirectorySourceKind = 'local' | 'sql' | 'ldap' | 'dovecot' | 'smartermail';
+
+export interface DirectorySettings {
+	source: DirectorySourceKind;
+	/** Seconds: a send whose directory was synced longer ago syncs first; 0 = never. */
+	maxAge: number;
+	/** A command that prints the source's password (else MASSMAIL_DIRECTORY_PASSWORD). Never the password. */
+	passwordCommand: string;
+	sql: {url: string; query: string; caFile: string};
+	ldap: {url: string; caFile: string; bindDn: string; base: string; filter: string; mailAttribute: string; nameAttribute: string; disabledFilter: string; adminFilter: string; primaryFilter: string};
+	dovecot: {command: string};
+	smartermail: {url: string; user: string};
+}
+
 export interface Settings {
 	smtp: SmtpSettings;
 	sender: Sender;
+	/** Absent only in send records written before directory sources. */
+	directory: DirectorySettings;
 	delivery: {
 		concurrency: number;
 		/** Messages per second; 0 = unlimited. */

@@ -1,14 +1,12 @@
 import test from 'ava';
 import {describeTarget, isLoopbackHost, resolveSmtpTarget} from '../../source/core/smtp-config.js';
 import {MassmailError} from '../../source/core/errors.js';
+import {defaultSettings} from '../../source/core/settings.js';
 import type {Settings} from '../../source/core/types.js';
 
 function settings(smtp: Partial<Settings['smtp']> = {}): Settings {
-	return {
-		smtp: {host: '', port: 587, tls: 'starttls', user: '', passwordCommand: '', allowUnverifiedTls: false, ...smtp},
-		sender: {name: 'System Administrator', address: 'postmaster@example.net'},
-		delivery: {concurrency: 5, rate: 0, maxAttempts: 5, retryDelayMs: 2000, confirmThreshold: 100},
-	};
+	const defaults = defaultSettings('example.net');
+	return {...defaults, smtp: {host: '', port: 587, tls: 'starttls', user: '', passwordCommand: '', allowUnverifiedTls: false, ...smtp}};
 }
 
 test('no host means the local capture server', t => {

@@ -211,6 +211,7 @@ export function formSettings(state: SettingsFormState, current: Settings): Setti
 			retryDelayMs: Number(value('retryDelayMs')),
 			confirmThreshold: Number(value('confirmThreshold')),
 		},
+		directory: current.directory,
 	};
 }
 
