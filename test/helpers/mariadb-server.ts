@@ -7,42 +7,29 @@
  * The folder holds `data/`, the Unix socket `sock` (the superuser's way in: root@localhost with no
  * password, which only a client on the socket matches; the install's root@127.0.0.1 and the like
  * are dropped), and `error.log`. Over TCP the `reader` user logs in with a password of its own
- * (fresh each start) and may SELECT every table.
+ * (fresh each start) and may SELECT every table. With `tls`, the server also offers TLS, with a
+ * certificate from a CA of the test's own (`caFile`).
  *
- * Start once per test file (test.before) and stop in test.after.always; a process that exits
- * without stopping kills the server and removes the folder.
+ * mariadbd runs under a small shell tied to this process (spawnTied in postgres-server.ts), so
+ * it ends with the test process however that ends (SIGKILL and ava's timeout included).
+ * Start once per test file (test.before) and stop in test.after.always.
  * Needs Debian's mariadb-server package (`bash scripts/test-prerequisites.sh`).
  */
-import {execFile, spawn, type ChildProcess} from 'node:child_process';
+import {execFile} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {setTimeout as sleep} from 'node:timers/promises';
 import {promisify} from 'node:util';
 import mysql from 'mysql2/promise';
 import {freePort} from '../../bench/lib/postfix.js';
-import {sqlServersInstallCommand, type SqlTestServer} from './postgres-server.js';
+import {
+	makeTestCertificates, ready, spawnTied, sqlServersInstallCommand, type SqlServerOptions, type SqlTestServer, type TiedServer,
+} from './postgres-server.js';
 
 const run = promisify(execFile);
 const installDb = '/usr/bin/mariadb-install-db';
 const mariadbd = '/usr/sbin/mariadbd';
-
-const running = new Map<string, ChildProcess>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-	if (exitHookInstalled) {
-		return;
-	}
-
-	exitHookInstalled = true;
-	process.once('exit', () => {
-		for (const [folder, child] of running) {
-			child.kill('SIGKILL');
-			fs.rmSync(folder, {recursive: true, force: true});
-		}
-	});
-}
 
 function tail(file: string, lines: number): string {
 	try {
@@ -66,7 +53,7 @@ function mysqlAccount(): {uid: number; gid: number} | undefined {
 const literal = (text: string) => `'${text.replaceAll('\\', '\\\\').replaceAll('\'', '\'\'')}'`;
 
 /** Start a private MariaDB; stop it with `stop()`. */
-export async function startMariadb(): Promise<SqlTestServer> {
+export async function startMariadb(options: SqlServerOptions = {}): Promise<SqlTestServer> {
 	for (const program of [installDb, mariadbd]) {
 		if (!fs.existsSync(program)) {
 			throw new Error(`MariaDB is not installed (${program} not found): install it with \`${sqlServersInstallCommand}\` (as root, or with sudo).`);
@@ -85,8 +72,10 @@ export async function startMariadb(): Promise<SqlTestServer> {
 	const log = path.join(folder, 'error.log');
 	const reader = {user: 'reader', password: randomBytes(12).toString('hex')};
 	const asUser = root ? ['--user=mysql'] : [];
-	let child: ChildProcess | undefined;
+	let tied: TiedServer | undefined;
 	let port = 0;
+	let caFile: string | undefined;
+	const tls: string[] = [];
 
 	const superuser = async (database?: string) => mysql.createConnection({socketPath, user: 'root', database, multipleStatements: true});
 	const sql = async (text: string, database?: string): Promise<Array<Record<string, unknown>>> => {
@@ -102,29 +91,22 @@ export async function startMariadb(): Promise<SqlTestServer> {
 		}
 	};
 
-	const kill = async () => {
-		if (child && child.exitCode === null && child.signalCode === null) {
-			const exited = new Promise(resolve => child?.once('exit', resolve));
-			child.kill('SIGTERM');
-			// A clean shutdown takes well under a second; then no more waiting.
-			const clean = await Promise.race([exited.then(() => true), sleep(15_000, undefined, {ref: false}).then(() => false)]);
-			if (!clean) {
-				child.kill('SIGKILL');
-				await exited;
-			}
-		}
-	};
-
 	try {
 		if (root && owner) {
 			fs.chownSync(folder, owner.uid, owner.gid);
+		}
+
+		if (options.tls) {
+			const files = await makeTestCertificates(folder, root ? owner : undefined);
+			caFile = files.caFile;
+			tls.push(`--ssl-cert=${files.certFile}`, `--ssl-key=${files.keyFile}`, `--ssl-ca=${files.caFile}`);
 		}
 
 		await run(installDb, ['--no-defaults', `--datadir=${data}`, ...asUser, '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve'], {timeout: 60_000});
 		for (let attempt = 1; ; attempt++) {
 			port = await freePort();
 			fs.rmSync(log, {force: true});
-			child = spawn(mariadbd, [
+			tied = spawnTied(mariadbd, [
 				'--no-defaults',
 				`--datadir=${data}`,
 				`--port=${port}`,
@@ -141,31 +123,22 @@ export async function startMariadb(): Promise<SqlTestServer> {
 				'--innodb-flush-log-at-trx-commit=0',
 				'--innodb-doublewrite=0',
 				'--max-connections=40',
-			], {stdio: 'ignore'});
-			const exited = new Promise<number | null>(resolve => child?.once('exit', code => resolve(code)));
-			let ready = false;
-			for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
-				const done = await Promise.race([exited.then(() => true), sleep(50).then(() => false)]);
-				if (done) {
-					break;
-				}
+				...tls,
+			], {folder, log: path.join(folder, 'output.log'), signal: 'TERM'});
+			const connection = () => {
+				let opened: mysql.Connection | undefined;
+				return {
+					async connect() {
+						opened = await superuser();
+					},
+					end: async () => opened?.end(),
+				};
+			};
 
-				if (fs.existsSync(socketPath)) {
-					try {
-						await (await superuser()).end();
-						ready = true;
-						break;
-					} catch {
-						// Not accepting yet.
-					}
-				}
-			}
-
-			if (ready) {
+			if (await ready(tied, connection)) {
 				break;
 			}
 
-			await kill();
 			if (attempt < 3 && /address already in use|bind on tcp\/ip port/i.test(tail(log, 20))) {
 				continue;
 			}
@@ -173,8 +146,6 @@ export async function startMariadb(): Promise<SqlTestServer> {
 			throw new Error(`mariadbd did not start on port ${port}:\n${tail(log, 15)}`);
 		}
 
-		running.set(folder, child);
-		installExitHook();
 		await sql([
 			'DELETE FROM mysql.global_priv WHERE User = \'root\' AND Host <> \'localhost\'',
 			'DELETE FROM mysql.global_priv WHERE User = \'\'',
@@ -183,18 +154,17 @@ export async function startMariadb(): Promise<SqlTestServer> {
 			`GRANT SELECT ON *.* TO ${literal(reader.user)}@'%'`,
 		].join(';\n'));
 	} catch (error) {
-		await kill();
-		running.delete(folder);
+		await tied?.stop();
 		fs.rmSync(folder, {recursive: true, force: true});
 		throw error;
 	}
 
-	let stopped: Promise<void> | undefined;
 	return {
 		kind: 'mariadb',
 		host: '127.0.0.1',
 		port,
 		folder,
+		caFile,
 		reader,
 		url: database => `mysql://${reader.user}@127.0.0.1:${port}/${database}`,
 		sql,
@@ -202,13 +172,6 @@ export async function startMariadb(): Promise<SqlTestServer> {
 			await sql(`CREATE DATABASE IF NOT EXISTS \`${name.replaceAll('`', '``')}\` CHARACTER SET utf8mb4`);
 		},
 		logTail: (lines = 20) => tail(log, lines),
-		async stop() {
-			stopped ??= (async () => {
-				await kill();
-				running.delete(folder);
-				fs.rmSync(folder, {recursive: true, force: true});
-			})();
-			return stopped;
-		},
+		stop: async () => tied?.stop(),
 	};
 }

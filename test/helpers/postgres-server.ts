@@ -7,16 +7,19 @@
  * postgres trust`, reachable only by root and postgres) and `log`. Over TCP every login is
  * scram-sha-256: the `reader` role has a password of its own (fresh each start) and reads every
  * table of every database (pg_read_all_data), so a wrong password is a real refused login.
+ * With `tls`, the server also offers TLS, with a certificate from a CA of the test's own (`caFile`).
  *
- * Start once per test file (test.before) and stop in test.after.always; a process that exits
- * without stopping ends the instance (pg_ctl stop -m immediate) and removes the folder.
+ * The server is no daemon: `postgres` runs under a small shell tied to this process (spawnTied),
+ * so it ends with the test process however that ends (SIGKILL and ava's timeout included).
+ * Start once per test file (test.before) and stop in test.after.always.
  * Needs Debian's postgresql package (`bash scripts/test-prerequisites.sh`).
  */
-import {execFile, execFileSync} from 'node:child_process';
+import {execFile, spawn, type ChildProcess} from 'node:child_process';
 import {randomBytes} from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import {setTimeout as sleep} from 'node:timers/promises';
 import {promisify} from 'node:util';
 import pg from 'pg';
 import {freePort} from '../../bench/lib/postfix.js';
@@ -32,6 +35,11 @@ export interface SqlTestServer {
 	port: number;
 	/** The temporary folder holding the data, the socket and the log. */
 	folder: string;
+	/**
+	 * With `tls`: the PEM file of the test's own CA, which signed the server's certificate for
+	 * localhost, 127.0.0.1 and 0.0.0.0 (no public CA vouches for it).
+	 */
+	caFile?: string;
 	/** A login with a password that may read every table. */
 	reader: {user: string; password: string};
 	/** The reader's URL for a database, without the password (as directory.sql.url takes it). */
@@ -65,26 +73,69 @@ function asPostgres(program: string, args: string[]): [string, string[]] {
 	return process.getuid?.() === 0 ? ['/usr/sbin/runuser', ['-u', 'postgres', '--', program, ...args]] : [program, args];
 }
 
-const running = new Map<string, string>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-	if (exitHookInstalled) {
-		return;
-	}
+// The shell between us and a server. Its standard input is our pipe: the loop reads end-of-file
+// once we close it (stop) or are gone, however we ended. Then it marks the folder as stopping,
+// signals the server, waits for it and removes the folder. A server that ends on its own (a port
+// already taken) leaves the folder for another try.
+const tiedScript = `
+folder=$1 signal=$2
+shift 2
+exec 3<&0
+"$@" </dev/null 3<&- &
+server=$!
+(while read -r _; do :; done; : >"$folder/.stopping"; kill -s "$signal" "$server" 2>/dev/null) <&3 &
+watcher=$!
+exec 3<&-
+wait "$server"
+status=$?
+if [ -e "$folder/.stopping" ]; then rm -rf "$folder"; else kill "$watcher" 2>/dev/null; fi
+exit $status
+`;
 
-	exitHookInstalled = true;
-	process.once('exit', () => {
-		for (const folder of running.keys()) {
-			try {
-				const [command, args] = asPostgres(path.join(bin, 'pg_ctl'), ['-D', path.join(folder, 'data'), '-m', 'immediate', '-w', 'stop']);
-				execFileSync(command, args, {stdio: 'ignore', timeout: 10_000});
-			} catch {
-				// Not running.
-			}
+export interface TiedServer {
+	child: ChildProcess;
+	/** Resolves with the exit code when the server (and its shell) ended. */
+	exited: Promise<number | null>;
+	/** Stops the server with its signal, waits for it and removes the folder. Safe to call twice. */
+	stop: () => Promise<void>;
+}
 
-			fs.rmSync(folder, {recursive: true, force: true});
-		}
+/**
+ * Runs a server program (never a daemon: it must stay in the foreground) that cannot outlive this
+ * process: see tiedScript. `runAs` runs the shell and the server as that account (root only).
+ * Output goes to `log`.
+ */
+export function spawnTied(program: string, args: string[], options: {folder: string; log: string; signal: 'INT' | 'TERM'; runAs?: string}): TiedServer {
+	const shell = ['/bin/sh', '-c', tiedScript, 'sh', options.folder, options.signal, program, ...args];
+	const [command, commandArgs] = options.runAs ? ['/usr/sbin/runuser', ['-u', options.runAs, '--', ...shell]] : [shell[0], shell.slice(1)];
+	const output = fs.openSync(options.log, 'a');
+	const child = spawn(command, commandArgs, {stdio: ['pipe', output, output]});
+	fs.closeSync(output);
+	const exited = new Promise<number | null>(resolve => {
+		child.once('exit', code => resolve(code));
 	});
+	// The shell, not this process, decides when the server ends; do not keep this process alive for it.
+	child.unref();
+	(child.stdin as unknown as {unref?: () => void}).unref?.();
+	let stopped: Promise<void> | undefined;
+	return {
+		child,
+		exited,
+		async stop() {
+			stopped ??= (async () => {
+				// Wait for it, now.
+				child.ref();
+				child.stdin?.end();
+				const ended = await Promise.race([exited.then(() => true), sleep(20_000, undefined, {ref: false}).then(() => false)]);
+				if (!ended) {
+					child.kill('SIGKILL');
+				}
+
+				fs.rmSync(options.folder, {recursive: true, force: true});
+			})();
+			return stopped;
+		},
+	};
 }
 
 function tail(file: string, lines: number): string {
@@ -95,11 +146,71 @@ function tail(file: string, lines: number): string {
 	}
 }
 
+export interface SqlServerOptions {
+	/** Offer TLS with a certificate signed by a CA of the test's own (`caFile`). */
+	tls?: boolean;
+}
+
+const opensslBinary = '/usr/bin/openssl';
+
+/**
+ * A CA and a server certificate signed by it (EC keys: fast), for localhost, 127.0.0.1 and
+ * 0.0.0.0 (an address that reaches this machine's listeners but is not loopback). The key is
+ * given to `owner`, readable by it alone (PostgreSQL insists).
+ */
+export async function makeTestCertificates(folder: string, owner?: {uid: number; gid: number}): Promise<{caFile: string; certFile: string; keyFile: string}> {
+	if (!fs.existsSync(opensslBinary)) {
+		throw new Error(`openssl is not installed (${opensslBinary} not found): install it with \`${sqlServersInstallCommand}\`.`);
+	}
+
+	const file = (name: string) => path.join(folder, name);
+	const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+	await run(opensslBinary, ['req', '-x509', ...ec, '-keyout', file('ca.key'), '-out', file('ca.pem'), '-days', '2', '-subj', '/CN=massmail test CA'], {timeout: 20_000});
+	await run(opensslBinary, ['req', ...ec, '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=localhost'], {timeout: 20_000});
+	fs.writeFileSync(file('server.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:0.0.0.0\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
+	await run(opensslBinary, ['x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file('server.pem'), '-days', '2', '-extfile', file('server.ext')], {timeout: 20_000});
+	fs.chmodSync(file('server.key'), 0o600);
+	if (owner) {
+		fs.chownSync(file('server.key'), owner.uid, owner.gid);
+	}
+
+	return {caFile: file('ca.pem'), certFile: file('server.pem'), keyFile: file('server.key')};
+}
+
+/**
+ * Waits until the server takes a login (true), or has ended (false: its log says why), for at
+ * most 30 s; a server still starting then is stopped.
+ */
+export async function ready(tied: TiedServer, client: () => {connect: () => Promise<unknown>; end: () => Promise<unknown>}): Promise<boolean> {
+	let ended = false;
+	void tied.exited.then(() => {
+		ended = true;
+	});
+	for (const deadline = Date.now() + 30_000; Date.now() < deadline && !ended;) {
+		const attempt = client();
+		try {
+			await attempt.connect();
+			await attempt.end();
+			return true;
+		} catch {
+			await attempt.end().catch(() => undefined);
+			await sleep(50);
+		}
+	}
+
+	if (!ended) {
+		await tied.stop();
+		throw new Error('the server did not take a login within 30 s');
+	}
+
+	return false;
+}
+
 /** SQL string literal. */
 const literal = (text: string) => `'${text.replaceAll('\'', '\'\'')}'`;
 
 /** Start a private PostgreSQL 15; stop it with `stop()`. */
-export async function startPostgres(): Promise<SqlTestServer> {
+export async function startPostgres(options: SqlServerOptions = {}): Promise<SqlTestServer> {
 	for (const program of ['initdb', 'pg_ctl', 'postgres']) {
 		if (!fs.existsSync(path.join(bin, program))) {
 			throw new Error(`PostgreSQL 15 is not installed (${path.join(bin, program)} not found): install it with \`${sqlServersInstallCommand}\` (as root, or with sudo).`);
@@ -117,10 +228,9 @@ export async function startPostgres(): Promise<SqlTestServer> {
 	const log = path.join(folder, 'log');
 	const reader = {user: 'reader', password: randomBytes(12).toString('hex')};
 	let port = 0;
-	const pgCtl = async (args: string[], timeout = 30_000) => {
-		const [command, commandArgs] = asPostgres(path.join(bin, 'pg_ctl'), ['-D', data, ...args]);
-		return run(command, commandArgs, {timeout});
-	};
+	let caFile: string | undefined;
+	let tied: TiedServer | undefined;
+	const superuser = (database = 'postgres') => new pg.Client({host: folder, port, user: 'postgres', database});
 
 	try {
 		if (root && owner) {
@@ -135,9 +245,17 @@ export async function startPostgres(): Promise<SqlTestServer> {
 			'host all all 127.0.0.1/32 scram-sha-256',
 			'',
 		].join('\n'));
+		const tls: Record<string, string> = {};
+		if (options.tls) {
+			const files = await makeTestCertificates(folder, root ? owner : undefined);
+			caFile = files.caFile;
+			Object.assign(tls, {ssl: 'on', ssl_cert_file: literal(files.certFile), ssl_key_file: literal(files.keyFile)});
+		}
+
 		for (let attempt = 1; ; attempt++) {
 			port = await freePort();
 			const settings = {
+				...tls,
 				port: String(port),
 				listen_addresses: literal('127.0.0.1'),
 				unix_socket_directories: literal(folder),
@@ -149,33 +267,26 @@ export async function startPostgres(): Promise<SqlTestServer> {
 				password_encryption: literal('scram-sha-256'),
 			};
 			fs.writeFileSync(path.join(data, 'postgresql.auto.conf'), Object.entries(settings).map(([name, value]) => `${name} = ${value}\n`).join(''));
-			try {
-				await pgCtl(['-l', log, '-w', '-t', '30', 'start']);
+			// SIGINT: PostgreSQL's fast shutdown.
+			tied = spawnTied(path.join(bin, 'postgres'), ['-D', data], {folder, log, signal: 'INT', runAs: root ? 'postgres' : undefined});
+			if (await ready(tied, superuser)) {
 				break;
-			} catch (error) {
-				if (attempt < 3 && /address already in use/i.test(tail(log, 20))) {
-					continue;
-				}
-
-				throw new Error(`pg_ctl start failed: ${(error as Error).message.trim()}\n${tail(log, 15)}`, {cause: error});
 			}
+
+			if (attempt < 3 && /address already in use/i.test(tail(log, 20))) {
+				continue;
+			}
+
+			throw new Error(`postgres did not start on port ${port}:\n${tail(log, 15)}`);
 		}
 	} catch (error) {
-		try {
-			await pgCtl(['-m', 'immediate', '-w', 'stop'], 10_000);
-		} catch {
-			// Not started.
-		}
-
+		await tied?.stop();
 		fs.rmSync(folder, {recursive: true, force: true});
 		throw error;
 	}
 
-	running.set(folder, data);
-	installExitHook();
-
 	const sql = async (text: string, database = 'postgres'): Promise<Array<Record<string, unknown>>> => {
-		const client = new pg.Client({host: folder, port, user: 'postgres', database});
+		const client = superuser(database);
 		await client.connect();
 		try {
 			const result = await client.query(text) as pg.QueryResult | pg.QueryResult[];
@@ -186,12 +297,12 @@ export async function startPostgres(): Promise<SqlTestServer> {
 		}
 	};
 
-	let stopped: Promise<void> | undefined;
 	const server: SqlTestServer = {
 		kind: 'postgres',
 		host: '127.0.0.1',
 		port,
 		folder,
+		caFile,
 		reader,
 		url: database => `postgres://${reader.user}@127.0.0.1:${port}/${database}`,
 		sql,
@@ -202,23 +313,7 @@ export async function startPostgres(): Promise<SqlTestServer> {
 			}
 		},
 		logTail: (lines = 20) => tail(log, lines),
-		async stop() {
-			stopped ??= (async () => {
-				try {
-					await pgCtl(['-m', 'fast', '-w', 'stop'], 30_000);
-				} catch {
-					try {
-						await pgCtl(['-m', 'immediate', '-w', 'stop'], 10_000);
-					} catch {
-						// Not running any more.
-					}
-				}
-
-				running.delete(folder);
-				fs.rmSync(folder, {recursive: true, force: true});
-			})();
-			return stopped;
-		},
+		stop: async () => tied?.stop(),
 	};
 
 	try {
