@@ -14,6 +14,7 @@ const parts: Record<string, Part> = {
 	delivery: async () => (await import('./delivery.js')).benchDelivery(),
 	dashboard: async () => (await import('./dashboard.js')).benchDashboard(),
 	limits: async () => (await import('./limits.js')).benchLimits(),
+	sync: async () => (await import('./sync.js')).benchSync(),
 };
 
 async function main(): Promise<number> {
