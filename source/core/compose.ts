@@ -11,7 +11,7 @@ import {convert as htmlToText, type HtmlToTextOptions} from 'html-to-text';
 import {encode as qpEncode, wrap as qpWrap} from 'nodemailer/lib/qp';
 import {displayAddress, displayDomain, domainOf, needsSmtpUtf8, wireAddress} from './address.js';
 import {MassmailError} from './errors.js';
-import {foldedHeader, mailboxText, unstructuredText} from './mime-header.js';
+import {foldedHeader, mailboxText, maximumLineLength, unstructuredText} from './mime-header.js';
 import type {MessageDraft, Recipient, Sender} from './types.js';
 
 const controlCharacters = /[\u0000-\u001F\u007F]/;
@@ -275,16 +275,32 @@ export class MessageTemplate {
 	 * recipients whose lines can differ are built.
 	 */
 	checkRecipients(recipients: Iterable<Recipient>): void {
-		const subjectVaries = hasPlaceholder(this.draft.subject);
-		// A friendly name glued to an address is one word when its end is ASCII; below this it fits with any address (at most 320 characters).
-		const tail = /[^ ]*$/.exec(this.draft.friendlyName)![0];
-		if (!hasPlaceholder(this.draft.friendlyName) && !subjectVaries && tail.length < 600) {
+		const list = [...recipients];
+		// A bound first, from the longest word of each field and the longest value a placeholder
+		// (or the glued address) can bring into it: only past it is each recipient's line built.
+		let longest = 0;
+		for (const {address, name} of list) {
+			longest = Math.max(longest, address.length, name.length);
+		}
+
+		const room = (text: string) => {
+			const placeholders = text.match(placeholderPattern)?.length ?? 0;
+			const word = Math.max(0, ...text.split(' ').map(part => part.length));
+			return word + (placeholders * longest);
+		};
+
+		const checkTo = this.draft.friendlyName !== '' && 'To: ""'.length + room(this.draft.friendlyName) + longest > maximumLineLength;
+		const checkSubject = hasPlaceholder(this.draft.subject) && 'Subject: '.length + room(this.draft.subject) > maximumLineLength;
+		if (!checkTo && !checkSubject) {
 			return;
 		}
 
-		for (const recipient of recipients) {
-			this.toLine(recipient);
-			if (subjectVaries) {
+		for (const recipient of list) {
+			if (checkTo) {
+				this.toLine(recipient);
+			}
+
+			if (checkSubject) {
 				foldedHeader('Subject', unstructuredText(this.subjectFor(recipient)), 'Subject');
 			}
 		}
