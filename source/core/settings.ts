@@ -279,7 +279,7 @@ const keySpecs: KeySpec[] = [
 	{key: 'directory.passwordCommand', description: 'a command that prints the directory source\'s password (else MASSMAIL_DIRECTORY_PASSWORD; never stored)', example: 'pass show mail/ldap', ...plain},
 	{key: 'directory.sql.url', description: 'postgres://USER@HOST:PORT/DB or mysql://USER@HOST:PORT/DB (no password here)', example: 'postgres://mailreader@127.0.0.1:5432/postfix', ...plain},
 	{key: 'directory.sql.query', description: 'one SELECT giving the columns email, name, role, disabled (see the README for PostfixAdmin and iRedMail)', example: 'SELECT username AS email, name, \'user\' AS role, active = 0 AS disabled FROM mailbox', ...multiline},
-	{key: 'directory.sql.caFile', description: 'a PEM file of the CAs to trust for the database\'s TLS certificate; empty: the system\'s', example: '/etc/ssl/private-ca.pem', ...plain},
+	{key: 'directory.sql.caFile', description: 'a PEM file of the CAs to trust for the database\'s TLS certificate; empty: Node\'s own list', example: '/etc/ssl/private-ca.pem', ...plain},
 	{key: 'directory.ldap.url', description: 'ldap://HOST:PORT (StartTLS when offered, required for a password off loopback) or ldaps://HOST:PORT', example: 'ldap://ldap.example.com', ...plain},
 	{key: 'directory.ldap.caFile', description: 'a PEM file of the CAs to trust for the LDAP server\'s certificate; empty: the system\'s', example: '/etc/ssl/private-ca.pem', ...plain},
 	{key: 'directory.ldap.bindDn', description: 'the DN to bind as; empty: an anonymous bind', example: 'cn=reader,dc=example,dc=com', ...plain},
