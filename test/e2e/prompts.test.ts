@@ -1,12 +1,16 @@
 /**
  * The command line's [y/N] questions in a real pseudo-terminal (the built program): Ctrl+C there
  * is an interruption (130) and Ctrl+D an answer that is not yes (2), each with a sentence and
- * nothing changed or sent; a resume through another server than the send's says so first.
+ * nothing changed or sent; a resume through another server than the send's says so first; a
+ * sync that would empty a domain asks.
  */
 import test, {type ExecutionContext} from 'ava';
 import {Directory} from '../../source/core/directory.js';
 import {openStore} from '../../source/core/store.js';
+import fs from 'node:fs';
+import path from 'node:path';
 import {runCli} from '../helpers/cli.js';
+import {startDovecot} from '../helpers/dovecot-server.js';
 import {startTestSmtpServer, type TestSmtpServer} from '../helpers/smtp-test-server.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
 import {spawnTerminal, type TerminalSession} from '../helpers/terminal.js';
@@ -90,4 +94,33 @@ test('resume through another SMTP server than the send went through says so in t
 	term.type('n\r');
 	t.is((await term.waitForExit(10_000)).exitCode, 2);
 	t.is(other.messages.length, 0);
+});
+
+test('a sync that would remove every mailbox of a domain asks on the terminal; n keeps the directory, y applies it', async t => {
+	const dovecot = await startDovecot({users: ['ann@example.com', 'bob@example.com', 'eve@other.org']});
+	t.teardown(async () => dovecot.stop());
+	const {env, dir} = tempConfigDir(t);
+	for (const [key, value] of [['directory.source', 'dovecot'], ['directory.dovecot.command', dovecot.command]]) {
+		t.is((await runCli(['config', 'set', key!, value!], {configDir: dir})).code, 0);
+	}
+
+	t.is((await runCli(['sync', '--yes'], {configDir: dir})).code, 0);
+	const before = fs.readFileSync(path.join(dir, 'directory.json'), 'utf8');
+	dovecot.setUsers(['eve@other.org']);
+
+	const no = start(t, ['sync'], env);
+	await no.waitFor('Apply it? [y/N]');
+	const asked = (await no.screen()).replaceAll('\n', '');
+	t.regex(asked, /it removes every mailbox of example\.com/);
+	no.type('n\r');
+	t.is((await no.waitForExit(10_000)).exitCode, 2);
+	t.is(fs.readFileSync(path.join(dir, 'directory.json'), 'utf8'), before, 'nothing changed');
+
+	const yes = start(t, ['sync'], env);
+	await yes.waitFor('Apply it? [y/N]');
+	yes.type('y\r');
+	t.is((await yes.waitForExit(10_000)).exitCode, 0, await yes.screen());
+	const domains = JSON.parse((await runCli(['users', 'other.org', '--json'], {configDir: dir})).stdout) as unknown[];
+	t.is(domains.length, 1);
+	t.false(fs.readFileSync(path.join(dir, 'directory.json'), 'utf8').includes('ann@example.com'));
 });
