@@ -365,3 +365,29 @@ test.serial('quitting while Review is still connecting (Ctrl+C, y) cancels the s
 	t.is(sends.list()[0].status, 'cancelled');
 	t.deepEqual(received, []);
 });
+
+test.serial('the Summary of a send stopped by the server says so in its title and first line, the error wrapped whole, never a ✓', async t => {
+	const setup = await smtpSetup(t);
+	const message = 'lost the SMTP server 127.0.0.1:2525: 5 connections in a row failed to open (421 4.7.0 Error: too many connections from 127.0.0.1)';
+	const dashboard = await open(t, setup, {
+		demo: true,
+		route: {
+			screen: 'summary',
+			title: 'Sending: Email to All Users',
+			subject: 'Planned maintenance',
+			destination: '127.0.0.1:2525 (STARTTLS when offered)',
+			result: {id: '20261202-101010-abcdef', total: 101, sent: 8, failed: 0, status: 'interrupted', runSent: 8, stopped: {kind: 'connection', message, hint: 'it can be resumed'}},
+			error: `${message} — massmail resume 20261202-101010-abcdef sends the rest`,
+		},
+	});
+	const screen = dashboard.screen();
+	t.regex(dashboard.lines()[0], /massmail │ Stopped: Email to All Users/);
+	t.regex(screen, /Stopped: 8 of 101 sent, 93 not sent \(it can be resumed\)/);
+	t.notRegex(screen, /✓|Every message/);
+	// Wrapped, not cut: the whole of it is on the screen.
+	t.true(screen.replaceAll(/\s+/g, ' ').includes('too many connections from 127.0.0.1) — massmail resume 20261202-101010-abcdef sends the rest'), screen);
+	// The demo's records are in the demo profile: the commands say so.
+	t.regex(screen, /Full record: massmail --demo show 20261202-101010-abcdef/);
+	t.regex(screen, /Resume: massmail --demo resume 20261202-101010-abcdef/);
+	assertFits(t, dashboard);
+});

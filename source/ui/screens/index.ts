@@ -12,6 +12,7 @@ import {SendEmailScreen, SendReminderScreen} from './compose.js';
 import {ReviewScreen} from './review.js';
 import {ProgressScreen} from './progress.js';
 import {SummaryScreen} from './summary.js';
+import {summaryTitle} from '../state/summary.js';
 import {HelpScreen} from './help.js';
 import {HistoryScreen} from './history.js';
 import {SendDetailScreen} from './send-detail.js';
@@ -48,7 +49,7 @@ const titles: {[S in ScreenName]: (route: RouteOf<S>) => string} = {
 	// The audience is the first line of the screen; the header names only what is reviewed.
 	review: route => `Review: ${route.plan.kind === 'reminder' ? 'reminder' : 'email'}`,
 	progress: route => route.title,
-	summary: route => route.title,
+	summary: route => summaryTitle(route),
 	history: () => 'History',
 	'send-detail': route => `Send ${route.sendId}`,
 	// The send's id is on the screen's last line; the header has no room for it next to the DEMO badge.

@@ -9,13 +9,7 @@ import {useScreenState} from '../hooks/use-screen-state.js';
 import {useLayout, useServices, useTheme} from '../services.js';
 import {fit, formatCount, printable} from '../components/text.js';
 import type {RouteOf} from '../state/router.js';
-
-const statusWords = {
-	finished: 'Finished',
-	interrupted: 'Stopped: it can be resumed',
-	cancelled: 'Cancelled',
-	running: 'Still running',
-} as const;
+import {sendEnd} from '../state/summary.js';
 
 function scrollReducer(top: number, action: {delta: number; max: number}): number {
 	return Math.max(0, Math.min(action.max, top + action.delta));
@@ -40,16 +34,21 @@ export function SummaryScreen({route}: {route: RouteOf<'summary'>}) {
 		}
 	}, [services, result]);
 
-	const notes: string[] = [`Full record: massmail show ${result.id}`];
-	if (result.status === 'interrupted') {
-		notes.push(`Resume: massmail resume ${result.id}`);
+	const end = sendEnd(result);
+	// The commands as they work from a shell: the demo keeps its records in a profile of its own.
+	const massmail = services.demo ? 'massmail --demo' : 'massmail';
+	const notes: string[] = [`Full record: ${massmail} show ${result.id}`];
+	if (end.resumable) {
+		notes.push(`Resume: ${massmail} resume ${result.id}`);
 	}
 
 	if (result.failed > 0) {
-		notes.push(`Retry only the failed: massmail retry ${result.id}`);
+		notes.push(`Retry only the failed: ${massmail} retry ${result.id}`);
 	}
 
-	const listRows = Math.max(1, bodyRows - 7 - notes.length - (route.error ? 1 : 0));
+	// The error wraps: up to three rows of it.
+	const errorRows = route.error ? Math.min(3, Math.ceil(route.error.length / Math.max(1, columns - 2))) : 0;
+	const listRows = Math.max(1, bodyRows - 7 - notes.length - errorRows);
 	const max = Math.max(0, failures.length - listRows);
 	const [top, scroll] = useScreenState('scroll', scrollReducer, () => 0);
 
@@ -57,22 +56,23 @@ export function SummaryScreen({route}: {route: RouteOf<'summary'>}) {
 		done: () => navigation.home(),
 		up: failures.length > listRows ? () => scroll({delta: -1, max}) : undefined,
 		down: failures.length > listRows ? () => scroll({delta: 1, max}) : undefined,
-		quit: () => services.exit(result.failed > 0 ? 1 : result.status === 'interrupted' ? 130 : 0),
+		quit: () => services.exit(end.exitStatus),
 	});
 
 	const pending = result.total - result.sent - result.failed;
-	const statusColor = result.status === 'finished' && result.failed === 0 ? theme.success : theme.warning;
+	const statusColor = end.clean ? theme.success : result.stopped || route.error ? theme.error : theme.warning;
 	return (
 		<Box flexDirection="column" paddingX={1}>
 			{/* The header may cut the title short: here it is whole (as far as the width goes). */}
-			<Text bold wrap="truncate-end">{fit(`${route.title.replace(/^(Sent|Sending): /, '')}${route.subject === undefined ? '' : `: "${printable(route.subject)}"`}`, columns - 2)}</Text>
-			<Text bold color={statusColor}>
-				{statusWords[result.status]}: {formatCount(result.sent)} of {formatCount(result.total)} sent
+			<Text bold wrap="truncate-end">{fit(`${route.title.replace(/^(Sent|Sending|Stopped): /, '')}${route.subject === undefined ? '' : `: "${printable(route.subject)}"`}`, columns - 2)}</Text>
+			<Text bold color={statusColor} wrap="wrap">
+				{end.word}: {formatCount(result.sent)} of {formatCount(result.total)} sent
 				{result.failed > 0 ? `, ${formatCount(result.failed)} failed` : ''}
 				{pending > 0 ? `, ${formatCount(pending)} not sent` : ''}
+				{end.resumable ? ' (it can be resumed)' : ''}
 			</Text>
 			<Text color={theme.muted} wrap="truncate-end">To {fit(route.destination, columns - 6)}</Text>
-			{route.error ? <Text color={theme.error} wrap="truncate-end">{printable(route.error)}</Text> : null}
+			{route.error ? <Box height={errorRows}><Text color={theme.error} wrap="wrap">{printable(route.error)}</Text></Box> : null}
 			<Text> </Text>
 			{failures.length > 0 ? (
 				<Box flexDirection="column">
@@ -92,8 +92,8 @@ export function SummaryScreen({route}: {route: RouteOf<'summary'>}) {
 				</Box>
 			) : (
 				<Box height={listRows + 1}>
-					<Text color={result.failed === 0 ? theme.success : theme.muted}>
-						{result.failed === 0 && result.sent > 0 ? `${theme.symbols.ok} Every message sent was accepted.` : ' '}
+					<Text color={end.clean ? theme.success : theme.muted}>
+						{end.clean && result.sent > 0 ? `${theme.symbols.ok} Every message sent was accepted.` : ' '}
 					</Text>
 				</Box>
 			)}

@@ -1,0 +1,47 @@
+/**
+ * What the Summary says of a send's end, in its title and first line: a stopped, interrupted,
+ * cancelled or partly failed send never reads like success (no ✓, not "Sent:").
+ */
+import type {DeliveryResult} from '../../core/types.js';
+import {exitStatusOfRun} from '../../core/errors.js';
+
+export interface SendEnd {
+	/** The first line's first words: `Finished`, `Finished with failures`, `Stopped`, `Interrupted`, `Cancelled`. */
+	word: string;
+	/** Every message of the run accepted and nothing left: the only end shown with a ✓. */
+	clean: boolean;
+	/** The send can go on with `resume`. */
+	resumable: boolean;
+	/** The exit status the dashboard ends with from here (the command line's table). */
+	exitStatus: number;
+}
+
+export function sendEnd(result: DeliveryResult): SendEnd {
+	const pending = result.total - result.sent - result.failed;
+	const resumable = (result.status === 'interrupted' || result.status === 'cancelled') && pending > 0;
+	const exitStatus = exitStatusOfRun(result);
+	if (result.stopped) {
+		return {word: 'Stopped', clean: false, resumable, exitStatus};
+	}
+
+	if (result.status === 'cancelled') {
+		return {word: 'Cancelled', clean: false, resumable, exitStatus};
+	}
+
+	if (result.status === 'interrupted' || result.status === 'running') {
+		return {word: 'Interrupted', clean: false, resumable, exitStatus};
+	}
+
+	if (result.failed > 0) {
+		return {word: 'Finished with failures', clean: false, resumable, exitStatus};
+	}
+
+	return {word: 'Finished', clean: pending === 0, resumable, exitStatus};
+}
+
+/** The header's title: `Stopped: Planned maintenance`, whatever the progress screen was called. */
+export function summaryTitle(route: {title: string; result: DeliveryResult}): string {
+	const what = route.title.replace(/^(Sent|Sending|Stopped|Resume|Retry): /, '');
+	const end = sendEnd(route.result);
+	return `${end.clean ? 'Sent' : end.word}: ${what}`;
+}
