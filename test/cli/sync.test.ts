@@ -199,13 +199,14 @@ test.serial('a send whose directory is older than directory.maxAge syncs first, 
 	t.teardown(async () => smtp.close());
 	const env = {...db.env, MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`};
 	t.is((await cli(['sync'], db.dir, env)).code, 0);
-	t.is((await cli(['config', 'set', 'directory.maxAge', '1'], db.dir, env)).code, 0);
 	await db.sql(`${mailboxes(mailbox('cy@example.com', 'Cy'), mailbox('dee@example.com', 'Dee', false))} DELETE FROM mailbox WHERE username = 'bob@example.com'`);
 
-	// Not yet stale: the send goes to the directory as it is (ann, bob) — told by the dry run.
+	// Not yet stale (an hour, the default): the send goes to the directory as it is (ann, bob) — told by the dry run.
 	const fresh = await cli(['send', '--to', 'domain:example.com', '--subject', 'S', '--message', 'M', '--dry-run', '--json'], db.dir, env);
 	t.deepEqual((JSON.parse(fresh.stdout) as {recipients: string[]}).recipients, ['ann@example.com', 'bob@example.com']);
 
+	// A second's maxAge, and more than a second since the sync: stale.
+	t.is((await cli(['config', 'set', 'directory.maxAge', '1'], db.dir, env)).code, 0);
 	await sleep(1500);
 	const sent = await cli(['send', '--to', 'domain:example.com', '--subject', 'S', '--message', 'M', '--yes'], db.dir, env);
 	t.is(sent.code, 0, sent.stderr);
