@@ -1,9 +1,9 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import {captureFileFor, startCaptureServer} from '../../source/core/capture-server.js';
+import {tempFolder} from '../helpers/temp-dir.js';
 
 async function deliver(port: number, raw: string): Promise<string> {
 	const connection = new SMTPConnection({host: '127.0.0.1', port, ignoreTLS: true, logger: false});
@@ -18,7 +18,7 @@ async function deliver(port: number, raw: string): Promise<string> {
 }
 
 test('each message is stored as an .eml file named after its Message-ID', async t => {
-	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'massmail-capture-'));
+	const dir = tempFolder(t, 'massmail-capture-');
 	const server = await startCaptureServer(dir);
 	t.teardown(async () => server.close());
 	t.is(server.host, '127.0.0.1');

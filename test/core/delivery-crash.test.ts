@@ -1,12 +1,10 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import {spawn} from 'node:child_process';
 import {fileURLToPath} from 'node:url';
 import test, {type ExecutionContext} from 'ava';
 import {openStore} from '../../source/core/store.js';
 import {openDeliveryContext, reopenDelivery} from '../../source/core/delivery.js';
 import {startTestSmtpServer} from '../helpers/smtp-test-server.js';
+import {tempFolder} from '../helpers/temp-dir.js';
 
 const child = fileURLToPath(new URL('delivery-crash-child.ts', import.meta.url));
 
@@ -15,7 +13,7 @@ async function crashAndResume(t: ExecutionContext, strict: boolean): Promise<{tw
 	const concurrency = 10;
 	const server = await startTestSmtpServer();
 	t.teardown(async () => server.close());
-	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'massmail-crash-'));
+	const dir = tempFolder(t, 'massmail-crash-');
 	const worker = spawn(process.execPath, ['--import=tsx', child, dir, String(server.port), String(count), String(concurrency), strict ? 'strict' : 'grouped'], {stdio: ['ignore', 'pipe', 'inherit']});
 	let output = '';
 	worker.stdout.on('data', (chunk: Buffer) => {

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import {simpleParser, type AddressObject, type ParsedMail} from 'mailparser';
@@ -8,6 +7,7 @@ import {checkConnection, createDelivery, openDeliveryContext, reopenDelivery, se
 import {MassmailError} from '../../source/core/errors.js';
 import type {DeliveryEvent, MessageDraft, Recipient} from '../../source/core/types.js';
 import {startTestSmtpServer, type TestSmtpServer, type TestSmtpServerOptions} from '../helpers/smtp-test-server.js';
+import {tempFolder} from '../helpers/temp-dir.js';
 
 const password = 'pw-Zq7-never-on-disk';
 
@@ -19,7 +19,7 @@ interface Setup {
 }
 
 async function setup(t: {teardown(fn: () => Promise<void> | void): void}, options: TestSmtpServerOptions & {url?: (port: number) => string; env?: Record<string, string>} = {}): Promise<Setup> {
-	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'massmail-delivery-'));
+	const dir = tempFolder(t, 'massmail-delivery-');
 	const server = await startTestSmtpServer(options);
 	const env: NodeJS.ProcessEnv = {
 		MASSMAIL_CONFIG_DIR: dir,
@@ -183,7 +183,7 @@ test('a reminder threads under the Message-ID each recipient got', async t => {
 });
 
 test('an unreachable server ends with a connection error, nothing written or sent', async t => {
-	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'massmail-delivery-'));
+	const dir = tempFolder(t, 'massmail-delivery-');
 	const free = await startTestSmtpServer();
 	const port = free.port;
 	await free.close();
@@ -328,7 +328,7 @@ test('a send that went to a server is not resumed into local capture', async t =
 });
 
 test('with no server configured, mail goes to the local capture server as .eml files', async t => {
-	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'massmail-capture-'));
+	const dir = tempFolder(t, 'massmail-capture-');
 	const env = {MASSMAIL_CONFIG_DIR: dir};
 	const store = openStore({env});
 	const ctx = openDeliveryContext(store, env);

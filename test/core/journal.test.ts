@@ -2,13 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {spawn} from 'node:child_process';
-import test from 'ava';
+import test, {type ExecutionContext} from 'ava';
 import {SendLog, type SendRecord} from '../../source/core/journal.js';
 import {MassmailError} from '../../source/core/errors.js';
 import type {Recipient} from '../../source/core/types.js';
+import {tempFolder} from '../helpers/temp-dir.js';
 
-function tempSends(): string {
-	return fs.mkdtempSync(path.join(os.tmpdir(), 'massmail-journal-'));
+function tempSends(t: Pick<ExecutionContext, 'teardown'>): string {
+	return tempFolder(t, 'massmail-journal-');
 }
 
 const base: Omit<SendRecord, 'id' | 'createdAt' | 'total'> = {
@@ -31,7 +32,7 @@ const recipients: Recipient[] = [
 ];
 
 test('a new record holds what, to whom and the settings, and reads back as running while locked', t => {
-	const sends = new SendLog(tempSends());
+	const sends = new SendLog(tempSends(t));
 	const {record, lock} = sends.create({...base, recipients});
 	t.is(record.total, 3);
 	t.deepEqual(sends.readRecipients(record.id), {addresses: recipients.map(r => r.address), names: recipients.map(r => r.name)});
@@ -43,7 +44,7 @@ test('a new record holds what, to whom and the settings, and reads back as runni
 });
 
 test('outcomes are appended in groups, last line wins, a torn line is ignored and cut off', async t => {
-	const dir = tempSends();
+	const dir = tempSends(t);
 	const sends = new SendLog(dir);
 	const {record, lock} = sends.create({...base, recipients});
 	const durable: number[] = [];
@@ -73,7 +74,7 @@ test('outcomes are appended in groups, last line wins, a torn line is ignored an
 });
 
 test('the lock refuses a second live worker and takes over the lock of a dead process', async t => {
-	const dir = tempSends();
+	const dir = tempSends(t);
 	const sends = new SendLog(dir);
 	const {record, lock} = sends.create({...base, recipients});
 	lock.release();
@@ -94,7 +95,7 @@ test('the lock refuses a second live worker and takes over the lock of a dead pr
 });
 
 test('an unknown send id is a usage error', t => {
-	const sends = new SendLog(tempSends());
+	const sends = new SendLog(tempSends(t));
 	t.is(t.throws(() => sends.summary('nope'), {instanceOf: MassmailError})?.kind, 'usage');
 	t.deepEqual(sends.list(), []);
 });

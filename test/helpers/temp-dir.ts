@@ -14,11 +14,17 @@ export interface TempConfig {
 }
 
 export function tempConfigDir(t: ExecutionContext): TempConfig {
-	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'massmail-test-'));
+	const dir = tempFolder(t, 'massmail-test-');
+	return {dir, env: {...process.env, MASSMAIL_CONFIG_DIR: dir}};
+}
+
+/** A new temporary folder, removed when the test ends (whether it passed or not). */
+export function tempFolder(t: Pick<ExecutionContext, 'teardown'>, prefix: string): string {
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 	t.teardown(() => {
 		fs.rmSync(dir, {recursive: true, force: true});
 	});
-	return {dir, env: {...process.env, MASSMAIL_CONFIG_DIR: dir}};
+	return dir;
 }
 
 /** The path of a file in test/fixtures. */
