@@ -8,20 +8,7 @@ import xterm from '@xterm/headless';
 import {spawn, type IPty} from 'node-pty';
 import {addCleanUp} from './children.js';
 
-/** Named keys, as a terminal sends them. */
-export const keys = {
-	enter: '\r',
-	escape: '\u001B',
-	tab: '\t',
-	shiftTab: '\u001B[Z',
-	backspace: '\u007F',
-	up: '\u001B[A',
-	down: '\u001B[B',
-	right: '\u001B[C',
-	left: '\u001B[D',
-	ctrlC: '\u0003',
-	ctrlS: '\u0013',
-} as const;
+export {keys} from '../../test/helpers/keys.js';
 
 export interface Change {
 	/** performance.now() when the output that changed the screen arrived. */
