@@ -54,21 +54,6 @@ async function step(term: TerminalSession, key: KeyName | string, waitFor: strin
 	return term.waitFor(waitFor, timeoutMs);
 }
 
-/** The program's end, or a failure after 10 s (rather than the test runner's silent timeout). */
-async function exited(term: TerminalSession): Promise<{exitCode: number}> {
-	let timer: NodeJS.Timeout | undefined;
-	const timeout = new Promise<never>((_resolve, reject) => {
-		timer = setTimeout(() => {
-			void term.screen().then(screen => reject(new Error(`the program did not exit; screen:\n${screen}`)));
-		}, 10_000);
-	});
-	try {
-		return await Promise.race([term.exited, timeout]);
-	} finally {
-		clearTimeout(timer);
-	}
-}
-
 const recipientOf = (message: ReceivedMessage) => message.envelope.to[0];
 
 async function parse(messages: ReceivedMessage[]): Promise<ParsedMail[]> {
@@ -162,7 +147,7 @@ test.serial('a send killed with SIGKILL is resumed from History: every recipient
 
 	await step(term, 'enter', 'h History');
 	term.type('q');
-	t.is((await exited(term)).exitCode, 0);
+	t.is((await term.waitForExit(10_000)).exitCode, 0);
 });
 
 test.serial('a sender name changed in Settings is used by the next send', async t => {
@@ -186,7 +171,7 @@ test.serial('a sender name changed in Settings is used by the next send', async 
 	t.regex(screen, /Sender name +IT Desk/);
 	await step(term, 'escape', 'h History');
 	term.type('q');
-	t.is((await exited(term)).exitCode, 0);
+	t.is((await term.waitForExit(10_000)).exitCode, 0);
 
 	const result = await runCli(['send', '--to', 'user:user00@example.com', '--subject', 'After', '--message', 'M', '--yes'], {configDir: dir, env: {MASSMAIL_SMTP_URL: env.MASSMAIL_SMTP_URL}});
 	t.is(result.code, 0, result.stderr);
