@@ -1,10 +1,20 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 export default tseslint.config(
 	{ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.bench/**']},
 	js.configs.recommended,
 	...tseslint.configs.recommended,
+	{
+		// Hooks called in the same order on every render, and effects that name what they read.
+		files: ['source/ui/**/*.tsx', 'source/ui/**/*.ts', 'test/ui/**/*.tsx'],
+		plugins: {'react-hooks': reactHooks},
+		rules: {
+			'react-hooks/rules-of-hooks': 'error',
+			'react-hooks/exhaustive-deps': 'warn',
+		},
+	},
 	{
 		files: ['**/*.ts', '**/*.tsx'],
 		languageOptions: {
