@@ -105,7 +105,8 @@ test.serial('a send killed with SIGKILL is resumed from History: every recipient
 
 	screen = await step(term, 'enter', 's Resume');
 	t.regex(screen, /interrupted, \d+ not sent yet/);
-	screen = await step(term, 's', 'Enter/Esc Done', 30_000);
+	await step(term, 's', /Resume: send to the \d+ recipients? not sent yet\?/);
+	screen = await step(term, 'y', 'Enter/Esc Done', 30_000);
 	t.regex(screen, /Finished: 60 of 60 sent/);
 
 	// Every recipient received the message; a second copy only for what was in flight at the kill.

@@ -88,7 +88,14 @@ test.serial('retry sends again to the failed recipients only, and the record the
 	const d = await renderDashboard(t, {env: setup.env, route: {screen: 'send-detail', sendId: result.id}});
 	t.regex(d.screen(), /defer-once\+cy@example\.com\s+failed\s+1\s+451/);
 
+	// It asks first, with the count and where the mail goes; n sends nothing.
 	await d.press('t');
+	t.regex(d.screen(), /Retry 1 failed recipient\?/);
+	t.regex(d.screen(), /Goes to: 127\.0\.0\.1:/);
+	await d.press('n');
+	t.is(setup.server!.messages.length, 1);
+	await d.press('t');
+	await d.press('y');
 	await finished(d);
 	t.true(d.screen().includes('massmail │ Retry: Maintenance'), d.screen());
 	t.true(d.screen().includes('Finished: 2 of 2 sent'), d.screen());
@@ -116,6 +123,8 @@ test.serial('an interrupted send is resumed from its page: every recipient recei
 	t.true(d.screen().includes(`interrupted, ${pending} not sent yet`), d.screen());
 	t.true(d.screen().includes('s Resume'));
 	await d.press('s');
+	t.regex(d.screen(), new RegExp(`Resume: send to the ${pending} recipients? not sent yet\\?`), d.screen());
+	await d.press(ENTER);
 	await finished(d);
 	t.true(d.screen().includes('Finished: 6 of 6 sent'), d.screen());
 	const received = setup.server!.messages.map(m => m.envelope.to[0]).sort();

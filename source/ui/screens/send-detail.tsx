@@ -7,6 +7,7 @@
 import {useMemo, useState} from 'react';
 import {Box, Text} from 'ink';
 import {reopenDelivery} from '../../core/delivery.js';
+import {describeTarget, resolveSmtpTarget} from '../../core/smtp-config.js';
 import type {RecipientRecord, SendListing} from '../../core/journal.js';
 import {isMassmailError} from '../../core/errors.js';
 import {reportFileExists, reportFormatOf, reportPath, writeReport} from '../../core/report.js';
@@ -58,6 +59,15 @@ function useSend(sendId: string): Loaded & {reload: () => void} {
 	return {...state, reload};
 }
 
+/** Where a resume or retry would send now, for its question (the settings may have changed since the send). */
+function destinationNow(services: ReturnType<typeof useServices>): string {
+	try {
+		return describeTarget(resolveSmtpTarget(services.store.settings.get(), services.env));
+	} catch (error) {
+		return (error as Error).message;
+	}
+}
+
 /** Summary lines, heading, filter line (and one more for a damaged record). */
 const chromeRows = 5;
 
@@ -77,11 +87,30 @@ export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
 	const actions = summary ? sendActions(summary) : new Set();
 	const canRun = busy === undefined;
 
+	// Sending again is mass mail too: the count and the server first, and a yes.
 	const run = (only: 'unfinished' | 'failed') => {
 		if (services.session.active) {
 			dialog.open(messageDialog({title: 'A send is already running', lines: ['Wait for it to end (or stop it) before starting another.']}));
 			return;
 		}
+
+		const count = recipients.filter(recipient => only === 'failed' ? recipient.status === 'failed' : recipient.status === 'pending' && recipient.unreadable === undefined).length;
+		dialog.open(confirmDialog({
+			title: only === 'failed' ? `Retry ${plural(count, 'failed recipient')}?` : `Resume: send to the ${plural(count, 'recipient')} not sent yet?`,
+			lines: [
+				`Subject: ${printable(summary?.subject ?? '')}`,
+				`Goes to: ${destinationNow(services)}`,
+				only === 'failed' ? 'Each gets a fresh set of attempts.' : 'Nobody whose message was accepted is sent it again.',
+			],
+			yes: only === 'failed' ? 'Retry' : 'Resume',
+			no: 'Not now',
+			onYes: () => {
+				start(only);
+			},
+		}));
+	};
+
+	const start = (only: 'unfinished' | 'failed') => {
 
 		setBusy(`${only === 'failed' ? 'Connecting to retry the failed recipients' : 'Connecting to resume the send'}${theme.symbols.ellipsis}`);
 		const what = only === 'failed' ? 'Retry' : 'Resume';

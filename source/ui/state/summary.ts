@@ -39,9 +39,18 @@ export function sendEnd(result: DeliveryResult): SendEnd {
 	return {word: 'Finished', clean: pending === 0, resumable, exitStatus};
 }
 
-/** The header's title: `Stopped: Planned maintenance`, whatever the progress screen was called. */
+/**
+ * The header's title: `Sent: Planned maintenance`, `Stopped: Planned maintenance`, or for a
+ * resume or retry `Retry: …` / `Retry stopped: …` — whatever the progress screen was called.
+ */
 export function summaryTitle(route: {title: string; result: DeliveryResult}): string {
-	const what = route.title.replace(/^(Sent|Sending|Stopped|Resume|Retry): /, '');
+	const match = /^(?:(Resume|Retry)|Sending|Sent|Stopped): (.*)$/s.exec(route.title);
+	const run = match?.[1];
+	const what = match ? match[2] : route.title;
 	const end = sendEnd(route.result);
-	return `${end.clean ? 'Sent' : end.word}: ${what}`;
+	if (end.clean) {
+		return `${run ?? 'Sent'}: ${what}`;
+	}
+
+	return run ? `${run} ${end.word.toLowerCase()}: ${what}` : `${end.word}: ${what}`;
 }
