@@ -10,6 +10,7 @@ import {exitCodes, formatError, isMassmailError} from '../core/errors.js';
 import {App} from './app.js';
 import {createTheme} from './theme.js';
 import type {DashboardServices} from './services.js';
+import {createDirectorySync} from './sync-service.js';
 import {editInEditor, enterAlternateScreen, leaveAlternateScreen, withFrameCursorFix} from './terminal.js';
 
 export interface RunDashboardOptions {
@@ -80,6 +81,7 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 		store: options.store,
 		env,
 		demo: options.demo,
+		sync: createDirectorySync(options.store, env),
 		delivery() {
 			deliveryContext ??= openDeliveryContext(options.store, env);
 			return deliveryContext;
@@ -170,7 +172,7 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 			patchConsole: false,
 			// Only changed rows are written (little output over SSH); see withFrameCursorFix.
 			incrementalRendering: true,
-			// A key is drawn within a frame (16 ms); the progress screen throttles itself to 10 a second.
+			// A key is drawn within a frame (16 ms); the progress screen throttles itself to 4 a second.
 			maxFps: 60,
 		});
 		stdout.on('resize', afterInkResize);

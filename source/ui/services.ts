@@ -9,11 +9,14 @@ import type {Store} from '../core/store.js';
 import type {Delivery, DeliveryContext} from '../core/delivery.js';
 import type {DeliveryResult} from '../core/types.js';
 import type {Theme} from './theme.js';
+import type {DirectorySync} from './sync-service.js';
 
 export interface DashboardServices {
 	store: Store;
 	env: NodeJS.ProcessEnv;
 	demo: boolean;
+	/** The directory from its source (directory.source): read and plan, apply, test. */
+	sync: DirectorySync;
 	/** The delivery context (capture server, send records), opened on first use and closed on exit. */
 	delivery(): DeliveryContext;
 	/**

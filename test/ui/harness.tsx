@@ -10,6 +10,7 @@ import {openDeliveryContext, type DeliveryContext} from '../../source/core/deliv
 import {App} from '../../source/ui/app.js';
 import {createTheme} from '../../source/ui/theme.js';
 import type {DashboardServices} from '../../source/ui/services.js';
+import {createDirectorySync} from '../../source/ui/sync-service.js';
 import type {Route} from '../../source/ui/state/router.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
 
@@ -31,6 +32,7 @@ export const CTRL_C = '\u0003';
 export const CTRL_E = '\u0005';
 export const CTRL_S = '\u0013';
 export const CTRL_T = '\u0014';
+export const CTRL_D = '\u0004';
 
 export function stripAnsi(text: string): string {
 	return text.replaceAll(/\u001B\[[\d;?]*[ -/]*[@-~]/g, '').replaceAll(/\u001B\][^\u0007]*\u0007/g, '');
@@ -74,6 +76,7 @@ export async function renderDashboard(t: ExecutionContext, options: DashboardOpt
 		store,
 		env,
 		demo: options.demo ?? false,
+		sync: createDirectorySync(store, env),
 		delivery() {
 			context ??= openDeliveryContext(store, env);
 			return context;

@@ -18,6 +18,7 @@ import {useLayout, useServices, useStoreVersion, useTheme} from '../services.js'
 import {confirmDialog, messageDialog, useDialog} from '../components/dialog.js';
 import {fit, formatCount, plural, printable, wrapLine} from '../components/text.js';
 import {startDelivery} from '../delivery-flow.js';
+import {useSyncBeforeSend} from '../hooks/use-sync-before-send.js';
 import type {RouteOf, SendPlan} from '../state/router.js';
 
 const labelWidth = 13;
@@ -73,12 +74,14 @@ function errorLines(error: unknown): string[] {
 }
 
 export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
-	const {plan} = route;
 	const services = useServices();
 	const theme = useTheme();
 	const navigation = useNavigation();
 	const dialog = useDialog();
 	const {columns, bodyRows} = useLayout();
+	// A directory older than directory.maxAge is synced first, and the audience resolved again.
+	const sync = useSyncBeforeSend(route.plan, columns - labelWidth - 3);
+	const {plan} = sync;
 	const [busy, setBusy] = useState<string | undefined>(undefined);
 	const [note, setNote] = useState<{text: string; ok: boolean} | undefined>(undefined);
 	const storeVersion = useStoreVersion();
@@ -124,6 +127,10 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 	};
 
 	const send = () => {
+		if (!sync.ready()) {
+			return;
+		}
+
 		if (count > settings.delivery.confirmThreshold) {
 			dialog.open(confirmDialog({
 				title: `Send to ${plural(count, 'recipient')}?`,
@@ -170,7 +177,7 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 	};
 
 	useScreenKeys(reviewKeys, {
-		send: count > 0 && !busy ? send : undefined,
+		send: count > 0 && !busy && sync.canSend ? send : undefined,
 		'test-copy': busy ? undefined : testCopy,
 		back: busy ? undefined : () => navigation.back(),
 	});
@@ -182,7 +189,7 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 	// The subject is what a person checks most: on two lines when it is long, not cut at once.
 	const wrappedSubject = wrapLine(printable(shown.subject), Math.max(10, width));
 	const subjectLines = wrappedSubject.length <= 2 ? wrappedSubject : [wrappedSubject[0], wrappedSubject.slice(1).join(' ')];
-	const fixedRows = 1 + Math.max(1, shownTo) + (count > shownTo ? 1 : 0) + 3 + subjectLines.length + warnings.length + 2;
+	const fixedRows = 1 + Math.max(1, shownTo) + (count > shownTo ? 1 : 0) + 3 + subjectLines.length + warnings.length + sync.rows.length + 2;
 	const previewRows = Math.max(1, Math.min(6, bodyRows - fixedRows));
 	const row = (label: string, value: ReactNode, color?: string, key = label) => (
 		<Box key={key}>
@@ -217,6 +224,7 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 			</Box>
 			{row('Goes to', destination, theme.success)}
 			{warnings.map((warning, index) => row(index === 0 ? 'Warnings' : '', warning, theme.warning, `warning-${index}`))}
+			{sync.rows.map((line, index) => row(index === 0 ? 'Directory' : '', line.text, line.tone === 'refused' ? theme.error : line.tone === 'busy' ? theme.accent : theme.muted, `sync-${index}`))}
 			<Box marginTop={1}>
 				{busy ? <Text color={theme.accent}> {busy}</Text> : null}
 				{!busy && note ? <Text color={note.ok ? theme.success : theme.error} wrap="truncate-end"> {note.ok ? theme.symbols.ok : theme.symbols.fail} {note.text}</Text> : null}
