@@ -6,6 +6,8 @@
 import {useCallback, useContext, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState, type ComponentType} from 'react';
 import {Box, useInput, useStdin, useStdout} from 'ink';
 import {resolveSmtpTarget, describeTarget} from '../core/smtp-config.js';
+import type {Directory} from '../core/directory.js';
+import {configuredSourceLabel, directoryIsStale} from '../core/sync.js';
 import {globalKeys, isF1Sequence, splitKeys, type KeyPress} from './key-bindings.js';
 import {KeyDispatcher, KeyDispatcherContext, ScreenActiveContext, useScreenKeys} from './hooks/use-keys.js';
 import {NavigationContext, type Navigation} from './hooks/use-navigation.js';
@@ -15,7 +17,7 @@ import {LayoutContext, ServicesContext, StoreEditionContext, ThemeContext, chrom
 import type {Theme} from './theme.js';
 import {DialogContext, DialogView, quitDialog, type DialogApi, type DialogRequest} from './components/dialog.js';
 import {UnsavedWork, UnsavedWorkContext} from './hooks/use-unsaved.js';
-import {Footer, Header} from './components/frame.js';
+import {Footer, Header, type DirectoryOriginInfo} from './components/frame.js';
 import {plural, setEllipsis} from './components/text.js';
 import {screens, screenTitle} from './screens/index.js';
 import {askToStopSend} from './delivery-flow.js';
@@ -40,6 +42,33 @@ function useDestination(services: DashboardServices, storeVersion: number): {tex
 		}
 		// Read again when Settings saved them.
 	}, [services, storeVersion]);
+}
+
+/** Where the directory comes from and when, for the header; undefined while the source is local. */
+function useDirectoryOrigin(services: DashboardServices, directory: Directory, storeVersion: number): DirectoryOriginInfo | undefined {
+	return useMemo(() => {
+		let settings;
+		try {
+			settings = services.store.settings.get();
+		} catch {
+			// Broken settings: the destination line says so.
+			return undefined;
+		}
+
+		const configured = configuredSourceLabel(settings);
+		if (configured === undefined) {
+			return undefined;
+		}
+
+		const {origin} = directory;
+		return {
+			size: plural(directory.mailboxCount, 'mailbox', 'mailboxes'),
+			label: origin?.source ?? configured,
+			syncedAt: origin?.syncedAt,
+			isStale: (now: number) => directoryIsStale(settings, directory, now),
+		};
+		// Read again when Settings or a sync saved them.
+	}, [services, directory, storeVersion]);
 }
 
 /**
@@ -187,6 +216,7 @@ export function App({services, theme, size, initialRoute, onRepaintReady}: AppPr
 	const directory = services.store.directory();
 	const directoryText = `${plural(directory.domainCount, 'domain')}, ${plural(directory.mailboxCount, 'mailbox', 'mailboxes')}`;
 	const destination = useDestination(services, storeVersion);
+	const origin = useDirectoryOrigin(services, directory, storeVersion);
 
 	return (
 		<ServicesContext.Provider value={services}>
@@ -202,6 +232,7 @@ export function App({services, theme, size, initialRoute, onRepaintReady}: AppPr
 											<Header
 												title={screenTitle(top.route)}
 												directory={directoryText}
+												origin={origin}
 												destination={destination.text}
 												destinationError={destination.error}
 												demo={services.demo}

@@ -1,13 +1,28 @@
+import {useEffect, useState} from 'react';
 import {Box, Text} from 'ink';
 import {formatKeys, type KeyBinding} from '../key-bindings.js';
 import {useFooterBindings} from '../hooks/use-keys.js';
 import {useLayout, useTheme} from '../services.js';
-import {fit} from './text.js';
+import {fit, formatAge} from './text.js';
+
+/** Where the directory comes from, when a source is set (directory.source other than local). */
+export interface DirectoryOriginInfo {
+	/** `12 mailboxes` */
+	size: string;
+	/** The source it was synced from (or, never synced, the configured one): `ldap://127.0.0.1:3890`. */
+	label: string;
+	/** When it was synced (ISO time); undefined: never. */
+	syncedAt?: string;
+	/** Whether it is older than directory.maxAge at this time (a send then syncs first). */
+	isStale: (now: number) => boolean;
+}
 
 export interface HeaderProps {
 	title: string;
-	/** `5,000 domains · 100,000 mailboxes` */
+	/** `5,000 domains, 100,000 mailboxes` */
 	directory: string;
+	/** With a source: shown instead of `directory`, as `12 mailboxes from ldap://… · synced 3 min ago`. */
+	origin?: DirectoryOriginInfo;
 	/** Where mail goes; shown on every screen. */
 	destination: string;
 	/** The destination could not be worked out (bad settings): shown as an error. */
@@ -15,20 +30,67 @@ export interface HeaderProps {
 	demo: boolean;
 }
 
-/** Two rows: the screen's title, the directory size (and the demo badge); where mail goes. */
-export function Header({title, directory, destination, destinationError, demo}: HeaderProps) {
+/** The time now, again every `everyMs` (the header's "synced 3 min ago" moves on by itself). */
+function useNow(everyMs: number, active: boolean): number {
+	const [now, setNow] = useState(() => Date.now());
+	useEffect(() => {
+		if (!active) {
+			return undefined;
+		}
+
+		setNow(Date.now());
+		const timer = setInterval(() => setNow(Date.now()), everyMs);
+		return () => {
+			clearInterval(timer);
+		};
+	}, [everyMs, active]);
+	return now;
+}
+
+/** The narrowest the source's label is cut to before the screen's title gives way. */
+const minimumLabel = 12;
+
+/**
+ * The header's right-hand text with a source: `12 mailboxes from LABEL · synced 3 min ago`, in
+ * `room` columns or fewer. The label is cut first, then the size goes; the age never.
+ */
+export function originText(origin: DirectoryOriginInfo, now: number, room: number, unicode: boolean): {size: string; label: string; age: string} {
+	const dot = unicode ? ' · ' : ', ';
+	const age = origin.syncedAt === undefined ? `${dot}never synced` : `${dot}synced ${formatAge(now - Date.parse(origin.syncedAt))}`;
+	let size = `${origin.size} from `;
+	if (room - size.length - age.length < minimumLabel) {
+		size = 'from ';
+	}
+
+	const labelRoom = Math.max(Math.min(minimumLabel, origin.label.length), room - size.length - age.length);
+	return {size, label: fit(origin.label, labelRoom), age};
+}
+
+/** Two rows: the screen's title, the directory size (or where it comes from and its age; and the demo badge); where mail goes. */
+export function Header({title, directory, origin, destination, destinationError, demo}: HeaderProps) {
 	const theme = useTheme();
 	const {columns} = useLayout();
+	const now = useNow(15_000, origin?.syncedAt !== undefined);
 	const badge = demo ? ' DEMO ' : '';
-	const right = `${directory} `;
 	const left = ` massmail ${theme.symbols.separator} ${title}`;
+	// The title keeps at least its first words; the rest of the row is the directory's.
+	const rightRoom = columns - badge.length - 2 - Math.min(left.length, 24);
+	const shownOrigin = origin ? originText(origin, now, rightRoom, theme.symbols.unicode) : undefined;
+	const right = shownOrigin ? `${shownOrigin.size}${shownOrigin.label}${shownOrigin.age} ` : `${directory} `;
+	const stale = origin ? origin.syncedAt === undefined || origin.isStale(now) : false;
 	const room = Math.max(10, columns - right.length - badge.length - 1);
 	return (
 		<Box flexDirection="column" width={columns} flexShrink={0}>
 			<Box>
 				<Text bold color={theme.accent}>{fit(left, room)}</Text>
 				<Box flexGrow={1} />
-				<Text color={theme.muted}>{right}</Text>
+				{shownOrigin ? (
+					<Text color={theme.muted}>
+						{shownOrigin.size}{shownOrigin.label}
+						<Text color={stale ? theme.warning : undefined}>{shownOrigin.age}</Text>
+						{' '}
+					</Text>
+				) : <Text color={theme.muted}>{right}</Text>}
 				{demo ? <Text inverse bold color={theme.warning}>{badge}</Text> : null}
 			</Box>
 			<Text wrap="truncate-end">

@@ -44,6 +44,25 @@ export function wrapLine(line: string, width: number): string[] {
 	return parts;
 }
 
+/** How long ago, as a header says it: `just now`, `3 min ago`, `2 h ago`, `3 days ago`. */
+export function formatAge(ms: number): string {
+	const minutes = Math.floor(ms / 60_000);
+	if (!(minutes >= 1)) {
+		return 'just now';
+	}
+
+	if (minutes < 60) {
+		return `${minutes} min ago`;
+	}
+
+	const hours = Math.floor(minutes / 60);
+	if (hours < 48) {
+		return `${hours} h ago`;
+	}
+
+	return `${Math.floor(hours / 24)} days ago`;
+}
+
 // Numbers and durations are written the same way on the command line: one home for them.
 export {formatCount, formatDuration, plural} from '../../core/format.js';
 
