@@ -47,8 +47,8 @@ function useNow(everyMs: number, active: boolean): number {
 	return now;
 }
 
-/** The narrowest the source's label is cut to before the screen's title gives way. */
-const minimumLabel = 12;
+/** The narrowest the source's label is cut to before the directory's size goes (and then the title gives way). */
+const minimumLabel = 16;
 
 /**
  * The header's right-hand text with a source: `12 mailboxes from LABEL · synced 3 min ago`, in
@@ -73,8 +73,8 @@ export function Header({title, directory, origin, destination, destinationError,
 	const now = useNow(15_000, origin?.syncedAt !== undefined);
 	const badge = demo ? ' DEMO ' : '';
 	const left = ` massmail ${theme.symbols.separator} ${title}`;
-	// The title keeps at least its first words; the rest of the row is the directory's.
-	const rightRoom = columns - badge.length - 2 - Math.min(left.length, 24);
+	// The title keeps its first 32 columns (`Users of example.com` whole); the rest of the row is the directory's.
+	const rightRoom = columns - badge.length - 2 - Math.min(left.length, 32);
 	const shownOrigin = origin ? originText(origin, now, rightRoom, theme.symbols.unicode) : undefined;
 	const right = shownOrigin ? `${shownOrigin.size}${shownOrigin.label}${shownOrigin.age} ` : `${directory} `;
 	const stale = origin ? origin.syncedAt === undefined || origin.isStale(now) : false;

@@ -10,10 +10,11 @@ import {MessageTemplate} from '../../core/compose.js';
 import {followUpAudience} from '../../core/follow-up.js';
 import {resolveGroup} from '../../core/groups.js';
 import type {Directory} from '../../core/directory.js';
-import {configuredSourceLabel, describeChanges, directoryIsStale, isUnchanged} from '../../core/sync.js';
+import {displayDomain} from '../../core/address.js';
+import {changesByDomain, configuredSourceLabel, directoryIsStale, isUnchanged, type SyncChanges} from '../../core/sync.js';
 import type {Resolution} from '../../core/types.js';
 import {useServices, useStoreChanged, useTheme, type DashboardServices} from '../services.js';
-import {wrapLine} from '../components/text.js';
+import {formatCount, plural, wrapLine} from '../components/text.js';
 import type {SendPlan} from '../state/router.js';
 import {errorLines} from '../screens/send-detail.js';
 
@@ -48,8 +49,24 @@ export function replan(plan: SendPlan, directory: Directory, services: Pick<Dash
 /** The most rows Review gives a refused sync. */
 const maxRefusedRows = 4;
 
+/**
+ * What a sync before a send changed, in two lines at most (the header names the source):
+ * `Synced: 2 added, 1 removed, 0 changed; 12 mailboxes (was 11).` and the domains.
+ */
+export function syncNotes(changes: SyncChanges): string[] {
+	if (isUnchanged(changes)) {
+		return [`Synced: no change (${plural(changes.total, 'mailbox', 'mailboxes')}).`];
+	}
+
+	const domains = changesByDomain(changes).map(({domain, added, removed, changed}) => `${displayDomain(domain)} +${added} -${removed} ~${changed}`);
+	return [
+		`Synced: ${changes.added.length} added, ${changes.removed.length} removed, ${changes.changed.length} changed; ${plural(changes.total, 'mailbox', 'mailboxes')} (was ${formatCount(changes.before)}).`,
+		domains.join(', '),
+	];
+}
+
 type State =
-	| {kind: 'idle'; plan: SendPlan; note?: string}
+	| {kind: 'idle'; plan: SendPlan; notes?: string[]}
 	| {kind: 'syncing'; plan: SendPlan; label: string}
 	| {kind: 'refused'; plan: SendPlan; lines: string[]};
 
@@ -110,13 +127,7 @@ export function useSyncBeforeSend(initial: SendPlan, width: number): SyncBeforeS
 				return;
 			}
 
-			setState({
-				kind: 'idle',
-				plan: next,
-				note: isUnchanged(applied)
-					? `Synced from ${applied.source} just now: no change.`
-					: `Synced just now. ${describeChanges(applied, 2).join(' ').replaceAll(/\s+/g, ' ')}`,
-			});
+			setState({kind: 'idle', plan: next, notes: syncNotes(applied)});
 		}, (error: unknown) => {
 			if (!controller.signal.aborted) {
 				refuse([`The directory is older than directory.maxAge and could not be synced from ${label}; nothing was sent.`, ...errorLines(error)]);
@@ -153,7 +164,8 @@ export function useSyncBeforeSend(initial: SendPlan, width: number): SyncBeforeS
 			}
 
 			case 'idle': {
-				return state.note ? wrapped([state.note], 'done').slice(0, 2) : [];
+				// Two rows at most, each cut to the width by Review.
+				return (state.notes ?? []).map(text => ({text, tone: 'done'}));
 			}
 		}
 	}, [state, width, theme.symbols.ellipsis]);
