@@ -222,8 +222,23 @@ export const domainsKeys: KeyTable = [
 	bind('send-email', ['e'], 'Email', 'Send Email to the domain (or the marked domains)', false),
 	bind('send-reminder', ['r'], 'Reminder', 'Send Reminder to the domain (or the marked domains)', false),
 	bind('history', ['h'], 'History', 'Every send: outcomes, resume, retry, reminders, export'),
+	bind('sync', ['s'], 'Sync', 'Read the mailboxes from the mail server (directory.source); shows the changes before applying them'),
 	bind('back', ['escape'], 'Clear', 'Clear the filter', false),
 	bind('quit', ['q'], 'Quit', 'Quit massmail'),
+];
+
+/** The Sync screen: reading the source, then its changes before they are applied. */
+export const syncKeys: KeyTable = [
+	bind('up', ['up', 'k'], 'Up', 'Scroll the changes up', false),
+	bind('down', ['down', 'j'], 'Down', 'Scroll the changes down', false),
+	bind('page-up', ['pageup'], 'Page up', 'One page up', false),
+	bind('page-down', ['pagedown', 'space'], 'Page down', 'One page down', false),
+	bind('apply', ['enter', 'y'], 'Apply', 'Apply the changes shown, all at once'),
+	bind('apply-anyway', ['y'], 'Apply anyway', 'Apply a sync that removes many mailboxes or empties a domain (Enter does not)'),
+	bind('again', ['r'], 'Read again', 'Read the source again'),
+	bind('cancel', ['escape'], 'Cancel', 'Stop reading the source; nothing is changed'),
+	bind('back', ['escape', 'n'], 'Leave unchanged', 'Back without applying: the directory stays as it is'),
+	bind('done', ['enter', 'escape'], 'Done', 'Back to the domains'),
 ];
 
 export const actionsKeys: KeyTable = [
@@ -351,6 +366,7 @@ export const settingsKeys: KeyTable = [
 	bind('submit', ['enter'], 'Next', 'Next field; on [Save] or [Test connection]: do it', false),
 	bind('save', ['ctrl+s'], 'Save', 'Check and save the settings'),
 	bind('test', ['ctrl+t'], 'Test connection', 'Connect (and log in) with the saved settings; shows the server\'s words'),
+	bind('test-source', ['ctrl+t'], 'Test source', 'In the Directory source section: read the saved source and count its mailboxes, or show its words'),
 	bind('back', ['escape'], 'Back', 'Back (asks first when there are unsaved changes)'),
 ];
 
@@ -371,6 +387,7 @@ export const helpSections: Array<{title: string; table: KeyTable}> = [
 	{title: 'Users of a domain', table: usersKeys},
 	{title: 'Import CSV / Add domain', table: promptScreenKeys},
 	{title: 'Remove domain', table: removeDomainKeys},
+	{title: 'Sync (the directory from its source)', table: syncKeys},
 	{title: 'Settings', table: settingsKeys},
 	{title: 'Questions', table: dialogKeys},
 	{title: 'Help', table: helpKeys},

@@ -6,6 +6,7 @@ import {useMemo} from 'react';
 import {Box, Text} from 'ink';
 import type {DomainSummary, RecipientGroup} from '../../core/types.js';
 import {displayAddress, displayDomain} from '../../core/address.js';
+import {configuredSourceLabel} from '../../core/sync.js';
 import {domainsKeys} from '../key-bindings.js';
 import {useScreenKeys} from '../hooks/use-keys.js';
 import {useListView} from '../hooks/use-list.js';
@@ -37,8 +38,15 @@ export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 	const [list, dispatch] = useScreenState('list', listReducer, () => initialListState());
 
 	// Saving the directory (Users, Import, Add domain) gives a new one: the table follows.
-	useStoreVersion();
+	const storeVersion = useStoreVersion();
 	const directory = services.store.directory();
+	const sourceSet = useMemo(() => {
+		try {
+			return configuredSourceLabel(services.store.settings.get()) !== undefined;
+		} catch {
+			return false;
+		}
+	}, [services, storeVersion]);
 	const domains = useMemo(() => directory.domains(), [directory]);
 	// What the filter matches, worked out once: with 5,000 domains every keystroke filters them all.
 	const searchText = useMemo(() => {
@@ -76,6 +84,8 @@ export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 		'send-email': () => open('send-email'),
 		'send-reminder': () => open('send-reminder'),
 		history: () => navigation.push({screen: 'history'}),
+		// Only while the mailboxes come from a source: with local ones there is nothing to sync.
+		sync: sourceSet ? () => navigation.push({screen: 'sync'}) : undefined,
 		back: list.filter === '' ? undefined : () => dispatch({type: 'clear-filter'}),
 		quit: () => services.exit(0),
 	}, {isActive: !list.filtering});
@@ -115,7 +125,7 @@ export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 				{hasDomains ? shown : (
 					<Box flexDirection="column" paddingLeft={2}>
 						<Text>The directory is empty.</Text>
-						<Text color={theme.muted}>Import mailboxes from the command line: massmail import FILE.csv</Text>
+						<Text color={theme.muted}>{sourceSet ? 'Its mailboxes come from the mail server: s reads them (Sync).' : 'Import mailboxes from the command line: massmail import FILE.csv'}</Text>
 					</Box>
 				)}
 				{hasDomains && count === 0 ? <Text color={theme.warning}>  No domain matches "{list.filter}".</Text> : null}

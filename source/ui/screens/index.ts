@@ -21,6 +21,7 @@ import {UsersScreen} from './users.js';
 import {ImportScreen} from './import.js';
 import {AddDomainScreen, RemoveDomainScreen} from './directory-actions.js';
 import {SettingsScreen} from './settings.js';
+import {SyncScreen} from './sync.js';
 
 export const screens: {[S in ScreenName]: ComponentType<{route: RouteOf<S>}>} = {
 	domains: DomainsScreen,
@@ -38,6 +39,7 @@ export const screens: {[S in ScreenName]: ComponentType<{route: RouteOf<S>}>} = 
 	'add-domain': AddDomainScreen,
 	'remove-domain': RemoveDomainScreen,
 	settings: SettingsScreen,
+	sync: SyncScreen,
 	help: HelpScreen,
 };
 
@@ -59,6 +61,7 @@ const titles: {[S in ScreenName]: (route: RouteOf<S>) => string} = {
 	'add-domain': () => 'Add domain',
 	'remove-domain': route => `Remove ${displayDomain(route.domain)}`,
 	settings: () => 'Settings',
+	sync: () => 'Sync',
 	help: () => 'Keys',
 };
 

@@ -64,6 +64,8 @@ export type Route =
 	| {screen: 'add-domain'}
 	| {screen: 'remove-domain'; domain: string}
 	| {screen: 'settings'}
+	/** The directory from its source: read, the changes shown, applied on Enter. */
+	| {screen: 'sync'}
 	| {screen: 'help'};
 
 export type ScreenName = Route['screen'];
