@@ -4,10 +4,12 @@ import path from 'node:path';
 import {MassmailError} from './errors.js';
 import {importCsv, type ImportResult} from './import.js';
 import type {Store} from './store.js';
+import {checkLocalEdit} from './sync.js';
 
 /**
  * Reads `file`, imports it into the store's directory and saves the directory: all or nothing.
  * A bad row is a MassmailError('validation') whose `details` list every bad line; nothing is saved then.
+ * Refused (MassmailError 'usage', checkLocalEdit's reason) while the mailboxes come from a source.
  *
  * @example importCsvFile(store, '~/users.csv').added
  */
@@ -30,6 +32,7 @@ export function importCsvFile(store: Store, file: string, env: NodeJS.ProcessEnv
 
 	let result!: ImportResult;
 	store.editDirectory(latest => {
+		checkLocalEdit(store.settings.get(), latest, 'mailboxes');
 		const imported = importCsv(latest, text, typed);
 		result = imported.result;
 		return imported.directory;

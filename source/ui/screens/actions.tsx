@@ -4,12 +4,16 @@
  * only entries that work belong there.
  */
 import {Box, Text} from 'ink';
+import {useMemo} from 'react';
 import {displayDomain} from '../../core/address.js';
+import {configuredSourceLabel} from '../../core/sync.js';
+import {localEditRefusal} from '../state/users-state.js';
 import {actionsKeys} from '../key-bindings.js';
 import {useScreenKeys} from '../hooks/use-keys.js';
 import {useNavigation} from '../hooks/use-navigation.js';
 import {useScreenState} from '../hooks/use-screen-state.js';
-import {useTheme} from '../services.js';
+import {useServices, useStoreVersion, useTheme} from '../services.js';
+import {messageDialog, useDialog} from '../components/dialog.js';
 import {fit} from '../components/text.js';
 import type {Route, RouteOf} from '../state/router.js';
 import {groupFor} from './domains.js';
@@ -19,6 +23,10 @@ export interface ActionContext {
 	domain?: string;
 	/** The marked domains (empty when none). */
 	marked: readonly string[];
+	/** Where the mailboxes come from (directory.source), when not local. */
+	source?: string;
+	/** Why mailboxes and domains may not be added or removed here (a source is set), as lines; undefined: they may. */
+	localEditRefusal?: string[];
 }
 
 export interface ActionEntry {
@@ -30,6 +38,8 @@ export interface ActionEntry {
 	available?: (context: ActionContext) => boolean;
 	/** The screen it opens (in place of the menu: Esc there goes back to the domains). */
 	open: (context: ActionContext) => Route;
+	/** It adds or removes mailboxes or domains: refused, with the reason, while they come from a source. */
+	addsOrRemoves?: boolean;
 }
 
 function target(context: ActionContext): string {
@@ -66,6 +76,7 @@ export const actionEntries: ActionEntry[] = [
 		label: 'Add domain',
 		description: () => 'Add a domain to the directory.',
 		open: () => ({screen: 'add-domain'}),
+		addsOrRemoves: true,
 	},
 	{
 		id: 'remove-domain',
@@ -73,12 +84,21 @@ export const actionEntries: ActionEntry[] = [
 		description: context => `Remove ${displayDomain(context.marked[0] ?? context.domain ?? '')} and its mailboxes (asks first).`,
 		available: context => context.marked.length <= 1 && (context.marked[0] ?? context.domain) !== undefined,
 		open: context => ({screen: 'remove-domain', domain: (context.marked[0] ?? context.domain)!}),
+		addsOrRemoves: true,
 	},
 	{
 		id: 'import',
 		label: 'Import CSV',
 		description: () => 'Import mailboxes from a CSV file (email,name,role,disabled): all or nothing.',
 		open: () => ({screen: 'import'}),
+		addsOrRemoves: true,
+	},
+	{
+		id: 'sync',
+		label: 'Sync directory',
+		description: context => `Read the mailboxes from ${context.source ?? 'the mail server'}; the changes are shown before they are applied.`,
+		available: context => context.source !== undefined,
+		open: () => ({screen: 'sync'}),
 	},
 	{
 		id: 'history',
@@ -98,10 +118,27 @@ function menuReducer(cursor: number, action: {delta: number; count: number}): nu
 	return (cursor + action.delta + action.count) % action.count;
 }
 
+/** Where the mailboxes come from, and why they may not be changed here: from the settings and the directory. */
+function useDirectoryRules(): Pick<ActionContext, 'source' | 'localEditRefusal'> {
+	const services = useServices();
+	const storeVersion = useStoreVersion();
+	return useMemo(() => {
+		try {
+			const settings = services.store.settings.get();
+			return {source: configuredSourceLabel(settings), localEditRefusal: localEditRefusal(settings, services.store.directory(), 'mailboxes')};
+		} catch (error) {
+			// Broken settings or directory: the screens that read them say so.
+			return {localEditRefusal: [(error as Error).message]};
+		}
+	}, [services, storeVersion]);
+}
+
 export function ActionsScreen({route}: {route: RouteOf<'actions'>}) {
 	const theme = useTheme();
 	const navigation = useNavigation();
-	const context: ActionContext = {domain: route.domain, marked: route.marked};
+	const dialog = useDialog();
+	const rules = useDirectoryRules();
+	const context: ActionContext = {domain: route.domain, marked: route.marked, ...rules};
 	const entries = actionEntries.filter(entry => entry.available?.(context) ?? true);
 	const [cursor, move] = useScreenState('menu', menuReducer, () => 0);
 	const selected = entries[Math.min(cursor, entries.length - 1)];
@@ -109,7 +146,14 @@ export function ActionsScreen({route}: {route: RouteOf<'actions'>}) {
 	useScreenKeys(actionsKeys, {
 		up: () => move({delta: -1, count: entries.length}),
 		down: () => move({delta: 1, count: entries.length}),
-		choose: selected ? () => navigation.replace(selected.open(context)) : undefined,
+		choose: selected ? () => {
+			if (selected.addsOrRemoves && context.localEditRefusal) {
+				dialog.open(messageDialog({title: `${selected.label}: not here`, lines: context.localEditRefusal, tone: 'warning'}));
+				return;
+			}
+
+			navigation.replace(selected.open(context));
+		} : undefined,
 		back: () => navigation.back(),
 	});
 

@@ -18,6 +18,7 @@ import {TextView} from '../components/text-field.js';
 import {formatCount, plural, printable} from '../components/text.js';
 import type {RouteOf} from '../state/router.js';
 import {useLeave} from './directory-actions.js';
+import {useLocalEditRefusal} from './users.js';
 
 type Outcome =
 	| {kind: 'done'; file: string; result: ImportResult}
@@ -63,9 +64,14 @@ export function ImportScreen(_props: {route: RouteOf<'import'>}) {
 	const [text] = useTextInput('');
 	const [outcome, setOutcome] = useState<Outcome | undefined>(undefined);
 	const leave = useLeave(outcome?.kind === 'done' ? '' : text.value);
+	const refused = useLocalEditRefusal();
 
 	useScreenKeys(promptScreenKeys, {
 		submit() {
+			if (refused('mailboxes', 'import')) {
+				return;
+			}
+
 			try {
 				const result = importCsvFile(services.store, text.value, services.env);
 				storeChanged();

@@ -15,7 +15,8 @@ import {useNavigation} from '../hooks/use-navigation.js';
 import {useScreenState} from '../hooks/use-screen-state.js';
 import {useListView} from '../hooks/use-list.js';
 import {initialListState, listReducer} from '../state/list.js';
-import {addressIn, applyChange, directoryRules, roleLabels, shownMailboxes, type DirectoryChange} from '../state/users-state.js';
+import {checkLocalEdit, type MailboxField} from '../../core/sync.js';
+import {addressIn, applyChange, directoryRules, editOf, localEditRefusal, roleLabels, shownMailboxes, type DirectoryChange} from '../state/users-state.js';
 import {useLayout, useServices, useStoreChanged, useStoreVersion, useTheme} from '../services.js';
 import {confirmDialog, messageDialog, useDialog, type DialogChoice} from '../components/dialog.js';
 import {fit, formatCount, plural, printable, wrapLine} from '../components/text.js';
@@ -30,7 +31,18 @@ export function useDirectoryChange(): (change: DirectoryChange, done: string, on
 	const storeChanged = useStoreChanged();
 	return (change, done, onSaved) => {
 		try {
-			const next = services.store.editDirectory(latest => applyChange(latest, change));
+			// While the mailboxes come from a source, that is where they are changed.
+			const refusal = localEditRefusal(services.store.settings.get(), services.store.directory(), editOf(change));
+			if (refusal) {
+				dialog.open(messageDialog({title: `Not changed: ${done}`, lines: refusal, tone: 'warning'}));
+				return false;
+			}
+
+			const next = services.store.editDirectory(latest => {
+				// Checked again under the lock, on the latest settings and directory.
+				checkLocalEdit(services.store.settings.get(), latest, editOf(change));
+				return applyChange(latest, change);
+			});
 			storeChanged();
 			onSaved?.(next);
 			return true;
@@ -38,6 +50,23 @@ export function useDirectoryChange(): (change: DirectoryChange, done: string, on
 			dialog.open(messageDialog({title: `Not changed: ${done}`, lines: errorLines(error)}));
 			return false;
 		}
+	};
+}
+
+/**
+ * Opens a message saying why the edit is not made here (the mailboxes come from a source) and
+ * returns true; false when it may be made.
+ */
+export function useLocalEditRefusal(): (edit: 'mailboxes' | readonly MailboxField[], what: string) => boolean {
+	const services = useServices();
+	const dialog = useDialog();
+	return (edit, what) => {
+		const refusal = localEditRefusal(services.store.settings.get(), services.store.directory(), edit);
+		if (refusal) {
+			dialog.open(messageDialog({title: `Not here: ${what}`, lines: refusal, tone: 'warning'}));
+		}
+
+		return refusal !== undefined;
 	};
 }
 
@@ -53,6 +82,7 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 	const navigation = useNavigation();
 	const dialog = useDialog();
 	const change = useDirectoryChange();
+	const refused = useLocalEditRefusal();
 	const {columns} = useLayout();
 	const storeVersion = useStoreVersion();
 	// The store's directory is the same object until it changes (a save here, or another process's).
@@ -99,6 +129,10 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 	};
 
 	const add = () => {
+		if (refused('mailboxes', `add a mailbox to ${domainName}`)) {
+			return;
+		}
+
 		dialog.open({
 			kind: 'prompt',
 			title: `Add a mailbox to ${domainName}`,
@@ -141,7 +175,7 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 		...moves,
 		filter: mailboxes.length > 0 ? () => dispatch({type: 'start-filter'}) : undefined,
 		add: summary ? add : undefined,
-		role: current ? () => chooseRole(current.address, role => {
+		role: current ? () => refused(['role'], `role of ${displayAddress(current.address)}`) || chooseRole(current.address, role => {
 			apply({type: 'set-role', address: current.address, role}, `role of ${current.address}`, `${displayAddress(current.address)} is now ${roleLabels[role]}.`);
 		}, current.role) : undefined,
 		disable: current ? () => {
@@ -149,7 +183,7 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 			apply({type: 'set-disabled', address: current.address, disabled}, `${disabled ? 'disable' : 'enable'} ${current.address}`,
 				disabled ? `${displayAddress(current.address)} disabled: every send skips it.` : `${displayAddress(current.address)} enabled again.`);
 		} : undefined,
-		rename: current ? () => dialog.open({
+		rename: current ? () => refused(['name'], `name of ${displayAddress(current.address)}`) || dialog.open({
 			kind: 'prompt',
 			title: `Display name of ${displayAddress(current.address)}`,
 			label: 'Name',
@@ -158,7 +192,7 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 				apply({type: 'rename', address: current.address, name}, `name of ${current.address}`, `Renamed ${displayAddress(current.address)}.`);
 			},
 		}) : undefined,
-		remove: current ? () => dialog.open(confirmDialog({
+		remove: current ? () => refused('mailboxes', `remove ${displayAddress(current.address)}`) || dialog.open(confirmDialog({
 			title: `Remove ${displayAddress(current.address)}?`,
 			lines: [
 				current.role === 'primary' ? `It is the primary administrator of ${domainName}; the domain will have none.` : `It leaves ${domainName}.`,

@@ -5,7 +5,8 @@
  */
 import {Directory} from '../../core/directory.js';
 import {displayAddress} from '../../core/address.js';
-import type {Mailbox, Role} from '../../core/types.js';
+import {checkLocalEdit, type MailboxField} from '../../core/sync.js';
+import type {Mailbox, Role, Settings} from '../../core/types.js';
 import {filterItems} from './list.js';
 
 export type DirectoryChange =
@@ -16,6 +17,45 @@ export type DirectoryChange =
 	| {type: 'rename'; address: string; name: string}
 	| {type: 'add-domain'; name: string}
 	| {type: 'remove-domain'; name: string};
+
+/** What a change edits, as checkLocalEdit names it: mailboxes and domains, or some of a mailbox's fields. */
+export function editOf(change: DirectoryChange): 'mailboxes' | MailboxField[] {
+	switch (change.type) {
+		case 'set-role': {
+			return ['role'];
+		}
+
+		case 'set-disabled': {
+			return ['disabled'];
+		}
+
+		case 'rename': {
+			return ['name'];
+		}
+
+		default: {
+			return 'mailboxes';
+		}
+	}
+}
+
+/**
+ * Why an edit may not be made here while the mailboxes come from a source (directory.source),
+ * as the lines of a message; undefined when it may. The dashboard's words for what to do instead.
+ */
+export function localEditRefusal(settings: Settings, directory: Directory, edit: 'mailboxes' | readonly MailboxField[]): string[] | undefined {
+	try {
+		checkLocalEdit(settings, directory, edit);
+		return undefined;
+	} catch (error) {
+		const {hint} = error as {hint?: string};
+		const message = (error as Error).message;
+		return [
+			`${message.charAt(0).toUpperCase()}${message.slice(1)}.`,
+			edit === 'mailboxes' ? 'Sync (s on the domains) reads them again; in Settings, Directory source "local" allows local edits again.' : hint ?? '',
+		].filter(Boolean);
+	}
+}
 
 /** The directory after the change (a copy); throws the directory's MassmailError when a rule refuses it. */
 export function applyChange(directory: Directory, change: DirectoryChange): Directory {
