@@ -1,9 +1,11 @@
 /**
  * Settings: the SMTP server (host, port, TLS, certificate, user, where the password comes
- * from), the default sender, and the delivery pace; saved to the store; "test connection"
- * reports success or the server's own words. The password itself is never a field.
+ * from), the default sender, and the delivery pace; the directory source (where the mailboxes
+ * come from, and the chosen source's fields); saved to the store; "test connection" reports
+ * success or the server's own words, "test source" the mailboxes found or the source's words.
+ * No password is ever a field. The form scrolls to keep the focused field in view.
  */
-import {useState} from 'react';
+import {useEffect, useRef, useState} from 'react';
 import {Box, Text} from 'ink';
 import {checkConnection} from '../../core/delivery.js';
 import {settingsKeys} from '../key-bindings.js';
@@ -13,15 +15,17 @@ import {useUnsavedWork} from '../hooks/use-unsaved.js';
 import {useScreenState} from '../hooks/use-screen-state.js';
 import {editWithKey} from '../state/text-edit.js';
 import {
-	checkSettingsForm, formSettings, settingsPatch, initialSettingsForm, isTextField, passwordSourceLabels, settingsFieldHints,
-	settingsFieldLabels, settingsFormReducer, tlsLabels, visibleFields, type SettingsFieldId, type SettingsFormState,
+	checkSettingsForm, directorySourceLabels, formSettings, settingsPatch, initialSettingsForm, isButton, isDirectoryField, isTextField,
+	passwordSourceLabels, settingsFieldHints, settingsFieldLabels, settingsFormReducer, tlsLabels, visibleFields, type SettingsFieldId,
+	type SettingsFormState,
 } from '../state/settings-form.js';
 import {useLayout, useServices, useStoreChanged, useTheme} from '../services.js';
 import {confirmDialog, messageDialog, useDialog} from '../components/dialog.js';
 import {TextView} from '../components/text-field.js';
-import {fit} from '../components/text.js';
+import {fit, plural} from '../components/text.js';
 import type {RouteOf} from '../state/router.js';
 import {errorLines} from './send-detail.js';
+import {configuredSourceLabel} from '../../core/sync.js';
 
 const labelWidth = 18;
 
@@ -39,6 +43,10 @@ function choiceText(field: SettingsFieldId, state: SettingsFormState): string {
 			return passwordSourceLabels[state.passwordSource];
 		}
 
+		case 'directorySource': {
+			return directorySourceLabels[state.directorySource];
+		}
+
 		default: {
 			return '';
 		}
@@ -50,14 +58,18 @@ export function SettingsScreen(_props: {route: RouteOf<'settings'>}) {
 	const theme = useTheme();
 	const navigation = useNavigation();
 	const dialog = useDialog();
-	const {columns} = useLayout();
+	const {columns, bodyRows} = useLayout();
 	const storeChanged = useStoreChanged();
 	const [form, dispatch] = useScreenState('form', settingsFormReducer, () => initialSettingsForm(services.store.settings.get(), services.env));
 	const [busy, setBusy] = useState<string | undefined>(undefined);
 	const [notice, setNotice] = useState<string | undefined>(undefined);
 	const fields = visibleFields(form);
 	const focusIsText = isTextField(form.focus);
+	const inDirectory = isDirectoryField(form.focus);
+	const testing = useRef<AbortController | undefined>(undefined);
 	useUnsavedWork(form.dirty);
+	// Leaving the screen stops a test of the source.
+	useEffect(() => () => testing.current?.abort(), []);
 
 	/** Checks and saves; the form then holds the saved values, and the header shows where mail goes now. */
 	const save = (): boolean => {
@@ -97,30 +109,75 @@ export function SettingsScreen(_props: {route: RouteOf<'settings'>}) {
 		);
 	};
 
-	const testSaved = () => {
+	/** Reads the saved source whole and says how many mailboxes it holds, or its own words; changes nothing. */
+	const testSource = () => {
+		const controller = new AbortController();
+		testing.current = controller;
+		let label = 'the source';
+		try {
+			label = configuredSourceLabel(services.store.settings.get()) ?? label;
+		} catch {
+			// The read below says what is wrong with the settings.
+		}
+
+		setBusy(`Reading the mailboxes from ${label}${theme.symbols.ellipsis} (Esc stops)`);
+		setNotice(undefined);
+		services.sync.test({signal: controller.signal}).then(
+			({count, label, broken}) => {
+				if (controller.signal.aborted) {
+					return;
+				}
+
+				setBusy(undefined);
+				const found = `${plural(count, 'mailbox', 'mailboxes')} found`;
+				dialog.open(broken === undefined
+					? messageDialog({title: found, tone: 'normal', lines: [`in ${label}. Nothing was changed: Sync (s on the domains) shows the changes and applies them.`]})
+					: messageDialog({title: `${found}, but a sync would refuse them`, tone: 'warning', lines: errorLines(broken)}));
+			},
+			(error: unknown) => {
+				if (controller.signal.aborted) {
+					return;
+				}
+
+				setBusy(undefined);
+				dialog.open(messageDialog({title: 'The source could not be read', lines: errorLines(error)}));
+			},
+		).finally(() => {
+			if (testing.current === controller) {
+				testing.current = undefined;
+			}
+		});
+	};
+
+	/** A test uses the saved settings: with unsaved changes, asks to save them first. */
+	const saveThen = (run: () => void, what: string) => () => {
 		if (!form.dirty) {
-			test();
+			run();
 			return;
 		}
 
 		dialog.open(confirmDialog({
 			title: 'Save the changes and test them?',
-			lines: ['The test connects with the saved settings.'],
+			lines: [`The test ${what} with the saved settings.`],
 			yes: 'Save and test',
 			no: 'Not now',
 			onYes() {
 				if (save()) {
-					test();
+					run();
 				}
 			},
 		}));
 	};
 
+	const testSaved = saveThen(test, 'connects');
+	const testSourceSaved = saveThen(testSource, 'reads the source');
+	const sourceSet = form.directorySource !== 'local';
+
 	useScreenKeys(settingsKeys, {
 		'next-field': () => dispatch({type: 'focus-next'}),
 		'previous-field': () => dispatch({type: 'focus-previous'}),
-		'choose-left': focusIsText || form.focus === 'save' || form.focus === 'test' ? undefined : () => dispatch({type: 'cycle', delta: -1}),
-		'choose-right': focusIsText || form.focus === 'save' || form.focus === 'test' ? undefined : () => dispatch({type: 'cycle', delta: 1}),
+		'choose-left': focusIsText || isButton(form.focus) ? undefined : () => dispatch({type: 'cycle', delta: -1}),
+		'choose-right': focusIsText || isButton(form.focus) ? undefined : () => dispatch({type: 'cycle', delta: 1}),
 		submit() {
 			if (form.focus === 'save') {
 				save();
@@ -128,13 +185,27 @@ export function SettingsScreen(_props: {route: RouteOf<'settings'>}) {
 				if (busy === undefined) {
 					testSaved();
 				}
+			} else if (form.focus === 'testSource') {
+				if (busy === undefined) {
+					testSourceSaved();
+				}
 			} else {
 				dispatch({type: 'focus-next'});
 			}
 		},
 		save,
-		test: busy === undefined ? testSaved : undefined,
+		// Ctrl+T tests what is being edited: the SMTP connection, or in the Directory source section the source.
+		test: busy === undefined && !(inDirectory && sourceSet) ? testSaved : undefined,
+		'test-source': busy === undefined && inDirectory && sourceSet ? testSourceSaved : undefined,
 		back() {
+			if (testing.current) {
+				testing.current.abort();
+				testing.current = undefined;
+				setBusy(undefined);
+				setNotice('The test of the source was stopped.');
+				return;
+			}
+
 			if (!form.dirty) {
 				navigation.back();
 				return;
@@ -177,17 +248,40 @@ export function SettingsScreen(_props: {route: RouteOf<'settings'>}) {
 	const passwordNote = form.passwordSource === 'environment'
 		? (environmentPassword ? '(MASSMAIL_SMTP_PASSWORD is set)' : '(MASSMAIL_SMTP_PASSWORD is not set)')
 		: '';
+	const directoryPasswordNote = services.env.MASSMAIL_DIRECTORY_PASSWORD ? '(empty: MASSMAIL_DIRECTORY_PASSWORD, set)' : '(empty: MASSMAIL_DIRECTORY_PASSWORD, not set)';
+
+	// The rows: the fields, with the Directory source section's title above its first field.
+	// When they do not fit, a window of them that keeps the focused one in view.
+	const rows: Array<SettingsFieldId | 'directory-title'> = fields.flatMap(field => field === 'directorySource' ? ['directory-title' as const, field] : [field]);
+	const height = Math.max(3, bodyRows - 1 - (urlOverride ? 1 : 0));
+	const focusRow = rows.indexOf(form.focus);
+	const scrollTop = useRef(0);
+	let top = Math.min(scrollTop.current, Math.max(0, rows.length - height));
+	if (focusRow < top + 1) {
+		// One row of context above (the section title above the source).
+		top = Math.max(0, focusRow - 1);
+	} else if (focusRow >= top + height) {
+		top = focusRow - height + 1;
+	}
+
+	scrollTop.current = top;
+	const shownRows = rows.length > height ? rows.slice(top, top + height) : rows;
 
 	return (
 		<Box flexDirection="column" flexGrow={1}>
 			{urlOverride ? (
 				<Text color={theme.warning} wrap="truncate-end"> MASSMAIL_SMTP_URL is set: it decides host, port, TLS and user over these fields.</Text>
 			) : null}
-			{fields.map(field => {
+			{shownRows.map(field => {
+				if (field === 'directory-title') {
+					const more = rows.length > height ? ` ${theme.symbols.unicode ? '↑/↓' : 'Up/Down'} for more` : '';
+					return <Text key={field} bold color={theme.accent} wrap="truncate-end">{fit(`  Directory source: where the mailboxes come from${more}`, columns - 1)}</Text>;
+				}
+
 				const focused = field === form.focus;
 				const error = form.errors[field];
 				const pointer = focused ? theme.symbols.pointer : ' ';
-				if (field === 'save' || field === 'test') {
+				if (isButton(field)) {
 					return (
 						<Text key={field}>
 							{pointer} {' '.repeat(labelWidth)} <Text inverse={focused} bold>[{settingsFieldLabels[field]}]</Text>
@@ -200,12 +294,13 @@ export function SettingsScreen(_props: {route: RouteOf<'settings'>}) {
 					<Box key={field}>
 						<Text color={error ? theme.error : undefined} bold={focused}>{pointer} {label} </Text>
 						{isTextField(field) ? (
-							<TextView state={form.text[field]} focused={focused} width={valueWidth} placeholder={field === 'host' ? '(local capture)' : undefined} />
+							<TextView state={form.text[field]} focused={focused} width={valueWidth} placeholder={field === 'host' ? '(local capture)' : field === 'directoryPasswordCommand' ? directoryPasswordNote : undefined} />
 						) : (
 							<Text inverse={focused}>{fit(choiceText(field, form), valueWidth)}</Text>
 						)}
 						{error && !focused ? <Text color={theme.error}> {theme.symbols.fail}</Text> : null}
 						{field === 'passwordSource' && passwordNote ? <Text color={theme.muted}> {fit(passwordNote, Math.max(0, columns - labelWidth - 5 - choiceText(field, form).length))}</Text> : null}
+
 					</Box>
 				);
 			})}

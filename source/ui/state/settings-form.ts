@@ -1,21 +1,69 @@
 /**
  * The Settings form as a reducer: fields, focus, what was typed, and what is wrong with each
  * field once it has been left. The SMTP password is not a field: only where it comes from
- * (the environment, or a password command) — it never appears on screen or on disk.
+ * (the environment, or a password command) — it never appears on screen or on disk. The same
+ * holds for the directory source's password. The Directory source section shows the fields of
+ * the chosen source only.
  */
 import {normalizeAddress} from '../../core/address.js';
+import {directorySourceKinds, parseDuration} from '../../core/settings.js';
 import {resolveSmtpTarget} from '../../core/smtp-config.js';
-import type {Settings, TlsMode} from '../../core/types.js';
+import type {DirectorySettings, DirectorySourceKind, Settings, TlsMode} from '../../core/types.js';
 import type {Key} from 'ink';
 import {editWithKey, textState, type TextState} from './text-edit.js';
 
 export type PasswordSource = 'none' | 'environment' | 'command';
 
+/** The directory source's text fields (the Directory source section). */
+export type DirectoryTextField =
+	| 'sqlUrl' | 'sqlQuery' | 'sqlCaFile'
+	| 'ldapUrl' | 'ldapBindDn' | 'ldapBase' | 'ldapFilter' | 'ldapMailAttribute' | 'ldapNameAttribute'
+	| 'ldapDisabledFilter' | 'ldapAdminFilter' | 'ldapPrimaryFilter' | 'ldapCaFile'
+	| 'dovecotCommand' | 'smartermailUrl' | 'smartermailUser'
+	| 'directoryPasswordCommand' | 'directoryMaxAge';
+
 export type SettingsTextField =
 	| 'host' | 'port' | 'user' | 'passwordCommand' | 'senderName' | 'senderAddress'
-	| 'concurrency' | 'rate' | 'maxAttempts' | 'retryDelayMs' | 'confirmThreshold';
-export type SettingsChoiceField = 'tls' | 'allowUnverifiedTls' | 'passwordSource';
-export type SettingsFieldId = SettingsTextField | SettingsChoiceField | 'save' | 'test';
+	| 'concurrency' | 'rate' | 'maxAttempts' | 'retryDelayMs' | 'confirmThreshold'
+	| DirectoryTextField;
+export type SettingsChoiceField = 'tls' | 'allowUnverifiedTls' | 'passwordSource' | 'directorySource';
+export type SettingsButton = 'save' | 'test' | 'testSource';
+export type SettingsFieldId = SettingsTextField | SettingsChoiceField | SettingsButton;
+
+/** Where each directory field is stored: directory.KEY or directory.GROUP.KEY (maxAge, a number, is read and written apart). */
+const directoryFieldKeys: Record<Exclude<DirectoryTextField, 'directoryMaxAge'>, [group: 'sql' | 'ldap' | 'dovecot' | 'smartermail' | undefined, key: string]> = {
+	sqlUrl: ['sql', 'url'],
+	sqlQuery: ['sql', 'query'],
+	sqlCaFile: ['sql', 'caFile'],
+	ldapUrl: ['ldap', 'url'],
+	ldapBindDn: ['ldap', 'bindDn'],
+	ldapBase: ['ldap', 'base'],
+	ldapFilter: ['ldap', 'filter'],
+	ldapMailAttribute: ['ldap', 'mailAttribute'],
+	ldapNameAttribute: ['ldap', 'nameAttribute'],
+	ldapDisabledFilter: ['ldap', 'disabledFilter'],
+	ldapAdminFilter: ['ldap', 'adminFilter'],
+	ldapPrimaryFilter: ['ldap', 'primaryFilter'],
+	ldapCaFile: ['ldap', 'caFile'],
+	dovecotCommand: ['dovecot', 'command'],
+	smartermailUrl: ['smartermail', 'url'],
+	smartermailUser: ['smartermail', 'user'],
+	directoryPasswordCommand: [undefined, 'passwordCommand'],
+};
+
+/** The fields of each source, in the order shown under the source choice. */
+export const sourceFields: Record<DirectorySourceKind, readonly DirectoryTextField[]> = {
+	local: [],
+	sql: ['sqlUrl', 'sqlQuery', 'sqlCaFile', 'directoryPasswordCommand', 'directoryMaxAge'],
+	ldap: ['ldapUrl', 'ldapBindDn', 'directoryPasswordCommand', 'ldapBase', 'ldapFilter', 'ldapMailAttribute', 'ldapNameAttribute', 'ldapDisabledFilter', 'ldapAdminFilter', 'ldapPrimaryFilter', 'ldapCaFile', 'directoryMaxAge'],
+	dovecot: ['dovecotCommand', 'directoryMaxAge'],
+	smartermail: ['smartermailUrl', 'smartermailUser', 'directoryPasswordCommand', 'directoryMaxAge'],
+};
+
+/** Whether the field belongs to the Directory source section. */
+export function isDirectoryField(field: SettingsFieldId): boolean {
+	return field === 'directorySource' || field === 'testSource' || field in directoryFieldKeys || field === 'directoryMaxAge';
+}
 
 export const settingsFieldLabels: Record<SettingsFieldId, string> = {
 	host: 'SMTP host',
@@ -32,6 +80,26 @@ export const settingsFieldLabels: Record<SettingsFieldId, string> = {
 	maxAttempts: 'Attempts',
 	retryDelayMs: 'First retry (ms)',
 	confirmThreshold: 'Confirm above',
+	directorySource: 'Source',
+	sqlUrl: 'Database URL',
+	sqlQuery: 'Query',
+	sqlCaFile: 'CA file',
+	ldapUrl: 'LDAP URL',
+	ldapBindDn: 'Bind DN',
+	ldapBase: 'Search base',
+	ldapFilter: 'Filter',
+	ldapMailAttribute: 'Mail attribute',
+	ldapNameAttribute: 'Name attribute',
+	ldapDisabledFilter: 'Disabled filter',
+	ldapAdminFilter: 'Admin filter',
+	ldapPrimaryFilter: 'Primary filter',
+	ldapCaFile: 'CA file',
+	dovecotCommand: 'Command',
+	smartermailUrl: 'SmarterMail URL',
+	smartermailUser: 'Admin user',
+	directoryPasswordCommand: 'Password command',
+	directoryMaxAge: 'Sync if older than',
+	testSource: 'Test source',
 	save: 'Save',
 	test: 'Test connection',
 };
@@ -52,6 +120,26 @@ export const settingsFieldHints: Record<SettingsFieldId, string> = {
 	maxAttempts: 'Attempts per recipient when the server says "try later", the first included (1 to 100).',
 	retryDelayMs: 'Wait before the first retry; it doubles with each attempt.',
 	confirmThreshold: 'Above this many recipients, sending asks a second time with the count.',
+	directorySource: '←/→ or Space: where the mailboxes come from; local: CSV import and edits here.',
+	sqlUrl: 'postgres://USER@HOST:PORT/DB or mysql://USER@HOST:PORT/DB (no password here).',
+	sqlQuery: 'One SELECT giving email, name, role, disabled (README: PostfixAdmin, iRedMail); on one line.',
+	sqlCaFile: 'A PEM file of the CAs for the database\'s TLS certificate; empty: the system\'s.',
+	ldapUrl: 'ldap://HOST:PORT (StartTLS when offered) or ldaps://HOST:PORT.',
+	ldapBindDn: 'The DN to bind as; empty: an anonymous bind.',
+	ldapBase: 'Where the mailboxes are searched: o=domains,dc=example,dc=com',
+	ldapFilter: 'The entries that are mailboxes: (mail=*)',
+	ldapMailAttribute: 'The attribute holding the address: mail',
+	ldapNameAttribute: 'The attribute holding the display name: cn',
+	ldapDisabledFilter: 'Entries matching (&FILTER this) are disabled; empty: the flags set here stay.',
+	ldapAdminFilter: 'Entries matching (&FILTER this) are domain administrators; empty: roles set here.',
+	ldapPrimaryFilter: 'Entries matching (&FILTER this) are primary administrators.',
+	ldapCaFile: 'A PEM file of the CAs for the LDAP server\'s certificate; empty: the system\'s.',
+	dovecotCommand: 'A command printing one user per line: doveadm user \'*\'',
+	smartermailUrl: 'The SmarterMail web address: https://mail.example.com',
+	smartermailUser: 'A SmarterMail system administrator.',
+	directoryPasswordCommand: 'A command that prints the source\'s password; empty: MASSMAIL_DIRECTORY_PASSWORD.',
+	directoryMaxAge: 'A send syncs first when the directory is older: 1h, 30min, 3600 (seconds); 0: never.',
+	testSource: 'Enter or Ctrl+T: read the saved source and count its mailboxes.',
 	save: 'Enter or Ctrl+S: check and save.',
 	test: 'Enter or Ctrl+T: connect (and log in) with the saved settings.',
 };
@@ -61,6 +149,13 @@ export const tlsLabels: Record<TlsMode, string> = {
 	starttls: 'STARTTLS',
 	implicit: 'TLS from the start',
 	opportunistic: 'STARTTLS when offered',
+};
+export const directorySourceLabels: Record<DirectorySourceKind, string> = {
+	local: 'local (CSV import and edits here)',
+	sql: 'SQL database (PostgreSQL, MariaDB, MySQL)',
+	ldap: 'LDAP directory',
+	dovecot: 'Dovecot\'s userdb (doveadm user)',
+	smartermail: 'SmarterMail (web API)',
 };
 export const passwordSources: readonly PasswordSource[] = ['none', 'environment', 'command'];
 export const passwordSourceLabels: Record<PasswordSource, string> = {
@@ -75,11 +170,14 @@ export interface SettingsFormState {
 	tls: TlsMode;
 	allowUnverifiedTls: boolean;
 	passwordSource: PasswordSource;
+	directorySource: DirectorySourceKind;
 	errors: Partial<Record<SettingsFieldId, string>>;
 	/** Changed since the last save: Esc asks before throwing it away. */
 	dirty: boolean;
 	/** The stored sender address: kept as it is even when the stricter check of a typed one would refuse it. */
 	storedSenderAddress: string;
+	/** The stored SQL query, which may span lines: kept as it is unless its one-line form was edited. */
+	storedSqlQuery: string;
 }
 
 export type SettingsFormAction =
@@ -93,22 +191,66 @@ export type SettingsFormAction =
 	/** Saved: the form shows what was stored. */
 	| {type: 'saved'; settings: Settings};
 
-const allFields: readonly SettingsFieldId[] = [
+const smtpFields: readonly SettingsFieldId[] = [
 	'host', 'port', 'tls', 'allowUnverifiedTls', 'user', 'passwordSource', 'passwordCommand',
-	'senderName', 'senderAddress', 'concurrency', 'rate', 'maxAttempts', 'retryDelayMs', 'confirmThreshold', 'save', 'test',
+	'senderName', 'senderAddress', 'concurrency', 'rate', 'maxAttempts', 'retryDelayMs', 'confirmThreshold',
 ];
 
+const buttonsAndChoices = new Set<SettingsFieldId>(['save', 'test', 'testSource', 'tls', 'allowUnverifiedTls', 'passwordSource', 'directorySource']);
+
 export function isTextField(field: SettingsFieldId): field is SettingsTextField {
-	return field !== 'save' && field !== 'test' && field !== 'tls' && field !== 'allowUnverifiedTls' && field !== 'passwordSource';
+	return !buttonsAndChoices.has(field);
 }
 
-/** The fields shown now: the password command only when the password comes from one. */
-export function visibleFields(state: Pick<SettingsFormState, 'passwordSource'>): SettingsFieldId[] {
-	return allFields.filter(field => field !== 'passwordCommand' || state.passwordSource === 'command');
+export function isButton(field: SettingsFieldId): field is SettingsButton {
+	return field === 'save' || field === 'test' || field === 'testSource';
+}
+
+/**
+ * The fields shown now, in order: the SMTP server, sender and pace; the Directory source
+ * section (the chosen source's fields, and Test source unless it is local); Save and Test
+ * connection. The password command only when the password comes from one.
+ */
+export function visibleFields(state: Pick<SettingsFormState, 'passwordSource' | 'directorySource'>): SettingsFieldId[] {
+	const source = state.directorySource;
+	return [
+		...smtpFields.filter(field => field !== 'passwordCommand' || state.passwordSource === 'command'),
+		'directorySource',
+		...sourceFields[source],
+		...(source === 'local' ? [] : ['testSource' as const]),
+		'save',
+		'test',
+	];
+}
+
+/** 3600 -> `1h`, 1800 -> `30min`, 90 -> `90`: directory.maxAge as people write it. */
+export function formatMaxAge(seconds: number): string {
+	if (seconds > 0 && seconds % 3600 === 0) {
+		return `${seconds / 3600}h`;
+	}
+
+	if (seconds > 0 && seconds % 60 === 0) {
+		return `${seconds / 60}min`;
+	}
+
+	return String(seconds);
+}
+
+/** A query of several lines, on the one line of its field. */
+const oneLine = (text: string) => text.replaceAll(/\r?\n/g, ' ');
+
+function directoryValue(directory: DirectorySettings, field: Exclude<DirectoryTextField, 'directoryMaxAge'>): string {
+	const [group, key] = directoryFieldKeys[field];
+	const holder = (group === undefined ? directory : directory[group]) as unknown as Record<string, string>;
+	return holder[key] ?? '';
 }
 
 export function initialSettingsForm(settings: Settings, env: NodeJS.ProcessEnv = {}): SettingsFormState {
-	const {smtp, sender, delivery} = settings;
+	const {smtp, sender, delivery, directory} = settings;
+	const directoryText = Object.fromEntries((Object.keys(directoryFieldKeys) as Array<keyof typeof directoryFieldKeys>).map(field => [
+		field,
+		textState(field === 'sqlQuery' ? oneLine(directory.sql.query) : directoryValue(directory, field)),
+	])) as Record<Exclude<DirectoryTextField, 'directoryMaxAge'>, TextState>;
 	const passwordSource: PasswordSource = smtp.passwordCommand === ''
 		? (smtp.user === '' && !env.MASSMAIL_SMTP_PASSWORD ? 'none' : 'environment')
 		: 'command';
@@ -126,13 +268,17 @@ export function initialSettingsForm(settings: Settings, env: NodeJS.ProcessEnv =
 			maxAttempts: textState(String(delivery.maxAttempts)),
 			retryDelayMs: textState(String(delivery.retryDelayMs)),
 			confirmThreshold: textState(String(delivery.confirmThreshold)),
+			...directoryText,
+			directoryMaxAge: textState(formatMaxAge(directory.maxAge)),
 		},
 		tls: smtp.tls,
 		allowUnverifiedTls: smtp.allowUnverifiedTls,
 		passwordSource,
+		directorySource: directory.source,
 		errors: {},
 		dirty: false,
 		storedSenderAddress: sender.address,
+		storedSqlQuery: directory.sql.query,
 	};
 }
 
@@ -175,6 +321,43 @@ const textChecks: Partial<Record<SettingsTextField, (text: string, state: Settin
 	maxAttempts: whole(1, 100),
 	retryDelayMs: whole(0, Number.MAX_SAFE_INTEGER),
 	confirmThreshold: whole(0, Number.MAX_SAFE_INTEGER),
+	directoryMaxAge(text) {
+		try {
+			parseDuration(text);
+			return undefined;
+		} catch (error) {
+			return (error as Error).message;
+		}
+	},
+	sqlUrl(text) {
+		if (text.trim() === '') {
+			return 'type the database\'s address: postgres://USER@HOST:PORT/DB or mysql://USER@HOST:PORT/DB';
+		}
+
+		if (!/^(postgres|postgresql|mysql|mariadb):\/\//i.test(text.trim())) {
+			return 'must start with postgres://, postgresql://, mysql:// or mariadb://';
+		}
+
+		return /^[a-z]+:\/\/[^@/]*:[^@/]*@/i.test(text.trim()) ? 'no password here: it comes from MASSMAIL_DIRECTORY_PASSWORD or a password command' : undefined;
+	},
+	sqlQuery: text => text.trim() === '' ? 'type one SELECT giving email, name, role, disabled' : undefined,
+	ldapUrl(text) {
+		if (text.trim() === '') {
+			return 'type the server\'s address: ldap://HOST:PORT or ldaps://HOST:PORT';
+		}
+
+		return /^ldaps?:\/\/[^\s]+$/i.test(text.trim()) ? undefined : 'must start with ldap:// or ldaps://';
+	},
+	ldapBase: text => text.trim() === '' ? 'type the DN under which the mailboxes are: o=domains,dc=example,dc=com' : undefined,
+	dovecotCommand: text => text.trim() === '' ? 'type the command that lists the users: doveadm user \'*\'' : undefined,
+	smartermailUrl(text) {
+		if (text.trim() === '') {
+			return 'type the web address: https://mail.example.com';
+		}
+
+		return /^https?:\/\/[^\s]+$/i.test(text.trim()) ? undefined : 'must start with https:// (or http:// to this machine)';
+	},
+	smartermailUser: text => text.trim() === '' ? 'type the system administrator\'s user name' : undefined,
 };
 
 /** The problem with one field, or undefined. */
@@ -211,7 +394,44 @@ export function formSettings(state: SettingsFormState, current: Settings): Setti
 			retryDelayMs: Number(value('retryDelayMs')),
 			confirmThreshold: Number(value('confirmThreshold')),
 		},
-		directory: current.directory,
+		directory: formDirectory(state, current.directory),
+	};
+}
+
+/** The directory settings the form holds: the chosen source, and what is typed in every source's fields. */
+function formDirectory(state: SettingsFormState, current: DirectorySettings): DirectorySettings {
+	const value = (field: Exclude<DirectoryTextField, 'directoryMaxAge'>) => state.text[field].value.trim();
+	const typedQuery = state.text.sqlQuery.value;
+	return {
+		source: state.directorySource,
+		// A bad duration is refused by the check before this is called; keep the stored one if not.
+		maxAge: (() => {
+			try {
+				return parseDuration(state.text.directoryMaxAge.value);
+			} catch {
+				return current.maxAge;
+			}
+		})(),
+		passwordCommand: value('directoryPasswordCommand'),
+		sql: {
+			url: value('sqlUrl'),
+			query: typedQuery === oneLine(state.storedSqlQuery) ? state.storedSqlQuery : typedQuery.trim(),
+			caFile: value('sqlCaFile'),
+		},
+		ldap: {
+			url: value('ldapUrl'),
+			caFile: value('ldapCaFile'),
+			bindDn: value('ldapBindDn'),
+			base: value('ldapBase'),
+			filter: value('ldapFilter'),
+			mailAttribute: value('ldapMailAttribute'),
+			nameAttribute: value('ldapNameAttribute'),
+			disabledFilter: value('ldapDisabledFilter'),
+			adminFilter: value('ldapAdminFilter'),
+			primaryFilter: value('ldapPrimaryFilter'),
+		},
+		dovecot: {command: value('dovecotCommand')},
+		smartermail: {url: value('smartermailUrl'), user: value('smartermailUser')},
 	};
 }
 
@@ -253,6 +473,23 @@ export function settingsPatch(next: Settings, current: Settings): {[K in keyof S
 				patch[section] ??= {};
 				patch[section][key] = value;
 			}
+		}
+	}
+
+	// The directory's settings nest one level more (directory.sql.url).
+	for (const [key, value] of Object.entries(next.directory)) {
+		const before = (current.directory as unknown as Record<string, unknown>)[key];
+		if (typeof value === 'object' && value !== null) {
+			for (const [name, inner] of Object.entries(value as Record<string, unknown>)) {
+				if ((before as Record<string, unknown>)[name] !== inner) {
+					patch.directory ??= {};
+					patch.directory[key] ??= {};
+					(patch.directory[key] as Record<string, unknown>)[name] = inner;
+				}
+			}
+		} else if (before !== value) {
+			patch.directory ??= {};
+			patch.directory[key] = value;
 		}
 	}
 
@@ -331,6 +568,12 @@ export function settingsFormReducer(state: SettingsFormState, action: SettingsFo
 					return {...state, passwordSource: cycle(passwordSources, state.passwordSource, action.delta), dirty: true, errors: {...state.errors, passwordCommand: undefined}};
 				}
 
+				case 'directorySource': {
+					// The fields of the source left are no longer shown: nor are their problems.
+					const errors = Object.fromEntries(Object.entries(state.errors).filter(([field]) => !isDirectoryField(field as SettingsFieldId)));
+					return {...state, directorySource: cycle(directorySourceKinds, state.directorySource, action.delta), dirty: true, errors};
+				}
+
 				default: {
 					return state;
 				}
@@ -345,7 +588,7 @@ export function settingsFormReducer(state: SettingsFormState, action: SettingsFo
 
 		case 'saved': {
 			const fresh = initialSettingsForm(action.settings);
-			return {...fresh, passwordSource: state.passwordSource, focus: state.focus};
+			return {...fresh, passwordSource: state.passwordSource, focus: visibleFields({...fresh, passwordSource: state.passwordSource}).includes(state.focus) ? state.focus : 'save'};
 		}
 	}
 }
