@@ -32,9 +32,10 @@ export interface SyncBeforeSend {
 	canSend: boolean;
 	/**
 	 * At Send: true when the directory is fresh enough to send on. Otherwise starts the sync and
-	 * returns false (Review then shows what it changed; Send again sends on it).
+	 * returns false; a sync that changes nothing then calls `again` (the send goes on, as
+	 * reviewed), one that changes the audience shows it instead (Send again sends on it).
 	 */
-	ready(): boolean;
+	ready(again: () => void): boolean;
 }
 
 /** The audience again, against the directory as the sync left it; throws what the form would say (a domain gone). */
@@ -87,7 +88,7 @@ export function useSyncBeforeSend(initial: SendPlan, width: number): SyncBeforeS
 	const [state, setState] = useState<State>({kind: 'idle', plan: initial});
 	const running = useRef<AbortController | undefined>(undefined);
 
-	const start = (plan: SendPlan) => {
+	const start = (plan: SendPlan, again?: () => void) => {
 		let label = 'the source';
 		try {
 			label = configuredSourceLabel(services.store.settings.get()) ?? label;
@@ -128,6 +129,10 @@ export function useSyncBeforeSend(initial: SendPlan, width: number): SyncBeforeS
 			}
 
 			setState({kind: 'idle', plan: next, notes: syncNotes(applied)});
+			// Nothing changed: what was reviewed is what goes; Send goes on.
+			if (again && isUnchanged(applied)) {
+				again();
+			}
 		}, (error: unknown) => {
 			if (!controller.signal.aborted) {
 				refuse([`The directory is older than directory.maxAge and could not be synced from ${label}; nothing was sent.`, ...errorLines(error)]);
@@ -174,13 +179,13 @@ export function useSyncBeforeSend(initial: SendPlan, width: number): SyncBeforeS
 		plan: state.plan,
 		rows,
 		canSend: state.kind === 'idle',
-		ready() {
+		ready(again) {
 			if (state.kind !== 'idle') {
 				return false;
 			}
 
 			if (isStale(services)) {
-				start(state.plan);
+				start(state.plan, again);
 				return false;
 			}
 

@@ -127,7 +127,7 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 	};
 
 	const send = () => {
-		if (!sync.ready()) {
+		if (!sync.ready(send)) {
 			return;
 		}
 
