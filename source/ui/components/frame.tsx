@@ -101,29 +101,34 @@ export function Header({title, directory, origin, destination, destinationError,
 	);
 }
 
-/** Lays out as many `key Label` pairs as fit the width, the help (`?`, or F1 while typing) always last. */
+/**
+ * Lays out as many `key Label` pairs as fit the width, the help (`?`, or F1 while typing) always
+ * last; three spaces between them, or two when that makes one more fit.
+ */
 export function footerText(bindings: readonly KeyBinding[], columns: number, unicode: boolean): string {
 	const text = (binding: KeyBinding) => `${formatKeys(binding, {unicode})} ${binding.label}`;
 	const isHelp = (binding: KeyBinding) => binding.id === 'help' || binding.id === 'help-anywhere';
 	const helpBinding = bindings.find(binding => isHelp(binding));
 	const help = helpBinding ? text(helpBinding) : undefined;
 	const others = bindings.filter(binding => !isHelp(binding)).map(binding => text(binding));
-	const result: string[] = [];
-	let width = help ? help.length + 3 : 0;
-	for (const part of others) {
-		if (width + part.length + 3 > columns - 1) {
-			break;
+	const layout = (gap: number): string[] => {
+		const result: string[] = [];
+		let width = help ? help.length + gap : 0;
+		for (const part of others) {
+			if (width + part.length + gap > columns - 1) {
+				break;
+			}
+
+			result.push(part);
+			width += part.length + gap;
 		}
 
-		result.push(part);
-		width += part.length + 3;
-	}
+		return help ? [...result, help] : result;
+	};
 
-	if (help) {
-		result.push(help);
-	}
-
-	return ' ' + result.join('   ');
+	const wide = layout(3);
+	const narrow = layout(2);
+	return narrow.length > wide.length ? ' ' + narrow.join('  ') : ' ' + wide.join('   ');
 }
 
 /** One row: the keys the screen (or the open dialog) handles now, from the key-binding table. */
