@@ -84,7 +84,7 @@ test.serial('s on Domains reads Dovecot, shows the changes per domain and per ma
 	// Never synced: the header says so, the label cut to fit 80 columns (it is a long command).
 	t.regex(d.lines()[0], /massmail │ Domains +11 mailboxes from \/usr\/bin\/doveadm -c .*… · never synced$/);
 	assertFits(t, d);
-	t.true(d.screen().includes('s Sync'), 'the footer shows the Sync key');
+	t.regex(d.lines().at(-1)!, /h History {2}s Sync {2}q Quit {2}\? Help$/, 'the footer shows the Sync key, and still Quit');
 
 	await d.press('s');
 	t.regex(d.lines()[0], /massmail │ Sync/);
@@ -345,9 +345,16 @@ test.serial('a send on a directory older than directory.maxAge syncs first: Revi
 	t.deepEqual(addresses(d.store), ['ann@example.com', 'bob@example.com', 'cy@example.com', ...staff]);
 	t.regex(d.lines()[0], /· synced just now$/);
 
+	// Review left open past directory.maxAge: Send syncs again, finds no change, and sends as reviewed.
+	d.store.editDirectory(latest => {
+		const older = latest.clone();
+		older.origin = {...latest.origin!, syncedAt: new Date(Date.now() - (2 * 3600 * 1000)).toISOString()};
+		return older;
+	});
 	await d.press('s');
 	await d.settle(screen => screen.includes('Finished'));
 	t.regex(d.screen(), /Finished: 12 of 12 sent/);
+	t.true(Date.now() - Date.parse(d.store.directory().origin!.syncedAt) < 60_000, 'synced again at Send');
 	t.deepEqual(smtp.messages.map(message => message.envelope.to).flat().sort(), ['ann@example.com', 'bob@example.com', 'cy@example.com', ...staff]);
 });
 

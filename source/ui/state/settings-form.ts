@@ -138,7 +138,7 @@ export const settingsFieldHints: Record<SettingsFieldId, string> = {
 	smartermailUrl: 'The SmarterMail web address: https://mail.example.com',
 	smartermailUser: 'A SmarterMail system administrator.',
 	directoryPasswordCommand: 'A command that prints the source\'s password; empty: MASSMAIL_DIRECTORY_PASSWORD.',
-	directoryMaxAge: 'A send syncs first when the directory is older: 1h, 30min, 3600 (seconds); 0: never.',
+	directoryMaxAge: 'A send syncs first when the directory is older: 1h, 30min, 3600; 0: never.',
 	testSource: 'Enter or Ctrl+T: read the saved source and count its mailboxes.',
 	save: 'Enter or Ctrl+S: check and save.',
 	test: 'Enter or Ctrl+T: connect (and log in) with the saved settings.',
