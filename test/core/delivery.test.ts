@@ -231,12 +231,17 @@ test('with a login, mail goes through and the password is in no file of the data
 	t.false(events.join('\n').includes(password));
 });
 
-test('password command: its output is the password', async t => {
-	const {ctx, server, store} = await setup(t, {auth: {user: 'mailer', pass: password}, env: {MASSMAIL_SMTP_PASSWORD: ''}});
-	store.settings.update({smtp: {passwordCommand: `printf '%s\\n' '${password}'`}});
-	const delivery = await createDelivery(ctx, {draft: draft(), audience: 'all', recipients: people('ann')}, fast);
+test('password command: its output is the password, asked once per send however many connections log in', async t => {
+	const {ctx, server, store, dir} = await setup(t, {auth: {user: 'mailer', pass: password}, env: {MASSMAIL_SMTP_PASSWORD: ''}});
+	// Each run of the command leaves a line: a secret tool may ask a person (or a token) each time.
+	// The pace keeps the send going long enough for every connection to open and log in.
+	const runs = `${dir}/password-command-runs`;
+	store.settings.update({smtp: {passwordCommand: `echo run >> '${runs}'; printf '%s\\n' '${password}'`}});
+	const delivery = await createDelivery(ctx, {draft: draft(), audience: 'all', recipients: people(...Array.from({length: 60}, (_, i) => `u${i}`))}, {...fast, concurrency: 3, rate: 100});
 	await delivery.start();
-	t.is(server.messages.length, 1);
+	t.is(server.messages.length, 60);
+	t.true(server.logins >= 2, `${server.logins} logins, ${server.authAttempts} AUTH`);
+	t.is(fs.readFileSync(runs, 'utf8'), 'run\n');
 });
 
 test('pause holds the queue, resume finishes it', async t => {
