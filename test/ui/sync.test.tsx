@@ -6,6 +6,8 @@
 import fs from 'node:fs';
 import test, {type ExecutionContext} from 'ava';
 import {Directory} from '../../source/core/directory.js';
+import {originText} from '../../source/ui/components/frame.js';
+import {formatAge} from '../../source/ui/components/text.js';
 import type {Store} from '../../source/core/store.js';
 import {startDovecot, type DovecotServer} from '../helpers/dovecot-server.js';
 import {startSmarterMailStandIn} from '../helpers/smartermail-server.js';
@@ -384,4 +386,15 @@ test.serial('the sync before a send that would need a confirmation refuses the s
 	t.is(smtp.messages.length, 0);
 	t.is(fs.readFileSync(d.store.paths.directoryFile, 'utf8'), before);
 	assertFits(t, d);
+});
+
+test('the header\'s directory text fits: the label is cut first, then the size goes, never the age', t => {
+	const origin = {size: '12 mailboxes', label: 'ldap://127.0.0.1:3890', syncedAt: new Date(Date.now() - (3 * 60_000)).toISOString(), isStale: () => false};
+	const text = ({size, label, age}: {size: string; label: string; age: string}) => `${size}${label}${age}`;
+	// The Domains screen at 80 columns: " massmail │ Domains" leaves 59.
+	t.is(text(originText(origin, Date.now(), 80 - 2 - 19, true)), '12 mailboxes from ldap://127.0.0.1:3890 · synced 3 min ago');
+	t.is(text(originText(origin, Date.now(), 46, true)), 'from ldap://127.0.0.1:3890 · synced 3 min ago');
+	t.is(text(originText(origin, Date.now(), 40, true)), 'from ldap://127.0.0.… · synced 3 min ago');
+	t.is(text(originText({...origin, syncedAt: undefined}, Date.now(), 59, false)), '12 mailboxes from ldap://127.0.0.1:3890, never synced');
+	t.deepEqual([0, 59_999, 60_000, 3_599_999, 7_200_000, 3 * 86_400_000, -5000, Number.NaN].map(ms => formatAge(ms)), ['just now', 'just now', '1 min ago', '59 min ago', '2 h ago', '3 days ago', 'just now', 'just now']);
 });
