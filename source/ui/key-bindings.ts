@@ -238,6 +238,7 @@ export const syncKeys: KeyTable = [
 	bind('again', ['r'], 'Read again', 'Read the source again'),
 	bind('cancel', ['escape'], 'Cancel', 'Stop reading the source; nothing is changed'),
 	bind('back', ['escape', 'n'], 'Leave unchanged', 'Back without applying: the directory stays as it is'),
+	bind('close', ['escape'], 'Back', 'Back after a failed read (nothing was changed)'),
 	bind('done', ['enter', 'escape'], 'Done', 'Back to the domains'),
 ];
 

@@ -182,6 +182,7 @@ test.serial('a sync that empties a domain warns and takes y only (Enter does not
 	t.regex(failed, /The mailboxes could not be read from \/usr\/bin\/doveadm/);
 	t.regex(dialogWords(failed), /cannot reach Dovecot's auth service: Error: auth-master: userdb list: connect\(.*\/run\/auth-userdb\) failed: (Connection refused|No such file or directory)/);
 	t.regex(failed, /Nothing was changed\. r reads again; Esc goes back\./);
+	t.regex(d.lines().at(-1)!, /r Read again +Esc Back +\? Help$/);
 	t.is(fs.readFileSync(d.store.paths.directoryFile, 'utf8'), synced);
 	assertFits(t, d);
 });

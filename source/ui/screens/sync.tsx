@@ -196,7 +196,8 @@ export function SyncScreen(_props: {route: RouteOf<'sync'>}) {
 			reading.current?.abort();
 			navigation.back();
 		} : undefined,
-		back: phase.kind === 'planned' || phase.kind === 'failed' ? () => navigation.back() : undefined,
+		back: phase.kind === 'planned' ? () => navigation.back() : undefined,
+		close: phase.kind === 'failed' ? () => navigation.back() : undefined,
 		done: phase.kind === 'applied' ? () => navigation.back() : undefined,
 	});
 
