@@ -11,6 +11,7 @@ import {App} from './app.js';
 import {createTheme} from './theme.js';
 import type {DashboardServices} from './services.js';
 import {createDirectorySync} from './sync-service.js';
+import {createSendOperations} from './send-service.js';
 import {editInEditor, enterAlternateScreen, leaveAlternateScreen, withFrameCursorFix} from './terminal.js';
 
 export interface RunDashboardOptions {
@@ -82,6 +83,7 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 		env,
 		demo: options.demo,
 		sync: createDirectorySync(options.store, env),
+		sends: createSendOperations(() => services.delivery()),
 		delivery() {
 			deliveryContext ??= openDeliveryContext(options.store, env);
 			return deliveryContext;

@@ -10,6 +10,7 @@ import type {Delivery, DeliveryContext} from '../core/delivery.js';
 import type {DeliveryResult} from '../core/types.js';
 import type {Theme} from './theme.js';
 import type {DirectorySync} from './sync-service.js';
+import type {SendOperations} from './send-service.js';
 
 export interface DashboardServices {
 	store: Store;
@@ -17,6 +18,8 @@ export interface DashboardServices {
 	demo: boolean;
 	/** The directory from its source (directory.source): read and plan, apply, test. */
 	sync: DirectorySync;
+	/** Start, resume and retry sends, test copies, the connection check, reports: the engine and the files, for the screens. */
+	sends: SendOperations;
 	/** The delivery context (capture server, send records), opened on first use and closed on exit. */
 	delivery(): DeliveryContext;
 	/**

@@ -11,6 +11,7 @@ import {App} from '../../source/ui/app.js';
 import {createTheme} from '../../source/ui/theme.js';
 import type {DashboardServices} from '../../source/ui/services.js';
 import {createDirectorySync} from '../../source/ui/sync-service.js';
+import {createSendOperations} from '../../source/ui/send-service.js';
 import type {Route} from '../../source/ui/state/router.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
 
@@ -77,6 +78,7 @@ export async function renderDashboard(t: ExecutionContext, options: DashboardOpt
 		env,
 		demo: options.demo ?? false,
 		sync: createDirectorySync(store, env),
+		sends: createSendOperations(() => services.delivery()),
 		delivery() {
 			context ??= openDeliveryContext(store, env);
 			return context;

@@ -6,11 +6,10 @@
  */
 import {useMemo, useState} from 'react';
 import {Box, Text} from 'ink';
-import {reopenDelivery} from '../../core/delivery.js';
 import {describeTarget, resolveSmtpTarget} from '../../core/smtp-config.js';
 import type {RecipientRecord, SendListing} from '../../core/journal.js';
 import {isMassmailError} from '../../core/errors.js';
-import {reportFileExists, reportFormatOf, reportPath, writeReport} from '../../core/report.js';
+import {reportFileExists, reportFormatOf, reportPath} from '../../core/report.js';
 import {sendDetailKeys} from '../key-bindings.js';
 import {useScreenKeys} from '../hooks/use-keys.js';
 import {usePolledRead} from '../hooks/use-polled-read.js';
@@ -114,7 +113,7 @@ export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
 
 		setBusy(`${only === 'failed' ? 'Connecting to retry the failed recipients' : 'Connecting to resume the send'}${theme.symbols.ellipsis}`);
 		const what = only === 'failed' ? 'Retry' : 'Resume';
-		reopenDelivery(services.delivery(), route.sendId, {only}).then(
+		services.sends.reopen(route.sendId, only).then(
 			delivery => {
 				setBusy(undefined);
 				startDelivery(services, navigation, delivery, `${what}: ${summary?.subject ?? route.sendId}`);
@@ -134,7 +133,7 @@ export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
 
 		const write = (file: string) => {
 			try {
-				const written = writeReport(file, summary, recipients, reportFormatOf(file));
+				const written = services.sends.writeReport(file, summary, recipients);
 				dialog.open(messageDialog({
 					title: 'Report written',
 					tone: 'normal',

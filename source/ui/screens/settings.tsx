@@ -7,7 +7,6 @@
  */
 import {useEffect, useRef, useState} from 'react';
 import {Box, Text} from 'ink';
-import {checkConnection} from '../../core/delivery.js';
 import {settingsKeys} from '../key-bindings.js';
 import {useKeyLayer, useScreenKeys} from '../hooks/use-keys.js';
 import {useNavigation} from '../hooks/use-navigation.js';
@@ -97,7 +96,7 @@ export function SettingsScreen(_props: {route: RouteOf<'settings'>}) {
 	const test = () => {
 		setBusy(`Testing the connection${theme.symbols.ellipsis}`);
 		setNotice(undefined);
-		checkConnection(services.delivery()).then(
+		services.sends.checkConnection().then(
 			reached => {
 				setBusy(undefined);
 				dialog.open(messageDialog({title: 'The connection works', tone: 'normal', lines: [reached]}));
