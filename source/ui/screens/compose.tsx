@@ -162,7 +162,7 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 				value = (
 					<Box>
 						<TextView state={form.text.from} focused={focused} width={Math.min(40, valueWidth)} placeholder={sender.name} />
-						<Text color={theme.muted}> {fit(senderHint(form, sender.address), Math.max(0, valueWidth - 42))}</Text>
+						<Text color={theme.muted}> {fit(senderHint(form, sender.address), Math.max(0, valueWidth - 1 - Math.min(40, valueWidth, form.text.from.value === '' && !focused ? sender.name.length : form.text.from.value.length + 1)))}</Text>
 					</Box>
 				);
 				break;
@@ -186,7 +186,7 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 				value = (
 					<Box>
 						<TextView state={form.text.domain} focused={focused} width={Math.min(40, valueWidth)} placeholder="a domain of the directory" />
-						{focused && completion ? <Text color={theme.muted}> Tab: {fit(completions.join(', '), Math.max(0, valueWidth - 48))}</Text> : null}
+						{focused && completion ? <Text color={theme.muted}> Tab: {fit(completions.join(', '), Math.max(0, valueWidth - 6 - Math.min(40, valueWidth, form.text.domain.value.length + 1)))}</Text> : null}
 					</Box>
 				);
 				break;
