@@ -32,8 +32,9 @@ export function startDelivery(services: DashboardServices, navigation: Navigatio
 		},
 	};
 	const done = delivery.start();
-	const active = {delivery, done};
+	const active = {delivery, done, backlog};
 	services.session.active = active;
+	services.session.last = active;
 	const clear = () => {
 		if (services.session.active === active) {
 			services.session.active = undefined;
@@ -41,7 +42,7 @@ export function startDelivery(services: DashboardServices, navigation: Navigatio
 	};
 
 	done.then(clear, clear);
-	navigation.replace({screen: 'progress', delivery, done, title, backlog});
+	navigation.replace({screen: 'progress', sendId: delivery.id, title});
 }
 
 /**

@@ -7,7 +7,7 @@
 import {createContext, useContext} from 'react';
 import type {Store} from '../core/store.js';
 import type {Delivery, DeliveryContext} from '../core/delivery.js';
-import type {DeliveryResult} from '../core/types.js';
+import type {DeliveryEvent, DeliveryResult} from '../core/types.js';
 import type {Theme} from './theme.js';
 import type {DirectorySync} from './sync-service.js';
 import type {SendOperations} from './send-service.js';
@@ -29,7 +29,18 @@ export interface DashboardServices {
 	editText(text: string, options: {extension: string}): Promise<string>;
 	/** The send now running, so Ctrl+C, SIGTERM and SIGHUP can stop it with its record complete. */
 	session: {
-		active?: {delivery: Delivery; done: Promise<DeliveryResult>};
+		active?: {
+			delivery: Delivery;
+			/** The promise of `delivery.start()`, started once by delivery-flow's startDelivery. */
+			done: Promise<DeliveryResult>;
+			/** The events from the start until the Progress screen subscribes. */
+			backlog?: {take(): DeliveryEvent[]};
+		};
+		/**
+		 * The send started last, kept after it ends: a send can finish before its Progress screen
+		 * is drawn, which then shows its end rather than losing it.
+		 */
+		last?: NonNullable<DashboardServices['session']['active']>;
 		/** Set once the dashboard quits: a send whose connection check ends after that is cancelled, never started. */
 		closed?: boolean;
 	};

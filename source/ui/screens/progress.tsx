@@ -3,10 +3,10 @@
  * the failures so far. `p` pauses and resumes, `c` cancels (asks), Ctrl+C asks whether to
  * stop. When the send ends, the Summary takes its place.
  */
-import {useEffect} from 'react';
+import {useEffect, useState} from 'react';
 import {Box, Text} from 'ink';
 import {displayAddress} from '../../core/address.js';
-import {progressKeys} from '../key-bindings.js';
+import {progressKeys, summaryKeys} from '../key-bindings.js';
 import {useScreenKeys} from '../hooks/use-keys.js';
 import {useNavigation} from '../hooks/use-navigation.js';
 import {useDeliveryProgress} from '../hooks/use-delivery.js';
@@ -23,8 +23,35 @@ export function progressBar(ratio: number, width: number, symbols: Pick<Symbols,
 	return symbols.barFull.repeat(full) + symbols.barEmpty.repeat(width - full);
 }
 
+/**
+ * The send the route names, held for the screen's life: the running one (services.session.active)
+ * or, when it ended before this screen was drawn, the last one started.
+ */
 export function ProgressScreen({route}: {route: RouteOf<'progress'>}) {
-	const {delivery, done, title, backlog} = route;
+	const services = useServices();
+	const [active] = useState(() => [services.session.active, services.session.last].find(send => send?.delivery.id === route.sendId));
+	if (!active) {
+		return <NotRunning sendId={route.sendId} />;
+	}
+
+	return <RunningSend route={route} active={active} />;
+}
+
+/** Reached with no such send (a route restored after the dashboard restarted): say where its record is. */
+function NotRunning({sendId}: {sendId: string}) {
+	const theme = useTheme();
+	const navigation = useNavigation();
+	useScreenKeys(summaryKeys, {done: () => navigation.replace({screen: 'send-detail', sendId})});
+	return (
+		<Box paddingX={1}>
+			<Text color={theme.warning} wrap="wrap">Send {sendId} is not running any more: History has its record.</Text>
+		</Box>
+	);
+}
+
+function RunningSend({route, active}: {route: RouteOf<'progress'>; active: NonNullable<ReturnType<typeof useServices>['session']['active']>}) {
+	const {title} = route;
+	const {delivery, done, backlog} = active;
 	const services = useServices();
 	const theme = useTheme();
 	const navigation = useNavigation();

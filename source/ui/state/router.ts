@@ -5,8 +5,7 @@
  * open), a component in source/ui/screens/, and an entry in source/ui/screens/index.ts.
  * TypeScript then refuses to compile until the registry has the screen.
  */
-import type {DeliveryEvent, DeliveryResult, MessageDraft, RecipientGroup, Resolution, SendKind} from '../../core/types.js';
-import type {Delivery} from '../../core/delivery.js';
+import type {DeliveryResult, MessageDraft, RecipientGroup, Resolution, SendKind} from '../../core/types.js';
 
 /** How a form opens: the To it starts with, and (for a reminder of an earlier send) subject and thread. */
 export interface ComposePreset {
@@ -34,15 +33,8 @@ export type Route =
 	| {screen: 'send-email'; preset?: ComposePreset}
 	| {screen: 'send-reminder'; preset?: ComposePreset}
 	| {screen: 'review'; plan: SendPlan}
-	| {
-		screen: 'progress';
-		delivery: Delivery;
-		/** The promise of `delivery.start()`, started once by whoever opened this screen. */
-		done: Promise<DeliveryResult>;
-		title: string;
-		/** The events from the start until the screen subscribes (see delivery-flow's startDelivery). */
-		backlog?: {take(): DeliveryEvent[]};
-	}
+	/** The running send, named by its id: the send itself is services.session.active (delivery-flow.ts). */
+	| {screen: 'progress'; sendId: string; title: string}
 	| {
 		screen: 'summary';
 		result: DeliveryResult;
