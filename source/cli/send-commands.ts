@@ -4,17 +4,17 @@
  * Ctrl+C, SIGTERM and SIGHUP into a clean interruption that leaves the send resumable.
  */
 import {readFileSync} from 'node:fs';
-import {displayAddress} from '../core/address.js';
+import {displayAddress, needsSmtpUtf8} from '../core/address.js';
 import type {Delivery, DeliveryContext, DeliveryOverrides} from '../core/delivery.js';
 import {exitCodes, exitStatusOfRun, usageError, validationError} from '../core/errors.js';
 import {statusCodes} from '../core/journal.js';
 import {describeTarget, resolveSmtpTarget} from '../core/smtp-config.js';
 import {parseRate} from '../core/rate.js';
 import {maximumConcurrency} from '../core/settings.js';
-import {followUpAudience} from '../core/follow-up.js';
+import {followUpAudience, followUpSender} from '../core/follow-up.js';
 import {formatGroup, parseGroup, resolveGroup} from '../core/groups.js';
 import type {Directory} from '../core/directory.js';
-import type {DeliveryEvent, DeliveryProgress, DeliveryResult, MessageDraft, Recipient, Resolution} from '../core/types.js';
+import type {DeliveryEvent, DeliveryProgress, DeliveryResult, MessageDraft, Recipient, Resolution, Sender, Settings} from '../core/types.js';
 import {intOption, stringOption, type Command, type CommandContext, type OptionSpec} from './command.js';
 import {confirmOrRefuse} from './directory-commands.js';
 import {formatCount, formatDuration, plural} from '../core/format.js';
@@ -134,7 +134,7 @@ function overridesOf(options: CommandContext['options']): DeliveryOverrides {
 
 async function composeAndSend(context: CommandContext, kind: MessageDraft['kind']): Promise<number> {
 	const {options, io} = context;
-	const {createDelivery, detectHtml, openDeliveryContext, parseSender, validateDraft} = await loadEngine();
+	const {MessageTemplate, createDelivery, detectHtml, openDeliveryContext, parseSender, validateDraft} = await loadEngine();
 	const store = context.store();
 	const settings = store.settings.get();
 	const followUpOf = stringOption(options, 'follow-up');
@@ -155,21 +155,26 @@ async function composeAndSend(context: CommandContext, kind: MessageDraft['kind'
 		}
 
 		const body = readMessage(options);
-		const from = kind === 'email' ? parseSender(stringOption(options, 'from') ?? settings.sender.name, settings.sender) : settings.sender;
+		const {from, friendlyName} = senderOf(context, kind, followUpOf, parseSender, () => deliveryContext().sends);
 		const html = kind === 'email' && (Boolean(options.html) || detectHtml(body));
-		const draft: MessageDraft = {kind, from, friendlyName: stringOption(options, 'friendly-name') ?? '', subject, body, html};
+		const draft: MessageDraft = {kind, from, friendlyName, subject, body, html};
 		validateDraft(draft);
 		const overrides = overridesOf(options);
 		// A directory older than directory.maxAge is synced from its source first.
 		const {directory} = await directoryForSend(store, context, {dryRun: Boolean(options['dry-run'])});
 		const audience = resolveAudience(directory, context, followUpOf, () => deliveryContext().sends);
 		const {recipients, skipped} = audience.resolution;
+		// A recipient's To or Subject line that cannot be folded: exit 2 now, before the count.
+		const template = new MessageTemplate(draft, {sendId: 'check'});
+		template.checkRecipients(recipients);
+		const toLine = recipients.length > 0 ? template.toHeader(recipients[0]) : undefined;
+		const warnings = smtpUtf8Warnings(context, settings, recipients);
 
 		if (options['dry-run']) {
 			if (options.json) {
-				io.out(json({count: recipients.length, recipients: recipients.map(r => r.address), skipped}));
+				io.out(json({count: recipients.length, recipients: recipients.map(r => r.address), skipped, to: toLine ?? null, ...(warnings.length > 0 ? {warnings} : {})}));
 			} else {
-				printDryRun(io, recipients, audience.resolution);
+				printDryRun(io, recipients, audience.resolution, toLine, warnings);
 			}
 
 			return exitCodes.ok;
@@ -181,9 +186,14 @@ async function composeAndSend(context: CommandContext, kind: MessageDraft['kind'
 
 		const ctx = deliveryContext();
 		if (!options.yes) {
-			io.err(`${kind === 'email' ? 'Email' : 'Reminder'} "${draft.subject}" from ${draft.from.name} <${draft.from.address}> to ${audience.text}`);
+			io.err(`${kind === 'email' ? 'Email' : 'Reminder'} "${draft.subject}" from ${draft.from.name} <${displayAddress(draft.from.address)}> to ${audience.text}`);
+			io.err(`To: ${toLine ?? ''}${recipients.length > 1 ? ` (the first of ${formatCount(recipients.length)}, each on a message of its own)` : ''}`);
 			if (skipped.length > 0) {
 				io.err(`Skipped: ${describeSkipped(skipped)}`);
+			}
+
+			for (const warning of warnings) {
+				io.err(`Warning: ${warning}`);
 			}
 
 			await confirmOrRefuse(io, `Send to ${plural(recipients.length, 'recipient')}? [y/N] `);
@@ -205,8 +215,61 @@ function describeSkipped(skipped: Resolution['skipped']): string {
 	return [...counts].map(([reason, count]) => `${formatCount(count)} ${reason}`).join(', ');
 }
 
-function printDryRun(io: Output, recipients: Recipient[], resolution: Resolution): void {
+/**
+ * The From and friendly name of a send: an email's from --from and --friendly-name; a follow-up
+ * reminder's from the original unless they are given; a reminder of its own comes from the
+ * default sender to the bare address (SmarterMail's), and takes neither option.
+ */
+function senderOf(context: CommandContext, kind: MessageDraft['kind'], followUpOf: string | undefined, parseSender: (text: string, defaults: Sender) => Sender, sends: () => DeliveryContext['sends']): {from: Sender; friendlyName: string} {
+	const {options} = context;
+	const typedFrom = stringOption(options, 'from');
+	const typedName = stringOption(options, 'friendly-name');
+	const settings = context.store().settings.get();
+	if (kind === 'email') {
+		return {from: parseSender(typedFrom ?? settings.sender.name, settings.sender), friendlyName: typedName ?? ''};
+	}
+
+	if (followUpOf === undefined) {
+		if (typedFrom !== undefined || typedName !== undefined) {
+			throw usageError('--from and --friendly-name go with --follow-up: a reminder of its own comes from the default sender to the bare address', 'to change the default sender: massmail config set sender.name / sender.address');
+		}
+
+		return {from: settings.sender, friendlyName: ''};
+	}
+
+	const original = followUpSender(sends().record(followUpOf));
+	return {from: typedFrom === undefined ? original.from : parseSender(typedFrom, original.from), friendlyName: typedName ?? original.friendlyName};
+}
+
+/** Recipients whose address needs SMTPUTF8, said before sending; the local capture server takes them. */
+function smtpUtf8Warnings(context: CommandContext, settings: Settings, recipients: Recipient[]): string[] {
+	const addresses = recipients.filter(recipient => needsSmtpUtf8(recipient.address)).map(recipient => displayAddress(recipient.address));
+	if (addresses.length === 0) {
+		return [];
+	}
+
+	try {
+		if (resolveSmtpTarget(settings, context.env).kind === 'capture') {
+			return [];
+		}
+	} catch {
+		// A target that cannot be read is reported where the send needs it, not here.
+	}
+
+	const shown = addresses.slice(0, 5).join(', ') + (addresses.length > 5 ? ', …' : '');
+	return [`${addresses.length === 1 ? '1 address needs' : `${formatCount(addresses.length)} addresses need`} SMTPUTF8 (non-ASCII before the @) and ${addresses.length === 1 ? 'fails' : 'fail'} if the server does not offer it: ${shown}`];
+}
+
+function printDryRun(io: Output, recipients: Recipient[], resolution: Resolution, toLine: string | undefined, warnings: string[]): void {
 	io.out(`${plural(recipients.length, 'recipient')} (dry run: nothing sent)`);
+	if (toLine !== undefined) {
+		io.out(`To: ${toLine}`);
+	}
+
+	for (const warning of warnings) {
+		io.out(`Warning: ${warning}`);
+	}
+
 	for (const recipient of recipients) {
 		io.out(`  ${displayAddress(recipient.address)}`);
 	}
@@ -356,7 +419,7 @@ const sendCommand: Command = {
 		...composeOptions,
 		...unreadableOption,
 		from: {type: 'string', value: 'NAME|"NAME <ADDR>"', description: 'the sender (default: settings sender.name and sender.address)'},
-		'friendly-name': {type: 'string', value: 'TEXT', description: 'shown with each recipient\'s address in To: "TEXTann@example.com" <ann@example.com>'},
+		'friendly-name': {type: 'string', value: 'TEXT', description: 'put before each recipient\'s address in To, as typed: "Example.com User - " gives To: "Example.com User - ann@example.com" <ann@example.com> (--dry-run shows it)'},
 		html: {type: 'boolean', description: 'the message is HTML (detected otherwise); a plain-text part is added'},
 		...deliveryOptions,
 	},
@@ -366,10 +429,12 @@ const sendCommand: Command = {
 const remindCommand: Command = {
 	name: 'remind',
 	arity: [0, 0],
-	summary: 'Send a plain-text reminder from the default sender. With --follow-up, to that send\'s recipients, threaded under the message each received.',
+	summary: 'Send a plain-text reminder from the default sender. With --follow-up, to that send\'s recipients, from its sender with its friendly name, threaded under the message each received.',
 	options: {
 		...composeOptions,
 		'follow-up': {type: 'string', value: 'SEND_ID', description: 'remind the recipients of an earlier send; subject defaults to "Reminder: <subject>"'},
+		from: {type: 'string', value: 'NAME|"NAME <ADDR>"', description: 'with --follow-up: the sender (default: the original\'s)'},
+		'friendly-name': {type: 'string', value: 'TEXT', description: 'with --follow-up: put before each address in To (default: the original\'s; "" for the bare address)'},
 		...unreadableOption,
 		...deliveryOptions,
 	},

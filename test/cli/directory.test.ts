@@ -79,6 +79,7 @@ test('send --dry-run --json resolves a domain group, skipping the disabled', asy
 		count: 2,
 		recipients: ['ann@example.com', 'bob@example.com'],
 		skipped: [{address: 'cid@example.com', reason: 'disabled'}],
+		to: 'ann@example.com',
 	});
 });
 
