@@ -8,7 +8,6 @@ import {Box, Text} from 'ink';
 import {MessageTemplate} from '../../core/compose.js';
 import {describeGroup} from '../../core/groups.js';
 import {normalizeAddress, displayAddress, needsSmtpUtf8} from '../../core/address.js';
-import {createDelivery, sendTestCopy} from '../../core/delivery.js';
 import {resolveSmtpTarget, describeTarget} from '../../core/smtp-config.js';
 import type {SkipReason} from '../../core/types.js';
 import {reviewKeys} from '../key-bindings.js';
@@ -113,7 +112,7 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 	const sendNow = () => {
 		setBusy(`Connecting to ${destination}${theme.symbols.ellipsis}`);
 		setNote(undefined);
-		createDelivery(services.delivery(), {
+		services.sends.create({
 			draft: plan.draft,
 			audience: plan.audience,
 			recipients,
@@ -165,7 +164,7 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 			onSubmit(address) {
 				setBusy(`Sending a test copy to ${address}${theme.symbols.ellipsis}`);
 				setNote(undefined);
-				sendTestCopy(services.delivery(), plan.draft, normalizeAddress(address)).then(reply => {
+				services.sends.testCopy(plan.draft, normalizeAddress(address)).then(reply => {
 					setBusy(undefined);
 					setNote({text: `Test copy sent to ${address}: ${printable(reply)}`, ok: true});
 				}, (error: unknown) => {
