@@ -1,14 +1,15 @@
 /**
  * The dashboard's root: the router, the frame (header, the screen, footer), the dialog,
- * the single `useInput`, and the global keys. Everything from outside comes in through
+ * the keyboard (keypress.ts: the one reader of stdin), and the global keys. Everything from outside comes in through
  * `services` (run-dashboard.tsx in production, the tests in tests).
  */
 import {useCallback, useContext, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState, type ComponentType} from 'react';
-import {Box, useInput, useStdin, useStdout} from 'ink';
+import {Box, useStdin, useStdout} from 'ink';
 import {resolveSmtpTarget, describeTarget} from '../core/smtp-config.js';
 import type {Directory} from '../core/directory.js';
 import {configuredSourceLabel, directoryIsStale} from '../core/sync.js';
-import {globalKeys, isF1Sequence, splitKeys, type KeyPress} from './key-bindings.js';
+import {globalKeys} from './key-bindings.js';
+import {useTerminalKeys, type Keystroke} from './keypress.js';
 import {KeyDispatcher, KeyDispatcherContext, ScreenActiveContext, useScreenKeys} from './hooks/use-keys.js';
 import {NavigationContext, type Navigation} from './hooks/use-navigation.js';
 import {ScreenMemoryContext, pruneScreenMemory} from './hooks/use-screen-state.js';
@@ -18,7 +19,7 @@ import type {Theme} from './theme.js';
 import {DialogContext, DialogView, quitDialog, type DialogApi, type DialogRequest} from './components/dialog.js';
 import {UnsavedWork, UnsavedWorkContext} from './hooks/use-unsaved.js';
 import {Footer, Header, type DirectoryOriginInfo} from './components/frame.js';
-import {plural, setEllipsis} from './components/text.js';
+import {plural} from './components/text.js';
 import {screens, screenTitle} from './screens/index.js';
 import {askToStopSend} from './delivery-flow.js';
 
@@ -136,20 +137,20 @@ export function App({services, theme, size, initialRoute, onRepaintReady}: AppPr
 	const storeEdition = useMemo<StoreEdition>(() => ({version: storeVersion, changed: () => setStoreVersion(version => version + 1)}), [storeVersion]);
 	useOtherProcessChanges(services, () => setStoreVersion(version => version + 1));
 	const memory = useRef(new Map<string, unknown>()).current;
-	const {isRawModeSupported, internal_eventEmitter: inputEvents} = useStdin();
+	const {isRawModeSupported} = useStdin();
 	const {write} = useStdout();
 	useEffect(() => {
 		// Writing through Ink makes it erase its idea of the screen and draw the last frame in full.
 		onRepaintReady?.(() => write(''));
 	}, [onRepaintReady, write]);
 
-	// The single input hook: every key goes through the dispatcher's layers. Keys that come
-	// faster than React commits (one read holding several, or several reads before the commit:
-	// React 19 commits in a microtask, after Ink has emitted every key of a read) are queued and
-	// handled one at a time, each after React has committed what the previous one changed (its
-	// handlers then see the new state, a new screen's keys are live). Each key forces a commit
-	// with a tick; the layout effect of that commit takes the next key.
-	const pending = useRef<Array<{input: string; key: KeyPress}>>([]);
+	// The one reader of the keyboard (keypress.ts): every key goes through the dispatcher's layers.
+	// Keys that come faster than React commits (one read holding several, or several reads before
+	// the commit: React 19 commits in a microtask, after every key of a read was parsed) are queued
+	// and handled one at a time, each after React has committed what the previous one changed (its
+	// handlers then see the new state, a new screen's keys are live). Each key forces a commit with
+	// a tick; the layout effect of that commit takes the next key.
+	const pending = useRef<Keystroke[]>([]);
 	const awaitingCommit = useRef(false);
 	const [tick, setTick] = useState(0);
 	const dispatchNext = useCallback(() => {
@@ -164,30 +165,12 @@ export function App({services, theme, size, initialRoute, onRepaintReady}: AppPr
 		awaitingCommit.current = false;
 		dispatchNext();
 	}, [tick, dispatchNext]);
-	// Ink reports every function key as an empty input with no flag; the raw sequence, seen by
-	// this listener just before Ink's own (it is put first), tells F1 (help while typing) apart.
-	const lastSequence = useRef('');
-	useLayoutEffect(() => {
-		const remember = (sequence: string) => {
-			lastSequence.current = sequence;
-		};
-
-		inputEvents.prependListener('input', remember);
-		return () => {
-			inputEvents.off('input', remember);
-		};
-	}, [inputEvents]);
-	useInput((input, key) => {
-		if (input === '' && isF1Sequence(lastSequence.current)) {
-			pending.current.push({input, key: {...key, f1: true}});
-		} else {
-			pending.current.push(...splitKeys(input, key));
-		}
-
+	useTerminalKeys(stroke => {
+		pending.current.push(stroke);
 		if (!awaitingCommit.current) {
 			dispatchNext();
 		}
-	}, {isActive: isRawModeSupported === true});
+	}, isRawModeSupported === true);
 
 	const top = currentEntry(router);
 	useEffect(() => {
@@ -199,6 +182,19 @@ export function App({services, theme, size, initialRoute, onRepaintReady}: AppPr
 		replace: route => dispatch({type: 'replace', route}),
 		back: () => dispatch({type: 'back'}),
 		home: route => dispatch({type: 'home', route}),
+		backTo(screen) {
+			for (let index = router.stack.length - 2; index >= 0; index--) {
+				if (router.stack[index].route.screen === screen) {
+					for (let step = router.stack.length - 1; step > index; step--) {
+						dispatch({type: 'back'});
+					}
+
+					return true;
+				}
+			}
+
+			return false;
+		},
 		previous: previousRoute(router),
 	}), [router]);
 
@@ -211,8 +207,6 @@ export function App({services, theme, size, initialRoute, onRepaintReady}: AppPr
 		bodyRows: Math.max(1, size.rows - chromeRows),
 	}), [size.columns, size.rows]);
 
-	// Cut text ends in the theme's ellipsis ("..." without Unicode).
-	setEllipsis(theme.symbols.ellipsis);
 	const directory = services.store.directory();
 	const directoryText = `${plural(directory.domainCount, 'domain')}, ${plural(directory.mailboxCount, 'mailbox', 'mailboxes')}`;
 	const destination = useDestination(services, storeVersion);

@@ -9,6 +9,7 @@ import type {DashboardServices} from './services.js';
 import type {Navigation} from './hooks/use-navigation.js';
 import type {DialogApi} from './components/dialog.js';
 import {formatCount} from './components/text.js';
+import {command, stopSendKeys} from './key-bindings.js';
 
 /**
  * Start `delivery` and show its progress in place of the current screen.
@@ -75,14 +76,14 @@ export function askToStopSend(dialog: DialogApi, services: DashboardServices, op
 			'Cancel: the send ends here and is not resumed.',
 		],
 		choices: [
-			{keys: ['s'], label: quitAfter ? 'Stop and quit' : 'Stop', action() {
+			{binding: command(stopSendKeys, 'stop'), label: quitAfter ? 'Stop and quit' : undefined, action() {
 				delivery.interrupt();
 				quit(130);
 			}},
-			{keys: ['c'], label: 'Cancel the send', action() {
+			{binding: command(stopSendKeys, 'cancel-send'), action() {
 				delivery.cancel();
 			}},
-			{keys: ['k', 'escape'], label: 'Keep sending'},
+			{binding: command(stopSendKeys, 'keep')},
 		],
 	});
 }

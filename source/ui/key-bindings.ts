@@ -9,40 +9,33 @@
  * Adding a key: add a record to the screen's table below, then give the screen a
  * handler with the same `id` in its `useScreenKeys(...)` call.
  */
-import type {Key} from 'ink';
 import type {Symbols} from './theme.js';
+import type {KeyPress} from './keypress.js';
+import type {ScreenName} from './state/router.js';
+
+export type {KeyPress} from './keypress.js';
 
 /**
  * One key, written the way a person reads it:
  * a printable character (`'j'`, `'G'`, `'?'`, `'/'`), or one of
- * `up down left right pageup pagedown home end enter escape tab shift+tab backspace space f1`,
+ * `up down left right pageup pagedown home end enter escape tab shift+tab backspace delete space f1`…`f12`,
  * or `ctrl+<letter>`.
  */
 export type KeySpec = string;
-
-/**
- * A keypress as Ink reports it, plus what Ink cannot tell: Ink 6 reports every function key
- * as an empty input without a flag, so the app marks F1 itself from the raw sequence.
- */
-export type KeyPress = Key & {f1?: boolean};
-
-/** The sequences terminals send for F1 (xterm, VT220, the Linux console), without the leading Esc. */
-const f1Sequences = new Set(['OP', '[11~', '[[A', '[1P']);
-
-/** Whether a raw input sequence (as read from the terminal) is F1. */
-export function isF1Sequence(sequence: string): boolean {
-	return f1Sequences.has(sequence.replace(/^\u001B+/, ''));
-}
 
 /** Whether the key is typed into a text field that has the keyboard: a printable character or Space. */
 export function isTypedKey(spec: KeySpec): boolean {
 	return spec === 'space' || [...spec].length === 1;
 }
 
-export interface KeyBinding {
+/**
+ * One command: its id (a string literal: the screen's handler map is typed by the ids of its
+ * table, so a misspelt id does not compile), its keys, its footer label and its help line.
+ */
+export interface KeyBinding<Id extends string = string> {
 	/** What the key does, as the screen's handler map names it. */
-	id: string;
-	keys: KeySpec[];
+	id: Id;
+	keys: readonly KeySpec[];
 	/** Short, for the footer: `Send`. */
 	label: string;
 	/** One line, for the help screen. */
@@ -51,15 +44,24 @@ export interface KeyBinding {
 	footer: boolean;
 }
 
-export type KeyTable = readonly KeyBinding[];
+export type KeyTable<Id extends string = string> = ReadonlyArray<KeyBinding<Id>>;
+
+/** The command ids of a table: `CommandOf<typeof reviewKeys>` is `'send' | 'test-copy' | 'back'`. */
+export type CommandOf<Table extends KeyTable> = Table[number]['id'];
+
+/** The binding of a table with this id (typed: an id the table does not have does not compile). */
+export function command<Table extends KeyTable>(table: Table, id: CommandOf<Table>): Table[number] {
+	const found = table.find(binding => binding.id === id);
+	if (!found) {
+		throw new Error(`No key binding "${id}"`);
+	}
+
+	return found;
+}
 
 /** Whether one key spec matches a keypress as Ink reports it. */
 export function keyMatches(spec: KeySpec, input: string, key: KeyPress): boolean {
 	switch (spec) {
-		case 'f1': {
-			return key.f1 === true;
-		}
-
 		case 'up': {
 			return key.upArrow;
 		}
@@ -108,9 +110,13 @@ export function keyMatches(spec: KeySpec, input: string, key: KeyPress): boolean
 			return key.tab && key.shift;
 		}
 
-		// Terminals send DEL (0x7f) for Backspace, which Ink calls `delete`.
+		// Terminals send DEL (0x7f) or BS for Backspace; `delete` is the forward Delete key (ESC[3~).
 		case 'backspace': {
-			return key.backspace || key.delete;
+			return key.backspace;
+		}
+
+		case 'delete': {
+			return key.delete;
 		}
 
 		case 'space': {
@@ -118,6 +124,10 @@ export function keyMatches(spec: KeySpec, input: string, key: KeyPress): boolean
 		}
 
 		default: {
+			if (/^f\d+$/.test(spec)) {
+				return key.name === spec;
+			}
+
 			if (spec.startsWith('ctrl+')) {
 				return key.ctrl && input === spec.slice(5);
 			}
@@ -128,17 +138,17 @@ export function keyMatches(spec: KeySpec, input: string, key: KeyPress): boolean
 }
 
 /** Whether one of the binding's keys matches the keypress. */
-export function bindingMatches(binding: KeyBinding, input: string, key: Key): boolean {
+export function bindingMatches(binding: KeyBinding, input: string, key: KeyPress): boolean {
 	return binding.keys.some(spec => keyMatches(spec, input, key));
 }
 
 /** The first binding of the table that matches the keypress, or undefined. */
-export function findBinding(table: KeyTable, input: string, key: Key): KeyBinding | undefined {
+export function findBinding<Table extends KeyTable>(table: Table, input: string, key: KeyPress): Table[number] | undefined {
 	return table.find(binding => bindingMatches(binding, input, key));
 }
 
 /** Every binding of the table that matches, in table order (a handler may pass a key on to the next). */
-export function findBindings(table: KeyTable, input: string, key: Key): KeyBinding[] {
+export function findBindings<Table extends KeyTable>(table: Table, input: string, key: KeyPress): Array<Table[number]> {
 	return table.filter(binding => bindingMatches(binding, input, key));
 }
 
@@ -156,8 +166,8 @@ const keyNames: Record<string, {unicode: string; ascii: string}> = {
 	tab: {unicode: 'Tab', ascii: 'Tab'},
 	'shift+tab': {unicode: 'S-Tab', ascii: 'S-Tab'},
 	backspace: {unicode: 'Bksp', ascii: 'Bksp'},
+	delete: {unicode: 'Del', ascii: 'Del'},
 	space: {unicode: 'Space', ascii: 'Space'},
-	f1: {unicode: 'F1', ascii: 'F1'},
 };
 
 /** How a key is written on screen: `↑`, `Ctrl+E`, `j`. */
@@ -171,7 +181,7 @@ export function formatKey(spec: KeySpec, symbols?: Pick<Symbols, 'unicode'>): st
 		return `Ctrl+${spec.slice(5).toUpperCase()}`;
 	}
 
-	return spec;
+	return /^f\d+$/.test(spec) ? spec.toUpperCase() : spec;
 }
 
 /** All the keys of a binding: `↑/k`. */
@@ -181,7 +191,7 @@ export function formatKeys(binding: KeyBinding, symbols?: Pick<Symbols, 'unicode
 
 // ---------------------------------------------------------------- the tables
 
-const bind = (id: string, keys: KeySpec[], label: string, description: string, footer = true): KeyBinding => ({
+const bind = <const Id extends string>(id: Id, keys: KeySpec[], label: string, description: string, footer = true): KeyBinding<Id> => ({
 	id,
 	keys,
 	label,
@@ -190,7 +200,7 @@ const bind = (id: string, keys: KeySpec[], label: string, description: string, f
 });
 
 /** Keys that every screen shares; a screen's own table is consulted first. */
-export const globalKeys: KeyTable = [
+export const globalKeys = [
 	bind('help', ['?'], 'Help', 'Show every key of every screen'),
 	// `?` is typed into a text field; F1 opens the help from anywhere (the footer shows it while typing).
 	bind('help-anywhere', ['f1'], 'Help', 'The same, also while typing in a text field (where ? is typed)'),
@@ -198,7 +208,7 @@ export const globalKeys: KeyTable = [
 ];
 
 /** Moving in any list; shared by the list screens. */
-export const listKeys: KeyTable = [
+export const listKeys = [
 	bind('up', ['up', 'k'], 'Up', 'Move up', false),
 	bind('down', ['down', 'j'], 'Down', 'Move down', false),
 	bind('first', ['g', 'home'], 'First', 'Go to the first row', false),
@@ -208,19 +218,19 @@ export const listKeys: KeyTable = [
 ];
 
 /** Editing a filter line (after `/`). */
-export const filterKeys: KeyTable = [
+export const filterKeys = [
 	bind('accept', ['enter', 'down'], 'Keep', 'Keep the filter and go back to the list'),
 	bind('clear', ['escape'], 'Clear', 'Clear the filter'),
 ];
 
-export const domainsKeys: KeyTable = [
+export const domainsKeys = [
 	...listKeys,
 	bind('actions', ['a', '.', 'enter'], 'Actions', 'Open the Actions menu on the domain (or the marked domains)'),
 	bind('filter', ['/'], 'Filter', 'Filter the domains as you type'),
 	bind('mark', ['space'], 'Mark', 'Mark or unmark the domain (the Actions then apply to every marked domain)'),
 	bind('unmark-all', ['u'], 'Unmark all', 'Clear every mark', false),
 	bind('send-email', ['e'], 'Email', 'Send Email to the domain (or the marked domains)', false),
-	bind('send-reminder', ['r'], 'Reminder', 'Send Reminder to the domain (or the marked domains)', false),
+	bind('send-reminder', ['r'], 'New reminder', 'Send a new Reminder to the domain (or the marked domains): a thread of its own; to follow up a send, History > the send > r', false),
 	bind('history', ['h'], 'History', 'Every send: outcomes, resume, retry, reminders, export'),
 	bind('sync', ['s'], 'Sync', 'Read the mailboxes from the mail server (directory.source); shows the changes before applying them'),
 	bind('back', ['escape'], 'Clear', 'Clear the filter', false),
@@ -228,7 +238,7 @@ export const domainsKeys: KeyTable = [
 ];
 
 /** The Sync screen: reading the source, then its changes before they are applied. */
-export const syncKeys: KeyTable = [
+export const syncKeys = [
 	bind('up', ['up', 'k'], 'Up', 'Scroll the changes up', false),
 	bind('down', ['down', 'j'], 'Down', 'Scroll the changes down', false),
 	bind('page-up', ['pageup'], 'Page up', 'One page up', false),
@@ -242,15 +252,17 @@ export const syncKeys: KeyTable = [
 	bind('done', ['enter', 'escape'], 'Done', 'Back to the domains'),
 ];
 
-export const actionsKeys: KeyTable = [
+export const actionsKeys = [
 	bind('up', ['up', 'k', 'shift+tab'], 'Up', 'Move up', false),
 	bind('down', ['down', 'j', 'tab'], 'Down', 'Move down', false),
+	bind('first', ['g', 'home'], 'First', 'Go to the first action', false),
+	bind('last', ['G', 'end'], 'Last', 'Go to the last action', false),
 	bind('choose', ['enter'], 'Choose', 'Open the highlighted action'),
 	bind('back', ['escape'], 'Back', 'Back to the previous screen'),
 ];
 
 /** Form screens (Send Email, Send Reminder, and later Settings). */
-export const formKeys: KeyTable = [
+export const formKeys = [
 	bind('complete', ['tab', 'right'], 'Complete', 'In the domain field: complete the name from the directory', false),
 	bind('next-field', ['tab'], 'Next', 'Next field'),
 	bind('previous-field', ['shift+tab'], 'Previous', 'Previous field', false),
@@ -265,27 +277,27 @@ export const formKeys: KeyTable = [
 	bind('back', ['escape'], 'Back', 'Back (asks first when the form holds typed text)'),
 ];
 
-export const reviewKeys: KeyTable = [
+export const reviewKeys = [
 	bind('send', ['s', 'enter'], 'Send', 'Send now (asks once more with the count above the threshold)'),
 	bind('test-copy', ['t'], 'Test copy', 'Send one copy to an address of your choice'),
 	bind('back', ['escape', 'b'], 'Back', 'Back to the form'),
 ];
 
-export const progressKeys: KeyTable = [
+export const progressKeys = [
 	bind('pause', ['p'], 'Pause', 'Pause the send (messages in flight finish)'),
 	bind('resume', ['p'], 'Resume', 'Resume the paused send'),
 	bind('cancel', ['c'], 'Cancel', 'Cancel the send (asks first; the record keeps what was sent)'),
 	bind('interrupt', ['ctrl+c'], 'Stop', 'Asks: stop now and resume later, cancel, or keep sending', false),
 ];
 
-export const summaryKeys: KeyTable = [
-	bind('done', ['enter', 'escape'], 'Done', 'Back to the domains'),
+export const summaryKeys = [
+	bind('done', ['enter', 'escape'], 'Done', 'Back to the domains (to History after a send started from History)'),
 	bind('up', ['up', 'k'], 'Up', 'Scroll the failures up', false),
 	bind('down', ['down', 'j'], 'Down', 'Scroll the failures down', false),
 	bind('quit', ['q'], 'Quit', 'Quit massmail'),
 ];
 
-export const helpKeys: KeyTable = [
+export const helpKeys = [
 	bind('up', ['up', 'k'], 'Up', 'Scroll up', false),
 	bind('down', ['down', 'j'], 'Down', 'Scroll down', false),
 	bind('page-up', ['pageup'], 'Page up', 'One page up', false),
@@ -293,13 +305,55 @@ export const helpKeys: KeyTable = [
 	bind('back', ['escape', '?', 'q'], 'Back', 'Close the help'),
 ];
 
-/** Dialogs answer with their own letters; these are the common ones. */
-export const dialogKeys: KeyTable = [
-	bind('yes', ['y', 'enter'], 'Yes', 'Confirm'),
+/** A yes/no question (`confirmDialog`); the dialog may name the answers (`Discard`, `Keep editing`). */
+export const confirmKeys = [
+	bind('yes', ['y', 'enter'], 'Yes', 'Do it'),
 	bind('no', ['n', 'escape'], 'No', 'Go back without doing it'),
 ];
 
-export const historyKeys: KeyTable = [
+/** A message (`messageDialog`). */
+export const messageKeys = [
+	bind('ok', ['enter', 'escape'], 'OK', 'Close the message'),
+];
+
+/** A one-line prompt in a dialog (a test copy's address, an export's file name, a new name). */
+export const promptKeys = [
+	bind('submit', ['enter'], 'OK', 'Do it with what is typed'),
+	bind('cancel', ['escape'], 'Cancel', 'Close without doing it (asks first when something is typed)'),
+	bind('quit', ['ctrl+c'], 'Quit', 'Quit; asks first when something is typed', false),
+];
+
+/** Ctrl+C during a send. */
+export const stopSendKeys = [
+	bind('stop', ['s'], 'Stop', 'Stop now: messages in flight finish, the rest can be resumed'),
+	bind('cancel-send', ['c'], 'Cancel the send', 'Cancel for good: the send ends and is not resumed'),
+	bind('keep', ['k', 'escape'], 'Keep sending', 'Close the question; the send goes on'),
+];
+
+/** The role of a mailbox (Users, `r`). */
+export const roleKeys = [
+	bind('user', ['u'], 'User', 'Make the mailbox a user'),
+	bind('admin', ['a'], 'Administrator', 'Make the mailbox an administrator of its domain'),
+	bind('primary', ['p'], 'Primary administrator', 'Make the mailbox the primary administrator of its domain'),
+	bind('cancel', ['escape'], 'Cancel', 'Leave the role as it is'),
+];
+
+/** Editing text in a field (forms, prompts, filter lines); any other printable key is typed. */
+export const textEditKeys = [
+	bind('left', ['left'], 'Left', 'Cursor one character left', false),
+	bind('right', ['right'], 'Right', 'Cursor one character right (at the end of the domain field: complete)', false),
+	bind('line-start', ['home', 'ctrl+a'], 'Start', 'Start of the line', false),
+	bind('line-end', ['end', 'ctrl+e'], 'End', 'End of the line (in the message Ctrl+E opens the editor)', false),
+	bind('delete-back', ['backspace'], 'Delete', 'Delete the character before the cursor', false),
+	bind('delete-forward', ['delete'], 'Delete', 'Delete the character under the cursor', false),
+	bind('delete-word', ['ctrl+w'], 'Delete word', 'Delete the word before the cursor', false),
+	bind('delete-line', ['ctrl+u'], 'Delete line', 'Delete from the start of the line to the cursor', false),
+	bind('line-up', ['up'], 'Line up', 'In the message: the line above (on the first line: the previous field)', false),
+	bind('line-down', ['down'], 'Line down', 'In the message: the line below (on the last line: the next field)', false),
+	bind('newline', ['enter'], 'New line', 'In the message: a new line', false),
+];
+
+export const historyKeys = [
 	...listKeys,
 	bind('open', ['enter'], 'Open', 'Open the send: each recipient\'s outcome, and resume, retry, reminder, export'),
 	bind('filter', ['/'], 'Filter', 'Filter the sends as you type (subject, audience, status, id)'),
@@ -307,27 +361,27 @@ export const historyKeys: KeyTable = [
 	bind('back', ['escape'], 'Back', 'Back (clears the filter first)'),
 ];
 
-export const sendDetailKeys: KeyTable = [
+export const sendDetailKeys = [
 	...listKeys,
 	bind('filter', ['/'], 'Filter', 'Filter the recipients as you type (address, status, server reply)'),
 	bind('failed-only', ['f'], 'Failed', 'Show only the failed recipients, or all again'),
 	bind('resume', ['s'], 'Resume', 'Resume the interrupted send: the recipients without an outcome, with live progress'),
 	bind('retry', ['t'], 'Retry', 'Send again to the failed recipients only'),
-	bind('remind', ['r'], 'Remind', 'Send Reminder to this send\'s recipients, threaded under what each received'),
+	bind('remind', ['r'], 'Follow up', 'Send a Reminder threaded under this send: to its recipients, as a reply to what each received'),
 	bind('export', ['x'], 'Export', 'Write the per-recipient report to a file (CSV, or JSON for a .json name)'),
 	bind('captured', ['m'], 'Mail', 'The captured messages of this send (it went to local capture)'),
 	bind('reload', ['R'], 'Reload', 'Read the record again', false),
 	bind('back', ['escape'], 'Back', 'Back (clears the filter first)'),
 ];
 
-export const capturedKeys: KeyTable = [
+export const capturedKeys = [
 	...listKeys,
 	bind('open', ['enter'], 'Read', 'Read the message: its headers and text'),
 	bind('filter', ['/'], 'Filter', 'Filter the messages by recipient'),
 	bind('back', ['escape'], 'Back', 'Back (clears the filter first)'),
 ];
 
-export const capturedMessageKeys: KeyTable = [
+export const capturedMessageKeys = [
 	bind('up', ['up', 'k'], 'Up', 'Scroll up', false),
 	bind('down', ['down', 'j'], 'Down', 'Scroll down', false),
 	bind('page-up', ['pageup'], 'Page up', 'One page up', false),
@@ -337,29 +391,29 @@ export const capturedMessageKeys: KeyTable = [
 	bind('back', ['escape', 'q'], 'Back', 'Back to the list'),
 ];
 
-export const usersKeys: KeyTable = [
+export const usersKeys = [
 	...listKeys,
 	bind('filter', ['/'], 'Filter', 'Filter the mailboxes as you type (address, name, role)'),
 	bind('add', ['a'], 'Add', 'Add a mailbox to this domain'),
 	bind('role', ['r'], 'Role', 'Change the role: user, administrator, primary administrator (one per domain)'),
 	bind('disable', ['d'], 'Disable/Enable', 'Disable the mailbox (every send skips it), or enable it again'),
-	bind('rename', ['n'], 'Name', 'Change the display name', false),
+	bind('rename', ['n'], 'Rename', 'Change the display name'),
 	bind('remove', ['x'], 'Remove', 'Remove the mailbox (asks)'),
 	bind('back', ['escape'], 'Back', 'Back (clears the filter first)'),
 ];
 
 /** One-field screens: Import CSV, Add domain. */
-export const promptScreenKeys: KeyTable = [
+export const promptScreenKeys = [
 	bind('submit', ['enter'], 'OK', 'Do it with what is typed'),
 	bind('back', ['escape'], 'Back', 'Back (asks first when something is typed)'),
 ];
 
-export const removeDomainKeys: KeyTable = [
+export const removeDomainKeys = [
 	bind('remove', ['y'], 'Remove', 'Remove the domain and its mailboxes'),
 	bind('back', ['n', 'escape'], 'Keep', 'Keep the domain and go back'),
 ];
 
-export const settingsKeys: KeyTable = [
+export const settingsKeys = [
 	bind('next-field', ['tab', 'down'], 'Next', 'Next field'),
 	bind('previous-field', ['shift+tab', 'up'], 'Previous', 'Previous field', false),
 	bind('choose-left', ['left'], 'Choice', 'In a choice field: previous choice', false),
@@ -371,129 +425,42 @@ export const settingsKeys: KeyTable = [
 	bind('back', ['escape'], 'Back', 'Back (asks first when there are unsaved changes)'),
 ];
 
+export interface HelpSection {
+	title: string;
+	table: KeyTable;
+	/** The screens whose `?`/F1 opens the help at this section. */
+	screens?: readonly ScreenName[];
+}
+
 /** Every table with a title, in the order the help screen shows them. Add new screens here. */
-export const helpSections: Array<{title: string; table: KeyTable}> = [
+export const helpSections: readonly HelpSection[] = [
 	{title: 'Everywhere', table: globalKeys},
-	{title: 'Domains', table: domainsKeys},
+	{title: 'Domains', table: domainsKeys, screens: ['domains']},
 	{title: 'Filter line', table: filterKeys},
-	{title: 'Actions menu', table: actionsKeys},
-	{title: 'Send Email / Send Reminder', table: formKeys},
-	{title: 'Review', table: reviewKeys},
-	{title: 'Progress', table: progressKeys},
-	{title: 'Summary', table: summaryKeys},
-	{title: 'History', table: historyKeys},
-	{title: 'A send', table: sendDetailKeys},
-	{title: 'Captured mail', table: capturedKeys},
+	{title: 'Actions menu', table: actionsKeys, screens: ['actions']},
+	{title: 'Send Email / Send Reminder', table: formKeys, screens: ['send-email', 'send-reminder']},
+	{title: 'Editing text (form fields, prompts, filter)', table: textEditKeys},
+	{title: 'Review', table: reviewKeys, screens: ['review']},
+	{title: 'Progress', table: progressKeys, screens: ['progress']},
+	{title: 'Summary', table: summaryKeys, screens: ['summary']},
+	{title: 'History', table: historyKeys, screens: ['history']},
+	{title: 'A send', table: sendDetailKeys, screens: ['send-detail']},
+	{title: 'Captured mail', table: capturedKeys, screens: ['captured']},
 	{title: 'A captured message', table: capturedMessageKeys},
-	{title: 'Users of a domain', table: usersKeys},
-	{title: 'Import CSV / Add domain', table: promptScreenKeys},
-	{title: 'Remove domain', table: removeDomainKeys},
-	{title: 'Sync (the directory from its source)', table: syncKeys},
-	{title: 'Settings', table: settingsKeys},
-	{title: 'Questions', table: dialogKeys},
+	{title: 'Users of a domain', table: usersKeys, screens: ['users']},
+	{title: 'Import CSV / Add domain', table: promptScreenKeys, screens: ['import', 'add-domain']},
+	{title: 'Remove domain', table: removeDomainKeys, screens: ['remove-domain']},
+	{title: 'Sync (the directory from its source)', table: syncKeys, screens: ['sync']},
+	{title: 'Settings', table: settingsKeys, screens: ['settings']},
+	{title: 'Questions (yes/no)', table: confirmKeys},
+	{title: 'Messages', table: messageKeys},
+	{title: 'Prompts', table: promptKeys},
+	{title: 'Stop a send (Ctrl+C while sending)', table: stopSendKeys},
+	{title: 'Role of a mailbox', table: roleKeys},
 	{title: 'Help', table: helpKeys},
 ];
 
-// ---------------------------------------------------------------- keys that arrive together
-
-const noKey: Key = {
-	upArrow: false,
-	downArrow: false,
-	leftArrow: false,
-	rightArrow: false,
-	pageDown: false,
-	pageUp: false,
-	home: false,
-	end: false,
-	return: false,
-	escape: false,
-	ctrl: false,
-	shift: false,
-	tab: false,
-	backspace: false,
-	delete: false,
-	meta: false,
-	super: false,
-	hyper: false,
-	capsLock: false,
-	numLock: false,
-};
-
-/** One character as Ink would report it on its own. */
-function keyOfCharacter(character: string): {input: string; key: Key} {
-	const code = character.codePointAt(0) ?? 0;
-	switch (character) {
-		case '\r':
-		case '\n': {
-			return {input: '', key: {...noKey, return: true}};
-		}
-
-		case '\t': {
-			return {input: '', key: {...noKey, tab: true}};
-		}
-
-		case '\u007F': {
-			return {input: '', key: {...noKey, delete: true}};
-		}
-
-		case '\b': {
-			return {input: '', key: {...noKey, backspace: true}};
-		}
-
-		default: {
-			if (code < 0x20) {
-				return {input: String.fromCodePoint(code + 0x60), key: {...noKey, ctrl: true}};
-			}
-
-			return {input: character, key: {...noKey, shift: /[A-Z]/.test(character)}};
-		}
-	}
-}
-
-/** Runs of printable text longer than this are a paste, kept whole; shorter ones are keys typed fast. */
-export const pasteLength = 8;
-
-/**
- * Ink hands over everything one read from the terminal holds that is not an escape
- * sequence as one input: `B` then Ctrl+S typed quickly (or coalesced over SSH) arrive as
- * `"B\u0013"`, and `jj` as `"jj"`. Split such input into the keys a person pressed, so
- * each goes through the bindings; a long printable run (a paste) stays one input.
- */
-export function splitKeys(input: string, key: Key): Array<{input: string; key: Key}> {
-	const characters = [...input];
-	const special = key.upArrow || key.downArrow || key.leftArrow || key.rightArrow || key.pageUp || key.pageDown
-		|| key.home || key.end || key.escape || key.meta || key.ctrl || key.tab || key.return || key.backspace || key.delete;
-	if (characters.length <= 1 || special) {
-		return [{input, key}];
-	}
-
-	const hasControl = characters.some(character => (character.codePointAt(0) ?? 0) < 0x20 || character === '\u007F');
-	if (!hasControl && characters.length > pasteLength) {
-		return [{input, key}];
-	}
-
-	const keys: Array<{input: string; key: Key}> = [];
-	let run: string[] = [];
-	const flush = () => {
-		if (run.length > pasteLength) {
-			keys.push({input: run.join(''), key: {...noKey}});
-		} else {
-			keys.push(...run.map(character => keyOfCharacter(character)));
-		}
-
-		run = [];
-	};
-
-	for (const character of characters) {
-		const code = character.codePointAt(0) ?? 0;
-		if (code < 0x20 || character === '\u007F') {
-			flush();
-			keys.push(keyOfCharacter(character));
-		} else {
-			run.push(character);
-		}
-	}
-
-	flush();
-	return keys;
+/** The help section of a screen (where `?`/F1 opens the help), or undefined. */
+export function helpSectionOf(screen: ScreenName | undefined): HelpSection | undefined {
+	return screen === undefined ? undefined : helpSections.find(section => section.screens?.includes(screen));
 }

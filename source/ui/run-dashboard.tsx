@@ -9,6 +9,7 @@ import {openDeliveryContext, type DeliveryContext} from '../core/delivery.js';
 import {exitCodes, formatError, isMassmailError} from '../core/errors.js';
 import {App} from './app.js';
 import {createTheme} from './theme.js';
+import {setEllipsis} from './components/text.js';
 import type {DashboardServices} from './services.js';
 import {createDirectorySync} from './sync-service.js';
 import {createSendOperations} from './send-service.js';
@@ -45,6 +46,8 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 	}
 
 	const theme = createTheme(env);
+	// Text cut by the screens ends in the theme's ellipsis ("..." without Unicode).
+	setEllipsis(theme.symbols.ellipsis);
 	let status: number = exitCodes.ok;
 	let failure: unknown;
 	let deliveryContext: DeliveryContext | undefined;
@@ -167,7 +170,7 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 	try {
 		instance = render(app(), {
 			stdin,
-			stdout: withFrameCursorFix(stdout, {ascii: !theme.symbols.unicode}),
+			stdout: withFrameCursorFix(stdout),
 			stderr,
 			exitOnCtrlC: false,
 			// Console output would land in the middle of the frame; the dashboard prints nothing itself.

@@ -7,8 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-export const enterAlternateScreen = '\u001B[?1049h\u001B[2J\u001B[H';
-export const leaveAlternateScreen = '\u001B[?25h\u001B[?1049l';
+/** The alternate screen, cleared, and bracketed paste on (keypress.ts reads a paste as one keypress). */
+export const enterAlternateScreen = '\u001B[?1049h\u001B[2J\u001B[H\u001B[?2004h';
+export const leaveAlternateScreen = '\u001B[?2004l\u001B[?25h\u001B[?1049l';
 
 /** The editor a person chose, as git and mutt pick it. */
 export function chooseEditor(env: NodeJS.ProcessEnv): string {
@@ -80,11 +81,9 @@ export function editInEditor(text: string, options: {
  * alternate screen, where the frame always starts at the top, it becomes "clear the screen,
  * cursor home" — then the full frame Ink writes next lands where it belongs.
  */
-export function withFrameCursorFix(stdout: NodeJS.WriteStream, options: {ascii?: boolean} = {}): NodeJS.WriteStream {
-	const write = (output: unknown, ...rest: unknown[]): boolean => {
-		// Ink cuts a too-long line with '…' of its own; a terminal without Unicode gets '.' there
-		// (the same width). The screens cut their text with the theme's '...' before that happens.
-		const chunk = options.ascii && typeof output === 'string' ? output.replaceAll('…', '.') : output;
+export function withFrameCursorFix(stdout: NodeJS.WriteStream): NodeJS.WriteStream {
+	// What Ink writes is passed on as it is (user text included); only the cursor is moved.
+	const write = (chunk: unknown, ...rest: unknown[]): boolean => {
 		const frame = typeof chunk === 'string' && (chunk.endsWith('\n') || chunk.endsWith('\u001B[E'));
 		// eraseLines() alone (log-update's clear): ESC[2K, then cursor-up + ESC[2K per line.
 		const erase = typeof chunk === 'string' && !frame && chunk.startsWith('\u001B[2K');

@@ -16,13 +16,22 @@ export const keys = {
 	pageUp: '\u001B[5~',
 	pageDown: '\u001B[6~',
 	backspace: '\u007F',
+	delete: '\u001B[3~',
 	space: ' ',
 	f1: '\u001BOP',
+	ctrlA: '\u0001',
 	ctrlC: '\u0003',
 	ctrlD: '\u0004',
 	ctrlE: '\u0005',
 	ctrlS: '\u0013',
 	ctrlT: '\u0014',
+	ctrlU: '\u0015',
+	ctrlW: '\u0017',
 } as const;
+
+/** `text` pasted, as a terminal with bracketed paste sends it (one keypress for the dashboard). */
+export function paste(text: string): string {
+	return `\u001B[200~${text}\u001B[201~`;
+}
 
 export type KeyName = keyof typeof keys;

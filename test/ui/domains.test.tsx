@@ -6,7 +6,7 @@ import test from 'ava';
 import {Directory} from '../../source/core/directory.js';
 import type {Store} from '../../source/core/store.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
-import {BACKSPACE, DOWN, ENTER, ESC, SPACE, renderDashboard} from './harness.js';
+import {BACKSPACE, DOWN, ENTER, ESC, SPACE, UP, renderDashboard} from './harness.js';
 
 function bigDirectory(store: Store, domains: number): void {
 	const directory = Directory.empty();
@@ -113,9 +113,14 @@ test.serial('? shows every key of every screen from the same tables; Esc closes 
 	await dashboard.press('?');
 	t.regex(dashboard.lines()[0], /Keys/);
 	const first = dashboard.screen();
-	t.regex(first, /Everywhere/);
-	t.regex(first, /\? +Show every key of every screen/);
+	t.regex(dashboard.lines()[2], /^ Domains$/, 'opened from Domains: at the Domains keys');
 	t.regex(first, /a\/\.\/Enter +Open the Actions menu/);
+	// Up to the top: the keys of every screen.
+	for (let line = 0; line < 20 && !/Everywhere/.test(dashboard.screen()); line++) {
+		await dashboard.press(UP);
+	}
+
+	t.regex(dashboard.screen(), /\? +Show every key of every screen/);
 	// Page down until the Progress keys show (or the end of the help).
 	for (let page = 0; page < 20 && !/p +Pause the send/.test(dashboard.screen()); page++) {
 		await dashboard.press(' ');

@@ -9,31 +9,42 @@ import {openStore, type Store} from '../../source/core/store.js';
 import {openDeliveryContext, type DeliveryContext} from '../../source/core/delivery.js';
 import {App} from '../../source/ui/app.js';
 import {createTheme} from '../../source/ui/theme.js';
+import {setEllipsis} from '../../source/ui/components/text.js';
 import type {DashboardServices} from '../../source/ui/services.js';
 import {createDirectorySync} from '../../source/ui/sync-service.js';
 import {createSendOperations} from '../../source/ui/send-service.js';
 import type {Route} from '../../source/ui/state/router.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
+import {keys} from '../helpers/keys.js';
 
 (globalThis as {IS_REACT_ACT_ENVIRONMENT?: boolean}).IS_REACT_ACT_ENVIRONMENT = true;
 
-export const ENTER = '\r';
-export const ESC = '\u001B';
-export const TAB = '\t';
-export const SHIFT_TAB = '\u001B[Z';
-export const UP = '\u001B[A';
-export const DOWN = '\u001B[B';
-export const RIGHT = '\u001B[C';
-export const LEFT = '\u001B[D';
-export const PAGE_UP = '\u001B[5~';
-export const PAGE_DOWN = '\u001B[6~';
-export const BACKSPACE = '\u007F';
-export const SPACE = ' ';
-export const CTRL_C = '\u0003';
-export const CTRL_E = '\u0005';
-export const CTRL_S = '\u0013';
-export const CTRL_T = '\u0014';
-export const CTRL_D = '\u0004';
+// The key names of test/helpers/keys.ts (the one table), as the screen tests write them.
+export {keys, paste} from '../helpers/keys.js';
+export const ENTER = keys.enter;
+export const ESC = keys.escape;
+export const TAB = keys.tab;
+export const SHIFT_TAB = keys.shiftTab;
+export const UP = keys.up;
+export const DOWN = keys.down;
+export const RIGHT = keys.right;
+export const LEFT = keys.left;
+export const HOME = keys.home;
+export const END = keys.end;
+export const PAGE_UP = keys.pageUp;
+export const PAGE_DOWN = keys.pageDown;
+export const BACKSPACE = keys.backspace;
+export const DELETE = keys.delete;
+export const SPACE = keys.space;
+export const F1 = keys.f1;
+export const CTRL_A = keys.ctrlA;
+export const CTRL_C = keys.ctrlC;
+export const CTRL_D = keys.ctrlD;
+export const CTRL_E = keys.ctrlE;
+export const CTRL_S = keys.ctrlS;
+export const CTRL_T = keys.ctrlT;
+export const CTRL_U = keys.ctrlU;
+export const CTRL_W = keys.ctrlW;
 
 export function stripAnsi(text: string): string {
 	return text.replaceAll(/\u001B\[[\d;?]*[ -/]*[@-~]/g, '').replaceAll(/\u001B\][^\u0007]*\u0007/g, '');
@@ -97,10 +108,13 @@ export async function renderDashboard(t: ExecutionContext, options: DashboardOpt
 		await context?.close();
 	});
 
+	const theme = createTheme(env);
+	// As run-dashboard does once: cut text ends in the theme's ellipsis.
+	setEllipsis(theme.symbols.ellipsis);
 	const size = {columns: options.columns ?? 80, rows: options.rows ?? 24};
 	let instance!: ReturnType<typeof render>;
 	await act(async () => {
-		instance = render(<App services={services} theme={createTheme(env)} size={size} initialRoute={options.route} />);
+		instance = render(<App services={services} theme={theme} size={size} initialRoute={options.route} />);
 	});
 
 	const lines = () => stripAnsi(instance.lastFrame() ?? '').split('\n').map(line => line.trimEnd());

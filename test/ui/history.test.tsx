@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import type {Route} from '../../source/ui/state/router.js';
-import {renderDashboard, DOWN, ENTER, ESC, PAGE_DOWN, type Dashboard} from './harness.js';
+import {renderDashboard, paste, CTRL_S, DOWN, ENTER, ESC, PAGE_DOWN, TAB, type Dashboard} from './harness.js';
 import {createDelivery} from '../../source/core/delivery.js';
 import {draft, interruptedSend, oneAttempt, people, sendNow, sendsSetup} from '../helpers/sends.js';
 
@@ -132,15 +132,35 @@ test.serial('an interrupted send is resumed from its page: every recipient recei
 	await d.unmount();
 });
 
-test.serial('`r` opens Send Reminder for the send', async t => {
+test.serial('`r` on a send is a follow-up (told apart from Domains\' new reminder); once sent, the Summary goes back to History', async t => {
 	const setup = await sendsSetup(t);
 	const result = await sendNow(setup, people('ann', 'bob'));
-	const d = await renderDashboard(t, {env: setup.env, route: {screen: 'send-detail', sendId: result.id}});
+	const d = await renderDashboard(t, {env: setup.env, route: {screen: 'history'}});
+	await d.press(ENTER);
+	t.regex(d.lines()[22], /r Follow up/, 'the footer says what r does here');
 	await d.press('r');
 	const screen = d.screen();
-	t.true(screen.includes(`Send Reminder for ${result.id}`), screen);
-	t.regex(screen, /To +Recipients of an earlier send/);
+	t.regex(d.lines()[0], /Send Reminder \(follow-up\)/, screen);
+	t.true(screen.includes(`Recipients of an earlier send: ${result.id.slice(0, 18)}`), screen);
 	t.true(screen.includes('Reminder: Maintenance'));
+	for (let field = 0; field < 8 && !d.screen().includes('❯ Message'); field++) {
+		await d.press(TAB);
+	}
+
+	// Pasted (bracketed, as a terminal sends it): one edit, its line break kept.
+	await d.press(paste('Please read it.\rThanks'));
+	t.regex(d.screen(), /Please read it\.\n +Thanks/);
+	await d.press(CTRL_S);
+	await d.settle(screen => screen.includes('s/Enter Send'));
+	await d.press('s');
+	await finished(d);
+	t.regex(d.screen(), /Finished: 2 of 2 sent/, d.screen());
+	await d.press(ENTER);
+	t.regex(d.lines()[0], /│ History/, 'back to History, not Domains');
+	await d.press(ESC);
+	t.regex(d.lines()[0], /│ Domains/);
+	await d.press('r');
+	t.regex(d.lines()[0], /Send Reminder \(new thread\)/, 'Domains\' r starts a thread of its own');
 	await d.unmount();
 });
 

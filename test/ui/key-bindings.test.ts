@@ -1,14 +1,17 @@
 import test from 'ava';
-import type {Key} from 'ink';
-import {domainsKeys, findBinding, findBindings, formatKeys, formKeys, helpSections, keyMatches, splitKeys} from '../../source/ui/key-bindings.js';
+import {domainsKeys, findBinding, findBindings, formatKeys, formKeys, helpSectionOf, helpSections, keyMatches, textEditKeys} from '../../source/ui/key-bindings.js';
+import {createKeyReader, type KeyPress, type Keystroke} from '../../source/ui/keypress.js';
+import type {BindingHandlers} from '../../source/ui/hooks/use-keys.js';
+import {command, reviewKeys, type CommandOf} from '../../source/ui/key-bindings.js';
 import {footerText} from '../../source/ui/components/frame.js';
 
-const noKey: Key = {
+const noKey: KeyPress = {
+	name: '', paste: false,
 	upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false,
 	return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false,
 	super: false, hyper: false, capsLock: false, numLock: false,
 };
-const key = (patch: Partial<Key>): Key => ({...noKey, ...patch});
+const key = (patch: Partial<KeyPress>): KeyPress => ({...noKey, ...patch});
 
 test('keys are matched by name as Ink reports them', t => {
 	t.true(keyMatches('j', 'j', noKey));
@@ -16,7 +19,10 @@ test('keys are matched by name as Ink reports them', t => {
 	t.true(keyMatches('ctrl+e', 'e', key({ctrl: true})));
 	t.true(keyMatches('shift+tab', '', key({tab: true, shift: true})));
 	t.false(keyMatches('tab', '', key({tab: true, shift: true})));
-	t.true(keyMatches('backspace', '', key({delete: true})), 'DEL, what terminals send for Backspace');
+	t.true(keyMatches('backspace', '', key({backspace: true})), 'DEL, what terminals send for Backspace');
+	t.false(keyMatches('backspace', '', key({delete: true})), 'the Delete key is another');
+	t.true(keyMatches('f1', '', key({name: 'f1'})));
+	t.false(keyMatches('f1', '', key({name: 'f10'})));
 	t.true(keyMatches('space', ' ', noKey));
 	t.true(keyMatches('G', 'G', key({shift: true})));
 });
@@ -47,14 +53,69 @@ test('every binding of the help has a description, and ids are unique within a t
 	}
 });
 
-test('keys that arrive in one read are split into the keys a person pressed; a paste stays whole', t => {
-	const plain = (input: string) => splitKeys(input, noKey).map(({input, key}) => (key.return ? 'Enter' : key.tab ? 'Tab' : key.delete ? 'Bksp' : key.ctrl ? `Ctrl+${input}` : input));
-	t.deepEqual(plain('B\u0013'), ['B', 'Ctrl+s'], 'a letter then Ctrl+S, typed quickly');
-	t.deepEqual(plain('jj'), ['j', 'j']);
-	t.deepEqual(plain('ok\r'), ['o', 'k', 'Enter']);
-	t.deepEqual(plain('a\t\u007F'), ['a', 'Tab', 'Bksp']);
-	t.deepEqual(plain('a pasted sentence'), ['a pasted sentence']);
-	t.deepEqual(plain('first line of a paste\rsecond'), ['first line of a paste', 'Enter', 's', 'e', 'c', 'o', 'n', 'd']);
-	t.true(splitKeys('G', noKey)[0].key.shift === false, 'a single key is passed on as Ink reported it');
-	t.deepEqual(splitKeys('GG', noKey).map(k => k.key.shift), [true, true]);
+/** What the reader makes of terminal input, written as a person names the keys. */
+function names(strokes: Keystroke[]): string[] {
+	return strokes.map(({input, key}) => {
+		if (key.paste) {
+			return `paste:${input}`;
+		}
+
+		const name = key.ctrl ? `Ctrl+${key.name}` : key.meta ? `Alt+${key.name}` : key.name;
+		return key.shift && key.name.length > 1 ? `Shift+${name}` : name;
+	});
+}
+
+test('the key reader names the keys a terminal sends, however they are bunched', t => {
+	const read = (...chunks: string[]) => {
+		const reader = createKeyReader();
+		const strokes = chunks.flatMap(chunk => reader.push(chunk));
+		return names([...strokes, ...reader.flush()]);
+	};
+
+	t.deepEqual(read('B\u0013'), ['B', 'Ctrl+s'], 'a letter then Ctrl+S, typed quickly');
+	t.deepEqual(read('e\t\t\t\t'), ['e', 'tab', 'tab', 'tab', 'tab']);
+	t.deepEqual(read('ok\r'), ['o', 'k', 'enter']);
+	t.deepEqual(read('a\t\u007F'), ['a', 'tab', 'backspace']);
+	t.deepEqual(read('a pasted sentence'), [...'a pasted sentence'], 'no paste is guessed from length');
+	t.deepEqual(read('\u001BOP', '\u001B[11~', '\u001B[[A', '\u001B[1P'), ['f1', 'f1', 'f1', 'f1'], 'F1 as xterm, VT220, the Linux console send it');
+	t.deepEqual(read('\u001B[24~\u001B[15~'), ['f12', 'f5']);
+	t.deepEqual(read('\u001B[A\u001B[B\u001B[C\u001B[D\u001B[H\u001B[F\u001B[5~\u001B[6~\u001B[3~\u001B[Z'),
+		['up', 'down', 'right', 'left', 'home', 'end', 'pageup', 'pagedown', 'delete', 'Shift+tab']);
+	t.deepEqual(read('\u001B[1;5C'), ['Ctrl+right']);
+	t.deepEqual(read('\u001Bx'), ['Alt+x']);
+	t.deepEqual(read('\u001B'), ['escape'], 'a lone Esc');
+	t.deepEqual(read('\u001B[', 'B'), ['down'], 'a sequence split across reads');
+	t.deepEqual(read('G'), ['G']);
+});
+
+test('a bracketed paste is one keypress holding the text, even across reads', t => {
+	const reader = createKeyReader();
+	const strokes = [
+		...reader.push('x\u001B[200~first line\r'),
+		...reader.push('second\u001B[20'),
+		...reader.push('1~y'),
+	];
+	t.deepEqual(names(strokes), ['x', 'paste:first line\rsecond', 'y']);
+	t.false(reader.pending);
+});
+
+test('the text-edit keys are in the help, and every screen with keys opens the help at its own section', t => {
+	const section = helpSections.find(section => section.table === textEditKeys);
+	t.truthy(section);
+	t.deepEqual(textEditKeys.flatMap(binding => binding.keys).filter(spec => spec.startsWith('ctrl+')), ['ctrl+a', 'ctrl+e', 'ctrl+w', 'ctrl+u']);
+	t.is(helpSectionOf('users')?.title, 'Users of a domain');
+	t.is(helpSectionOf('send-reminder')?.title, 'Send Email / Send Reminder');
+	t.is(helpSectionOf('help'), undefined);
+});
+
+test('a handler id the table does not have does not compile (tsc checks this file)', t => {
+	const handlers: BindingHandlers<CommandOf<typeof reviewKeys>> = {
+		send() {},
+		// @ts-expect-error: a misspelt id is a type error, not a key silently switched off.
+		sned() {},
+	};
+	t.truthy(handlers.send);
+	// @ts-expect-error: so is looking a command up by a wrong id.
+	t.throws(() => command(reviewKeys, 'sned'));
+	t.is(command(reviewKeys, 'test-copy').keys[0], 't');
 });

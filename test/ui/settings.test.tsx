@@ -184,7 +184,7 @@ test('only changed values are saved; the password command only with its source',
 });
 
 test('keys typed faster than the screen redraws all land (each edit applies to the latest state)', t => {
-	const key = (input: string) => ({input, key: {upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: input !== input.toLowerCase(), tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false, capsLock: false, numLock: false}});
+	const key = (input: string) => ({input, key: {name: input, paste: false, upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: input !== input.toLowerCase(), tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false, capsLock: false, numLock: false}});
 	let form: SettingsFormState = {...initialSettingsForm(defaultSettings('mailhost')), focus: 'senderName'};
 	form = settingsFormReducer(form, {type: 'edit', field: 'senderName', text: textState('')});
 	for (const character of 'IT Desk') {

@@ -3,19 +3,20 @@
  * the filter, marks, text editing and the progress counters.
  */
 import test from 'ava';
-import type {Key} from 'ink';
+import type {KeyPress} from '../../source/ui/keypress.js';
 import {initialRouterState, routerReducer, currentEntry} from '../../source/ui/state/router.js';
 import {filterItems, initialListState, listReducer, visibleRange, type ListAction, type ListState} from '../../source/ui/state/list.js';
 import {editWithKey, insertText, moveLine, textState} from '../../source/ui/state/text-edit.js';
 import {doneRatio, failureLimit, initialProgressState, latestLimit, ProgressFolder, progressReducer} from '../../source/ui/state/progress.js';
 import type {DeliveryProgress} from '../../source/core/types.js';
 
-const noKey: Key = {
+const noKey: KeyPress = {
+	name: '', paste: false,
 	upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false,
 	return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false,
 	super: false, hyper: false, capsLock: false, numLock: false,
 };
-const key = (patch: Partial<Key>): Key => ({...noKey, ...patch});
+const key = (patch: Partial<KeyPress>): KeyPress => ({...noKey, ...patch});
 
 test('the router opens screens on a back stack and Esc comes back to the one below', t => {
 	let state = initialRouterState();
@@ -96,8 +97,15 @@ test('text editing: typing, backspace (DEL), cursor keys, Enter only in the mess
 	state = editWithKey(state, '', key({leftArrow: true}), false)!;
 	state = editWithKey(state, 'l', noKey, false)!;
 	t.deepEqual(state, {value: 'Hello', cursor: 4});
-	state = editWithKey(state, '', key({delete: true}), false)!;
+	state = editWithKey(state, '', key({backspace: true}), false)!;
 	t.is(state.value, 'Helo');
+	t.deepEqual(editWithKey(textState('abc'), '', key({home: true}), false), {value: 'abc', cursor: 0});
+	t.deepEqual(editWithKey({value: 'abc', cursor: 1}, '', key({name: 'delete', delete: true}), false), {value: 'ac', cursor: 1}, 'Delete removes the character under the cursor');
+	t.deepEqual(editWithKey(textState('one two'), 'w', key({ctrl: true}), false), {value: 'one ', cursor: 4}, 'Ctrl+W');
+	t.deepEqual(editWithKey(textState('one two'), 'u', key({ctrl: true}), false), {value: '', cursor: 0}, 'Ctrl+U');
+	t.deepEqual(editWithKey({value: 'abc', cursor: 3}, 'a', key({ctrl: true}), false), {value: 'abc', cursor: 0}, 'Ctrl+A');
+	t.deepEqual(editWithKey(textState(''), 'a\rb', key({paste: true}), true), {value: 'a\nb', cursor: 3}, 'a paste is inserted whole');
+	t.is(editWithKey(textState(''), '', key({name: 'f1'}), false), undefined, 'F1 is not an edit');
 	t.is(editWithKey(state, '\r', key({return: true}), false), undefined, 'Enter leaves a one-line field');
 	t.is(editWithKey(textState('a'), '', key({tab: true}), false), undefined, 'Tab is not an edit');
 	const multi = editWithKey(textState('line one'), '\r', key({return: true}), true)!;

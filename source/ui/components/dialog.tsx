@@ -1,7 +1,9 @@
 /**
  * The one modal of the dashboard: a question with lettered answers, or a one-line prompt.
- * While it is open it has every key (the modal layer consumes them all) and the footer
- * shows only its answers.
+ * While it is open it has every key (the modal layer consumes them all but Ctrl+C) and the
+ * footer shows only its answers. Its keys are commands of key-bindings.ts (`confirmKeys`,
+ * `messageKeys`, `promptKeys`, or a table of the caller's, such as `roleKeys`): the dialog
+ * matches, shows and lists them from there.
  *
  * @example
  * const dialog = useDialog();
@@ -9,16 +11,18 @@
  */
 import {createContext, useContext, useMemo, useState} from 'react';
 import {Box, Text} from 'ink';
-import {findBinding, type KeyBinding, type KeySpec} from '../key-bindings.js';
-import {useKeyLayer} from '../hooks/use-keys.js';
+import {bindingMatches, command, confirmKeys, formatKey, globalKeys, messageKeys, promptKeys, type KeyBinding} from '../key-bindings.js';
+import {useKeyLayer, useScreenKeys} from '../hooks/use-keys.js';
 import {useUnsavedWork} from '../hooks/use-unsaved.js';
 import {useLayout, useServices, useTheme} from '../services.js';
 import {editWithKey, textState, type TextState} from '../state/text-edit.js';
 import {TextView} from './text-field.js';
 
 export interface DialogChoice {
-	keys: KeySpec[];
-	label: string;
+	/** The command of a table in key-bindings.ts that answers so: `command(roleKeys, 'admin')`. */
+	binding: KeyBinding;
+	/** What the answer says here, when not the binding's label (`Discard` for `yes`). */
+	label?: string;
 	/** Runs after the dialog has closed. */
 	action?: () => void;
 }
@@ -78,8 +82,8 @@ export function confirmDialog(options: {
 		lines: options.lines,
 		tone: options.tone,
 		choices: [
-			{keys: ['y', 'enter'], label: options.yes ?? 'Yes', action: options.onYes},
-			{keys: ['n', 'escape'], label: options.no ?? 'No', action: options.onNo},
+			{binding: command(confirmKeys, 'yes'), label: options.yes, action: options.onYes},
+			{binding: command(confirmKeys, 'no'), label: options.no, action: options.onNo},
 		],
 	};
 }
@@ -104,43 +108,32 @@ export function messageDialog(options: {title: string; lines?: string[]; tone?: 
 		title: options.title,
 		lines: options.lines,
 		tone: options.tone ?? 'error',
-		choices: [{keys: ['enter', 'escape'], label: 'OK', action: options.onClose}],
+		choices: [{binding: command(messageKeys, 'ok'), action: options.onClose}],
 	};
 }
 
+/** The choices as the footer shows them: the binding, under the label the dialog gives it. */
 function choiceBindings(choices: DialogChoice[]): KeyBinding[] {
-	return choices.map((choice, index) => ({
-		id: String(index),
-		keys: choice.keys,
-		label: choice.label,
-		description: choice.label,
-		footer: true,
-	}));
+	return choices.map(choice => (choice.label === undefined ? choice.binding : {...choice.binding, label: choice.label}));
 }
+
+/** Ctrl+C is the global key (quit, or stop the send): a dialog lets it through. */
+const quitKey = command(globalKeys, 'quit');
 
 function ChoiceDialog({request, close}: {request: Extract<DialogRequest, {kind: 'choice'}>; close: () => void}) {
 	const bindings = useMemo(() => choiceBindings(request.choices), [request]);
 	useKeyLayer('modal', (input, key) => {
-		const binding = findBinding(bindings, input, key);
-		if (binding) {
+		const index = request.choices.findIndex(choice => bindingMatches(choice.binding, input, key));
+		if (index !== -1) {
 			close();
-			request.choices[Number(binding.id)].action?.();
+			request.choices[index].action?.();
 			return true;
 		}
 
-		// A dialog swallows every key but Ctrl+C (quit, or stop the send: the global key).
-		return !isCtrlC(input, key);
+		// A dialog swallows every other key.
+		return !bindingMatches(quitKey, input, key);
 	}, true, bindings);
 	return null;
-}
-
-const promptBindings: KeyBinding[] = [
-	{id: 'submit', keys: ['enter'], label: 'OK', description: 'OK', footer: true},
-	{id: 'cancel', keys: ['escape'], label: 'Cancel', description: 'Cancel', footer: true},
-];
-
-function isCtrlC(input: string, key: {ctrl: boolean}): boolean {
-	return key.ctrl && input === 'c';
 }
 
 function PromptDialog({request, close, text, setText, setError}: {
@@ -157,12 +150,34 @@ function PromptDialog({request, close, text, setText, setError}: {
 	useUnsavedWork(typed);
 	// The question replaces the prompt; "Keep editing" opens it again on the typed text.
 	const reopen = () => dialog.open({...request, typed: text.value});
+	// Typing: any key that is not one of the prompt's commands edits the text (registered first,
+	// so the commands below are asked before it); the prompt swallows the rest but Ctrl+C.
 	useKeyLayer('modal', (input, key) => {
-		if (key.escape) {
+		const edited = editWithKey(text, input, key, false);
+		if (edited) {
+			setText(edited);
+			setError(undefined);
+			return true;
+		}
+
+		return !bindingMatches(quitKey, input, key);
+	});
+	useScreenKeys(promptKeys, {
+		submit() {
+			const problem = request.validate?.(text.value);
+			if (problem) {
+				setError(problem);
+				return;
+			}
+
+			close();
+			request.onSubmit(text.value);
+		},
+		cancel() {
 			if (!typed) {
 				close();
 				request.onCancel?.();
-				return true;
+				return;
 			}
 
 			dialog.open(confirmDialog({
@@ -174,39 +189,16 @@ function PromptDialog({request, close, text, setText, setError}: {
 				onYes: () => request.onCancel?.(),
 				onNo: reopen,
 			}));
-			return true;
-		}
-
-		if (isCtrlC(input, key)) {
+		},
+		quit() {
 			// Nothing typed, or a send running (its own question): the global Ctrl+C decides.
 			if (!typed || services.session.active) {
 				return false;
 			}
 
 			dialog.open(quitDialog({onQuit: () => services.exit(0), onKeep: reopen}));
-			return true;
-		}
-
-		if (key.return) {
-			const problem = request.validate?.(text.value);
-			if (problem) {
-				setError(problem);
-				return true;
-			}
-
-			close();
-			request.onSubmit(text.value);
-			return true;
-		}
-
-		const edited = editWithKey(text, input, key, false);
-		if (edited) {
-			setText(edited);
-			setError(undefined);
-		}
-
-		return true;
-	}, true, promptBindings);
+		},
+	}, {layer: 'modal'});
 	return null;
 }
 
@@ -238,8 +230,8 @@ export function DialogView({request, close}: {request: DialogRequest; close: () 
 					// A choice that does not fit goes whole onto the next line, never cut in two.
 					<Box marginTop={1} flexWrap="wrap" columnGap={3}>
 						{request.choices.map(choice => (
-							<Text key={choice.label}>
-								[{choice.keys[0] === 'enter' ? 'Enter' : choice.keys[0] === 'escape' ? 'Esc' : choice.keys[0]}] {choice.label}
+							<Text key={choice.binding.id}>
+								[{formatKey(choice.binding.keys[0], theme.symbols)}] {choice.label ?? choice.binding.label}
 							</Text>
 						))}
 					</Box>

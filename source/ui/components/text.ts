@@ -2,7 +2,10 @@
 
 let defaultEllipsis = '…';
 
-/** What `fit` ends a cut text with: the theme's (`...` on a terminal without Unicode). The app sets it once per frame. */
+/**
+ * What `fit` ends a cut text with: the theme's (`...` on a terminal without Unicode). Set once,
+ * where the theme is made (run-dashboard.tsx; the screen tests' harness), never during a render.
+ */
 export function setEllipsis(ellipsis: string): void {
 	defaultEllipsis = ellipsis;
 }

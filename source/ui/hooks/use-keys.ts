@@ -9,20 +9,20 @@
  * so a screen turns keys on and off by what it puts in `handlers`.
  */
 import {createContext, useContext, useLayoutEffect, useMemo, useRef, useSyncExternalStore} from 'react';
-import type {Key} from 'ink';
-import {findBindings, isTypedKey, type KeyBinding, type KeyTable} from '../key-bindings.js';
+import {findBindings, isTypedKey, type CommandOf, type KeyBinding, type KeyPress, type KeyTable} from '../key-bindings.js';
 
 export type KeyLayer = 'modal' | 'field' | 'screen' | 'global';
 
 const layerOrder: readonly KeyLayer[] = ['modal', 'field', 'screen', 'global'];
 
 /** Returns true when it consumed the key. */
-export type KeyHandler = (input: string, key: Key) => boolean;
+export type KeyHandler = (input: string, key: KeyPress) => boolean;
 
 /** A binding's action; returning `false` passes the key on to the next matching binding. */
 export type BindingHandler = () => void | boolean;
 
-export type BindingHandlers = Partial<Record<string, BindingHandler | undefined>>;
+/** What a screen's commands do now, by command id: an id its table does not have does not compile. */
+export type BindingHandlers<Id extends string = string> = {readonly [K in Id]?: BindingHandler | undefined};
 
 interface Registration {
 	layer: KeyLayer;
@@ -58,7 +58,7 @@ export class KeyDispatcher {
 	}
 
 	/** Offer a key to the layers in order; true when someone consumed it. */
-	dispatch(input: string, key: Key): boolean {
+	dispatch(input: string, key: KeyPress): boolean {
 		for (const layer of layerOrder) {
 			// The latest registration of a layer first (a dialog opened on top of another).
 			const candidates = [...this.registrations].filter(r => r.layer === layer).sort((a, b) => b.order - a.order);
@@ -193,19 +193,20 @@ export function useKeyLayer(layer: KeyLayer, handler: KeyHandler, isActive = tru
  * @example
  * useScreenKeys(reviewKeys, {send: () => confirmSend(), back: () => nav.back()});
  */
-export function useScreenKeys(
-	table: KeyTable,
-	handlers: BindingHandlers,
+export function useScreenKeys<Table extends KeyTable>(
+	table: Table,
+	handlers: BindingHandlers<CommandOf<Table>>,
 	options: {layer?: KeyLayer; isActive?: boolean} = {},
 ): void {
-	const active = table.filter(binding => handlers[binding.id] !== undefined);
+	const handlerOf = (binding: Table[number]): BindingHandler | undefined => handlers[binding.id as CommandOf<Table>];
+	const active = table.filter(binding => handlerOf(binding) !== undefined);
 	const footerKey = active.filter(binding => binding.footer).map(binding => binding.id).join(',');
 	// A stable array while the same bindings are on, so the footer is not republished each render.
 	const footer = useMemo(() => active.filter(binding => binding.footer), [table, footerKey]);
 
 	useKeyLayer(options.layer ?? 'screen', (input, key) => {
 		for (const binding of findBindings(table, input, key)) {
-			const handler = handlers[binding.id];
+			const handler = handlerOf(binding);
 			if (handler && handler() !== false) {
 				return true;
 			}

@@ -3,7 +3,7 @@
  * The router reducer (state/router.ts) holds the stack; this is its dispatch, named.
  */
 import {createContext, useContext} from 'react';
-import type {Route} from '../state/router.js';
+import type {Route, ScreenName} from '../state/router.js';
 
 export interface Navigation {
 	/** Open a screen; Esc on it comes back to the current one. */
@@ -14,6 +14,8 @@ export interface Navigation {
 	back(): void;
 	/** Back to the home screen, optionally opening a screen on it. */
 	home(route?: Route): void;
+	/** Back to the topmost open screen of this name (keeping its state); false when none is open. */
+	backTo(screen: ScreenName): boolean;
 	/** The screen under the current one, if any. */
 	previous?: Route;
 }

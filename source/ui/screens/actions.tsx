@@ -146,6 +146,8 @@ export function ActionsScreen({route}: {route: RouteOf<'actions'>}) {
 	useScreenKeys(actionsKeys, {
 		up: () => move({delta: -1, count: entries.length}),
 		down: () => move({delta: 1, count: entries.length}),
+		first: () => move({delta: -Math.min(cursor, entries.length - 1), count: entries.length}),
+		last: () => move({delta: entries.length - 1 - Math.min(cursor, entries.length - 1), count: entries.length}),
 		choose: selected ? () => {
 			if (selected.addsOrRemoves && context.localEditRefusal) {
 				dialog.open(messageDialog({title: `${selected.label}: not here`, lines: context.localEditRefusal, tone: 'warning'}));

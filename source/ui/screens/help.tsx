@@ -1,7 +1,7 @@
-/** `?`: every key of every screen, drawn from the same tables as the footers. */
+/** `?`/F1: every key of every screen, drawn from the same tables as the footers; it opens at the section of the screen it was opened from. */
 import {useMemo} from 'react';
 import {Box, Text} from 'ink';
-import {formatKeys, helpKeys, helpSections} from '../key-bindings.js';
+import {formatKeys, helpKeys, helpSectionOf, helpSections} from '../key-bindings.js';
 import {useScreenKeys} from '../hooks/use-keys.js';
 import {useNavigation} from '../hooks/use-navigation.js';
 import {useScreenState} from '../hooks/use-screen-state.js';
@@ -47,7 +47,9 @@ export function HelpScreen(_props: {route: RouteOf<'help'>}) {
 	const lines = useMemo(() => helpLines(theme.symbols.unicode, textWidth), [theme.symbols.unicode, textWidth]);
 	const height = Math.max(1, bodyRows - 1);
 	const max = Math.max(0, lines.length - height);
-	const [top, scroll] = useScreenState('scroll', scrollReducer, () => 0);
+	// Opened from a screen: at that screen's section (as lazygit and k9s do).
+	const section = helpSectionOf(navigation.previous?.screen);
+	const [top, scroll] = useScreenState('scroll', scrollReducer, () => Math.max(0, lines.findIndex(line => line.kind === 'title' && line.text === section?.title)));
 	const first = Math.min(top, max);
 
 	useScreenKeys(helpKeys, {

@@ -47,7 +47,8 @@ const titles: {[S in ScreenName]: (route: RouteOf<S>) => string} = {
 	domains: () => 'Domains',
 	actions: () => 'Actions',
 	'send-email': () => 'Send Email',
-	'send-reminder': route => route.preset?.followUpOf ? `Send Reminder for ${route.preset.followUpOf}` : 'Send Reminder',
+	// Told apart: a follow-up (History > a send > r) threads under that send; Domains' r starts a thread of its own.
+	'send-reminder': route => route.preset?.followUpOf ? 'Send Reminder (follow-up)' : 'Send Reminder (new thread)',
 	// The audience is the first line of the screen; the header names only what is reviewed.
 	review: route => `Review: ${route.plan.kind === 'reminder' ? 'reminder' : 'email'}`,
 	progress: route => route.title,

@@ -53,7 +53,12 @@ export function SummaryScreen({route}: {route: RouteOf<'summary'>}) {
 	const [top, scroll] = useScreenState('scroll', scrollReducer, () => 0);
 
 	useScreenKeys(summaryKeys, {
-		done: () => navigation.home(),
+		// A send started from History (a resume, a retry, a follow-up) comes back to History.
+		done() {
+			if (!navigation.backTo('history')) {
+				navigation.home();
+			}
+		},
 		up: failures.length > listRows ? () => scroll({delta: -1, max}) : undefined,
 		down: failures.length > listRows ? () => scroll({delta: 1, max}) : undefined,
 		quit: () => services.exit(end.exitStatus),

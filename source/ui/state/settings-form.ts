@@ -9,7 +9,7 @@ import {normalizeAddress} from '../../core/address.js';
 import {directorySourceKinds, parseDuration} from '../../core/settings.js';
 import {resolveSmtpTarget} from '../../core/smtp-config.js';
 import type {DirectorySettings, DirectorySourceKind, Settings, TlsMode} from '../../core/types.js';
-import type {Key} from 'ink';
+import type {KeyPress} from '../keypress.js';
 import {editWithKey, textState, type TextState} from './text-edit.js';
 
 export type PasswordSource = 'none' | 'environment' | 'command';
@@ -185,7 +185,7 @@ export type SettingsFormAction =
 	| {type: 'focus-previous'}
 	| {type: 'edit'; field: SettingsTextField; text: TextState}
 	/** A key typed into the focused text field, applied to the state as it is then (keys may come faster than renders). */
-	| {type: 'edit-key'; input: string; key: Key}
+	| {type: 'edit-key'; input: string; key: KeyPress}
 	| {type: 'cycle'; delta: 1 | -1}
 	| {type: 'set-errors'; errors: Partial<Record<SettingsFieldId, string>>}
 	/** Saved: the form shows what was stored. */

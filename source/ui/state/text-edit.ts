@@ -2,7 +2,7 @@
  * Editing one text value with a cursor: single-line fields and the multi-line message.
  * Pure functions over {value, cursor}; the field components turn keys into these edits.
  */
-import type {Key} from 'ink';
+import {findBinding, textEditKeys, type KeyPress} from '../key-bindings.js';
 
 export interface TextState {
 	value: string;
@@ -102,49 +102,77 @@ export function moveLine(state: TextState, direction: -1 | 1): TextState | undef
 	return {value, cursor: Math.min(nextStart + column, lineEnd(value, nextStart))};
 }
 
+/** Delete: the character under the cursor. */
+export function deleteForward(state: TextState): TextState {
+	if (state.cursor >= state.value.length) {
+		return state;
+	}
+
+	return {value: state.value.slice(0, state.cursor) + state.value.slice(state.cursor + 1), cursor: state.cursor};
+}
+
 /**
- * The edit a keypress makes, or undefined when the key is not an edit (Tab, Esc, arrows
- * that leave the field…): the caller passes those on to the screen.
+ * The edit a keypress makes (the keys are `textEditKeys` in key-bindings.ts; a paste is
+ * inserted whole), or undefined when the key is not an edit (Tab, Esc, arrows that leave
+ * the field…): the caller passes those on to the screen.
  */
-export function editWithKey(state: TextState, input: string, key: Key, multiline: boolean): TextState | undefined {
-	if (key.backspace || key.delete) {
-		return deleteBackward(state);
+export function editWithKey(state: TextState, input: string, key: KeyPress, multiline: boolean): TextState | undefined {
+	if (key.paste) {
+		return insertText(state, input, multiline);
 	}
 
-	if (key.leftArrow) {
-		return moveCursor(state, 'left');
+	switch (findBinding(textEditKeys, input, key)?.id) {
+		case 'left': {
+			return moveCursor(state, 'left');
+		}
+
+		case 'right': {
+			// At the end of a field, Right is free for completion.
+			return state.cursor < state.value.length ? moveCursor(state, 'right') : undefined;
+		}
+
+		case 'line-start': {
+			return moveCursor(state, 'home');
+		}
+
+		case 'line-end': {
+			return moveCursor(state, 'end');
+		}
+
+		case 'delete-back': {
+			return deleteBackward(state);
+		}
+
+		case 'delete-forward': {
+			return deleteForward(state);
+		}
+
+		case 'delete-word': {
+			return deleteWordBackward(state);
+		}
+
+		case 'delete-line': {
+			return deleteToLineStart(state);
+		}
+
+		case 'line-up': {
+			return multiline ? moveLine(state, -1) : undefined;
+		}
+
+		case 'line-down': {
+			return multiline ? moveLine(state, 1) : undefined;
+		}
+
+		case 'newline': {
+			return multiline ? insertText(state, '\n', true) : undefined;
+		}
+
+		case undefined: {
+			break;
+		}
 	}
 
-	if (key.rightArrow) {
-		// At the end of a field, Right is free for completion.
-		return state.cursor < state.value.length ? moveCursor(state, 'right') : undefined;
-	}
-
-	if (key.home || (key.ctrl && input === 'a')) {
-		return moveCursor(state, 'home');
-	}
-
-	if (key.end || (key.ctrl && input === 'e' && !multiline)) {
-		return moveCursor(state, 'end');
-	}
-
-	if (key.ctrl && input === 'w') {
-		return deleteWordBackward(state);
-	}
-
-	if (key.ctrl && input === 'u') {
-		return deleteToLineStart(state);
-	}
-
-	if (multiline && (key.upArrow || key.downArrow)) {
-		return moveLine(state, key.upArrow ? -1 : 1);
-	}
-
-	if (multiline && key.return) {
-		return insertText(state, '\n', true);
-	}
-
-	if (key.ctrl || key.meta || key.escape || key.tab || key.return || key.upArrow || key.downArrow || key.pageUp || key.pageDown) {
+	if (key.ctrl || key.meta || key.escape || key.tab || key.return || key.upArrow || key.downArrow || key.pageUp || key.pageDown || /^f\d+$/.test(key.name)) {
 		return undefined;
 	}
 

@@ -1,0 +1,428 @@
+/**
+ * The keyboard, read by us: the bytes of stdin turned into named keypresses (arrows, F1–F12,
+ * Home/End, Delete, Ctrl+letter, Alt+key) and bracketed pastes (one keypress holding the
+ * whole text). Modelled on gemini-cli's KeypressContext; Ink's `useInput` is not used, so
+ * nothing depends on how Ink 6 reports keys (it gives every function key as an empty input
+ * with no name, and a paste as one input only when it arrives in one read).
+ *
+ * `createKeyReader()` is pure (bytes in, keypresses out) and tested as such;
+ * `useTerminalKeys(onKey)` attaches it to the stdin Ink was given.
+ *
+ * @example
+ * const reader = createKeyReader();
+ * reader.push('\u001BOPj') // → [{input: '', key: {name: 'f1', …}}, {input: 'j', key: {name: 'j', …}}]
+ */
+import {useLayoutEffect, useRef} from 'react';
+import {useStdin, type Key} from 'ink';
+
+/** A keypress: Ink's flags (so field editing reads the same), its name, and whether it is a paste. */
+export interface KeyPress extends Key {
+	/** `up`, `f1`, `enter`, `tab`, `backspace`, `delete`, `escape`, a letter for Ctrl+letter, the character itself… */
+	name: string;
+	/** A bracketed paste: `input` is the whole pasted text. */
+	paste: boolean;
+}
+
+export interface Keystroke {
+	input: string;
+	key: KeyPress;
+}
+
+const noKey: KeyPress = {
+	name: '',
+	paste: false,
+	upArrow: false,
+	downArrow: false,
+	leftArrow: false,
+	rightArrow: false,
+	pageDown: false,
+	pageUp: false,
+	home: false,
+	end: false,
+	return: false,
+	escape: false,
+	ctrl: false,
+	shift: false,
+	tab: false,
+	backspace: false,
+	delete: false,
+	meta: false,
+	super: false,
+	hyper: false,
+	capsLock: false,
+	numLock: false,
+};
+
+const escape = '\u001B';
+/** Bracketed paste (xterm's mode 2004, asked for by terminal.ts): the terminal wraps pasted text in these. */
+export const pasteStart = '\u001B[200~';
+export const pasteEnd = '\u001B[201~';
+
+function press(name: string, flags: Partial<KeyPress> = {}, input = ''): Keystroke {
+	return {input, key: {...noKey, name, ...flags}};
+}
+
+/** Named keys by the final byte of `ESC [ … X` / `ESC O X`. */
+const finalNames: Record<string, string> = {
+	A: 'up',
+	B: 'down',
+	C: 'right',
+	D: 'left',
+	H: 'home',
+	F: 'end',
+	E: 'clear',
+	Z: 'tab',
+	P: 'f1',
+	Q: 'f2',
+	R: 'f3',
+	S: 'f4',
+};
+
+/** Named keys by the number of `ESC [ n ~` (xterm, VT220, rxvt). */
+const tildeNames: Record<string, string> = {
+	1: 'home',
+	2: 'insert',
+	3: 'delete',
+	4: 'end',
+	5: 'pageup',
+	6: 'pagedown',
+	7: 'home',
+	8: 'end',
+	11: 'f1',
+	12: 'f2',
+	13: 'f3',
+	14: 'f4',
+	15: 'f5',
+	17: 'f6',
+	18: 'f7',
+	19: 'f8',
+	20: 'f9',
+	21: 'f10',
+	23: 'f11',
+	24: 'f12',
+};
+
+/** The Linux console's F1–F5: `ESC [ [ A` … `ESC [ [ E`. */
+const linuxConsoleNames: Record<string, string> = {A: 'f1', B: 'f2', C: 'f3', D: 'f4', E: 'f5'};
+
+function named(name: string, modifier: number, meta: boolean): Keystroke {
+	// xterm's modifier parameter: 1 + (shift 1, alt 2, ctrl 4).
+	const bits = Math.max(0, modifier - 1);
+	const flags: Partial<KeyPress> = {
+		shift: (bits & 1) !== 0,
+		meta: meta || (bits & 2) !== 0,
+		ctrl: (bits & 4) !== 0,
+	};
+	switch (name) {
+		case 'up': {
+			return press(name, {...flags, upArrow: true});
+		}
+
+		case 'down': {
+			return press(name, {...flags, downArrow: true});
+		}
+
+		case 'left': {
+			return press(name, {...flags, leftArrow: true});
+		}
+
+		case 'right': {
+			return press(name, {...flags, rightArrow: true});
+		}
+
+		case 'home': {
+			return press(name, {...flags, home: true});
+		}
+
+		case 'end': {
+			return press(name, {...flags, end: true});
+		}
+
+		case 'pageup': {
+			return press(name, {...flags, pageUp: true});
+		}
+
+		case 'pagedown': {
+			return press(name, {...flags, pageDown: true});
+		}
+
+		case 'delete': {
+			return press(name, {...flags, delete: true});
+		}
+
+		case 'tab': {
+			// CSI Z: Shift+Tab.
+			return press(name, {...flags, tab: true, shift: true});
+		}
+
+		default: {
+			return press(name, flags);
+		}
+	}
+}
+
+/** One character that is not part of an escape sequence. */
+function character(char: string, meta: boolean): Keystroke {
+	const code = char.codePointAt(0) ?? 0;
+	switch (char) {
+		case '\r':
+		case '\n': {
+			return press('enter', {return: true, meta});
+		}
+
+		case '\t': {
+			return press('tab', {tab: true, meta});
+		}
+
+		case '\u007F':
+		case '\b': {
+			return press('backspace', {backspace: true, meta});
+		}
+
+		case escape: {
+			return press('escape', {escape: true, meta});
+		}
+
+		default: {
+			if (code < 0x20) {
+				const letter = String.fromCodePoint(code + 0x60);
+				return press(letter, {ctrl: true, meta}, letter);
+			}
+
+			return press(char, {shift: char !== char.toLowerCase(), meta}, char);
+		}
+	}
+}
+
+type Parsed = {stroke?: Keystroke; length: number} | 'pending';
+
+/** The escape sequence at `start` (which holds ESC), or 'pending' when the chunk ends inside it. */
+function parseEscape(text: string, start: number): Parsed {
+	const next = text[start + 1];
+	if (next === undefined) {
+		return 'pending';
+	}
+
+	if (next === '[') {
+		// ESC [ [ A: the Linux console's F-keys.
+		if (text[start + 2] === '[') {
+			const last = text[start + 3];
+			if (last === undefined) {
+				return 'pending';
+			}
+
+			return {stroke: linuxConsoleNames[last] ? named(linuxConsoleNames[last], 1, false) : undefined, length: 4};
+		}
+
+		let index = start + 2;
+		while (index < text.length && /[\d;:<=>?]/.test(text[index])) {
+			index++;
+		}
+
+		while (index < text.length && /[ -/]/.test(text[index])) {
+			index++;
+		}
+
+		const final = text[index];
+		if (final === undefined) {
+			return 'pending';
+		}
+
+		const sequence = text.slice(start, index + 1);
+		const parameters = text.slice(start + 2, index).split(';');
+		const modifier = Number(parameters[1] ?? 1) || 1;
+		const length = index + 1 - start;
+		if (final === '~') {
+			const name = tildeNames[parameters[0]];
+			return {stroke: name ? named(name, modifier, false) : undefined, length};
+		}
+
+		const name = finalNames[final];
+		if (name === undefined) {
+			// A sequence we do not know (a focus report, a mouse event): nothing a binding wants.
+			return {stroke: undefined, length: sequence.length};
+		}
+
+		return {stroke: named(name, modifier, false), length};
+	}
+
+	if (next === 'O') {
+		const final = text[start + 2];
+		if (final === undefined) {
+			return 'pending';
+		}
+
+		const name = finalNames[final];
+		return {stroke: name ? named(name, 1, false) : undefined, length: 3};
+	}
+
+	if (next === escape) {
+		// ESC ESC [ A (Alt+Up in some terminals), or Esc pressed twice.
+		const inner = parseEscape(text, start + 1);
+		if (inner === 'pending') {
+			return 'pending';
+		}
+
+		if (text[start + 2] === '[' || text[start + 2] === 'O') {
+			return {stroke: inner.stroke ? {input: inner.stroke.input, key: {...inner.stroke.key, meta: true}} : undefined, length: inner.length + 1};
+		}
+
+		return {stroke: character(escape, false), length: 1};
+	}
+
+	// Alt+key: ESC then the key.
+	const code = text.codePointAt(start + 1) ?? 0;
+	const char = String.fromCodePoint(code);
+	return {stroke: character(char, true), length: 1 + char.length};
+}
+
+export interface KeyReader {
+	/** The keypresses a chunk of terminal input completes, in order. */
+	push(chunk: string): Keystroke[];
+	/** True while the input ends in a lone Esc (or an unfinished sequence): call `flush` if nothing follows at once. */
+	readonly pending: boolean;
+	/** What was held back: a lone Esc is the Escape key. */
+	flush(): Keystroke[];
+}
+
+export function createKeyReader(): KeyReader {
+	let held = '';
+	let paste: string | undefined;
+
+	const parse = (text: string, final: boolean): Keystroke[] => {
+		const strokes: Keystroke[] = [];
+		let index = 0;
+		while (index < text.length) {
+			if (paste !== undefined) {
+				const end = text.indexOf(pasteEnd, index);
+				if (end === -1) {
+					// The end marker may be split across reads: keep a possible beginning of it.
+					let keep = 0;
+					for (let length = Math.min(pasteEnd.length - 1, text.length - index); length > 0; length--) {
+						if (pasteEnd.startsWith(text.slice(text.length - length))) {
+							keep = length;
+							break;
+						}
+					}
+
+					paste += text.slice(index, text.length - keep);
+					held = text.slice(text.length - keep);
+					return strokes;
+				}
+
+				paste += text.slice(index, end);
+				strokes.push(press('paste', {paste: true}, paste));
+				paste = undefined;
+				index = end + pasteEnd.length;
+				continue;
+			}
+
+			if (text.startsWith(pasteStart, index)) {
+				paste = '';
+				index += pasteStart.length;
+				continue;
+			}
+
+			if (text[index] === escape) {
+				const parsed = parseEscape(text, index);
+				if (parsed === 'pending') {
+					if (!final) {
+						held = text.slice(index);
+						return strokes;
+					}
+
+					// Nothing followed: a lone Esc, then whatever came with it.
+					strokes.push(character(escape, false));
+					index++;
+					continue;
+				}
+
+				if (parsed.stroke) {
+					strokes.push(parsed.stroke);
+				}
+
+				index += parsed.length;
+				continue;
+			}
+
+			const code = text.codePointAt(index) ?? 0;
+			const char = String.fromCodePoint(code);
+			strokes.push(character(char, false));
+			index += char.length;
+		}
+
+		held = '';
+		return strokes;
+	};
+
+	return {
+		push(chunk) {
+			const text = held + chunk;
+			held = '';
+			return parse(text, false);
+		},
+		get pending() {
+			return held !== '' && paste === undefined;
+		},
+		flush() {
+			const text = held;
+			held = '';
+			return parse(text, true);
+		},
+	};
+}
+
+/**
+ * Read the keyboard from the stdin Ink was given (the terminal, or ink-testing-library's):
+ * raw mode on, every keypress to `onKey` in order. A lone Esc is told from the start of a
+ * sequence as Ink does: it is the Escape key when nothing follows in the same turn of the
+ * event loop.
+ */
+export function useTerminalKeys(onKey: (stroke: Keystroke) => void, isActive: boolean): void {
+	const {stdin} = useStdin();
+	const handler = useRef(onKey);
+	handler.current = onKey;
+	// A layout effect: the keyboard is read from the first commit on.
+	useLayoutEffect(() => {
+		if (!isActive) {
+			return;
+		}
+
+		const reader = createKeyReader();
+		let timer: NodeJS.Immediate | undefined;
+		const deliver = (strokes: Keystroke[]) => {
+			for (const stroke of strokes) {
+				handler.current(stroke);
+			}
+		};
+
+		const onData = (data: string | Uint8Array) => {
+			if (timer) {
+				clearImmediate(timer);
+				timer = undefined;
+			}
+
+			deliver(reader.push(typeof data === 'string' ? data : Buffer.from(data).toString('utf8')));
+			if (reader.pending) {
+				timer = setImmediate(() => {
+					timer = undefined;
+					deliver(reader.flush());
+				});
+			}
+		};
+
+		stdin.setEncoding('utf8');
+		stdin.setRawMode(true);
+		stdin.on('data', onData);
+		stdin.resume();
+		return () => {
+			if (timer) {
+				clearImmediate(timer);
+			}
+
+			stdin.off('data', onData);
+			stdin.setRawMode(false);
+			stdin.pause();
+		};
+	}, [stdin, isActive]);
+}
