@@ -9,7 +9,7 @@ import {displayDomain} from '../../core/address.js';
 import {foldedToHeader, toLineFor} from '../../core/compose.js';
 import {followUpAudience, followUpSender} from '../../core/follow-up.js';
 import type {Recipient, SendKind, Sender} from '../../core/types.js';
-import {formKeys} from '../key-bindings.js';
+import {bindingMatches, command, formatKeys, formKeys, type CommandOf} from '../key-bindings.js';
 import {useKeyLayer, useScreenKeys} from '../hooks/use-keys.js';
 import {useNavigation} from '../hooks/use-navigation.js';
 import {useUnsavedWork} from '../hooks/use-unsaved.js';
@@ -112,8 +112,8 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 		}
 
 		const multiline = focus === 'message';
-		// Ctrl+E in the message is the editor (the screen's key), elsewhere end of line.
-		if (multiline && key.ctrl && input === 'e') {
+		// The editor key in the message is the screen's (Ctrl+E: elsewhere end of line).
+		if (multiline && bindingMatches(command(formKeys, 'editor'), input, key)) {
 			return false;
 		}
 
@@ -205,7 +205,7 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 					<Text color={theme.muted}>
 						<Text bold color={theme.accent}>{form.html ? 'HTML' : 'plain text'}</Text>
 						{focused
-							? (kind === 'email' ? ', Ctrl+E editor, Ctrl+T plain/HTML' : ', Ctrl+E editor')
+							? `, ${keyHint('editor', theme.symbols)} editor${kind === 'email' ? `, ${keyHint('toggle-html', theme.symbols)} plain/HTML` : ''}`
 							: `, ${plural(form.text.message.value.split('\n').length, 'line')}`}
 					</Text>
 				);
@@ -224,7 +224,7 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 					<Box>
 						<Text>{' '.repeat(labelWidth + 2)}</Text>
 						<Text inverse={focused} bold>[ Review {theme.symbols.arrowRight} ]</Text>
-						<Text color={theme.muted}>  (Ctrl+S from any field)</Text>
+						<Text color={theme.muted}>  ({keyHint('review', theme.symbols)} from any field)</Text>
 					</Box>
 				) : (
 					<Box>
@@ -257,6 +257,11 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 			{fields.map(field => rowOf(field))}
 		</Box>
 	);
+}
+
+/** How the form's hints name a key: from the table, as the footer writes it. */
+function keyHint(id: CommandOf<typeof formKeys>, symbols: {unicode: boolean}): string {
+	return formatKeys(command(formKeys, id), symbols);
 }
 
 /** The From (`Name <address>`) and friendly name of the send a reminder follows up: kept unless changed. */
