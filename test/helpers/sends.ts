@@ -18,14 +18,14 @@ export interface SendsSetup {
 }
 
 /** A data folder (and an SMTP test server unless `capture`); everything is closed when the test ends. */
-export async function sendsSetup(t: ExecutionContext, options: {capture?: boolean} = {}): Promise<SendsSetup> {
+export async function sendsSetup(t: ExecutionContext, options: {capture?: boolean; acceptReply?: (count: number) => string} = {}): Promise<SendsSetup> {
 	const {dir, env: base} = tempConfigDir(t);
 	const env: NodeJS.ProcessEnv = {...base, LANG: 'en_US.UTF-8', NO_COLOR: '1'};
 	delete env.MASSMAIL_SMTP_URL;
 	delete env.MASSMAIL_SMTP_PASSWORD;
 	let server: TestSmtpServer | undefined;
 	if (!options.capture) {
-		server = await startTestSmtpServer();
+		server = await startTestSmtpServer({acceptReply: options.acceptReply});
 		env.MASSMAIL_SMTP_URL = `smtp://127.0.0.1:${server.port}`;
 	}
 

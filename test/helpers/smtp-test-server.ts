@@ -29,6 +29,8 @@ export interface TestSmtpServerOptions {
 	tls?: 'starttls' | 'implicit';
 	/** Listen on this address of this machine instead of 127.0.0.1 (the password-in-clear tests). */
 	host?: string;
+	/** What the server answers after the message (after `250 `); default `OK: queued as N`. */
+	acceptReply?: (count: number) => string;
 }
 
 export interface TestSmtpServer {
@@ -163,7 +165,7 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
 				}
 
 				messages.push(message);
-				callback(null, 'OK: queued as ' + messages.length);
+				callback(null, options.acceptReply ? options.acceptReply(messages.length) : 'OK: queued as ' + messages.length);
 			});
 		},
 	};

@@ -5,6 +5,7 @@
 import {Box, Text} from 'ink';
 import type {TextState} from '../state/text-edit.js';
 import {useTheme} from '../services.js';
+import {fit} from './text.js';
 
 /** One line of text with the cursor shown when focused; `placeholder` when empty and not focused. */
 export function TextView({state, focused, width, placeholder, mask}: {
@@ -18,7 +19,7 @@ export function TextView({state, focused, width, placeholder, mask}: {
 	const value = mask ? '*'.repeat(state.value.length) : state.value;
 	if (!focused) {
 		if (value === '' && placeholder) {
-			return <Text color={theme.muted} dimColor={!theme.color} wrap="truncate-end">{placeholder}</Text>;
+			return <Text color={theme.muted} dimColor={!theme.color} wrap="truncate-end">{fit(placeholder, width)}</Text>;
 		}
 
 		return <Text wrap="truncate-end">{value.slice(0, Math.max(0, width))}</Text>;

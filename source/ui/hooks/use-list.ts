@@ -3,7 +3,7 @@
  * moving handlers for the `listKeys` bindings, and the filter line that has the keyboard
  * after `/`. Domains, History, a send's recipients, Users and Captured mail use this.
  */
-import {useEffect, useRef, type Dispatch} from 'react';
+import {useCallback, useEffect, useRef, useState, type Dispatch} from 'react';
 import {filterKeys, findBinding} from '../key-bindings.js';
 import {visibleRange, type ListAction, type ListState} from '../state/list.js';
 import {useLayout} from '../services.js';
@@ -64,29 +64,52 @@ export function useFilterLine(list: ListState, dispatch: Dispatch<ListAction>, c
 }
 
 export interface ListView<T> {
-	/** Rows the list may draw: the screen's body less its own lines around the list. */
+	/** Rows the list may draw: the height Ink gives the table less its title row. */
 	pageSize: number;
 	count: number;
+	/** Every row (the table measures its columns over them). */
+	rows: readonly T[];
 	/** The row under the cursor (undefined when no row matches). */
 	current: T | undefined;
 	/** Handlers for the ids of `listKeys`. */
 	moves: Record<string, BindingHandler>;
 	/** The rows that fit, in order, each with its index and whether the cursor is on it. */
 	visibleRows: Array<{row: T; index: number; selected: boolean}>;
+	/** The table's size as last measured (before that: the terminal's width, the body less two rows). */
+	size: TableSize;
+	/** The table reports the size Ink gave it (components/table.tsx); a hidden screen's 0 is ignored. */
+	measure: (size: TableSize) => void;
+}
+
+/** The width of the table and the rows it has for data (below its title row). */
+export interface TableSize {
+	columns: number;
+	rows: number;
 }
 
 /**
- * Everything a list screen shares: the window of `rows` that fits with the
- * screen's `chromeRows` other lines, kept valid when the rows or the terminal change, the
- * moving keys, and the filter line. The screen draws `visibleRows` and adds its own keys.
+ * Everything a list screen shares: the window of `rows` that fits the table (as it measured
+ * itself: see components/table.tsx), kept valid when the rows or the terminal change, the
+ * moving keys, and the filter line. The screen draws `<Table view={...}>` and adds its own keys.
  *
  * @example
- * const {pageSize, current, moves, visibleRows} = useListView(list, dispatch, rows, 3);
- * useScreenKeys(historyKeys, {...moves, open: ...}, {isActive: !list.filtering});
+ * const view = useListView(list, dispatch, rows);
+ * useScreenKeys(historyKeys, {...view.moves, open: ...}, {isActive: !list.filtering});
  */
-export function useListView<T>(list: ListState, dispatch: Dispatch<ListAction>, rows: readonly T[], chromeRows: number): ListView<T> {
-	const {bodyRows} = useLayout();
-	const pageSize = Math.max(1, bodyRows - chromeRows);
+export function useListView<T>(list: ListState, dispatch: Dispatch<ListAction>, rows: readonly T[]): ListView<T> {
+	const {columns, bodyRows} = useLayout();
+	// A guess until the table has been laid out once: the body less a title and a status line.
+	const [measured, setMeasured] = useState<TableSize | undefined>(undefined);
+	const size = measured ?? {columns, rows: Math.max(1, bodyRows - 2)};
+	const measure = useCallback((next: TableSize) => {
+		// A hidden screen (display none) measures 0: keep what it had.
+		if (next.columns <= 0 || next.rows <= 0) {
+			return;
+		}
+
+		setMeasured(previous => previous?.columns === next.columns && previous.rows === next.rows ? previous : next);
+	}, []);
+	const pageSize = Math.max(1, size.rows);
 	const count = rows.length;
 
 	// The window follows a resize and a shorter list.
@@ -101,5 +124,5 @@ export function useListView<T>(list: ListState, dispatch: Dispatch<ListAction>, 
 		visibleRows.push({row: rows[index], index, selected: index === list.cursor});
 	}
 
-	return {pageSize, count, current: rows[list.cursor], moves: listMoveHandlers(dispatch, count, pageSize), visibleRows};
+	return {pageSize, count, rows, current: rows[list.cursor], moves: listMoveHandlers(dispatch, count, pageSize), visibleRows, size, measure};
 }

@@ -13,8 +13,9 @@ import {useScreenState} from '../hooks/use-screen-state.js';
 import {useListView} from '../hooks/use-list.js';
 import {filterItems, initialListState, listReducer} from '../state/list.js';
 import {useLayout, useServices, useTheme} from '../services.js';
-import {fit, formatCount, plural, printable, wrapLine} from '../components/text.js';
+import {formatCount, plural, printable, wrapLine} from '../components/text.js';
 import {FilterLine} from '../components/filter-line.js';
+import {Table, type Column} from '../components/table.js';
 import type {RouteOf} from '../state/router.js';
 
 interface CapturedRow {
@@ -72,7 +73,8 @@ function MessageView({row, total, position, onMove, onClose}: {
 		const header = shownHeaders
 			.map(name => [name, headerValue(message, name)] as const)
 			.filter((entry): entry is readonly [string, string] => entry[1] !== undefined)
-			.map(([name, value]) => `${name}: ${printable(value)}`);
+			// A long To or References is wrapped like the text: nothing of it is cut.
+			.flatMap(([name, value]) => wrapLine(`${name}: ${printable(value)}`, Math.max(10, columns - 2)));
 		const text = message.text.split('\n').flatMap(line => wrapLine(printable(line), Math.max(10, columns - 2)));
 		return [...header, '', ...text];
 	}, [message, columns]);
@@ -112,18 +114,15 @@ function read(file: string): CapturedMessage | {error: string} {
 	}
 }
 
-/** Heading and filter line. */
-const chromeRows = 2;
-
 export function CapturedScreen({route}: {route: RouteOf<'captured'>}) {
 	const theme = useTheme();
 	const navigation = useNavigation();
-	const {columns} = useLayout();
 	const {rows: all, error} = useCapturedRows(route.sendId);
 	const [list, dispatch] = useScreenState('list', listReducer, () => initialListState());
 	const [open, setOpen] = useScreenState('open', (_state: number | undefined, action: number | undefined) => action, () => undefined as number | undefined);
 	const rows = useMemo(() => filterItems(all, list.filter, row => row.address), [all, list.filter]);
-	const {pageSize, count, current, moves, visibleRows} = useListView(list, dispatch, rows, chromeRows);
+	const view = useListView(list, dispatch, rows);
+	const {pageSize, count, current, moves} = view;
 
 	const reading = open !== undefined && rows[open] !== undefined;
 	useScreenKeys(capturedKeys, {
@@ -150,11 +149,9 @@ export function CapturedScreen({route}: {route: RouteOf<'captured'>}) {
 		);
 	}
 
-	const shown = visibleRows.map(({row, selected}) => (
-		<Text key={row.file} inverse={selected} wrap="truncate-end">
-			{selected ? theme.symbols.pointer : ' '} {fit(row.address, columns - 4)}
-		</Text>
-	));
+	const columns: Array<Column<CapturedRow>> = [
+		{title: ['Recipient (Enter reads the message it was sent)', 'Recipient'], grow: true, min: 9, cell: row => row.address},
+	];
 
 	const status = [
 		list.filter ? `${formatCount(count)} of ${plural(all.length, 'message')}` : plural(all.length, 'message'),
@@ -163,11 +160,14 @@ export function CapturedScreen({route}: {route: RouteOf<'captured'>}) {
 
 	return (
 		<Box flexDirection="column" flexGrow={1}>
-			<Text bold color={theme.muted} wrap="truncate-end">  Recipient (Enter reads the message it was sent)</Text>
-			<Box flexDirection="column" height={pageSize}>
-				{error ? <Text color={theme.error} wrap="wrap">{error}</Text> : null}
-				{!error && all.length === 0 ? <Text color={theme.muted}>  No captured message for this send.</Text> : shown}
-			</Box>
+			<Table
+				view={view}
+				columns={columns}
+				rowKey={row => row.file}
+				empty={error ? <Text color={theme.error} wrap="wrap">{error}</Text> : all.length === 0
+					? <Text color={theme.muted}>  No captured message for this send.</Text>
+					: <Text color={theme.warning}>  No message matches &quot;{list.filter}&quot;.</Text>}
+			/>
 			<FilterLine list={list} status={status} />
 		</Box>
 	);

@@ -13,8 +13,9 @@ import {useListView} from '../hooks/use-list.js';
 import {useNavigation} from '../hooks/use-navigation.js';
 import {useScreenState} from '../hooks/use-screen-state.js';
 import {filterItems, initialListState, listReducer} from '../state/list.js';
-import {useLayout, useServices, useStoreVersion, useTheme} from '../services.js';
-import {fit, fitRight, formatCount, plural} from '../components/text.js';
+import {useServices, useStoreVersion, useTheme} from '../services.js';
+import {formatCount, plural} from '../components/text.js';
+import {Table, type Column} from '../components/table.js';
 import {FilterLine} from '../components/filter-line.js';
 import type {RouteOf} from '../state/router.js';
 
@@ -27,14 +28,10 @@ export function groupFor(domain: string | undefined, marked: readonly string[]):
 	return domain === undefined ? undefined : {kind: 'domain', domains: [domain]};
 }
 
-/** Rows above and below the table: the column titles, and the status/filter line. */
-const tableChromeRows = 2;
-
 export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 	const services = useServices();
 	const theme = useTheme();
 	const navigation = useNavigation();
-	const {columns} = useLayout();
 	const [list, dispatch] = useScreenState('list', listReducer, () => initialListState());
 
 	// Saving the directory (Users, Import, Add domain) gives a new one: the table follows.
@@ -62,7 +59,8 @@ export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 		() => filterItems(domains, list.filter, domain => searchText.get(domain) ?? domain.name),
 		[domains, searchText, list.filter],
 	);
-	const {pageSize, count, current, moves, visibleRows} = useListView(list, dispatch, rows, tableChromeRows);
+	const view = useListView(list, dispatch, rows);
+	const {pageSize, count, current, moves} = view;
 
 	const open = (screen: 'actions' | 'send-email' | 'send-reminder') => {
 		if (screen === 'actions') {
@@ -90,27 +88,19 @@ export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 		quit: () => services.exit(0),
 	}, {isActive: !list.filtering});
 
-	const markWidth = theme.symbols.marked.length + 1;
 	// Unicode shows only the marks; ASCII shows the empty box too, as it reads better there.
 	const unmarked = theme.symbols.unicode ? ' '.repeat(theme.symbols.marked.length) : theme.symbols.unmarked;
-	const numberWidth = 7;
-	const nameWidth = Math.max(12, Math.min(40, Math.floor(columns * 0.38)));
-	const primaryWidth = Math.max(8, columns - 2 - markWidth - nameWidth - (2 * (numberWidth + 1)) - 2);
-
-	const heading = `${' '.repeat(2 + markWidth)}${fit('Domain', nameWidth, ' ')} ${fitRight('Users', numberWidth)} ${fitRight('Admins', numberWidth)}  ${primaryWidth >= 21 ? 'Primary administrator' : 'Primary'}`;
-
 	// International names in Unicode where the terminal can show it, else in their ASCII (punycode) form.
 	const shownDomain = (name: string) => theme.symbols.unicode ? displayDomain(name) : name;
 	const shownAddress = (address: string) => theme.symbols.unicode ? displayAddress(address) : address;
-	const shown = visibleRows.map(({row: domain, selected}) => {
-		const marked = list.marked.includes(domain.name);
-		const line = `${selected ? theme.symbols.pointer : ' '} ${marked ? theme.symbols.marked : unmarked} ${fit(shownDomain(domain.name), nameWidth, ' ')} ${fitRight(formatCount(domain.users), numberWidth)} ${fitRight(formatCount(domain.admins), numberWidth)}  ${fit(domain.primary === null ? '-' : shownAddress(domain.primary), primaryWidth)}`;
-		return (
-			<Text key={domain.name} inverse={selected} color={marked ? theme.accent : undefined} bold={marked} wrap="truncate-end">
-				{line}
-			</Text>
-		);
-	});
+	const isMarked = (domain: DomainSummary) => list.marked.includes(domain.name);
+	const columns: Array<Column<DomainSummary>> = [
+		{title: '', width: theme.symbols.marked.length, cell: domain => isMarked(domain) ? theme.symbols.marked : unmarked},
+		{title: 'Domain', min: 12, max: 40, shrink: 1, cell: domain => shownDomain(domain.name)},
+		{title: 'Users', align: 'right', cell: domain => formatCount(domain.users)},
+		{title: 'Admins', align: 'right', cell: domain => formatCount(domain.admins)},
+		{title: ['Primary administrator', 'Primary'], grow: true, min: 7, gap: 2, cell: domain => domain.primary === null ? '-' : shownAddress(domain.primary)},
+	];
 
 	const status = [
 		list.filter ? `${formatCount(count)} of ${plural(domains.length, 'domain')}` : plural(domains.length, 'domain'),
@@ -120,16 +110,18 @@ export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 
 	return (
 		<Box flexDirection="column" flexGrow={1}>
-			<Text bold color={theme.muted} wrap="truncate-end">{heading}</Text>
-			<Box flexDirection="column" height={pageSize}>
-				{hasDomains ? shown : (
+			<Table
+				view={view}
+				columns={columns}
+				rowKey={domain => domain.name}
+				rowStyle={domain => isMarked(domain) ? {color: theme.accent, bold: true} : {}}
+				empty={hasDomains ? <Text color={theme.warning}>  No domain matches &quot;{list.filter}&quot;.</Text> : (
 					<Box flexDirection="column" paddingLeft={2}>
 						<Text>The directory is empty.</Text>
-						<Text color={theme.muted}>{sourceSet ? 'Its mailboxes come from the mail server: s reads them (Sync).' : 'Import mailboxes from the command line: massmail import FILE.csv'}</Text>
+						<Text color={theme.muted} wrap="wrap">{sourceSet ? 'Its mailboxes come from the mail server: s reads them (Sync).' : 'Import mailboxes from the command line: massmail import FILE.csv'}</Text>
 					</Box>
 				)}
-				{hasDomains && count === 0 ? <Text color={theme.warning}>  No domain matches "{list.filter}".</Text> : null}
-			</Box>
+			/>
 			<FilterLine list={list} status={status} />
 		</Box>
 	);

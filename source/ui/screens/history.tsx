@@ -15,7 +15,8 @@ import {useListView} from '../hooks/use-list.js';
 import {initialListState, listReducer} from '../state/list.js';
 import {formatWhen, shownSends} from '../state/history-state.js';
 import {useLayout, useServices, useTheme} from '../services.js';
-import {fit, fitRight, formatCount, plural, printable} from '../components/text.js';
+import {formatCount, plural, printable, wrapLine} from '../components/text.js';
+import {Table, type Column} from '../components/table.js';
 import {FilterLine} from '../components/filter-line.js';
 import type {RouteOf} from '../state/router.js';
 
@@ -32,17 +33,15 @@ export function useSendList(): {sends: SendSummary[]; error?: string; reload: ()
 	return {...state, reload};
 }
 
-/** Heading + filter line around the table. */
-const chromeRows = 3;
-
 export function HistoryScreen(_props: {route: RouteOf<'history'>}) {
 	const theme = useTheme();
 	const navigation = useNavigation();
-	const {columns} = useLayout();
+	const {columns: screenWidth} = useLayout();
 	const {sends, error, reload} = useSendList();
 	const [list, dispatch] = useScreenState('list', listReducer, () => initialListState());
 	const rows = useMemo(() => shownSends(sends, list.filter), [sends, list.filter]);
-	const {pageSize, count, current, moves, visibleRows} = useListView(list, dispatch, rows, chromeRows);
+	const view = useListView(list, dispatch, rows);
+	const {count, current, moves} = view;
 
 	useScreenKeys(historyKeys, {
 		...moves,
@@ -52,28 +51,18 @@ export function HistoryScreen(_props: {route: RouteOf<'history'>}) {
 		back: () => list.filter === '' ? navigation.back() : dispatch({type: 'clear-filter'}),
 	}, {isActive: !list.filtering});
 
-	// A narrow terminal drops the year and the Kind column rather than cutting every column short.
-	const narrow = columns < 76;
-	const whenWidth = narrow ? 11 : 16;
-	const kindWidth = narrow ? 0 : 8;
-	const statusWidth = 11;
-	const countWidth = 13;
-	const fixed = 2 + whenWidth + 1 + (narrow ? 0 : kindWidth + 1) + statusWidth + 1 + countWidth + 2;
-	const audienceWidth = Math.max(8, Math.floor((columns - fixed) * 0.45));
-	const subjectWidth = Math.max(6, columns - fixed - audienceWidth - 1);
-	const kindCell = (text: string) => narrow ? '' : `${fit(text, kindWidth, ' ')} `;
-	const when = (send: SendSummary) => narrow ? formatWhen(send.createdAt).slice(5) : formatWhen(send.createdAt);
-	const heading = `  ${fit('When', whenWidth, ' ')} ${kindCell('Kind')}${fit('Status', statusWidth, ' ')} ${fitRight('Sent/Fail/All', countWidth)}  ${fit('Audience', audienceWidth, ' ')} Subject`;
-
-	const shown = visibleRows.map(({row: send, selected}) => {
-		const counts = `${formatCount(send.sent)}/${formatCount(send.failed)}/${formatCount(send.total)}`;
-		const statusColor = send.status === 'finished' ? (send.failed > 0 ? theme.warning : theme.success) : send.status === 'running' ? theme.accent : theme.warning;
-		return (
-			<Text key={send.id} inverse={selected} wrap="truncate-end">
-				{selected ? theme.symbols.pointer : ' '} {fit(when(send), whenWidth, ' ')} {kindCell(send.kind)}<Text color={selected ? undefined : statusColor}>{fit(send.status, statusWidth, ' ')}</Text> {fitRight(counts, countWidth)}  {fit(printable(send.audience), audienceWidth, ' ')} {fit(printable(send.subject), subjectWidth)}
-			</Text>
-		);
-	});
+	const statusColor = (send: SendSummary) => send.status === 'finished' ? (send.failed > 0 ? theme.warning : theme.success) : send.status === 'running' ? theme.accent : theme.warning;
+	// A narrow terminal drops the year, then the Kind column, then cuts the audience, before the subject is cut short.
+	const columns: Array<Column<SendSummary>> = [
+		{title: 'When', min: 11, shrink: 3, cell: (send, width) => width < 16 ? formatWhen(send.createdAt).slice(5) : formatWhen(send.createdAt)},
+		{title: 'Kind', optional: true, shrink: 2, cell: send => send.kind},
+		{title: 'Status', cell: send => send.status, color: statusColor},
+		{title: ['Sent/Fail/All', 'Sent/F/All'], min: 10, align: 'right', cell: send => `${formatCount(send.sent)}/${formatCount(send.failed)}/${formatCount(send.total)}`},
+		{title: 'Audience', min: 12, max: 30, shrink: 1, gap: 2, cell: send => printable(send.audience)},
+		{title: 'Subject', grow: true, min: 20, cell: send => printable(send.subject)},
+	];
+	// The whole subject and audience of the send under the cursor, on two lines at most.
+	const detail = current ? wrapLine(`${printable(current.subject)} ${theme.symbols.separator} to ${printable(current.audience)}`, Math.max(10, screenWidth - 2)).slice(0, 2) : [];
 
 	const status = [
 		list.filter ? `${formatCount(count)} of ${plural(sends.length, 'send')}` : plural(sends.length, 'send'),
@@ -82,18 +71,18 @@ export function HistoryScreen(_props: {route: RouteOf<'history'>}) {
 
 	return (
 		<Box flexDirection="column" flexGrow={1}>
-			<Text bold color={theme.muted} wrap="truncate-end">{heading}</Text>
-			<Box flexDirection="column" height={pageSize}>
-				{error ? <Text color={theme.error} wrap="wrap">{error}</Text> : null}
-				{!error && sends.length === 0 ? (
+			<Table
+				view={view}
+				columns={columns}
+				rowKey={send => send.id}
+				empty={error ? <Text color={theme.error} wrap="wrap">{error}</Text> : sends.length === 0 ? (
 					<Box flexDirection="column" paddingLeft={2}>
 						<Text>Nothing sent yet.</Text>
-						<Text color={theme.muted}>Every send is kept here: when, who, what, each recipient&apos;s outcome.</Text>
+						<Text color={theme.muted} wrap="wrap">Every send is kept here: when, who, what, each recipient&apos;s outcome.</Text>
 					</Box>
-				) : shown}
-				{sends.length > 0 && count === 0 ? <Text color={theme.warning}>  No send matches &quot;{list.filter}&quot;.</Text> : null}
-			</Box>
-			<Text color={theme.muted} wrap="truncate-end">{current ? `  ${fit(`${printable(current.subject)} ${theme.symbols.separator} to ${printable(current.audience)}`, columns - 4)}` : ' '}</Text>
+				) : <Text color={theme.warning}>  No send matches &quot;{list.filter}&quot;.</Text>}
+			/>
+			{detail.length > 0 ? detail.map(line => <Text key={line} color={theme.muted} wrap="truncate-end">  {line}</Text>) : <Text> </Text>}
 			<FilterLine list={list} status={status} />
 		</Box>
 	);

@@ -20,7 +20,8 @@ import {initialListState, listReducer} from '../state/list.js';
 import {formatWhen, reminderSubject, sendActions, shownRecipients} from '../state/history-state.js';
 import {useLayout, useServices, useTheme} from '../services.js';
 import {confirmDialog, messageDialog, useDialog} from '../components/dialog.js';
-import {fit, fitRight, formatCount, plural, printable} from '../components/text.js';
+import {formatCount, plural, printable, wrapLine} from '../components/text.js';
+import {Table, useColumnWidths, type Column} from '../components/table.js';
 import {FilterLine} from '../components/filter-line.js';
 import {startDelivery} from '../delivery-flow.js';
 import type {RouteOf} from '../state/router.js';
@@ -67,21 +68,19 @@ function destinationNow(services: ReturnType<typeof useServices>): string {
 	}
 }
 
-/** Summary lines, heading, filter line (and one more for a damaged record). */
-const chromeRows = 5;
-
 export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
 	const services = useServices();
 	const theme = useTheme();
 	const navigation = useNavigation();
 	const dialog = useDialog();
-	const {columns} = useLayout();
 	const {summary, recipients, error, reload} = useSend(route.sendId);
 	const [list, dispatch] = useScreenState('list', listReducer, () => initialListState());
 	const [failedOnly, toggleFailedOnly] = useScreenState('failed-only', (state: boolean, _action: 'toggle') => !state, () => false);
 	const [busy, setBusy] = useState<string | undefined>(undefined);
 	const rows = useMemo(() => shownRecipients(recipients, list.filter, failedOnly), [recipients, list.filter, failedOnly]);
-	const {pageSize, count, moves, visibleRows} = useListView(list, dispatch, rows, chromeRows + (summary?.damaged ? 1 : 0));
+	const view = useListView(list, dispatch, rows);
+	const {pageSize, count, current, moves} = view;
+	const {columns: screenWidth} = useLayout();
 
 	const actions = summary ? sendActions(summary) : new Set();
 	const canRun = busy === undefined;
@@ -179,6 +178,23 @@ export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
 		});
 	};
 
+	const statusColor = (recipient: RecipientRecord) => recipient.status === 'failed' ? theme.error : recipient.status === 'pending' ? theme.warning : undefined;
+	// The server's reply takes what is left: its queue ID is what an administrator looks up in the mail log.
+	const columns: Array<Column<RecipientRecord>> = [
+		{title: 'Recipient', min: 16, max: 40, shrink: 1, cell: recipient => recipient.unreadable === 'address' ? '(address unreadable)' : recipient.address},
+		// Ambiguous (?): a connection dropped after the message went, so the server may have it too.
+		{title: 'Status', cell: recipient => recipient.status + (recipient.ambiguous ? '?' : ''), color: statusColor},
+		{title: 'Tries', align: 'right', cell: recipient => String(recipient.attempts)},
+		{title: 'Server reply', grow: true, min: 12, gap: 2, cell(recipient) {
+			const notes = [recipient.ambiguous ? 'ambiguous' : '', recipient.unreadable ? `unreadable ${recipient.unreadable}` : ''].filter(Boolean).join(', ');
+			return `${notes ? `(${notes}) ` : ''}${printable(recipient.response ?? '')}`;
+		}},
+	];
+	const widths = useColumnWidths(view, columns);
+	// A reply longer than its column shows whole under the table for the recipient under the cursor.
+	const currentReply = current ? columns[3].cell(current, Number.POSITIVE_INFINITY) : '';
+	const replyLines = currentReply.length > widths[3] ? wrapLine(`${current?.address ?? ''}: ${currentReply}`, Math.max(10, screenWidth - 4)).slice(0, 3) : [];
+
 	useScreenKeys(sendDetailKeys, {
 		...moves,
 		filter: recipients.length > 0 ? () => dispatch({type: 'start-filter'}) : undefined,
@@ -207,24 +223,6 @@ export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
 	const statusText = summary.status === 'interrupted' && pending > 0
 		? `interrupted, ${formatCount(pending)} not sent yet`
 		: summary.status;
-	const addressWidth = Math.max(16, Math.min(40, Math.floor(columns * 0.4)));
-	const statusWidth = 8;
-	const triesWidth = 5;
-	const replyWidth = Math.max(8, columns - 2 - addressWidth - statusWidth - triesWidth - 4);
-	const heading = `  ${fit('Recipient', addressWidth, ' ')} ${fit('Status', statusWidth, ' ')} ${fitRight('Tries', triesWidth)}  Server reply`;
-
-	const shown = visibleRows.map(({row: recipient, selected}) => {
-		const color = recipient.status === 'failed' ? theme.error : recipient.status === 'pending' ? theme.warning : undefined;
-		const statusLabel = recipient.status + (recipient.ambiguous ? '?' : '');
-		// Ambiguous: a connection dropped after the message went, so the server may have it too.
-		const notes = [recipient.ambiguous ? 'ambiguous' : '', recipient.unreadable ? `unreadable ${recipient.unreadable}` : ''].filter(Boolean).join(', ');
-		const reply = `${notes ? `(${notes}) ` : ''}${printable(recipient.response ?? '')}`;
-		return (
-			<Text key={recipient.messageId} inverse={selected} wrap="truncate-end">
-				{selected ? theme.symbols.pointer : ' '} {fit(recipient.unreadable === 'address' ? '(address unreadable)' : recipient.address, addressWidth, ' ')} <Text color={selected ? undefined : color}>{fit(statusLabel, statusWidth, ' ')}</Text> {fitRight(String(recipient.attempts), triesWidth)}  {fit(reply, replyWidth)}
-			</Text>
-		);
-	});
 
 	const status = [
 		failedOnly ? `${formatCount(count)} failed of ${formatCount(recipients.length)}` : list.filter ? `${formatCount(count)} of ${plural(recipients.length, 'recipient')}` : plural(recipients.length, 'recipient'),
@@ -239,20 +237,23 @@ export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
 				<Text color={theme.muted}> {formatWhen(summary.createdAt)} {theme.symbols.separator} </Text>
 				<Text bold color={summary.status === 'finished' ? theme.success : theme.warning}>{statusText}</Text>
 			</Text>
-			<Text wrap="truncate-end">Subject: {printable(summary.subject)}</Text>
-			<Text wrap="truncate-end">
+			<Text wrap="wrap">Subject: {printable(summary.subject)}</Text>
+			<Text wrap="wrap">
 				To: {printable(summary.audience)}{summary.followUpOf ? ` (follows up ${summary.followUpOf})` : ''} {theme.symbols.separator} Sent {formatCount(summary.sent)}, failed {formatCount(summary.failed)}, of {formatCount(summary.total)}{summary.captured ? ' (local capture)' : ''}
 			</Text>
 			{summary.damaged ? (
-				<Text color={theme.error} wrap="truncate-end">
+				<Text color={theme.error} wrap="wrap">
 					Record damaged: {summary.damaged}. Resume, retry and reminders refuse: massmail resume {summary.id} --unreadable skip|send
 				</Text>
 			) : null}
-			<Text bold color={theme.muted} wrap="truncate-end">{heading}</Text>
-			<Box flexDirection="column" height={pageSize}>
-				{shown}
-				{count === 0 ? <Text color={theme.muted}>  {failedOnly ? 'No failed recipient matches.' : list.filter ? `No recipient matches "${list.filter}".` : 'No recipients.'}</Text> : null}
-			</Box>
+			<Table
+				view={view}
+				columns={columns}
+				widths={widths}
+				rowKey={recipient => recipient.messageId}
+				empty={<Text color={theme.muted}>  {failedOnly ? 'No failed recipient matches.' : list.filter ? `No recipient matches "${list.filter}".` : 'No recipients.'}</Text>}
+			/>
+			{replyLines.map(line => <Text key={line} color={theme.muted} wrap="truncate-end">  {line}</Text>)}
 			<FilterLine list={list} status={status} />
 		</Box>
 	);

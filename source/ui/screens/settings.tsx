@@ -21,7 +21,7 @@ import {
 import {useLayout, useServices, useStoreChanged, useTheme} from '../services.js';
 import {confirmDialog, messageDialog, useDialog} from '../components/dialog.js';
 import {TextView} from '../components/text-field.js';
-import {fit, plural} from '../components/text.js';
+import {fit, plural, wrapLine} from '../components/text.js';
 import type {RouteOf} from '../state/router.js';
 import {errorLines} from './send-detail.js';
 import {configuredSourceLabel} from '../../core/sync.js';
@@ -252,7 +252,10 @@ export function SettingsScreen(_props: {route: RouteOf<'settings'>}) {
 	// The rows: the fields, with the Directory source section's title above its first field.
 	// When they do not fit, a window of them that keeps the focused one in view.
 	const rows: Array<SettingsFieldId | 'directory-title'> = fields.flatMap(field => field === 'directorySource' ? ['directory-title' as const, field] : [field]);
-	const height = Math.max(3, bodyRows - 1 - (urlOverride ? 1 : 0));
+	// The hint (or error, or notice) of the focused field, whole: on two lines or more when narrow.
+	const bottomLines = wrapLine(bottom.text, Math.max(10, columns - 2));
+	const overrideLines = urlOverride ? wrapLine('MASSMAIL_SMTP_URL is set: it decides host, port, TLS and user over these fields.', Math.max(10, columns - 2)) : [];
+	const height = Math.max(3, bodyRows - bottomLines.length - overrideLines.length);
 	const focusRow = rows.indexOf(form.focus);
 	const scrollTop = useRef(0);
 	let top = Math.min(scrollTop.current, Math.max(0, rows.length - height));
@@ -268,9 +271,7 @@ export function SettingsScreen(_props: {route: RouteOf<'settings'>}) {
 
 	return (
 		<Box flexDirection="column" flexGrow={1}>
-			{urlOverride ? (
-				<Text color={theme.warning} wrap="truncate-end"> MASSMAIL_SMTP_URL is set: it decides host, port, TLS and user over these fields.</Text>
-			) : null}
+			{overrideLines.map(line => <Text key={line} color={theme.warning} wrap="truncate-end"> {line}</Text>)}
 			{shownRows.map(field => {
 				if (field === 'directory-title') {
 					const more = rows.length > height ? ` ${theme.symbols.unicode ? '↑/↓' : 'Up/Down'} for more` : '';
@@ -304,7 +305,7 @@ export function SettingsScreen(_props: {route: RouteOf<'settings'>}) {
 				);
 			})}
 			<Box flexGrow={1} />
-			<Text color={bottom.color} wrap="truncate-end"> {fit(bottom.text, columns - 2)}</Text>
+			{bottomLines.map(line => <Text key={line} color={bottom.color} wrap="truncate-end"> {line}</Text>)}
 		</Box>
 	);
 }

@@ -17,9 +17,10 @@ import {useListView} from '../hooks/use-list.js';
 import {initialListState, listReducer} from '../state/list.js';
 import {checkLocalEdit, type MailboxField} from '../../core/sync.js';
 import {addressIn, applyChange, directoryRules, editOf, localEditRefusal, roleLabels, shownMailboxes, type DirectoryChange} from '../state/users-state.js';
-import {useLayout, useServices, useStoreChanged, useStoreVersion, useTheme} from '../services.js';
+import {useServices, useStoreChanged, useStoreVersion, useTheme} from '../services.js';
 import {confirmDialog, messageDialog, useDialog, type DialogChoice} from '../components/dialog.js';
-import {fit, formatCount, plural, printable, wrapLine} from '../components/text.js';
+import {formatCount, plural, printable} from '../components/text.js';
+import {Table, type Column} from '../components/table.js';
 import {FilterLine} from '../components/filter-line.js';
 import type {RouteOf} from '../state/router.js';
 import {errorLines} from './send-detail.js';
@@ -70,9 +71,6 @@ export function useLocalEditRefusal(): (edit: 'mailboxes' | readonly MailboxFiel
 	};
 }
 
-/** Heading, notice, filter line (the rules lines above are counted as they wrap). */
-const listChromeRows = 3;
-
 /** The Role column in a narrow terminal. */
 const shortRoleLabels: Record<Role, string> = {user: 'user', admin: 'admin', primary: 'primary admin'};
 
@@ -83,7 +81,6 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 	const dialog = useDialog();
 	const change = useDirectoryChange();
 	const refused = useLocalEditRefusal();
-	const {columns} = useLayout();
 	const storeVersion = useStoreVersion();
 	// The store's directory is the same object until it changes (a save here, or another process's).
 	const directory = useMemo(() => services.store.directory(), [services, storeVersion]);
@@ -97,9 +94,10 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 		}
 	}, [directory, route.domain]);
 	const rows = useMemo(() => shownMailboxes(mailboxes, list.filter), [mailboxes, list.filter]);
-	// The directory's rules, whole: on more lines when the terminal is narrow.
-	const rules = directoryRules(summary?.primary ?? null).flatMap(line => wrapLine(line, Math.max(20, columns - 2)));
-	const {pageSize, count, current, moves, visibleRows} = useListView(list, dispatch, rows, listChromeRows + rules.length);
+	// The directory's rules, whole: wrapped onto more lines when the terminal is narrow.
+	const rules = directoryRules(summary?.primary ?? null);
+	const view = useListView(list, dispatch, rows);
+	const {pageSize, count, current, moves} = view;
 	const domainName = displayDomain(route.domain);
 
 	const apply = (what: DirectoryChange, done: string, message: string) => {
@@ -206,19 +204,13 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 		back: () => list.filter === '' ? navigation.back() : dispatch({type: 'clear-filter'}),
 	}, {isActive: !list.filtering});
 
-	const addressWidth = Math.max(16, Math.min(38, Math.floor(columns * 0.42)));
-	const narrow = columns < 76;
-	const roles = narrow ? shortRoleLabels : roleLabels;
-	const roleWidth = narrow ? 13 : 21;
-	const stateWidth = 8;
-	const nameWidth = Math.max(6, columns - 2 - addressWidth - roleWidth - stateWidth - 4);
-	const heading = `  ${fit('Address', addressWidth, ' ')} ${fit('Name', nameWidth, ' ')} ${fit('Role', roleWidth, ' ')} State`;
-
-	const shown = visibleRows.map(({row: mailbox, selected}) => (
-		<Text key={mailbox.address} inverse={selected} dimColor={mailbox.disabled && !selected} wrap="truncate-end">
-			{selected ? theme.symbols.pointer : ' '} {fit(displayAddress(mailbox.address), addressWidth, ' ')} {fit(printable(mailbox.name), nameWidth, ' ')} {fit(roles[mailbox.role], roleWidth, ' ')} {mailbox.disabled ? 'disabled' : 'active'}
-		</Text>
-	));
+	const columns: Array<Column<Mailbox>> = [
+		{title: 'Address', min: 16, max: 40, shrink: 1, cell: mailbox => displayAddress(mailbox.address)},
+		{title: 'Name', grow: true, min: 8, cell: mailbox => printable(mailbox.name)},
+		// `primary administrator`, or `primary admin` where that does not fit.
+		{title: 'Role', min: 13, shrink: 2, cell: (mailbox, width) => roleLabels[mailbox.role].length <= width ? roleLabels[mailbox.role] : shortRoleLabels[mailbox.role]},
+		{title: 'State', cell: mailbox => mailbox.disabled ? 'disabled' : 'active'},
+	];
 
 	const status = [
 		list.filter ? `${formatCount(count)} of ${plural(mailboxes.length, 'mailbox', 'mailboxes')}` : plural(mailboxes.length, 'mailbox', 'mailboxes'),
@@ -228,13 +220,16 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 
 	return (
 		<Box flexDirection="column" flexGrow={1}>
-			{rules.map(line => <Text key={line} color={theme.muted} wrap="truncate-end"> {line}</Text>)}
-			<Text bold color={theme.muted} wrap="truncate-end">{heading}</Text>
-			<Box flexDirection="column" height={pageSize}>
-				{error ? <Text color={theme.error} wrap="wrap">{error}</Text> : null}
-				{!error && mailboxes.length === 0 ? <Text color={theme.muted}>  No mailbox in {domainName} yet: a adds one.</Text> : shown}
-				{mailboxes.length > 0 && count === 0 ? <Text color={theme.warning}>  No mailbox matches &quot;{list.filter}&quot;.</Text> : null}
-			</Box>
+			{rules.map(line => <Box key={line} paddingLeft={1}><Text color={theme.muted} wrap="wrap">{line}</Text></Box>)}
+			<Table
+				view={view}
+				columns={columns}
+				rowKey={mailbox => mailbox.address}
+				rowStyle={mailbox => ({dim: mailbox.disabled})}
+				empty={error ? <Text color={theme.error} wrap="wrap">{error}</Text> : mailboxes.length === 0
+					? <Text color={theme.muted}>  No mailbox in {domainName} yet: a adds one.</Text>
+					: <Text color={theme.warning}>  No mailbox matches &quot;{list.filter}&quot;.</Text>}
+			/>
 			<Text color={theme.success} wrap="truncate-end">{notice ? ` ${notice}` : ' '}</Text>
 			<FilterLine list={list} status={status} />
 		</Box>
