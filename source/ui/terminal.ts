@@ -80,6 +80,10 @@ export function editInEditor(text: string, options: {
  * `useStdout().write`) walks up from the cursor, which a resize may have moved: in the
  * alternate screen, where the frame always starts at the top, it becomes "clear the screen,
  * cursor home" — then the full frame Ink writes next lands where it belongs.
+ *
+ * The bytes of a frame are never changed (user text included). The smallest fix in Ink itself
+ * is patches/ink+6.8.0.patch (log-update's `cursorUp(previousVisible - 1)`); once ink is pinned
+ * to 6.8.0 and the patch applied at install, the cursor-up here goes.
  */
 export function withFrameCursorFix(stdout: NodeJS.WriteStream): NodeJS.WriteStream {
 	// What Ink writes is passed on as it is (user text included); only the cursor is moved.
