@@ -120,11 +120,10 @@ test.serial('a send killed with SIGKILL is resumed from History: every recipient
 		originals.set((mail.to as {value: Array<{address: string}>}).value[0].address, mail.messageId!);
 	}
 
-	// Back to History: the send is finished; r opens Send Reminder on its recipients.
-	await step(term, 'enter', 'h History');
-	await step(term, 'h', /email +finished +60\/0\/60/);
-	await step(term, 'enter', /Send \d{8}-\d{6}-\w+[\s\S]*r Remind/);
-	screen = await step(term, 'r', /Send Reminder for \d{8}-\d{6}-[\s\S]*Reminder: S/);
+	// Done: back to History (the resume started there); the send is finished; r follows it up.
+	await step(term, 'enter', /email +finished +60\/0\/60/);
+	await step(term, 'enter', /Send \d{8}-\d{6}-\w+[\s\S]*r Follow up/);
+	screen = await step(term, 'r', /Send Reminder \(follow-up\)[\s\S]*Reminder: S/);
 	t.regex(screen, /To +Recipients of an earlier send/);
 	term.press('tab');
 	await term.waitFor('❯ Message');
@@ -146,7 +145,9 @@ test.serial('a send killed with SIGKILL is resumed from History: every recipient
 		t.true(String(mail.references).includes(originals.get(address)!), address);
 	}
 
-	await step(term, 'enter', 'h History');
+	// Done: back to History again, then home and quit.
+	await step(term, 'enter', /massmail │ History/);
+	await step(term, 'escape', 'h History');
 	term.type('q');
 	t.is((await term.waitForExit(10_000)).exitCode, 0);
 });
