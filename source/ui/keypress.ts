@@ -1,6 +1,6 @@
 /**
  * The keyboard, read by us: the bytes of stdin turned into named keypresses (arrows, F1–F12,
- * Home/End, Delete, Ctrl+letter, Alt+key) and bracketed pastes (one keypress holding the
+ * Home/End, Delete, Ctrl+letter, xterm's modifiers) and bracketed pastes (one keypress holding the
  * whole text). Modelled on gemini-cli's KeypressContext; Ink's `useInput` is not used, so
  * nothing depends on how Ink 6 reports keys (it gives every function key as an empty input
  * with no name, and a paste as one input only when it arrives in one read).
@@ -270,10 +270,10 @@ function parseEscape(text: string, start: number): Parsed {
 		return {stroke: character(escape, false), length: 1};
 	}
 
-	// Alt+key: ESC then the key.
-	const code = text.codePointAt(start + 1) ?? 0;
-	const char = String.fromCodePoint(code);
-	return {stroke: character(char, true), length: 1 + char.length};
+	// ESC then a key in one read: Esc pressed and the next key typed at once (or coalesced over
+	// SSH), which terminals also send for Alt+key. No binding uses Alt, and a key must not be lost:
+	// it is Escape, then the key.
+	return {stroke: character(escape, false), length: 1};
 }
 
 export interface KeyReader {
