@@ -81,9 +81,11 @@ export function editInEditor(text: string, options: {
  * alternate screen, where the frame always starts at the top, it becomes "clear the screen,
  * cursor home" — then the full frame Ink writes next lands where it belongs.
  *
- * The bytes of a frame are never changed (user text included). The smallest fix in Ink itself
- * is patches/ink+6.8.0.patch (log-update's `cursorUp(previousVisible - 1)`); once ink is pinned
- * to 6.8.0 and the patch applied at install, the cursor-up here goes.
+ * The bytes of a frame are never changed (user text included). The bug is in Ink 6.8.0's
+ * build/log-update.js (`cursorUp(previousVisible - 1)` after a frame that ended in a newline;
+ * no upstream issue found). package.json pins ink to exactly 6.8.0 so that an upgrade is a
+ * deliberate step that checks whether this is still needed; patching node_modules at install
+ * was the other way, and this one touches nothing of Ink's.
  */
 export function withFrameCursorFix(stdout: NodeJS.WriteStream): NodeJS.WriteStream {
 	// What Ink writes is passed on as it is (user text included); only the cursor is moved.
