@@ -130,13 +130,15 @@ export function columnWidths<T>(columns: ReadonlyArray<Column<T>>, natural: read
 }
 
 /**
- * The columns' widths at the table's size over the view's rows; the text is measured again only
- * when the rows change (`active` false: not at all, an empty result).
+ * The columns' widths at the table's size, measured over `measureOver` (the rows before the
+ * filter, so that the columns stay put while one types a filter, and 5,000 domains are not
+ * measured again at each key); the text is measured again only when that array changes
+ * (`active` false: not at all, an empty result).
  */
-export function useColumnWidths<T>(view: ListView<T>, columns: ReadonlyArray<Column<T>>, active = true): number[] {
+export function useColumnWidths<T>(view: ListView<T>, columns: ReadonlyArray<Column<T>>, measureOver: readonly T[] = view.rows, active = true): number[] {
 	const specs = columns.map(column => `${titles(column as Column<unknown>).join('|')}:${column.min}:${column.max}:${column.width}:${column.grow}`).join(',');
 	// The cells depend on the row only (see Column.cell): the rows and the specs are the whole key.
-	const natural = useMemo(() => active ? naturalWidths(columns, view.rows) : [], [active, view.rows, specs]); // eslint-disable-line react-hooks/exhaustive-deps
+	const natural = useMemo(() => active ? naturalWidths(columns, measureOver) : [], [active, measureOver, specs]); // eslint-disable-line react-hooks/exhaustive-deps
 	return active ? columnWidths(columns, natural, view.size.columns) : [];
 }
 
@@ -145,9 +147,11 @@ function cellText<T>(column: Column<T>, text: string, width: number): string {
 }
 
 /** The title row and the rows of `view` that fit; `empty` shows in the body when there is no row. */
-export function Table<T>({view, columns, widths: given, rowKey, rowStyle, empty}: {
+export function Table<T>({view, columns, measureOver, widths: given, rowKey, rowStyle, empty}: {
 	view: ListView<T>;
 	columns: ReadonlyArray<Column<T>>;
+	/** The rows the widths are measured over: every row before the filter (default: the view's rows). */
+	measureOver?: readonly T[];
 	/** From `useColumnWidths`, when the screen needs them too (to say what a row could not show). */
 	widths?: readonly number[];
 	rowKey: (row: T) => string;
@@ -158,7 +162,7 @@ export function Table<T>({view, columns, widths: given, rowKey, rowStyle, empty}
 	const theme = useTheme();
 	const ref = useRef<DOMElement>(null);
 	const {measure} = view;
-	const own = useColumnWidths(view, columns, given === undefined);
+	const own = useColumnWidths(view, columns, measureOver ?? view.rows, given === undefined);
 
 	// Ink has laid the tree out when layout effects run: the size it gave the table.
 	useLayoutEffect(() => {

@@ -163,6 +163,7 @@ export function CapturedScreen({route}: {route: RouteOf<'captured'>}) {
 			<Table
 				view={view}
 				columns={columns}
+				measureOver={all}
 				rowKey={row => row.file}
 				empty={error ? <Text color={theme.error} wrap="wrap">{error}</Text> : all.length === 0
 					? <Text color={theme.muted}>  No captured message for this send.</Text>

@@ -45,15 +45,18 @@ export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 		}
 	}, [services, storeVersion]);
 	const domains = useMemo(() => directory.domains(), [directory]);
-	// What the filter matches, worked out once: with 5,000 domains every keystroke filters them all.
-	const searchText = useMemo(() => {
+	// What the filter matches and each name in Unicode, worked out once: with 5,000 domains every
+	// keystroke filters them all (and the table measures the names).
+	const {searchText, unicodeNames} = useMemo(() => {
 		const text = new Map<DomainSummary, string>();
+		const names = new Map<string, string>();
 		for (const domain of domains) {
 			const shown = displayDomain(domain.name);
+			names.set(domain.name, shown);
 			text.set(domain, shown === domain.name ? domain.name : `${domain.name} ${shown}`);
 		}
 
-		return text;
+		return {searchText: text, unicodeNames: names};
 	}, [domains]);
 	const rows = useMemo(
 		() => filterItems(domains, list.filter, domain => searchText.get(domain) ?? domain.name),
@@ -91,7 +94,7 @@ export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 	// Unicode shows only the marks; ASCII shows the empty box too, as it reads better there.
 	const unmarked = theme.symbols.unicode ? ' '.repeat(theme.symbols.marked.length) : theme.symbols.unmarked;
 	// International names in Unicode where the terminal can show it, else in their ASCII (punycode) form.
-	const shownDomain = (name: string) => theme.symbols.unicode ? displayDomain(name) : name;
+	const shownDomain = (name: string) => theme.symbols.unicode ? unicodeNames.get(name) ?? displayDomain(name) : name;
 	const shownAddress = (address: string) => theme.symbols.unicode ? displayAddress(address) : address;
 	const isMarked = (domain: DomainSummary) => list.marked.includes(domain.name);
 	const columns: Array<Column<DomainSummary>> = [
@@ -113,6 +116,7 @@ export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 			<Table
 				view={view}
 				columns={columns}
+				measureOver={domains}
 				rowKey={domain => domain.name}
 				rowStyle={domain => isMarked(domain) ? {color: theme.accent, bold: true} : {}}
 				empty={hasDomains ? <Text color={theme.warning}>  No domain matches &quot;{list.filter}&quot;.</Text> : (

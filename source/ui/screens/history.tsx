@@ -74,6 +74,7 @@ export function HistoryScreen(_props: {route: RouteOf<'history'>}) {
 			<Table
 				view={view}
 				columns={columns}
+				measureOver={sends}
 				rowKey={send => send.id}
 				empty={error ? <Text color={theme.error} wrap="wrap">{error}</Text> : sends.length === 0 ? (
 					<Box flexDirection="column" paddingLeft={2}>

@@ -185,12 +185,12 @@ export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
 		// Ambiguous (?): a connection dropped after the message went, so the server may have it too.
 		{title: 'Status', cell: recipient => recipient.status + (recipient.ambiguous ? '?' : ''), color: statusColor},
 		{title: 'Tries', align: 'right', cell: recipient => String(recipient.attempts)},
-		{title: 'Server reply', grow: true, min: 12, gap: 2, cell(recipient) {
+		{title: 'Server reply', grow: true, min: 12, cell(recipient) {
 			const notes = [recipient.ambiguous ? 'ambiguous' : '', recipient.unreadable ? `unreadable ${recipient.unreadable}` : ''].filter(Boolean).join(', ');
 			return `${notes ? `(${notes}) ` : ''}${printable(recipient.response ?? '')}`;
 		}},
 	];
-	const widths = useColumnWidths(view, columns);
+	const widths = useColumnWidths(view, columns, recipients);
 	// A reply longer than its column shows whole under the table for the recipient under the cursor.
 	const currentReply = current ? columns[3].cell(current, Number.POSITIVE_INFINITY) : '';
 	const replyLines = currentReply.length > widths[3] ? wrapLine(`${current?.address ?? ''}: ${currentReply}`, Math.max(10, screenWidth - 4)).slice(0, 3) : [];

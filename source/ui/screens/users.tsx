@@ -224,6 +224,7 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 			<Table
 				view={view}
 				columns={columns}
+				measureOver={mailboxes}
 				rowKey={mailbox => mailbox.address}
 				rowStyle={mailbox => ({dim: mailbox.disabled})}
 				empty={error ? <Text color={theme.error} wrap="wrap">{error}</Text> : mailboxes.length === 0
