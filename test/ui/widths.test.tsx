@@ -178,6 +178,7 @@ test.serial('at 60×20 every screen fits and works', async t => {
 	await settings.press(TAB, TAB);
 	t.true(settings.screen().replaceAll(/\n /g, ' ').includes('←/→ or Space: STARTTLS, TLS from the start, or STARTTLS when offered (loopback only with a login).'), settings.screen());
 	t.regex(settings.screen(), /❯ TLS/);
+	t.regex(settings.screen(), /Directory source: where the mailboxes come … ↑\/↓ for more$/m, 'the way to the fields below stays whole');
 	fits(t, settings, 60, 20);
 	// The last fields are reached by scrolling.
 	for (let i = 0; i < 30 && !settings.screen().includes('❯ '.padEnd(21) + '[Save]'); i++) {

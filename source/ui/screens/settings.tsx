@@ -275,7 +275,7 @@ export function SettingsScreen(_props: {route: RouteOf<'settings'>}) {
 			{shownRows.map(field => {
 				if (field === 'directory-title') {
 					const more = rows.length > height ? ` ${theme.symbols.unicode ? '↑/↓' : 'Up/Down'} for more` : '';
-					return <Text key={field} bold color={theme.accent} wrap="truncate-end">{fit(`  Directory source: where the mailboxes come from${more}`, columns - 1)}</Text>;
+					return <Text key={field} bold color={theme.accent} wrap="truncate-end">{`${fit('  Directory source: where the mailboxes come from', columns - 1 - more.length)}${more}`}</Text>;
 				}
 
 				const focused = field === form.focus;
