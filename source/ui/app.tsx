@@ -23,6 +23,8 @@ import {plural} from './components/text.js';
 import {screens, screenTitle} from './screens/index.js';
 import {askToStopSend} from './delivery-flow.js';
 
+/** Keys handled one from another's commit before the rest of a burst goes on from a new task (see the key queue). */
+const chainLimit = 20;
 export interface AppProps {
 	services: DashboardServices;
 	theme: Theme;
@@ -161,9 +163,28 @@ export function App({services, theme, size, initialRoute, onRepaintReady}: AppPr
 			setTick(count => count + 1);
 		}
 	}, [dispatcher]);
+	// React allows about 50 updates made one from another's layout effect (then error #185, which
+	// ended the dashboard on a 50-character burst: a paste without bracketed paste). A long burst
+	// goes on from a new task every `chainLimit` keys; the keys wait in order meanwhile.
+	const chain = useRef(0);
 	useLayoutEffect(() => {
 		awaitingCommit.current = false;
-		dispatchNext();
+		if (pending.current.length === 0) {
+			chain.current = 0;
+			return;
+		}
+
+		if (++chain.current < chainLimit) {
+			dispatchNext();
+			return;
+		}
+
+		chain.current = 0;
+		awaitingCommit.current = true;
+		setImmediate(() => {
+			awaitingCommit.current = false;
+			dispatchNext();
+		});
 	}, [tick, dispatchNext]);
 	useTerminalKeys(stroke => {
 		pending.current.push(stroke);

@@ -59,3 +59,21 @@ test('F1 from a form field opens the help at the form\'s keys; a bracketed paste
 	t.is(exitCode, 0);
 	t.true(term.output().includes('\u001B[?2004l'), 'and turned off on the way out');
 });
+
+test('a long burst of typed keys (a paste without bracketed paste, 200 characters) lands whole and the dashboard goes on', async t => {
+	const term = start(t);
+	await term.waitFor('q Quit');
+	term.type('e');
+	await term.waitFor(/❯ From/);
+	term.press('tab', 'tab', 'tab', 'tab');
+	await term.waitFor(/❯ Subject/);
+	// React stops a chain of about 50 updates; each key used to be one link of it (error #185, exit 70).
+	const text = 'Planned maintenance of the mail server on Saturday night '.repeat(4).slice(0, 200);
+	term.type(text);
+	await term.waitFor(screen => screen.replaceAll(/\s+/g, ' ').includes('on Saturday night Planned'));
+	term.type('\u0003');
+	await term.waitFor('Quit massmail?');
+	term.type('y');
+	t.is((await term.waitForExit()).exitCode, 0);
+	t.false(term.output().includes('Minified React error'));
+});
