@@ -25,6 +25,7 @@ import {askToStopSend} from './delivery-flow.js';
 
 /** Keys handled one from another's commit before the rest of a burst goes on from a new task (see the key queue). */
 const chainLimit = 20;
+
 export interface AppProps {
 	services: DashboardServices;
 	theme: Theme;
