@@ -374,7 +374,7 @@ test.serial('the Summary of a send stopped by the server says so in its title an
 		route: {
 			screen: 'summary',
 			title: 'Sending: Email to All Users',
-			subject: 'Planned maintenance',
+			subject: 'Planned maintenance of the mail server on Saturday night, 22:00 to 23:00 UTC',
 			destination: '127.0.0.1:2525 (STARTTLS when offered)',
 			result: {id: '20261202-101010-abcdef', total: 101, sent: 8, failed: 0, status: 'interrupted', runSent: 8, stopped: {kind: 'connection', message, hint: 'it can be resumed'}},
 			error: `${message} — massmail resume 20261202-101010-abcdef sends the rest`,
@@ -384,6 +384,8 @@ test.serial('the Summary of a send stopped by the server says so in its title an
 	t.regex(dashboard.lines()[0], /massmail │ Stopped: Email to All Users/);
 	t.regex(screen, /Stopped: 8 of 101 sent, 93 not sent \(it can be resumed\)/);
 	t.notRegex(screen, /✓|Every message/);
+	// The title wraps rather than cutting the subject.
+	t.true(screen.replaceAll(/\s+/g, ' ').includes('Email to All Users: "Planned maintenance of the mail server on Saturday night, 22:00 to 23:00 UTC"'), screen);
 	// Wrapped, not cut: the whole of it is on the screen.
 	t.true(screen.replaceAll(/\s+/g, ' ').includes('too many connections from 127.0.0.1) — massmail resume 20261202-101010-abcdef sends the rest'), screen);
 	// The demo's records are in the demo profile: the commands say so.

@@ -120,10 +120,13 @@ function RunningSend({route, active}: {route: RouteOf<'progress'>; active: NonNu
 	const percent = `${Math.floor(ratio * 100)}%`.padStart(4);
 	const barWidth = Math.max(10, columns - 30);
 	const stateText = state.state === 'paused' ? 'PAUSED' : state.state === 'cancelling' ? `cancelling${theme.symbols.ellipsis}` : 'sending';
+	// The address column is as wide as the longest address shown (at most half the width): the
+	// server's reply, with its queue ID, gets the rest.
+	const addressWidth = Math.min(Math.floor(columns / 2), Math.max(12, ...[...state.latest, ...state.failures].map(item => displayAddress(item.address).length)));
 	const outcomeRow = (item: OutcomeItem, key: string) => {
 		const symbol = item.status === 'sent' ? theme.symbols.ok : item.status === 'failed' ? theme.symbols.fail : theme.symbols.deferred;
 		const color = item.status === 'sent' ? theme.success : item.status === 'failed' ? theme.error : theme.warning;
-		const address = fit(displayAddress(item.address), 32, ' ');
+		const address = fit(displayAddress(item.address), addressWidth, ' ');
 		return (
 			<Text key={key} wrap="truncate-end">
 				{'   '}
@@ -131,7 +134,7 @@ function RunningSend({route, active}: {route: RouteOf<'progress'>; active: NonNu
 				{' '}
 				{address}
 				{' '}
-				<Text color={theme.muted}>{fit(printable(item.response), Math.max(0, columns - 40))}</Text>
+				<Text color={theme.muted}>{fit(printable(item.response), Math.max(0, columns - addressWidth - 8))}</Text>
 			</Text>
 		);
 	};

@@ -48,7 +48,10 @@ export function SummaryScreen({route}: {route: RouteOf<'summary'>}) {
 
 	// The error wraps: up to three rows of it.
 	const errorRows = route.error ? Math.min(3, Math.ceil(route.error.length / Math.max(1, columns - 2))) : 0;
-	const listRows = Math.max(1, bodyRows - 7 - notes.length - errorRows);
+	// The title wraps too (two rows at most): the subject is what a person checks here.
+	const heading = `${route.title.replace(/^(Sent|Sending|Stopped): /, '')}${route.subject === undefined ? '' : `: "${printable(route.subject)}"`}`;
+	const headingRows = Math.min(2, Math.max(1, Math.ceil(heading.length / Math.max(1, columns - 2))));
+	const listRows = Math.max(1, bodyRows - 6 - headingRows - notes.length - errorRows);
 	const max = Math.max(0, failures.length - listRows);
 	const [top, scroll] = useScreenState('scroll', scrollReducer, () => 0);
 
@@ -69,7 +72,7 @@ export function SummaryScreen({route}: {route: RouteOf<'summary'>}) {
 	return (
 		<Box flexDirection="column" paddingX={1}>
 			{/* The header may cut the title short: here it is whole (as far as the width goes). */}
-			<Text bold wrap="truncate-end">{fit(`${route.title.replace(/^(Sent|Sending|Stopped): /, '')}${route.subject === undefined ? '' : `: "${printable(route.subject)}"`}`, columns - 2)}</Text>
+			<Box height={headingRows}><Text bold wrap="wrap">{fit(heading, (columns - 2) * headingRows)}</Text></Box>
 			<Text bold color={statusColor} wrap="wrap">
 				{end.word}: {formatCount(result.sent)} of {formatCount(result.total)} sent
 				{result.failed > 0 ? `, ${formatCount(result.failed)} failed` : ''}
