@@ -5,7 +5,6 @@
  * simple bind in clear are shared by the file.
  */
 import net from 'node:net';
-import os from 'node:os';
 import test from 'ava';
 import {Client} from 'ldapts';
 import {MassmailError} from '../../source/core/errors.js';
@@ -13,6 +12,7 @@ import {ldapTlsDecision, openLdapSource, type LdapSourceOptions} from '../../sou
 import type {SourceMailbox} from '../../source/core/sources/source.js';
 import {freePort} from '../../bench/lib/postfix.js';
 import {ldapBase, ldapDomainLdif, ldapUserLdif, startLdapServer, type LdapServer} from '../helpers/ldap-server.js';
+import {ownNonLoopbackAddress} from '../helpers/network.js';
 
 // iRedMail's marks, as the README shows them.
 const iredmail = {
@@ -172,19 +172,6 @@ test('the TLS rule: StartTLS whenever offered; a password goes in clear only to 
 	t.is(decide(false, false, true, '::1'), 'plain');
 	t.is(decide(false, false, true, '::ffff:127.0.0.1'), 'plain');
 });
-
-/** This machine's first address that is not loopback: traffic to it stays on this machine. */
-function ownNonLoopbackAddress(): string | undefined {
-	for (const entries of Object.values(os.networkInterfaces())) {
-		for (const entry of entries ?? []) {
-			if (entry.family === 'IPv4' && !entry.internal) {
-				return entry.address;
-			}
-		}
-	}
-
-	return undefined;
-}
 
 test('a password is not sent to a server off loopback that offers no StartTLS', async t => {
 	const address = ownNonLoopbackAddress();

@@ -1,10 +1,10 @@
 import net from 'node:net';
-import os from 'node:os';
 import test from 'ava';
 import {openSession, verifySession, type SmtpSession} from '../../source/core/delivery/transport.js';
 import {startFaultyServer} from '../helpers/faulty-smtp-server.js';
 import {startRecordingSmtpServer} from '../helpers/recording-smtp-server.js';
 import {startTestSmtpServer} from '../helpers/smtp-test-server.js';
+import {ownNonLoopbackAddress} from '../helpers/network.js';
 
 // transport.ts reads nodemailer's private `_socket` (corking, and the address connected to, on
 // which sending a password in clear depends). This pins it: an upgrade that renames it fails here.
@@ -26,19 +26,6 @@ test('nodemailer\'s SMTPConnection keeps its socket in _socket, with the peer\'s
 	t.is((socket as net.Socket).remoteAddress, '127.0.0.1');
 	session.destroy();
 });
-
-/** This machine's first address that is not loopback: traffic to it stays on this machine. */
-function ownNonLoopbackAddress(): string | undefined {
-	for (const entries of Object.values(os.networkInterfaces())) {
-		for (const entry of entries ?? []) {
-			if (entry.family === 'IPv4' && !entry.internal) {
-				return entry.address;
-			}
-		}
-	}
-
-	return undefined;
-}
 
 // A name that looks local (once `*.localhost`, `localhost` in a changed hosts file) may resolve
 // to another machine: the password may go unencrypted only to the address actually connected to.

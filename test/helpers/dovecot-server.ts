@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
+import {endAtExit, forgetAtExit} from './end-at-exit.js';
 
 export const dovecotInstallCommand = 'bash scripts/test-prerequisites.sh';
 const dovecotBinary = '/usr/sbin/dovecot';
@@ -92,26 +93,6 @@ function killGroup(pid: number): void {
 	}
 }
 
-const running = new Map<string, () => number | undefined>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-	if (exitHookInstalled) {
-		return;
-	}
-
-	exitHookInstalled = true;
-	process.once('exit', () => {
-		for (const [folder, pid] of running) {
-			const id = pid();
-			if (id !== undefined) {
-				killGroup(id);
-			}
-
-			fs.rmSync(folder, {recursive: true, force: true});
-		}
-	});
-}
-
 function tail(file: string, lines: number): string {
 	try {
 		return fs.readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
@@ -155,8 +136,12 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotServ
 		fs.writeFileSync(path.join(folder, 'users'), passwdFile(options.users), {mode: 0o644});
 		fs.writeFileSync(configFile, dovecotConf(folder));
 		if (options.start !== false) {
-			running.set(folder, pid);
-			installExitHook();
+			endAtExit(folder, () => {
+				const id = pid();
+				if (id !== undefined) {
+					killGroup(id);
+				}
+			});
 			// The master forks into the background keeping the standard output and error it was given:
 			// a file, not a pipe (a pipe would stay open, and a wait on it last as long as Dovecot).
 			const startLog = path.join(folder, 'start.log');
@@ -185,7 +170,7 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotServ
 		}
 	} catch (error) {
 		await halt();
-		running.delete(folder);
+		forgetAtExit(folder);
 		fs.rmSync(folder, {recursive: true, force: true});
 		throw error;
 	}
@@ -202,7 +187,7 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotServ
 		async stop() {
 			stopped ??= (async () => {
 				await halt();
-				running.delete(folder);
+				forgetAtExit(folder);
 				fs.rmSync(folder, {recursive: true, force: true});
 			})();
 			return stopped;

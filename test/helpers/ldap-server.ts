@@ -30,6 +30,7 @@ import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {promisify} from 'node:util';
 import {freePort} from '../../bench/lib/postfix.js';
+import {endAtExit, forgetAtExit} from './end-at-exit.js';
 
 const run = promisify(execFile);
 export const ldapInstallCommand = 'bash scripts/test-prerequisites.sh';
@@ -284,31 +285,6 @@ async function accepts(host: string, port: number): Promise<boolean> {
 	});
 }
 
-/** Servers still running, ended synchronously if this process exits without stopping them. */
-const running = new Map<string, () => number | undefined>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-	if (exitHookInstalled) {
-		return;
-	}
-
-	exitHookInstalled = true;
-	process.once('exit', () => {
-		for (const [folder, pid] of running) {
-			const id = pid();
-			if (id !== undefined) {
-				try {
-					process.kill(id, 'SIGKILL');
-				} catch {
-					// Gone.
-				}
-			}
-
-			fs.rmSync(folder, {recursive: true, force: true});
-		}
-	});
-}
-
 /** Throws, naming the install command, when a program the server needs is missing. */
 export function assertLdapInstalled(startTls = false): void {
 	const needed = [slapdBinary, slapaddBinary, ldapaddBinary, ...(startTls ? [opensslBinary] : [])];
@@ -395,8 +371,12 @@ export async function startLdapServer(options: LdapServerOptions = {}): Promise<
 			break;
 		}
 
-		running.set(folder, pid);
-		installExitHook();
+		endAtExit(folder, () => {
+			const id = pid();
+			if (id !== undefined) {
+				process.kill(id, 'SIGKILL');
+			}
+		});
 		const deadline = Date.now() + 10_000;
 		while (!(await accepts(host, port))) {
 			if (Date.now() > deadline) {
@@ -407,7 +387,7 @@ export async function startLdapServer(options: LdapServerOptions = {}): Promise<
 		}
 	} catch (error) {
 		await kill();
-		running.delete(folder);
+		forgetAtExit(folder);
 		fs.rmSync(folder, {recursive: true, force: true});
 		throw error;
 	}
@@ -441,7 +421,7 @@ export async function startLdapServer(options: LdapServerOptions = {}): Promise<
 		async stop() {
 			stopped ??= (async () => {
 				await kill();
-				running.delete(folder);
+				forgetAtExit(folder);
 				fs.rmSync(folder, {recursive: true, force: true});
 			})();
 			return stopped;

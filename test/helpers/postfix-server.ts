@@ -23,6 +23,7 @@ import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {promisify} from 'node:util';
 import {freePort} from '../../bench/lib/postfix.js';
+import {endAtExit, forgetAtExit} from './end-at-exit.js';
 
 const run = promisify(execFile);
 const postfixBinary = '/usr/sbin/postfix';
@@ -116,29 +117,6 @@ function killAll(pids: number[]): void {
 			// Already gone.
 		}
 	}
-}
-
-/** Instances still running, ended synchronously if this process exits without stopping them. */
-const running = new Map<string, {configDirectory: string; folder: string}>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-	if (exitHookInstalled) {
-		return;
-	}
-
-	exitHookInstalled = true;
-	process.once('exit', () => {
-		for (const {configDirectory, folder} of running.values()) {
-			try {
-				execFileSync(postfixBinary, ['-c', configDirectory, 'abort'], {stdio: 'ignore', timeout: 5000});
-			} catch {
-				// Not running.
-			}
-
-			killAll(instanceProcesses(configDirectory));
-			fs.rmSync(folder, {recursive: true, force: true});
-		}
-	});
 }
 
 function mainCf(folder: string, port: number, domains: string[], mailUser: {uid: number; gid: number}, options: PostfixOptions): string {
@@ -315,8 +293,15 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Postfi
 		throw error;
 	}
 
-	running.set(folder, {configDirectory, folder});
-	installExitHook();
+	endAtExit(folder, () => {
+		try {
+			execFileSync(postfixBinary, ['-c', configDirectory, 'abort'], {stdio: 'ignore', timeout: 5000});
+		} catch {
+			// Not running.
+		}
+
+		killAll(instanceProcesses(configDirectory));
+	});
 
 	const maildir = (address: string): string => {
 		const at = address.lastIndexOf('@');
@@ -420,7 +405,7 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Postfi
 				}
 
 				killAll(instanceProcesses(configDirectory));
-				running.delete(folder);
+				forgetAtExit(folder);
 				removeFolder();
 			})();
 			return stopped;
