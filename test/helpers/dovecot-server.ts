@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {endAtExit, forgetAtExit} from './end-at-exit.js';
+import {processAlive} from './processes.js';
 
 export const dovecotInstallCommand = 'bash scripts/test-prerequisites.sh';
 const dovecotBinary = '/usr/sbin/dovecot';
@@ -66,15 +67,6 @@ function dovecotConf(folder: string): string {
 }
 
 /** True while the process runs: a zombie is dead (a daemon's parent, PID 1 here, may reap it a second later). */
-function processAlive(pid: number): boolean {
-	try {
-		const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-		return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
-	} catch {
-		return false;
-	}
-}
-
 function masterPid(folder: string): number | undefined {
 	try {
 		const pid = Number(fs.readFileSync(path.join(folder, 'run', 'master.pid'), 'utf8').trim());

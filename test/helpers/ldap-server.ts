@@ -31,6 +31,7 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import {promisify} from 'node:util';
 import {freePort} from '../../bench/lib/postfix.js';
 import {endAtExit, forgetAtExit} from './end-at-exit.js';
+import {processAlive} from './processes.js';
 
 const run = promisify(execFile);
 export const ldapInstallCommand = 'bash scripts/test-prerequisites.sh';
@@ -254,15 +255,6 @@ async function makeCertificates(folder: string): Promise<void> {
 }
 
 /** True while the process runs: a zombie is dead (a daemon's parent, PID 1 here, may reap it a second later). */
-function processAlive(pid: number): boolean {
-	try {
-		const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-		return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
-	} catch {
-		return false;
-	}
-}
-
 function readPid(folder: string): number | undefined {
 	try {
 		const pid = Number(fs.readFileSync(path.join(folder, 'slapd.pid'), 'utf8').trim());

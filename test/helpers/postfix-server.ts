@@ -24,6 +24,7 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import {promisify} from 'node:util';
 import {freePort} from '../../bench/lib/postfix.js';
 import {endAtExit, forgetAtExit} from './end-at-exit.js';
+import {account} from './processes.js';
 
 const run = promisify(execFile);
 const postfixBinary = '/usr/sbin/postfix';
@@ -77,17 +78,6 @@ export interface PostfixServer {
 }
 
 /** uid and gid of a system account, from /etc/passwd. */
-function account(name: string): {uid: number; gid: number} | undefined {
-	for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
-		const fields = line.split(':');
-		if (fields[0] === name) {
-			return {uid: Number(fields[2]), gid: Number(fields[3])};
-		}
-	}
-
-	return undefined;
-}
-
 /** Processes whose environment names this instance's config directory (master's children inherit it). */
 function instanceProcesses(configDirectory: string): number[] {
 	const marker = Buffer.from(`MAIL_CONFIG=${configDirectory}\0`);

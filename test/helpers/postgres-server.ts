@@ -23,6 +23,7 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import {promisify} from 'node:util';
 import pg from 'pg';
 import {freePort} from '../../bench/lib/postfix.js';
+import {account} from './processes.js';
 
 const run = promisify(execFile);
 const bin = '/usr/lib/postgresql/15/bin';
@@ -55,17 +56,6 @@ export interface SqlTestServer {
 	logTail: (lines?: number) => string;
 	/** Stops the server and removes the folder. Safe to call twice. */
 	stop: () => Promise<void>;
-}
-
-function account(name: string): {uid: number; gid: number} | undefined {
-	for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
-		const fields = line.split(':');
-		if (fields[0] === name) {
-			return {uid: Number(fields[2]), gid: Number(fields[3])};
-		}
-	}
-
-	return undefined;
 }
 
 /** The command as the postgres account when we are root (initdb and postgres refuse root). */
