@@ -26,6 +26,7 @@ import {freePort} from '../../bench/lib/postfix.js';
 import {
 	makeTestCertificates, ready, spawnTied, sqlServersInstallCommand, type SqlServerOptions, type SqlTestServer, type TiedServer,
 } from './postgres-server.js';
+import {account} from './processes.js';
 
 const run = promisify(execFile);
 const installDb = '/usr/bin/mariadb-install-db';
@@ -39,17 +40,6 @@ function tail(file: string, lines: number): string {
 	}
 }
 
-function mysqlAccount(): {uid: number; gid: number} | undefined {
-	for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
-		const fields = line.split(':');
-		if (fields[0] === 'mysql') {
-			return {uid: Number(fields[2]), gid: Number(fields[3])};
-		}
-	}
-
-	return undefined;
-}
-
 const literal = (text: string) => `'${text.replaceAll('\\', '\\\\').replaceAll('\'', '\'\'')}'`;
 
 /** Start a private MariaDB; stop it with `stop()`. */
@@ -61,7 +51,7 @@ export async function startMariadb(options: SqlServerOptions = {}): Promise<SqlT
 	}
 
 	const root = process.getuid?.() === 0;
-	const owner = mysqlAccount();
+	const owner = account('mysql');
 	if (root && !owner) {
 		throw new Error(`Running as root needs the mysql account: reinstall MariaDB with \`${sqlServersInstallCommand}\`.`);
 	}
