@@ -368,7 +368,13 @@ export function checkLocalEdit(settings: Settings, directory: Directory, edit: '
 		throw new MassmailError('usage', where, {hint: 'massmail sync reads them again; directory.source local goes back to local edits'});
 	}
 
-	const supplied = edit.filter(field => directory.origin?.supplies.includes(field) ?? true);
+	if (directory.origin === undefined) {
+		throw new MassmailError('usage', `the mailboxes come from ${settings.directory.source} (${label}), and the directory was never synced from it`, {
+			hint: 'massmail sync reads them first; then names and roles the source does not supply can be set here',
+		});
+	}
+
+	const supplied = edit.filter(field => directory.origin!.supplies.includes(field));
 	if (supplied.length > 0) {
 		throw new MassmailError('usage', `${where}: ${settings.directory.source} supplies ${supplied.join(' and ')}`, {
 			hint: 'a value set here would be replaced at the next sync',

@@ -181,6 +181,10 @@ test.serial('PostgreSQL: a row that breaks the rules, a refused login or an unre
 
 test.serial('while the mailboxes come from a source, local adds, removals and supplied fields are refused with the reason', async t => {
 	const db = await postfixAdmin(t, `${domains} ${mailboxes(mailbox('ann@example.com', 'Ann'))}`);
+	// Before the first sync, nothing is set locally either: the source has not been read yet.
+	const early = await cli(['user', 'set', 'ann@example.com', '--name', 'Ann'], db.dir, db.env);
+	t.is(early.code, 2);
+	t.regex(early.stderr, /the directory was never synced from it/);
 	t.is((await cli(['sync'], db.dir, db.env)).code, 0);
 	for (const args of [['user', 'add', 'new@example.com'], ['user', 'remove', 'ann@example.com'], ['domain', 'add', 'new.example'], ['domain', 'remove', 'example.com', '--yes'], ['user', 'set', 'ann@example.com', '--name', 'Local Ann']]) {
 		const result = await cli(args, db.dir, db.env);
