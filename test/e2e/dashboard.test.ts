@@ -202,7 +202,8 @@ test.serial('Ctrl+E hands the terminal to $VISUAL and takes it back with the edi
 	}
 
 	term.press('ctrlE');
-	const screen = await term.waitFor('Written in the editor');
+	// The frame after the editor may reach the terminal in more than one write: wait for all of it.
+	const screen = await term.waitFor(text => /Written in the editor\n +second line/.test(text) && /Ctrl\+E Editor/.test(text.split('\n')[22] ?? ''));
 	const lines = screen.split('\n');
 	t.regex(lines[0], /^ massmail │ Send Email/, 'the whole frame is drawn again');
 	t.regex(screen, /Written in the editor\n +second line/);
