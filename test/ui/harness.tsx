@@ -16,6 +16,7 @@ import {createSendOperations} from '../../source/ui/send-service.js';
 import type {Route} from '../../source/ui/state/router.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
 import {keys} from '../helpers/keys.js';
+import {startTestSmtpServer, type TestSmtpServer} from '../helpers/smtp-test-server.js';
 
 (globalThis as {IS_REACT_ACT_ENVIRONMENT?: boolean}).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -164,4 +165,18 @@ export async function renderDashboard(t: ExecutionContext, options: DashboardOpt
 		deliveryContext: () => context,
 	};
 	return dashboard;
+}
+
+export interface SmtpSetup {
+	server: TestSmtpServer;
+	env: NodeJS.ProcessEnv;
+	dir: string;
+}
+
+/** A real SMTP test server on 127.0.0.1 and a data folder whose sends go to it, both ended with the test. */
+export async function smtpSetup(t: ExecutionContext): Promise<SmtpSetup> {
+	const server = await startTestSmtpServer();
+	t.teardown(async () => server.close());
+	const {dir, env} = tempConfigDir(t);
+	return {server, dir, env: {...env, LANG: 'en_US.UTF-8', NO_COLOR: '1', MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`}};
 }

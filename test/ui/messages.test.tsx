@@ -13,23 +13,9 @@ import {createDelivery, openDeliveryContext} from '../../source/core/delivery.js
 import {normalizeAddress} from '../../source/core/address.js';
 import {openStore, type Store} from '../../source/core/store.js';
 import {editInEditor} from '../../source/ui/terminal.js';
-import {startTestSmtpServer, type TestSmtpServer} from '../helpers/smtp-test-server.js';
 import {sampleDirectory} from '../helpers/sample-directory.js';
-import {tempConfigDir} from '../helpers/temp-dir.js';
-import {BACKSPACE, CTRL_E, CTRL_S, CTRL_T, ENTER, TAB, renderDashboard, type Dashboard, type DashboardOptions} from './harness.js';
+import {BACKSPACE, CTRL_E, CTRL_S, CTRL_T, ENTER, TAB, renderDashboard, type Dashboard, type DashboardOptions, smtpSetup, type SmtpSetup as Setup} from './harness.js';
 
-interface Setup {
-	server: TestSmtpServer;
-	env: NodeJS.ProcessEnv;
-	dir: string;
-}
-
-async function smtpSetup(t: ExecutionContext): Promise<Setup> {
-	const server = await startTestSmtpServer();
-	t.teardown(async () => server.close());
-	const {dir, env} = tempConfigDir(t);
-	return {server, dir, env: {...env, LANG: 'en_US.UTF-8', NO_COLOR: '1', MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`}};
-}
 
 function fill(store: Store): void {
 	const directory = sampleDirectory();

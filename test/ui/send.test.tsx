@@ -12,27 +12,15 @@ import {SMTPServer} from 'smtp-server';
 import {listenOnLoopback} from '../../source/core/capture-server.js';
 import type {Store} from '../../source/core/store.js';
 import {editInEditor} from '../../source/ui/terminal.js';
-import {startTestSmtpServer, type TestSmtpServer} from '../helpers/smtp-test-server.js';
+import type {TestSmtpServer} from '../helpers/smtp-test-server.js';
 import {sampleDirectory} from '../helpers/sample-directory.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
-import {CTRL_C, CTRL_E, CTRL_S, ENTER, ESC, TAB, renderDashboard, type Dashboard, type DashboardOptions} from './harness.js';
+import {CTRL_C, CTRL_E, CTRL_S, ENTER, ESC, TAB, renderDashboard, type Dashboard, type DashboardOptions, smtpSetup, type SmtpSetup as Setup} from './harness.js';
 
 function fillDirectory(store: Store, extraUsers = 0): void {
 	store.saveDirectory(sampleDirectory(extraUsers, 'example.org'));
 }
 
-interface Setup {
-	server: TestSmtpServer;
-	env: NodeJS.ProcessEnv;
-	dir: string;
-}
-
-async function smtpSetup(t: ExecutionContext): Promise<Setup> {
-	const server = await startTestSmtpServer();
-	t.teardown(async () => server.close());
-	const {dir, env} = tempConfigDir(t);
-	return {server, dir, env: {...env, LANG: 'en_US.UTF-8', NO_COLOR: '1', MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`}};
-}
 
 /** The frame is 23 rows (the terminal's 24 minus one) of at most 80 columns. */
 function assertFits(t: ExecutionContext, dashboard: Dashboard): void {
