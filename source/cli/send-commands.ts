@@ -104,6 +104,11 @@ function resolveAudience(directory: Directory, context: CommandContext, followUp
 	if (to !== undefined) {
 		sends().summary(followUpOf); // An unknown send is an error here, before anything is sent.
 		const group = parseGroup(to);
+		if (group.kind === 'send') {
+			// `--to send:ID`: whom that send reached (the original's own audience when ID is the original).
+			return {text: formatGroup(group), followUpOf, resolution: recipientsOfSend(directory, context, group.sendId, sends())};
+		}
+
 		return {text: formatGroup(group), followUpOf, resolution: resolveGroup(directory, group, {allowExternal: Boolean(context.options['allow-external'])})};
 	}
 

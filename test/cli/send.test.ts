@@ -248,3 +248,25 @@ test('Ctrl+C (SIGINT) finishes the messages in flight, journals them, prints the
 	t.is(record.sent, smtp.messages.length);
 	t.true(record.sent < 200);
 });
+
+test('remind --follow-up ID --to send:ID (the documented pair) reaches the original\'s recipients; --to send:OTHER those of the other send, threaded where they got the original', async t => {
+	const smtp = await server(t);
+	const dir = await directory(t, ['ann@example.com,Ann,user,', 'bob@example.com,Bob,user,', 'refuse+cid@example.com,Cid,user,']);
+	const env = {MASSMAIL_SMTP_URL: smtpUrl(smtp)};
+	const first = await runCli(['send', '--to', 'all', '--subject', 'Maintenance', '--message', 'Sunday', '--yes', '--json'], {configDir: dir, env});
+	const {id} = lastJsonLine(first.stdout);
+	const other = await runCli(['send', '--to', 'user:ann@example.com', '--subject', 'Other', '--message', 'M', '--yes', '--json'], {configDir: dir, env});
+	const otherId = lastJsonLine(other.stdout).id as string;
+	const same = await runCli(['remind', '--follow-up', id, '--to', `send:${id}`, '--subject', 'S', '--message', 'M', '--dry-run', '--json'], {configDir: dir, env});
+	t.is(same.code, 0, same.stderr);
+	t.like(JSON.parse(same.stdout), {count: 2, recipients: ['ann@example.com', 'bob@example.com'], skipped: [{address: 'refuse+cid@example.com', reason: 'not-delivered'}]});
+	const plain = await runCli(['remind', '--follow-up', id, '--to', `send:${id}`, '--subject', 'S', '--message', 'M', '--dry-run'], {configDir: dir, env});
+	t.is(plain.code, 0, plain.stderr);
+	t.notRegex(plain.stderr, /internal error|at .*\.js/);
+	const narrower = await runCli(['remind', '--follow-up', id, '--to', `send:${otherId}`, '--subject', 'S', '--message', 'M', '--dry-run', '--json'], {configDir: dir, env});
+	t.is(narrower.code, 0, narrower.stderr);
+	t.like(JSON.parse(narrower.stdout), {count: 1, recipients: ['ann@example.com']});
+	const unknown = await runCli(['remind', '--follow-up', id, '--to', 'send:nope', '--subject', 'S', '--message', 'M', '--dry-run'], {configDir: dir, env});
+	t.is(unknown.code, 2, unknown.stderr);
+	t.notRegex(unknown.stderr, /internal error/);
+});
