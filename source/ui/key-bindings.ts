@@ -311,6 +311,16 @@ export const confirmKeys = [
 	bind('no', ['n', 'escape'], 'No', 'Go back without doing it'),
 ];
 
+/**
+ * A question whose yes is typed, never Enter (`confirmDialog({typedYes: true})`): sending above
+ * delivery.confirmThreshold, like the sync guard's `Apply anyway`. The Enter that opened it
+ * (Review's Send) pressed once more must not send.
+ */
+export const typedConfirmKeys = [
+	bind('yes', ['y'], 'Yes', 'Do it: y only, Enter does not answer (sending to more than delivery.confirmThreshold recipients)'),
+	bind('no', ['n', 'escape'], 'No', 'Go back without doing it'),
+];
+
 /** A message (`messageDialog`). */
 export const messageKeys = [
 	bind('ok', ['enter', 'escape'], 'OK', 'Close the message'),
@@ -453,6 +463,7 @@ export const helpSections: readonly HelpSection[] = [
 	{title: 'Sync (the directory from its source)', table: syncKeys, screens: ['sync']},
 	{title: 'Settings', table: settingsKeys, screens: ['settings']},
 	{title: 'Questions (yes/no)', table: confirmKeys},
+	{title: 'Send to many? (above the threshold: y only)', table: typedConfirmKeys},
 	{title: 'Messages', table: messageKeys},
 	{title: 'Prompts', table: promptKeys},
 	{title: 'Stop a send (Ctrl+C while sending)', table: stopSendKeys},

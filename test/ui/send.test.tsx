@@ -163,6 +163,48 @@ test.serial('above the threshold, Send asks once more with the count', async t =
 	t.is(setup.server.messages.length, 2);
 });
 
+/** Tab (at most 10 times) until the form's pointer is on `label`: the field a person sees is reached, however many come before. */
+async function focusField(dashboard: Dashboard, label: string): Promise<void> {
+	for (let i = 0; i < 10 && !dashboard.screen().includes(`❯ ${label}`); i++) {
+		await dashboard.press(TAB);
+	}
+
+	if (!dashboard.screen().includes(`❯ ${label}`)) {
+		throw new Error(`no field ${label}:\n${dashboard.screen()}`);
+	}
+}
+
+test.serial('above the threshold the second question takes y only: Enter twice sends nothing', async t => {
+	// Given a send to 12 recipients with delivery.confirmThreshold 5.
+	const setup = await smtpSetup(t);
+	const dashboard = await open(t, setup, {setup(store) {
+		fillDirectory(store, 11);
+		store.settings.update({delivery: {confirmThreshold: 5}});
+	}});
+	await dashboard.press('j', ENTER, ENTER);
+	await focusField(dashboard, 'Subject');
+	await dashboard.type('Restart');
+	await focusField(dashboard, 'Message');
+	await dashboard.type('Tonight.');
+	await dashboard.press(CTRL_S);
+	t.regex(dashboard.screen(), /Recipients +12 \(All Users on a Domain: example\.org\)/);
+
+	// When Enter is pressed twice: Send, then at the question.
+	await dashboard.press(ENTER);
+	t.regex(dashboard.screen(), /Send to 12 recipients\?/);
+	t.regex(dashboard.lines()[22], /^ y Send to 12 +n\/Esc Not now/, 'the footer offers y, not Enter');
+	await dashboard.press(ENTER);
+	await dashboard.settle();
+
+	// Then nothing is sent and the question stays; y sends.
+	t.regex(dashboard.screen(), /Send to 12 recipients\?/, dashboard.screen());
+	t.is(setup.server.messages.length, 0);
+	t.deepEqual(dashboard.services.delivery().sends.list(), []);
+	await dashboard.press('y');
+	await dashboard.settle(screen => screen.includes('Finished'));
+	t.is(setup.server.messages.length, 12);
+});
+
 test.serial('a test copy goes to one address and is not part of any send', async t => {
 	const setup = await smtpSetup(t);
 	const dashboard = await open(t, setup);

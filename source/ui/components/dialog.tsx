@@ -2,7 +2,7 @@
  * The one modal of the dashboard: a question with lettered answers, or a one-line prompt.
  * While it is open it has every key (the modal layer consumes them all but Ctrl+C) and the
  * footer shows only its answers. Its keys are commands of key-bindings.ts (`confirmKeys`,
- * `messageKeys`, `promptKeys`, or a table of the caller's, such as `roleKeys`): the dialog
+ * `typedConfirmKeys`, `messageKeys`, `promptKeys`, or a table of the caller's, such as `roleKeys`): the dialog
  * matches, shows and lists them from there.
  *
  * @example
@@ -11,7 +11,7 @@
  */
 import {createContext, useContext, useMemo, useState} from 'react';
 import {Box, Text} from 'ink';
-import {bindingMatches, command, confirmKeys, formatKey, globalKeys, messageKeys, promptKeys, type KeyBinding} from '../key-bindings.js';
+import {bindingMatches, command, confirmKeys, formatKey, globalKeys, messageKeys, promptKeys, typedConfirmKeys, type KeyBinding} from '../key-bindings.js';
 import {useKeyLayer, useScreenKeys} from '../hooks/use-keys.js';
 import {useUnsavedWork} from '../hooks/use-unsaved.js';
 import {useLayout, useServices, useTheme} from '../services.js';
@@ -66,24 +66,30 @@ export function useDialog(): DialogApi {
 	return dialog;
 }
 
-/** Yes/No question: `y`/Enter does it, `n`/Esc does not. */
+/**
+ * Yes/No question: `y`/Enter does it, `n`/Esc does not. With `typedYes`, only `y` does it
+ * (`typedConfirmKeys`): Enter is swallowed and the question stays — for a question opened by
+ * Enter whose yes cannot be taken back (sending above the threshold), as the sync guard does.
+ */
 export function confirmDialog(options: {
 	title: string;
 	lines?: string[];
 	yes?: string;
 	no?: string;
 	tone?: 'normal' | 'warning' | 'error';
+	typedYes?: boolean;
 	onYes: () => void;
 	onNo?: () => void;
 }): DialogRequest {
+	const table = options.typedYes ? typedConfirmKeys : confirmKeys;
 	return {
 		kind: 'choice',
 		title: options.title,
 		lines: options.lines,
 		tone: options.tone,
 		choices: [
-			{binding: command(confirmKeys, 'yes'), label: options.yes, action: options.onYes},
-			{binding: command(confirmKeys, 'no'), label: options.no, action: options.onNo},
+			{binding: command(table, 'yes'), label: options.yes, action: options.onYes},
+			{binding: command(table, 'no'), label: options.no, action: options.onNo},
 		],
 	};
 }

@@ -10,7 +10,7 @@ import {describeGroup} from '../../core/groups.js';
 import {normalizeAddress, displayAddress, needsSmtpUtf8} from '../../core/address.js';
 import {resolveSmtpTarget, describeTarget} from '../../core/smtp-config.js';
 import type {SkipReason} from '../../core/types.js';
-import {reviewKeys} from '../key-bindings.js';
+import {command, formatKey, formatKeys, reviewKeys, typedConfirmKeys} from '../key-bindings.js';
 import {useScreenKeys} from '../hooks/use-keys.js';
 import {useNavigation} from '../hooks/use-navigation.js';
 import {useLayout, useServices, useStoreVersion, useTheme} from '../services.js';
@@ -131,12 +131,18 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 		}
 
 		if (count > settings.delivery.confirmThreshold) {
+			// Opened by Enter (Send): a second Enter must not send, so only y answers yes (as the sync guard's Apply anyway).
 			dialog.open(confirmDialog({
 				title: `Send to ${plural(count, 'recipient')}?`,
-				lines: [`${describeGroup(plan.group)}, to ${destination}.`, `Subject: ${plan.draft.subject}`],
+				lines: [
+					`${describeGroup(plan.group)}, to ${destination}.`,
+					`Subject: ${plan.draft.subject}`,
+					`${formatKeys(command(typedConfirmKeys, 'yes'), theme.symbols)} sends; ${formatKey('enter', theme.symbols)} does not answer this question.`,
+				],
 				yes: `Send to ${formatCount(count)}`,
 				no: 'Not now',
 				tone: 'warning',
+				typedYes: true,
 				onYes: sendNow,
 			}));
 			return;
