@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import {fullyQualifiedHostName} from '../../source/core/host-name.js';
+import {fullyQualifiedHostName, greetingName, mailHostName} from '../../source/core/host-name.js';
 import {SettingsStore} from '../../source/core/settings.js';
 import {resolvePaths} from '../../source/core/paths.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
@@ -43,4 +43,16 @@ test('smtp.heloName is a setting: a host name or an address literal, empty by de
 		settings.setKey('smtp.heloName', 'not a name');
 	}, {message: /smtp\.heloName must be a host name/});
 	t.true(SettingsStore.keys().some(key => key.key === 'smtp.heloName'));
+});
+
+test('no name with a dot anywhere: no mail name (and why), and the greeting is the connection\'s address literal', t => {
+	const none = mailHostName({mailnameFile: '/nonexistent/mailname', hostName: 'vm', canonicalName: () => 'vm'});
+	t.is(none.name, undefined);
+	t.is(none.from, 'the host name "vm" has no domain, there is no /nonexistent/mailname and the resolver knows no longer name');
+	t.deepEqual(mailHostName({mailnameFile: '/nonexistent/mailname', hostName: 'vm', canonicalName: () => 'vm.example.net'}), {name: 'vm.example.net', from: 'the resolver (hostname --fqdn)'});
+	t.deepEqual(mailHostName({mailnameFile: '/nonexistent/mailname', hostName: 'Box.Example.com', canonicalName: () => undefined}), {name: 'box.example.com', from: 'the host name'});
+	t.is(greetingName('mail.example.org', '192.0.2.7'), 'mail.example.org');
+	t.is(greetingName(undefined, '192.0.2.7'), '[192.0.2.7]');
+	t.is(greetingName(undefined, '::ffff:127.0.0.1'), '[127.0.0.1]');
+	t.is(greetingName(undefined, '2001:db8::1'), '[IPv6:2001:db8::1]');
 });

@@ -12,7 +12,7 @@ import net from 'node:net';
 import type {Socket} from 'node:net';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import {MassmailError} from '../errors.js';
-import {fullyQualifiedHostName} from '../host-name.js';
+import {greetingName, mailHostName} from '../host-name.js';
 import {classifyReply, replyOf, type ReplyKind, type SmtpErrorLike} from './replies.js';
 
 /** A target with the capture server's address filled in: what a connection needs. */
@@ -326,7 +326,7 @@ export function openSession(target: ConnectionTarget, deadlines: Deadlines, done
 		ignoreTLS: target.tls === 'none',
 		opportunisticTLS: target.tls === 'opportunistic',
 		tls: {rejectUnauthorized: !target.allowUnverifiedTls},
-		name: target.heloName || fullyQualifiedHostName(),
+		name: target.heloName || mailHostName().name || '[127.0.0.1]',
 		// Our own deadline below covers the whole opening; these are nodemailer's idle timers.
 		connectionTimeout: deadlines.replyMs + 5000,
 		greetingTimeout: deadlines.replyMs + 5000,
@@ -334,6 +334,12 @@ export function openSession(target: ConnectionTarget, deadlines: Deadlines, done
 		socketCloseTimeout: 0,
 		logger: false,
 	});
+	if (!target.heloName) {
+		// Without a fully qualified name the greeting names this end of the connection by its
+		// address, known only once connected: nodemailer reads `name` when it sends EHLO.
+		Object.defineProperty(connection, 'name', {get: () => greetingName(mailHostName().name, socketOf(connection)?.localAddress)});
+	}
+
 	let finished = false;
 	const finish = (failure: OpenFailure | undefined) => {
 		if (finished) {

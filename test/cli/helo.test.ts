@@ -1,0 +1,56 @@
+/**
+ * The name massmail greets a server with, on a machine whose host name has no dot (no
+ * /etc/mailname, a resolver that knows no longer name): a real Postfix 3.7 with the common
+ * `reject_non_fqdn_helo_hostname` refuses every recipient of a client that says `EHLO vm`.
+ * The command line runs in a UTS namespace of its own (`unshare -u`, root, as CI is) whose
+ * host name is `nodot`, whatever this machine's name is.
+ */
+import {spawn} from 'node:child_process';
+import {existsSync, writeFileSync} from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import {cliEnv, cliPath, lastJsonLine, type CliResult} from '../helpers/cli.js';
+import {startPostfix} from '../helpers/postfix-server.js';
+import {tempConfigDir} from '../helpers/temp-dir.js';
+
+/** The built command line with `nodot` as the host name. */
+async function runWithoutDomain(args: string[], configDir: string, env: Record<string, string>): Promise<CliResult> {
+	const script = 'hostname nodot && exec "$0" "$@"';
+	const child = spawn('unshare', ['-u', 'sh', '-c', script, process.execPath, cliPath, ...args], {env: cliEnv({configDir, env}), stdio: ['ignore', 'pipe', 'pipe']});
+	let stdout = '';
+	let stderr = '';
+	child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+		stdout += chunk;
+	});
+	child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+		stderr += chunk;
+	});
+	return new Promise((resolve, reject) => {
+		child.on('error', reject);
+		child.on('close', (code, signal) => {
+			resolve({code, signal, stdout, stderr});
+		});
+	});
+}
+
+test('a host name without a dot: EHLO is the address literal [127.0.0.1], which a Postfix with reject_non_fqdn_helo_hostname takes', async t => {
+	// /etc/mailname with a full name would be used instead (and greet just as well); this test is about the fallback.
+	t.false(existsSync('/etc/mailname'), 'this test needs a machine without /etc/mailname');
+	const mailboxes = ['ann@example.com', 'bob@example.com'];
+	const postfix = await startPostfix({mailboxes, extraMain: {smtpd_helo_required: 'yes', smtpd_helo_restrictions: 'reject_non_fqdn_helo_hostname'}});
+	t.teardown(async () => postfix.stop());
+	const {dir} = tempConfigDir(t);
+	const csv = path.join(dir, 'users.csv');
+	writeFileSync(csv, ['email,name,role,disabled', ...mailboxes.map(address => `${address},,user,`)].join('\n'));
+	const env = {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${postfix.port}`};
+	t.is((await runWithoutDomain(['import', csv], dir, env)).code, 0);
+	t.is((await runWithoutDomain(['config', 'set', 'sender.address', 'it@example.com'], dir, env)).code, 0);
+
+	const result = await runWithoutDomain(['send', '--to', 'all', '--subject', 'Maintenance', '--message', 'Tonight.', '--yes', '--json'], dir, env);
+	t.is(result.code, 0, result.stdout + result.stderr);
+	t.like(lastJsonLine(result.stdout), {total: 2, sent: 2, failed: 0});
+	await postfix.waitForDelivered(2, 30_000);
+	t.deepEqual([...postfix.countsByRecipient().entries()].sort(), [['ann@example.com', 1], ['bob@example.com', 1]]);
+	const received = postfix.messages('ann@example.com')[0]!.toString('utf8');
+	t.regex(received, /^Received: from \[127\.0\.0\.1\] \(unknown \[127\.0\.0\.1\]\)/m, 'Postfix\'s Received line shows the greeting [127.0.0.1]');
+});
