@@ -261,8 +261,7 @@ export const actionsKeys = [
 	bind('back', ['escape'], 'Back', 'Back to the previous screen'),
 ];
 
-/** Form screens (Send Email, Send Reminder, and later Settings). */
-export const formKeys = [
+const formMoves = [
 	bind('complete', ['tab', 'right'], 'Complete', 'In the domain field: complete the name from the directory', false),
 	bind('next-field', ['tab'], 'Next', 'Next field'),
 	bind('previous-field', ['shift+tab'], 'Previous', 'Previous field', false),
@@ -272,10 +271,23 @@ export const formKeys = [
 	bind('choose-right', ['right', 'space'], 'Choice', 'In a choice field (To): next choice', false),
 	bind('submit', ['enter'], 'Next', 'Next field; on [Review]: check the form and review the send', false),
 	bind('editor', ['ctrl+e'], 'Editor', 'Edit the message in $VISUAL / $EDITOR'),
-	bind('toggle-html', ['ctrl+t'], 'Plain/HTML', 'Switch the message between plain text and HTML'),
+];
+
+const formEnd = [
 	bind('review', ['ctrl+s'], 'Review', 'Check the form and review the send'),
 	bind('back', ['escape'], 'Back', 'Back (asks first when the form holds typed text)'),
 ];
+
+/** The keys of both forms, Send Email and Send Reminder: all the Send Reminder form has. */
+export const formKeys = [...formMoves, ...formEnd];
+
+/** The Send Email form's own: a reminder is plain text (PRODUCT.md), so its form has no Ctrl+T. */
+export const emailOnlyKeys = [
+	bind('toggle-html', ['ctrl+t'], 'Plain/HTML', 'Switch the message between plain text and HTML'),
+];
+
+/** The Send Email form: the forms' keys and its own, in the footer's order. */
+export const emailFormKeys = [...formMoves, ...emailOnlyKeys, ...formEnd];
 
 export const reviewKeys = [
 	bind('send', ['s', 'enter'], 'Send', 'Send now (asks once more with the count above the threshold)'),
@@ -449,6 +461,7 @@ export const helpSections: readonly HelpSection[] = [
 	{title: 'Filter line', table: filterKeys},
 	{title: 'Actions menu', table: actionsKeys, screens: ['actions']},
 	{title: 'Send Email / Send Reminder', table: formKeys, screens: ['send-email', 'send-reminder']},
+	{title: 'Send Email only (a reminder is plain text)', table: emailOnlyKeys},
 	{title: 'Editing text (form fields, prompts, filter)', table: textEditKeys},
 	{title: 'Review', table: reviewKeys, screens: ['review']},
 	{title: 'Progress', table: progressKeys, screens: ['progress']},

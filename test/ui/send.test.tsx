@@ -15,7 +15,7 @@ import {editInEditor} from '../../source/ui/terminal.js';
 import type {TestSmtpServer} from '../helpers/smtp-test-server.js';
 import {sampleDirectory} from '../helpers/sample-directory.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
-import {CTRL_C, CTRL_E, CTRL_S, ENTER, ESC, TAB, renderDashboard, type Dashboard, type DashboardOptions, smtpSetup, type SmtpSetup as Setup} from './harness.js';
+import {CTRL_C, CTRL_E, CTRL_S, CTRL_T, ENTER, ESC, F1, TAB, renderDashboard, type Dashboard, type DashboardOptions, smtpSetup, type SmtpSetup as Setup} from './harness.js';
 
 function fillDirectory(store: Store, extraUsers = 0): void {
 	store.saveDirectory(sampleDirectory(extraUsers, 'example.org'));
@@ -254,6 +254,47 @@ test.serial('Send Reminder: To, Subject, Message, from the default sender, plain
 	t.is(mail.html, false, 'a reminder is plain text, whatever it holds');
 	t.is(mail.text?.trim(), '<b>Change</b> it by Friday.');
 	t.is(dashboard.services.delivery().sends.list()[0].kind, 'reminder');
+});
+
+/** The help's section under `title`: its lines up to the blank line after it. */
+function helpSection(dashboard: Dashboard, title: string): string[] {
+	const lines = dashboard.lines();
+	const start = lines.indexOf(` ${title}`);
+	if (start === -1) {
+		return [];
+	}
+
+	const end = lines.findIndex((line, index) => index > start && line.trim() === '');
+	return lines.slice(start, end === -1 ? undefined : end);
+}
+
+test.serial('a reminder is plain text: its form offers no Ctrl+T, in the footer, the hint or the help', async t => {
+	// Given the Send Reminder form, on its message.
+	const setup = await smtpSetup(t);
+	const dashboard = await open(t, setup);
+	await dashboard.press('j', ENTER, 'j', ENTER);
+	t.regex(dashboard.lines()[0], /Send Reminder/);
+	await focusField(dashboard, 'Message');
+	await dashboard.type('<b>Change</b> it.');
+	t.regex(dashboard.screen(), /❯ Message +plain text, Ctrl\+E editor$/m);
+	t.false(dashboard.lines()[22].includes('Ctrl+T'), dashboard.lines()[22]);
+	await dashboard.press(CTRL_T);
+	t.regex(dashboard.screen(), /❯ Message +plain text/, 'Ctrl+T does nothing here');
+
+	// When the help opens from it, its section lists the form's keys without Ctrl+T.
+	await dashboard.press(F1);
+	const section = helpSection(dashboard, 'Send Email / Send Reminder');
+	t.true(section.some(line => line.includes('Ctrl+S')), dashboard.screen());
+	t.false(section.some(line => line.includes('Ctrl+T')), section.join('\n'));
+	await dashboard.press(ESC, ESC, 'y');
+
+	// Then the Send Email form still has it, in its help too (a section of its own).
+	await dashboard.press('e');
+	await focusField(dashboard, 'Message');
+	t.true(dashboard.lines()[22].includes('Ctrl+T Plain/HTML'), dashboard.lines()[22]);
+	await dashboard.press(F1);
+	const emailOnly = helpSection(dashboard, 'Send Email only (a reminder is plain text)');
+	t.regex(emailOnly.join('\n'), /Ctrl\+T +Switch the message between plain text and HTML/, dashboard.screen());
 });
 
 test.serial('Progress: pause and resume, then cancel (asks); the summary and the record agree with the server', async t => {

@@ -9,7 +9,7 @@ import {displayDomain} from '../../core/address.js';
 import {foldedToHeader, toLineFor} from '../../core/compose.js';
 import {followUpAudience, followUpSender} from '../../core/follow-up.js';
 import type {Recipient, SendKind, Sender} from '../../core/types.js';
-import {bindingMatches, command, formatKeys, formKeys, type CommandOf} from '../key-bindings.js';
+import {bindingMatches, command, emailFormKeys, formatKeys, formKeys, type CommandOf} from '../key-bindings.js';
 import {useKeyLayer, useScreenKeys} from '../hooks/use-keys.js';
 import {useNavigation} from '../hooks/use-navigation.js';
 import {useUnsavedWork} from '../hooks/use-unsaved.js';
@@ -126,7 +126,8 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 		return true;
 	}, isTextField(focus));
 
-	useScreenKeys(formKeys, {
+	// A reminder is plain text: its form's table has no Ctrl+T, so neither its footer nor its help offers it.
+	useScreenKeys(kind === 'email' ? emailFormKeys : formKeys, {
 		complete: completion ? () => dispatch({type: 'edit', field: 'domain', text: textState(completion)}) : undefined,
 		'next-field': () => dispatch({type: 'focus-next'}),
 		'previous-field': () => dispatch({type: 'focus-previous'}),
@@ -260,8 +261,8 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 }
 
 /** How the form's hints name a key: from the table, as the footer writes it. */
-function keyHint(id: CommandOf<typeof formKeys>, symbols: {unicode: boolean}): string {
-	return formatKeys(command(formKeys, id), symbols);
+function keyHint(id: CommandOf<typeof emailFormKeys>, symbols: {unicode: boolean}): string {
+	return formatKeys(command(emailFormKeys, id), symbols);
 }
 
 /** The From (`Name <address>`) and friendly name of the send a reminder follows up: kept unless changed. */
