@@ -20,6 +20,7 @@ import {confirmOrRefuse} from './directory-commands.js';
 import {formatCount, formatDuration, plural} from '../core/format.js';
 import {json, type Output} from './output.js';
 import {directoryForSend} from './sync-commands.js';
+import {isResumable, runEndLines} from '../core/run-end.js';
 
 /**
  * The composer and the engine (nodemailer, html-to-text, smtp-server) load only for the
@@ -381,12 +382,10 @@ export async function runDelivery(delivery: Delivery, context: CommandContext): 
 	}
 
 	const status = exitStatusOfRun(result);
-	const resumable = result.status === 'interrupted' || result.status === 'cancelled';
-	if (result.stopped) {
-		io.err(`massmail: ${result.stopped.message}`);
-		if (result.stopped.hint) {
-			io.err(`  ${result.stopped.hint}`);
-		}
+	const command = context.store().paths.demo ? 'massmail --demo' : 'massmail';
+	const end = runEndLines(result, {command, captureDir: delivery.destination.startsWith('local capture') ? context.store().paths.captureDir : undefined});
+	for (const line of end.stopped) {
+		io.err(line);
 	}
 
 	if (asJson) {
@@ -398,19 +397,16 @@ export async function runDelivery(delivery: Delivery, context: CommandContext): 
 			status: result.status,
 			exitStatus: status,
 			...(result.stopped ? {stopped: result.stopped.message} : {}),
-			...(resumable ? {resume: `massmail resume ${result.id}`} : {}),
+			...(isResumable(result) ? {resume: `${command} resume ${result.id}`} : {}),
 		}));
 	} else {
-		const failed = result.failed > 0 ? `, ${formatCount(result.failed)} failed (see: massmail show ${result.id})` : '';
-		const word = result.status === 'finished' ? 'Finished' : result.status === 'cancelled' ? 'Cancelled' : result.stopped ? 'Stopped by the server, the network or the disk' : 'Interrupted';
-		io.out(`${word}: ${formatCount(result.sent)} of ${plural(result.total, 'recipient')} sent${failed}. Record: ${result.id}`);
-		if (delivery.destination.startsWith('local capture')) {
-			io.out(`Mail went to local capture: nothing left this machine (the messages are in ${context.store().paths.captureDir}).`);
+		for (const line of end.outcome) {
+			io.out(line);
 		}
 	}
 
-	if (resumable) {
-		io.err(`The send can be resumed: massmail resume ${result.id}`);
+	if (end.resume) {
+		io.err(end.resume);
 	}
 
 	return status;

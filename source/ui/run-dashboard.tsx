@@ -7,6 +7,8 @@ import {render, type Instance} from 'ink';
 import type {Store} from '../core/store.js';
 import {openDeliveryContext, type DeliveryContext} from '../core/delivery.js';
 import {exitCodes, formatError, isMassmailError} from '../core/errors.js';
+import {isResumable, runEndLines} from '../core/run-end.js';
+import type {DeliveryResult} from '../core/types.js';
 import {App} from './app.js';
 import {createTheme} from './theme.js';
 import {setEllipsis} from './components/text.js';
@@ -197,6 +199,21 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 		process.off('exit', restore);
 	}
 
+	function writeRunEnd(result: DeliveryResult, destination: string, command: string) {
+		const end = runEndLines(result, {command, captureDir: destination.startsWith('local capture') ? options.store.paths.captureDir : undefined});
+		for (const line of end.stopped) {
+			stderr.write(`${line}\n`);
+		}
+
+		for (const line of end.outcome) {
+			stdout.write(`${line}\n`);
+		}
+
+		if (end.resume) {
+			stderr.write(`${end.resume}\n`);
+		}
+	}
+
 	if (isMassmailError(failure)) {
 		// A user's mistake that reached the top: its sentence, no stack.
 		stderr.write(`${formatError(failure)}\n`);
@@ -205,6 +222,21 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 		const message = failure instanceof Error ? failure.stack ?? failure.message : String(failure);
 		stderr.write(`massmail: internal error: the dashboard stopped on an unexpected error (please report it, with what follows):\n${message}\n`);
 		status = exitCodes.internal;
+	}
+
+	// Leaving a send part-way: the screen that said how to go on is gone, so say it again, as the
+	// command line does on its way out.
+	const last = services.session.last;
+	if (last) {
+		const result = await Promise.race([last.done.catch(() => undefined), new Promise<undefined>(resolve => {
+			setImmediate(resolve, undefined);
+		})]);
+		const command = options.store.paths.demo ? 'massmail --demo' : 'massmail';
+		if (result === undefined) {
+			stderr.write(`massmail: send ${last.delivery.id} was still finishing its messages in flight when the dashboard closed; its record says what happened: ${command} show ${last.delivery.id}\n`);
+		} else if (isResumable(result) || result.stopped) {
+			writeRunEnd(result, last.delivery.destination, command);
+		}
 	}
 
 	try {

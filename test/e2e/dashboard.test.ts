@@ -150,9 +150,8 @@ test.serial('SIGTERM and SIGHUP restore the terminal', async t => {
 	}
 });
 
-test.serial('SIGHUP during a send (the SSH session drops): the send stops with its record complete, the terminal is restored, exit 130', async t => {
-	const {env, server} = await setup(t, 40);
-	const term = start(t, env);
+/** Composes a message to example.com from the home screen and sends it: Progress shows it going. */
+async function startSending(term: TerminalSession): Promise<void> {
 	await term.waitFor('q Quit');
 	term.press('enter');
 	await term.waitFor('Enter Choose');
@@ -173,6 +172,12 @@ test.serial('SIGHUP during a send (the SSH session drops): the send stops with i
 	await term.waitFor('t Test copy');
 	term.press('enter');
 	await term.waitFor(text => /Sent [1-9]/.test(text) && text.includes('p Pause'));
+}
+
+test.serial('SIGHUP during a send (the SSH session drops): the send stops with its record complete, the terminal is restored, exit 130', async t => {
+	const {env, server} = await setup(t, 40);
+	const term = start(t, env);
+	await startSending(term);
 	term.kill('SIGHUP');
 	const {exitCode} = await term.waitForExit();
 	t.is(exitCode, 130);
@@ -182,6 +187,22 @@ test.serial('SIGHUP during a send (the SSH session drops): the send stops with i
 	t.is(send.status, 'interrupted');
 	t.true(send.sent < 42);
 	t.is(send.sent, server.messages.length, 'every message the server took is on record');
+});
+
+test.serial('Ctrl+C, s Stop and quit: exit 130, and the terminal is left with the send\'s id, its counts and the resume command', async t => {
+	const {env, server} = await setup(t, 40);
+	const term = start(t, env);
+	await startSending(term);
+	term.press('ctrlC');
+	await term.waitFor('Stop this send?');
+	term.type('s');
+	const {exitCode} = await term.waitForExit();
+	t.is(exitCode, 130);
+	const [send] = new SendLog(openStore({env}).paths.sendsDir).list();
+	t.is(send.status, 'interrupted');
+	const output = term.output();
+	const after = output.slice(output.lastIndexOf(leaveAlternate) + leaveAlternate.length).replaceAll('\r', '').replaceAll(/\u001B\[[?\d;]*[A-Za-z]/g, '');
+	t.is(after, `Interrupted: ${server.messages.length} of 42 recipients sent. Record: ${send.id}\nThe send can be resumed: massmail resume ${send.id}\n`);
 });
 
 test.serial('Ctrl+E hands the terminal to $VISUAL and takes it back with the edited message', async t => {
