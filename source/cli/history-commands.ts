@@ -1,6 +1,7 @@
 /** history, show, config: reading the send records and the settings. */
 import {describeDamage, SendLog, type DamageReport, type RecipientRecord, type SendListing} from '../core/journal.js';
 import {SettingsStore} from '../core/settings.js';
+import {describeOperator} from '../core/operator.js';
 import {reportCsv, reportRow} from '../core/report.js';
 import type {SendSummary} from '../core/types.js';
 import {exitCodes} from '../core/errors.js';
@@ -24,7 +25,7 @@ const historyCommand: Command = {
 	name: 'history',
 	arity: [0, 0],
 	summary: 'List every send, newest first. A damaged record is listed and marked "damaged"; massmail show ID says what can be read.',
-	options: {json: {type: 'boolean', description: 'print [{"id","kind","subject","createdAt","total","sent","failed","status"}], and "damaged" on a damaged record'}},
+	options: {json: {type: 'boolean', description: 'print [{"id","kind","subject","createdAt","total","sent","failed","status","operator":{"user","from","host"}}], and "damaged" on a damaged record'}},
 	async run({options, io, store}) {
 		const sends = new SendLog(store().paths.sendsDir).list();
 		if (options.json) {
@@ -32,10 +33,10 @@ const historyCommand: Command = {
 		} else if (sends.length === 0) {
 			io.out('Nothing sent yet.');
 		} else {
-			io.out(table(['ID', 'WHEN', 'KIND', 'STATUS', 'SENT', 'FAILED', 'TOTAL', 'AUDIENCE', 'SUBJECT'],
+			io.out(table(['ID', 'WHEN', 'KIND', 'BY', 'STATUS', 'SENT', 'FAILED', 'TOTAL', 'AUDIENCE', 'SUBJECT'],
 				sends.map(s => s.recordUnreadable
-					? [s.id, s.createdAt === '' ? '?' : when(s.createdAt), '?', s.status, '', '', '', '', `damaged: ${s.damaged ?? 'send.json'}`]
-					: [s.id, when(s.createdAt), s.kind, s.damaged ? `${s.status}, damaged` : s.status, s.sent, s.failed, s.total, s.audience, s.subject])));
+					? [s.id, s.createdAt === '' ? '?' : when(s.createdAt), '?', '?', s.status, '', '', '', '', `damaged: ${s.damaged ?? 'send.json'}`]
+					: [s.id, when(s.createdAt), s.kind, s.operator?.user ?? '?', s.damaged ? `${s.status}, damaged` : s.status, s.sent, s.failed, s.total, s.audience, s.subject])));
 			const damaged = sends.filter(s => s.damaged && !s.recordUnreadable);
 			if (damaged.length > 0) {
 				io.out('');
@@ -54,6 +55,7 @@ function describeSummary(s: SendSummary): string[] {
 		`Send ${s.id} (${s.kind}), ${when(s.createdAt)}: ${s.status}`,
 		`Subject:  ${s.subject}`,
 		`Audience: ${s.audience}${s.followUpOf ? ` (follow-up of ${s.followUpOf})` : ''}`,
+		`By:       ${describeOperator(s.operator)}`,
 		`Sent ${formatCount(s.sent)}, failed ${formatCount(s.failed)}, of ${formatCount(s.total)}${s.captured ? ' — to local capture: nothing left this machine' : ''}`,
 	];
 }

@@ -11,6 +11,7 @@
  * const result = await delivery.start(); // result.stopped says why when the server gave out
  * await ctx.close();
  */
+import {currentOperator} from './operator.js';
 import {randomBytes} from 'node:crypto';
 import {MessageTemplate, validateDraft} from './compose.js';
 import {startCaptureServer, type CaptureServer} from './capture-server.js';
@@ -247,6 +248,7 @@ export async function createDelivery(ctx: DeliveryContext, request: SendRequest,
 			destination: target.description,
 			settings: snapshot(settings),
 			followUpOf: request.followUpOf,
+			operator: currentOperator(ctx.env ?? process.env),
 			recipients: request.recipients,
 		});
 	} catch (error) {

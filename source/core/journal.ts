@@ -23,7 +23,7 @@ import {randomBytes} from 'node:crypto';
 import {isMassmailError, MassmailError} from './errors.js';
 import {formatCount, plural} from './format.js';
 import {readJsonFile, writeFileAtomic} from './json-file.js';
-import type {MessageDraft, Recipient, RecipientReport, RecipientStatus, SendKind, SendStatus, SendSummary, Settings} from './types.js';
+import type {MessageDraft, Operator, Recipient, RecipientReport, RecipientStatus, SendKind, SendStatus, SendSummary, Settings} from './types.js';
 
 /** What `send.json` holds. */
 export interface SendRecord {
@@ -35,6 +35,8 @@ export interface SendRecord {
 	total: number;
 	captured: boolean;
 	followUpOf?: string;
+	/** Who started it (absent in records written before massmail kept it). */
+	operator?: Operator;
 	/** Where mail went, as shown to the user ("smtp.example.com:587 (STARTTLS)"). */
 	destination: string;
 	/** Settings in force when the send was created; never a password or password command. */
@@ -458,6 +460,10 @@ function recordProblem(value: unknown, id: string): string | undefined {
 		return notRecord('"followUpOf" is not a send id');
 	}
 
+	if (value.operator !== undefined && !(isObject(value.operator) && typeof value.operator.user === 'string' && typeof value.operator.host === 'string' && (value.operator.from === null || typeof value.operator.from === 'string'))) {
+		return notRecord('"operator" is not {"user", "from", "host"}');
+	}
+
 	const {draft} = value;
 	if (!isObject(draft)) {
 		return notRecord('"draft" is missing');
@@ -838,6 +844,7 @@ export class SendLog {
 			status,
 			audience: record.audience,
 			captured: record.captured,
+			operator: record.operator ?? null,
 		};
 		if (record.followUpOf) {
 			summary.followUpOf = record.followUpOf;
@@ -1236,7 +1243,7 @@ export class SendLog {
 			// The lock cannot be read either: nothing runs that we can tell of.
 		}
 
-		return {id, kind: 'email', subject: '', createdAt: createdAtOfId(id), total: 0, sent: 0, failed: 0, status, audience: '', captured: false, damaged: `send.json: ${why}`, recordUnreadable: true};
+		return {id, kind: 'email', subject: '', createdAt: createdAtOfId(id), total: 0, sent: 0, failed: 0, status, audience: '', captured: false, operator: null, damaged: `send.json: ${why}`, recordUnreadable: true};
 	}
 
 	/** send.json, recipients.jsonl and outcomes.log, checked, and what they add up to. */

@@ -146,6 +146,15 @@ export interface SendSummary {
 	captured: boolean;
 	/** Set on a reminder that threads under an earlier send. */
 	followUpOf?: string;
+	/** Who started it; null in a record written before massmail kept it. */
+	operator: Operator | null;
+}
+
+/** Who started a send: the login name, the SSH client's address (null when none), this machine's name. */
+export interface Operator {
+	user: string;
+	from: string | null;
+	host: string;
 }
 
 /** One recipient in `show ID --json`. */

@@ -7,7 +7,7 @@ import {MassmailError} from '../../source/core/errors.js';
 import type {RecipientReport, SendSummary} from '../../source/core/types.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
 
-const summary: SendSummary = {id: '20260101-120000-abcdef', kind: 'email', subject: 'S', createdAt: '2026-01-01T12:00:00.000Z', total: 2, sent: 1, failed: 1, status: 'finished', audience: 'all', captured: false};
+const summary: SendSummary = {id: '20260101-120000-abcdef', kind: 'email', subject: 'S', createdAt: '2026-01-01T12:00:00.000Z', total: 2, sent: 1, failed: 1, status: 'finished', audience: 'all', captured: false, operator: {user: 'ann', from: '192.0.2.9', host: 'mail.example.net'}};
 const recipients: RecipientReport[] = [
 	{address: 'ann@example.com', status: 'sent', attempts: 1, response: '250 OK', messageId: '<20260101-120000-abcdef.0@example.net>'},
 	{address: 'bob@example.com', status: 'failed', attempts: 2, response: '550 "no", said the server', messageId: '<20260101-120000-abcdef.1@example.net>'},

@@ -4,6 +4,7 @@
  * retry the failed recipients (both with live progress), send a reminder threaded under it,
  * export the report, and read the captured mail.
  */
+import {describeOperator} from '../../core/operator.js';
 import {useMemo, useState} from 'react';
 import {Box, Text} from 'ink';
 import {describeTarget, resolveSmtpTarget} from '../../core/smtp-config.js';
@@ -238,6 +239,7 @@ export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
 				<Text bold color={summary.status === 'finished' ? theme.success : theme.warning}>{statusText}</Text>
 			</Text>
 			<Text wrap="wrap">Subject: {printable(summary.subject)}</Text>
+			<Text wrap="truncate-end">By: {printable(describeOperator(summary.operator))}</Text>
 			<Text wrap="wrap">
 				To: {printable(summary.audience)}{summary.followUpOf ? ` (follows up ${summary.followUpOf})` : ''} {theme.symbols.separator} Sent {formatCount(summary.sent)}, failed {formatCount(summary.failed)}, of {formatCount(summary.total)}{summary.captured ? ' (local capture)' : ''}
 			</Text>
