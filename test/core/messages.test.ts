@@ -9,7 +9,7 @@ import {simpleParser, type AddressObject, type ParsedMail} from 'mailparser';
 import {openStore, type Store} from '../../source/core/store.js';
 import {createDelivery, openDeliveryContext, type DeliveryContext, type DeliveryOverrides} from '../../source/core/delivery.js';
 import {MessageTemplate, validateDraft} from '../../source/core/compose.js';
-import {fullyQualifiedHostName} from '../../source/core/host-name.js';
+import {mailHostName} from '../../source/core/host-name.js';
 import {MassmailError} from '../../source/core/errors.js';
 import {normalizeAddress} from '../../source/core/address.js';
 import type {MessageDraft, Recipient} from '../../source/core/types.js';
@@ -290,10 +290,10 @@ test('to a server without SMTPUTF8, such a recipient fails with that reason (jou
 	t.is(failed.attempts, 1, 'not retried: the server will not take it later either');
 });
 
-test('the client greets with this machine\'s fully qualified name, or smtp.heloName', async t => {
+test('the client greets with this machine\'s fully qualified name (without one, the address literal [127.0.0.1]), or smtp.heloName', async t => {
 	const setup = await start(t);
 	await send(setup, draft(), [{address: 'ann@example.com', name: 'Ann'}]);
-	t.is(setup.server.greetings.at(-1), fullyQualifiedHostName());
+	t.is(setup.server.greetings.at(-1), mailHostName().name ?? '[127.0.0.1]');
 	setup.store.settings.setKey('smtp.heloName', 'mail.example.com');
 	await send(setup, draft(), [{address: 'ann@example.com', name: 'Ann'}]);
 	t.is(setup.server.greetings.at(-1), 'mail.example.com');
