@@ -119,6 +119,50 @@ test.serial('a captured message\'s long header and text lines are wrapped, not c
 	await d.unmount();
 });
 
+/** `count` rows of the screen from the one starting with `label` (after the pointer), runs of spaces made one: what wraps reads as one text. */
+function rowsFrom(d: Dashboard, label: string, count: number): string {
+	const lines = d.lines();
+	const start = lines.findIndex(line => line.slice(2).startsWith(label + ' '));
+	return start === -1 ? '' : lines.slice(start, start + count).join(' ').trim().replaceAll(/ +/g, ' ');
+}
+
+test.serial('the follow-up form shows the From it keeps whole: on its row at 80 columns, on two at 60', async t => {
+	const setup = await sendsSetup(t);
+	const first = await sendNow(setup, people('ann'));
+	const route = {screen: 'send-reminder' as const, preset: {group: {kind: 'send' as const, sendId: first.id}, subject: 'Reminder: Maintenance', followUpOf: first.id}};
+	const wide = await renderDashboard(t, {env: setup.env, route});
+	t.regex(lineWith(wide, 'From'), /From +System Administrator <postmaster@mail\.example\.net>$/, wide.screen());
+	fits(t, wide, 80, 24);
+	await wide.unmount();
+
+	const narrow = await renderDashboard(t, {env: setup.env, route, columns: 60, rows: 20});
+	t.is(rowsFrom(narrow, 'From', 2), 'From System Administrator <postmaster@mail.example.net>', narrow.screen());
+	t.regex(narrow.screen(), /❯ Subject +Reminder: Maintenance/);
+	fits(t, narrow, 60, 20);
+	await narrow.unmount();
+});
+
+test.serial('the message field wraps a long line: its start stays in view while typing, at 60×20 and 80×24', async t => {
+	const line = 'Hi {{name}}, the server restarts Saturday.';
+	for (const size of [{columns: 60, rows: 20}, {columns: 80, rows: 24}]) {
+		const d = await renderDashboard(t, {route: {screen: 'send-reminder'}, ...size});
+		for (let i = 0; i < 10 && !d.screen().includes('❯ Message'); i++) {
+			await d.press(TAB);
+		}
+
+		await d.type(line);
+		const lines = d.lines();
+		const first = lines.findIndex(row => row.includes('Hi {{name}}'));
+		t.true(first > 0, d.screen());
+		// Under the label: the line from its start, on two rows at 60 columns, on one at 80.
+		const rows = size.columns === 60 ? 2 : 1;
+		t.is(lines.slice(first, first + rows).map(row => row.trim()).join(' '), line, d.screen());
+
+		fits(t, d, size.columns, size.rows);
+		await d.unmount();
+	}
+});
+
 test.serial('at 60×20 every screen fits and works', async t => {
 	const setup = await sendsSetup(t, {capture: true});
 	const size = {columns: 60, rows: 20};

@@ -3,7 +3,7 @@
  * The editing itself is state/text-edit.ts; the keys reach it through the form's field layer.
  */
 import {Box, Text} from 'ink';
-import type {TextState} from '../state/text-edit.js';
+import {cursorRow, wrapRows, type TextState} from '../state/text-edit.js';
 import {useTheme} from '../services.js';
 import {fit} from './text.js';
 
@@ -22,7 +22,8 @@ export function TextView({state, focused, width, placeholder, mask}: {
 			return <Text color={theme.muted} dimColor={!theme.color} wrap="truncate-end">{fit(placeholder, width)}</Text>;
 		}
 
-		return <Text wrap="truncate-end">{value.slice(0, Math.max(0, width))}</Text>;
+		// Cut with the theme's ellipsis (fit), never silently: a cut value must look cut.
+		return <Text>{fit(value, width)}</Text>;
 	}
 
 	const room = Math.max(1, width - 1);
@@ -41,7 +42,12 @@ export function TextView({state, focused, width, placeholder, mask}: {
 	);
 }
 
-/** Several lines with the cursor; shows the `height` lines around the cursor line. */
+/**
+ * Several lines with the cursor; shows the `height` rows around the cursor's. A line longer than
+ * the width wraps onto more rows (`wrapRows`), so it always reads from its start: scrolled
+ * sideways, `Hi {{name}}, the server…` lost its `Hi ` as soon as the line outgrew the field.
+ * The last column stays free for the cursor at the end of a row.
+ */
 export function MultilineView({state, focused, width, height, placeholder}: {
 	state: TextState;
 	focused: boolean;
@@ -50,35 +56,29 @@ export function MultilineView({state, focused, width, height, placeholder}: {
 	placeholder?: string;
 }) {
 	const theme = useTheme();
-	const lines = state.value.split('\n');
-	const before = state.value.slice(0, state.cursor);
-	const cursorLine = before.split('\n').length - 1;
-	const cursorColumn = state.cursor - (before.lastIndexOf('\n') + 1);
-	const top = Math.max(0, Math.min(cursorLine - height + 1, lines.length - height));
-	const first = focused ? Math.max(0, top) : 0;
-	const shown = lines.slice(first, first + height);
 	if (!focused && state.value === '' && placeholder) {
 		return <Text color={theme.muted} dimColor={!theme.color}>{placeholder}</Text>;
 	}
 
+	const rows = wrapRows(state.value, Math.max(1, width - 1));
+	const cursor = cursorRow(rows, state.cursor);
+	const first = focused ? Math.max(0, Math.min(cursor - height + 1, rows.length - height)) : 0;
 	return (
 		<Box flexDirection="column" height={height}>
-			{shown.map((line, index) => {
-				const lineNumber = first + index;
-				if (focused && lineNumber === cursorLine) {
-					const start = Math.max(0, cursorColumn - width + 2);
-					const visible = line.slice(start, start + width - 1);
-					const at = cursorColumn - start;
+			{rows.slice(first, first + height).map((row, index) => {
+				const text = state.value.slice(row.start, row.end);
+				if (focused && first + index === cursor) {
+					const at = state.cursor - row.start;
 					return (
-						<Text key={lineNumber}>
-							{visible.slice(0, at)}
-							<Text inverse>{visible.slice(at, at + 1) || ' '}</Text>
-							{visible.slice(at + 1)}
+						<Text key={row.start}>
+							{text.slice(0, at)}
+							<Text inverse>{text.slice(at, at + 1) || ' '}</Text>
+							{text.slice(at + 1)}
 						</Text>
 					);
 				}
 
-				return <Text key={lineNumber} wrap="truncate-end">{line === '' ? ' ' : line}</Text>;
+				return <Text key={row.start}>{text === '' ? ' ' : text}</Text>;
 			})}
 		</Box>
 	);

@@ -147,7 +147,9 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 	// Rows: each field one, the To preview under the friendly name one or two, the message label
 	// one, a reminder's fixed From line one, [Review] one.
 	const preview = senderFields ? toPreview(form.text.friendlyName.value, firstRecipient, columns - labelWidth - 3) : undefined;
-	const usedRows = fields.length + errorRows + (preview?.lines.length ?? 0) + (senderFields ? 0 : 1) + 1;
+	// A whole `Name <address>` (a follow-up keeps the original's) is read whole: on two rows when one is too short.
+	const fromRows = senderFields && focus !== 'from' ? wholeSender(form, sender.address, valueWidth) : undefined;
+	const usedRows = fields.length + errorRows + (preview?.lines.length ?? 0) + (fromRows ? fromRows.length - 1 : 0) + (senderFields ? 0 : 1) + 1;
 	const messageHeight = Math.max(3, bodyRows - usedRows);
 
 	const rowOf = (field: FieldId) => {
@@ -160,9 +162,15 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 		let value: ReactNode;
 		switch (field) {
 			case 'from': {
+				if (fromRows) {
+					value = <Box flexDirection="column">{fromRows.map(line => <Text key={line}>{line}</Text>)}</Box>;
+					break;
+				}
+
+				// A name alone leaves room for the address it is sent with; a whole `Name <address>` takes the row.
 				value = (
 					<Box>
-						<TextView state={form.text.from} focused={focused} width={Math.min(40, valueWidth)} placeholder={sender.name} />
+						<TextView state={form.text.from} focused={focused} width={senderHint(form, sender.address) === '' ? valueWidth : Math.min(40, valueWidth)} placeholder={sender.name} />
 						<Text color={theme.muted}> {fit(senderHint(form, sender.address), Math.max(0, valueWidth - 1 - Math.min(40, valueWidth, form.text.from.value === '' && !focused ? sender.name.length : form.text.from.value.length + 1)))}</Text>
 					</Box>
 				);
@@ -305,6 +313,21 @@ function toPreview(friendlyName: string, recipient: Recipient | undefined, width
 
 	const wrapped = wrapLine(printable(`To: ${toLineFor(friendlyName, shown)}${recipient ? '' : ' (for example)'}`), width);
 	return {lines: wrapped.length <= 2 ? wrapped : [wrapped[0], fit(wrapped.slice(1).join(' '), width)]};
+}
+
+/**
+ * The From field's rows while another field has the keyboard, when it holds a whole
+ * `Name <address>` too long for one row: wrapped between words onto two rows (the second cut
+ * with an ellipsis if even that is short). Undefined when it fits one row (or is a name alone).
+ */
+function wholeSender(form: ComposeFormState, address: string, width: number): string[] | undefined {
+	const value = printable(form.text.from.value);
+	if (senderHint(form, address) !== '' || value.length <= width) {
+		return undefined;
+	}
+
+	const wrapped = wrapLine(value, width);
+	return [wrapped[0], fit(wrapped.slice(1).join(' '), width)];
 }
 
 /** What the From field will send as: the typed name with the settings' address, or a full `Name <address>`. */

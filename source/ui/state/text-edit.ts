@@ -102,6 +102,49 @@ export function moveLine(state: TextState, direction: -1 | 1): TextState | undef
 	return {value, cursor: Math.min(nextStart + column, lineEnd(value, nextStart))};
 }
 
+/** One row of a value as a field shows it: `value.slice(start, end)`, no line break in it. */
+export interface TextRow {
+	start: number;
+	end: number;
+}
+
+/**
+ * The rows a multi-line value takes `width` columns wide: each line broken after the last space
+ * that fits (inside a word longer than the width, at the width; a row may end in one space more). Every row starts where the one
+ * before ended, so a line is read from its start, never scrolled sideways.
+ *
+ * @example
+ * wrapRows('Hi {{name}}, the server restarts Saturday.', 20)
+ * // 'Hi {{name}}, the ' | 'server restarts ' | 'Saturday.'
+ */
+export function wrapRows(value: string, width: number): TextRow[] {
+	const room = Math.max(1, width);
+	const rows: TextRow[] = [];
+	let lineStart = 0;
+	for (const line of value.split('\n')) {
+		const lineEnd = lineStart + line.length;
+		let start = lineStart;
+		while (lineEnd - start > room) {
+			// A space just past the width ends the row too (a space at the end of a row takes the column the cursor keeps).
+			const space = value.lastIndexOf(' ', start + room);
+			const end = space >= start + 1 ? space + 1 : start + room;
+			rows.push({start, end});
+			start = end;
+		}
+
+		rows.push({start, end: lineEnd});
+		lineStart = lineEnd + 1;
+	}
+
+	return rows;
+}
+
+/** The row of `rows` (from `wrapRows`) the cursor is on: at a break, the start of the next row; at a line's end, its last row. */
+export function cursorRow(rows: readonly TextRow[], cursor: number): number {
+	const index = rows.findIndex((row, i) => cursor < row.end || (cursor === row.end && (i === rows.length - 1 || rows[i + 1].start > row.end)));
+	return index === -1 ? rows.length - 1 : index;
+}
+
 /** Delete: the character under the cursor. */
 export function deleteForward(state: TextState): TextState {
 	if (state.cursor >= state.value.length) {
