@@ -186,6 +186,11 @@ export interface Limiting {
 	perMinute: number | null;
 	/** True while no message may go but a probe. */
 	holding: boolean;
+	/**
+	 * The server's last reply that limited this run, on one line without control characters
+	 * (`450 4.7.1 Error: too much mail from 192.0.2.1`); absent when it gave none.
+	 */
+	reply?: string;
 }
 
 export interface DeliveryProgress {
@@ -195,11 +200,19 @@ export interface DeliveryProgress {
 	/** Recipients waiting for a retry after a temporary failure. */
 	deferred: number;
 	remaining: number;
-	/** Messages per second over the last few seconds. */
+	/**
+	 * Messages per second over the last minute, or since the start when shorter: long enough to
+	 * span a limiting server's bursts, so it does not read 0 while the server holds the send.
+	 */
 	rate: number;
 	elapsedMs: number;
 	/** null while unknown. */
 	etaMs: number | null;
+	/**
+	 * What the ETA was worked out from: the measured rate, or the pace learned from a limiting
+	 * server while the rate is not measured over a whole minute yet. Absent while there is no ETA.
+	 */
+	etaFrom?: 'rate' | 'pace';
 	/** Set once the server limits this run. */
 	limiting?: Limiting;
 }

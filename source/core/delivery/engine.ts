@@ -136,6 +136,7 @@ export class Delivery {
 	private runSent = 0;
 	private lastActivity = 0;
 	private limitingText = '';
+	private limitingReply: string | undefined;
 
 	/** @internal Use createDelivery or reopenDelivery. */
 	constructor(init: RunInit) {
@@ -353,8 +354,9 @@ export class Delivery {
 		}
 
 		const text = describeLimiting(limiting);
-		if (text !== this.limitingText) {
+		if (text !== this.limitingText || limiting.reply !== this.limitingReply) {
 			this.limitingText = text;
+			this.limitingReply = limiting.reply;
 			this.emit({type: 'limiting', limiting, text});
 		}
 	}
@@ -585,7 +587,7 @@ export class Delivery {
 		const open = this.openSessions();
 		if (failure.kind === 'limited') {
 			// "Too many connections": use the ones that work; the rest wait their turn.
-			this.pacer.connectionRefused(now, open);
+			this.pacer.connectionRefused(now, open, failure.response);
 			this.tellLimiting();
 			this.limitedOpens++;
 			worker.reopenAt = now + Math.min(maximumReconnectDelayMs, this.options.reconnectDelayMs * (2 ** Math.min(5, this.limitedOpens - 1)));
@@ -673,7 +675,7 @@ export class Delivery {
 			case 'limited': {
 				// The server limits this client, not this recipient: the attempt does not count, the
 				// recipient goes first when the server takes more, and the whole send slows down.
-				this.pacer.refused(now, probe);
+				this.pacer.refused(now, probe, outcome.response);
 				this.uncount(index);
 				this.status[index] = statusCodes.pending;
 				writer.append({index, code: 'D', attempts: this.attempts[index], response: outcome.response, ambiguous: false});

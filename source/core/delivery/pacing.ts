@@ -61,6 +61,8 @@ export class Pacer {
 	private lastConnectionRefusal = 0;
 	private peakOpen = 0;
 	private peakAt = Number.NEGATIVE_INFINITY;
+	/** The server's last limiting reply, for display. */
+	private reply: string | undefined;
 
 	constructor(options: PacingOptions, now: number) {
 		this.options = options;
@@ -146,10 +148,11 @@ export class Pacer {
 		}
 	}
 
-	/** The server deferred a message because it limits this client. */
-	refused(now: number, probe: boolean): void {
+	/** The server deferred a message because it limits this client; `reply`: its words. */
+	refused(now: number, probe: boolean, reply?: string): void {
 		this.limited = true;
 		this.lastRefusal = now;
+		this.remember(reply);
 		if (!this.holding) {
 			this.holding = true;
 			this.probing = false;
@@ -165,9 +168,10 @@ export class Pacer {
 	}
 
 	/** The server turned a new connection away ("too many connections"); `open`: sessions open now. */
-	connectionRefused(now: number, open: number): void {
+	connectionRefused(now: number, open: number, reply?: string): void {
 		this.limited = true;
 		this.lastConnectionRefusal = now;
+		this.remember(reply);
 		// As many as worked lately: a server notices a closed connection a moment late, so a new
 		// one refused right after an old one closed does not mean it allows fewer.
 		const recentPeak = now - this.peakAt <= peakMemoryMs ? this.peakOpen : 0;
@@ -204,8 +208,29 @@ export class Pacer {
 			connections: this.connectionLimit,
 			perMinute: this.windowMs !== undefined && this.pace !== Number.POSITIVE_INFINITY ? this.pace * 60 : null,
 			holding: this.holding,
+			...(this.reply ? {reply: this.reply} : {}),
 		};
 	}
+
+	private remember(reply: string | undefined): void {
+		const line = reply === undefined ? '' : oneLine(reply);
+		if (line) {
+			this.reply = line;
+		}
+	}
+}
+
+/**
+ * A server's reply as one line of at most 300 characters, safe to print: terminal escape
+ * sequences are dropped, control and direction characters and runs of blanks become one space.
+ */
+export function oneLine(reply: string): string {
+	return reply.replaceAll(/\u001B\[[\d;?]*[ -/]*[@-~]/g, '').replaceAll(/[\u0000-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2066-\u2069\s]+/g, ' ').trim().slice(0, 300);
+}
+
+/** A learned pace as people read it: `~84/min`, `~2.5/min`, `~30/h`. */
+export function formatPace(perMinute: number): string {
+	return perMinute >= 10 ? `~${Math.round(perMinute)}/min` : perMinute >= 1 ? `~${perMinute.toFixed(1)}/min` : `~${Math.round(perMinute * 60)}/h`;
 }
 
 /** `server is limiting: 2 connections, ~30/min` */
@@ -215,7 +240,6 @@ export function describeLimiting(limiting: Limiting): string {
 		return `server is limiting: ${connections}${limiting.holding ? ', waiting until it takes more' : ''}`;
 	}
 
-	const perMinute = limiting.perMinute;
-	const pace = perMinute >= 10 ? `~${Math.round(perMinute)}/min` : perMinute >= 1 ? `~${perMinute.toFixed(1)}/min` : `~${Math.round(perMinute * 60)}/h`;
+	const pace = formatPace(limiting.perMinute);
 	return `server is limiting: ${connections}, ${pace}${limiting.holding ? ', waiting until it takes more' : ''}`;
 }

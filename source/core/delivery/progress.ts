@@ -1,10 +1,60 @@
 /**
  * What a run reports: the counts of outcomes that are on disk (and only those), the rate over
- * the last few seconds, the ETA.
+ * a moving window, the ETA. Pure: every method takes the time, so the tests drive it with a
+ * clock of their own.
+ *
+ * The window is a minute (or the run so far, when shorter) because a limiting server lets mail
+ * through in bursts: Postfix's anvil takes a window's worth at once, then defers everything for
+ * up to its time unit (60 s by default). A rate over the last few seconds read 0.0 between the
+ * bursts, and its ETA was unknown, while the send was going at a steady pace.
  */
 import type {OutcomeLine} from '../journal.js';
-import type {DeliveryProgress} from '../types.js';
-import type {Limiting} from './pacing.js';
+import type {DeliveryProgress, Limiting} from '../types.js';
+
+/** The rate is measured over this much of the recent past (or the whole run, when shorter). */
+export const rateWindowMs = 60_000;
+/** Less than this measured, and there is no rate yet. */
+export const minimumRateSpanMs = 200;
+/** Samples are kept at least this far apart: a minute of them is about 60. */
+const sampleSpacingMs = 1000;
+
+export interface Estimate {
+	etaMs: number | null;
+	etaFrom?: 'rate' | 'pace';
+}
+
+/**
+ * How long the rest will take: from the measured rate, or — while the rate is not yet measured
+ * over a whole window and a limiting server's pace is known — from that pace, which the send
+ * keeps to. While the server holds the send and its pace is not known yet, the rate so far is
+ * the server's first burst, which says nothing of what follows: no ETA.
+ *
+ * @example
+ * estimate({remaining: 84, rate: 3, spanMs: 10_000, limiting: {connections: 2, perMinute: 84, holding: false}})
+ * // {etaMs: 60_000, etaFrom: 'pace'}
+ */
+export function estimate(input: {remaining: number; rate: number; spanMs: number; limiting?: Limiting}): Estimate {
+	const {remaining, rate, spanMs, limiting} = input;
+	if (remaining === 0) {
+		return {etaMs: 0};
+	}
+
+	const windowFull = spanMs >= rateWindowMs;
+	const pace = limiting?.perMinute ?? null;
+	if (!windowFull && pace !== null && pace > 0) {
+		return {etaMs: Math.round((remaining * 60_000) / pace), etaFrom: 'pace'};
+	}
+
+	if (!windowFull && limiting?.holding && pace === null) {
+		return {etaMs: null};
+	}
+
+	if (rate > 0 && spanMs >= minimumRateSpanMs) {
+		return {etaMs: Math.round((remaining * 1000) / rate), etaFrom: 'rate'};
+	}
+
+	return {etaMs: null};
+}
 
 export class ProgressMeter {
 	sent = 0;
@@ -14,6 +64,7 @@ export class ProgressMeter {
 	private readonly total: number;
 	/** 1 while a recipient's last durable outcome is "deferred". */
 	private readonly deferredFlag: Uint8Array;
+	/** Where the run stood, oldest first, about a second apart; the first one is at or before the window's start. */
 	private readonly samples: Array<{at: number; done: number}> = [];
 
 	constructor(total: number, recipients: number) {
@@ -38,10 +89,16 @@ export class ProgressMeter {
 		}
 	}
 
-	/** Remembers where the run stands, for the rate over the last few seconds. */
+	/** Remembers where the run stands, for the rate over the window. Cheap: call it as often as you like. */
 	sample(now: number): void {
+		const last = this.samples.at(-1);
+		if (last && now - last.at < sampleSpacingMs) {
+			return;
+		}
+
 		this.samples.push({at: now, done: this.sent + this.failed});
-		while (this.samples.length > 0 && now - this.samples[0].at > 6000) {
+		// Keep one sample at or before the window's start: the rate is measured from it.
+		while (this.samples.length > 1 && now - this.samples[1].at >= rateWindowMs) {
 			this.samples.shift();
 		}
 	}
@@ -50,14 +107,19 @@ export class ProgressMeter {
 		const elapsedMs = this.startedAt === 0 ? 0 : now - this.startedAt;
 		const done = this.sent + this.failed;
 		const remaining = Math.max(0, this.total - done);
-		let rate = 0;
-		const oldest = this.samples.find(sample => now - sample.at <= 5000) ?? this.samples[0];
-		if (oldest && now - oldest.at >= 200) {
-			rate = ((done - oldest.done) * 1000) / (now - oldest.at);
-		} else if (elapsedMs >= 200) {
-			rate = (done * 1000) / elapsedMs;
+		// From the newest sample at or before the window's start, or from the start of the run.
+		let from = {at: this.startedAt, done: 0};
+		for (const sample of this.samples) {
+			if (now - sample.at < rateWindowMs) {
+				break;
+			}
+
+			from = sample;
 		}
 
+		const spanMs = this.startedAt === 0 ? 0 : now - from.at;
+		const rate = spanMs >= minimumRateSpanMs ? ((done - from.done) * 1000) / spanMs : 0;
+		const {etaMs, etaFrom} = estimate({remaining, rate, spanMs, limiting});
 		return {
 			total: this.total,
 			sent: this.sent,
@@ -66,7 +128,8 @@ export class ProgressMeter {
 			remaining,
 			rate,
 			elapsedMs,
-			etaMs: remaining === 0 ? 0 : rate > 0 ? Math.round((remaining * 1000) / rate) : null,
+			etaMs,
+			...(etaFrom ? {etaFrom} : {}),
 			...(limiting ? {limiting} : {}),
 		};
 	}
