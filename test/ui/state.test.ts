@@ -7,7 +7,7 @@ import type {KeyPress} from '../../source/ui/keypress.js';
 import {initialRouterState, routerReducer, currentEntry} from '../../source/ui/state/router.js';
 import {filterItems, initialListState, listReducer, visibleRange, type ListAction, type ListState} from '../../source/ui/state/list.js';
 import {editWithKey, insertText, moveLine, textState} from '../../source/ui/state/text-edit.js';
-import {doneRatio, failureLimit, initialProgressState, latestLimit, ProgressFolder, progressReducer} from '../../source/ui/state/progress.js';
+import {doneRatio, failureLimit, initialProgressState, latestLimit, limitingLines, ProgressFolder, progressReducer} from '../../source/ui/state/progress.js';
 import type {DeliveryProgress} from '../../source/core/types.js';
 
 const noKey: KeyPress = {
@@ -181,4 +181,23 @@ test('a batch of events gives the same state whether folded as it came or all at
 
 	const start = initialProgressState(progress({}));
 	t.deepEqual(progressReducer(start, folder.take()!), progressReducer(start, {type: 'events', events}));
+});
+
+test('the lines a limiting server gets on Progress: how it limits, the pace found, the ETA\'s basis, what it said, each cut to the width', t => {
+	t.is(limitingLines(progress({}), 78), undefined, 'no line while the server does not limit the send');
+	const reply = '450 4.7.1 Error: too much mail from 127.0.0.1';
+	t.deepEqual(limitingLines(progress({limiting: {connections: 2, perMinute: null, holding: true, reply}}), 78), [
+		'Server limits this send: 2 connections; finding its pace',
+		`Server said: ${reply}`,
+	]);
+	t.deepEqual(limitingLines(progress({etaMs: 60_000, etaFrom: 'pace', limiting: {connections: 2, perMinute: 84.2, holding: false, reply}}), 78), [
+		'Server limits this send: 2 connections, ~84/min; the ETA is at this pace',
+		`Server said: ${reply}`,
+	]);
+	// At 60 columns the ETA's basis gives way; the server's words are cut, never wrapped over the counters.
+	const narrow = limitingLines(progress({etaFrom: 'pace', limiting: {connections: 1, perMinute: 0.5, holding: false, reply: `${reply} (see https://example.com/a/long/help/page)`}}), 58)!;
+	t.deepEqual(narrow, ['Server limits this send: 1 connection, ~30/h', 'Server said: 450 4.7.1 Error: too much mail from 127.0.0.…']);
+	t.true(narrow.every(line => line.length <= 58));
+	// Only connections limited, no reply kept: one line.
+	t.deepEqual(limitingLines(progress({limiting: {connections: 3, perMinute: null, holding: false}}), 78), ['Server limits this send: 3 connections']);
 });

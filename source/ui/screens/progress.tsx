@@ -1,7 +1,8 @@
 /**
- * A send under way: the bar, the counters, rate, elapsed and ETA, the latest outcomes and
- * the failures so far. `p` pauses and resumes, `c` cancels (asks), Ctrl+C asks whether to
- * stop. When the send ends, the Summary takes its place.
+ * A send under way: the bar, the counters, rate, elapsed and ETA, how the server limits the
+ * send when it does (what it said, the pace found), the latest outcomes and the failures so
+ * far. `p` pauses and resumes, `c` cancels (asks), Ctrl+C asks whether to stop. When the send
+ * ends, the Summary takes its place.
  */
 import {useEffect, useState} from 'react';
 import {Box, Text} from 'ink';
@@ -14,7 +15,7 @@ import {useLayout, useServices, useTheme} from '../services.js';
 import {confirmDialog, useDialog} from '../components/dialog.js';
 import {fit, formatCount, formatDuration, printable} from '../components/text.js';
 import {askToStopSend} from '../delivery-flow.js';
-import {doneRatio, type OutcomeItem} from '../state/progress.js';
+import {doneRatio, limitingLines, type OutcomeItem} from '../state/progress.js';
 import type {RouteOf} from '../state/router.js';
 import type {Symbols} from '../theme.js';
 
@@ -119,7 +120,15 @@ function RunningSend({route, active}: {route: RouteOf<'progress'>; active: NonNu
 	const ratio = doneRatio(progress);
 	const percent = `${Math.floor(ratio * 100)}%`.padStart(4);
 	const barWidth = Math.max(10, columns - 30);
-	const stateText = state.state === 'paused' ? 'PAUSED' : state.state === 'cancelling' ? `cancelling${theme.symbols.ellipsis}` : 'sending';
+	// Between a limiting server's windows nothing moves: the state says who holds the send.
+	const held = state.state === 'running' && progress.limiting?.holding === true;
+	const limits = limitingLines(progress, columns - 2) ?? [];
+	const gap = columns >= 70 ? '   ' : '  ';
+	const rateText = `Rate ${progress.rate.toFixed(1)}/s`;
+	const elapsedText = `Elapsed ${formatDuration(progress.elapsedMs)}`;
+	const etaText = `ETA ${progress.etaMs === null ? '--:--' : formatDuration(progress.etaMs)}`;
+	const heldText = [rateText, elapsedText, etaText, 'held by the server'].join(gap).length <= columns - 2 ? 'held by the server' : 'held';
+	const stateText = state.state === 'paused' ? 'PAUSED' : state.state === 'cancelling' ? `cancelling${theme.symbols.ellipsis}` : held ? heldText : 'sending';
 	// The address column is as wide as the longest address shown (at most half the width): the
 	// server's reply, with its queue ID, gets the rest.
 	const addressWidth = Math.min(Math.floor(columns / 2), Math.max(12, ...[...state.latest, ...state.failures].map(item => displayAddress(item.address).length)));
@@ -139,8 +148,8 @@ function RunningSend({route, active}: {route: RouteOf<'progress'>; active: NonNu
 		);
 	};
 
-	// 7 fixed rows, then the latest outcomes and the failures share what is left.
-	const room = Math.max(2, bodyRows - 8);
+	// 7 fixed rows and the server's limits, then the latest outcomes and the failures share what is left.
+	const room = Math.max(2, bodyRows - 8 - limits.length);
 	const failureRows = state.failureCount > 0 ? Math.min(state.failures.length, Math.max(1, Math.floor(room / 2))) : 0;
 	const latestRows = Math.max(1, room - failureRows - (failureRows > 0 ? 1 : 0));
 
@@ -161,15 +170,18 @@ function RunningSend({route, active}: {route: RouteOf<'progress'>; active: NonNu
 				{'   '}
 				<Text>Remaining {formatCount(progress.remaining)}</Text>
 			</Text>
-			<Text>
-				<Text>Rate {progress.rate.toFixed(1)}/s</Text>
-				{'   '}
-				<Text>Elapsed {formatDuration(progress.elapsedMs)}</Text>
-				{'   '}
-				<Text>ETA {progress.etaMs === null ? '--:--' : formatDuration(progress.etaMs)}</Text>
-				{'   '}
-				<Text bold inverse={state.state === 'paused'} color={state.state === 'running' ? theme.accent : theme.warning}>{stateText}</Text>
+			<Text wrap="truncate-end">
+				<Text>{rateText}</Text>
+				{gap}
+				<Text>{elapsedText}</Text>
+				{gap}
+				<Text>{etaText}</Text>
+				{gap}
+				<Text bold inverse={state.state === 'paused'} color={state.state === 'running' && !held ? theme.accent : theme.warning}>{stateText}</Text>
 			</Text>
+			{limits.map((line, index) => (
+				<Text key={`limits-${index}`} color={index === 0 ? theme.warning : theme.muted}>{line}</Text>
+			))}
 			<Text color={theme.muted} wrap="truncate-end">
 				Send {delivery.id} to {fit(delivery.destination, Math.max(10, columns - delivery.id.length - 12))}
 			</Text>

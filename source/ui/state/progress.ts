@@ -1,9 +1,13 @@
 /**
- * What the Progress screen shows, folded from the engine's events: the counters, the
- * state (running/paused/cancelling), the latest outcomes and the failures. Events arrive
+ * What the Progress screen shows, folded from the engine's events: the counters (with the
+ * server's limits: each progress event carries them, so the limits, the rate and the ETA shown
+ * come from one snapshot), the state (running/paused/cancelling), the latest outcomes and the
+ * failures. Events arrive
  * in batches (the display is throttled, not the sending), so the reducer takes a batch.
  */
+import {formatPace} from '../../core/delivery/pacing.js';
 import type {DeliveryEvent, DeliveryProgress} from '../../core/types.js';
+import {fit, printable} from '../components/text.js';
 
 export interface OutcomeItem {
 	address: string;
@@ -174,4 +178,33 @@ export function progressReducer(state: ProgressState, action: ProgressAction): P
 /** The share done, 0..1: every recipient with a final outcome. */
 export function doneRatio(progress: DeliveryProgress): number {
 	return progress.total === 0 ? 1 : Math.min(1, (progress.sent + progress.failed) / progress.total);
+}
+
+/**
+ * The lines the Progress screen shows while the server limits the send, each at most `width`
+ * long: how it limits (the connections, the pace found, whether the ETA comes from that pace)
+ * and what it said last. Undefined while the server does not limit the send.
+ *
+ * @example
+ * limitingLines({...progress, etaFrom: 'pace', limiting: {connections: 2, perMinute: 84, holding: false, reply: '450 4.7.1 Error: too much mail'}}, 80)
+ * // ['Server limits this send: 2 connections, ~84/min; the ETA is at this pace', 'Server said: 450 4.7.1 Error: too much mail']
+ */
+export function limitingLines(progress: DeliveryProgress, width: number): string[] | undefined {
+	const {limiting} = progress;
+	if (!limiting) {
+		return undefined;
+	}
+
+	const connections = `${limiting.connections} connection${limiting.connections === 1 ? '' : 's'}`;
+	const found = limiting.perMinute === null
+		? limiting.holding ? '; finding its pace' : ''
+		: `, ${formatPace(limiting.perMinute)}`;
+	const head = `Server limits this send: ${connections}${found}`;
+	const basis = progress.etaFrom === 'pace' ? '; the ETA is at this pace' : '';
+	const lines = [fit(head.length + basis.length <= width ? head + basis : head, width)];
+	if (limiting.reply) {
+		lines.push(fit(`Server said: ${printable(limiting.reply)}`, width));
+	}
+
+	return lines;
 }
