@@ -19,14 +19,21 @@ import {startPostgres, type SqlTestServer} from '../helpers/postgres-server.js';
 import {startSmarterMailStandIn} from '../helpers/smartermail-server.js';
 import {startTestSmtpServer} from '../helpers/smtp-test-server.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
+import {spawnTerminal} from '../helpers/terminal.js';
 
 interface Synced {
 	source: string;
 	added: string[];
 	removed: string[];
-	changed: Array<{address: string; fields: string[]}>;
+	changed: Array<{address: string; fields: string[]; before: Fields; after: Fields}>;
 	total: number;
+	addedMailboxes: Listed[];
+	removedMailboxes: Listed[];
+	needsConfirmation: boolean;
+	guard: string[];
 }
+
+type Fields = Omit<Listed, 'address'>;
 
 interface Listed {
 	address: string;
@@ -102,7 +109,7 @@ test.serial('PostgreSQL (PostfixAdmin): a dry run changes nothing; sync adds, re
 	const planned = JSON.parse(dry.stdout) as Synced;
 	t.deepEqual(planned.added.sort(), ['bob@example.com', 'cy@example.com', 'eve@other.org']);
 	t.deepEqual(planned.removed, ['old@example.com']);
-	t.deepEqual(planned.changed, [{address: 'ann@example.com', fields: ['name', 'role']}]);
+	t.deepEqual(planned.changed.map(({address, fields}) => ({address, fields})), [{address: 'ann@example.com', fields: ['name', 'role']}]);
 	t.is(planned.total, 4);
 	t.true(planned.source.startsWith('postgres://'), planned.source);
 	t.false(planned.source.includes(postgres!.reader.password), 'no password in the label');
@@ -128,7 +135,7 @@ test.serial('PostgreSQL (PostfixAdmin): a dry run changes nothing; sync adds, re
 	await db.sql(`UPDATE mailbox SET name = 'Bob B. Stone' WHERE username = 'bob@example.com'; ${mailboxes(mailbox('dee@example.com', 'Dee New'))}`);
 	const next = JSON.parse((await cli(['sync', '--json'], db.dir, db.env)).stdout) as Synced;
 	t.deepEqual(next.added, ['dee@example.com']);
-	t.deepEqual(next.changed, [{address: 'bob@example.com', fields: ['name']}]);
+	t.deepEqual(next.changed.map(({address, fields}) => ({address, fields})), [{address: 'bob@example.com', fields: ['name']}]);
 	const again = await cli(['sync'], db.dir, db.env);
 	t.regex(again.stdout, /No change/);
 
@@ -136,6 +143,150 @@ test.serial('PostgreSQL (PostfixAdmin): a dry run changes nothing; sync adds, re
 	const origin = (JSON.parse(directoryFile(db.dir)) as {origin: {source: string; syncedAt: string}}).origin;
 	t.is(origin.source, planned.source);
 	t.true(Date.now() - Date.parse(origin.syncedAt) < 60_000);
+});
+
+/** Two domains of a company's mail server, in PostfixAdmin's tables. */
+const companyDomains = `INSERT INTO domain (domain, description, active) VALUES ('acme.test', 'Acme', TRUE), ('globex.test', 'Globex', TRUE);`;
+/** A UTF-8 locale in a terminal that is not the Linux console: `→` and `…`. */
+const utf8 = {LC_ALL: 'C.UTF-8', TERM: 'xterm-256color'};
+
+test.serial('sync names each mailbox it adds, removes and changes, per domain; a pipe gets every line, and --json each change\'s values', async t => {
+	// 22 mailboxes: removing 2 stays under the guard's 10%, so a plain sync applies.
+	const acme = Array.from({length: 7}, (_, index) => mailbox(`staff${index}@acme.test`, `Staff ${index}`));
+	const globex = Array.from({length: 8}, (_, index) => mailbox(`staff${index}@globex.test`, `Staff ${index}`));
+	const db = await postfixAdmin(t, `${companyDomains}
+		${mailboxes(mailbox('aweber@acme.test', 'Anna Weber'), mailbox('jdoe@acme.test', 'John Doe'), mailbox('mkay@acme.test', 'Mia Kay'), ...acme,
+		mailbox('sberg@globex.test', 'Sven Berg'), mailbox('pwolf@globex.test', 'Paul Wolf'), mailbox('hfischer@globex.test', 'Hans Fischer'), mailbox('lroth@globex.test', 'Lena Roth'), ...globex)}
+		INSERT INTO domain_admins (username, domain, active) VALUES ('lroth@globex.test', 'globex.test', TRUE);`);
+	const env = {...db.env, ...utf8};
+	const first = await cli(['sync'], db.dir, env);
+	t.is(first.code, 0, first.stderr);
+
+	// The issue's scenario: 2 added, 2 deleted, 1 deactivated, 1 renamed, 2 role changes.
+	await db.sql(`${mailboxes(mailbox('tnew@acme.test', 'Tina New'), mailbox('ozimmer@globex.test', 'Olga Zimmer'))}
+		DELETE FROM mailbox WHERE username IN ('sberg@globex.test', 'pwolf@globex.test');
+		UPDATE mailbox SET active = FALSE WHERE username = 'mkay@acme.test';
+		UPDATE mailbox SET name = 'John D. Doe' WHERE username = 'jdoe@acme.test';
+		INSERT INTO domain_admins (username, domain, active) VALUES ('hfischer@globex.test', 'globex.test', TRUE);
+		DELETE FROM domain_admins WHERE username = 'lroth@globex.test';`);
+	const label = (JSON.parse((await cli(['sync', '--dry-run', '--json'], db.dir, env)).stdout) as Synced).source;
+	const listing = [
+		`${label}: 2 added, 2 removed, 4 changed; 22 mailboxes after (22 before).`,
+		'  acme.test: +1 -0 ~2',
+		'    + tnew@acme.test (Tina New, user)',
+		'    ~ jdoe@acme.test: name "John Doe" → "John D. Doe"',
+		'    ~ mkay@acme.test: disabled',
+		'  globex.test: +1 -2 ~2',
+		'    + ozimmer@globex.test (Olga Zimmer, user)',
+		'    - pwolf@globex.test',
+		'    - sberg@globex.test',
+		'    ~ hfischer@globex.test: role user → admin',
+		'    ~ lroth@globex.test: role admin → user',
+	];
+
+	const dry = await cli(['sync', '--dry-run'], db.dir, env);
+	t.is(dry.code, 0, dry.stderr);
+	t.is(dry.stdout, [...listing, 'Dry run: nothing was changed.', ''].join('\n'), 'no confirmation needed: the dry run says nothing of one');
+
+	// Without a UTF-8 locale, ASCII arrows.
+	const ascii = await cli(['sync', '--dry-run'], db.dir, {...db.env, LC_ALL: 'C'});
+	t.true(ascii.stdout.includes('    ~ hfischer@globex.test: role user -> admin\n'), ascii.stdout);
+
+	// --json: the lines go to stderr, and the document gains each change's values.
+	const dryJson = await cli(['sync', '--dry-run', '--json'], db.dir, env);
+	t.is(dryJson.stderr, [...listing, 'Dry run: nothing was changed.', ''].join('\n'));
+	const planned = JSON.parse(dryJson.stdout) as Synced;
+	t.deepEqual(planned.added.sort(), ['ozimmer@globex.test', 'tnew@acme.test']);
+	t.deepEqual(planned.addedMailboxes.sort((a, b) => a.address.localeCompare(b.address)), [
+		{address: 'ozimmer@globex.test', name: 'Olga Zimmer', role: 'user', disabled: false},
+		{address: 'tnew@acme.test', name: 'Tina New', role: 'user', disabled: false},
+	]);
+	t.deepEqual(planned.removedMailboxes.map(({address, name}) => ({address, name})).sort((a, b) => a.address.localeCompare(b.address)), [
+		{address: 'pwolf@globex.test', name: 'Paul Wolf'},
+		{address: 'sberg@globex.test', name: 'Sven Berg'},
+	]);
+	t.deepEqual(planned.changed.find(change => change.address === 'hfischer@globex.test'), {
+		address: 'hfischer@globex.test',
+		fields: ['role'],
+		before: {name: 'Hans Fischer', role: 'user', disabled: false},
+		after: {name: 'Hans Fischer', role: 'admin', disabled: false},
+	});
+	t.like(planned, {needsConfirmation: false, guard: []});
+
+	const applied = await cli(['sync'], db.dir, env);
+	t.is(applied.code, 0, applied.stderr);
+	t.is(applied.stdout, [...listing, `Synced: 22 mailboxes from ${label}.`, ''].join('\n'));
+});
+
+/** 100 mailboxes, of which the source then loses 81 of globex.test's 90: the guard's case. */
+async function massRemoval(t: ExecutionContext): Promise<Awaited<ReturnType<typeof postfixAdmin>> & {label: string}> {
+	const number = (index: number) => String(index).padStart(3, '0');
+	const db = await postfixAdmin(t, `${companyDomains}
+		${mailboxes(...Array.from({length: 10}, (_, index) => mailbox(`staff${index}@acme.test`, `Staff ${index}`)), ...Array.from({length: 90}, (_, index) => mailbox(`u${number(index + 1)}@globex.test`, `User ${index + 1}`)))}`);
+	const first = await cli(['sync'], db.dir, db.env);
+	t.is(first.code, 0, first.stderr);
+	await db.sql(`DELETE FROM mailbox WHERE domain = 'globex.test' AND username > 'u009@globex.test'`);
+	const label = (JSON.parse((await cli(['sync', '--dry-run', '--json'], db.dir, db.env)).stdout) as Synced).source;
+	return {...db, label};
+}
+
+test.serial('the guard names the mailboxes it would remove; a dry run says the real sync will need a confirmation (and --yes without a terminal)', async t => {
+	const db = await massRemoval(t);
+	const env = {...db.env, ...utf8};
+	const before = directoryFile(db.dir);
+	const removed = Array.from({length: 81}, (_, index) => `    - u${String(index + 10).padStart(3, '0')}@globex.test`);
+
+	const dry = await cli(['sync', '--dry-run'], db.dir, env);
+	t.is(dry.code, 0, dry.stderr);
+	t.is(dry.stdout, [
+		`${db.label}: 0 added, 81 removed, 0 changed; 19 mailboxes after (100 before).`,
+		'  globex.test: +0 -81 ~0',
+		...removed,
+		'Dry run: nothing was changed.',
+		'massmail sync will need a confirmation: it removes 81 mailboxes of 100 (more than 10%). It asks on a terminal; without one (cron, a script) it needs --yes.',
+		'',
+	].join('\n'), 'a pipe gets all 81 names, then the notice');
+	const dryJson = JSON.parse((await cli(['sync', '--dry-run', '--json'], db.dir, env)).stdout) as Synced;
+	t.like(dryJson, {needsConfirmation: true, guard: ['it removes 81 mailboxes of 100 (more than 10%)']});
+	t.is(dryJson.removedMailboxes.length, 81);
+
+	// No terminal to ask and no --yes: refused, naming the first of them; nothing changed.
+	const refused = await cli(['sync'], db.dir, env);
+	t.is(refused.code, 2, refused.stderr);
+	t.true(refused.stderr.startsWith([
+		'This sync needs a confirmation: it removes 81 mailboxes of 100 (more than 10%). A wrong query or filter looks like this.',
+		'It removes u010@globex.test, u011@globex.test, u012@globex.test, u013@globex.test, u014@globex.test and 76 more.',
+		'',
+	].join('\n')), refused.stderr);
+	t.regex(refused.stderr, /refusing without a confirmation/);
+	t.is(directoryFile(db.dir), before);
+});
+
+test.serial('on a terminal the list is cut to the screen with how many are left and how to read them all, and the question names the removals', async t => {
+	const db = await massRemoval(t);
+	const before = directoryFile(db.dir);
+	// 132 columns: no line wraps, so each row of the screen is one line.
+	const term = spawnTerminal(['sync'], {env: {...db.env, ...utf8, MASSMAIL_CONFIG_DIR: db.dir, NO_COLOR: '1'}, columns: 132, rows: 24});
+	t.teardown(() => {
+		term.kill();
+	});
+	const screen = await term.waitFor('[y/N]');
+	const lines = await term.lines();
+	// Nothing scrolled away: the summary is the top line, the question the last one written.
+	t.is(lines[0], `${db.label}: 0 added, 81 removed, 0 changed; 19 mailboxes after (100 before).`);
+	t.deepEqual(lines.slice(1, 16), [
+		'  globex.test: +0 -81 ~0',
+		...Array.from({length: 13}, (_, index) => `    - u${String(index + 10).padStart(3, '0')}@globex.test`),
+		'  … and 68 more mailboxes (all of them: massmail sync --dry-run | less)',
+	], screen);
+	t.deepEqual(lines.slice(16, 19), [
+		'This sync needs a confirmation: it removes 81 mailboxes of 100 (more than 10%). A wrong query or filter looks like this.',
+		'It removes u010@globex.test, u011@globex.test, u012@globex.test, u013@globex.test, u014@globex.test and 76 more.',
+		'Apply it? [y/N] ',
+	], screen);
+	term.type('n\r');
+	t.is((await term.waitForExit()).exitCode, 2);
+	t.is(directoryFile(db.dir), before, 'not confirmed: nothing changed');
 });
 
 test.serial('PostgreSQL: a row that breaks the rules, a refused login or an unreachable server change nothing', async t => {
