@@ -1,5 +1,7 @@
-import {parseRate} from './rate.js';
+import {X509Certificate} from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
+import {parseRate} from './rate.js';
 import {createRequire} from 'node:module';
 import type Conf from 'conf';
 import {MassmailError} from './errors.js';
@@ -23,7 +25,7 @@ export function localMailDomain(mailnameFile?: string): string {
 
 /** The settings of a new installation: no SMTP server (mail goes to the local capture server). */
 export const defaultSettings = (mailDomain: string = localMailDomain()): Settings => ({
-	smtp: {host: '', port: 587, tls: 'starttls', user: '', passwordCommand: '', allowUnverifiedTls: false, heloName: ''},
+	smtp: {host: '', port: 587, tls: 'starttls', user: '', passwordCommand: '', allowUnverifiedTls: false, heloName: '', caFile: ''},
 	sender: {name: 'System Administrator', address: `postmaster@${mailDomain}`},
 	delivery: {concurrency: 5, rate: 0, maxAttempts: 5, retryDelayMs: 2000, replyTimeoutMs: 60_000, dataTimeoutMs: 300_000, confirmThreshold: 100},
 	directory: {
@@ -65,14 +67,31 @@ function loadConf(): typeof Conf {
 
 const tlsModes: readonly TlsMode[] = ['implicit', 'starttls', 'opportunistic'];
 
-interface KeySpec {
-	key: string;
+/** Every setting's dotted key (`smtp.host`, `directory.sql.url`): the leaves of Settings. */
+type Leaves<T, Prefix extends string = ''> = {
+	[K in keyof T & string]-?: NonNullable<T[K]> extends object ? Leaves<NonNullable<T[K]>, `${Prefix}${K}.`> : `${Prefix}${K}`;
+}[keyof T & string];
+export type SettingKey = Leaves<Settings>;
+
+/**
+ * One setting, defined once: what `config list`, `config --help`, `config set` and the
+ * dashboard's Settings screen all read. `parse` then `check` turn what a person typed into the
+ * value stored; `show` turns a stored value back into text that `parse` reads as the same value.
+ */
+export interface SettingSpec {
+	key: SettingKey;
+	/** What it means, for `config list`, `config --help` and the Settings screen's hint. */
 	description: string;
+	/** A value it takes, as typed. */
 	example: string;
-	/** From the command line's text to a value. Throws a message. */
+	/** From text (the command line, a form field) to a value. Throws a message. */
 	parse: (raw: string) => unknown;
-	/** Checks a typed value (from update() or the file); returns it, or throws a message. `loading`: from the file. */
+	/** Checks a value (parsed, from update() or the file); returns it, or throws a message. `loading`: from the file. */
 	check: (value: unknown, loading: boolean) => unknown;
+	/** The stored value as a person would type it: `parse(show(value))` gives the value back. */
+	show: (value: unknown) => string;
+	/** The directory source that cannot be read without it (`what` it is, for "type …"). */
+	needed?: {by: DirectorySourceKind; what: string};
 }
 
 /** The most SMTP connections a send may use (the setting and --concurrency). */
@@ -92,6 +111,8 @@ const text = (value: unknown): string => {
 	return value;
 };
 
+const shownAsIs = (value: unknown): string => String(value);
+
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => ({
 	parse(raw: string): unknown {
 		if (!/^\s*\d+\s*$/.test(raw)) {
@@ -107,6 +128,7 @@ const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => ({
 
 		return value;
 	},
+	show: shownAsIs,
 });
 
 const booleanWords: Record<string, boolean> = {true: true, yes: true, on: true, 1: true, false: false, no: false, off: false, 0: false};
@@ -127,9 +149,10 @@ const boolean = {
 
 		return value;
 	},
+	show: shownAsIs,
 };
 
-const plain = {parse: (raw: string): unknown => raw.trim(), check: (value: unknown): unknown => text(value).trim()};
+const plain = {parse: (raw: string): unknown => raw.trim(), check: (value: unknown): unknown => text(value).trim(), show: shownAsIs};
 
 /** Text that may span lines (an SQL query): tabs and line breaks allowed, other control characters not. */
 const multiline = {
@@ -145,12 +168,145 @@ const multiline = {
 
 		return value.trim();
 	},
+	show: shownAsIs,
 };
 
-const keySpecs: KeySpec[] = [
-	{
-		key: 'smtp.host',
-		description: 'SMTP server to deliver through; empty: the local capture server',
+/** One of a few words. */
+const oneOf = <T extends string>(choices: readonly T[]) => ({
+	parse: (raw: string): unknown => raw.trim().toLowerCase(),
+	check(value: unknown): unknown {
+		if (!choices.includes(value as T)) {
+			throw new Invalid(`must be one of ${choices.join(', ')}, found ${JSON.stringify(value)}`);
+		}
+
+		return value;
+	},
+	show: shownAsIs,
+});
+
+/** Empty, or text starting with one of these schemes (checked when set, not when read from the file). */
+const url = (schemes: RegExp, expected: string, extra?: (url: string) => void) => ({
+	parse: (raw: string): unknown => raw.trim(),
+	check(value: unknown, loading: boolean): unknown {
+		const address = text(value).trim();
+		if (loading || address === '') {
+			return address;
+		}
+
+		if (!schemes.test(address) || /\s/.test(address)) {
+			// Not repeated: a URL may hold a password.
+			throw new Invalid(`must start with ${expected}`);
+		}
+
+		extra?.(address);
+		return address;
+	},
+	show: shownAsIs,
+});
+
+/**
+ * The PEM text of a file of CA certificates, or why it cannot be used (an Invalid naming the file).
+ * Node takes any text as a CA list and trusts nothing from it: a file without a certificate is refused here.
+ */
+function pemCertificates(file: string): string {
+	let pem: string;
+	try {
+		pem = fs.readFileSync(file, 'utf8');
+	} catch (error) {
+		const reason = (error as Error).message.replace(/, \w+ '.*'$/s, '');
+		throw new Invalid(`${file} cannot be read: ${reason}`);
+	}
+
+	const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+	if (blocks.length === 0) {
+		throw new Invalid(`${file} holds no certificate (a PEM file of CA certificates, each from -----BEGIN CERTIFICATE-----)`);
+	}
+
+	for (const [index, block] of blocks.entries()) {
+		try {
+			// Parsed only to know it can be: Node would take a broken one and trust nothing from it.
+			new X509Certificate(block);
+		} catch (error) {
+			throw new Invalid(`${file}: certificate ${index + 1} cannot be read: ${(error as Error).message}`);
+		}
+	}
+
+	return pem;
+}
+
+/**
+ * The PEM text of a CA file setting (`smtp.caFile`, `directory.sql.caFile`…), read when it is used.
+ * A file that cannot be read or holds no certificate is a MassmailError('validation'): exit 2, nothing sent.
+ */
+export function readCaFile(file: string, key: SettingKey): string {
+	try {
+		return pemCertificates(file);
+	} catch (error) {
+		throw new MassmailError('validation', `${key}: ${(error as Error).message}`, {
+			hint: `set ${key} to the PEM file of the CA that signed the server's certificate, or to '' for Node's own list (massmail config set ${key} '')`,
+		});
+	}
+}
+
+/** A file of CA certificates: a relative path is taken from the current folder; checked when set. */
+const caFile = {
+	parse(raw: string): unknown {
+		const file = raw.trim();
+		return file === '' ? '' : path.resolve(file);
+	},
+	check(value: unknown, loading: boolean): unknown {
+		const file = text(value).trim();
+		if (!loading && file !== '') {
+			pemCertificates(file);
+		}
+
+		return file;
+	},
+	show: shownAsIs,
+};
+
+/**
+ * A pace in messages a second as a person writes it: the smallest unit in which it is a whole
+ * number (a second, bare; `/min`; `/h`), else the number a second.
+ * @example showRate(2) // '2'
+ * @example showRate(0.5) // '30/min'
+ * @example showRate(1000 / 3600) // '1000/h'
+ * @example showRate(2.5) // '150/min'
+ */
+export function showRate(perSecond: number): string {
+	const whole = (value: number) => Math.abs(value - Math.round(value)) < 1e-9 * Math.max(1, value);
+	if (whole(perSecond)) {
+		return String(Math.round(perSecond));
+	}
+
+	for (const [unit, seconds] of [['min', 60], ['h', 3600]] as const) {
+		if (whole(perSecond * seconds)) {
+			return `${Math.round(perSecond * seconds)}/${unit}`;
+		}
+	}
+
+	return String(perSecond);
+}
+
+/** 3600 -> `1h`, 1800 -> `30min`, 90 -> `90`: a duration in seconds as people write it. */
+export function showDuration(seconds: number): string {
+	if (seconds > 0 && seconds % 3600 === 0) {
+		return `${seconds / 3600}h`;
+	}
+
+	if (seconds > 0 && seconds % 60 === 0) {
+		return `${seconds / 60}min`;
+	}
+
+	return String(seconds);
+}
+
+const sqlSchemes = 'postgres://, postgresql://, mysql:// or mariadb://';
+
+/** Every setting, in the order `config list` shows them. One entry per leaf of Settings: a new field without one does not compile. */
+const specs: {[K in SettingKey]: Omit<SettingSpec, 'key'>} = {
+	'smtp.host': {
+		description: 'the SMTP server to deliver through; empty: the local capture server (nothing leaves this machine)',
 		example: 'mail.example.com',
 		parse: raw => raw.trim(),
 		check(value) {
@@ -161,31 +317,15 @@ const keySpecs: KeySpec[] = [
 
 			return host;
 		},
+		show: shownAsIs,
 	},
-	{key: 'smtp.port', description: 'SMTP port (587 STARTTLS, 465 implicit TLS, 25)', example: '587', ...integer(1, 65_535)},
-	{
-		key: 'smtp.tls',
-		description: `TLS mode: ${tlsModes.join(', ')}`,
-		example: 'starttls',
-		parse: raw => raw.trim().toLowerCase(),
-		check(value) {
-			if (!tlsModes.includes(value as TlsMode)) {
-				throw new Invalid(`must be one of ${tlsModes.join(', ')}, found ${JSON.stringify(value)}`);
-			}
-
-			return value;
-		},
-	},
-	{key: 'smtp.user', description: 'SMTP login name; empty: no login', example: 'postmaster@example.com', ...plain},
-	{
-		key: 'smtp.passwordCommand',
-		description: 'a command that prints the SMTP password (the password itself is never stored)',
-		example: 'pass show mail/smtp',
-		...plain,
-	},
-	{key: 'smtp.allowUnverifiedTls', description: 'accept a server certificate that does not verify (self-signed)', example: 'false', ...boolean},
-	{
-		key: 'smtp.heloName',
+	'smtp.port': {description: 'the SMTP port: 587 for STARTTLS, 465 for TLS from the start, 25 for a local relay', example: '587', ...integer(1, 65_535)},
+	'smtp.tls': {description: `the TLS mode: ${tlsModes.join(', ')} (STARTTLS when offered: loopback only with a login)`, example: 'starttls', ...oneOf(tlsModes)},
+	'smtp.user': {description: 'the SMTP login name; empty: no login', example: 'postmaster@example.com', ...plain},
+	'smtp.passwordCommand': {description: 'a command that prints the SMTP password, as in mutt (the password itself is never stored; else MASSMAIL_SMTP_PASSWORD)', example: 'pass show mail/smtp', ...plain},
+	'smtp.allowUnverifiedTls': {description: 'accept a server certificate that does not verify (self-signed)', example: 'false', ...boolean},
+	'smtp.caFile': {description: 'a PEM file of the CAs to trust for the SMTP server\'s certificate (a private CA); empty: Node\'s own list', example: '/etc/ssl/private-ca.pem', ...caFile},
+	'smtp.heloName': {
 		description: 'the name this client greets the server with (EHLO); empty: this machine\'s fully qualified name',
 		example: 'mail.example.com',
 		parse: raw => raw.trim(),
@@ -198,17 +338,11 @@ const keySpecs: KeySpec[] = [
 
 			return name;
 		},
+		show: shownAsIs,
 	},
-	{
-		key: 'sender.name',
-		description: 'the From display name',
-		example: 'System Administrator',
-		parse: raw => raw.trim(),
-		check: value => text(value).trim(),
-	},
-	{
-		key: 'sender.address',
-		description: 'the From address',
+	'sender.name': {description: 'the From name of every send (a send may change it for itself); empty: the address alone', example: 'System Administrator', ...plain},
+	'sender.address': {
+		description: 'the From address of every send',
 		example: 'postmaster@example.com',
 		parse: raw => raw.trim(),
 		check(value, loading) {
@@ -224,10 +358,10 @@ const keySpecs: KeySpec[] = [
 				throw new Invalid((error as Error).message);
 			}
 		},
+		show: shownAsIs,
 	},
-	{key: 'delivery.concurrency', description: 'SMTP connections used at once (fewer when the server limits them)', example: '5', ...integer(1, maximumConcurrency)},
-	{
-		key: 'delivery.rate',
+	'delivery.concurrency': {description: `SMTP connections used at once, 1 to ${maximumConcurrency} (fewer when the server limits them)`, example: '5', ...integer(1, maximumConcurrency)},
+	'delivery.rate': {
 		description: 'the pace at most: messages a second (0.5), a minute (30/min) or an hour (1000/h); 0: no limit',
 		example: '30/min',
 		parse(raw) {
@@ -244,28 +378,20 @@ const keySpecs: KeySpec[] = [
 
 			return value;
 		},
+		show: value => showRate(value as number),
 	},
-	{key: 'delivery.maxAttempts', description: 'attempts per recipient on temporary failures, the first included', example: '5', ...integer(1, 100)},
-	{key: 'delivery.retryDelayMs', description: 'first retry delay in milliseconds; doubles on each attempt', example: '2000', ...integer(0)},
-	{key: 'delivery.replyTimeoutMs', description: 'deadline in milliseconds for the whole opening of a connection and for each whole reply', example: '60000', ...integer(1000)},
-	{key: 'delivery.dataTimeoutMs', description: 'deadline in milliseconds for sending a message and the whole reply to it (RFC 5321 allows 10 minutes)', example: '300000', ...integer(1000)},
-	{key: 'delivery.confirmThreshold', description: 'above this many recipients the dashboard asks a second time', example: '100', ...integer(0)},
-	{
-		key: 'directory.source',
+	'delivery.maxAttempts': {description: 'attempts per recipient when the server says "try later", the first included (1 to 100)', example: '5', ...integer(1, 100)},
+	'delivery.retryDelayMs': {description: 'the wait before the first retry in milliseconds; it doubles with each attempt', example: '2000', ...integer(0)},
+	'delivery.replyTimeoutMs': {description: 'deadline in milliseconds for the whole opening of a connection and for each whole reply', example: '60000', ...integer(1000)},
+	'delivery.dataTimeoutMs': {description: 'deadline in milliseconds for sending a message and the whole reply to it (RFC 5321 allows 10 minutes)', example: '300000', ...integer(1000)},
+	'delivery.confirmThreshold': {description: 'above this many recipients, sending asks a second time with the count', example: '100', ...integer(0)},
+	'directory.source': {
 		description: `where the mailboxes come from: ${directorySourceKinds.join(', ')} (local: CSV import and local edits; the others: massmail sync reads the mail server's user database)`,
 		example: 'ldap',
-		parse: raw => raw.trim().toLowerCase(),
-		check(value) {
-			if (!directorySourceKinds.includes(value as DirectorySourceKind)) {
-				throw new Invalid(`must be one of ${directorySourceKinds.join(', ')}, found ${JSON.stringify(value)}`);
-			}
-
-			return value;
-		},
+		...oneOf(directorySourceKinds),
 	},
-	{
-		key: 'directory.maxAge',
-		description: 'a send whose directory was synced longer ago than this syncs first (seconds, or 30min, 1h); 0: never',
+	'directory.maxAge': {
+		description: 'a send syncs first when the directory was synced longer ago than this (seconds, or 30min, 1h); 0: never',
 		example: '1h',
 		...integer(0),
 		parse(raw) {
@@ -275,25 +401,67 @@ const keySpecs: KeySpec[] = [
 				throw new Invalid((error as Error).message);
 			}
 		},
+		show: value => showDuration(value as number),
 	},
-	{key: 'directory.passwordCommand', description: 'a command that prints the directory source\'s password (else MASSMAIL_DIRECTORY_PASSWORD; never stored)', example: 'pass show mail/ldap', ...plain},
-	{key: 'directory.sql.url', description: 'postgres://USER@HOST:PORT/DB or mysql://USER@HOST:PORT/DB (no password here)', example: 'postgres://mailreader@127.0.0.1:5432/postfix', ...plain},
-	{key: 'directory.sql.query', description: 'one SELECT giving the columns email, name, role, disabled (see the README for PostfixAdmin and iRedMail)', example: 'SELECT username AS email, name, \'user\' AS role, active = 0 AS disabled FROM mailbox', ...multiline},
-	{key: 'directory.sql.caFile', description: 'a PEM file of the CAs to trust for the database\'s TLS certificate; empty: Node\'s own list', example: '/etc/ssl/private-ca.pem', ...plain},
-	{key: 'directory.ldap.url', description: 'ldap://HOST:PORT (StartTLS when offered, required for a password off loopback) or ldaps://HOST:PORT', example: 'ldap://ldap.example.com', ...plain},
-	{key: 'directory.ldap.caFile', description: 'a PEM file of the CAs to trust for the LDAP server\'s certificate; empty: the system\'s', example: '/etc/ssl/private-ca.pem', ...plain},
-	{key: 'directory.ldap.bindDn', description: 'the DN to bind as; empty: an anonymous bind', example: 'cn=reader,dc=example,dc=com', ...plain},
-	{key: 'directory.ldap.base', description: 'the search base', example: 'o=domains,dc=example,dc=com', ...plain},
-	{key: 'directory.ldap.filter', description: 'the entries that are mailboxes', example: '(&(objectClass=mailUser)(mail=*))', ...plain},
-	{key: 'directory.ldap.mailAttribute', description: 'the attribute holding the address', example: 'mail', ...plain},
-	{key: 'directory.ldap.nameAttribute', description: 'the attribute holding the display name', example: 'cn', ...plain},
-	{key: 'directory.ldap.disabledFilter', description: 'entries matching base + (&FILTER this) are disabled; empty: the source does not say (local flags kept)', example: '(!(accountStatus=active))', ...plain},
-	{key: 'directory.ldap.adminFilter', description: 'entries matching base + (&FILTER this) are domain administrators; with neither this nor primaryFilter the roles are local', example: '(domainGlobalAdmin=yes)', ...plain},
-	{key: 'directory.ldap.primaryFilter', description: 'entries matching base + (&FILTER this) are primary administrators (wins over admin)', example: '(title=primary)', ...plain},
-	{key: 'directory.dovecot.command', description: 'a command printing one user per line', example: 'doveadm user \'*\'', ...plain},
-	{key: 'directory.smartermail.url', description: 'the SmarterMail web address (https://)', example: 'https://mail.example.com', ...plain},
-	{key: 'directory.smartermail.user', description: 'a SmarterMail system administrator', example: 'admin', ...plain},
-];
+	'directory.passwordCommand': {description: 'a command that prints the source\'s password (never stored); empty: MASSMAIL_DIRECTORY_PASSWORD', example: 'pass show mail/ldap', ...plain},
+	'directory.sql.url': {
+		description: 'postgres://USER@HOST:PORT/DB or mysql://USER@HOST:PORT/DB (no password here)',
+		example: 'postgres://mailreader@127.0.0.1:5432/postfix',
+		...url(/^(?:postgres|postgresql|mysql|mariadb):\/\//i, sqlSchemes, address => {
+			if (/^[a-z]+:\/\/[^@/]*:[^@/]*@/i.test(address)) {
+				throw new Invalid('must hold no password: it comes from MASSMAIL_DIRECTORY_PASSWORD or directory.passwordCommand');
+			}
+		}),
+		needed: {by: 'sql', what: 'the database\'s address: postgres://USER@HOST:PORT/DB or mysql://USER@HOST:PORT/DB'},
+	},
+	'directory.sql.query': {
+		description: 'one SELECT giving the columns email, name, role, disabled (massmail config shows ready ones for PostfixAdmin and iRedMail)',
+		example: 'SELECT username AS email, name, \'user\' AS role, active = 0 AS disabled FROM mailbox',
+		...multiline,
+		needed: {by: 'sql', what: 'one SELECT giving email, name, role, disabled (massmail config shows ready ones)'},
+	},
+	'directory.sql.caFile': {description: 'a PEM file of the CAs to trust for the database\'s TLS certificate; empty: Node\'s own list', example: '/etc/ssl/private-ca.pem', ...caFile},
+	'directory.ldap.url': {
+		description: 'ldap://HOST:PORT (StartTLS when offered, required for a password off loopback) or ldaps://HOST:PORT',
+		example: 'ldap://ldap.example.com',
+		...url(/^ldaps?:\/\//i, 'ldap:// or ldaps://'),
+		needed: {by: 'ldap', what: 'the server\'s address: ldap://HOST:PORT or ldaps://HOST:PORT'},
+	},
+	'directory.ldap.caFile': {description: 'a PEM file of the CAs to trust for the LDAP server\'s certificate; empty: the system\'s', example: '/etc/ssl/private-ca.pem', ...caFile},
+	'directory.ldap.bindDn': {description: 'the DN to bind as; empty: an anonymous bind', example: 'cn=reader,dc=example,dc=com', ...plain},
+	'directory.ldap.base': {
+		description: 'where the mailboxes are searched (the search base)',
+		example: 'o=domains,dc=example,dc=com',
+		...plain,
+		needed: {by: 'ldap', what: 'the DN under which the mailboxes are: o=domains,dc=example,dc=com'},
+	},
+	'directory.ldap.filter': {description: 'the entries that are mailboxes', example: '(&(objectClass=mailUser)(mail=*))', ...plain},
+	'directory.ldap.mailAttribute': {description: 'the attribute holding the address', example: 'mail', ...plain},
+	'directory.ldap.nameAttribute': {description: 'the attribute holding the display name', example: 'cn', ...plain},
+	'directory.ldap.disabledFilter': {description: 'entries matching base + (&FILTER this) are disabled; empty: the source does not say (local flags kept)', example: '(!(accountStatus=active))', ...plain},
+	'directory.ldap.adminFilter': {description: 'entries matching base + (&FILTER this) are domain administrators; with neither this nor primaryFilter the roles are local', example: '(domainGlobalAdmin=yes)', ...plain},
+	'directory.ldap.primaryFilter': {description: 'entries matching base + (&FILTER this) are primary administrators (wins over admin)', example: '(title=primary)', ...plain},
+	'directory.dovecot.command': {
+		description: 'a command printing one user per line',
+		example: 'doveadm user \'*\'',
+		...plain,
+		needed: {by: 'dovecot', what: 'the command that lists the users: doveadm user \'*\''},
+	},
+	'directory.smartermail.url': {
+		description: 'the SmarterMail web address (https://, or http:// to this machine)',
+		example: 'https://mail.example.com',
+		...url(/^https?:\/\//i, 'https:// (or http:// to this machine)'),
+		needed: {by: 'smartermail', what: 'the web address: https://mail.example.com'},
+	},
+	'directory.smartermail.user': {
+		description: 'a SmarterMail system administrator',
+		example: 'admin',
+		...plain,
+		needed: {by: 'smartermail', what: 'the system administrator\'s user name'},
+	},
+};
+
+const keySpecs: SettingSpec[] = Object.entries(specs).map(([key, spec]) => ({key: key as SettingKey, ...spec}));
 
 const specByKey = new Map(keySpecs.map(spec => [spec.key.toLowerCase(), spec]));
 const sections = ['smtp', 'sender', 'delivery', 'directory'] as const;
@@ -307,7 +475,70 @@ const passwordRefusal = (key: string) => /^\s*directory\./i.test(key)
 	});
 
 type DeepPartial<T> = {[K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K]};
-type SettingsPatch = DeepPartial<Settings>;
+/** Some settings, nested as in Settings: what SettingsStore.update takes. */
+export type SettingsPatch = DeepPartial<Settings>;
+
+/** The definition of one setting. */
+export function settingSpec(key: SettingKey): SettingSpec {
+	return specByKey.get(key.toLowerCase())!;
+}
+
+/**
+ * What a person typed for a setting, read as `config set` reads it: the value, or the problem
+ * (`must be a whole number from 1 to 65535, found 70000`). The Settings screen reads its fields
+ * through this too, so both take the same values.
+ * @example readSetting('delivery.rate', '30/min') // {value: 0.5}
+ */
+export function readSetting(key: SettingKey, raw: string): {value: unknown} | {problem: string} {
+	const spec = settingSpec(key);
+	try {
+		return {value: spec.check(spec.parse(raw), false)};
+	} catch (error) {
+		if (error instanceof Invalid || error instanceof MassmailError) {
+			return {problem: error.message};
+		}
+
+		throw error;
+	}
+}
+
+/** A stored value as the person would type it. @example showSetting('delivery.rate', 0.5) // '30/min' */
+export function showSetting(key: SettingKey, value: unknown): string {
+	return settingSpec(key).show(value);
+}
+
+/** One value of the settings by its key (`smtp.port` -> settings.smtp.port). */
+export function settingValue(settings: Settings, key: SettingKey): unknown {
+	return parentOf(settings as unknown as Record<string, unknown>, key).parent?.[key.split('.').at(-1)!];
+}
+
+/** The settings with one value changed (a copy; the object given is left as it is). */
+export function withSetting(settings: Settings, key: SettingKey, value: unknown): Settings {
+	const copy = structuredClone(settings);
+	const {parent, name} = parentOf(copy as unknown as Record<string, unknown>, key);
+	parent![name] = value;
+	return copy;
+}
+
+/** Only the values that differ, as SettingsStore.update takes them (an unchanged value is not checked again). */
+export function changedSettings(next: Settings, current: Settings): SettingsPatch {
+	const patch: Record<string, Record<string, unknown>> = {};
+	for (const {key} of keySpecs) {
+		const value = settingValue(next, key);
+		if (value !== undefined && value !== settingValue(current, key)) {
+			const parts = key.split('.');
+			let node: Record<string, unknown> = patch;
+			for (const part of parts.slice(0, -1)) {
+				node[part] ??= {};
+				node = node[part] as Record<string, unknown>;
+			}
+
+			node[parts.at(-1)!] = value;
+		}
+	}
+
+	return patch as SettingsPatch;
+}
 
 /** The object holding a dotted key's last part (`directory.sql.url` -> settings.directory.sql), if it is there. */
 function parentOf(root: Record<string, unknown>, key: string): {parent: Record<string, unknown> | undefined; name: string} {
@@ -344,7 +575,7 @@ function flatten(prefix: string, group: Record<string, unknown>): Array<[string,
  */
 export class SettingsStore {
 	/** Every key `config get|set` knows, with what it means and an example value. */
-	static keys(): Array<{key: string; description: string; example: string}> {
+	static keys(): Array<{key: SettingKey; description: string; example: string}> {
 		return keySpecs.map(({key, description, example}) => ({key, description, example}));
 	}
 
@@ -416,14 +647,12 @@ export class SettingsStore {
 	/** Sets one key from its text form (`config set smtp.port 465`), checked first. */
 	setKey(key: string, raw: string): void {
 		const spec = this.#spec(key);
-		let value: unknown;
-		try {
-			value = spec.check(spec.parse(raw), false);
-		} catch (error) {
-			throw new MassmailError('validation', `${spec.key} ${(error as Error).message}`, {hint: `for example: massmail config set ${spec.key} ${spec.example}`});
+		const read = readSetting(spec.key, raw);
+		if ('problem' in read) {
+			throw new MassmailError('validation', `${spec.key} ${read.problem}`, {hint: `for example: massmail config set ${spec.key} ${shellWord(spec.example)}`});
 		}
 
-		this.#write({[spec.key]: value});
+		this.#write({[spec.key]: read.value});
 	}
 
 	/** Changes several values at once (the dashboard's Settings screen); all are checked before any is written. */
@@ -492,7 +721,7 @@ export class SettingsStore {
 		return this.#conf;
 	}
 
-	#spec(key: string): KeySpec {
+	#spec(key: string): SettingSpec {
 		if (/password/i.test(key) && !/^(?:smtp|directory)\.passwordcommand$/i.test(key.trim())) {
 			throw passwordRefusal(key);
 		}
@@ -519,6 +748,11 @@ export class SettingsStore {
 	get paths(): Paths {
 		return this.#paths;
 	}
+}
+
+/** A word as a POSIX shell reads it: as it is when it can be, else in single quotes. */
+export function shellWord(word: string): string {
+	return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll('\'', '\'\\\'\'')}'`;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,6 +1,6 @@
 /**
  * From settings and the environment to where mail goes: an SMTP server (host, port, TLS mode,
- * user, and a way to get the password when needed) or the local capture server.
+ * user, the CAs to trust, and a way to get the password when needed) or the local capture server.
  *
  * The password is never stored here: `password()` reads MASSMAIL_SMTP_PASSWORD or runs the
  * `smtp.passwordCommand` at the moment of login.
@@ -8,6 +8,7 @@
 import {execFile} from 'node:child_process';
 import net from 'node:net';
 import {MassmailError} from './errors.js';
+import {readCaFile} from './settings.js';
 import type {Settings, TlsMode} from './types.js';
 
 export type SmtpTarget =
@@ -18,6 +19,8 @@ export type SmtpTarget =
 		tls: TlsMode;
 		user: string;
 		allowUnverifiedTls: boolean;
+		/** The CAs to trust for the server's certificate, as PEM text (`smtp.caFile`); absent: Node's own list. */
+		ca?: string;
 		/** Where the password comes from (for display; never the password). */
 		passwordSource: 'environment' | 'command' | 'none';
 		password?: () => Promise<string>;
@@ -163,7 +166,10 @@ export function resolveSmtpTarget(settings: Settings, env: NodeJS.ProcessEnv = p
 		});
 	}
 
-	return {kind: 'server', host, port, tls, user, allowUnverifiedTls: settings.smtp.allowUnverifiedTls, passwordSource, password};
+	// Read now, so that a missing or broken file is said before anything is sent (exit 2), naming it.
+	const caFile = settings.smtp.caFile ?? '';
+	const ca = caFile === '' ? undefined : readCaFile(caFile, 'smtp.caFile');
+	return {kind: 'server', host, port, tls, user, allowUnverifiedTls: settings.smtp.allowUnverifiedTls, ...(ca === undefined ? {} : {ca}), passwordSource, password};
 }
 
 const tlsLabels: Record<TlsMode, string> = {implicit: 'TLS', starttls: 'STARTTLS', opportunistic: 'STARTTLS when offered'};

@@ -86,6 +86,8 @@ export interface SmtpSettings {
 	allowUnverifiedTls: boolean;
 	/** The name this client greets the server with (EHLO); '' or absent: this machine's fully qualified name. */
 	heloName?: string;
+	/** A PEM file of the CAs to trust for the server's certificate (a private CA); '' or absent: Node's own list. */
+	caFile?: string;
 }
 
 /** Where the mailboxes come from: `local` is CSV import and local edits; the others read the mail server's own user database. */

@@ -4,8 +4,9 @@ import path from 'node:path';
 import test from 'ava';
 import {MassmailError} from '../../source/core/errors.js';
 import {resolvePaths} from '../../source/core/paths.js';
-import {SettingsStore, defaultSettings, localMailDomain} from '../../source/core/settings.js';
+import {SettingsStore, defaultSettings, localMailDomain, readSetting, settingValue, showRate, showSetting} from '../../source/core/settings.js';
 import {openStore} from '../../source/core/store.js';
+import {makeTestCertificates} from '../helpers/postgres-server.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
 
 function settingsIn(t: Parameters<typeof tempConfigDir>[0]): {store: SettingsStore; file: string; env: NodeJS.ProcessEnv} {
@@ -165,4 +166,64 @@ test('the default sender uses /etc/mailname, else the host name; a name without 
 	const fromHost = localMailDomain(path.join(dir, 'missing'));
 	t.true(fromHost === os.hostname() || fromHost === `${os.hostname()}.localdomain`);
 	t.true(fromHost.includes('.'));
+});
+
+// ---------------------------------------------------------------- one definition per setting
+
+test('a stored value is shown as a person types it, and reads back as the same value', t => {
+	for (const [rate, shown] of [[0, '0'], [2, '2'], [0.5, '30/min'], [1000 / 3600, '1000/h'], [2.5, '150/min'], [1 / 7, String(1 / 7)]] as const) {
+		t.is(showRate(rate), shown);
+		t.is(showSetting('delivery.rate', rate), shown);
+		t.deepEqual(readSetting('delivery.rate', shown), {value: rate}, shown);
+	}
+
+	for (const [seconds, shown] of [[0, '0'], [90, '90'], [1800, '30min'], [3600, '1h'], [7200, '2h']] as const) {
+		t.is(showSetting('directory.maxAge', seconds), shown);
+		t.deepEqual(readSetting('directory.maxAge', shown), {value: seconds});
+	}
+
+	// Every default, shown and read back, is itself.
+	const defaults = defaultSettings('example.net');
+	for (const {key} of SettingsStore.keys()) {
+		t.deepEqual(readSetting(key, showSetting(key, settingValue(defaults, key))), {value: settingValue(defaults, key)}, key);
+	}
+});
+
+test('a source\'s address is checked when set (its scheme, no password), never echoed, and a stored one still loads', t => {
+	const {store, env, file} = settingsIn(t);
+	const message = (key: string, raw: string) => t.throws(() => {
+		store.setKey(key, raw);
+	}, {instanceOf: MassmailError}).message;
+	t.is(message('directory.ldap.url', 'ldap.example.com'), 'directory.ldap.url must start with ldap:// or ldaps://');
+	t.is(message('directory.smartermail.url', 'ftp://mail.example.com'), 'directory.smartermail.url must start with https:// (or http:// to this machine)');
+	t.is(message('directory.sql.url', 'http://reader:Secret7@db.example.com/x'), 'directory.sql.url must start with postgres://, postgresql://, mysql:// or mariadb://');
+	store.setKey('directory.ldap.url', 'ldaps://ldap.example.com');
+	store.setKey('directory.ldap.url', '');
+	t.is(store.get().directory.ldap.url, '');
+
+	fs.writeFileSync(file, JSON.stringify({directory: {ldap: {url: 'ldap.example.com'}}}));
+	t.is(openStore({env}).settings.get().directory.ldap.url, 'ldap.example.com', 'a file written before the check is read as it is');
+});
+
+test('a CA file is checked when set: made absolute, readable, holding a certificate; a stored one that is gone still loads', async t => {
+	const {store, env, file} = settingsIn(t);
+	const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'massmail-ca-'));
+	t.teardown(() => fs.rmSync(folder, {recursive: true, force: true}));
+	const {caFile} = await makeTestCertificates(folder);
+	const missing = path.join(folder, 'missing.pem');
+	for (const key of ['smtp.caFile', 'directory.sql.caFile', 'directory.ldap.caFile']) {
+		t.is(t.throws(() => {
+			store.setKey(key, missing);
+		}, {instanceOf: MassmailError}).message, `${key} ${missing} cannot be read: ENOENT: no such file or directory`);
+		t.regex(t.throws(() => {
+			store.setKey(key, path.join(folder, 'server.csr'));
+		}, {instanceOf: MassmailError}).message, new RegExp(`^${key} ${folder}/server\\.csr holds no certificate`));
+		store.setKey(key, path.relative(process.cwd(), caFile));
+		t.is(store.getKey(key), caFile, key);
+		store.setKey(key, '');
+		t.is(store.getKey(key), '');
+	}
+
+	fs.writeFileSync(file, JSON.stringify({smtp: {caFile: missing}}));
+	t.is(openStore({env}).settings.get().smtp.caFile, missing, 'read as it is: the send says the file is gone');
 });

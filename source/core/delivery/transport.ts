@@ -22,6 +22,8 @@ export interface ConnectionTarget {
 	tls: 'implicit' | 'starttls' | 'opportunistic' | 'none';
 	user: string;
 	allowUnverifiedTls: boolean;
+	/** The CAs to trust for the server's certificate, as PEM text (`smtp.caFile`); absent: Node's own list. */
+	ca?: string;
 	password?: () => Promise<string>;
 	/** Shown to the user. */
 	description: string;
@@ -325,7 +327,7 @@ export function openSession(target: ConnectionTarget, deadlines: Deadlines, done
 		requireTLS: target.tls === 'starttls',
 		ignoreTLS: target.tls === 'none',
 		opportunisticTLS: target.tls === 'opportunistic',
-		tls: {rejectUnauthorized: !target.allowUnverifiedTls},
+		tls: {rejectUnauthorized: !target.allowUnverifiedTls, ...(target.ca === undefined ? {} : {ca: target.ca})},
 		name: target.heloName || mailHostName().name || '[127.0.0.1]',
 		// Our own deadline below covers the whole opening; these are nodemailer's idle timers.
 		connectionTimeout: deadlines.replyMs + 5000,
