@@ -1,13 +1,22 @@
 /**
  * Settings at 80×24 over a real settings file and a real SMTP test server: the fields,
- * what is wrong with a field, saving, and test connection with the server's own words.
+ * what is wrong with a field, saving, and test connection with the server's own words; the
+ * form and `massmail config set` taking the same values (one table of cases through both).
  */
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import test from 'ava';
+import {runCli} from '../../source/cli/main.js';
+import type {Output} from '../../source/cli/output.js';
 import {openStore} from '../../source/core/store.js';
-import {defaultSettings} from '../../source/core/settings.js';
-import {checkSettingsForm, formSettings, initialSettingsForm, settingsFormReducer, settingsPatch, visibleFields, type SettingsFormState} from '../../source/ui/state/settings-form.js';
+import {defaultSettings, settingValue} from '../../source/core/settings.js';
+import type {DirectorySourceKind, Settings} from '../../source/core/types.js';
+import {
+	checkSettingsForm, formSettings, initialSettingsForm, settingsFormReducer, settingsPatch, visibleFields, type SettingsFormState, type SettingsTextField,
+} from '../../source/ui/state/settings-form.js';
 import {textState} from '../../source/ui/state/text-edit.js';
+import {makeTestCertificates} from '../helpers/postgres-server.js';
 import {startTestSmtpServer} from '../helpers/smtp-test-server.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
 import {renderDashboard, CTRL_S, CTRL_T, DOWN, ENTER, ESC, RIGHT, TAB, UP} from './harness.js';
@@ -36,12 +45,12 @@ test.serial('Actions → Settings shows every setting; a bad value is said and n
 	t.regex(screen, /Password from\s+no password/);
 	t.regex(screen, /Sender name\s+System Administrator/);
 	t.regex(screen, /Connections\s+5/);
-	t.regex(screen, /Rate \(msg\/s\)\s+0/);
+	t.regex(screen, /Rate\s+0$/m);
 	t.regex(screen, /Attempts\s+5/);
 	t.regex(screen, /Confirm above\s+100/);
 	t.true(screen.includes('[Save]'));
 	t.true(screen.includes('[Test connection]'));
-	t.true(screen.includes('Empty: the local capture server'));
+	t.true(screen.includes('The SMTP server to deliver through; empty: the local capture server'), screen);
 	t.true(screen.includes('Ctrl+S Save'));
 	t.false(/password\s*:/i.test(screen), 'no password field');
 	t.is(d.lines().length, 23, 'fits 80×24, one row short of the terminal');
@@ -51,7 +60,7 @@ test.serial('Actions → Settings shows every setting; a bad value is said and n
 	await d.press(TAB);
 	t.true(d.screen().includes('✗'), d.screen());
 	await d.press(CTRL_S);
-	t.true(d.screen().includes('Port: from 1 to 65535'), d.screen());
+	t.true(d.screen().includes('Port: must be a whole number from 1 to 65535, found 99999'), d.screen());
 	t.false(fs.existsSync(d.store.paths.settingsFile) && fs.readFileSync(d.store.paths.settingsFile, 'utf8').includes('99999'));
 
 	// Esc with a change asks first.
@@ -82,7 +91,7 @@ test.serial('saving writes the settings (never a password) and test connection r
 	t.true(d.screen().includes('Saved to'), d.screen());
 
 	const saved = openStore({env}).settings.get();
-	t.deepEqual(saved.smtp, {host: '127.0.0.1', port: server.port, tls: 'opportunistic', user: '', passwordCommand: '', allowUnverifiedTls: false, heloName: ''});
+	t.deepEqual(saved.smtp, {host: '127.0.0.1', port: server.port, tls: 'opportunistic', user: '', passwordCommand: '', allowUnverifiedTls: false, heloName: '', caFile: ''});
 	t.deepEqual(saved.sender, {name: 'IT Desk', address: 'it@example.com'});
 	t.true(d.screen().includes(`Mail goes to: 127.0.0.1:${server.port}`), 'the header follows the saved server');
 
@@ -153,43 +162,208 @@ test('the form checks each field, and the combination a password could travel un
 	t.is(form.passwordSource, 'none');
 	t.deepEqual(checkSettingsForm(form, current), {}, 'the defaults save as they are (postmaster@mailhost has no dot)');
 
-	form = settingsFormReducer(form, {type: 'edit', field: 'host', text: textState('mail.example.com')});
-	form = settingsFormReducer(form, {type: 'edit', field: 'user', text: textState('mailer')});
-	form = {...form, focus: 'tls'};
+	form = settingsFormReducer(form, {type: 'edit', field: 'smtp.host', text: textState('mail.example.com')});
+	form = settingsFormReducer(form, {type: 'edit', field: 'smtp.user', text: textState('mailer')});
+	form = {...form, focus: 'smtp.tls'};
 	form = settingsFormReducer(form, {type: 'cycle', delta: -1});
 	t.is(form.tls, 'opportunistic');
-	t.regex(checkSettingsForm(form, current).tls ?? '', /could travel unencrypted/);
+	t.regex(checkSettingsForm(form, current)['smtp.tls'] ?? '', /could travel unencrypted/);
 
-	form = settingsFormReducer(form, {type: 'edit', field: 'senderAddress', text: textState('not an address')});
-	form = settingsFormReducer(form, {type: 'edit', field: 'concurrency', text: textState('0')});
+	form = settingsFormReducer(form, {type: 'edit', field: 'sender.address', text: textState('not an address')});
+	form = settingsFormReducer(form, {type: 'edit', field: 'delivery.concurrency', text: textState('0')});
 	const errors = checkSettingsForm(form, current);
-	t.truthy(errors.senderAddress);
-	t.is(errors.concurrency, 'from 1 to 100');
-	t.is(settingsFormReducer(form, {type: 'set-errors', errors}).focus, 'senderAddress', 'the first field with a problem gets the keyboard');
+	t.truthy(errors['sender.address']);
+	t.is(errors['delivery.concurrency'], 'must be a whole number from 1 to 100, found 0');
+	t.is(settingsFormReducer(form, {type: 'set-errors', errors}).focus, 'sender.address', 'the first field with a problem gets the keyboard');
 });
 
 test('only changed values are saved; the password command only with its source', t => {
 	const current = defaultSettings('mailhost');
 	let form = initialSettingsForm(current);
-	form = settingsFormReducer(form, {type: 'edit', field: 'senderName', text: textState('IT Desk')});
-	form = settingsFormReducer(form, {type: 'edit', field: 'passwordCommand', text: textState('pass show smtp')});
+	form = settingsFormReducer(form, {type: 'edit', field: 'sender.name', text: textState('IT Desk')});
+	form = settingsFormReducer(form, {type: 'edit', field: 'smtp.passwordCommand', text: textState('pass show smtp')});
 	t.deepEqual(settingsPatch(formSettings(form, current), current), {sender: {name: 'IT Desk'}}, 'the command is dropped while the source is not a command');
-	t.false(visibleFields(form).includes('passwordCommand'));
+	t.false(visibleFields(form).includes('smtp.passwordCommand'));
 	form = {...form, focus: 'passwordSource'};
 	form = settingsFormReducer(form, {type: 'cycle', delta: -1});
 	t.is(form.passwordSource, 'command');
-	t.true(visibleFields(form).includes('passwordCommand'));
+	t.true(visibleFields(form).includes('smtp.passwordCommand'));
 	t.deepEqual(settingsPatch(formSettings(form, current), current), {smtp: {passwordCommand: 'pass show smtp'}, sender: {name: 'IT Desk'}});
 	t.true(form.dirty);
 });
 
 test('keys typed faster than the screen redraws all land (each edit applies to the latest state)', t => {
 	const key = (input: string) => ({input, key: {name: input, paste: false, upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: input !== input.toLowerCase(), tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false, capsLock: false, numLock: false}});
-	let form: SettingsFormState = {...initialSettingsForm(defaultSettings('mailhost')), focus: 'senderName'};
-	form = settingsFormReducer(form, {type: 'edit', field: 'senderName', text: textState('')});
+	let form: SettingsFormState = {...initialSettingsForm(defaultSettings('mailhost')), focus: 'sender.name'};
+	form = settingsFormReducer(form, {type: 'edit', field: 'sender.name', text: textState('')});
 	for (const character of 'IT Desk') {
 		form = settingsFormReducer(form, {type: 'edit-key', ...key(character)});
 	}
 
-	t.is(form.text.senderName.value, 'IT Desk');
+	t.is(form.text['sender.name'].value, 'IT Desk');
+});
+
+// ---------------------------------------------------------------- one definition with config set
+
+async function configSet(env: NodeJS.ProcessEnv, key: string, value: string): Promise<{code: number; stderr: string}> {
+	let stderr = '';
+	const io: Output = {
+		out() {},
+		err(text) {
+			stderr += `${text}\n`;
+		},
+		errIsTty: false,
+		canAsk: false,
+		async ask() {
+			return '';
+		},
+	};
+	// `--`: a value such as -1 is not an option.
+	return {code: await runCli(['config', 'set', '--', key, value], io, env), stderr};
+}
+
+/** The form with the field of this setting shown (its source chosen, its choice made). */
+function formShowing(key: SettingsTextField, settings: Settings): SettingsFormState {
+	const source = /^directory\.(sql|ldap|dovecot|smartermail)\./.exec(key)?.[1] as DirectorySourceKind | undefined;
+	return {
+		...initialSettingsForm(settings),
+		directorySource: source ?? (key.startsWith('directory.') ? 'sql' : 'local'),
+		passwordSource: key === 'smtp.passwordCommand' ? 'command' : 'none',
+		certificate: key === 'smtp.caFile' ? 'caFile' : 'verify',
+	};
+}
+
+let certificateFolder: string;
+let caFile: string;
+test.before(async () => {
+	certificateFolder = fs.mkdtempSync(path.join(os.tmpdir(), 'massmail-settings-ca-'));
+	({caFile} = await makeTestCertificates(certificateFolder));
+});
+test.after.always(() => {
+	fs.rmSync(certificateFolder, {recursive: true, force: true});
+});
+
+test('the Settings form and config set take the same values, store the same value, and say the same about the rest', async t => {
+	const missing = () => path.join(certificateFolder, 'missing.pem');
+	const notPem = () => path.join(certificateFolder, 'server.csr');
+	const cases: Array<[SettingsTextField, string | (() => string)]> = [
+		['delivery.rate', '30/min'], ['delivery.rate', '1000/h'], ['delivery.rate', '0.5'], ['delivery.rate', '0'], ['delivery.rate', '2/s'],
+		['delivery.rate', '-1'], ['delivery.rate', 'fast'], ['delivery.rate', '5/week'],
+		['delivery.concurrency', '100'], ['delivery.concurrency', '101'], ['delivery.concurrency', '0'],
+		['sender.name', ''], ['sender.name', 'IT Desk'], ['sender.name', 'Evil\u001B[2J'],
+		['sender.address', 'it@example.com'], ['sender.address', 'IT@Bücher.example'], ['sender.address', 'not an address'],
+		['smtp.host', 'mail.example.com'], ['smtp.host', ''], ['smtp.host', 'mail example.com'], ['smtp.host', 'smtp://mail.example.com'],
+		['smtp.port', '465'], ['smtp.port', '70000'], ['smtp.port', 'smtp'],
+		['smtp.user', 'mailer'], ['smtp.passwordCommand', 'pass show mail/smtp'],
+		['delivery.maxAttempts', '100'], ['delivery.maxAttempts', '101'], ['delivery.retryDelayMs', '0'], ['delivery.retryDelayMs', '1.5'],
+		['delivery.confirmThreshold', '0'], ['delivery.confirmThreshold', '-5'],
+		['directory.maxAge', '30min'], ['directory.maxAge', '7200'], ['directory.maxAge', 'soon'],
+		['directory.sql.url', 'postgres://reader@db.example.com:5432/postfix'], ['directory.sql.url', 'http://db.example.com/postfix'],
+		['directory.sql.url', 'postgres://reader:Secret7@db.example.com/postfix'],
+		['directory.sql.query', 'SELECT username AS email FROM mailbox'],
+		['directory.ldap.url', 'ldaps://ldap.example.com'], ['directory.ldap.url', 'ldap.example.com'], ['directory.ldap.base', 'o=domains,dc=example,dc=com'],
+		['directory.smartermail.url', 'https://mail.example.com'], ['directory.smartermail.url', 'ftp://mail.example.com'],
+		['directory.dovecot.command', 'doveadm user \'*@example.com\''],
+		['smtp.caFile', () => caFile], ['smtp.caFile', missing], ['directory.ldap.caFile', notPem], ['directory.sql.caFile', () => caFile],
+	];
+	for (const [key, value] of cases) {
+		const typed = typeof value === 'function' ? value() : value;
+		const label = `${key} ${JSON.stringify(typed)}`;
+		const {env} = tempConfigDir(t);
+		const store = openStore({env}).settings;
+		const current = store.get();
+		let form = formShowing(key, current);
+		t.true(visibleFields(form).includes(key), label);
+		form = settingsFormReducer(form, {type: 'edit', field: key, text: textState(typed)});
+		const problem = checkSettingsForm(form, current)[key];
+
+		const set = await configSet(env, key, typed);
+		t.is(set.code === 0, problem === undefined, `${label}: config set ${set.code === 0 ? 'takes it' : 'refuses it'}, the form ${problem ?? 'takes it'}`);
+		if (problem === undefined) {
+			t.deepEqual(settingValue(formSettings(form, current), key), store.getKey(key), label);
+		} else {
+			t.true(set.stderr.startsWith(`massmail: ${key} ${problem}\n`), `${label}: ${set.stderr} / ${problem}`);
+		}
+	}
+});
+
+test('a field the chosen source needs may not be left empty on the form; config set takes it empty (set the source first)', async t => {
+	const {env} = tempConfigDir(t);
+	const current = openStore({env}).settings.get();
+	const form = {...formShowing('directory.ldap.url', current), focus: 'save' as const};
+	const errors = checkSettingsForm(form, current);
+	t.is(errors['directory.ldap.url'], 'type the server\'s address: ldap://HOST:PORT or ldaps://HOST:PORT');
+	t.is(errors['directory.ldap.base'], 'type the DN under which the mailboxes are: o=domains,dc=example,dc=com');
+	t.is((await configSet(env, 'directory.source', 'ldap')).code, 0);
+	t.is((await configSet(env, 'directory.ldap.url', '')).code, 0);
+});
+
+/** Tab to the field with this label (at most once round the form). */
+async function focusOn(t: Parameters<typeof tempConfigDir>[0], d: Awaited<ReturnType<typeof renderDashboard>>, label: string): Promise<void> {
+	const focused = new RegExp(`^❯ ${label}( |$)`, 'm');
+	for (let i = 0; i < 40 && !focused.test(d.screen()); i++) {
+		await d.press(TAB);
+	}
+
+	t.regex(d.screen(), focused);
+}
+
+test.serial('a rate set as 30/min shows as 30/min and stays so; the Rate field takes 1000/h as config set does', async t => {
+	const env = cleanEnv(t);
+	t.is((await configSet(env, 'delivery.rate', '30/min')).code, 0);
+	const d = await renderDashboard(t, {env, route: {screen: 'settings'}});
+	t.regex(d.screen(), /Rate +30\/min$/m);
+	await focusOn(t, d, 'Rate');
+	t.true(d.screen().replaceAll(/\n /g, ' ').includes('The pace at most: messages a second (0.5), a minute (30/min) or an hour (1000/h); 0: no limit.'), d.screen());
+
+	await d.press(CTRL_U);
+	await d.type('1000/h');
+	await d.press(TAB);
+	t.false(d.screen().includes('✗'), d.screen());
+	await d.press(CTRL_S);
+	t.true(d.screen().includes('Saved to'), d.screen());
+	t.is(openStore({env}).settings.get().delivery.rate, 1000 / 3600);
+	t.regex(d.screen(), /Rate +1000\/h$/m);
+
+	await focusOn(t, d, 'Rate');
+	await d.press(CTRL_U);
+	await d.type('fast');
+	await d.press(CTRL_S);
+	t.true(d.screen().replaceAll(/\n /g, ' ').includes('Rate: must be messages a second (0.5), a minute (30/min) or an hour (1000/h), not "fast"'), d.screen());
+	t.is(openStore({env}).settings.get().delivery.rate, 1000 / 3600);
+	await d.unmount();
+});
+
+test.serial('Certificate "verify against a CA file" asks for the CA\'s PEM file, says when it cannot be read, and saves smtp.caFile', async t => {
+	const env = cleanEnv(t);
+	const missing = path.join(certificateFolder, 'missing.pem');
+	const d = await renderDashboard(t, {env, route: {screen: 'settings'}});
+	t.false(d.screen().includes('CA file'), 'no CA file while the certificate is verified against Node\'s list');
+	await focusOn(t, d, 'Certificate');
+	t.regex(d.screen(), /❯ Certificate +verify the certificate/);
+	await d.press(RIGHT);
+	t.regex(d.screen(), /❯ Certificate +verify against a CA file/);
+	await d.press(TAB);
+	t.regex(d.screen(), /❯ CA file/);
+	t.true(d.screen().replaceAll(/\n /g, ' ').includes('A PEM file of the CAs to trust for the SMTP server\'s certificate (a private CA); empty: Node\'s own list.'), d.screen());
+	await d.press(CTRL_S);
+	t.true(d.screen().replaceAll(/\n /g, ' ').includes('CA file: type the PEM file of the CA that signed the server\'s certificate: /etc/ssl/private-ca.pem'), d.screen());
+
+	await d.type(missing);
+	await d.press(CTRL_S);
+	t.true(d.screen().replaceAll(/\n /g, ' ').includes(`CA file: ${missing} cannot be read: ENOENT: no such file or directory`), d.screen());
+	t.is(openStore({env}).settings.get().smtp.caFile, '');
+
+	await d.press(CTRL_U);
+	await d.type(caFile);
+	await d.press(CTRL_S);
+	t.true(d.screen().includes('Saved to'), d.screen());
+	t.like(openStore({env}).settings.get().smtp, {caFile, allowUnverifiedTls: false});
+
+	await d.press(UP, RIGHT);
+	t.regex(d.screen(), /❯ Certificate +accept any certificate \(self-signed\)/);
+	t.false(d.screen().includes('CA file'));
+	await d.press(CTRL_S);
+	t.like(openStore({env}).settings.get().smtp, {caFile: '', allowUnverifiedTls: true});
+	await d.unmount();
 });

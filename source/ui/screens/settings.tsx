@@ -1,6 +1,6 @@
 /**
- * Settings: the SMTP server (host, port, TLS, certificate, user, where the password comes
- * from), the default sender, and the delivery pace; the directory source (where the mailboxes
+ * Settings: the SMTP server (host, port, TLS, how the certificate is checked, user, where the
+ * password comes from), the default sender, and the delivery pace; the directory source (where the mailboxes
  * come from, and the chosen source's fields); saved to the store; "test connection" reports
  * success or the server's own words, "test source" the mailboxes found or the source's words.
  * No password is ever a field. The form scrolls to keep the focused field in view.
@@ -14,8 +14,8 @@ import {useUnsavedWork} from '../hooks/use-unsaved.js';
 import {useScreenState} from '../hooks/use-screen-state.js';
 import {editWithKey} from '../state/text-edit.js';
 import {
-	checkSettingsForm, directorySourceLabels, formSettings, settingsPatch, initialSettingsForm, isButton, isDirectoryField, isTextField,
-	passwordSourceLabels, settingsFieldHints, settingsFieldLabels, settingsFormReducer, tlsLabels, visibleFields, type SettingsFieldId,
+	certificateLabels, checkSettingsForm, directorySourceLabels, formSettings, settingsPatch, initialSettingsForm, isButton, isDirectoryField, isTextField,
+	passwordSourceLabels, settingsFieldHint, settingsFieldLabels, settingsFormReducer, tlsLabels, visibleFields, type SettingsFieldId,
 	type SettingsFormState,
 } from '../state/settings-form.js';
 import {useLayout, useServices, useStoreChanged, useTheme} from '../services.js';
@@ -30,19 +30,19 @@ const labelWidth = 18;
 
 function choiceText(field: SettingsFieldId, state: SettingsFormState): string {
 	switch (field) {
-		case 'tls': {
+		case 'smtp.tls': {
 			return tlsLabels[state.tls];
 		}
 
-		case 'allowUnverifiedTls': {
-			return state.allowUnverifiedTls ? 'accept any certificate (self-signed)' : 'verify the certificate';
+		case 'certificate': {
+			return certificateLabels[state.certificate];
 		}
 
 		case 'passwordSource': {
 			return passwordSourceLabels[state.passwordSource];
 		}
 
-		case 'directorySource': {
+		case 'directory.source': {
 			return directorySourceLabels[state.directorySource];
 		}
 
@@ -234,7 +234,7 @@ export function SettingsScreen(_props: {route: RouteOf<'settings'>}) {
 	const environmentPassword = services.env.MASSMAIL_SMTP_PASSWORD;
 	const focusError = form.errors[form.focus];
 	// The hints name the arrow keys as the footer does: ←/→, or Left/Right without Unicode.
-	const hint = theme.symbols.unicode ? settingsFieldHints[form.focus] : settingsFieldHints[form.focus].replaceAll('←/→', 'Left/Right');
+	const hint = theme.symbols.unicode ? settingsFieldHint(form.focus) : settingsFieldHint(form.focus).replaceAll('←/→', 'Left/Right');
 	let bottom: {text: string; color?: string} = {text: hint, color: theme.muted};
 	if (busy) {
 		bottom = {text: busy, color: theme.accent};
@@ -251,7 +251,7 @@ export function SettingsScreen(_props: {route: RouteOf<'settings'>}) {
 
 	// The rows: the fields, with the Directory source section's title above its first field.
 	// When they do not fit, a window of them that keeps the focused one in view.
-	const rows: Array<SettingsFieldId | 'directory-title'> = fields.flatMap(field => field === 'directorySource' ? ['directory-title' as const, field] : [field]);
+	const rows: Array<SettingsFieldId | 'directory-title'> = fields.flatMap(field => field === 'directory.source' ? ['directory-title' as const, field] : [field]);
 	// The hint (or error, or notice) of the focused field, whole: on two lines or more when narrow.
 	const bottomLines = wrapLine(bottom.text, Math.max(10, columns - 2));
 	const overrideLines = urlOverride ? wrapLine('MASSMAIL_SMTP_URL is set: it decides host, port, TLS and user over these fields.', Math.max(10, columns - 2)) : [];
@@ -294,7 +294,7 @@ export function SettingsScreen(_props: {route: RouteOf<'settings'>}) {
 					<Box key={field}>
 						<Text color={error ? theme.error : undefined} bold={focused}>{pointer} {label} </Text>
 						{isTextField(field) ? (
-							<TextView state={form.text[field]} focused={focused} width={valueWidth} placeholder={field === 'host' ? '(local capture)' : field === 'directoryPasswordCommand' ? directoryPasswordNote : undefined} />
+							<TextView state={form.text[field]} focused={focused} width={valueWidth} placeholder={field === 'smtp.host' ? '(local capture)' : field === 'directory.passwordCommand' ? directoryPasswordNote : undefined} />
 						) : (
 							<Text inverse={focused}>{fit(choiceText(field, form), valueWidth)}</Text>
 						)}

@@ -1,154 +1,144 @@
 /**
  * The Settings form as a reducer: fields, focus, what was typed, and what is wrong with each
- * field once it has been left. The SMTP password is not a field: only where it comes from
- * (the environment, or a password command) — it never appears on screen or on disk. The same
- * holds for the directory source's password. The Directory source section shows the fields of
- * the chosen source only.
+ * field once it has been left.
+ *
+ * Each text field is one setting, named by its key (`delivery.rate`): what it means (the hint),
+ * how its text is read and checked, and how a stored value is shown are the core's definition
+ * (core/settings.ts), the same that `massmail config set` uses, so both take the same values.
+ * This file keeps the layout only: the order, the labels, which fields belong to which source,
+ * and the choices that stand for several settings (where the password comes from, how the
+ * certificate is checked).
+ *
+ * The SMTP password is not a field: only where it comes from (the environment, or a password
+ * command) — it never appears on screen or on disk. The same holds for the directory source's
+ * password. The Directory source section shows the fields of the chosen source only.
  */
-import {normalizeAddress} from '../../core/address.js';
-import {directorySourceKinds, parseDuration} from '../../core/settings.js';
+import {changedSettings, directorySourceKinds, readSetting, settingSpec, settingValue, showSetting, withSetting, type SettingKey, type SettingsPatch} from '../../core/settings.js';
 import {resolveSmtpTarget} from '../../core/smtp-config.js';
-import type {DirectorySettings, DirectorySourceKind, Settings, TlsMode} from '../../core/types.js';
+import type {DirectorySourceKind, Settings, TlsMode} from '../../core/types.js';
 import type {KeyPress} from '../keypress.js';
 import {editWithKey, textState, type TextState} from './text-edit.js';
 
 export type PasswordSource = 'none' | 'environment' | 'command';
+/** How the server's certificate is checked: against Node's CAs, against `smtp.caFile`, or not at all (`smtp.allowUnverifiedTls`). */
+export type CertificateCheck = 'verify' | 'caFile' | 'any';
 
-/** The directory source's text fields (the Directory source section). */
-export type DirectoryTextField =
-	| 'sqlUrl' | 'sqlQuery' | 'sqlCaFile'
-	| 'ldapUrl' | 'ldapBindDn' | 'ldapBase' | 'ldapFilter' | 'ldapMailAttribute' | 'ldapNameAttribute'
-	| 'ldapDisabledFilter' | 'ldapAdminFilter' | 'ldapPrimaryFilter' | 'ldapCaFile'
-	| 'dovecotCommand' | 'smartermailUrl' | 'smartermailUser'
-	| 'directoryPasswordCommand' | 'directoryMaxAge';
+/** The SMTP section's text fields, in the order shown (the password command and CA file only when chosen). */
+const smtpTextFields = [
+	'smtp.host', 'smtp.port', 'smtp.caFile', 'smtp.user', 'smtp.passwordCommand',
+	'sender.name', 'sender.address',
+	'delivery.concurrency', 'delivery.rate', 'delivery.maxAttempts', 'delivery.retryDelayMs', 'delivery.confirmThreshold',
+] as const satisfies readonly SettingKey[];
 
-export type SettingsTextField =
-	| 'host' | 'port' | 'user' | 'passwordCommand' | 'senderName' | 'senderAddress'
-	| 'concurrency' | 'rate' | 'maxAttempts' | 'retryDelayMs' | 'confirmThreshold'
-	| DirectoryTextField;
-export type SettingsChoiceField = 'tls' | 'allowUnverifiedTls' | 'passwordSource' | 'directorySource';
+/** The Directory source section's text fields. */
+const directoryTextFields = [
+	'directory.sql.url', 'directory.sql.query', 'directory.sql.caFile',
+	'directory.ldap.url', 'directory.ldap.bindDn', 'directory.ldap.base', 'directory.ldap.filter', 'directory.ldap.mailAttribute',
+	'directory.ldap.nameAttribute', 'directory.ldap.disabledFilter', 'directory.ldap.adminFilter', 'directory.ldap.primaryFilter', 'directory.ldap.caFile',
+	'directory.dovecot.command', 'directory.smartermail.url', 'directory.smartermail.user',
+	'directory.passwordCommand', 'directory.maxAge',
+] as const satisfies readonly SettingKey[];
+
+export type DirectoryTextField = typeof directoryTextFields[number];
+/** A text field: the setting of that key. */
+export type SettingsTextField = typeof smtpTextFields[number] | DirectoryTextField;
+/** A choice: `smtp.tls` and `directory.source` are those settings; `certificate` and `passwordSource` stand for several. */
+export type SettingsChoiceField = 'smtp.tls' | 'certificate' | 'passwordSource' | 'directory.source';
 export type SettingsButton = 'save' | 'test' | 'testSource';
 export type SettingsFieldId = SettingsTextField | SettingsChoiceField | SettingsButton;
 
-/** Where each directory field is stored: directory.KEY or directory.GROUP.KEY (maxAge, a number, is read and written apart). */
-const directoryFieldKeys: Record<Exclude<DirectoryTextField, 'directoryMaxAge'>, [group: 'sql' | 'ldap' | 'dovecot' | 'smartermail' | undefined, key: string]> = {
-	sqlUrl: ['sql', 'url'],
-	sqlQuery: ['sql', 'query'],
-	sqlCaFile: ['sql', 'caFile'],
-	ldapUrl: ['ldap', 'url'],
-	ldapBindDn: ['ldap', 'bindDn'],
-	ldapBase: ['ldap', 'base'],
-	ldapFilter: ['ldap', 'filter'],
-	ldapMailAttribute: ['ldap', 'mailAttribute'],
-	ldapNameAttribute: ['ldap', 'nameAttribute'],
-	ldapDisabledFilter: ['ldap', 'disabledFilter'],
-	ldapAdminFilter: ['ldap', 'adminFilter'],
-	ldapPrimaryFilter: ['ldap', 'primaryFilter'],
-	ldapCaFile: ['ldap', 'caFile'],
-	dovecotCommand: ['dovecot', 'command'],
-	smartermailUrl: ['smartermail', 'url'],
-	smartermailUser: ['smartermail', 'user'],
-	directoryPasswordCommand: [undefined, 'passwordCommand'],
-};
+const textFields: readonly SettingsTextField[] = [...smtpTextFields, ...directoryTextFields];
 
 /** The fields of each source, in the order shown under the source choice. */
 export const sourceFields: Record<DirectorySourceKind, readonly DirectoryTextField[]> = {
 	local: [],
-	sql: ['sqlUrl', 'sqlQuery', 'sqlCaFile', 'directoryPasswordCommand', 'directoryMaxAge'],
-	ldap: ['ldapUrl', 'ldapBindDn', 'directoryPasswordCommand', 'ldapBase', 'ldapFilter', 'ldapMailAttribute', 'ldapNameAttribute', 'ldapDisabledFilter', 'ldapAdminFilter', 'ldapPrimaryFilter', 'ldapCaFile', 'directoryMaxAge'],
-	dovecot: ['dovecotCommand', 'directoryMaxAge'],
-	smartermail: ['smartermailUrl', 'smartermailUser', 'directoryPasswordCommand', 'directoryMaxAge'],
+	sql: ['directory.sql.url', 'directory.sql.query', 'directory.sql.caFile', 'directory.passwordCommand', 'directory.maxAge'],
+	ldap: [
+		'directory.ldap.url', 'directory.ldap.bindDn', 'directory.passwordCommand', 'directory.ldap.base', 'directory.ldap.filter',
+		'directory.ldap.mailAttribute', 'directory.ldap.nameAttribute', 'directory.ldap.disabledFilter', 'directory.ldap.adminFilter',
+		'directory.ldap.primaryFilter', 'directory.ldap.caFile', 'directory.maxAge',
+	],
+	dovecot: ['directory.dovecot.command', 'directory.maxAge'],
+	smartermail: ['directory.smartermail.url', 'directory.smartermail.user', 'directory.passwordCommand', 'directory.maxAge'],
 };
 
 /** Whether the field belongs to the Directory source section. */
 export function isDirectoryField(field: SettingsFieldId): boolean {
-	return field === 'directorySource' || field === 'testSource' || field in directoryFieldKeys || field === 'directoryMaxAge';
+	return field === 'directory.source' || field === 'testSource' || (directoryTextFields as readonly string[]).includes(field);
 }
 
 export const settingsFieldLabels: Record<SettingsFieldId, string> = {
-	host: 'SMTP host',
-	port: 'Port',
-	tls: 'TLS',
-	allowUnverifiedTls: 'Certificate',
-	user: 'User',
+	'smtp.host': 'SMTP host',
+	'smtp.port': 'Port',
+	'smtp.tls': 'TLS',
+	certificate: 'Certificate',
+	'smtp.caFile': 'CA file',
+	'smtp.user': 'User',
 	passwordSource: 'Password from',
-	passwordCommand: 'Password command',
-	senderName: 'Sender name',
-	senderAddress: 'Sender address',
-	concurrency: 'Connections',
-	rate: 'Rate (msg/s)',
-	maxAttempts: 'Attempts',
-	retryDelayMs: 'First retry (ms)',
-	confirmThreshold: 'Confirm above',
-	directorySource: 'Source',
-	sqlUrl: 'Database URL',
-	sqlQuery: 'Query',
-	sqlCaFile: 'CA file',
-	ldapUrl: 'LDAP URL',
-	ldapBindDn: 'Bind DN',
-	ldapBase: 'Search base',
-	ldapFilter: 'Filter',
-	ldapMailAttribute: 'Mail attribute',
-	ldapNameAttribute: 'Name attribute',
-	ldapDisabledFilter: 'Disabled filter',
-	ldapAdminFilter: 'Admin filter',
-	ldapPrimaryFilter: 'Primary filter',
-	ldapCaFile: 'CA file',
-	dovecotCommand: 'Command',
-	smartermailUrl: 'SmarterMail URL',
-	smartermailUser: 'Admin user',
-	directoryPasswordCommand: 'Password command',
-	directoryMaxAge: 'Sync if older than',
+	'smtp.passwordCommand': 'Password command',
+	'sender.name': 'Sender name',
+	'sender.address': 'Sender address',
+	'delivery.concurrency': 'Connections',
+	'delivery.rate': 'Rate',
+	'delivery.maxAttempts': 'Attempts',
+	'delivery.retryDelayMs': 'First retry (ms)',
+	'delivery.confirmThreshold': 'Confirm above',
+	'directory.source': 'Source',
+	'directory.sql.url': 'Database URL',
+	'directory.sql.query': 'Query',
+	'directory.sql.caFile': 'CA file',
+	'directory.ldap.url': 'LDAP URL',
+	'directory.ldap.bindDn': 'Bind DN',
+	'directory.ldap.base': 'Search base',
+	'directory.ldap.filter': 'Filter',
+	'directory.ldap.mailAttribute': 'Mail attribute',
+	'directory.ldap.nameAttribute': 'Name attribute',
+	'directory.ldap.disabledFilter': 'Disabled filter',
+	'directory.ldap.adminFilter': 'Admin filter',
+	'directory.ldap.primaryFilter': 'Primary filter',
+	'directory.ldap.caFile': 'CA file',
+	'directory.dovecot.command': 'Command',
+	'directory.smartermail.url': 'SmarterMail URL',
+	'directory.smartermail.user': 'Admin user',
+	'directory.passwordCommand': 'Password command',
+	'directory.maxAge': 'Sync if older than',
 	testSource: 'Test source',
 	save: 'Save',
 	test: 'Test connection',
 };
 
-/** One line under the form about the focused field. */
-export const settingsFieldHints: Record<SettingsFieldId, string> = {
-	host: 'Empty: the local capture server (nothing leaves this machine).',
-	port: '587 for STARTTLS, 465 for TLS from the start, 25 for a local relay.',
-	tls: '←/→ or Space: STARTTLS, TLS from the start, or STARTTLS when offered (loopback only with a login).',
-	allowUnverifiedTls: '←/→ or Space: a self-signed server needs "accept any"; verified by default.',
-	user: 'The login name; empty: no login.',
+/** The hints of the fields that are not one setting's text (a text field's hint is its setting's description). */
+const layoutHints: Record<SettingsChoiceField | SettingsButton, string> = {
+	'smtp.tls': '←/→ or Space: STARTTLS, TLS from the start, or STARTTLS when offered (loopback only with a login).',
+	certificate: '←/→ or Space: verified by default; a private CA needs its PEM file, a self-signed server "accept any".',
 	passwordSource: '←/→ or Space: MASSMAIL_SMTP_PASSWORD in the environment, or a command that prints it.',
-	passwordCommand: 'A command that prints the password, as in mutt: pass show mail/smtp',
-	senderName: 'The From name of every send (a form may change it for one send).',
-	senderAddress: 'The From address of every send.',
-	concurrency: 'SMTP connections used at once, 1 to 100.',
-	rate: 'Messages per second at most; 0: no limit.',
-	maxAttempts: 'Attempts per recipient when the server says "try later", the first included (1 to 100).',
-	retryDelayMs: 'Wait before the first retry; it doubles with each attempt.',
-	confirmThreshold: 'Above this many recipients, sending asks a second time with the count.',
-	directorySource: '←/→ or Space: where the mailboxes come from; local: CSV import and edits here.',
-	sqlUrl: 'postgres://USER@HOST:PORT/DB or mysql://USER@HOST:PORT/DB (no password here).',
-	sqlQuery: 'One SELECT giving email, name, role, disabled (README: PostfixAdmin, iRedMail); on one line.',
-	sqlCaFile: 'A PEM file of the CAs for the database\'s TLS certificate; empty: the system\'s.',
-	ldapUrl: 'ldap://HOST:PORT (StartTLS when offered) or ldaps://HOST:PORT.',
-	ldapBindDn: 'The DN to bind as; empty: an anonymous bind.',
-	ldapBase: 'Where the mailboxes are searched: o=domains,dc=example,dc=com',
-	ldapFilter: 'The entries that are mailboxes: (mail=*)',
-	ldapMailAttribute: 'The attribute holding the address: mail',
-	ldapNameAttribute: 'The attribute holding the display name: cn',
-	ldapDisabledFilter: 'Entries matching (&FILTER this) are disabled; empty: the flags set here stay.',
-	ldapAdminFilter: 'Entries matching (&FILTER this) are domain administrators; empty: roles set here.',
-	ldapPrimaryFilter: 'Entries matching (&FILTER this) are primary administrators.',
-	ldapCaFile: 'A PEM file of the CAs for the LDAP server\'s certificate; empty: the system\'s.',
-	dovecotCommand: 'A command printing one user per line: doveadm user \'*\'',
-	smartermailUrl: 'The SmarterMail web address: https://mail.example.com',
-	smartermailUser: 'A SmarterMail system administrator.',
-	directoryPasswordCommand: 'A command that prints the source\'s password; empty: MASSMAIL_DIRECTORY_PASSWORD.',
-	directoryMaxAge: 'A send syncs first when the directory is older: 1h, 30min, 3600; 0: never.',
+	'directory.source': '←/→ or Space: where the mailboxes come from; local: CSV import and edits here.',
 	testSource: 'Enter or Ctrl+T: read the saved source and count its mailboxes.',
 	save: 'Enter or Ctrl+S: check and save.',
 	test: 'Enter or Ctrl+T: connect (and log in) with the saved settings.',
 };
+
+/** One line under the form about the focused field: a text field's is what its setting means. */
+export function settingsFieldHint(field: SettingsFieldId): string {
+	if (isTextField(field)) {
+		const {description} = settingSpec(field);
+		return `${description.charAt(0).toUpperCase()}${description.slice(1)}.`;
+	}
+
+	return layoutHints[field];
+}
 
 export const tlsChoices: readonly TlsMode[] = ['starttls', 'implicit', 'opportunistic'];
 export const tlsLabels: Record<TlsMode, string> = {
 	starttls: 'STARTTLS',
 	implicit: 'TLS from the start',
 	opportunistic: 'STARTTLS when offered',
+};
+export const certificateChecks: readonly CertificateCheck[] = ['verify', 'caFile', 'any'];
+export const certificateLabels: Record<CertificateCheck, string> = {
+	verify: 'verify the certificate',
+	caFile: 'verify against a CA file',
+	any: 'accept any certificate (self-signed)',
 };
 export const directorySourceLabels: Record<DirectorySourceKind, string> = {
 	local: 'local (CSV import and edits here)',
@@ -167,17 +157,19 @@ export const passwordSourceLabels: Record<PasswordSource, string> = {
 export interface SettingsFormState {
 	focus: SettingsFieldId;
 	text: Record<SettingsTextField, TextState>;
+	/**
+	 * The text each field showed for the stored value. A field left so keeps the stored value as
+	 * it is, unchecked: the default sender postmaster@<host> may lack a dot, a stored query may
+	 * span lines, a stored file may be written relative.
+	 */
+	shown: Record<SettingsTextField, string>;
 	tls: TlsMode;
-	allowUnverifiedTls: boolean;
+	certificate: CertificateCheck;
 	passwordSource: PasswordSource;
 	directorySource: DirectorySourceKind;
 	errors: Partial<Record<SettingsFieldId, string>>;
 	/** Changed since the last save: Esc asks before throwing it away. */
 	dirty: boolean;
-	/** The stored sender address: kept as it is even when the stricter check of a typed one would refuse it. */
-	storedSenderAddress: string;
-	/** The stored SQL query, which may span lines: kept as it is unless its one-line form was edited. */
-	storedSqlQuery: string;
 }
 
 export type SettingsFormAction =
@@ -191,15 +183,10 @@ export type SettingsFormAction =
 	/** Saved: the form shows what was stored. */
 	| {type: 'saved'; settings: Settings};
 
-const smtpFields: readonly SettingsFieldId[] = [
-	'host', 'port', 'tls', 'allowUnverifiedTls', 'user', 'passwordSource', 'passwordCommand',
-	'senderName', 'senderAddress', 'concurrency', 'rate', 'maxAttempts', 'retryDelayMs', 'confirmThreshold',
-];
-
-const buttonsAndChoices = new Set<SettingsFieldId>(['save', 'test', 'testSource', 'tls', 'allowUnverifiedTls', 'passwordSource', 'directorySource']);
+const choicesAndButtons = new Set<SettingsFieldId>(['save', 'test', 'testSource', 'smtp.tls', 'certificate', 'passwordSource', 'directory.source']);
 
 export function isTextField(field: SettingsFieldId): field is SettingsTextField {
-	return !buttonsAndChoices.has(field);
+	return !choicesAndButtons.has(field);
 }
 
 export function isButton(field: SettingsFieldId): field is SettingsButton {
@@ -209,13 +196,19 @@ export function isButton(field: SettingsFieldId): field is SettingsButton {
 /**
  * The fields shown now, in order: the SMTP server, sender and pace; the Directory source
  * section (the chosen source's fields, and Test source unless it is local); Save and Test
- * connection. The password command only when the password comes from one.
+ * connection. The CA file only when the certificate is verified against one, the password
+ * command only when the password comes from one.
  */
-export function visibleFields(state: Pick<SettingsFormState, 'passwordSource' | 'directorySource'>): SettingsFieldId[] {
+export function visibleFields(state: Pick<SettingsFormState, 'passwordSource' | 'directorySource' | 'certificate'>): SettingsFieldId[] {
 	const source = state.directorySource;
 	return [
-		...smtpFields.filter(field => field !== 'passwordCommand' || state.passwordSource === 'command'),
-		'directorySource',
+		'smtp.host', 'smtp.port', 'smtp.tls', 'certificate',
+		...(state.certificate === 'caFile' ? ['smtp.caFile' as const] : []),
+		'smtp.user', 'passwordSource',
+		...(state.passwordSource === 'command' ? ['smtp.passwordCommand' as const] : []),
+		'sender.name', 'sender.address',
+		'delivery.concurrency', 'delivery.rate', 'delivery.maxAttempts', 'delivery.retryDelayMs', 'delivery.confirmThreshold',
+		'directory.source',
 		...sourceFields[source],
 		...(source === 'local' ? [] : ['testSource' as const]),
 		'save',
@@ -223,142 +216,28 @@ export function visibleFields(state: Pick<SettingsFormState, 'passwordSource' | 
 	];
 }
 
-/** 3600 -> `1h`, 1800 -> `30min`, 90 -> `90`: directory.maxAge as people write it. */
-export function formatMaxAge(seconds: number): string {
-	if (seconds > 0 && seconds % 3600 === 0) {
-		return `${seconds / 3600}h`;
-	}
-
-	if (seconds > 0 && seconds % 60 === 0) {
-		return `${seconds / 60}min`;
-	}
-
-	return String(seconds);
-}
-
 /** A query of several lines, on the one line of its field. */
 const oneLine = (text: string) => text.replaceAll(/\r?\n/g, ' ');
 
-function directoryValue(directory: DirectorySettings, field: Exclude<DirectoryTextField, 'directoryMaxAge'>): string {
-	const [group, key] = directoryFieldKeys[field];
-	const holder = (group === undefined ? directory : directory[group]) as unknown as Record<string, string>;
-	return holder[key] ?? '';
-}
-
 export function initialSettingsForm(settings: Settings, env: NodeJS.ProcessEnv = {}): SettingsFormState {
-	const {smtp, sender, delivery, directory} = settings;
-	const directoryText = Object.fromEntries((Object.keys(directoryFieldKeys) as Array<keyof typeof directoryFieldKeys>).map(field => [
-		field,
-		textState(field === 'sqlQuery' ? oneLine(directory.sql.query) : directoryValue(directory, field)),
-	])) as Record<Exclude<DirectoryTextField, 'directoryMaxAge'>, TextState>;
+	const {smtp, directory} = settings;
+	const shown = Object.fromEntries(textFields.map(field => [field, oneLine(showSetting(field, settingValue(settings, field) ?? ''))])) as Record<SettingsTextField, string>;
 	const passwordSource: PasswordSource = smtp.passwordCommand === ''
 		? (smtp.user === '' && !env.MASSMAIL_SMTP_PASSWORD ? 'none' : 'environment')
 		: 'command';
+	const certificate: CertificateCheck = smtp.allowUnverifiedTls ? 'any' : (smtp.caFile ?? '') === '' ? 'verify' : 'caFile';
 	return {
-		focus: 'host',
-		text: {
-			host: textState(smtp.host),
-			port: textState(String(smtp.port)),
-			user: textState(smtp.user),
-			passwordCommand: textState(smtp.passwordCommand),
-			senderName: textState(sender.name),
-			senderAddress: textState(sender.address),
-			concurrency: textState(String(delivery.concurrency)),
-			rate: textState(String(delivery.rate)),
-			maxAttempts: textState(String(delivery.maxAttempts)),
-			retryDelayMs: textState(String(delivery.retryDelayMs)),
-			confirmThreshold: textState(String(delivery.confirmThreshold)),
-			...directoryText,
-			directoryMaxAge: textState(formatMaxAge(directory.maxAge)),
-		},
+		focus: 'smtp.host',
+		text: Object.fromEntries(textFields.map(field => [field, textState(shown[field])])) as Record<SettingsTextField, TextState>,
+		shown,
 		tls: smtp.tls,
-		allowUnverifiedTls: smtp.allowUnverifiedTls,
+		certificate,
 		passwordSource,
 		directorySource: directory.source,
 		errors: {},
 		dirty: false,
-		storedSenderAddress: sender.address,
-		storedSqlQuery: directory.sql.query,
 	};
 }
-
-const whole = (min: number, max: number) => (text: string): string | undefined => {
-	if (!/^\d+$/.test(text.trim())) {
-		return `a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? '' : ` to ${max}`}`;
-	}
-
-	const value = Number(text.trim());
-	return value < min || value > max ? `from ${min}${max === Number.MAX_SAFE_INTEGER ? '' : ` to ${max}`}` : undefined;
-};
-
-const textChecks: Partial<Record<SettingsTextField, (text: string, state: SettingsFormState) => string | undefined>> = {
-	host(text) {
-		return /\s/.test(text.trim()) || text.includes('/') ? 'a host name or IP address, no spaces or slashes' : undefined;
-	},
-	port: whole(1, 65_535),
-	passwordCommand(text, state) {
-		return state.passwordSource === 'command' && text.trim() === '' ? 'type the command that prints the password' : undefined;
-	},
-	senderName(text) {
-		return text.trim() === '' ? 'a name is needed (System Administrator)' : undefined;
-	},
-	senderAddress(text, state) {
-		if (text.trim() === state.storedSenderAddress) {
-			return undefined;
-		}
-
-		try {
-			normalizeAddress(text.trim());
-			return undefined;
-		} catch (error) {
-			return (error as Error).message;
-		}
-	},
-	concurrency: whole(1, 100),
-	rate(text) {
-		return /^\d+(\.\d+)?$/.test(text.trim()) ? undefined : 'a number from 0 (no limit)';
-	},
-	maxAttempts: whole(1, 100),
-	retryDelayMs: whole(0, Number.MAX_SAFE_INTEGER),
-	confirmThreshold: whole(0, Number.MAX_SAFE_INTEGER),
-	directoryMaxAge(text) {
-		try {
-			parseDuration(text);
-			return undefined;
-		} catch (error) {
-			return (error as Error).message;
-		}
-	},
-	sqlUrl(text) {
-		if (text.trim() === '') {
-			return 'type the database\'s address: postgres://USER@HOST:PORT/DB or mysql://USER@HOST:PORT/DB';
-		}
-
-		if (!/^(postgres|postgresql|mysql|mariadb):\/\//i.test(text.trim())) {
-			return 'must start with postgres://, postgresql://, mysql:// or mariadb://';
-		}
-
-		return /^[a-z]+:\/\/[^@/]*:[^@/]*@/i.test(text.trim()) ? 'no password here: it comes from MASSMAIL_DIRECTORY_PASSWORD or a password command' : undefined;
-	},
-	sqlQuery: text => text.trim() === '' ? 'type one SELECT giving email, name, role, disabled' : undefined,
-	ldapUrl(text) {
-		if (text.trim() === '') {
-			return 'type the server\'s address: ldap://HOST:PORT or ldaps://HOST:PORT';
-		}
-
-		return /^ldaps?:\/\/[^\s]+$/i.test(text.trim()) ? undefined : 'must start with ldap:// or ldaps://';
-	},
-	ldapBase: text => text.trim() === '' ? 'type the DN under which the mailboxes are: o=domains,dc=example,dc=com' : undefined,
-	dovecotCommand: text => text.trim() === '' ? 'type the command that lists the users: doveadm user \'*\'' : undefined,
-	smartermailUrl(text) {
-		if (text.trim() === '') {
-			return 'type the web address: https://mail.example.com';
-		}
-
-		return /^https?:\/\/[^\s]+$/i.test(text.trim()) ? undefined : 'must start with https:// (or http:// to this machine)';
-	},
-	smartermailUser: text => text.trim() === '' ? 'type the system administrator\'s user name' : undefined,
-};
 
 /** The problem with one field, or undefined. */
 export function checkSettingsField(field: SettingsFieldId, state: SettingsFormState): string | undefined {
@@ -366,86 +245,67 @@ export function checkSettingsField(field: SettingsFieldId, state: SettingsFormSt
 		return undefined;
 	}
 
-	return textChecks[field]?.(state.text[field].value, state);
+	const typed = state.text[field].value;
+	const empty = typed.trim() === '';
+	// Fields that a choice of this form makes necessary.
+	if (field === 'smtp.passwordCommand' && state.passwordSource === 'command' && empty) {
+		return 'type the command that prints the password';
+	}
+
+	if (field === 'smtp.caFile' && state.certificate === 'caFile' && empty) {
+		return `type the PEM file of the CA that signed the server's certificate: ${settingSpec(field).example}`;
+	}
+
+	// A field the chosen source cannot be read without, as the sync says it.
+	const {needed} = settingSpec(field);
+	if (needed?.by === state.directorySource && empty) {
+		return `type ${needed.what}`;
+	}
+
+	if (typed === state.shown[field]) {
+		return undefined;
+	}
+
+	const read = readSetting(field, typed);
+	return 'problem' in read ? read.problem : undefined;
 }
 
-/** The settings the form holds (only call when every field checks). */
+/**
+ * The settings the form holds. A field left as it showed keeps the stored value; a field that
+ * does not read (only one hidden now: a shown one is checked before saving) keeps it too.
+ */
 export function formSettings(state: SettingsFormState, current: Settings): Settings {
-	const value = (field: SettingsTextField) => state.text[field].value.trim();
-	return {
-		smtp: {
-			host: value('host'),
-			port: Number(value('port')),
-			tls: state.tls,
-			user: value('user'),
-			passwordCommand: state.passwordSource === 'command' ? value('passwordCommand') : '',
-			allowUnverifiedTls: state.allowUnverifiedTls,
-		},
-		sender: {
-			name: value('senderName'),
-			// The stored address stays as it is (the default postmaster@<host> may lack a dot); a typed one is normalized.
-			address: value('senderAddress') === current.sender.address ? current.sender.address : normalizeAddress(value('senderAddress')),
-		},
-		delivery: {
-			...current.delivery,
-			concurrency: Number(value('concurrency')),
-			rate: Number(value('rate')),
-			maxAttempts: Number(value('maxAttempts')),
-			retryDelayMs: Number(value('retryDelayMs')),
-			confirmThreshold: Number(value('confirmThreshold')),
-		},
-		directory: formDirectory(state, current.directory),
-	};
-}
-
-/** The directory settings the form holds: the chosen source, and what is typed in every source's fields. */
-function formDirectory(state: SettingsFormState, current: DirectorySettings): DirectorySettings {
-	const value = (field: Exclude<DirectoryTextField, 'directoryMaxAge'>) => state.text[field].value.trim();
-	const typedQuery = state.text.sqlQuery.value;
-	return {
-		source: state.directorySource,
-		// A bad duration is refused by the check before this is called; keep the stored one if not.
-		maxAge: (() => {
-			try {
-				return parseDuration(state.text.directoryMaxAge.value);
-			} catch {
-				return current.maxAge;
+	let settings = current;
+	for (const field of textFields) {
+		const typed = state.text[field].value;
+		if (typed !== state.shown[field]) {
+			const read = readSetting(field, typed);
+			if ('value' in read) {
+				settings = withSetting(settings, field, read.value);
 			}
-		})(),
-		passwordCommand: value('directoryPasswordCommand'),
-		sql: {
-			url: value('sqlUrl'),
-			query: typedQuery === oneLine(state.storedSqlQuery) ? state.storedSqlQuery : typedQuery.trim(),
-			caFile: value('sqlCaFile'),
-		},
-		ldap: {
-			url: value('ldapUrl'),
-			caFile: value('ldapCaFile'),
-			bindDn: value('ldapBindDn'),
-			base: value('ldapBase'),
-			filter: value('ldapFilter'),
-			mailAttribute: value('ldapMailAttribute'),
-			nameAttribute: value('ldapNameAttribute'),
-			disabledFilter: value('ldapDisabledFilter'),
-			adminFilter: value('ldapAdminFilter'),
-			primaryFilter: value('ldapPrimaryFilter'),
-		},
-		dovecot: {command: value('dovecotCommand')},
-		smartermail: {url: value('smartermailUrl'), user: value('smartermailUser')},
-	};
+		}
+	}
+
+	settings = withSetting(settings, 'smtp.tls', state.tls);
+	settings = withSetting(settings, 'smtp.allowUnverifiedTls', state.certificate === 'any');
+	if (state.certificate !== 'caFile') {
+		settings = withSetting(settings, 'smtp.caFile', '');
+	}
+
+	if (state.passwordSource !== 'command') {
+		settings = withSetting(settings, 'smtp.passwordCommand', '');
+	}
+
+	return withSetting(settings, 'directory.source', state.directorySource);
 }
 
 /**
  * Every field's problem, and the combination rules (a password that could travel
- * unencrypted); empty when the form can be saved.
+ * unencrypted, a CA file that cannot be read); empty when the form can be saved.
  */
 export function checkSettingsForm(state: SettingsFormState, current: Settings, env: NodeJS.ProcessEnv = {}): Partial<Record<SettingsFieldId, string>> {
 	const errors: Partial<Record<SettingsFieldId, string>> = {};
 	for (const field of visibleFields(state)) {
-		if (field === 'senderAddress' && state.text.senderAddress.value.trim() === current.sender.address) {
-			continue;
-		}
-
 		const problem = checkSettingsField(field, state);
 		if (problem) {
 			errors[field] = problem;
@@ -457,7 +317,13 @@ export function checkSettingsForm(state: SettingsFormState, current: Settings, e
 			// Without the URL override: this checks the fields themselves.
 			resolveSmtpTarget(formSettings(state, current), {...env, MASSMAIL_SMTP_URL: ''});
 		} catch (error) {
-			errors.tls = (error as Error).message;
+			const message = (error as Error).message;
+			// A stored CA file that is gone now is said on its field.
+			if (message.startsWith('smtp.caFile: ')) {
+				errors['smtp.caFile'] = message.slice('smtp.caFile: '.length);
+			} else {
+				errors['smtp.tls'] = message;
+			}
 		}
 	}
 
@@ -465,35 +331,8 @@ export function checkSettingsForm(state: SettingsFormState, current: Settings, e
 }
 
 /** Only what changed, as SettingsStore.update takes it (an unchanged value is not checked again). */
-export function settingsPatch(next: Settings, current: Settings): {[K in keyof Settings]?: Partial<Settings[K]>} {
-	const patch: Record<string, Record<string, unknown>> = {};
-	for (const section of ['smtp', 'sender', 'delivery'] as const) {
-		for (const [key, value] of Object.entries(next[section])) {
-			if ((current[section] as unknown as Record<string, unknown>)[key] !== value) {
-				patch[section] ??= {};
-				patch[section][key] = value;
-			}
-		}
-	}
-
-	// The directory's settings nest one level more (directory.sql.url).
-	for (const [key, value] of Object.entries(next.directory)) {
-		const before = (current.directory as unknown as Record<string, unknown>)[key];
-		if (typeof value === 'object' && value !== null) {
-			for (const [name, inner] of Object.entries(value as Record<string, unknown>)) {
-				if ((before as Record<string, unknown>)[name] !== inner) {
-					patch.directory ??= {};
-					patch.directory[key] ??= {};
-					(patch.directory[key] as Record<string, unknown>)[name] = inner;
-				}
-			}
-		} else if (before !== value) {
-			patch.directory ??= {};
-			patch.directory[key] = value;
-		}
-	}
-
-	return patch as {[K in keyof Settings]?: Partial<Settings[K]>};
+export function settingsPatch(next: Settings, current: Settings): SettingsPatch {
+	return changedSettings(next, current);
 }
 
 function move(state: SettingsFormState, delta: 1 | -1): SettingsFormState {
@@ -556,19 +395,19 @@ export function settingsFormReducer(state: SettingsFormState, action: SettingsFo
 
 		case 'cycle': {
 			switch (state.focus) {
-				case 'tls': {
-					return {...state, tls: cycle(tlsChoices, state.tls, action.delta), dirty: true, errors: {...state.errors, tls: undefined}};
+				case 'smtp.tls': {
+					return {...state, tls: cycle(tlsChoices, state.tls, action.delta), dirty: true, errors: {...state.errors, 'smtp.tls': undefined}};
 				}
 
-				case 'allowUnverifiedTls': {
-					return {...state, allowUnverifiedTls: !state.allowUnverifiedTls, dirty: true};
+				case 'certificate': {
+					return {...state, certificate: cycle(certificateChecks, state.certificate, action.delta), dirty: true, errors: {...state.errors, 'smtp.caFile': undefined}};
 				}
 
 				case 'passwordSource': {
-					return {...state, passwordSource: cycle(passwordSources, state.passwordSource, action.delta), dirty: true, errors: {...state.errors, passwordCommand: undefined}};
+					return {...state, passwordSource: cycle(passwordSources, state.passwordSource, action.delta), dirty: true, errors: {...state.errors, 'smtp.passwordCommand': undefined}};
 				}
 
-				case 'directorySource': {
+				case 'directory.source': {
 					// The fields of the source left are no longer shown: nor are their problems.
 					const errors = Object.fromEntries(Object.entries(state.errors).filter(([field]) => !isDirectoryField(field as SettingsFieldId)));
 					return {...state, directorySource: cycle(directorySourceKinds, state.directorySource, action.delta), dirty: true, errors};
@@ -588,7 +427,8 @@ export function settingsFormReducer(state: SettingsFormState, action: SettingsFo
 
 		case 'saved': {
 			const fresh = initialSettingsForm(action.settings);
-			return {...fresh, passwordSource: state.passwordSource, focus: visibleFields({...fresh, passwordSource: state.passwordSource}).includes(state.focus) ? state.focus : 'save'};
+			const kept = {...fresh, passwordSource: state.passwordSource};
+			return {...kept, focus: visibleFields(kept).includes(state.focus) ? state.focus : 'save'};
 		}
 	}
 }
