@@ -9,13 +9,15 @@ import {readFileSync} from 'node:fs';
 import {MassmailError, exitCodes, exitStatusHelp, isMassmailError, usageError} from '../core/errors.js';
 import {openStore, type Store} from '../core/store.js';
 import {helpOf, parseCommandArgs, type Command} from './command.js';
+import {configCommands, configHelp} from './config-commands.js';
 import {directoryCommands} from './directory-commands.js';
 import {historyCommands} from './history-commands.js';
 import {formatError, type Output} from './output.js';
 import {sendCommands} from './send-commands.js';
 import {syncCommands} from './sync-commands.js';
 
-export const commands: Command[] = [...directoryCommands, ...syncCommands, ...sendCommands, ...historyCommands];
+// history-commands.ts still holds an older copy of the config commands: config-commands.ts's are the ones.
+export const commands: Command[] = [...directoryCommands, ...syncCommands, ...sendCommands, ...historyCommands.filter(command => !command.name.startsWith('config ')), ...configCommands];
 
 export function generalHelp(): string {
 	const width = Math.max(...commands.map(c => `${c.name} ${c.args ?? ''}`.length));
@@ -170,7 +172,8 @@ export async function runCli(argv: string[], io: Output = processOutput(), env: 
 		}
 
 		if (found.rest.includes('--help') || found.rest.includes('-h')) {
-			io.out(helpOf(found.command));
+			// The config commands share one help: the subcommands and every key.
+			io.out(found.command.name.startsWith('config ') ? configHelp() : helpOf(found.command));
 			return 0;
 		}
 

@@ -1,0 +1,78 @@
+/**
+ * massmail config: `--help` names the subcommands and every key with what it means and a value
+ * it takes; `config` shows each value as it would be typed and the ready queries the README
+ * promises; `config set` takes what the dashboard's Settings screen takes (test/ui/settings.test.tsx).
+ */
+import test from 'ava';
+import {runCli} from '../../source/cli/main.js';
+import type {Output} from '../../source/cli/output.js';
+import {SettingsStore, shellWord} from '../../source/core/settings.js';
+import {readyQueries} from '../../source/core/sources/sql-queries.js';
+import {tempConfigDir} from '../helpers/temp-dir.js';
+
+async function config(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{code: number; stdout: string; stderr: string}> {
+	let stdout = '';
+	let stderr = '';
+	const io: Output = {
+		out(text) {
+			stdout += `${text}\n`;
+		},
+		err(text) {
+			stderr += `${text}\n`;
+		},
+		errIsTty: false,
+		canAsk: false,
+		async ask() {
+			return '';
+		},
+	};
+	const code = await runCli(['config', ...args], io, env);
+	return {code, stdout, stderr};
+}
+
+test('config --help lists the subcommands and every key with its meaning and an example', async t => {
+	const {env} = tempConfigDir(t);
+	for (const help of [['--help'], ['-h'], ['set', '--help'], ['list', '--help']]) {
+		const {code, stdout} = await config(env, ...help);
+		t.is(code, 0);
+		t.regex(stdout, /^Usage: massmail config \[list\] \| get KEY \| set KEY VALUE$/m, help.join(' '));
+		t.regex(stdout, /^ {2}massmail config get KEY {8}one setting as stored/m);
+		t.regex(stdout, /^ {2}massmail config set KEY VALUE {2}change one setting/m);
+		const words = stdout.replaceAll(/\n +/g, ' ');
+		for (const {key, description, example} of SettingsStore.keys()) {
+			t.regex(stdout, new RegExp(`^ {2}${key.replaceAll('.', '\\.')} +e\\.g\\. `, 'm'), key);
+			t.true(words.includes(`e.g. ${shellWord(example)} ${description}`), key);
+		}
+	}
+
+	const smtp = (await config(env, '--help')).stdout;
+	t.regex(smtp, /^ {2}smtp\.caFile +e\.g\. \/etc\/ssl\/private-ca\.pem\n +a PEM file of the CAs to trust for the SMTP server's certificate/m);
+	t.regex(smtp, /^ {2}sender\.name +e\.g\. 'System Administrator'$/m, 'an example with a space is quoted for the shell');
+});
+
+test('config shows each value as it would be typed, then the ready queries for directory.sql.query', async t => {
+	const {env} = tempConfigDir(t);
+	t.is((await config(env, 'set', 'delivery.rate', '30/min')).code, 0);
+	t.is((await config(env, 'set', 'directory.maxAge', '1800')).code, 0);
+	const {code, stdout} = await config(env);
+	t.is(code, 0);
+	t.regex(stdout, /^delivery\.rate +30\/min +the pace at most/m);
+	t.regex(stdout, /^directory\.maxAge +30min +a send syncs first/m);
+	t.regex(stdout, /^smtp\.caFile +a PEM file/m);
+	t.true(stdout.includes('Ready queries for directory.sql.query'));
+	for (const query of [readyQueries.postfixadmin.postgres, readyQueries.postfixadmin.mysql, readyQueries.iredmail.postgres]) {
+		t.true(stdout.includes(`:\n${query}\n`) || stdout.endsWith(`:\n${query}\n`), query);
+	}
+
+	t.regex(stdout, /^-- PostfixAdmin .*; on PostgreSQL:$/m);
+	t.regex(stdout, /^-- PostfixAdmin .*; on MySQL and MariaDB:$/m);
+	t.regex(stdout, /^-- iRedMail .*; on PostgreSQL, MySQL and MariaDB:$/m);
+	// config get is for scripts: the value as stored.
+	t.is((await config(env, 'get', 'delivery.rate')).stdout, '0.5\n');
+});
+
+test('a ready query set from config\'s output is stored whole', async t => {
+	const {env} = tempConfigDir(t);
+	t.is((await config(env, 'set', 'directory.sql.query', readyQueries.iredmail.mysql)).code, 0);
+	t.is((await config(env, 'get', 'directory.sql.query')).stdout, `${readyQueries.iredmail.mysql}\n`);
+});
