@@ -24,7 +24,7 @@ import {formatCount, plural} from '../core/format.js';
 import type {Store} from '../core/store.js';
 import {applySync, changesJson, describeChanges, directoryIsStale, isUnchanged, readAndPlan, type SyncChanges} from '../core/sync.js';
 import type {Mailbox} from '../core/types.js';
-import {supportsUnicode} from '../ui/theme.js';
+import {supportsUnicode} from '../core/format.js';
 import type {Command, CommandContext} from './command.js';
 import {confirmOrRefuse} from './directory-commands.js';
 import {json} from './output.js';

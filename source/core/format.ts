@@ -21,3 +21,14 @@ export function formatDuration(ms: number): string {
 	const mm = hours > 0 ? String(minutes).padStart(2, '0') : String(minutes);
 	return `${hours > 0 ? `${hours}:` : ''}${mm}:${String(seconds).padStart(2, '0')}`;
 }
+
+/** Whether the terminal can show Unicode: a UTF-8 locale, and not the Linux console. */
+export function supportsUnicode(env: NodeJS.ProcessEnv): boolean {
+	if (env.TERM === 'linux') {
+		return false;
+	}
+
+	// The first one set wins, as in setlocale(3).
+	const locale = env.LC_ALL || env.LC_CTYPE || env.LANG || '';
+	return /utf-?8/i.test(locale);
+}

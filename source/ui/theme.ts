@@ -2,6 +2,9 @@
  * Colours and symbols, decided once from the environment: NO_COLOR turns colour off,
  * a terminal without Unicode (no UTF-8 locale, or the Linux console) gets ASCII symbols.
  */
+import {supportsUnicode} from '../core/format.js';
+
+export {supportsUnicode} from '../core/format.js';
 
 export interface Symbols {
 	unicode: boolean;
@@ -58,17 +61,6 @@ const asciiSymbols: Symbols = {
 	separator: '|',
 	arrowRight: '->',
 };
-
-/** Whether the terminal can show Unicode: a UTF-8 locale, and not the Linux console. */
-export function supportsUnicode(env: NodeJS.ProcessEnv): boolean {
-	if (env.TERM === 'linux') {
-		return false;
-	}
-
-	// The first one set wins, as in setlocale(3).
-	const locale = env.LC_ALL || env.LC_CTYPE || env.LANG || '';
-	return /utf-?8/i.test(locale);
-}
 
 /** NO_COLOR (any non-empty value) turns colour off: https://no-color.org */
 export function supportsColor(env: NodeJS.ProcessEnv): boolean {
