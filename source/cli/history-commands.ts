@@ -1,6 +1,5 @@
-/** history, show, config: reading the send records and the settings. */
+/** history and show: reading the send records. */
 import {describeDamage, SendLog, type DamageReport, type RecipientRecord, type SendListing} from '../core/journal.js';
-import {SettingsStore} from '../core/settings.js';
 import {describeOperator} from '../core/operator.js';
 import {reportCsv, reportRow} from '../core/report.js';
 import type {SendSummary} from '../core/types.js';
@@ -141,41 +140,4 @@ const showCommand: Command = {
 	},
 };
 
-const configListCommand: Command = {
-	name: 'config list',
-	arity: [0, 0],
-	summary: 'Show every setting and its value.',
-	async run({io, store}) {
-		const settings = store().settings;
-		io.out(table(['KEY', 'VALUE', 'MEANING'], SettingsStore.keys().map(({key, description}) => [key, String(settings.getKey(key)), description])));
-		return 0;
-	},
-};
-
-const configGetCommand: Command = {
-	name: 'config get',
-	args: 'KEY',
-	arity: [1, 1],
-	summary: 'Print one setting.',
-	async run({args, io, store}) {
-		const value = store().settings.getKey(args[0]!);
-		// A section (`config get smtp`) prints as JSON, its keys nested as they are in the file.
-		io.out(typeof value === 'object' && value !== null ? JSON.stringify(value, null, '\t') : String(value));
-		return 0;
-	},
-};
-
-const configSetCommand: Command = {
-	name: 'config set',
-	args: 'KEY VALUE',
-	arity: [2, 2],
-	summary: 'Change one setting. The SMTP password is never stored: use MASSMAIL_SMTP_PASSWORD or smtp.passwordCommand.',
-	async run({args, io, store}) {
-		const settings = store().settings;
-		settings.setKey(args[0]!, args[1]!);
-		io.out(`${args[0]} = ${String(settings.getKey(args[0]!))}`);
-		return 0;
-	},
-};
-
-export const historyCommands: Command[] = [historyCommand, showCommand, configListCommand, configGetCommand, configSetCommand];
+export const historyCommands: Command[] = [historyCommand, showCommand];

@@ -16,8 +16,7 @@ import {formatError, type Output} from './output.js';
 import {sendCommands} from './send-commands.js';
 import {syncCommands} from './sync-commands.js';
 
-// history-commands.ts still holds an older copy of the config commands: config-commands.ts's are the ones.
-export const commands: Command[] = [...directoryCommands, ...syncCommands, ...sendCommands, ...historyCommands.filter(command => !command.name.startsWith('config ')), ...configCommands];
+export const commands: Command[] = [...directoryCommands, ...syncCommands, ...sendCommands, ...historyCommands, ...configCommands];
 
 export function generalHelp(): string {
 	const width = Math.max(...commands.map(c => `${c.name} ${c.args ?? ''}`.length));

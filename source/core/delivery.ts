@@ -57,6 +57,7 @@ export function openDeliveryContext(store: Store, env: NodeJS.ProcessEnv = proce
 					tls: target.tls,
 					user: target.user,
 					allowUnverifiedTls: target.allowUnverifiedTls,
+					ca: target.ca,
 					password: target.password,
 					description: describeTarget(target),
 					captured: false,

@@ -163,10 +163,7 @@ test('massmail send with a CA file gone since it was set exits 2 naming it, and 
 	t.deepEqual(openStore({env}).settings.get().smtp.caFile, caFile);
 });
 
-// Needs source/core/delivery.ts to pass the resolved target's `ca` into the connection target
-// (openDeliveryContext's target(): `ca: target.ca`). Until then a send ignores smtp.caFile and
-// fails as unverified: remove `.failing` when that line is in.
-test.failing('massmail send through a server whose certificate a private CA signed: smtp.caFile makes it verify', async t => {
+test('massmail send through a server whose certificate a private CA signed: smtp.caFile makes it verify', async t => {
 	const server = await startTlsServer(t, 'implicit');
 	const {env} = tempConfigDir(t);
 	for (const [key, value] of [['smtp.host', '127.0.0.1'], ['smtp.port', String(server.port)], ['smtp.tls', 'implicit']]) {

@@ -98,7 +98,7 @@ export function connectionFailure(error: SmtpErrorLike, target: ConnectionTarget
 		const certificate = /certificate|self[- ]signed|unable to verify|CERT_|altnames/i.test(`${message} ${error.originalCode ?? ''}`);
 		return new MassmailError('connection', `TLS with ${where} failed: ${message}`, {
 			hint: certificate
-				? 'if you trust this server, set smtp.allowUnverifiedTls true (massmail config set smtp.allowUnverifiedTls true)'
+				? 'if its certificate comes from a private CA, set smtp.caFile to that CA\'s PEM file (massmail config set smtp.caFile /etc/ssl/our-ca.pem); if you trust this server as it is, set smtp.allowUnverifiedTls true'
 				: 'check smtp.tls (implicit for port 465, starttls for 587)',
 		});
 	}
