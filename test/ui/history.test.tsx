@@ -306,3 +306,27 @@ test.serial('a send\'s page marks an ambiguous outcome, and says when the record
 	t.true(screen.includes('cy@example.com'), screen);
 	await d.unmount();
 });
+
+test.serial('History keeps its Kind column with an email and its follow-up: email and remind told apart at 80×24 and 60×20, the subject gives way', async t => {
+	// Given an email with a long subject, one recipient refused, and a reminder that follows it up.
+	const setup = await sendsSetup(t);
+	const first = await sendNow(setup, people('ann', 'refuse+bob'), {subject: 'Planned maintenance of the mail server on Saturday night'});
+	const reminder = await createDelivery(setup.ctx, {draft: draft({kind: 'reminder', subject: 'Reminder: Planned maintenance of the mail server'}), audience: `send:${first.id}`, recipients: people('ann'), followUpOf: first.id}, oneAttempt);
+	await reminder.start();
+	for (const size of [{columns: 80, rows: 24}, {columns: 60, rows: 20}]) {
+		// When History shows them.
+		const d = await renderDashboard(t, {env: setup.env, route: {screen: 'history'}, ...size});
+		const lines = d.lines();
+
+		// Then each row says its kind, and the rows still fit.
+		t.regex(lines[2], /^ {2}When +Kind +Status/, d.screen());
+		// At 60 columns the audience leaves the rows for the line under the table.
+		const audience = (text: string) => size.columns === 80 ? ` +${text}\\S*` : '';
+		t.regex(d.screen(), new RegExp(`\\d\\d:\\d\\d +remind +finished +1/0/1${audience('send:')} +Reminder: Plan`), d.screen());
+		t.regex(d.screen(), new RegExp(`\\d\\d:\\d\\d +email +finished +1/1/2${audience('domain:')} +Planned main`), d.screen());
+		t.true(d.screen().replaceAll(/\n +/g, ' ').includes(`Reminder: Planned maintenance of the mail server │ to send:${first.id}`), d.screen());
+		t.is(lines.length, size.rows - 1);
+		t.true(lines.every(line => line.length <= size.columns), d.screen());
+		await d.unmount();
+	}
+});

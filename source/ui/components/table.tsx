@@ -3,7 +3,7 @@
  * column titles and the rows that fit, laid out from column specs and the size Ink gives the
  * table. Each column is as wide as its widest text (within its min and max); the spare width
  * goes to the one column marked `grow`; when the terminal is too narrow, the columns that have a
- * `shrink` shrink (or an `optional` one goes), the higher first, then the grow column goes below
+ * `shrink` shrink, the higher first, then an `optional` one goes, then the grow column goes below
  * its min. A column without `shrink` (a status, a count) is never cut.
  *
  * The height is measured too: the table takes what the screen leaves it (a flex box), and the
@@ -41,11 +41,11 @@ export interface Column<T> {
 	grow?: boolean;
 	align?: 'left' | 'right';
 	/**
-	 * When the row does not fit, the columns with a `shrink` shrink to their min (or go, when
-	 * `optional`), the highest first; then the grow column gives up its min. Without: never cut.
+	 * When the row does not fit, the columns with a `shrink` shrink to their min, the highest
+	 * first; then the `optional` ones go; then the grow column gives up its min. Without: never cut.
 	 */
 	shrink?: number;
-	/** Dropped (instead of shrunk) when its turn to shrink comes. */
+	/** Dropped (after shrinking to its min) when the grow column would still go below its min: said elsewhere on the screen. */
 	optional?: boolean;
 	/** Spaces before the column (default 1; none before the first). */
 	gap?: number;
@@ -91,7 +91,7 @@ export function naturalWidths<T>(columns: ReadonlyArray<Column<T>>, rows: readon
 /**
  * Each column's width in `width` columns (0: dropped), from the widths of their text: the spare
  * goes to the `grow` column; when they do not fit, the columns with a `shrink` shrink to their
- * min (or go, when optional), highest first, then the grow column takes what is left.
+ * min, highest first, then the optional ones go, then the grow column takes what is left.
  */
 export function columnWidths<T>(columns: ReadonlyArray<Column<T>>, natural: readonly number[], width: number): number[] {
 	const widths = [...natural];
@@ -112,13 +112,19 @@ export function columnWidths<T>(columns: ReadonlyArray<Column<T>>, natural: read
 			break;
 		}
 
-		if (column.optional) {
-			widths[index] = 0;
-			continue;
-		}
-
 		const min = column.min ?? shortestTitle(column as Column<unknown>);
 		widths[index] = Math.max(min, widths[index] - over);
+	}
+
+	// Still too wide with the grow column at its min: the optional columns go, in the same order.
+	for (const {column, index} of order) {
+		if (used() <= width) {
+			break;
+		}
+
+		if (column.optional) {
+			widths[index] = 0;
+		}
 	}
 
 	const grow = columns.findIndex(column => column.grow);

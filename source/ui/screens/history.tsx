@@ -5,7 +5,7 @@
  */
 import {useMemo} from 'react';
 import {Box, Text} from 'ink';
-import type {SendSummary} from '../../core/types.js';
+import type {SendKind, SendSummary} from '../../core/types.js';
 import {historyKeys} from '../key-bindings.js';
 import {useScreenKeys} from '../hooks/use-keys.js';
 import {usePolledRead} from '../hooks/use-polled-read.js';
@@ -33,6 +33,9 @@ export function useSendList(): {sends: SendSummary[]; error?: string; reload: ()
 	return {...state, reload};
 }
 
+/** The Kind column: short, so that it always fits. */
+const kinds: Record<SendKind, string> = {email: 'email', reminder: 'remind'};
+
 export function HistoryScreen(_props: {route: RouteOf<'history'>}) {
 	const theme = useTheme();
 	const navigation = useNavigation();
@@ -52,13 +55,15 @@ export function HistoryScreen(_props: {route: RouteOf<'history'>}) {
 	}, {isActive: !list.filtering});
 
 	const statusColor = (send: SendSummary) => send.status === 'finished' ? (send.failed > 0 ? theme.warning : theme.success) : send.status === 'running' ? theme.accent : theme.warning;
-	// A narrow terminal drops the year, then the Kind column, then cuts the audience, before the subject is cut short.
+	// A narrow terminal drops the year, cuts the audience, then leaves it to the line under the
+	// table, before the subject is cut short. The kind is never cut: an email and its reminder
+	// must be told apart.
 	const columns: Array<Column<SendSummary>> = [
 		{title: 'When', min: 11, shrink: 3, cell: (send, width) => width < 16 ? formatWhen(send.createdAt).slice(5) : formatWhen(send.createdAt)},
-		{title: 'Kind', optional: true, shrink: 2, cell: send => send.kind},
+		{title: 'Kind', cell: send => kinds[send.kind]},
 		{title: 'Status', cell: send => send.status, color: statusColor},
 		{title: ['Sent/Fail/All', 'Sent/F/All'], min: 10, align: 'right', cell: send => `${formatCount(send.sent)}/${formatCount(send.failed)}/${formatCount(send.total)}`},
-		{title: 'Audience', min: 12, max: 30, shrink: 1, gap: 2, cell: send => printable(send.audience)},
+		{title: 'Audience', min: 12, max: 30, shrink: 1, optional: true, gap: 2, cell: send => printable(send.audience)},
 		{title: 'Subject', grow: true, min: 20, cell: send => printable(send.subject)},
 	];
 	// The whole subject and audience of the send under the cursor, on two lines at most.
