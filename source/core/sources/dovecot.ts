@@ -9,6 +9,7 @@
  */
 import {spawn} from 'node:child_process';
 import {MassmailError} from '../errors.js';
+import {withDeadline} from './plumbing.js';
 import type {DirectorySource, ReadOptions, SourceMailbox} from './source.js';
 
 export const defaultDovecotCommand = 'doveadm user \'*\'';
@@ -23,10 +24,6 @@ export interface DovecotSourceOptions {
 const unreachableAuth = /auth-master|auth-userdb|connect(_unix)?\([^)]*\) failed/i;
 // One address: a local part, one @, a domain; no spaces. The sync checks and normalises it further.
 const address = /^[^@\s]+@[^@\s]+$/;
-
-function seconds(ms: number): string {
-	return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
-}
 
 /** Reads the users listed on standard output: `key` is `line N`, `email` the line. */
 export function parseUserList(output: string, command: string): SourceMailbox[] {
@@ -68,62 +65,8 @@ export function openDovecotSource(options: DovecotSourceOptions = {}): Directory
 	return {
 		label: command,
 		async read({timeoutMs, signal}: ReadOptions): Promise<SourceMailbox[]> {
-			if (signal?.aborted) {
-				throw new MassmailError('interrupted', `${command} was cancelled`);
-			}
-
-			const {code, signalName, stdout, stderr} = await new Promise<{code: number | null; signalName: NodeJS.Signals | null; stdout: string; stderr: string}>((resolve, reject) => {
-				// A group of its own (detached), so that a deadline ends the shell and what it started.
-				const child = spawn('/bin/sh', ['-c', command], {detached: true, stdio: ['ignore', 'pipe', 'pipe']});
-				const out: Buffer[] = [];
-				let err = '';
-				let settled = false;
-				const killGroup = () => {
-					try {
-						process.kill(-child.pid!, 'SIGKILL');
-					} catch {
-						// Already gone.
-					}
-				};
-
-				const finish = (error?: MassmailError) => {
-					settled = true;
-					clearTimeout(timer);
-					signal?.removeEventListener('abort', onAbort);
-					if (error) {
-						killGroup();
-						reject(error);
-					}
-				};
-
-				const timer = setTimeout(() => {
-					finish(new MassmailError('connection', `${command} did not finish within ${seconds(timeoutMs)}`, {
-						hint: 'run the command yourself to see where it waits (directory.dovecot.command)',
-					}));
-				}, timeoutMs);
-				const onAbort = () => {
-					finish(new MassmailError('interrupted', `${command} was cancelled`));
-				};
-
-				signal?.addEventListener('abort', onAbort, {once: true});
-				child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-				child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-					// The first lines are the ones that say what went wrong.
-					if (err.length < 64 * 1024) {
-						err += chunk;
-					}
-				});
-				child.on('error', error => {
-					if (!settled) {
-						finish(new MassmailError('validation', `${command} could not be run: ${error.message}`));
-					}
-				});
-				child.on('close', (exitCode, exitSignal) => {
-					if (!settled) {
-						finish();
-						resolve({code: exitCode, signalName: exitSignal, stdout: Buffer.concat(out).toString('utf8'), stderr: err});
-					}
-				});
+			const {code, signalName, stdout, stderr} = await withDeadline(command, timeoutMs, signal, async stop => runCommand(command, stop), {
+				hint: 'run the command yourself to see where it waits (directory.dovecot.command)',
 			});
 
 			if (code !== 0) {
@@ -143,4 +86,44 @@ export function openDovecotSource(options: DovecotSourceOptions = {}): Directory
 			return parseUserList(stdout, command);
 		},
 	};
+}
+
+interface Ran {
+	code: number | null;
+	signalName: NodeJS.Signals | null;
+	stdout: string;
+	stderr: string;
+}
+
+/** Runs the command in a process group of its own (detached), killed whole when `stop` aborts. */
+async function runCommand(command: string, stop: AbortSignal): Promise<Ran> {
+	return new Promise<Ran>((resolve, reject) => {
+		const child = spawn('/bin/sh', ['-c', command], {detached: true, stdio: ['ignore', 'pipe', 'pipe']});
+		const killGroup = () => {
+			try {
+				process.kill(-child.pid!, 'SIGKILL');
+			} catch {
+				// Already gone.
+			}
+		};
+
+		stop.addEventListener('abort', killGroup, {once: true});
+		const out: Buffer[] = [];
+		let err = '';
+		child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+		child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+			// The first lines are the ones that say what went wrong.
+			if (err.length < 64 * 1024) {
+				err += chunk;
+			}
+		});
+		child.on('error', error => {
+			stop.removeEventListener('abort', killGroup);
+			reject(new MassmailError('validation', `${command} could not be run: ${error.message}`));
+		});
+		child.on('close', (exitCode, exitSignal) => {
+			stop.removeEventListener('abort', killGroup);
+			resolve({code: exitCode, signalName: exitSignal, stdout: Buffer.concat(out).toString('utf8'), stderr: err});
+		});
+	});
 }
