@@ -20,7 +20,6 @@
  *   session) and alone (no second statement).
  */
 import dns from 'node:dns';
-import fs from 'node:fs';
 import net from 'node:net';
 import type {Duplex} from 'node:stream';
 import mysql from 'mysql2';
@@ -30,6 +29,7 @@ import {isLoopbackAddress, withoutSecret} from '../delivery/transport.js';
 import {isRole, roles} from '../directory.js';
 import {csvColumns} from '../import.js';
 import type {Role} from '../types.js';
+import {readCaFile, tlsProblem, withDeadline} from './plumbing.js';
 import type {DirectorySource, ReadOptions, SourceMailbox} from './source.js';
 import type {SqlDialect} from './sql-queries.js';
 
@@ -328,12 +328,6 @@ interface DriverError {
 	errors?: DriverError[];
 }
 
-const tlsCodes = /CERT|SELF_SIGNED|UNABLE_TO_|TLS|SSL|HOSTNAME/;
-
-function seconds(ms: number): string {
-	return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
-}
-
 /** A driver's failure as the MassmailError the user sees. */
 function failure(error: unknown, target: SqlTarget, phase: Phase, secret: string | undefined): MassmailError {
 	if (error instanceof MassmailError) {
@@ -393,7 +387,7 @@ function failure(error: unknown, target: SqlTarget, phase: Phase, secret: string
 		return new MassmailError('auth', `${where} asks for a password and none is set`, {hint: passwordHint, cause: error});
 	}
 
-	if (tlsCodes.test(code) || /does not support (SSL|secure)/i.test(words)) {
+	if (tlsProblem(error) !== undefined) {
 		return connection(
 			`${where}: no verified TLS connection: ${words}`,
 			'off the loopback interface the directory is read only over TLS, with a certificate for the host in the URL from a CA Node.js trusts (or the one in directory.sql.caFile)',
@@ -424,12 +418,12 @@ interface Connection {
 	password: string | undefined;
 	addresses: string[];
 	tls: boolean;
-	/** The CAs to trust instead of Node's own list (directory.sql.caFile). */
-	ca: Buffer | undefined;
+	/** The CAs to trust instead of Node's own list (directory.sql.caFile), as PEM text. */
+	ca: string | undefined;
 	/** Until the deadline, for the drivers' own timers (connect, statement). */
 	remainingMs: () => number;
 	setPhase: (phase: Phase) => void;
-	/** Registers what ends the connection at once (the deadline, the signal). */
+	/** Registers what ends the connection at once when the read is stopped (the deadline, the signal). */
 	onDestroy: (destroy: () => void) => void;
 }
 
@@ -599,14 +593,7 @@ async function readMysql(connection: Connection): Promise<Result> {
  */
 export function openSqlSource(options: {url: string; query: string; password?: string; caFile?: string}): DirectorySource {
 	const target = parseSqlUrl(options.url);
-	let ca: Buffer | undefined;
-	if (options.caFile !== undefined && options.caFile !== '') {
-		try {
-			ca = fs.readFileSync(options.caFile);
-		} catch (error) {
-			throw new MassmailError('validation', `directory.sql.caFile cannot be read: ${(error as Error).message}`);
-		}
-	}
+	const ca = options.caFile === undefined || options.caFile === '' ? undefined : readCaFile(options.caFile, 'directory.sql.caFile');
 
 	const query = options.query.trim();
 	if (query === '') {
@@ -624,82 +611,37 @@ export function openSqlSource(options: {url: string; query: string; password?: s
 }
 
 async function readWithin(
-	{target, query, password, ca}: {target: SqlTarget; query: string; password: string | undefined; ca: Buffer | undefined},
+	{target, query, password, ca}: {target: SqlTarget; query: string; password: string | undefined; ca: string | undefined},
 	timeoutMs: number,
 	signal: AbortSignal | undefined,
 ): Promise<Result> {
-	const interrupted = () => new MassmailError('interrupted', `reading the directory from ${target.label} was interrupted`);
-	if (signal?.aborted) {
-		throw interrupted();
-	}
-
 	const startedAt = Date.now();
 	let phase: Phase = 'resolving';
-	const destroyers: Array<() => void> = [];
-	let ended = false;
-	const destroy = () => {
-		ended = true;
-		for (const one of destroyers) {
-			one();
-		}
-	};
-
-	const work = (async (): Promise<Result> => {
-		const addresses = await resolve(target.host);
-		if (ended) {
-			throw interrupted();
-		}
-
-		const connection: Connection = {
-			target,
-			query,
-			password,
-			addresses,
-			tls: needsVerifiedTls(addresses),
-			ca,
-			remainingMs: () => timeoutMs - (Date.now() - startedAt),
-			setPhase(next) {
-				phase = next;
-			},
-			onDestroy(one) {
-				destroyers.push(one);
-				if (ended) {
-					one();
-				}
-			},
-		};
-		return target.dialect === 'postgres' ? readPostgres(connection) : readMysql(connection);
-	})();
-
-	let timer: NodeJS.Timeout | undefined;
-	let onAbort: (() => void) | undefined;
-	const stopped = new Promise<never>((_resolve, reject) => {
-		timer = setTimeout(() => {
-			const during = phaseWords[phase];
-			destroy();
-			reject(new MassmailError('connection', `${target.label} did not finish within ${seconds(timeoutMs)} (still ${during})`, {
-				hint: 'check that the server answers, or give the read more time',
-			}));
-		}, timeoutMs);
-		onAbort = () => {
-			destroy();
-			reject(interrupted());
-		};
-
-		signal?.addEventListener('abort', onAbort, {once: true});
-	});
-
-	// Whichever settles first decides; the other's outcome is dropped.
-	work.catch(() => undefined);
-	stopped.catch(() => undefined);
-	try {
-		return await Promise.race([work.catch((error: unknown) => {
+	return withDeadline(target.label, timeoutMs, signal, async stop => {
+		try {
+			const addresses = await resolve(target.host);
+			stop.throwIfAborted();
+			const connection: Connection = {
+				target,
+				query,
+				password,
+				addresses,
+				tls: needsVerifiedTls(addresses),
+				ca,
+				remainingMs: () => timeoutMs - (Date.now() - startedAt),
+				setPhase(next) {
+					phase = next;
+				},
+				onDestroy(destroy) {
+					stop.addEventListener('abort', destroy, {once: true});
+				},
+			};
+			return await (target.dialect === 'postgres' ? readPostgres(connection) : readMysql(connection));
+		} catch (error) {
 			throw failure(error, target, phase, password);
-		}), stopped]);
-	} finally {
-		clearTimeout(timer);
-		if (onAbort) {
-			signal?.removeEventListener('abort', onAbort);
 		}
-	}
+	}, {
+		during: () => `still ${phaseWords[phase]}`,
+		hint: 'check that the server answers, or give the read more time',
+	});
 }
