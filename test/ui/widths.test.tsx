@@ -5,6 +5,7 @@
  */
 import test from 'ava';
 import {createDelivery} from '../../source/core/delivery.js';
+import type {Store} from '../../source/core/store.js';
 import {renderDashboard, BACKSPACE, DOWN, ENTER, ESC, TAB, type Dashboard} from './harness.js';
 import {draft, oneAttempt, people, sendNow, sendsSetup} from '../helpers/sends.js';
 
@@ -160,6 +161,25 @@ test.serial('the message field wraps a long line: its start stays in view while 
 
 		fits(t, d, size.columns, size.rows);
 		await d.unmount();
+	}
+});
+
+test.serial('the Summary\'s title reads whole in the header: the outcome is never cut for the directory\'s text, at 80×24 and 60×20', async t => {
+	const setup = await sendsSetup(t);
+	const result = await sendNow(setup, people('ann', 'refuse+bob'), {subject: 'Planned maintenance'});
+	const route = {screen: 'summary' as const, title: 'Sending: Email to All Users on a Domain: example.com', subject: 'Planned maintenance', destination: 'the test server', result};
+	// A directory from a source with a long label takes the header's right-hand side; so does the demo's badge.
+	const fromSource = (store: Store) => store.settings.update({directory: {source: 'dovecot', dovecot: {command: '/usr/bin/doveadm -c /etc/dovecot/dovecot.conf user'}}});
+	for (const size of [{columns: 80, rows: 24}, {columns: 60, rows: 20}]) {
+		for (const options of [{setup: fromSource}, {demo: true}]) {
+			const d = await renderDashboard(t, {env: setup.env, route, ...options, ...size});
+			const [header] = d.lines();
+			t.regex(header, /^ massmail │ Finished with failures(: Email|\s)/, `${size.columns} columns: ${header}`);
+			t.regex(header, options.demo ? / DEMO$/ : /never synced$/, header);
+			t.true(d.screen().replaceAll(/\s+/g, ' ').includes('Email to All Users on a Domain: example.com: "Planned maintenance"'), d.screen());
+			fits(t, d, size.columns, size.rows);
+			await d.unmount();
+		}
 	}
 });
 

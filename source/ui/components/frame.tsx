@@ -63,7 +63,39 @@ export function originText(origin: DirectoryOriginInfo, now: number, room: numbe
 	}
 
 	const labelRoom = Math.max(Math.min(minimumLabel, origin.label.length), room - size.length - age.length);
+	if (size.length + labelRoom + age.length > room) {
+		// Not even room for the label cut short: how old it is, which a send depends on.
+		return {size: '', label: '', age: age.slice(dot.length)};
+	}
+
 	return {size, label: fit(origin.label, labelRoom), age};
+}
+
+/** The directory's size in `room` columns: whole (`4 domains, 20 mailboxes`), else its last part (`20 mailboxes`), else nothing. */
+export function directoryText(directory: string, room: number): string {
+	if (directory.length <= room) {
+		return directory;
+	}
+
+	const last = directory.slice(directory.lastIndexOf(', ') + 2);
+	return last.length <= room ? last : '';
+}
+
+/** A title's first part, up to `: `, when it has more: `Finished with failures` of `Finished with failures: Email to All Users`. */
+function leadOf(title: string): string | undefined {
+	const colon = title.indexOf(': ');
+	return colon === -1 ? undefined : title.slice(0, colon);
+}
+
+/**
+ * How much of the header's row the title takes before the directory's text: its first 32
+ * columns (`Users of example.com` whole); a title in two parts (`Finished with failures: Email
+ * to All Users…`, a Summary's) its whole first part and a start of the rest — the outcome of a
+ * send is read whole, what was sent follows as far as it goes (whole on the Summary's first line).
+ */
+export function titleRoom(prefix: string, title: string): number {
+	const lead = leadOf(title);
+	return Math.min(prefix.length + title.length, Math.max(32, lead === undefined ? 0 : prefix.length + lead.length + 12));
 }
 
 /** Two rows: the screen's title, the directory size (or where it comes from and its age; and the demo badge); where mail goes. */
@@ -72,17 +104,24 @@ export function Header({title, directory, origin, destination, destinationError,
 	const {columns} = useLayout();
 	const now = useNow(15_000, origin?.syncedAt !== undefined);
 	const badge = demo ? ' DEMO ' : '';
-	const left = ` massmail ${theme.symbols.separator} ${title}`;
-	// The title keeps its first 32 columns (`Users of example.com` whole); the rest of the row is the directory's.
-	const rightRoom = columns - badge.length - 2 - Math.min(left.length, 32);
+	const prefix = ` massmail ${theme.symbols.separator} `;
+	const left = prefix + title;
+	// The title takes what titleRoom says; the rest of the row is the directory's.
+	// Two spaces at least between them: `Retry finished with failures 20 mailboxes` read as one phrase.
+	const rightRoom = columns - badge.length - 3 - titleRoom(prefix, title);
 	const shownOrigin = origin ? originText(origin, now, rightRoom, theme.symbols.unicode) : undefined;
-	const right = shownOrigin ? `${shownOrigin.size}${shownOrigin.label}${shownOrigin.age} ` : `${directory} `;
+	const right = shownOrigin ? `${shownOrigin.size}${shownOrigin.label}${shownOrigin.age} ` : `${directoryText(directory, rightRoom)} `;
 	const stale = origin ? origin.syncedAt === undefined || origin.isStale(now) : false;
-	const room = Math.max(10, columns - right.length - badge.length - 1);
+	const room = Math.max(10, columns - right.length - badge.length - 2);
+	// A title in two parts that does not fit shows its first part whole, and then only more than a few letters of the rest (not `: Em…`).
+	const lead = leadOf(title);
+	const shownTitle = left.length > room && lead !== undefined && room >= prefix.length + lead.length && room < prefix.length + lead.length + 10
+		? prefix + lead
+		: fit(left, room);
 	return (
 		<Box flexDirection="column" width={columns} flexShrink={0}>
 			<Box>
-				<Text bold color={theme.accent}>{fit(left, room)}</Text>
+				<Text bold color={theme.accent}>{shownTitle}</Text>
 				<Box flexGrow={1} />
 				{shownOrigin ? (
 					<Text color={theme.muted}>
