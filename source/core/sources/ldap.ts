@@ -11,13 +11,13 @@
  *
  * Built on ldapts; searches are paged (a server's size limit is usually below a large tree's size).
  */
-import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import {Client, FilterParser, ResultCodeError, type Entry} from 'ldapts';
 import {MassmailError} from '../errors.js';
 import {isLoopbackAddress} from '../delivery/transport.js';
 import type {Role} from '../types.js';
+import {readCaFile, tlsProblem, withDeadline} from './plumbing.js';
 import type {DirectorySource, ReadOptions, SourceMailbox} from './source.js';
 
 export interface LdapSourceOptions {
@@ -117,10 +117,6 @@ function checkFilter(setting: string, filter: string): void {
 	}
 }
 
-function seconds(ms: number): string {
-	return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
-}
-
 /** `NoSuchObjectError` → `no such object`, `InvalidDNSyntaxError` → `invalid DN syntax`. */
 function resultName(error: ResultCodeError): string {
 	const words = error.name.replace(/Error$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2').split(' ');
@@ -173,11 +169,11 @@ function ldapFailure(error: unknown, label: string, stage: Stage, what: string, 
 		});
 	}
 
-	const {message, code} = error as {message?: string; code?: string};
-	const text = message ?? String(error);
-	if (/certificate|self[- ]signed|unable to verify|altnames|CERT_|ERR_TLS|SSL|TLS/i.test(`${text} ${code ?? ''}`)) {
+	const text = (error as {message?: string}).message ?? String(error);
+	const tls = tlsProblem(error);
+	if (tls !== undefined) {
 		return new MassmailError('connection', `TLS with the LDAP server ${label} failed: ${text}`, {
-			hint: /certificate|self[- ]signed|unable to verify|altnames|CERT_/i.test(`${text} ${code ?? ''}`)
+			hint: tls === 'certificate'
 				? 'if the server\'s certificate comes from a private CA, set directory.ldap.caFile to that CA\'s PEM file'
 				: 'check directory.ldap.url (ldaps:// for port 636, ldap:// for 389)',
 		});
@@ -277,19 +273,7 @@ export function openLdapSource(options: LdapSourceOptions): DirectorySource {
 				}
 			}
 
-			let ca: Buffer | undefined;
-			if (options.caFile !== undefined && options.caFile !== '') {
-				try {
-					ca = fs.readFileSync(options.caFile);
-				} catch (error) {
-					throw new MassmailError('validation', `directory.ldap.caFile cannot be read: ${(error as Error).message}`);
-				}
-			}
-
-			if (signal?.aborted) {
-				throw new MassmailError('interrupted', `reading ${label} was cancelled`);
-			}
-
+			const ca = options.caFile === undefined || options.caFile === '' ? undefined : readCaFile(options.caFile, 'directory.ldap.caFile');
 			const tlsOptions: tls.ConnectionOptions = {rejectUnauthorized: true, ...(ca ? {ca: [ca]} : {})};
 			const sockets: net.Socket[] = [];
 			const client = new Client({
@@ -316,15 +300,20 @@ export function openLdapSource(options: LdapSourceOptions): DirectorySource {
 			let what = `the search of ${options.base}`;
 			const passwordBind = options.bindDn !== undefined && options.bindDn !== '' && options.password !== undefined && options.password !== '';
 
-			// Set by the deadline and by abort: ldapts would reconnect for the next operation, so each step checks.
-			let over = false;
-			const proceed = () => {
-				if (over) {
-					throw new Error('the read was stopped');
+			// Unbind if still connected, and end every socket whatever its state: when the read ends, and at once when it is stopped.
+			const close = () => {
+				client.unbind().catch(() => undefined);
+				for (const socket of sockets) {
+					socket.destroy();
 				}
 			};
 
-			const work = async (): Promise<SourceMailbox[]> => {
+			const work = async (stop: AbortSignal): Promise<SourceMailbox[]> => {
+				// ldapts would reconnect for the next operation after a stop: each step checks.
+				const proceed = () => {
+					stop.throwIfAborted();
+				};
+
 				let startTlsOffered = false;
 				if (!secure) {
 					try {
@@ -402,39 +391,20 @@ export function openLdapSource(options: LdapSourceOptions): DirectorySource {
 				return mailboxes;
 			};
 
-			let timer: NodeJS.Timeout | undefined;
-			let onAbort: (() => void) | undefined;
-			const stopped = new Promise<never>((_resolve, reject) => {
-				timer = setTimeout(() => {
-					over = true;
-					reject(new MassmailError('connection', `the LDAP server ${label} did not finish ${stage === 'search' ? what : 'connecting and logging in'} within ${seconds(timeoutMs)}`, {
-						hint: 'check directory.ldap.url; a large tree may need a longer deadline',
-					}));
-				}, timeoutMs);
-				onAbort = () => {
-					over = true;
-					reject(new MassmailError('interrupted', `reading ${label} was cancelled`));
-				};
-
-				signal?.addEventListener('abort', onAbort, {once: true});
-			});
-
-			try {
-				return await Promise.race([work().catch((error: unknown) => {
+			return withDeadline(`the LDAP server ${label}`, timeoutMs, signal, async stop => {
+				stop.addEventListener('abort', close, {once: true});
+				try {
+					return await work(stop);
+				} catch (error) {
 					throw ldapFailure(error, label, stage, what, options.bindDn);
-				}), stopped]);
-			} finally {
-				clearTimeout(timer);
-				if (onAbort) {
-					signal?.removeEventListener('abort', onAbort);
+				} finally {
+					stop.removeEventListener('abort', close);
+					close();
 				}
-
-				// Unbind if still connected (a failure or a deadline), and end every socket whatever its state.
-				client.unbind().catch(() => undefined);
-				for (const socket of sockets) {
-					socket.destroy();
-				}
-			}
+			}, {
+				during: () => (stage === 'search' ? `waiting for ${what}` : 'still connecting and logging in'),
+				hint: 'check directory.ldap.url; a large tree may need a longer deadline',
+			});
 		},
 	};
 }
