@@ -69,13 +69,16 @@ export class MassmailError extends Error {
 	readonly hint?: string;
 	/** Extra lines (e.g. every bad CSV row), printed after the message. */
 	readonly details: string[];
+	/** The damaged or unreadable file it is about, when it is about one (the message names it too). */
+	readonly file?: string;
 
-	constructor(kind: ErrorKind, message: string, options: {hint?: string; details?: string[]; cause?: unknown} = {}) {
+	constructor(kind: ErrorKind, message: string, options: {hint?: string; details?: string[]; cause?: unknown; file?: string} = {}) {
 		super(message, options.cause === undefined ? undefined : {cause: options.cause});
 		this.name = 'MassmailError';
 		this.kind = kind;
 		this.hint = options.hint;
 		this.details = options.details ?? [];
+		this.file = options.file;
 	}
 
 	get exitCode(): number {

@@ -22,7 +22,8 @@ import path from 'node:path';
 import {randomBytes} from 'node:crypto';
 import {isMassmailError, MassmailError} from './errors.js';
 import {formatCount, plural} from './format.js';
-import {readJsonFile, writeFileAtomic} from './json-file.js';
+import {tryReadJsonFile, writeFileAtomic} from './json-file.js';
+import {fsyncDirectory, keepPrivate, openForAppend, writeAllSync, writeAtomicSync} from './storage/durable.js';
 import type {MessageDraft, Operator, Recipient, RecipientReport, RecipientStatus, SendKind, SendStatus, SendSummary, Settings} from './types.js';
 
 /** What `send.json` holds. */
@@ -197,112 +198,6 @@ function createdAtOfId(id: string): string {
 	return match ? `${match[1]}-${match[2]}-${match[3]}T${match[4]}:${match[5]}:${match[6]}.000Z` : '';
 }
 
-/** Writes all of `data`: a write may take fewer bytes than it was given (a full disk, a signal). */
-function writeAllSync(fd: number, data: string | Buffer): void {
-	const buffer = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-	let offset = 0;
-	while (offset < buffer.length) {
-		const written = fs.writeSync(fd, buffer, offset, buffer.length - offset);
-		if (written <= 0) {
-			throw new Error(`short write: ${offset} of ${buffer.length} bytes`);
-		}
-
-		offset += written;
-	}
-}
-
-/** Reads exactly `length` bytes at `position` (a read may return fewer). */
-function readFullySync(fd: number, buffer: Buffer, length: number, position: number): void {
-	let offset = 0;
-	while (offset < length) {
-		const read = fs.readSync(fd, buffer, offset, length - offset, position + offset);
-		if (read <= 0) {
-			throw new Error(`short read: ${offset} of ${length} bytes at ${position}`);
-		}
-
-		offset += read;
-	}
-}
-
-/** Writes one line per item in chunks (no whole-file string for 100,000 recipients), fsynced, renamed into place. */
-function writeLinesDurable<T>(file: string, items: readonly T[], line: (item: T) => string): void {
-	const temporary = file + '.' + process.pid + '.tmp';
-	const fd = fs.openSync(temporary, 'w', 0o600);
-	try {
-		fs.fchmodSync(fd, 0o600);
-		let chunk = '';
-		for (const item of items) {
-			chunk += line(item);
-			if (chunk.length >= 65_536) {
-				writeAllSync(fd, chunk);
-				chunk = '';
-			}
-		}
-
-		if (chunk !== '') {
-			writeAllSync(fd, chunk);
-		}
-
-		fs.fsyncSync(fd);
-	} finally {
-		fs.closeSync(fd);
-	}
-
-	fs.renameSync(temporary, file);
-}
-
-function fsyncDirectory(directory: string): void {
-	try {
-		const fd = fs.openSync(directory, 'r');
-		try {
-			fs.fsyncSync(fd);
-		} finally {
-			fs.closeSync(fd);
-		}
-	} catch {
-		// Not every platform can fsync a directory; the files themselves are synced.
-	}
-}
-
-/** A folder of ours that others can read or enter is closed to them (an older version, a hand-made folder). */
-function keepPrivate(folder: string): void {
-	try {
-		if ((fs.statSync(folder).mode & 0o077) !== 0) {
-			fs.chmodSync(folder, 0o700);
-		}
-	} catch {
-		// Not ours to change (or not there): the files inside are 0600 either way.
-	}
-}
-
-/**
- * The end of the last whole line of an append-only file: the file's size, or less when its last
- * line is torn (no newline). Reads backwards from the end in chunks, so a torn line of any length
- * is found, and a file that holds no newline at all gives 0.
- */
-function endOfLastLine(fd: number, size: number): number {
-	const chunk = Buffer.alloc(Math.min(size, 65_536));
-	let end = size;
-	while (end > 0) {
-		const length = Math.min(chunk.length, end);
-		const start = end - length;
-		readFullySync(fd, chunk, length, start);
-		const part = chunk.subarray(0, length);
-		if (end === size && part.at(-1) === 0x0A) {
-			return size;
-		}
-
-		const newline = part.lastIndexOf(0x0A);
-		if (newline !== -1) {
-			return start + newline + 1;
-		}
-
-		end = start;
-	}
-
-	return 0;
-}
-
 function processIsAlive(pid: number): boolean {
 	try {
 		process.kill(pid, 0);
@@ -401,19 +296,10 @@ function holderIsAlive(holder: Partial<LockFile>, pid: number, writtenMs: number
 	return booted + (Number(started) * 1000 / ticksPerSecond) <= writtenMs + 2000;
 }
 
-/** Reads to JSON or gives the reason it is not; undefined when the file does not exist. */
+/** Reads to JSON or gives the reason it is not; `missing` when the file does not exist. */
 function readJsonOrWhy(file: string): {value?: unknown; why?: string; missing?: true} {
-	try {
-		const value = readJsonFile(file);
-		return value === undefined ? {missing: true} : {value};
-	} catch (error) {
-		if (isMassmailError(error)) {
-			const prefix = file + ': ';
-			return {why: error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message};
-		}
-
-		throw error;
-	}
+	const read = tryReadJsonFile(file);
+	return 'why' in read ? {why: read.why} : 'missing' in read ? {missing: true} : {value: read.value};
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -1040,7 +926,7 @@ export class SendLog {
 		try {
 			const {recipients, ...rest} = input;
 			const record: SendRecord = {id, createdAt: new Date().toISOString(), total: recipients.length, ...rest};
-			writeLinesDurable(this.file(id, 'recipients.jsonl'), recipients, recipient => JSON.stringify([recipient.address, recipient.name]) + '\n');
+			writeAtomicSync(this.file(id, 'recipients.jsonl'), recipients.map(recipient => JSON.stringify([recipient.address, recipient.name]) + '\n'));
 			writeFileAtomic(this.file(id, 'outcomes.log'), '');
 			// send.json last: a folder without it is not a send (a crash half-way leaves no broken record).
 			writeFileAtomic(this.file(id, 'send.json'), JSON.stringify(record, null, '\t') + '\n');
@@ -1169,17 +1055,11 @@ export class SendLog {
 	/** Opens the outcome log for appending (cutting off a torn last line first, however long). Call with the lock held. */
 	openOutcomes(id: string, onDurable: (group: OutcomeLine[]) => void, options?: {intervalMs: number; maxGroup: number}, onFailure?: (error: Error) => void): OutcomeWriter {
 		const file = this.file(id, 'outcomes.log');
-		const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_APPEND, 0o600);
+		let fd: number;
 		try {
-			const size = fs.fstatSync(fd).size;
-			const keep = size > 0 ? endOfLastLine(fd, size) : 0;
-			if (keep < size) {
-				fs.ftruncateSync(fd, keep);
-				fs.fsyncSync(fd);
-			}
+			fd = openForAppend(file);
 		} catch (error) {
-			fs.closeSync(fd);
-			throw new MassmailError('store', `${file}: cannot be prepared for appending: ${(error as Error).message}`, {cause: error});
+			throw new MassmailError('store', `${file}: cannot be prepared for appending: ${(error as Error).message}`, {cause: error, file});
 		}
 
 		return new OutcomeWriter(fd, onDurable, options, onFailure);

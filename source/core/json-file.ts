@@ -1,7 +1,11 @@
+/**
+ * The JSON files of the data folder (the directory, the settings, a send's send.json and
+ * state.json): read with the version's stamp, a damaged one named with its file (MassmailError
+ * 'store', `file` set), written atomically through storage/durable.ts.
+ */
 import fs from 'node:fs';
-import path from 'node:path';
-import crypto from 'node:crypto';
 import {MassmailError} from './errors.js';
+import {writeAtomicSync} from './storage/durable.js';
 
 const neverOverwritten = 'Fix or move the file away; massmail never overwrites it.';
 
@@ -24,7 +28,7 @@ export function fileStamp(file: string): string | undefined {
 	try {
 		stat = fs.statSync(file, {bigint: true, throwIfNoEntry: false});
 	} catch (error) {
-		throw new MassmailError('store', `${file}: cannot be read: ${(error as Error).message}`, {cause: error});
+		throw new MassmailError('store', `${file}: cannot be read: ${(error as Error).message}`, {cause: error, file});
 	}
 
 	return stat && stampOf(stat);
@@ -34,11 +38,21 @@ function stampOf(stat: fs.BigIntStats): string {
 	return `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}`;
 }
 
+/** A JSON file as read, never thrown: its value and the stamp of that version, or why it cannot be read. */
+export type JsonFileRead =
+	| {missing: true}
+	| {value: unknown; stamp: string}
+	| {why: string; hint?: string; cause: unknown};
+
 /**
- * {@link readJsonFile}, and the {@link fileStamp} of the very version it read (taken from the
- * open file, so a rewrite in between makes the stamp differ on the next check, never hides it).
+ * Reads and parses a JSON file, and says why not instead of throwing: for a reader that reports
+ * damage (a send record) rather than stopping at it. `why` does not name the file.
+ *
+ * @example
+ * const read = tryReadJsonFile(file);
+ * if ('why' in read) damage.add('state.json', undefined, read.why);
  */
-export function readJsonFileStamped(file: string): {data: unknown; stamp: string | undefined} {
+export function tryReadJsonFile(file: string): JsonFileRead {
 	let text: string;
 	let stamp: string;
 	try {
@@ -51,26 +65,54 @@ export function readJsonFileStamped(file: string): {data: unknown; stamp: string
 		}
 	} catch (error) {
 		if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-			return {data: undefined, stamp: undefined};
+			return {missing: true};
 		}
 
-		throw new MassmailError('store', `${file}: cannot be read: ${(error as Error).message}`, {cause: error});
+		return {why: `cannot be read: ${(error as Error).message}`, cause: error};
 	}
 
-	return {data: parseJsonText(text, file), stamp};
+	const parsed = parseJson(text);
+	return 'why' in parsed ? parsed : {value: parsed.value, stamp};
+}
+
+/**
+ * {@link readJsonFile}, and the {@link fileStamp} of the very version it read (taken from the
+ * open file, so a rewrite in between makes the stamp differ on the next check, never hides it).
+ */
+export function readJsonFileStamped(file: string): {data: unknown; stamp: string | undefined} {
+	const read = tryReadJsonFile(file);
+	if ('missing' in read) {
+		return {data: undefined, stamp: undefined};
+	}
+
+	if ('why' in read) {
+		throw new MassmailError('store', `${file}: ${read.why}`, {hint: read.hint, cause: read.cause, file});
+	}
+
+	return {data: read.value, stamp: read.stamp};
 }
 
 /** JSON.parse with an error that names the file, the line and the column. */
 export function parseJsonText(text: string, file: string): unknown {
+	const parsed = parseJson(text);
+	if ('why' in parsed) {
+		throw new MassmailError('store', `${file}: ${parsed.why}`, {hint: parsed.hint, cause: parsed.cause, file});
+	}
+
+	return parsed.value;
+}
+
+/** JSON.parse, or why the text is not JSON (with the line and the column). */
+function parseJson(text: string): {value: unknown} | {why: string; hint: string; cause: unknown} {
 	// A byte order mark from a hand edit is harmless; JSON.parse refuses it.
 	const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
 	try {
-		return JSON.parse(body);
+		return {value: JSON.parse(body)};
 	} catch (error) {
 		const message = (error as Error).message;
 		const where = errorPosition(message, body);
 		const at = where ? ` (line ${where.line} column ${where.column})` : '';
-		throw new MassmailError('store', `${file}: not valid JSON${at}: ${message}`, {hint: neverOverwritten, cause: error});
+		return {why: `not valid JSON${at}: ${message}`, hint: neverOverwritten, cause: error};
 	}
 }
 
@@ -99,43 +141,18 @@ function errorPosition(message: string, text: string): {line: number; column: nu
 
 /** Message for a file that is JSON but not what massmail expects. */
 export function badShape(file: string, what: string): MassmailError {
-	return new MassmailError('store', `${file}: ${what}`, {hint: neverOverwritten});
+	return new MassmailError('store', `${file}: ${what}`, {hint: neverOverwritten, file});
 }
 
 /**
- * Writes a file so that readers see the old content or the new, never half of it:
- * a temporary file in the same folder, flushed to disk, then renamed over the target.
+ * Writes a file so that readers see the old content or the new, never half of it
+ * ({@link writeAtomicSync}); a failure is MassmailError('store') naming the file.
  */
-export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o600): void {
-	const dir = path.dirname(file);
-	const temporary = path.join(dir, `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
-	let fd: number | undefined;
+export function writeFileAtomic(file: string, data: string | Buffer | Iterable<string>, mode = 0o600): void {
 	try {
-		fd = fs.openSync(temporary, 'wx', mode);
-		fs.writeFileSync(fd, data);
-		fs.fsyncSync(fd);
-		fs.closeSync(fd);
-		fd = undefined;
-		fs.renameSync(temporary, file);
+		writeAtomicSync(file, data, mode);
 	} catch (error) {
-		if (fd !== undefined) {
-			fs.closeSync(fd);
-		}
-
-		fs.rmSync(temporary, {force: true});
-		throw new MassmailError('store', `${file}: cannot be written: ${(error as Error).message}`, {cause: error});
-	}
-
-	// Make the rename itself durable; not every platform lets a folder be fsynced.
-	try {
-		const dirFd = fs.openSync(dir, 'r');
-		try {
-			fs.fsyncSync(dirFd);
-		} finally {
-			fs.closeSync(dirFd);
-		}
-	} catch {
-		// Best effort only.
+		throw new MassmailError('store', `${file}: cannot be written: ${(error as Error).message}`, {cause: error, file});
 	}
 }
 
