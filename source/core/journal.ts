@@ -23,7 +23,8 @@ import {randomBytes} from 'node:crypto';
 import {isMassmailError, MassmailError} from './errors.js';
 import {formatCount, plural} from './format.js';
 import {tryReadJsonFile, writeFileAtomic} from './json-file.js';
-import {fsyncDirectory, keepPrivate, openForAppend, writeAllSync, writeAtomicSync} from './storage/durable.js';
+import {fsyncDirectory, keepPrivate, openForAppend, writeAtomicSync} from './storage/durable.js';
+import {lockHolder, takeProcessLock, type LockHolder, type ProcessLock} from './storage/process-lock.js';
 import type {MessageDraft, Operator, Recipient, RecipientReport, RecipientStatus, SendKind, SendStatus, SendSummary, Settings} from './types.js';
 
 /** What `send.json` holds. */
@@ -198,104 +199,6 @@ function createdAtOfId(id: string): string {
 	return match ? `${match[1]}-${match[2]}-${match[3]}T${match[4]}:${match[5]}:${match[6]}.000Z` : '';
 }
 
-function processIsAlive(pid: number): boolean {
-	try {
-		process.kill(pid, 0);
-		return true;
-	} catch (error) {
-		return (error as NodeJS.ErrnoException).code === 'EPERM';
-	}
-}
-
-function readText(file: string): string | undefined {
-	try {
-		return fs.readFileSync(file, 'utf8').trim();
-	} catch {
-		return undefined;
-	}
-}
-
-let bootIdCache: string | null | undefined;
-
-/** This boot of the machine (Linux): a lock written before a reboot names a process that is gone. */
-function currentBootId(): string | undefined {
-	bootIdCache ??= readText('/proc/sys/kernel/random/boot_id') ?? null;
-	return bootIdCache ?? undefined;
-}
-
-/**
- * When a process started, in clock ticks since boot (Linux: /proc/PID/stat field 22), as text;
- * undefined where there is no /proc. Two processes that share a PID never share a start time.
- */
-function processStartTime(pid: number): string | undefined {
-	const stat = readText(`/proc/${pid}/stat`);
-	if (stat === undefined) {
-		return undefined;
-	}
-
-	// Field 2 is the command name in parentheses, and may hold spaces and parentheses itself.
-	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-	const startTime = fields[22 - 3];
-	return startTime !== undefined && /^\d+$/.test(startTime) ? startTime : undefined;
-}
-
-/** When this machine booted, in ms since the epoch (Linux: /proc/stat btime). */
-function bootTimeMs(): number | undefined {
-	const match = /^btime (\d+)$/m.exec(readText('/proc/stat') ?? '');
-	return match ? Number(match[1]) * 1000 : undefined;
-}
-
-/** Clock ticks per second of /proc/PID/stat: USER_HZ, 100 on every Linux that Node runs on. */
-const ticksPerSecond = 100;
-
-/** What a lock file holds. */
-interface LockFile {
-	pid: number;
-	host: string;
-	since: string;
-	/** The boot the holder ran in. */
-	bootId?: string;
-	/** The holder's start time: the PID with another start time is another process. */
-	startTime?: string;
-}
-
-/**
- * Whether the holder of a lock on this host still runs: its PID is alive, in the same boot, with
- * the start time the lock recorded. A lock of an older version (no start time) counts as stale
- * when the process now using its PID started after the lock was written.
- */
-function holderIsAlive(holder: Partial<LockFile>, pid: number, writtenMs: number | undefined): boolean {
-	if (pid <= 0) {
-		return false;
-	}
-
-	const bootId = currentBootId();
-	if (typeof holder.bootId === 'string' && bootId !== undefined && holder.bootId !== bootId) {
-		return false;
-	}
-
-	if (!processIsAlive(pid)) {
-		return false;
-	}
-
-	const started = processStartTime(pid);
-	if (started === undefined) {
-		return true; // No /proc: the PID is all there is to go by.
-	}
-
-	if (typeof holder.startTime === 'string') {
-		return holder.startTime === started;
-	}
-
-	const booted = bootTimeMs();
-	if (booted === undefined || writtenMs === undefined) {
-		return true;
-	}
-
-	// Two seconds of slack for the clock's granularity.
-	return booted + (Number(started) * 1000 / ticksPerSecond) <= writtenMs + 2000;
-}
-
 /** Reads to JSON or gives the reason it is not; `missing` when the file does not exist. */
 function readJsonOrWhy(file: string): {value?: unknown; why?: string; missing?: true} {
 	const read = tryReadJsonFile(file);
@@ -456,9 +359,7 @@ interface SendRead {
 }
 
 /** A held lock on one send. */
-export interface SendLock {
-	release(): void;
-}
+export type SendLock = ProcessLock;
 
 /**
  * Appends outcomes in groups: one write and one fdatasync per group, never two at once. With
@@ -946,77 +847,24 @@ export class SendLog {
 	 */
 	lock(id: string): SendLock {
 		const file = this.file(id, 'lock');
-		const held: LockFile = {pid: process.pid, host: os.hostname(), since: new Date().toISOString()};
-		const bootId = currentBootId();
-		const startTime = processStartTime(process.pid);
-		if (bootId !== undefined) {
-			held.bootId = bootId;
+		let taken: ReturnType<typeof takeProcessLock>;
+		try {
+			taken = takeProcessLock(file);
+		} catch (error) {
+			throw new MassmailError('store', `cannot lock send ${id}: ${(error as Error).message}`);
 		}
 
-		if (startTime !== undefined) {
-			held.startTime = startTime;
+		if ('lock' in taken) {
+			return taken.lock;
 		}
 
-		const content = JSON.stringify(held);
-		for (let attempt = 0; attempt < 5; attempt++) {
-			let fd: number | undefined;
-			try {
-				fd = fs.openSync(file, 'wx', 0o600);
-			} catch (error) {
-				if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-					throw new MassmailError('store', `cannot lock send ${id}: ${(error as Error).message}`);
-				}
-			}
-
-			if (fd !== undefined) {
-				try {
-					writeAllSync(fd, content);
-					fs.fsyncSync(fd);
-				} catch (error) {
-					fs.closeSync(fd);
-					fs.rmSync(file, {force: true});
-					throw new MassmailError('store', `cannot lock send ${id}: ${(error as Error).message}`);
-				}
-
-				fs.closeSync(fd);
-				let released = false;
-				return {
-					release() {
-						if (released) {
-							return;
-						}
-
-						released = true;
-						try {
-							const holder = JSON.parse(fs.readFileSync(file, 'utf8')) as {pid: number};
-							if (holder.pid === process.pid) {
-								fs.unlinkSync(file);
-							}
-						} catch {
-							// Already gone.
-						}
-					},
-				};
-			}
-
-			const holder = this.lockHolder(id);
-			if (holder?.alive) {
-				throw new MassmailError('locked', `send ${id} is being worked on by process ${holder.pid}${holder.host === os.hostname() ? '' : ' on ' + holder.host}`, {
-					hint: holder.host === os.hostname()
-						? 'wait for it to finish, or stop that process first'
-						: `if no massmail runs on ${holder.host}, delete ${file}`,
-				});
-			}
-
-			// The holder is gone: take the lock over, unless someone else just did.
-			try {
-				const before = fs.readFileSync(file, 'utf8');
-				if (holder === undefined || before === holder.raw) {
-					fs.unlinkSync(file);
-				}
-			} catch {
-				// Removed meanwhile: try again.
-			}
+		if ('holder' in taken) {
+			const {holder} = taken;
+			throw new MassmailError('locked', `send ${id} is being worked on by process ${holder.pid}${holder.host === os.hostname() ? '' : ' on ' + holder.host}`, {
+				hint: holder.host === os.hostname()
+					? 'wait for it to finish, or stop that process first'
+					: `if no massmail runs on ${holder.host}, delete ${file}`,
+			});
 		}
 
 		throw new MassmailError('locked', `cannot take the lock of send ${id}`, {hint: 'another massmail may be starting on it; try again'});
@@ -1026,30 +874,8 @@ export class SendLog {
 	 * Who holds the lock of a send, if anyone. A lock of another host counts as alive; on this host
 	 * the holder is alive when its PID runs, in this boot, with the start time the lock recorded.
 	 */
-	lockHolder(id: string): {pid: number; host: string; alive: boolean; raw: string} | undefined {
-		const file = this.file(id, 'lock');
-		let raw: string;
-		let writtenMs: number | undefined;
-		try {
-			raw = fs.readFileSync(file, 'utf8');
-			writtenMs = fs.statSync(file).mtimeMs;
-		} catch {
-			return undefined;
-		}
-
-		let holder: Partial<LockFile>;
-		try {
-			const parsed = JSON.parse(raw) as unknown;
-			holder = isObject(parsed) ? parsed as Partial<LockFile> : {};
-		} catch {
-			// A lock torn by a crash while it was written: its process died then.
-			return {pid: 0, host: os.hostname(), alive: false, raw};
-		}
-
-		const pid = typeof holder.pid === 'number' && Number.isSafeInteger(holder.pid) ? holder.pid : 0;
-		const host = typeof holder.host === 'string' ? holder.host : os.hostname();
-		const alive = host === os.hostname() ? holderIsAlive(holder, pid, writtenMs) : true;
-		return {pid, host, alive, raw};
+	lockHolder(id: string): LockHolder | undefined {
+		return lockHolder(this.file(id, 'lock'));
 	}
 
 	/** Opens the outcome log for appending (cutting off a torn last line first, however long). Call with the lock held. */
