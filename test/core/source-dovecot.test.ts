@@ -105,6 +105,7 @@ test('an abort ends the command as interrupted', async t => {
 	setTimeout(() => controller.abort(), 100);
 	const error = await failure(read);
 	t.is(error.kind, 'interrupted');
+	t.is(error.message, 'reading the directory from sleep 30 was cancelled');
 });
 
 test('the default command is doveadm user \'*\'', t => {

@@ -310,6 +310,7 @@ test('an abort ends the read as interrupted', async t => {
 	t.true(await settledWithin(read, 15_000), 'the read did not end');
 	const error = await failure(read);
 	t.is(error.kind, 'interrupted');
+	t.is(error.message, `reading the directory from the LDAP server ldap://127.0.0.1:${silent.port} was cancelled`);
 });
 
 /** Forwards to `port`, but passes on only the first `bytes` bytes of the server's answers, then holds the rest. */

@@ -310,6 +310,7 @@ for (const kind of kinds) {
 		setTimeout(() => controller.abort(), 300);
 		const error = await failure(t, reading);
 		t.is(error.kind, 'interrupted');
+		t.regex(error.message, /^reading the directory from (postgres|mysql):\/\/\S+ was cancelled$/);
 		await waitForNoReaderSessions(t, kind);
 	});
 

@@ -45,6 +45,8 @@ import net from 'node:net';
 import {MassmailError, type ErrorKind} from '../errors.js';
 import {isLoopbackAddress, withoutSecret} from '../delivery/transport.js';
 import type {Role} from '../types.js';
+import {isObject} from '../values.js';
+import {tlsProblem, withDeadline} from './plumbing.js';
 import type {DirectorySource, ReadOptions, SourceMailbox} from './source.js';
 
 export interface SmarterMailOptions {
@@ -92,13 +94,16 @@ export function openSmarterMailSource(options: SmarterMailOptions): DirectorySou
 	const label = base.href.replace(/\/$/, '');
 	return {
 		label,
-		async read(readOptions: ReadOptions): Promise<SourceMailbox[]> {
-			const session = new Session(base, label, options, readOptions);
-			try {
-				return await session.readAll();
-			} finally {
-				session.close();
-			}
+		async read({timeoutMs, signal}: ReadOptions): Promise<SourceMailbox[]> {
+			let session: Session | undefined;
+			return withDeadline(`SmarterMail at ${label}`, timeoutMs, signal, async stop => {
+				session = new Session(base, label, options, stop);
+				try {
+					return await session.readAll();
+				} finally {
+					session.close();
+				}
+			}, {during: () => session?.waitingFor()});
 		},
 	};
 }
@@ -147,27 +152,23 @@ class PlainTextRefused extends Error {
 	}
 }
 
-/** One read: the login, its token, the deadline and the connections, closed at the end. */
+/** One read: the login, its token, the calls in flight and the connections, closed at the end. */
 class Session {
 	private token: string | undefined;
-	private readonly deadline: AbortSignal;
 	private readonly stop = new AbortController();
 	private readonly signal: AbortSignal;
 	private readonly agent: http.Agent;
+	/** The calls awaiting their reply, oldest first: what a read stopped at its deadline was waiting for. */
+	private readonly inFlight = new Set<string>();
 
+	/** `stopped`: the read's deadline or cancel (withDeadline), which ends every request in flight. */
 	constructor(
 		private readonly base: URL,
 		private readonly label: string,
 		private readonly credentials: SmarterMailOptions,
-		private readonly readOptions: ReadOptions,
+		stopped: AbortSignal,
 	) {
-		this.deadline = AbortSignal.timeout(readOptions.timeoutMs);
-		const signals = [this.deadline, this.stop.signal];
-		if (readOptions.signal) {
-			signals.push(readOptions.signal);
-		}
-
-		this.signal = AbortSignal.any(signals);
+		this.signal = AbortSignal.any([stopped, this.stop.signal]);
 		// Every request in flight listens to it.
 		setMaxListeners(domainsAtOnce * 4, this.signal);
 		const agentOptions = {keepAlive: true, maxSockets: domainsAtOnce * 2};
@@ -177,6 +178,12 @@ class Session {
 	close(): void {
 		this.stop.abort();
 		this.agent.destroy();
+	}
+
+	/** `waiting for GET api/v1/…`: the oldest call in flight, if any. */
+	waitingFor(): string | undefined {
+		const [call] = this.inFlight;
+		return call === undefined ? undefined : `waiting for ${call}`;
 	}
 
 	async readAll(): Promise<SourceMailbox[]> {
@@ -415,10 +422,13 @@ class Session {
 		}
 
 		const call = `${method} ${path}${options.domain ? ` for ${options.domain}` : ''}`;
+		this.inFlight.add(call);
 		try {
 			return await this.send(url, method, headers, payload, call);
 		} catch (error) {
 			throw this.failureOf(error, call);
+		} finally {
+			this.inFlight.delete(call);
 		}
 	}
 
@@ -492,7 +502,10 @@ class Session {
 		};
 	}
 
-	/** A request that got no reply, as the MassmailError it means. */
+	/**
+	 * A request that got no reply, as the MassmailError it means. One ended by the read's deadline
+	 * or cancel gets any: withDeadline has said why the read stopped.
+	 */
 	private failureOf(error: unknown, call: string): MassmailError {
 		if (error instanceof MassmailError) {
 			return error;
@@ -502,30 +515,16 @@ class Session {
 			return this.plainTextError(error.address);
 		}
 
-		if (this.deadline.aborted) {
-			return this.error('connection', `SmarterMail at ${this.label} gave no complete answer within ${seconds(this.readOptions.timeoutMs)} (waiting for ${call})`);
-		}
-
-		if (this.readOptions.signal?.aborted) {
-			return this.error('interrupted', `the read from ${this.label} was cancelled`);
-		}
-
-		const detail = error instanceof Error ? ((error as NodeJS.ErrnoException).code ?? error.message) : String(error);
-		const certificate = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(detail);
-		return this.error('connection', `cannot reach SmarterMail at ${this.label} (${call}): ${error instanceof Error ? error.message : detail}`, {
-			hint: certificate ? 'the server\'s certificate is not trusted: install a certificate for its name, or add its CA with NODE_EXTRA_CA_CERTS' : undefined,
+		return this.error('connection', `cannot reach SmarterMail at ${this.label} (${call}): ${error instanceof Error ? error.message : String(error)}`, {
+			hint: tlsProblem(error) === 'certificate' ? 'the server\'s certificate is not trusted: install a certificate for its name, or add its CA with NODE_EXTRA_CA_CERTS' : undefined,
 		});
 	}
 }
 
 function objectOf(value: unknown): Record<string, unknown> | undefined {
-	return typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : undefined;
+	return isObject(value) ? value : undefined;
 }
 
 function httpWords(reply: Reply): string {
 	return `HTTP ${reply.status}${reply.statusText === '' ? '' : ` ${reply.statusText}`}`;
-}
-
-function seconds(ms: number): string {
-	return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
