@@ -6,6 +6,7 @@
  */
 import {SettingsStore, shellWord, showSetting} from '../core/settings.js';
 import {readyQueries, type ReadyQuery} from '../core/sources/sql-queries.js';
+import {senderAddressOrigin} from '../core/sender.js';
 import type {Command} from './command.js';
 import {table} from './output.js';
 
@@ -78,6 +79,8 @@ const configListCommand: Command = {
 		// Each value as it would be typed (delivery.rate 0.5 as 30/min), on one line.
 		const rows = SettingsStore.keys().map(({key, description}) => [key, showSetting(key, settings.getKey(key) ?? '').replaceAll(/\s*\n\s*/g, ' '), description]);
 		io.out(table(['KEY', 'VALUE', 'MEANING'], rows));
+		io.out('');
+		io.out(`The sender address is ${senderAddressOrigin(settings)}.`);
 		io.out('');
 		io.out(readyQueriesText());
 		return 0;

@@ -21,6 +21,7 @@ import {formatCount, formatDuration, plural} from '../core/format.js';
 import {json, type Output} from './output.js';
 import {directoryForSend} from './sync-commands.js';
 import {isResumable, runEndLines} from '../core/run-end.js';
+import {senderAddressOrigin, senderForSend} from '../core/sender.js';
 
 /**
  * The composer and the engine (nodemailer, html-to-text, smtp-server) load only for the
@@ -161,7 +162,11 @@ async function composeAndSend(context: CommandContext, kind: MessageDraft['kind'
 		}
 
 		const body = readMessage(options);
-		const {from, friendlyName} = senderOf(context, kind, followUpOf, parseSender, () => deliveryContext().sends);
+		const chosen = senderOf(context, kind, followUpOf, parseSender, () => deliveryContext().sends);
+		const {friendlyName} = chosen;
+		// No address given or derivable: postmaster@localhost to the capture server, else exit 2 now.
+		const from = senderForSend(chosen.from, {captured: goesToCapture(context, settings)});
+		const fromLine = `From: ${from.name ? `${from.name} ` : ''}<${displayAddress(from.address)}>${senderNote(chosen.from, settings, store)}`;
 		const html = kind === 'email' && (Boolean(options.html) || detectHtml(body));
 		const draft: MessageDraft = {kind, from, friendlyName, subject, body, html};
 		validateDraft(draft);
@@ -178,9 +183,9 @@ async function composeAndSend(context: CommandContext, kind: MessageDraft['kind'
 
 		if (options['dry-run']) {
 			if (options.json) {
-				io.out(json({count: recipients.length, recipients: recipients.map(r => r.address), skipped, to: toLine ?? null, ...(warnings.length > 0 ? {warnings} : {})}));
+				io.out(json({count: recipients.length, recipients: recipients.map(r => r.address), skipped, to: toLine ?? null, from: from.address, ...(warnings.length > 0 ? {warnings} : {})}));
 			} else {
-				printDryRun(io, recipients, audience.resolution, toLine, warnings);
+				printDryRun(io, recipients, audience.resolution, fromLine, toLine, warnings);
 			}
 
 			return exitCodes.ok;
@@ -192,7 +197,8 @@ async function composeAndSend(context: CommandContext, kind: MessageDraft['kind'
 
 		const ctx = deliveryContext();
 		if (!options.yes) {
-			io.err(`${kind === 'email' ? 'Email' : 'Reminder'} "${draft.subject}" from ${draft.from.name} <${displayAddress(draft.from.address)}> to ${audience.text}`);
+			io.err(`${kind === 'email' ? 'Email' : 'Reminder'} "${draft.subject}" to ${audience.text}`);
+			io.err(fromLine);
 			io.err(`To: ${toLine ?? ''}${recipients.length > 1 ? ` (the first of ${formatCount(recipients.length)}, each on a message of its own)` : ''}`);
 			if (skipped.length > 0) {
 				io.err(`Skipped: ${describeSkipped(skipped)}`);
@@ -247,6 +253,24 @@ function senderOf(context: CommandContext, kind: MessageDraft['kind'], followUpO
 	return {from: typedFrom === undefined ? original.from : parseSender(typedFrom, original.from), friendlyName: typedName ?? original.friendlyName};
 }
 
+/** Where the From address came from, unless it was typed for this send (--from) or is the original's (a follow-up). */
+function senderNote(chosen: Sender, settings: Settings, store: ReturnType<CommandContext['store']>): string {
+	if (chosen.address === '') {
+		return ' (no sender address is set: the local capture server takes this one; nothing leaves this machine)';
+	}
+
+	return chosen.address === settings.sender.address ? ` (${senderAddressOrigin(store.settings)})` : '';
+}
+
+/** Whether mail goes to the local capture server (no SMTP server set); a target that cannot be read is reported where the send needs it. */
+function goesToCapture(context: CommandContext, settings: Settings): boolean {
+	try {
+		return resolveSmtpTarget(settings, context.env).kind === 'capture';
+	} catch {
+		return false;
+	}
+}
+
 /** Recipients whose address needs SMTPUTF8, said before sending; the local capture server takes them. */
 function smtpUtf8Warnings(context: CommandContext, settings: Settings, recipients: Recipient[]): string[] {
 	const addresses = recipients.filter(recipient => needsSmtpUtf8(recipient.address)).map(recipient => displayAddress(recipient.address));
@@ -266,8 +290,9 @@ function smtpUtf8Warnings(context: CommandContext, settings: Settings, recipient
 	return [`${addresses.length === 1 ? '1 address needs' : `${formatCount(addresses.length)} addresses need`} SMTPUTF8 (non-ASCII before the @) and ${addresses.length === 1 ? 'fails' : 'fail'} if the server does not offer it: ${shown}`];
 }
 
-function printDryRun(io: Output, recipients: Recipient[], resolution: Resolution, toLine: string | undefined, warnings: string[]): void {
+function printDryRun(io: Output, recipients: Recipient[], resolution: Resolution, fromLine: string, toLine: string | undefined, warnings: string[]): void {
 	io.out(`${plural(recipients.length, 'recipient')} (dry run: nothing sent)`);
+	io.out(fromLine);
 	if (toLine !== undefined) {
 		io.out(`To: ${toLine}`);
 	}

@@ -65,6 +65,11 @@ export function parseSender(text: string, defaults: Sender): Sender {
 		name = name.slice(1, -1).replaceAll(/\\(.)/g, '$1');
 	}
 
+	if (address === '' && defaults.address === '') {
+		// No default address (a machine without a fully qualified name): core/sender.ts decides.
+		return {name, address};
+	}
+
 	if (!simpleAddress.test(address)) {
 		throw new MassmailError('validation', `From address is not a valid address: ${JSON.stringify(address)}`);
 	}

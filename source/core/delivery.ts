@@ -12,6 +12,7 @@
  * await ctx.close();
  */
 import {currentOperator} from './operator.js';
+import {senderForSend} from './sender.js';
 import {randomBytes} from 'node:crypto';
 import {MessageTemplate, validateDraft} from './compose.js';
 import {startCaptureServer, type CaptureServer} from './capture-server.js';
@@ -224,17 +225,19 @@ function threadIds(sends: SendLog, originalId: string, addresses: string[]): {id
  * its lock. Does not start sending: call `start()`.
  */
 export async function createDelivery(ctx: DeliveryContext, request: SendRequest, overrides?: DeliveryOverrides): Promise<Delivery> {
-	validateDraft(request.draft);
 	if (request.recipients.length === 0) {
 		throw new MassmailError('validation', 'there is no recipient to send to');
 	}
 
+	const target = askingOnce(await ctx.target());
+	// Without a sender address: postmaster@localhost to the capture server, else refused (exit 2).
+	const draft: MessageDraft = {...request.draft, from: senderForSend(request.draft.from, {captured: target.captured})};
+	validateDraft(draft);
 	// A To or Subject line that cannot be folded is refused now, before a record or a message.
-	new MessageTemplate(request.draft, {sendId: 'check'}).checkRecipients(request.recipients);
+	new MessageTemplate(draft, {sendId: 'check'}).checkRecipients(request.recipients);
 
 	const settings = ctx.store.settings.get();
 	const options = engineOptions(settings, overrides);
-	const target = askingOnce(await ctx.target());
 	const thread = request.followUpOf === undefined
 		? undefined
 		: threadIds(ctx.sends, request.followUpOf, request.recipients.map(r => r.address));
@@ -242,8 +245,8 @@ export async function createDelivery(ctx: DeliveryContext, request: SendRequest,
 	let created: ReturnType<SendLog['create']>;
 	try {
 		created = ctx.sends.create({
-			kind: request.draft.kind,
-			draft: request.draft,
+			kind: draft.kind,
+			draft,
 			audience: request.audience,
 			captured: target.captured,
 			destination: target.description,
@@ -344,9 +347,10 @@ export async function checkConnection(ctx: DeliveryContext): Promise<string> {
 }
 
 /** Sends one copy of a draft to one address (not journaled in any send). Resolves with the server's reply. */
-export async function sendTestCopy(ctx: DeliveryContext, draft: MessageDraft, address: string): Promise<string> {
-	validateDraft(draft);
+export async function sendTestCopy(ctx: DeliveryContext, typed: MessageDraft, address: string): Promise<string> {
 	const target = await ctx.target();
+	const draft: MessageDraft = {...typed, from: senderForSend(typed.from, {captured: target.captured})};
+	validateDraft(draft);
 	const deadlines: Deadlines = {replyMs: 30_000, dataMs: 60_000};
 	const session = await verifySession(target, deadlines);
 	const template = new MessageTemplate(draft, {sendId: 'test-' + randomBytes(4).toString('hex')});

@@ -10,23 +10,22 @@ import type {Paths} from './paths.js';
 import {hasControlCharacter, normalizeAddress} from './address.js';
 import {fileStamp, readJsonFileStamped} from './json-file.js';
 import {withFileLock} from './file-lock.js';
-import {fullyQualifiedHostName} from './host-name.js';
+import {mailHostName, type HostNameSources} from './host-name.js';
 
 /**
  * The mail domain of this machine, as its mail server would use it: its fully qualified name
- * (/etc/mailname, then the resolver's canonical name, then the host name: host-name.ts); a name
- * without a dot gets `.localdomain`, as Postfix does for $mydomain, so that `postmaster@<it>` is
- * a valid address (a test copy can be sent to it).
+ * (/etc/mailname, the host name, the resolver's canonical name: host-name.ts); undefined when
+ * none has a dot — then there is no default sender address (core/sender.ts says why), rather
+ * than one at a domain nobody can answer (`vm.localdomain`).
  */
-export function localMailDomain(mailnameFile?: string): string {
-	const name = fullyQualifiedHostName(mailnameFile === undefined ? undefined : {mailnameFile});
-	return name.includes('.') ? name : `${name}.localdomain`;
+export function localMailDomain(sources?: HostNameSources): string | undefined {
+	return mailHostName(sources).name;
 }
 
 /** The settings of a new installation: no SMTP server (mail goes to the local capture server). */
-export const defaultSettings = (mailDomain: string = localMailDomain()): Settings => ({
+export const defaultSettings = (mailDomain: string | undefined = localMailDomain()): Settings => ({
 	smtp: {host: '', port: 587, tls: 'starttls', user: '', passwordCommand: '', allowUnverifiedTls: false, heloName: '', caFile: ''},
-	sender: {name: 'System Administrator', address: `postmaster@${mailDomain}`},
+	sender: {name: 'System Administrator', address: mailDomain === undefined ? '' : `postmaster@${mailDomain}`},
 	delivery: {concurrency: 5, rate: 0, maxAttempts: 5, retryDelayMs: 2000, replyTimeoutMs: 60_000, dataTimeoutMs: 300_000, confirmThreshold: 100},
 	directory: {
 		source: 'local',
@@ -342,13 +341,14 @@ const specs: {[K in SettingKey]: Omit<SettingSpec, 'key'>} = {
 	},
 	'sender.name': {description: 'the From name of every send (a send may change it for itself); empty: the address alone', example: 'System Administrator', ...plain},
 	'sender.address': {
-		description: 'the From address of every send',
+		description: 'the From address of every send; empty: postmaster@ this machine\'s fully qualified name',
 		example: 'postmaster@example.com',
 		parse: raw => raw.trim(),
 		check(value, loading) {
 			const address = text(value).trim();
-			if (loading) {
-				// The default is postmaster@<host name>, which need not be a full domain; it is checked when mail is composed.
+			if (loading || address === '') {
+				// '' is the default again (postmaster@ this machine's name, core/sender.ts); a stored
+				// address is checked when mail is composed.
 				return address;
 			}
 
@@ -541,7 +541,7 @@ export function changedSettings(next: Settings, current: Settings): SettingsPatc
 }
 
 /** The object holding a dotted key's last part (`directory.sql.url` -> settings.directory.sql), if it is there. */
-function parentOf(root: Record<string, unknown>, key: string): {parent: Record<string, unknown> | undefined; name: string} {
+function parentOf(root: unknown, key: string): {parent: Record<string, unknown> | undefined; name: string} {
 	const parts = key.split('.');
 	let node: unknown = root;
 	for (const part of parts.slice(0, -1)) {
@@ -582,7 +582,7 @@ export class SettingsStore {
 	readonly file: string;
 	#paths: Paths;
 	#env?: NodeJS.ProcessEnv;
-	#cache?: {settings: Settings; stamp: string | undefined};
+	#cache?: {settings: Settings; stamp: string | undefined; stored: unknown};
 	#conf?: Conf<Record<string, unknown>>;
 
 	/** `env`: where MASSMAIL_LOCK_WAIT_MS and MASSMAIL_LOCK_STALE_MS are read (process.env by default). */
@@ -623,8 +623,15 @@ export class SettingsStore {
 			}
 		}
 
-		this.#cache = {settings, stamp};
+		this.#cache = {settings, stamp, stored};
 		return settings;
+	}
+
+	/** Whether the settings file holds a value for this key (else the default is in force). */
+	isSet(key: string): boolean {
+		this.get();
+		const {parent, name} = parentOf(this.#cache?.stored, key);
+		return parent !== undefined && Object.hasOwn(parent, name);
 	}
 
 	/** One value by dotted key (`smtp.host`) or a whole section (`smtp`). */
@@ -707,7 +714,9 @@ export class SettingsStore {
 					projectName: 'massmail',
 					// Never let conf replace a file it cannot read (its default, restated).
 					clearInvalidConfig: false,
-					defaults: defaultSettings() as unknown as Record<string, unknown>,
+					// No defaults: conf would write them into the file, and a default (the sender's
+					// domain from the host name) would then pass for a value someone set.
+					defaults: {},
 				});
 			} catch (error) {
 				if (error instanceof MassmailError) {

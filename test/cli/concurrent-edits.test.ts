@@ -23,7 +23,7 @@ function holdLock(t: ExecutionContext, file: string): void {
 }
 
 test('ten parallel `user add` all exit 0 and all ten mailboxes are kept', async t => {
-	const {dir} = tempConfigDir(t);
+	const {dir} = tempConfigDir(t, {bare: true});
 	t.is((await runCli(['domain', 'add', 'h.test'], {configDir: dir})).code, 0);
 	const results = await Promise.all(Array.from({length: 10}, async (_, i) => runCli(['user', 'add', `extra${i}@h.test`], {configDir: dir})));
 	for (const result of results) {

@@ -80,6 +80,7 @@ test('send --dry-run --json resolves a domain group, skipping the disabled', asy
 		recipients: ['ann@example.com', 'bob@example.com'],
 		skipped: [{address: 'cid@example.com', reason: 'disabled'}],
 		to: 'ann@example.com',
+		from: 'postmaster@mail.example.net',
 	});
 });
 

@@ -128,7 +128,7 @@ test('remind --follow-up threads each reminder under the message that recipient 
 
 	smtp.messages.length = 0;
 	const dry = await runCli(['remind', '--follow-up', id, '--message', 'Tomorrow', '--dry-run', '--json'], {configDir: dir, env});
-	t.deepEqual(JSON.parse(dry.stdout), {count: 2, recipients: ['ann@example.com', 'bob@example.com'], skipped: [{address: 'refuse+cid@example.com', reason: 'not-delivered'}], to: 'ann@example.com'});
+	t.deepEqual(JSON.parse(dry.stdout), {count: 2, recipients: ['ann@example.com', 'bob@example.com'], skipped: [{address: 'refuse+cid@example.com', reason: 'not-delivered'}], to: 'ann@example.com', from: 'postmaster@mail.example.net'});
 	const reminder = await runCli(['remind', '--follow-up', id, '--message', 'Tomorrow', '--yes', '--json'], {configDir: dir, env});
 	t.is(reminder.code, 0, reminder.stderr);
 	t.is(smtp.messages.length, 2);

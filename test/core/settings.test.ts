@@ -8,9 +8,10 @@ import {SettingsStore, defaultSettings, localMailDomain, readSetting, settingVal
 import {openStore} from '../../source/core/store.js';
 import {makeTestCertificates} from '../helpers/postgres-server.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
+import {senderAddressOrigin, senderForSend} from '../../source/core/sender.js';
 
 function settingsIn(t: Parameters<typeof tempConfigDir>[0]): {store: SettingsStore; file: string; env: NodeJS.ProcessEnv} {
-	const {env} = tempConfigDir(t);
+	const {env} = tempConfigDir(t, {bare: true});
 	const {settings} = openStore({env});
 	return {store: settings, file: settings.file, env};
 }
@@ -155,17 +156,46 @@ test('a partial file keeps its values and fills in the rest', t => {
 	t.is(JSON.parse(fs.readFileSync(file, 'utf8')).smtp.host, 'mx.example.com');
 });
 
-test('the default sender uses /etc/mailname, else the host name; a name without a dot gets .localdomain', t => {
+test('the default sender uses /etc/mailname, else the host name, else the resolver\'s name; with no name with a dot there is no default (never vm.localdomain)', t => {
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'massmail-mailname-'));
 	t.teardown(() => fs.rmSync(dir, {recursive: true, force: true}));
 	const mailname = path.join(dir, 'mailname');
+	const canonicalName = () => undefined;
 	fs.writeFileSync(mailname, 'mail.example.org\n');
-	t.is(localMailDomain(mailname), 'mail.example.org');
+	t.is(localMailDomain({mailnameFile: mailname, hostName: 'mx', canonicalName}), 'mail.example.org');
 	fs.writeFileSync(mailname, 'mx\n');
-	t.is(localMailDomain(mailname), 'mx.localdomain');
-	const fromHost = localMailDomain(path.join(dir, 'missing'));
-	t.true(fromHost === os.hostname() || fromHost === `${os.hostname()}.localdomain`);
-	t.true(fromHost.includes('.'));
+	t.is(localMailDomain({mailnameFile: mailname, hostName: 'mx', canonicalName}), undefined);
+	t.is(localMailDomain({mailnameFile: mailname, hostName: 'mx', canonicalName: () => 'mx.example.net'}), 'mx.example.net');
+	t.is(localMailDomain({mailnameFile: path.join(dir, 'missing'), hostName: 'box.example.com', canonicalName}), 'box.example.com');
+	t.deepEqual(defaultSettings(undefined).sender, {name: 'System Administrator', address: ''});
+});
+
+test('the sender of a send: the set address; without one, postmaster@localhost to the capture server, and exit 2 saying how to set one for a real server', t => {
+	const named = {name: 'IT', address: 'it@example.com'};
+	t.deepEqual(senderForSend(named, {captured: false}), named);
+	t.deepEqual(senderForSend({name: 'IT', address: ''}, {captured: true}), {name: 'IT', address: 'postmaster@localhost'});
+	const error = t.throws(() => senderForSend({name: 'IT', address: ''}, {captured: false}));
+	t.like(error, {kind: 'validation', exitCode: 2});
+	t.regex(error.message, /^no sender address: sender\.address is not set and this machine has no fully qualified name/);
+	t.regex((error as MassmailError).hint ?? '', /massmail config set sender\.address postmaster@example\.com/);
+});
+
+test('where the sender address comes from: set in the settings, or the default and its source; config set sender.address "" goes back to the default', t => {
+	const {store} = settingsIn(t);
+	t.false(store.isSet('sender.address'));
+	t.regex(senderAddressOrigin(store), /^(the default: postmaster@ this machine's name, from .+|not set, and there is no default: .+)$/);
+	store.setKey('sender.address', 'it@example.com');
+	t.true(store.isSet('sender.address'));
+	t.is(senderAddressOrigin(store), 'set in the settings (sender.address)');
+	store.setKey('sender.address', '');
+	t.is(store.get().sender.address, '');
+	t.not(senderAddressOrigin(store), 'set in the settings (sender.address)');
+});
+
+test('conf does not write the defaults into the file: only what was set is there', t => {
+	const {store, file} = settingsIn(t);
+	store.setKey('delivery.concurrency', '3');
+	t.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')), {delivery: {concurrency: 3}});
 });
 
 // ---------------------------------------------------------------- one definition per setting

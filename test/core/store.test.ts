@@ -18,7 +18,7 @@ test('openStore creates its folders with mode 0700; no directory file means an e
 });
 
 test('saveDirectory writes the file atomically (mode 0600, no temporary files left) and a new store reads it', t => {
-	const {dir, env} = tempConfigDir(t);
+	const {dir, env} = tempConfigDir(t, {bare: true});
 	const store = openStore({env});
 	const directory = Directory.empty();
 	directory.addDomain('example.com');
@@ -90,7 +90,7 @@ test('readJsonFile: missing is undefined, a BOM is accepted, an empty file is an
 });
 
 test('writeFileAtomic replaces the file whole and leaves no temporary file, even when it fails', t => {
-	const {dir} = tempConfigDir(t);
+	const {dir} = tempConfigDir(t, {bare: true});
 	const file = path.join(dir, 'data.json');
 	writeJsonFileAtomic(file, {a: 1});
 	writeJsonFileAtomic(file, {a: 2});

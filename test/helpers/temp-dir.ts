@@ -13,8 +13,21 @@ export interface TempConfig {
 	env: NodeJS.ProcessEnv;
 }
 
-export function tempConfigDir(t: ExecutionContext): TempConfig {
+/** The sender address every test installation has, unless made `bare`. */
+export const testSenderAddress = 'postmaster@mail.example.net';
+
+/**
+ * A data folder for one test. It holds a settings file with `sender.address` set, as an
+ * administrator sets it once: on a machine without a fully qualified name (CI's host is `vm`)
+ * there is no default sender and a send to a real server is refused. `bare`: no settings file
+ * at all, for the tests of a new installation's defaults.
+ */
+export function tempConfigDir(t: ExecutionContext, options: {bare?: boolean} = {}): TempConfig {
 	const dir = tempFolder(t, 'massmail-test-');
+	if (!options.bare) {
+		fs.writeFileSync(path.join(dir, 'settings.json'), JSON.stringify({sender: {address: testSenderAddress}}), {mode: 0o600});
+	}
+
 	return {dir, env: {...process.env, MASSMAIL_CONFIG_DIR: dir}};
 }
 

@@ -9,6 +9,7 @@ import {MessageTemplate} from '../../core/compose.js';
 import {describeGroup} from '../../core/groups.js';
 import {normalizeAddress, displayAddress, needsSmtpUtf8} from '../../core/address.js';
 import {resolveSmtpTarget, describeTarget} from '../../core/smtp-config.js';
+import {senderAddressOrigin, senderForSend} from '../../core/sender.js';
 import type {SkipReason} from '../../core/types.js';
 import {command, formatKey, formatKeys, reviewKeys, typedConfirmKeys} from '../key-bindings.js';
 import {useScreenKeys} from '../hooks/use-keys.js';
@@ -95,6 +96,16 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 		}
 	}, [settings, services]);
 
+	// No sender address (a machine without a fully qualified name): the capture server takes
+	// postmaster@localhost; a real server is not sent to until one is set.
+	const sender = useMemo(() => {
+		try {
+			return {from: senderForSend(plan.draft.from, {captured}), refused: undefined};
+		} catch (error) {
+			return {from: plan.draft.from, refused: (error as Error).message};
+		}
+	}, [plan, captured]);
+	const senderOrigin = plan.draft.from.address === settings.sender.address ? senderAddressOrigin(services.store.settings) : undefined;
 	const {recipients} = plan.resolution;
 	const count = recipients.length;
 	const template = useMemo(() => new MessageTemplate(plan.draft, {sendId: 'review'}), [plan]);
@@ -182,7 +193,7 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 	};
 
 	useScreenKeys(reviewKeys, {
-		send: count > 0 && !busy && sync.canSend ? send : undefined,
+		send: count > 0 && !busy && sync.canSend && !sender.refused ? send : undefined,
 		'test-copy': busy ? undefined : testCopy,
 		back: busy ? undefined : () => navigation.back(),
 	});
@@ -194,7 +205,7 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 	// The subject is what a person checks most: on two lines when it is long, not cut at once.
 	const wrappedSubject = wrapLine(printable(shown.subject), Math.max(10, width));
 	const subjectLines = wrappedSubject.length <= 2 ? wrappedSubject : [wrappedSubject[0], wrappedSubject.slice(1).join(' ')];
-	const fixedRows = 1 + Math.max(1, shownTo) + (count > shownTo ? 1 : 0) + 3 + subjectLines.length + warnings.length + sync.rows.length + 2;
+	const fixedRows = 1 + Math.max(1, shownTo) + (count > shownTo ? 1 : 0) + 3 + subjectLines.length + warnings.length + sync.rows.length + 2 + (sender.refused ? 1 : 0);
 	const previewRows = Math.max(1, Math.min(6, bodyRows - fixedRows));
 	const row = (label: string, value: ReactNode, color?: string, key = label) => (
 		<Box key={key}>
@@ -219,7 +230,8 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 				</Box>
 			))}
 			{count > shownTo ? row('', `${theme.symbols.ellipsis} and ${formatCount(count - shownTo)} more, each on a message of its own`, theme.muted) : null}
-			{row('From', `${plan.draft.from.name} <${displayAddress(plan.draft.from.address)}>`)}
+			{row('From', `${sender.from.name} <${displayAddress(sender.from.address) || 'no address'}>${senderOrigin && !sender.refused ? ` (${senderOrigin})` : ''}`)}
+			{sender.refused ? row('', `${sender.refused}: set sender.address in Settings`, theme.error, 'sender-refused') : null}
 			{subjectLines.map((line, index) => row(index === 0 ? 'Subject' : '', line, undefined, `subject-${index}`))}
 			{row('Message', `${plan.draft.html ? 'HTML, with a plain-text alternative' : 'plain text'}, ${plural(messageLines.length, 'line')}`)}
 			<Box flexDirection="column" paddingLeft={labelWidth + 2} height={previewRows}>

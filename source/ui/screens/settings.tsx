@@ -5,6 +5,7 @@
  * success or the server's own words, "test source" the mailboxes found or the source's words.
  * No password is ever a field. The form scrolls to keep the focused field in view.
  */
+import {senderAddressOrigin} from '../../core/sender.js';
 import {useEffect, useRef, useState} from 'react';
 import {Box, Text} from 'ink';
 import {settingsKeys} from '../key-bindings.js';
@@ -234,7 +235,8 @@ export function SettingsScreen(_props: {route: RouteOf<'settings'>}) {
 	const environmentPassword = services.env.MASSMAIL_SMTP_PASSWORD;
 	const focusError = form.errors[form.focus];
 	// The hints name the arrow keys as the footer does: ←/→, or Left/Right without Unicode.
-	const hint = theme.symbols.unicode ? settingsFieldHint(form.focus) : settingsFieldHint(form.focus).replaceAll('←/→', 'Left/Right');
+	const fieldHint = form.focus === 'sender.address' ? `${settingsFieldHint(form.focus)}. Now: ${senderAddressOrigin(services.store.settings)}` : settingsFieldHint(form.focus);
+	const hint = theme.symbols.unicode ? fieldHint : fieldHint.replaceAll('←/→', 'Left/Right');
 	let bottom: {text: string; color?: string} = {text: hint, color: theme.muted};
 	if (busy) {
 		bottom = {text: busy, color: theme.accent};
