@@ -245,7 +245,7 @@ test.serial('every part-two screen fits 80×24 with its last line in view, and `
 		{route: {screen: 'import'}, last: 'Re-importing an address updates it'},
 		{route: {screen: 'add-domain'}, last: 'international name'},
 		{route: {screen: 'remove-domain', domain: 'example.com'}, last: 'removes it'},
-		{route: {screen: 'settings'}, last: '[Test connection]', env},
+		{route: {screen: 'settings'}, last: '[Save]', env},
 	];
 	for (const {route, last, env: caseEnv} of cases) {
 		const d = await renderDashboard(t, {env: caseEnv ?? setup.env, route});
