@@ -2,6 +2,7 @@ import {MassmailError} from './errors.js';
 import type {DomainSummary, Mailbox, Role} from './types.js';
 import {addressKey, displayDomain, domainOf, hasControlCharacter, normalizeAddress, normalizeDomain} from './address.js';
 import {badShape} from './json-file.js';
+import {isObject} from './values.js';
 
 export const roles: readonly Role[] = ['user', 'admin', 'primary'];
 
@@ -417,8 +418,4 @@ function checkDisabled(value: unknown): boolean {
 	}
 
 	return value;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
