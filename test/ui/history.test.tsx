@@ -316,6 +316,7 @@ test.serial('History keeps its Kind column with an email and its follow-up: emai
 	for (const size of [{columns: 80, rows: 24}, {columns: 60, rows: 20}]) {
 		// When History shows them.
 		const d = await renderDashboard(t, {env: setup.env, route: {screen: 'history'}, ...size});
+		t.teardown(async () => d.unmount());
 		const lines = d.lines();
 
 		// Then each row says its kind, and the rows still fit.

@@ -132,11 +132,13 @@ test.serial('the follow-up form shows the From it keeps whole: on its row at 80 
 	const first = await sendNow(setup, people('ann'));
 	const route = {screen: 'send-reminder' as const, preset: {group: {kind: 'send' as const, sendId: first.id}, subject: 'Reminder: Maintenance', followUpOf: first.id}};
 	const wide = await renderDashboard(t, {env: setup.env, route});
+	t.teardown(async () => wide.unmount());
 	t.regex(lineWith(wide, 'From'), /From +System Administrator <postmaster@mail\.example\.net>$/, wide.screen());
 	fits(t, wide, 80, 24);
 	await wide.unmount();
 
 	const narrow = await renderDashboard(t, {env: setup.env, route, columns: 60, rows: 20});
+	t.teardown(async () => narrow.unmount());
 	t.is(rowsFrom(narrow, 'From', 2), 'From System Administrator <postmaster@mail.example.net>', narrow.screen());
 	t.regex(narrow.screen(), /❯ Subject +Reminder: Maintenance/);
 	fits(t, narrow, 60, 20);
@@ -147,6 +149,7 @@ test.serial('the message field wraps a long line: its start stays in view while 
 	const line = 'Hi {{name}}, the server restarts Saturday.';
 	for (const size of [{columns: 60, rows: 20}, {columns: 80, rows: 24}]) {
 		const d = await renderDashboard(t, {route: {screen: 'send-reminder'}, ...size});
+		t.teardown(async () => d.unmount());
 		for (let i = 0; i < 10 && !d.screen().includes('❯ Message'); i++) {
 			await d.press(TAB);
 		}
@@ -173,6 +176,7 @@ test.serial('the Summary\'s title reads whole in the header: the outcome is neve
 	for (const size of [{columns: 80, rows: 24}, {columns: 60, rows: 20}]) {
 		for (const options of [{setup: fromSource}, {demo: true}]) {
 			const d = await renderDashboard(t, {env: setup.env, route, ...options, ...size});
+			t.teardown(async () => d.unmount());
 			const [header] = d.lines();
 			t.regex(header, /^ massmail │ Finished with failures(: Email|\s)/, `${size.columns} columns: ${header}`);
 			t.regex(header, options.demo ? / DEMO$/ : /never synced$/, header);

@@ -1,22 +1,24 @@
 /**
- * The directory actions of the Actions menu that are not a list: add a domain (one field),
- * remove a domain (asks, with how many mailboxes go with it).
+ * The directory actions that are not a list: add a domain (one field), remove a domain (asks,
+ * with how many mailboxes go with it), and add a mailbox to a domain (Users' `a`: address, name,
+ * role, in dialogs).
  */
 import {useState} from 'react';
 import {Box, Text} from 'ink';
 import {displayAddress, displayDomain} from '../../core/address.js';
-import {promptScreenKeys, removeDomainKeys} from '../key-bindings.js';
+import type {Role} from '../../core/types.js';
+import {command, promptScreenKeys, removeDomainKeys, roleKeys} from '../key-bindings.js';
 import {useScreenKeys} from '../hooks/use-keys.js';
 import {useNavigation} from '../hooks/use-navigation.js';
 import {useTextInput} from '../hooks/use-text-input.js';
 import {useUnsavedWork} from '../hooks/use-unsaved.js';
-import {applyChange} from '../state/users-state.js';
+import {addressIn, applyChange, changeRefusal, roleLabels} from '../state/users-state.js';
 import {useLayout, useServices, useTheme} from '../services.js';
-import {confirmDialog, useDialog} from '../components/dialog.js';
+import {confirmDialog, useDialog, type DialogChoice} from '../components/dialog.js';
 import {TextView} from '../components/text-field.js';
 import {plural} from '../components/text.js';
 import type {RouteOf} from '../state/router.js';
-import {useDirectoryChange} from './users.js';
+import {useDirectoryChange, useLocalEditRefusal} from './users.js';
 
 /** Esc on a one-field screen: back at once when empty, else asks first (so does Ctrl+C). */
 export function useLeave(typed: string): () => void {
@@ -113,4 +115,108 @@ export function RemoveDomainScreen({route}: {route: RouteOf<'remove-domain'>}) {
 			</Text>
 		</Box>
 	);
+}
+
+/**
+ * Users' `a`: a mailbox added to `domain` — its address, its display name, then its role. A role
+ * the directory's rules refuse (a second primary administrator) does not throw the typed address
+ * and name away: the role is asked again, saying why, until one is allowed or the person leaves.
+ * `onAdded` gets what to say once the mailbox is saved.
+ *
+ * @example
+ * const addMailbox = useAddMailbox(route.domain, setNotice);
+ * useScreenKeys(usersKeys, {add: addMailbox});
+ */
+export function useAddMailbox(domain: string, onAdded: (message: string) => void): () => void {
+	const services = useServices();
+	const theme = useTheme();
+	const dialog = useDialog();
+	const change = useDirectoryChange();
+	const refused = useLocalEditRefusal();
+	const domainName = displayDomain(domain);
+
+	const askRole = (address: string, name: string, problem?: string[]) => {
+		const shown = displayAddress(address);
+		const roles: Array<{id: 'user' | 'admin' | 'primary'; role: Role}> = [{id: 'user', role: 'user'}, {id: 'admin', role: 'admin'}, {id: 'primary', role: 'primary'}];
+		const choices: DialogChoice[] = roles.map(({id, role}) => ({
+			binding: command(roleKeys, id),
+			label: roleLabels[role],
+			action() {
+				const mailbox = {type: 'add-mailbox' as const, address, name, role};
+				// Asked before anything is saved: a refused role comes back here with the reason.
+				const refusal = changeRefusal(services.store.directory(), mailbox);
+				if (refusal) {
+					askRole(address, name, refusal);
+					return;
+				}
+
+				if (change(mailbox, `add ${address}`)) {
+					onAdded(`Added ${address} as ${roleLabels[role]}.`);
+				}
+			},
+		}));
+		choices.push({binding: command(roleKeys, 'cancel')});
+		let primary: string | null = null;
+		try {
+			primary = services.store.directory().domain(domain).primary;
+		} catch {
+			// The domain went meanwhile: saving says so.
+		}
+
+		dialog.open({
+			kind: 'choice',
+			title: `Role of ${shown}`,
+			lines: problem
+				? [`${theme.symbols.fail} ${problem[0]}`, ...problem.slice(1), 'Choose another role: the address and name are kept.']
+				: [
+					'An administrator gets the mail sent to All Domain Administrators; the primary one, also All Primary Domain Administrators.',
+					primary === null
+						? 'A domain has at most one primary administrator.'
+						: `A domain has one primary administrator: ${displayAddress(primary)} now. Make ${displayAddress(primary)} an administrator first, then ${shown} the primary one.`,
+				],
+			tone: problem ? 'error' : 'normal',
+			choices,
+		});
+	};
+
+	return () => {
+		if (refused('mailboxes', `add a mailbox to ${domainName}`)) {
+			return;
+		}
+
+		dialog.open({
+			kind: 'prompt',
+			title: `Add a mailbox to ${domainName}`,
+			lines: [`A local part (ann) or the full address (ann@${domainName}).`],
+			label: 'Address',
+			validate(text) {
+				try {
+					applyChange(services.store.directory(), {type: 'add-mailbox', address: addressIn(domain, text), name: '', role: 'user'});
+					return undefined;
+				} catch (failure) {
+					return (failure as Error).message;
+				}
+			},
+			onSubmit(text) {
+				const address = addressIn(domain, text);
+				dialog.open({
+					kind: 'prompt',
+					title: `Display name of ${address}`,
+					lines: ['Optional: shown with the address ({{name}} in a message).'],
+					label: 'Name',
+					validate(name) {
+						try {
+							applyChange(services.store.directory(), {type: 'add-mailbox', address, name, role: 'user'});
+							return undefined;
+						} catch (failure) {
+							return (failure as Error).message;
+						}
+					},
+					onSubmit(name) {
+						askRole(address, name);
+					},
+				});
+			},
+		});
+	};
 }

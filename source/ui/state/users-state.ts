@@ -100,6 +100,31 @@ export function applyChange(directory: Directory, change: DirectoryChange): Dire
 	return copy;
 }
 
+/**
+ * Why the directory's rules refuse the change, as lines (the rule, then what to do), or
+ * undefined when they allow it. Nothing is saved: a form asks this before it lets go of what
+ * was typed.
+ *
+ * @example
+ * changeRefusal(directory, {type: 'add-mailbox', address: 'cy@example.com', name: 'Cy', role: 'primary'})
+ * // ['Domain "example.com" already has a primary administrator: ann@example.com.', 'A domain has at most one; make ann@example.com an admin or user first.']
+ */
+export function changeRefusal(directory: Directory, change: DirectoryChange): string[] | undefined {
+	try {
+		applyChange(directory, change);
+		return undefined;
+	} catch (error) {
+		const {hint} = error as {hint?: string};
+		return [(error as Error).message, hint].filter((line): line is string => Boolean(line)).map(line => sentence(line));
+	}
+}
+
+/** `domain "x" already has…` → `Domain "x" already has….` */
+function sentence(text: string): string {
+	const capital = text.charAt(0).toUpperCase() + text.slice(1);
+	return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+}
+
 export const roleLabels: Record<Role, string> = {
 	user: 'user',
 	admin: 'administrator',
