@@ -13,6 +13,7 @@ import type {Socket} from 'node:net';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import {MassmailError} from '../errors.js';
 import {greetingName, mailHostName} from '../host-name.js';
+import {seconds} from '../values.js';
 import {classifyReply, replyOf, type ReplyKind, type SmtpErrorLike} from './replies.js';
 
 /** A target with the capture server's address filled in: what a connection needs. */
@@ -59,10 +60,6 @@ export interface OpenFailure {
 /** Removes a password from any text before it is shown or stored. */
 export function withoutSecret(text: string, secret: string | undefined): string {
 	return secret && secret.length > 0 ? text.split(secret).join('***') : text;
-}
-
-function seconds(ms: number): string {
-	return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 /** True for an IP address on the loopback interface (the address connected to, not a name). */
