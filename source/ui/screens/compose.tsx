@@ -149,7 +149,9 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 	const preview = senderFields ? toPreview(form.text.friendlyName.value, firstRecipient, columns - labelWidth - 3) : undefined;
 	// A whole `Name <address>` (a follow-up keeps the original's) is read whole: on two rows when one is too short.
 	const fromRows = senderFields && focus !== 'from' ? wholeSender(form, sender.address, valueWidth) : undefined;
-	const usedRows = fields.length + errorRows + (preview?.lines.length ?? 0) + (fromRows ? fromRows.length - 1 : 0) + (senderFields ? 0 : 1) + 1;
+	// A new reminder's From is the default sender, not a field: read whole, on two rows when one is short.
+	const defaultSenderRows = senderFields ? [] : twoRows(printable(`${sender.name} <${sender.address}> (the default sender)`), columns - labelWidth - 2);
+	const usedRows = fields.length + errorRows + (preview?.lines.length ?? 0) + (fromRows ? fromRows.length - 1 : 0) + defaultSenderRows.length + 1;
 	const messageHeight = Math.max(3, bodyRows - usedRows);
 
 	const rowOf = (field: FieldId) => {
@@ -260,9 +262,9 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 
 	return (
 		<Box flexDirection="column">
-			{!senderFields ? (
-				<Text color={theme.muted} wrap="truncate-end">  {fit('From', labelWidth, ' ')}{`${sender.name} <${sender.address}> (the default sender)`}</Text>
-			) : null}
+			{defaultSenderRows.map((line, index) => (
+				<Text key={`sender-${index}`} color={theme.muted}>  {fit(index === 0 ? 'From' : '', labelWidth, ' ')}{line}</Text>
+			))}
 			{fields.map(field => rowOf(field))}
 		</Box>
 	);
@@ -326,8 +328,13 @@ function wholeSender(form: ComposeFormState, address: string, width: number): st
 		return undefined;
 	}
 
-	const wrapped = wrapLine(value, width);
-	return [wrapped[0], fit(wrapped.slice(1).join(' '), width)];
+	return twoRows(value, width);
+}
+
+/** `text` in `width` columns: one row, or two wrapped between words (the second cut with an ellipsis if even that is short). */
+function twoRows(text: string, width: number): string[] {
+	const wrapped = wrapLine(text, Math.max(1, width));
+	return wrapped.length === 1 ? wrapped : [wrapped[0], fit(wrapped.slice(1).join(' '), width)];
 }
 
 /** What the From field will send as: the typed name with the settings' address, or a full `Name <address>`. */
