@@ -8,6 +8,7 @@ import {displayAddress, needsSmtpUtf8} from '../core/address.js';
 import type {Delivery, DeliveryContext, DeliveryOverrides} from '../core/delivery.js';
 import {exitCodes, exitStatusOfRun, usageError, validationError} from '../core/errors.js';
 import {statusCodes} from '../core/journal.js';
+import {unreadablePolicy, withUnreadableHint} from './unreadable.js';
 import {describeTarget, resolveSmtpTarget} from '../core/smtp-config.js';
 import {parseRate} from '../core/rate.js';
 import {maximumConcurrency} from '../core/settings.js';
@@ -122,13 +123,13 @@ function resolveAudience(directory: Directory, context: CommandContext, followUp
  * them now. A damaged record refuses (exit 2) unless --unreadable says how to treat it.
  */
 function recipientsOfSend(directory: Directory, context: CommandContext, id: string, sends: DeliveryContext['sends']): Resolution {
-	const policy = stringOption(context.options, 'unreadable');
-	const damage = sends.treatUnreadable(id, policy);
+	const policy = unreadablePolicy(stringOption(context.options, 'unreadable'));
+	const damage = sends.requireReadable(id, policy);
 	if (damage.unreadableRecipients > 0) {
 		context.io.err(`The record of ${id} is damaged: ${plural(damage.unreadableRecipients, 'recipient')} unreadable, ${policy === 'send' ? 'reminded where their address could be read' : 'left out'} (--unreadable ${policy}).`);
 	}
 
-	return followUpAudience(directory, sends.recipients(id), policy === 'send' ? 'send' : 'skip');
+	return followUpAudience(directory, sends.recipients(id, {unreadable: policy}), policy === 'send' ? 'send' : 'skip');
 }
 
 function overridesOf(options: CommandContext['options']): DeliveryOverrides {
@@ -211,8 +212,11 @@ async function composeAndSend(context: CommandContext, kind: MessageDraft['kind'
 			await confirmOrRefuse(io, `Send to ${plural(recipients.length, 'recipient')}? [y/N] `);
 		}
 
-		const delivery = await createDelivery(ctx, {draft, audience: audience.text, recipients, followUpOf: audience.followUpOf}, overrides);
+		const unreadable = audience.followUpOf === undefined ? undefined : unreadablePolicy(stringOption(options, 'unreadable'));
+		const delivery = await createDelivery(ctx, {draft, audience: audience.text, recipients, followUpOf: audience.followUpOf, unreadable}, overrides);
 		return await runDelivery(delivery, context);
+	} catch (error) {
+		throw withUnreadableHint(error);
 	} finally {
 		await sendsContext?.close();
 	}
@@ -483,9 +487,9 @@ function reopenCommand(name: 'resume' | 'retry'): Command {
 			const {openDeliveryContext, reopenDelivery} = await loadEngine();
 			const ctx = openDeliveryContext(store, context.env);
 			try {
-				const policy = stringOption(context.options, 'unreadable');
-				const damage = ctx.sends.treatUnreadable(id, policy);
-				const state = ctx.sends.outcomes(id);
+				const policy = unreadablePolicy(stringOption(context.options, 'unreadable'));
+				const damage = ctx.sends.requireReadable(id, policy);
+				const state = ctx.sends.outcomes(id, undefined, {unreadable: policy});
 				const wanted = only === 'failed' ? statusCodes.failed : statusCodes.pending;
 				const count = state.status.reduce((sum, code) => sum + (code === wanted ? 1 : 0), 0);
 				if (count === 0) {
@@ -514,8 +518,10 @@ function reopenCommand(name: 'resume' | 'retry'): Command {
 					await confirmOrRefuse(context.io, `${name === 'resume' ? 'Resume' : 'Retry'} ${id}: send to ${plural(count, 'recipient')}? [y/N] `);
 				}
 
-				const delivery = await reopenDelivery(ctx, id, {only}, overridesOf(context.options));
+				const delivery = await reopenDelivery(ctx, id, {only, unreadable: policy}, overridesOf(context.options));
 				return await runDelivery(delivery, context);
+			} catch (error) {
+				throw withUnreadableHint(error);
 			} finally {
 				await ctx.close();
 			}

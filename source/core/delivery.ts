@@ -17,7 +17,7 @@ import {randomBytes} from 'node:crypto';
 import {MessageTemplate, validateDraft} from './compose.js';
 import {startCaptureServer, type CaptureServer} from './capture-server.js';
 import {MassmailError} from './errors.js';
-import {SendLog, statusCodes, type SendRecord} from './journal.js';
+import {SendLog, statusCodes, type SendRecord, type UnreadablePolicy} from './journal.js';
 import {describeTarget, resolveSmtpTarget} from './smtp-config.js';
 import type {Store} from './store.js';
 import type {MessageDraft, Recipient, Settings} from './types.js';
@@ -96,6 +96,8 @@ export interface SendRequest {
 	recipients: Recipient[];
 	/** Send id: each recipient threads under the Message-ID it got from that send. */
 	followUpOf?: string;
+	/** How to read the recipients of `followUpOf` when its record is damaged; without it, a damaged one refuses. */
+	unreadable?: UnreadablePolicy;
 }
 
 export interface DeliveryOverrides {
@@ -203,9 +205,9 @@ function snapshot(settings: Settings): SendRecord['settings'] {
 }
 
 /** For a follow-up: the Message-ID each address got in the original send. */
-function threadIds(sends: SendLog, originalId: string, addresses: string[]): {ids: Int32Array; originalId: string; senderAddress: string} {
+function threadIds(sends: SendLog, originalId: string, addresses: string[], unreadable?: UnreadablePolicy): {ids: Int32Array; originalId: string; senderAddress: string} {
 	const original = sends.record(originalId);
-	const originalRecipients = sends.readRecipients(originalId).addresses;
+	const originalRecipients = sends.readRecipients(originalId, {unreadable}).addresses;
 	const indexOf = new Map<string, number>();
 	for (const [index, address] of originalRecipients.entries()) {
 		indexOf.set(address.toLowerCase(), index);
@@ -240,7 +242,7 @@ export async function createDelivery(ctx: DeliveryContext, request: SendRequest,
 	const options = engineOptions(settings, overrides);
 	const thread = request.followUpOf === undefined
 		? undefined
-		: threadIds(ctx.sends, request.followUpOf, request.recipients.map(r => r.address));
+		: threadIds(ctx.sends, request.followUpOf, request.recipients.map(r => r.address), request.unreadable);
 	const first = await verifySession(target, options.deadlines);
 	let created: ReturnType<SendLog['create']>;
 	try {
@@ -286,9 +288,10 @@ export async function createDelivery(ctx: DeliveryContext, request: SendRequest,
 /**
  * Resumes (`only: 'unfinished'`: every recipient without a final outcome) or retries
  * (`only: 'failed'`: the failed recipients, with a fresh set of attempts) an existing send.
- * A recipient whose acceptance was journaled is never sent again.
+ * A recipient whose acceptance was journaled is never sent again. A damaged record refuses
+ * unless `unreadable` says how to treat the recipients it cannot read.
  */
-export async function reopenDelivery(ctx: DeliveryContext, sendId: string, options: {only: 'unfinished' | 'failed'}, overrides?: DeliveryOverrides): Promise<Delivery> {
+export async function reopenDelivery(ctx: DeliveryContext, sendId: string, options: {only: 'unfinished' | 'failed'; unreadable?: UnreadablePolicy}, overrides?: DeliveryOverrides): Promise<Delivery> {
 	const record = ctx.sends.record(sendId);
 	const settings = ctx.store.settings.get();
 	const engine = engineOptions(settings, overrides);
@@ -303,7 +306,7 @@ export async function reopenDelivery(ctx: DeliveryContext, sendId: string, optio
 			});
 		}
 
-		const state = ctx.sends.outcomes(sendId, record.total);
+		const state = ctx.sends.outcomes(sendId, record.total, {unreadable: options.unreadable});
 		const wanted = options.only === 'failed' ? statusCodes.failed : statusCodes.pending;
 		const chosen: number[] = [];
 		for (const [index, value] of state.status.entries()) {
@@ -312,7 +315,7 @@ export async function reopenDelivery(ctx: DeliveryContext, sendId: string, optio
 			}
 		}
 
-		const {addresses, names} = ctx.sends.readRecipients(sendId);
+		const {addresses, names} = ctx.sends.readRecipients(sendId, {unreadable: options.unreadable});
 		const thread = record.followUpOf === undefined ? undefined : threadIds(ctx.sends, record.followUpOf, addresses);
 		const first: SmtpSession | undefined = chosen.length > 0 ? await verifySession(target, engine.deadlines) : undefined;
 		return new Delivery({

@@ -12,7 +12,7 @@ import type {RecipientReport, Resolution, Sender} from './types.js';
  * with the directory's name for it; the others are skipped with the reason — `not-delivered`
  * (failed, or never sent) or `disabled` (disabled in the directory since).
  *
- * In a damaged record (`unreadable` set, see SendLog.treatUnreadable) a recipient whose address
+ * In a damaged record (`unreadable` set, see UnreadablePolicy) a recipient whose address
  * cannot be read is left out; one whose outcome cannot be read is reminded under `send` (it may
  * have been accepted) and skipped as `not-delivered` under `skip`.
  *

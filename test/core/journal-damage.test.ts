@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {spawn} from 'node:child_process';
 import test, {type ExecutionContext} from 'ava';
-import {SendLog, statusCodes, type SendRecord} from '../../source/core/journal.js';
+import {SendLog, statusCodes, UnreadableRecipientsError, type SendRecord} from '../../source/core/journal.js';
 import {MassmailError} from '../../source/core/errors.js';
 import type {Recipient} from '../../source/core/types.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
@@ -97,17 +97,21 @@ test('garbled outcome lines: named by file and line, and resume refuses until to
 	t.is(sends.list().length, 1);
 });
 
-test('a policy given once to treatUnreadable is what the engine\'s own calls then get', async t => {
+test('requireReadable refuses without a policy; the policy is an argument of each read, never remembered', async t => {
 	const {sends, id, folder} = await finishedSend(t, 5, 3, false);
 	fs.appendFileSync(path.join(folder, 'outcomes.log'), 'not an outcome\n');
-	const refused = storeError(t, () => sends.treatUnreadable(id, undefined));
+	const refused = storeError(t, () => sends.requireReadable(id, undefined));
+	t.true(refused instanceof UnreadableRecipientsError);
 	t.regex(refused.message, /cannot be read/);
-	t.regex(refused.hint ?? '', /--unreadable skip/);
-	const report = sends.treatUnreadable(id, 'skip');
+	t.is(refused.hint, undefined, 'how to go on is the command line\'s to say');
+	const report = sends.requireReadable(id, 'skip');
 	t.is(report.uncertainOutcomes, 2);
-	const state = sends.outcomes(id, 5);
+	const state = sends.outcomes(id, 5, {unreadable: 'skip'});
 	t.deepEqual([...state.status], [1, 1, 1, statusCodes.unreadable, statusCodes.unreadable]);
-	t.is(sends.readRecipients(id).addresses.length, 5);
+	t.is(sends.readRecipients(id, {unreadable: 'skip'}).addresses.length, 5);
+	// A read without the policy refuses again: nothing was remembered.
+	storeError(t, () => sends.outcomes(id, 5));
+	storeError(t, () => sends.recipients(id));
 });
 
 test('a superseded garbled line needs no guess: the recipient\'s later line decides', async t => {

@@ -99,3 +99,74 @@ test('an unknown send id is a usage error', t => {
 	t.is(t.throws(() => sends.summary('nope'), {instanceOf: MassmailError})?.kind, 'usage');
 	t.deepEqual(sends.list(), []);
 });
+
+/** A send's folder as massmail wrote it before the journal was split into layers, byte for byte. */
+function writeOldRecord(sendsDir: string, id: string, withState: boolean): void {
+	const folder = path.join(sendsDir, id);
+	fs.mkdirSync(folder, {recursive: true, mode: 0o700});
+	// No "operator": records written before massmail kept who started a send.
+	const record = {id, createdAt: '2026-01-02T03:04:05.000Z', total: 3, ...base};
+	fs.writeFileSync(path.join(folder, 'send.json'), JSON.stringify(record, null, '\t') + '\n', {mode: 0o600});
+	fs.writeFileSync(path.join(folder, 'recipients.jsonl'), '["ann@example.com","Ann"]\n["bob@example.com","Bob \\"B\\""]\n["cy@example.com",""]\n', {mode: 0o600});
+	fs.writeFileSync(path.join(folder, 'outcomes.log'), [
+		'#run new 2026-01-02T03:04:06.000Z pid 4242 recipients 3',
+		'0\tS\t1\t250 2.0.0 OK queued',
+		'1\tDa\t1\tConnection closed',
+		'2\tF\t1\t550 5.1.1 No such user',
+		'#run unfinished 2026-01-02T03:10:00.000Z pid 4343 recipients 1',
+		'1\tS\t2\t250 OK',
+		'',
+	].join('\n'), {mode: 0o600});
+	if (withState) {
+		fs.writeFileSync(path.join(folder, 'state.json'), JSON.stringify({status: 'finished', endedAt: '2026-01-02T03:10:01.000Z', sent: 2, failed: 1}) + '\n', {mode: 0o600});
+	}
+
+	// An old-style lock: {pid, host} of a process long gone.
+	fs.writeFileSync(path.join(folder, 'lock'), JSON.stringify({pid: 2 ** 22 + 1, host: os.hostname()}), {mode: 0o600});
+}
+
+test('records in the on-disk format written before the layers still read, resume and append', async t => {
+	const dir = tempSends(t);
+	const sends = new SendLog(dir);
+	writeOldRecord(dir, '20260102-030405-a1b2c3', true);
+	writeOldRecord(dir, '20260102-030405-d4e5f6', false);
+	const [interrupted, finished] = sends.list();
+	t.like(finished, {id: '20260102-030405-a1b2c3', status: 'finished', sent: 2, failed: 1, total: 3, operator: null, subject: 'Hello'});
+	t.like(interrupted, {id: '20260102-030405-d4e5f6', status: 'interrupted', sent: 2, failed: 1, total: 3});
+	t.is(finished.damaged, undefined);
+	t.false(sends.check(finished.id).damaged);
+
+	const id = interrupted.id;
+	t.deepEqual(sends.recipients(id).map(r => [r.address, r.status, r.attempts, r.response, r.ambiguous]), [
+		['ann@example.com', 'sent', 1, '250 2.0.0 OK queued', false],
+		['bob@example.com', 'sent', 2, '250 OK', true],
+		['cy@example.com', 'failed', 1, '550 5.1.1 No such user', false],
+	]);
+	t.deepEqual(sends.readRecipients(id), {addresses: recipients.map(r => r.address), names: recipients.map(r => r.name)});
+	const state = sends.outcomes(id);
+	t.deepEqual([...state.status], [1, 1, 2]);
+	t.like(state, {sent: 2, failed: 1});
+
+	// The old lock's process is gone: taken over; a retry's outcome appends after the old lines.
+	const lock = sends.lock(id);
+	const writer = sends.openOutcomes(id, () => undefined);
+	writer.note('run failed 2026-01-03T00:00:00.000Z pid 1 recipients 1');
+	writer.append({index: 2, code: 'S', attempts: 1, response: '250 OK\r\nagain', ambiguous: false});
+	await writer.close();
+	sends.finish(id, 'finished', {sent: 3, failed: 0});
+	lock.release();
+	t.true(fs.readFileSync(path.join(dir, id, 'outcomes.log'), 'utf8').endsWith('1\tS\t2\t250 OK\n#run failed 2026-01-03T00:00:00.000Z pid 1 recipients 1\n2\tS\t1\t250 OK again\n'));
+	t.like(sends.summary(id), {status: 'finished', sent: 3, failed: 0});
+});
+
+test('a new record is written in that same format', t => {
+	const dir = tempSends(t);
+	const sends = new SendLog(dir);
+	const {record, lock} = sends.create({...base, recipients});
+	lock.release();
+	const folder = path.join(dir, record.id);
+	t.is(fs.readFileSync(path.join(folder, 'recipients.jsonl'), 'utf8'), '["ann@example.com","Ann"]\n["bob@example.com","Bob \\"B\\""]\n["cy@example.com",""]\n');
+	t.is(fs.readFileSync(path.join(folder, 'send.json'), 'utf8'), JSON.stringify(record, null, '\t') + '\n');
+	t.is(fs.readFileSync(path.join(folder, 'outcomes.log'), 'utf8'), '');
+	t.deepEqual(fs.readdirSync(folder).sort(), ['outcomes.log', 'recipients.jsonl', 'send.json'], 'no temporary file left');
+});

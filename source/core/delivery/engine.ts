@@ -16,7 +16,7 @@
  */
 import {messageIdFor, MessageTemplate} from '../compose.js';
 import {MassmailError} from '../errors.js';
-import {statusCodes, type OutcomeLine, type OutcomeWriter, type SendLock, type SendLog, type SendRecord} from '../journal.js';
+import {countOutcomes, statusCodes, type OutcomeLine, type OutcomeWriter, type SendLock, type SendLog, type SendRecord} from '../journal.js';
 import type {DeliveryEvent, DeliveryProgress, DeliveryResult, SendStatus} from '../types.js';
 import {describeLimiting, Pacer, type Ticket} from './pacing.js';
 import {ProgressMeter} from './progress.js';
@@ -776,17 +776,7 @@ export class Delivery {
 	}
 
 	private countAll(): {sent: number; failed: number} {
-		let sent = 0;
-		let failed = 0;
-		for (const value of this.status) {
-			if (value === statusCodes.sent) {
-				sent++;
-			} else if (value === statusCodes.failed) {
-				failed++;
-			}
-		}
-
-		return {sent, failed};
+		return countOutcomes(this.status);
 	}
 
 	private async finish(status: Exclude<SendStatus, 'running'>): Promise<DeliveryResult> {

@@ -1,0 +1,115 @@
+/**
+ * SendLog: the send records of one data folder, read ({@link SendReader}) and written — a new
+ * record, the lock of a send, its outcome log opened for appending, how a run ended.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {MassmailError} from '../errors.js';
+import {writeFileAtomic} from '../json-file.js';
+import {fsyncDirectory, keepPrivate, openForAppend} from '../storage/durable.js';
+import {takeProcessLock, type ProcessLock} from '../storage/process-lock.js';
+import type {Recipient, SendStatus} from '../types.js';
+import {OutcomeWriter, outcomesFile, type OutcomeLine} from './outcome-log.js';
+import {SendReader} from './read.js';
+import {encodeRecipients, encodeRecord, encodeRunState, newSendId, recipientsFile, type SendRecord} from './record.js';
+
+/** A held lock on one send. */
+export type SendLock = ProcessLock;
+
+/**
+ * The send records of one data folder. Files are 0600, folders 0700.
+ *
+ * @example
+ * const sends = new SendLog(store.paths.sendsDir);
+ * const {record, lock} = sends.create({...what, recipients});
+ * const writer = sends.openOutcomes(record.id, group => console.log(group.length, 'on disk'));
+ */
+export class SendLog extends SendReader {
+	/**
+	 * Creates the record of a new send and takes its lock: send.json and the recipients are on
+	 * disk (fsynced) before this returns, so before the first message.
+	 */
+	create(input: Omit<SendRecord, 'id' | 'createdAt' | 'total'> & {recipients: Recipient[]}): {record: SendRecord; lock: SendLock} {
+		fs.mkdirSync(this.sendsDir, {recursive: true, mode: 0o700});
+		keepPrivate(this.sendsDir);
+		let id = newSendId();
+		while (fs.existsSync(path.join(this.sendsDir, id))) {
+			id = newSendId();
+		}
+
+		fs.mkdirSync(path.join(this.sendsDir, id), {mode: 0o700});
+		const lock = this.lock(id);
+		try {
+			const {recipients, ...rest} = input;
+			const record: SendRecord = {id, createdAt: new Date().toISOString(), total: recipients.length, ...rest};
+			writeFileAtomic(this.file(id, recipientsFile), encodeRecipients(recipients));
+			writeFileAtomic(this.file(id, outcomesFile), '');
+			// send.json last: a folder without it is not a send (a crash half-way leaves no broken record).
+			writeFileAtomic(this.file(id, 'send.json'), encodeRecord(record));
+			fsyncDirectory(this.sendsDir);
+			return {record, lock};
+		} catch (error) {
+			lock.release();
+			throw error;
+		}
+	}
+
+	/**
+	 * Takes the lock of a send. A lock held by a live process refuses with MassmailError 'locked';
+	 * the lock of a process that is gone (on this host: its PID is dead, reused by another process,
+	 * or from before a reboot) is taken over at once.
+	 */
+	lock(id: string): SendLock {
+		const file = this.file(id, 'lock');
+		let taken: ReturnType<typeof takeProcessLock>;
+		try {
+			taken = takeProcessLock(file);
+		} catch (error) {
+			throw new MassmailError('store', `cannot lock send ${id}: ${(error as Error).message}`);
+		}
+
+		if ('lock' in taken) {
+			return taken.lock;
+		}
+
+		if ('holder' in taken) {
+			const {holder} = taken;
+			throw new MassmailError('locked', `send ${id} is being worked on by process ${holder.pid}${holder.host === os.hostname() ? '' : ' on ' + holder.host}`, {
+				hint: holder.host === os.hostname()
+					? 'wait for it to finish, or stop that process first'
+					: `if no massmail runs on ${holder.host}, delete ${file}`,
+			});
+		}
+
+		throw new MassmailError('locked', `cannot take the lock of send ${id}`, {hint: 'another massmail may be starting on it; try again'});
+	}
+
+	/** Opens the outcome log for appending (cutting off a torn last line first, however long). Call with the lock held. */
+	openOutcomes(id: string, onDurable: (group: OutcomeLine[]) => void, options?: {intervalMs: number; maxGroup: number}, onFailure?: (error: Error) => void): OutcomeWriter {
+		const file = this.file(id, outcomesFile);
+		let fd: number;
+		try {
+			fd = openForAppend(file);
+		} catch (error) {
+			throw new MassmailError('store', `${file}: cannot be prepared for appending: ${(error as Error).message}`, {cause: error, file});
+		}
+
+		return new OutcomeWriter(fd, onDurable, options, onFailure);
+	}
+
+	/** Forgets how the last run ended (a new run starts). Call with the lock held. */
+	clearState(id: string): void {
+		fs.rmSync(this.file(id, 'state.json'), {force: true});
+	}
+
+	/** Records how this run ended. Call with the lock held, after the outcome log is closed. */
+	finish(id: string, status: Exclude<SendStatus, 'running'>, counts: {sent: number; failed: number}): void {
+		writeFileAtomic(this.file(id, 'state.json'), encodeRunState({status, endedAt: new Date().toISOString(), sent: counts.sent, failed: counts.failed}));
+	}
+
+	/** Removes a send's folder (used when a send never started, e.g. the login failed after all). */
+	remove(id: string): void {
+		fs.rmSync(path.join(this.sendsDir, id), {recursive: true, force: true});
+	}
+}
