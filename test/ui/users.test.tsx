@@ -180,8 +180,7 @@ test.serial('Esc on Add domain asks before dropping typed text', async t => {
 	await d.unmount();
 });
 
-// `failing` until screens/users.tsx's `a` opens useAddMailbox (directory-actions.tsx) instead of its own copy of the flow; then `test.serial`.
-test.serial.failing('adding a mailbox as a second primary administrator keeps the typed address and name: the role is asked again, with why', async t => {
+test.serial('adding a mailbox as a second primary administrator keeps the typed address and name: the role is asked again, with why', async t => {
 	for (const size of [{columns: 80, rows: 24}, {columns: 60, rows: 20}]) {
 		// Given example.com, whose primary administrator is ann@example.com, and a new mailbox typed in.
 		const d = await renderDashboard(t, {setup: fill, ...size});

@@ -16,7 +16,7 @@ import {useScreenState} from '../hooks/use-screen-state.js';
 import {useListView} from '../hooks/use-list.js';
 import {initialListState, listReducer} from '../state/list.js';
 import {checkLocalEdit, type MailboxField} from '../../core/sync.js';
-import {addressIn, applyChange, directoryRules, editOf, localEditRefusal, roleLabels, shownMailboxes, type DirectoryChange} from '../state/users-state.js';
+import {applyChange, directoryRules, editOf, localEditRefusal, roleLabels, shownMailboxes, type DirectoryChange} from '../state/users-state.js';
 import {useServices, useStoreChanged, useStoreVersion, useTheme} from '../services.js';
 import {confirmDialog, messageDialog, useDialog, type DialogChoice} from '../components/dialog.js';
 import {formatCount, plural, printable} from '../components/text.js';
@@ -24,6 +24,7 @@ import {Table, type Column} from '../components/table.js';
 import {FilterLine} from '../components/filter-line.js';
 import type {RouteOf} from '../state/router.js';
 import {errorLines} from './send-detail.js';
+import {useAddMailbox} from './directory-actions.js';
 
 /** Makes a change, saves the directory, and says what happened (or which rule refused it). */
 export function useDirectoryChange(): (change: DirectoryChange, done: string, onSaved?: (directory: Directory) => void) => boolean {
@@ -126,53 +127,12 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 		});
 	};
 
-	const add = () => {
-		if (refused('mailboxes', `add a mailbox to ${domainName}`)) {
-			return;
-		}
-
-		dialog.open({
-			kind: 'prompt',
-			title: `Add a mailbox to ${domainName}`,
-			lines: [`A local part (ann) or the full address (ann@${domainName}).`],
-			label: 'Address',
-			validate(text) {
-				try {
-					applyChange(services.store.directory(), {type: 'add-mailbox', address: addressIn(route.domain, text), name: '', role: 'user'});
-					return undefined;
-				} catch (failure) {
-					return (failure as Error).message;
-				}
-			},
-			onSubmit(text) {
-				const address = addressIn(route.domain, text);
-				dialog.open({
-					kind: 'prompt',
-					title: `Display name of ${address}`,
-					lines: ['Optional: shown with the address ({{name}} in a message).'],
-					label: 'Name',
-					validate(name) {
-						try {
-							applyChange(services.store.directory(), {type: 'add-mailbox', address, name, role: 'user'});
-							return undefined;
-						} catch (failure) {
-							return (failure as Error).message;
-						}
-					},
-					onSubmit(name) {
-						chooseRole(address, role => {
-							apply({type: 'add-mailbox', address, name, role}, `add ${address}`, `Added ${address} as ${roleLabels[role]}.`);
-						});
-					},
-				});
-			},
-		});
-	};
+	const addMailbox = useAddMailbox(route.domain, setNotice);
 
 	useScreenKeys(usersKeys, {
 		...moves,
 		filter: mailboxes.length > 0 ? () => dispatch({type: 'start-filter'}) : undefined,
-		add: summary ? add : undefined,
+		add: summary ? addMailbox : undefined,
 		role: current ? () => refused(['role'], `role of ${displayAddress(current.address)}`) || chooseRole(current.address, role => {
 			apply({type: 'set-role', address: current.address, role}, `role of ${current.address}`, `${displayAddress(current.address)} is now ${roleLabels[role]}.`);
 		}, current.role) : undefined,
