@@ -2,7 +2,8 @@
 # Installs the Debian packages the tests need (run by npm as the `pretest` script).
 #
 # The tests start real servers of their own on 127.0.0.1 (a private Postfix per test; PostgreSQL,
-# MariaDB, OpenLDAP and Dovecot for the directory sources, each from a temporary folder):
+# MariaDB, OpenLDAP and Dovecot for the directory sources; Dovecot's IMAP for the bounce mailbox
+# of delivery reports; each from a temporary folder):
 # they need the programs below installed, but never the system's own daemons running. When a
 # program is missing, this installs its package without starting any daemon (policy-rc.d), and
 # stops the system's own Postfix afterwards. When everything is there it prints nothing.
@@ -22,6 +23,8 @@ REQUIRED=(
 	"/usr/bin/ldapadd        ldap-utils"
 	"/usr/sbin/dovecot       dovecot-core"
 	"/usr/bin/doveadm        dovecot-core"
+	"/usr/lib/dovecot/imap        dovecot-imapd"
+	"/usr/lib/dovecot/imap-login  dovecot-imapd"
 )
 
 missing=()
