@@ -10,6 +10,7 @@ import type {Paths} from './paths.js';
 import {hasControlCharacter, normalizeAddress} from './address.js';
 import {fileStamp, readJsonFileStamped} from './json-file.js';
 import {withFileLock} from './file-lock.js';
+import {isObject} from './values.js';
 import {mailHostName, type HostNameSources} from './host-name.js';
 
 /**
@@ -762,8 +763,4 @@ export class SettingsStore {
 /** A word as a POSIX shell reads it: as it is when it can be, else in single quotes. */
 export function shellWord(word: string): string {
 	return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll('\'', '\'\\\'\'')}'`;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
