@@ -11,7 +11,12 @@
  * The mailboxes are the addresses a test lists (`mailboxes`), in a texthash virtual_mailbox_maps:
  * virtual(8) accepts no map that could make up a mailbox for any address (it refuses `$1` in a
  * regexp table, and socketmap or tcp tables outright). Any other address of a served domain gets
- * Postfix's own "550 5.1.1 … User unknown in virtual mailbox table" at RCPT TO.
+ * Postfix's own "550 5.1.1 … User unknown in virtual mailbox table" at RCPT TO (unless
+ * `transportMaps` is given: see there).
+ *
+ * Delivery reports (RFC 3464, asked for with the DSN parameters) go to the envelope sender like any
+ * mail: make the return path one of `mailboxes` (with `recipientDelimiter` for VERP), route some
+ * recipients to a failing transport (`transportMaps`), and set `delayWarningTime` for delay reports.
  *
  * Needs root (Postfix's master runs as root; CI runs as root) and Debian's postfix package
  * (`bash scripts/test-prerequisites.sh`).
@@ -46,6 +51,28 @@ export interface PostfixOptions {
 	messageRateLimit?: number;
 	/** anvil_rate_time_unit, e.g. `'10s'` (Postfix default 60s). */
 	rateTimeUnit?: string;
+	/**
+	 * recipient_delimiter, e.g. `'+'`: `bounces+x.1@example.com` then reaches the mailbox
+	 * `bounces@example.com` (VERP return paths). Default: none (Postfix's default).
+	 */
+	recipientDelimiter?: string;
+	/**
+	 * transport_maps (texthash): address -> `transport:nexthop`, e.g.
+	 * `{'full@example.com': 'error:5.2.2 mailbox full', 'later@example.com': 'retry:4.4.1 try again later'}`.
+	 * Those recipients are accepted at RCPT TO, then bounced (error) or deferred (retry) by the queue,
+	 * with a delivery report to the envelope sender: a real "accepted, then failed". For that the
+	 * harness turns smtpd_reject_unlisted_recipient off (Postfix 3.7 refuses an error: or retry:
+	 * recipient at RCPT TO otherwise), so any other unlisted address of a served domain is accepted
+	 * too and bounced after ("unknown user"), instead of refused with 550.
+	 */
+	transportMaps?: Record<string, string>;
+	/**
+	 * delay_warning_time, e.g. `'1s'`: a sender asking for NOTIFY=DELAY gets a delay report once a
+	 * deferred message is older than that. Deferred mail is then also retried every second
+	 * (queue_run_delay, minimal_backoff_time, maximal_backoff_time), so the report comes within
+	 * seconds. Default: no delay reports (Postfix's default 0h).
+	 */
+	delayWarningTime?: string;
 	/** Any other main.cf setting; applied last, so it overrides the harness's own. */
 	extraMain?: Record<string, string>;
 }
@@ -153,6 +180,24 @@ function mainCf(folder: string, port: number, domains: string[], mailUser: {uid:
 		}
 	}
 
+	if (options.recipientDelimiter !== undefined) {
+		settings.recipient_delimiter = options.recipientDelimiter;
+	}
+
+	if (options.transportMaps !== undefined) {
+		settings.transport_maps = `texthash:${path.join(folder, 'etc', 'transport')}`;
+		settings.smtpd_reject_unlisted_recipient = 'no';
+	}
+
+	if (options.delayWarningTime !== undefined) {
+		Object.assign(settings, {
+			delay_warning_time: options.delayWarningTime,
+			queue_run_delay: '1s',
+			minimal_backoff_time: '1s',
+			maximal_backoff_time: '1s',
+		});
+	}
+
 	Object.assign(settings, options.extraMain);
 	return Object.entries(settings).map(([name, value]) => `${name} = ${value}`).join('\n') + '\n';
 }
@@ -258,6 +303,16 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Postfi
 			return `${address} ${domain}/${local}/\n`;
 		});
 		fs.writeFileSync(path.join(configDirectory, 'mailboxes'), map.join(''));
+		if (options.transportMaps !== undefined) {
+			const routes = Object.entries(options.transportMaps).map(([address, transport]) => {
+				if (/[\s:]/.test(address) || /[\r\n]/.test(transport) || !/^[a-z][\w-]*:/.test(transport)) {
+					throw new Error(`Not a transport_maps entry startPostfix can write: ${address} ${transport}`);
+				}
+
+				return `${address.toLowerCase()} ${transport}\n`;
+			});
+			fs.writeFileSync(path.join(configDirectory, 'transport'), routes.join(''));
+		}
 
 		// The port is free when asked but could be taken before master binds it: then try another.
 		for (let attempt = 1; ; attempt++) {

@@ -1,0 +1,299 @@
+/**
+ * A real IMAP server for a test: Dovecot (`dovecot -c CONF`, an instance of its own from a
+ * temporary folder) serving existing Maildirs over IMAP on 127.0.0.1 at a free port, without TLS,
+ * with a passwd-file of the test's users and passwords (PLAIN and LOGIN).
+ *
+ * It is made to read the Maildirs Postfix's virtual(8) delivers to (test/helpers/postfix-server.ts):
+ * Dovecot's mail processes run with the uid/gid virtual writes as (the `nobody` account, as the
+ * Postfix harness sets virtual_uid_maps), so both can create and read the same files. A Maildir that
+ * does not exist yet is created by Dovecot at the first login; mail Postfix delivers later shows up
+ * in it (new/ is scanned on every SELECT, NOOP and IDLE). Folders a client creates are Maildir++
+ * folders (`.massmail.processed/`) that Postfix never touches.
+ *
+ * Needs root (Dovecot's master runs as root; CI runs as root) and Debian's dovecot-core and
+ * dovecot-imapd (`bash scripts/test-prerequisites.sh`).
+ */
+import {spawn} from 'node:child_process';
+import {once} from 'node:events';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import {setTimeout as sleep} from 'node:timers/promises';
+import {freePort} from '../../bench/lib/postfix.js';
+import {endAtExit, forgetAtExit} from './end-at-exit.js';
+import {account, processAlive} from './processes.js';
+
+export const imapInstallCommand = 'bash scripts/test-prerequisites.sh';
+const dovecotBinary = '/usr/sbin/dovecot';
+const imapBinary = '/usr/lib/dovecot/imap';
+
+export interface ImapUser {
+	/** The login name, e.g. `bounces@example.com`. */
+	user: string;
+	password: string;
+	/** The absolute path of the user's Maildir (the folder holding cur/, new/, tmp/): its INBOX. */
+	maildir: string;
+}
+
+export interface ImapOptions {
+	users: ImapUser[];
+	/** The uid/gid Dovecot's mail processes run as. Default: the `nobody` account (Postfix virtual's in the harness). */
+	mailUser?: {uid: number; gid: number};
+	/** The hierarchy separator the server announces: `'/'` (default, `massmail/processed`) or Maildir++'s `'.'`. */
+	separator?: '/' | '.';
+}
+
+export interface ImapServer {
+	host: '127.0.0.1';
+	port: number;
+	/** The instance's temporary folder and its configuration file. */
+	folder: string;
+	configFile: string;
+	/** Dovecot's log (logins, errors), for a failing test's message. */
+	logLines: () => string[];
+	/** Stops Dovecot and removes its folder (never the Maildirs). Safe to call twice. */
+	stop: () => Promise<void>;
+}
+
+function checkUser(user: ImapUser): void {
+	// passwd-file fields are separated by ':' and the file by lines; the mail location takes no spaces.
+	if (!/^[^:\s]+$/.test(user.user) || !/^[^:\r\n]+$/.test(user.password)) {
+		throw new Error(`Not a user startImapServer can write to a passwd-file: ${JSON.stringify(user.user)}`);
+	}
+
+	if (!path.isAbsolute(user.maildir) || /[:\s]/.test(user.maildir)) {
+		throw new Error(`The Maildir must be an absolute path without ':' or spaces: ${user.maildir}`);
+	}
+}
+
+function passwdFile(users: ImapUser[], homes: string[], mailUser: {uid: number; gid: number}): string {
+	// user:password:uid:gid:gecos:home:shell:extra fields. The home is a folder of the instance's
+	// (Dovecot keeps some state there); the mail location is the Maildir itself.
+	return users.map((user, index) => [
+		user.user,
+		`{PLAIN}${user.password}`,
+		mailUser.uid,
+		mailUser.gid,
+		'',
+		homes[index],
+		'',
+		`userdb_mail=maildir:${user.maildir}`,
+	].join(':') + '\n').join('');
+}
+
+function dovecotConf(folder: string, port: number, separator: string): string {
+	const users = path.join(folder, 'users');
+	return [
+		`base_dir = ${path.join(folder, 'run')}`,
+		`state_dir = ${path.join(folder, 'state')}`,
+		`log_path = ${path.join(folder, 'dovecot.log')}`,
+		'protocols = imap',
+		'listen = 127.0.0.1',
+		'ssl = no',
+		// No TLS on 127.0.0.1: a password in clear is what a test server takes.
+		'disable_plaintext_auth = no',
+		'auth_mechanisms = plain login',
+		// A wrong password is refused at once (Dovecot waits 2 s by default, per mechanism tried).
+		'auth_failure_delay = 0',
+		'namespace inbox {',
+		'  inbox = yes',
+		`  separator = ${separator}`,
+		'}',
+		'service imap-login {',
+		'  inet_listener imap {',
+		'    address = 127.0.0.1',
+		`    port = ${port}`,
+		'  }',
+		'  inet_listener imaps {',
+		'    port = 0',
+		'  }',
+		'}',
+		'passdb {',
+		'  driver = passwd-file',
+		`  args = scheme=PLAIN username_format=%u ${users}`,
+		'}',
+		'userdb {',
+		'  driver = passwd-file',
+		`  args = username_format=%u ${users}`,
+		'}',
+		'',
+	].join('\n');
+}
+
+function masterPid(folder: string): number | undefined {
+	try {
+		const pid = Number(fs.readFileSync(path.join(folder, 'run', 'master.pid'), 'utf8').trim());
+		return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+/** Ends the master and its children (they share its process group). */
+function killGroup(pid: number): void {
+	try {
+		process.kill(-pid, 'SIGKILL');
+	} catch {
+		// Gone.
+	}
+}
+
+function tail(file: string, lines: number): string {
+	try {
+		return fs.readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
+	} catch {
+		return '(no log)';
+	}
+}
+
+/** True once the port answers with an IMAP greeting. */
+async function greets(port: number): Promise<boolean> {
+	return new Promise(resolve => {
+		const socket = net.connect({host: '127.0.0.1', port});
+		const done = (ok: boolean) => {
+			socket.destroy();
+			resolve(ok);
+		};
+
+		socket.setTimeout(1000, () => {
+			done(false);
+		});
+		socket.once('error', () => {
+			done(false);
+		});
+		socket.once('data', chunk => {
+			done(chunk.toString().startsWith('* OK'));
+		});
+	});
+}
+
+/** Starts a private Dovecot IMAP server; stop it with `stop()` (in `t.teardown` or `test.after.always`). */
+export async function startImapServer(options: ImapOptions): Promise<ImapServer> {
+	for (const [program, what] of [[dovecotBinary, 'Dovecot'], [imapBinary, 'Dovecot\'s IMAP server (dovecot-imapd)']]) {
+		if (!fs.existsSync(program)) {
+			throw new Error(`${what} is not installed (${program} not found): install it with \`${imapInstallCommand}\` (as root, or with sudo).`);
+		}
+	}
+
+	if (process.getuid?.() !== 0) {
+		throw new Error('startImapServer needs root: Dovecot\'s master runs as root (CI runs the tests as root).');
+	}
+
+	options.users.forEach(checkUser);
+	const mailUser = options.mailUser ?? account('nobody');
+	if (!mailUser) {
+		throw new Error('The nobody account must exist (or pass mailUser).');
+	}
+
+	const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'massmail-imap-'));
+	const configFile = path.join(folder, 'dovecot.conf');
+	const log = path.join(folder, 'dovecot.log');
+	const pid = () => masterPid(folder);
+	const halt = async () => {
+		const id = pid();
+		if (id === undefined || !processAlive(id)) {
+			return;
+		}
+
+		// Nothing of a test instance needs Dovecot's graceful stop (about two seconds).
+		killGroup(id);
+		for (let wait = 0; wait < 100 && processAlive(id); wait++) {
+			await sleep(20);
+		}
+	};
+
+	let port: number;
+	try {
+		// Dovecot's processes run as its own accounts and as mailUser: they must reach their folders.
+		fs.chmodSync(folder, 0o755);
+		const homes = options.users.map((_user, index) => {
+			const home = path.join(folder, 'home', String(index));
+			fs.mkdirSync(home, {recursive: true, mode: 0o700});
+			fs.chownSync(home, mailUser.uid, mailUser.gid);
+			return home;
+		});
+		fs.writeFileSync(path.join(folder, 'users'), passwdFile(options.users, homes, mailUser), {mode: 0o644});
+		endAtExit(folder, () => {
+			const id = pid();
+			if (id !== undefined) {
+				killGroup(id);
+			}
+		});
+
+		// The port is free when asked but could be taken before Dovecot binds it: then try another.
+		for (let attempt = 1; ; attempt++) {
+			port = await freePort();
+			fs.writeFileSync(configFile, dovecotConf(folder, port, options.separator ?? '/'));
+			// The master forks into the background keeping the standard output and error it was given:
+			// a file, not a pipe (a wait on a pipe would last as long as Dovecot).
+			const startLog = path.join(folder, 'start.log');
+			const output = fs.openSync(startLog, 'w');
+			const started = spawn(dovecotBinary, ['-c', configFile], {stdio: ['ignore', output, output]});
+			fs.closeSync(output);
+			const gaveUp = new AbortController();
+			const [code] = await Promise.race([
+				once(started, 'exit'),
+				sleep(30_000, ['timed out'], {signal: gaveUp.signal}),
+			]) as [number | string | null];
+			gaveUp.abort();
+			if (code !== 0) {
+				throw new Error(`dovecot -c ${configFile} failed to start (${code}): ${tail(startLog, 10)}\n${tail(log, 10)}`);
+			}
+
+			// The master binds its listeners before it forks; a port taken meanwhile ends it at once.
+			const deadline = Date.now() + 10_000;
+			let ready = false;
+			while (!ready && Date.now() < deadline) {
+				ready = await greets(port);
+				if (!ready) {
+					const id = pid();
+					if (id === undefined || !processAlive(id)) {
+						break;
+					}
+
+					await sleep(20);
+				}
+			}
+
+			if (ready) {
+				break;
+			}
+
+			await halt();
+			if (attempt < 3 && /address already in use/i.test(tail(log, 20))) {
+				continue;
+			}
+
+			throw new Error(`Dovecot did not answer IMAP on 127.0.0.1:${port} within 10 s. End of its log:\n${tail(log, 10)}`);
+		}
+	} catch (error) {
+		await halt();
+		forgetAtExit(folder);
+		fs.rmSync(folder, {recursive: true, force: true});
+		throw error;
+	}
+
+	let stopped: Promise<void> | undefined;
+	return {
+		host: '127.0.0.1',
+		port,
+		folder,
+		configFile,
+		logLines() {
+			try {
+				return fs.readFileSync(log, 'utf8').split('\n').filter(line => line !== '');
+			} catch {
+				return [];
+			}
+		},
+		async stop() {
+			stopped ??= (async () => {
+				await halt();
+				forgetAtExit(folder);
+				fs.rmSync(folder, {recursive: true, force: true});
+			})();
+			return stopped;
+		},
+	};
+}
