@@ -1,7 +1,8 @@
 /**
  * One writer at a time for a file that several massmail processes change (the directory,
  * the settings): a proper-lockfile lock beside it (`FILE.lock`, a folder, mode 0700), taken
- * with a bounded wait and held only while a synchronous read-modify-write runs.
+ * with a bounded wait and held only while a synchronous read-modify-write runs. (The other
+ * kind, held while a process works on a send, is storage/process-lock.ts.)
  */
 import fs from 'node:fs';
 import {createRequire} from 'node:module';

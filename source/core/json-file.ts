@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import {MassmailError} from './errors.js';
-import {writeAtomicSync} from './storage/durable.js';
+import {writeAtomicSync} from './storage/index.js';
 
 const neverOverwritten = 'Fix or move the file away; massmail never overwrites it.';
 

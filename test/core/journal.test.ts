@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import {spawn} from 'node:child_process';
 import test, {type ExecutionContext} from 'ava';
-import {SendLog, type SendRecord} from '../../source/core/journal.js';
+import {SendLog} from '../../source/core/journal.js';
+import {recordFields} from '../helpers/send-records.js';
 import {MassmailError} from '../../source/core/errors.js';
 import type {Recipient} from '../../source/core/types.js';
 import {tempFolder} from '../helpers/temp-dir.js';
@@ -12,18 +13,7 @@ function tempSends(t: Pick<ExecutionContext, 'teardown'>): string {
 	return tempFolder(t, 'massmail-journal-');
 }
 
-const base: Omit<SendRecord, 'id' | 'createdAt' | 'total'> = {
-	kind: 'email',
-	draft: {kind: 'email', from: {name: 'Admin', address: 'postmaster@example.net'}, friendlyName: '', subject: 'Hello', body: 'Body', html: false},
-	audience: 'domain:example.com',
-	captured: true,
-	destination: 'local capture: nothing leaves this machine',
-	settings: {
-		smtp: {host: '', port: 587, tls: 'starttls', user: '', allowUnverifiedTls: false},
-		sender: {name: 'Admin', address: 'postmaster@example.net'},
-		delivery: {concurrency: 2, rate: 0, maxAttempts: 3, retryDelayMs: 10, confirmThreshold: 100},
-	},
-};
+const base = recordFields;
 
 const recipients: Recipient[] = [
 	{address: 'ann@example.com', name: 'Ann'},

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {MassmailError} from '../errors.js';
 import {tryReadJsonFile} from '../json-file.js';
-import {lockHolder, type LockHolder} from '../storage/process-lock.js';
+import {lockHolder, type LockHolder} from '../storage/index.js';
 import type {MessageDraft, RecipientReport, RecipientStatus, SendStatus, SendSummary} from '../types.js';
 import {damageReport, describeDamage, listedDamage, UnreadableRecipientsError, type DamagedLine, type DamageReport, type UnreadablePolicy} from './damage.js';
 import {countOutcomes, decodeOutcomes, outcomesFile, statusCodes, type LogRead, type OutcomeState} from './outcome-log.js';
