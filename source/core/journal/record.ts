@@ -8,6 +8,7 @@
 import {randomBytes} from 'node:crypto';
 import {formatCount} from '../format.js';
 import type {MessageDraft, Operator, Recipient, SendKind, SendStatus, Settings} from '../types.js';
+import {isObject} from '../values.js';
 import {DamageList} from './damage.js';
 
 /** What `send.json` holds. */
@@ -72,7 +73,6 @@ export function* encodeRecipients(recipients: Iterable<Recipient>): Generator<st
 	}
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 
 /** Why a parsed send.json is not a send record of this id, or undefined when it is one. */

@@ -12,6 +12,7 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
+import {isObject} from '../values.js';
 import {writeAllSync} from './durable.js';
 
 /** A held lock. */
@@ -143,7 +144,7 @@ export function lockHolder(file: string): LockHolder | undefined {
 	let holder: Partial<LockFile>;
 	try {
 		const parsed = JSON.parse(raw) as unknown;
-		holder = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? parsed as Partial<LockFile> : {};
+		holder = isObject(parsed) ? parsed as Partial<LockFile> : {};
 	} catch {
 		// A lock torn by a crash while it was written: its process died then.
 		return {pid: 0, host: os.hostname(), alive: false, raw};
