@@ -100,7 +100,11 @@ function countNewlines(value: string): number {
 	return count;
 }
 
-/** Quotes a field when it needs it, for writing CSV. */
+/**
+ * One field as CSV writes it (RFC 4180): in double quotes, inner quotes doubled, when it holds
+ * a comma, a quote or a line break; as it is otherwise. parseCsv reads it back unchanged.
+ * @example csvField('550 "no", said the server') // '"550 ""no"", said the server"'
+ */
 export function csvField(value: string): string {
-	return /[",\r\n]/.test(value) || value !== value.trim() ? `"${value.replaceAll('"', '""')}"` : value;
+	return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }

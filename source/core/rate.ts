@@ -28,21 +28,3 @@ export function parseRate(text: string, name = 'rate'): number {
 
 	return perSecond;
 }
-
-/** Messages a second as the shortest way people write it: `0.5/s`, `30/min`, `1000/h`, `no limit`. */
-export function formatRate(perSecond: number): string {
-	if (perSecond <= 0) {
-		return 'no limit';
-	}
-
-	const clean = (value: number) => String(Math.round(value * 1000) / 1000);
-	if (perSecond >= 1) {
-		return `${clean(perSecond)}/s`;
-	}
-
-	if (perSecond * 60 >= 1) {
-		return `${clean(perSecond * 60)}/min`;
-	}
-
-	return `${clean(perSecond * 3600)}/h`;
-}

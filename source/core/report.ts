@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import {csvField} from './csv.js';
 import {MassmailError} from './errors.js';
 import {writeFileAtomic} from './json-file.js';
 import type {RecipientReport, SendSummary} from './types.js';
@@ -24,11 +25,7 @@ export function reportRow({address, status, attempts, response, messageId, ambig
 
 /** The per-recipient report as CSV: one header row, fields quoted where needed; `ambiguous` is true or false. */
 export function reportCsv(recipients: readonly ReportRow[]): string {
-	const quote = (value: string | number | null) => {
-		const text = value === null ? '' : String(value);
-		return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-	};
-
+	const quote = (value: string | number | null) => csvField(value === null ? '' : String(value));
 	const rows = recipients.map(r => [r.address, r.status, r.attempts, r.response, r.messageId, String(r.ambiguous ?? false), r.unreadable ?? ''].map(quote).join(','));
 	return ['address,status,attempts,response,messageId,ambiguous,unreadable', ...rows].join('\n');
 }

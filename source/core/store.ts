@@ -35,11 +35,7 @@ export interface Store {
 	saveDirectory(directory: Directory): void;
 }
 
-/** Loads the directory file; missing -> undefined; corrupt -> MassmailError('store') naming the file. */
-export function loadDirectory(file: string): Directory | undefined {
-	return loadDirectoryStamped(file).directory;
-}
-
+/** Loads the directory file with its stamp; missing -> undefined; corrupt -> MassmailError('store') naming the file. */
 function loadDirectoryStamped(file: string): {directory: Directory | undefined; stamp: string | undefined} {
 	const {data, stamp} = readJsonFileStamped(file);
 	return {directory: data === undefined ? undefined : Directory.fromJSON(data, file), stamp};

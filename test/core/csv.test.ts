@@ -1,5 +1,5 @@
 import test from 'ava';
-import {parseCsv} from '../../source/core/csv.js';
+import {csvField, parseCsv} from '../../source/core/csv.js';
 import {MassmailError} from '../../source/core/errors.js';
 
 test('quoted fields keep commas, doubled quotes and line breaks; lines say where each row starts', t => {
@@ -37,4 +37,10 @@ test('an unterminated quote names the line where the field opens', t => {
 test('text after a closing quote is an error with its line', t => {
 	const error = t.throws(() => parseCsv('a,b\n"x"y,z\n'), {instanceOf: MassmailError});
 	t.regex(error.message, /^line 2: text after a closing quote/);
+});
+
+test('a field is quoted only when it holds a comma, a quote or a line break, and reads back unchanged', t => {
+	const fields = ['ann@example.com', '550 "no", said the server', 'two\nlines', 'cr\r', ' padded ', ''];
+	t.deepEqual(fields.map(field => csvField(field)), ['ann@example.com', '"550 ""no"", said the server"', '"two\nlines"', '"cr\r"', ' padded ', '']);
+	t.deepEqual(parseCsv(fields.map(field => csvField(field)).join(',')).rows, [fields]);
 });

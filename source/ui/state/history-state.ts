@@ -2,7 +2,7 @@
  * What History and a send's page show and allow, as plain functions of the send records
  * (tested without rendering): the row text, which actions a send offers, the recipient filter.
  */
-import type {RecipientReport, RecipientStatus, SendSummary} from '../../core/types.js';
+import type {RecipientReport, SendSummary} from '../../core/types.js';
 import {filterItems} from './list.js';
 
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -61,14 +61,4 @@ export function shownRecipients<T extends RecipientReport>(recipients: readonly 
 /** The sends shown: those matching the `/` filter (subject, audience, kind, status, id). */
 export function shownSends(sends: readonly SendSummary[], filter: string): readonly SendSummary[] {
 	return filterItems(sends, filter, s => `${s.subject} ${s.audience} ${s.kind} ${s.status} ${s.id} ${formatWhen(s.createdAt)}`);
-}
-
-/** Counts by status, for the line above a send's recipients. */
-export function statusCounts(recipients: readonly RecipientReport[]): Record<RecipientStatus, number> {
-	const counts: Record<RecipientStatus, number> = {sent: 0, failed: 0, pending: 0};
-	for (const recipient of recipients) {
-		counts[recipient.status]++;
-	}
-
-	return counts;
 }
