@@ -205,7 +205,7 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 	// The subject is what a person checks most: on two lines when it is long, not cut at once.
 	const wrappedSubject = wrapLine(printable(shown.subject), Math.max(10, width));
 	const subjectLines = wrappedSubject.length <= 2 ? wrappedSubject : [wrappedSubject[0], wrappedSubject.slice(1).join(' ')];
-	const fixedRows = 1 + Math.max(1, shownTo) + (count > shownTo ? 1 : 0) + 3 + subjectLines.length + warnings.length + sync.rows.length + 2 + (sender.refused ? 1 : 0);
+	const fixedRows = 1 + Math.max(1, shownTo) + (count > shownTo ? 1 : 0) + 3 + subjectLines.length + warnings.length + sync.rows.length + 2 + (sender.refused || senderOrigin ? 1 : 0);
 	const previewRows = Math.max(1, Math.min(6, bodyRows - fixedRows));
 	const row = (label: string, value: ReactNode, color?: string, key = label) => (
 		<Box key={key}>
@@ -230,7 +230,8 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 				</Box>
 			))}
 			{count > shownTo ? row('', `${theme.symbols.ellipsis} and ${formatCount(count - shownTo)} more, each on a message of its own`, theme.muted) : null}
-			{row('From', `${sender.from.name} <${displayAddress(sender.from.address) || 'no address'}>${senderOrigin && !sender.refused ? ` (${senderOrigin})` : ''}`)}
+			{row('From', `${sender.from.name} <${displayAddress(sender.from.address) || 'no address'}>`)}
+			{senderOrigin && !sender.refused ? row('', `the address: ${senderOrigin}`, theme.muted, 'sender-origin') : null}
 			{sender.refused ? row('', `${sender.refused}: set sender.address in Settings`, theme.error, 'sender-refused') : null}
 			{subjectLines.map((line, index) => row(index === 0 ? 'Subject' : '', line, undefined, `subject-${index}`))}
 			{row('Message', `${plan.draft.html ? 'HTML, with a plain-text alternative' : 'plain text'}, ${plural(messageLines.length, 'line')}`)}
