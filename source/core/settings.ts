@@ -1,5 +1,3 @@
-import {X509Certificate} from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import {parseRate} from './rate.js';
 import {createRequire} from 'node:module';
@@ -10,6 +8,7 @@ import type {Paths} from './paths.js';
 import {hasControlCharacter, normalizeAddress} from './address.js';
 import {fileStamp, readJsonFileStamped} from './json-file.js';
 import {withFileLock} from './file-lock.js';
+import {caCertificates} from './tls.js';
 import {isObject} from './values.js';
 import {mailHostName, type HostNameSources} from './host-name.js';
 
@@ -205,48 +204,10 @@ const url = (schemes: RegExp, expected: string, extra?: (url: string) => void) =
 });
 
 /**
- * The PEM text of a file of CA certificates, or why it cannot be used (an Invalid naming the file).
- * Node takes any text as a CA list and trusts nothing from it: a file without a certificate is refused here.
+ * The PEM text of a CA file setting, read when it is used (core/tls.ts: the one CA reader).
+ * Kept here too for the importers of the settings.
  */
-function pemCertificates(file: string): string {
-	let pem: string;
-	try {
-		pem = fs.readFileSync(file, 'utf8');
-	} catch (error) {
-		const reason = (error as Error).message.replace(/, \w+ '.*'$/s, '');
-		throw new Invalid(`${file} cannot be read: ${reason}`);
-	}
-
-	const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
-	if (blocks.length === 0) {
-		throw new Invalid(`${file} holds no certificate (a PEM file of CA certificates, each from -----BEGIN CERTIFICATE-----)`);
-	}
-
-	for (const [index, block] of blocks.entries()) {
-		try {
-			// Parsed only to know it can be: Node would take a broken one and trust nothing from it.
-			new X509Certificate(block);
-		} catch (error) {
-			throw new Invalid(`${file}: certificate ${index + 1} cannot be read: ${(error as Error).message}`);
-		}
-	}
-
-	return pem;
-}
-
-/**
- * The PEM text of a CA file setting (`smtp.caFile`, `directory.sql.caFile`…), read when it is used.
- * A file that cannot be read or holds no certificate is a MassmailError('validation'): exit 2, nothing sent.
- */
-export function readCaFile(file: string, key: SettingKey): string {
-	try {
-		return pemCertificates(file);
-	} catch (error) {
-		throw new MassmailError('validation', `${key}: ${(error as Error).message}`, {
-			hint: `set ${key} to the PEM file of the CA that signed the server's certificate, or to '' for Node's own list (massmail config set ${key} '')`,
-		});
-	}
-}
+export {readCaFile} from './tls.js';
 
 /** A file of CA certificates: a relative path is taken from the current folder; checked when set. */
 const caFile = {
@@ -256,8 +217,9 @@ const caFile = {
 	},
 	check(value: unknown, loading: boolean): unknown {
 		const file = text(value).trim();
-		if (!loading && file !== '') {
-			pemCertificates(file);
+		const read = !loading && file !== '' ? caCertificates(file) : undefined;
+		if (read && 'problem' in read) {
+			throw new Invalid(read.problem);
 		}
 
 		return file;

@@ -1,17 +1,12 @@
 /**
  * What every directory source shares (source/core/sources/plumbing.ts): the read's deadline and
- * cancel against a real TCP server that accepts and never answers, the CA file, and TLS failures
- * told apart on real connections (a self-signed certificate, a port that speaks no TLS).
+ * cancel against a real TCP server that accepts and never answers. The CA file and TLS failures
+ * are the core's (test/core/tls.test.ts).
  */
-import {execFileSync} from 'node:child_process';
-import fs from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
-import tls from 'node:tls';
 import test from 'ava';
 import {MassmailError} from '../../source/core/errors.js';
-import {readCaFile, tlsProblem, withDeadline} from '../../source/core/sources/plumbing.js';
-import {tempFolder} from '../helpers/temp-dir.js';
+import {withDeadline} from '../../source/core/sources/plumbing.js';
 
 /** A server that accepts and never answers; `closed` settles when the client's connection is gone. */
 async function silentServer(t: Pick<import('ava').ExecutionContext, 'teardown'>): Promise<{port: number; closed: Promise<void>}> {
@@ -109,70 +104,4 @@ test('a read that finished is never stopped afterwards, and its own failure is i
 	t.is(await failure(withDeadline('the test server', 20_000, undefined, async () => {
 		throw refused;
 	})), refused);
-});
-
-test('a CA file that cannot be read is a validation error naming the setting and the file', t => {
-	const folder = tempFolder(t, 'massmail-ca-');
-	const missing = path.join(folder, 'missing.pem');
-	const error = t.throws(() => readCaFile(missing, 'directory.ldap.caFile'), {instanceOf: MassmailError});
-	t.is(error?.kind, 'validation');
-	t.is(error?.message, `directory.ldap.caFile cannot be read: ENOENT: no such file or directory (${missing})`);
-	t.regex(error?.hint ?? '', /^set directory\.ldap\.caFile to the PEM file of the CA/);
-
-	// Node's own message does not name a folder given for a file: ours does.
-	t.is(t.throws(() => readCaFile(folder, 'directory.sql.caFile'))?.message, `directory.sql.caFile cannot be read: EISDIR: illegal operation on a directory (${folder})`);
-
-	const pem = path.join(folder, 'ca.pem');
-	fs.writeFileSync(pem, '-----BEGIN CERTIFICATE-----\n…\n-----END CERTIFICATE-----\n');
-	t.is(readCaFile(pem, 'directory.sql.caFile'), fs.readFileSync(pem, 'utf8'));
-});
-
-/** The error of a TLS connection to 127.0.0.1:port (with the system's CAs only). */
-async function tlsError(port: number, host = '127.0.0.1'): Promise<unknown> {
-	return new Promise(resolve => {
-		const socket = tls.connect({port, host, servername: 'localhost'});
-		socket.once('secureConnect', () => {
-			socket.destroy();
-			resolve(undefined);
-		});
-		socket.once('error', resolve);
-	});
-}
-
-test('TLS failures are told apart: a certificate not trusted, a port without TLS; a refused or unknown address is neither', async t => {
-	const folder = tempFolder(t, 'massmail-tls-');
-	execFileSync('/usr/bin/openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-		'-keyout', path.join(folder, 'key.pem'), '-out', path.join(folder, 'cert.pem'), '-days', '2', '-subj', '/CN=localhost'], {stdio: 'ignore'});
-	const secured = tls.createServer({key: fs.readFileSync(path.join(folder, 'key.pem')), cert: fs.readFileSync(path.join(folder, 'cert.pem'))});
-	secured.on('tlsClientError', () => undefined);
-	// Speaks at once, and not TLS: an SMTP greeting.
-	const plain = net.createServer(socket => {
-		socket.on('error', () => undefined);
-		socket.end('220 mail.example.com ESMTP\r\n');
-	});
-	const closed = net.createServer();
-	for (const server of [secured, plain, closed]) {
-		await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-	}
-
-	const port = (server: net.Server) => (server.address() as net.AddressInfo).port;
-	const closedPort = port(closed);
-	await new Promise(resolve => closed.close(resolve));
-	t.teardown(() => {
-		secured.close();
-		plain.close();
-	});
-
-	const selfSigned = await tlsError(port(secured));
-	t.is(tlsProblem(selfSigned), 'certificate', String(selfSigned));
-	const noTls = await tlsError(port(plain));
-	t.is(tlsProblem(noTls), 'tls', String(noTls));
-	const refused = await tlsError(closedPort);
-	t.is(tlsProblem(refused), undefined, String(refused));
-	// A name that does not resolve, spelling both TLS words.
-	const unknown = await tlsError(443, 'ssl-cert.invalid');
-	t.is(tlsProblem(unknown), undefined, String(unknown));
-	// In the words of a driver that has no code.
-	t.is(tlsProblem(new Error('The server does not support SSL connections')), 'tls');
-	t.is(tlsProblem(new Error('connection terminated unexpectedly')), undefined);
 });

@@ -8,11 +8,11 @@
  * resets: the opening handshake, each command's reply, the reply to the final dot. A session
  * that closes or fails while a command is pending settles that command at once.
  */
-import net from 'node:net';
 import type {Socket} from 'node:net';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import {MassmailError} from '../errors.js';
 import {greetingName, mailHostName} from '../host-name.js';
+import {certificateWords, isLoopbackAddress, withoutSecret} from '../tls.js';
 import {seconds} from '../values.js';
 import {classifyReply, replyOf, type ReplyKind, type SmtpErrorLike} from './replies.js';
 
@@ -57,25 +57,6 @@ export interface OpenFailure {
 	error: MassmailError;
 }
 
-/** Removes a password from any text before it is shown or stored. */
-export function withoutSecret(text: string, secret: string | undefined): string {
-	return secret && secret.length > 0 ? text.split(secret).join('***') : text;
-}
-
-/** True for an IP address on the loopback interface (the address connected to, not a name). */
-export function isLoopbackAddress(address: string | undefined): boolean {
-	if (address === undefined) {
-		return false;
-	}
-
-	const bare = address.toLowerCase().replace(/^::ffff:/, '');
-	if (net.isIPv4(bare)) {
-		return bare.startsWith('127.');
-	}
-
-	return bare === '::1' || bare === '0:0:0:0:0:0:0:1';
-}
-
 /** A failure to open as the MassmailError the user sees (exit 3). */
 export function connectionFailure(error: SmtpErrorLike, target: ConnectionTarget, secret?: string): MassmailError {
 	if (error instanceof MassmailError) {
@@ -92,7 +73,7 @@ export function connectionFailure(error: SmtpErrorLike, target: ConnectionTarget
 	}
 
 	if (kind === 'tls') {
-		const certificate = /certificate|self[- ]signed|unable to verify|CERT_|altnames/i.test(`${message} ${error.originalCode ?? ''}`);
+		const certificate = certificateWords.test(`${message} ${error.originalCode ?? ''}`);
 		return new MassmailError('connection', `TLS with ${where} failed: ${message}`, {
 			hint: certificate
 				? 'if its certificate comes from a private CA, set smtp.caFile to that CA\'s PEM file (massmail config set smtp.caFile /etc/ssl/our-ca.pem); if you trust this server as it is, set smtp.allowUnverifiedTls true'

@@ -15,9 +15,9 @@ import net from 'node:net';
 import tls from 'node:tls';
 import {Client, FilterParser, ResultCodeError, type Entry} from 'ldapts';
 import {MassmailError} from '../errors.js';
-import {isLoopbackAddress} from '../delivery/transport.js';
 import type {Role} from '../types.js';
-import {readCaFile, tlsProblem, withDeadline} from './plumbing.js';
+import {isLoopbackAddress, readCaFile, tlsProblem} from '../tls.js';
+import {withDeadline} from './plumbing.js';
 import type {DirectorySource, ReadOptions, SourceMailbox} from './source.js';
 
 export interface LdapSourceOptions {

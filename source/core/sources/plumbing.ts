@@ -1,10 +1,9 @@
 /**
  * What every directory source needs around its own protocol, written once: the read's deadline and
- * the caller's cancel (`withDeadline`), the CA file of a private CA (`readCaFile`), and telling a
- * certificate or TLS failure from any other (`tlsProblem`). The wording of a read that was stopped
- * lives here, so that every source says it the same way.
+ * the caller's cancel (`withDeadline`). The wording of a read that was stopped lives here, so that
+ * every source says it the same way. The CA file and telling a TLS failure from any other are the
+ * core's, for the SMTP transport too (core/tls.ts).
  */
-import fs from 'node:fs';
 import {MassmailError} from '../errors.js';
 import {seconds} from '../values.js';
 
@@ -72,58 +71,4 @@ export async function withDeadline<T>(
 	} finally {
 		ends.removeEventListener('abort', onEnd);
 	}
-}
-
-/**
- * The PEM text of a CA file setting of a source (`directory.sql.caFile`, `directory.ldap.caFile`):
- * the CAs to trust instead of Node's own list. Fails with a MassmailError('validation') that names
- * the setting and the file.
- *
- * @example readCaFile('/etc/ssl/private-ca.pem', 'directory.ldap.caFile') // '-----BEGIN CERTIFICATE-----…'
- */
-export function readCaFile(file: string, setting: string): string {
-	try {
-		return fs.readFileSync(file, 'utf8');
-	} catch (error) {
-		// Node names the file for some failures only (`…, open '/x'`, but `EISDIR: …, read`): named here always.
-		const reason = (error as Error).message.replace(/, \w+( '.*')?$/s, '');
-		throw new MassmailError('validation', `${setting} cannot be read: ${reason} (${file})`, {
-			hint: `set ${setting} to the PEM file of the CA that signed the server's certificate, or to '' for the CAs Node.js trusts`,
-		});
-	}
-}
-
-/** What went wrong with TLS: the certificate was not accepted, or TLS itself failed. */
-export type TlsProblem = 'certificate' | 'tls';
-
-/** A certificate not accepted, by Node's codes or OpenSSL's words: an unknown CA, self-signed, expired, for another name. */
-const certificateProblem = /certificate|self[-_ ]signed|unable[_ ]to[_ ](verify|get)|altname|hostname_mismatch|(\b|_)cert(\b|_)/i;
-/** TLS itself: no handshake, something else on the port, a server without TLS (`The server does not support SSL connections`). */
-const otherTlsProblem = /TLS|SSL/;
-/** A name that did not resolve, an address that refused: never TLS, though the message holds a host name that may spell it. */
-const beforeTls = /^(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|EHOSTUNREACH|ENETUNREACH)$/;
-
-/**
- * Whether a failure to connect was about TLS, from its code and message (Node's happy-eyeballs
- * connect fails with every address's error: the first one's are read too).
- *
- * @example
- * tlsProblem(Object.assign(new Error('self-signed certificate'), {code: 'DEPTH_ZERO_SELF_SIGNED_CERT'})) // 'certificate'
- * tlsProblem(new Error('The server does not support SSL connections')) // 'tls'
- * tlsProblem(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {code: 'ECONNREFUSED'})) // undefined
- */
-export function tlsProblem(error: unknown): TlsProblem | undefined {
-	const {code, message, errors} = (error ?? {}) as {code?: unknown; message?: unknown; errors?: Array<{code?: unknown; message?: unknown}>};
-	const first = Array.isArray(errors) ? errors[0] ?? {} : {};
-	const codeText = String(code ?? first.code ?? '');
-	if (beforeTls.test(codeText)) {
-		return undefined;
-	}
-
-	const text = `${codeText} ${String(message ?? first.message ?? error)}`;
-	if (certificateProblem.test(text)) {
-		return 'certificate';
-	}
-
-	return otherTlsProblem.test(text) ? 'tls' : undefined;
 }

@@ -43,10 +43,10 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import {MassmailError, type ErrorKind} from '../errors.js';
-import {isLoopbackAddress, withoutSecret} from '../delivery/transport.js';
 import type {Role} from '../types.js';
+import {isLoopbackAddress, tlsProblem, withoutSecret} from '../tls.js';
 import {isObject} from '../values.js';
-import {tlsProblem, withDeadline} from './plumbing.js';
+import {withDeadline} from './plumbing.js';
 import type {DirectorySource, ReadOptions, SourceMailbox} from './source.js';
 
 export interface SmarterMailOptions {

@@ -25,11 +25,11 @@ import type {Duplex} from 'node:stream';
 import mysql from 'mysql2';
 import pg from 'pg';
 import {MassmailError} from '../errors.js';
-import {isLoopbackAddress, withoutSecret} from '../delivery/transport.js';
 import {isRole, roles} from '../directory.js';
 import {csvColumns} from '../import.js';
 import type {Role} from '../types.js';
-import {readCaFile, tlsProblem, withDeadline} from './plumbing.js';
+import {isLoopbackAddress, readCaFile, tlsProblem, withoutSecret} from '../tls.js';
+import {withDeadline} from './plumbing.js';
 import type {DirectorySource, ReadOptions, SourceMailbox} from './source.js';
 import type {SqlDialect} from './sql-queries.js';
 
