@@ -51,6 +51,10 @@ export function stripAnsi(text: string): string {
 	return text.replaceAll(/\u001B\[[\d;?]*[ -/]*[@-~]/g, '').replaceAll(/\u001B\][^\u0007]*\u0007/g, '');
 }
 
+function escapeRegExp(text: string): string {
+	return text.replaceAll(/[.*+?^${}()|[\]\\]/g, String.raw`\$&`);
+}
+
 export interface Dashboard {
 	store: Store;
 	services: DashboardServices;
@@ -60,6 +64,14 @@ export interface Dashboard {
 	/** One key (or text) per call, inside act(). */
 	press(...keys: string[]): Promise<void>;
 	type(text: string): Promise<void>;
+	/**
+	 * Move to the row labelled `label` as a person does: Tab (or `options.key`) until that row has
+	 * the focus mark (`❯ Subject`, `❯        [Save]`), at most `options.limit` presses (40); throws
+	 * with the screen when it never gets there. Nothing is pressed when it is there already.
+	 * @example await dashboard.focusField('Subject')
+	 * @example await dashboard.focusField('Add domain', {key: DOWN}) // a row of the Actions menu
+	 */
+	focusField(label: string, options?: {key?: string; limit?: number}): Promise<void>;
 	/** Exit statuses the dashboard asked for. */
 	exits: number[];
 	/** Let pending promises (a send, a test copy) settle and the screen update. */
@@ -138,6 +150,16 @@ export async function renderDashboard(t: ExecutionContext, options: DashboardOpt
 				await act(async () => {
 					instance.stdin.write(character);
 				});
+			}
+		},
+		async focusField(label, {key = keys.tab, limit = 40} = {}) {
+			const focused = new RegExp(`(^|\\s)${escapeRegExp(theme.symbols.pointer)} +${escapeRegExp(label)}( |$)`, 'm');
+			for (let count = 0; !focused.test(screen()); count++) {
+				if (count === limit) {
+					throw new Error(`no row "${label}" got the focus mark in ${limit} presses:\n${screen()}`);
+				}
+
+				await dashboard.press(key);
 			}
 		},
 		async settle(test, timeoutMs = 10_000) {

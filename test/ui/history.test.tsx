@@ -6,11 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import type {Route} from '../../source/ui/state/router.js';
-import {renderDashboard, paste, CTRL_S, DOWN, ENTER, ESC, PAGE_DOWN, TAB, type Dashboard} from './harness.js';
+import {renderDashboard, paste, CTRL_S, CTRL_U, DOWN, ENTER, ESC, PAGE_DOWN, type Dashboard} from './harness.js';
 import {createDelivery} from '../../source/core/delivery.js';
 import {draft, interruptedSend, oneAttempt, people, sendNow, sendsSetup} from '../helpers/sends.js';
-
-const CTRL_U = '\u0015';
 
 /** Waits (inside act) for the send the dashboard started to end: its summary shows, or why it could not start. */
 async function finished(d: Dashboard): Promise<void> {
@@ -143,9 +141,7 @@ test.serial('`r` on a send is a follow-up (told apart from Domains\' new reminde
 	t.regex(d.lines()[0], /Send Reminder \(follow-up\)/, screen);
 	t.true(screen.includes(`Recipients of an earlier send: ${result.id.slice(0, 18)}`), screen);
 	t.true(screen.includes('Reminder: Maintenance'));
-	for (let field = 0; field < 8 && !d.screen().includes('❯ Message'); field++) {
-		await d.press(TAB);
-	}
+	await d.focusField('Message');
 
 	// Pasted (bracketed, as a terminal sends it): one edit, its line break kept.
 	await d.press(paste('Please read it.\rThanks'));

@@ -2,9 +2,7 @@
 import test from 'ava';
 import {openStore} from '../../source/core/store.js';
 import {fixture} from '../helpers/temp-dir.js';
-import {renderDashboard, DOWN, ENTER, ESC} from './harness.js';
-
-const CTRL_U = '\u0015';
+import {renderDashboard, CTRL_U, DOWN, ENTER, ESC} from './harness.js';
 
 test.serial('a good file is imported and the result shown; the domains list has the new domains', async t => {
 	const d = await renderDashboard(t);

@@ -14,7 +14,7 @@ import {normalizeAddress} from '../../source/core/address.js';
 import {openStore, type Store} from '../../source/core/store.js';
 import {editInEditor} from '../../source/ui/terminal.js';
 import {sampleDirectory} from '../helpers/sample-directory.js';
-import {BACKSPACE, CTRL_E, CTRL_S, CTRL_T, ENTER, TAB, renderDashboard, type Dashboard, type DashboardOptions, smtpSetup, type SmtpSetup as Setup} from './harness.js';
+import {BACKSPACE, CTRL_E, CTRL_S, CTRL_T, ENTER, SHIFT_TAB, TAB, renderDashboard, type Dashboard, type DashboardOptions, smtpSetup, type SmtpSetup as Setup} from './harness.js';
 
 
 function fill(store: Store): void {
@@ -60,9 +60,9 @@ function lineAfter(dashboard: Dashboard, pattern: RegExp): string {
 test.serial('the form shows, under the friendly name, the exact To line the first recipient will get, as it is typed', async t => {
 	const setup = await smtpSetup(t);
 	const dashboard = await open(t, setup);
-	// Home -> Actions on example.com -> Send Email; From, To, Domain, then the friendly name.
-	await dashboard.press(ENTER, ENTER, TAB, TAB, TAB);
-	t.regex(dashboard.screen(), /❯ Friendly name/);
+	// Home -> Actions on example.com -> Send Email, on the friendly name.
+	await dashboard.press(ENTER, ENTER);
+	await dashboard.focusField('Friendly name');
 	t.regex(lineAfter(dashboard, /Friendly name/), /^ +To: ann@example\.com$/, 'empty: the bare address');
 	await dashboard.type('Example.com User');
 	t.regex(lineAfter(dashboard, /Friendly name/), /^ +To: "Example\.com User(ann@example\.com)" <ann@example\.com>$/, 'as typed, glued to the address');
@@ -75,7 +75,7 @@ test.serial('the form shows, under the friendly name, the exact To line the firs
 	// Another group: the first recipient of that one.
 	await dashboard.press(TAB);
 	t.regex(lineAfter(dashboard, /Friendly name/), /To: "Example\.com User for Ann Lee, ann@example\.com"/);
-	await dashboard.press('\u001B[Z', '\u001B[Z');
+	await dashboard.focusField('Domain', {key: SHIFT_TAB});
 	for (let index = 0; index < 'example.com'.length; index++) {
 		await dashboard.press(BACKSPACE);
 	}
@@ -87,9 +87,10 @@ test.serial('the form shows, under the friendly name, the exact To line the firs
 test.serial('the empty friendly name says what the text becomes; a name too long for a header says so under it', async t => {
 	const setup = await smtpSetup(t);
 	const dashboard = await open(t, setup);
-	await dashboard.press(ENTER, ENTER, TAB, TAB, TAB, TAB);
+	await dashboard.press(ENTER, ENTER);
+	await dashboard.focusField('Subject');
 	t.regex(dashboard.screen(), /Friendly name +put before each address as typed; empty: the bare address/);
-	await dashboard.press('\u001B[Z');
+	await dashboard.focusField('Friendly name', {key: SHIFT_TAB});
 	await dashboard.type('x'.repeat(1000));
 	t.regex(lineAfter(dashboard, /Friendly name/), /✗ To Friendly Name holds a word too long for a mail header/);
 });
@@ -97,7 +98,8 @@ test.serial('the empty friendly name says what the text becomes; a name too long
 test.serial('HTML written in $EDITOR is noticed; a switch by hand (Ctrl+T) sticks through later edits', async t => {
 	const setup = await smtpSetup(t);
 	const dashboard = await open(t, setup, {editText: editorWriting(setup, 'html-editor.sh', '<h1>Notice</h1>\n<p>The <b>server</b> restarts.</p>')});
-	await dashboard.press(ENTER, ENTER, TAB, TAB, TAB, TAB, TAB);
+	await dashboard.press(ENTER, ENTER);
+	await dashboard.focusField('Message');
 	t.regex(dashboard.screen(), /❯ Message +plain text/);
 	await dashboard.press(CTRL_E);
 	await dashboard.settle(screen => screen.includes('<h1>Notice</h1>'));
@@ -114,9 +116,9 @@ test.serial('typed HTML is noticed on every edit, and Review shows the first rec
 	const setup = await smtpSetup(t);
 	const dashboard = await open(t, setup);
 	await dashboard.press(ENTER, ENTER);
-	await dashboard.press(TAB, TAB, TAB, TAB);
+	await dashboard.focusField('Subject');
 	await dashboard.type('Hello {{name}}');
-	await dashboard.press(TAB);
+	await dashboard.focusField('Message');
 	await dashboard.type('<h1>Dear {{name}}</h1>');
 	t.regex(dashboard.screen(), /❯ Message +HTML/);
 	await dashboard.press(ENTER);
@@ -139,9 +141,9 @@ test.serial('the test copy goes by default to the From address typed in the form
 	}
 
 	await dashboard.type('IT Team <it@example.net>');
-	await dashboard.press(TAB, TAB, TAB, TAB);
+	await dashboard.focusField('Subject');
 	await dashboard.type('Check me');
-	await dashboard.press(TAB);
+	await dashboard.focusField('Message');
 	await dashboard.type('Body');
 	await dashboard.press(CTRL_S, 't');
 	t.regex(dashboard.screen(), /Address: it@example\.net/);
@@ -153,15 +155,16 @@ test.serial('the test copy goes by default to the From address typed in the form
 test.serial('Review warns first about an address that needs SMTPUTF8', async t => {
 	const setup = await smtpSetup(t);
 	const dashboard = await open(t, setup);
-	await dashboard.press(ENTER, ENTER, TAB, TAB);
+	await dashboard.press(ENTER, ENTER);
+	await dashboard.focusField('Domain');
 	for (let index = 0; index < 'example.com'.length; index++) {
 		await dashboard.press(BACKSPACE);
 	}
 
 	await dashboard.type('bücher.example');
-	await dashboard.press(TAB, TAB);
+	await dashboard.focusField('Subject');
 	await dashboard.type('Hallo');
-	await dashboard.press(TAB);
+	await dashboard.focusField('Message');
 	await dashboard.type('Text');
 	await dashboard.press(CTRL_S);
 	t.regex(dashboard.screen(), /Warnings +1 address needs SMTPUTF8 or fails \(jürgen@bücher\.example\)/);
@@ -193,7 +196,7 @@ test.serial('a follow-up reminder shows the original\'s From and friendly name, 
 	t.regex(dashboard.screen(), /Friendly name +example\.com user -\n/);
 	t.regex(lineAfter(dashboard, /Friendly name/), /To: "example\.com user - bob@example\.com" <bob@example\.com>/);
 	t.notRegex(dashboard.screen(), /the default sender/);
-	await dashboard.press(TAB);
+	await dashboard.focusField('Message');
 	await dashboard.type('Tonight, as announced.');
 	await dashboard.press(CTRL_S);
 	t.regex(dashboard.screen(), /From +IT Team <it@example\.com>/);

@@ -15,7 +15,7 @@ import {editInEditor} from '../../source/ui/terminal.js';
 import type {TestSmtpServer} from '../helpers/smtp-test-server.js';
 import {sampleDirectory} from '../helpers/sample-directory.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
-import {CTRL_C, CTRL_E, CTRL_S, CTRL_T, ENTER, ESC, F1, TAB, renderDashboard, type Dashboard, type DashboardOptions, smtpSetup, type SmtpSetup as Setup} from './harness.js';
+import {BACKSPACE, CTRL_C, CTRL_E, CTRL_S, CTRL_T, CTRL_U, ENTER, ESC, F1, TAB, renderDashboard, type Dashboard, type DashboardOptions, smtpSetup, type SmtpSetup as Setup} from './harness.js';
 
 function fillDirectory(store: Store, extraUsers = 0): void {
 	store.saveDirectory(sampleDirectory(extraUsers, 'example.org'));
@@ -35,15 +35,26 @@ async function open(t: ExecutionContext, setup: Setup, options: Partial<Dashboar
 	return dashboard;
 }
 
-/** Home -> Actions on the domain under the cursor -> Send Email, then To, Domain, Friendly name, Subject, Message. */
+/** Home -> Actions on the domain under the cursor -> Send Email, then Friendly name, Subject, Message. */
 async function composeToExampleCom(dashboard: Dashboard, fields: {friendlyName?: string; subject: string; message: string}) {
 	await dashboard.press(ENTER, ENTER);
-	await dashboard.press(TAB, TAB, TAB);
+	await dashboard.focusField('Friendly name');
 	await dashboard.type(fields.friendlyName ?? '');
-	await dashboard.press(TAB);
+	await dashboard.focusField('Subject');
 	await dashboard.type(fields.subject);
-	await dashboard.press(TAB);
+	await dashboard.focusField('Message');
 	await dashboard.type(fields.message);
+}
+
+/** Send Email to the second domain (example.org) with this subject, sent from Review; returns once something was sent. */
+async function startSendToExampleOrg(dashboard: Dashboard, subject: string) {
+	await dashboard.press('j', ENTER, ENTER);
+	await dashboard.focusField('Subject');
+	await dashboard.type(subject);
+	await dashboard.focusField('Message');
+	await dashboard.type('Body');
+	await dashboard.press(CTRL_S, 's');
+	await dashboard.settle(screen => /Sent [1-9]/.test(screen));
 }
 
 test.serial('Send Email to All Users on a Domain: form, Review with the rendered To lines, send, summary, messages received', async t => {
@@ -57,12 +68,11 @@ test.serial('Send Email to All Users on a Domain: form, Review with the rendered
 	t.regex(dashboard.screen(), /To +All Users on a Domain/);
 	t.regex(dashboard.screen(), /Domain +example\.com/);
 
-	await dashboard.press(TAB, TAB, TAB);
-	t.regex(dashboard.screen(), /❯ Friendly name/);
+	await dashboard.focusField('Friendly name');
 	await dashboard.type('Example.com User - ');
-	await dashboard.press(TAB);
+	await dashboard.focusField('Subject');
 	await dashboard.type('Maintenance tonight');
-	await dashboard.press(TAB);
+	await dashboard.focusField('Message');
 	await dashboard.type('The server restarts at 22:00.');
 	await dashboard.press(ENTER);
 	await dashboard.type('Thank you.');
@@ -109,21 +119,21 @@ test.serial('Send Email to All Users on a Domain: form, Review with the rendered
 test.serial('each field says what is wrong as it is left; Review refuses until it is right', async t => {
 	const setup = await smtpSetup(t);
 	const dashboard = await open(t, setup);
-	await dashboard.press(ENTER, ENTER, TAB, TAB);
-	await dashboard.press('\u007F', '\u007F', '\u007F');
+	await dashboard.press(ENTER, ENTER);
+	await dashboard.focusField('Domain');
+	await dashboard.press(BACKSPACE, BACKSPACE, BACKSPACE);
 	await dashboard.type('xyz');
 	t.regex(dashboard.screen(), /Domain +example\.xyz/);
 	await dashboard.press(TAB);
 	t.regex(dashboard.screen(), /✗ There is no domain "example\.xyz" in the directory/);
-	await dashboard.press(TAB);
-	await dashboard.press(TAB);
+	await dashboard.focusField('Message');
 	t.regex(dashboard.screen(), /✗ The subject is empty/);
 	await dashboard.press(CTRL_S);
 	t.regex(dashboard.lines()[0], /Send Email/, 'still on the form');
 	t.regex(dashboard.screen(), /❯ Domain/, 'the first field with a problem has the keyboard');
 	t.regex(dashboard.screen(), /✗ The message is empty/);
 
-	await dashboard.press('\u007F', '\u007F', '\u007F');
+	await dashboard.press(BACKSPACE, BACKSPACE, BACKSPACE);
 	await dashboard.type('o');
 	t.regex(dashboard.screen(), /Tab: example\.org/, 'completion from the directory');
 	await dashboard.press(TAB);
@@ -163,17 +173,6 @@ test.serial('above the threshold, Send asks once more with the count', async t =
 	t.is(setup.server.messages.length, 2);
 });
 
-/** Tab (at most 10 times) until the form's pointer is on `label`: the field a person sees is reached, however many come before. */
-async function focusField(dashboard: Dashboard, label: string): Promise<void> {
-	for (let i = 0; i < 10 && !dashboard.screen().includes(`❯ ${label}`); i++) {
-		await dashboard.press(TAB);
-	}
-
-	if (!dashboard.screen().includes(`❯ ${label}`)) {
-		throw new Error(`no field ${label}:\n${dashboard.screen()}`);
-	}
-}
-
 test.serial('above the threshold the second question takes y only: Enter twice sends nothing', async t => {
 	// Given a send to 12 recipients with delivery.confirmThreshold 5.
 	const setup = await smtpSetup(t);
@@ -182,9 +181,9 @@ test.serial('above the threshold the second question takes y only: Enter twice s
 		store.settings.update({delivery: {confirmThreshold: 5}});
 	}});
 	await dashboard.press('j', ENTER, ENTER);
-	await focusField(dashboard, 'Subject');
+	await dashboard.focusField('Subject');
 	await dashboard.type('Restart');
-	await focusField(dashboard, 'Message');
+	await dashboard.focusField('Message');
 	await dashboard.type('Tonight.');
 	await dashboard.press(CTRL_S);
 	t.regex(dashboard.screen(), /Recipients +12 \(All Users on a Domain: example\.org\)/);
@@ -211,7 +210,7 @@ test.serial('a test copy goes to one address and is not part of any send', async
 	await composeToExampleCom(dashboard, {subject: 'Check me', message: 'Body'});
 	await dashboard.press(CTRL_S, 't');
 	t.regex(dashboard.screen(), /Send one test copy/);
-	await dashboard.press('\u0015');
+	await dashboard.press(CTRL_U);
 	await dashboard.type('me@example.net');
 	await dashboard.press(ENTER);
 	await dashboard.settle(screen => screen.includes('Test copy sent'));
@@ -242,7 +241,7 @@ test.serial('Send Reminder: To, Subject, Message, from the default sender, plain
 	t.notRegex(dashboard.screen(), /Friendly name/);
 	t.regex(dashboard.screen(), /❯ Subject/);
 	await dashboard.type('Reminder: passwords');
-	await dashboard.press(TAB);
+	await dashboard.focusField('Message');
 	await dashboard.type('<b>Change</b> it by Friday.');
 	await dashboard.press(CTRL_S);
 	t.regex(dashboard.screen(), /Recipients +1 \(All Users on a Domain: example\.org\)/);
@@ -274,7 +273,7 @@ test.serial('a reminder is plain text: its form offers no Ctrl+T, in the footer,
 	const dashboard = await open(t, setup);
 	await dashboard.press('j', ENTER, 'j', ENTER);
 	t.regex(dashboard.lines()[0], /Send Reminder/);
-	await focusField(dashboard, 'Message');
+	await dashboard.focusField('Message');
 	await dashboard.type('<b>Change</b> it.');
 	t.regex(dashboard.screen(), /❯ Message +plain text, Ctrl\+E editor$/m);
 	t.false(dashboard.lines()[22].includes('Ctrl+T'), dashboard.lines()[22]);
@@ -290,7 +289,7 @@ test.serial('a reminder is plain text: its form offers no Ctrl+T, in the footer,
 
 	// Then the Send Email form still has it, in its help too (a section of its own).
 	await dashboard.press('e');
-	await focusField(dashboard, 'Message');
+	await dashboard.focusField('Message');
 	t.true(dashboard.lines()[22].includes('Ctrl+T Plain/HTML'), dashboard.lines()[22]);
 	await dashboard.press(F1);
 	const emailOnly = helpSection(dashboard, 'Send Email only (a reminder is plain text)');
@@ -303,12 +302,8 @@ test.serial('Progress: pause and resume, then cancel (asks); the summary and the
 		fillDirectory(store, 30);
 		store.settings.update({delivery: {rate: 4, concurrency: 1, confirmThreshold: 1000}});
 	}});
-	await dashboard.press('j', ENTER, ENTER, TAB, TAB, TAB, TAB);
-	await dashboard.type('Slow');
-	await dashboard.press(TAB);
-	await dashboard.type('Body');
-	await dashboard.press(CTRL_S, 's');
-	await dashboard.settle(screen => /Sent [1-9]/.test(screen) && /✓ \S+@example\.org/.test(screen));
+	await startSendToExampleOrg(dashboard, 'Slow');
+	await dashboard.settle(screen => /✓ \S+@example\.org/.test(screen));
 	const progress = dashboard.screen();
 	t.regex(dashboard.lines()[0], /massmail │ Sending: Email to All Users/);
 	t.regex(progress, /Email to All Users on a Domain: example\.org: "Slow"/);
@@ -343,12 +338,7 @@ test.serial('Ctrl+C during a send asks; stopping keeps the record complete and q
 		fillDirectory(store, 30);
 		store.settings.update({delivery: {rate: 4, concurrency: 1, confirmThreshold: 1000}});
 	}});
-	await dashboard.press('j', ENTER, ENTER, TAB, TAB, TAB, TAB);
-	await dashboard.type('Stop me');
-	await dashboard.press(TAB);
-	await dashboard.type('Body');
-	await dashboard.press(CTRL_S, 's');
-	await dashboard.settle(screen => /Sent [1-9]/.test(screen));
+	await startSendToExampleOrg(dashboard, 'Stop me');
 	await dashboard.press(CTRL_C);
 	t.regex(dashboard.screen(), /Stop this send\?/);
 	t.regex(dashboard.screen(), /Resume later with: +│\n +│ +massmail resume \d{8}-\d{6}-/);

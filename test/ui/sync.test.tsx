@@ -13,9 +13,7 @@ import {startDovecot, type DovecotServer} from '../helpers/dovecot-server.js';
 import {startSmarterMailStandIn} from '../helpers/smartermail-server.js';
 import {startTestSmtpServer} from '../helpers/smtp-test-server.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
-import {CTRL_S, CTRL_T, DOWN, ENTER, ESC, RIGHT, SHIFT_TAB, TAB, UP, renderDashboard, type Dashboard, type DashboardOptions} from './harness.js';
-
-const CTRL_U = '\u0015';
+import {CTRL_S, CTRL_T, CTRL_U, DOWN, ENTER, ESC, RIGHT, SHIFT_TAB, UP, renderDashboard, type Dashboard, type DashboardOptions} from './harness.js';
 
 async function dovecot(t: ExecutionContext, users: string[]): Promise<DovecotServer> {
 	const server = await startDovecot({users});
@@ -79,6 +77,15 @@ function dialogWords(screen: string): string {
 	return screen.split('\n').map(line => line.replace(/^[\s│╭╰─╮╯]+|[\s│╭╰─╮╯]+$/g, '')).filter(Boolean).join(' ');
 }
 
+/** On the Send Email form: a subject and a message, then Ctrl+S (Review). */
+async function composeAndReview(d: Dashboard): Promise<void> {
+	await d.focusField('Subject');
+	await d.type('Maintenance tonight');
+	await d.focusField('Message');
+	await d.type('The server restarts at 22:00.');
+	await d.press(CTRL_S);
+}
+
 test.serial('s on Domains reads Dovecot, shows the changes per domain and per mailbox before applying them; Enter applies; the header says where from and how old', async t => {
 	const staff = Array.from({length: 9}, (_, index) => `u${index + 1}@example.com`);
 	const server = await dovecot(t, ['ann@example.com', ...staff, 'bob@example.com', 'cy@other.org']);
@@ -123,9 +130,7 @@ test.serial('Esc after the changes are shown leaves the directory exactly as it 
 	// Through the Actions menu this time.
 	await d.press('a');
 	t.true(d.screen().includes('Sync directory'), d.screen());
-	while (!d.screen().includes('❯ Sync directory')) {
-		await d.press(DOWN);
-	}
+	await d.focusField('Sync directory', {key: DOWN});
 
 	t.true(dialogWords(d.screen()).includes('the changes are shown before they are applied'), d.screen());
 	await d.press(ENTER);
@@ -192,9 +197,7 @@ test.serial('while a source is set, adding and removing domains and mailboxes is
 	const d = await open(t, {command: server.command, addresses: ['ann@example.com', 'bob@example.com'], syncedAgoMs: 1000});
 	const before = fs.readFileSync(d.store.paths.directoryFile, 'utf8');
 	await d.press('a');
-	while (!d.screen().includes('❯ Add domain')) {
-		await d.press(DOWN);
-	}
+	await d.focusField('Add domain', {key: DOWN});
 
 	await d.press(ENTER);
 	const words = dialogWords(d.screen());
@@ -205,9 +208,7 @@ test.serial('while a source is set, adding and removing domains and mailboxes is
 
 	// Import, in the same menu.
 	await d.press('a');
-	while (!d.screen().includes('❯ Import CSV')) {
-		await d.press(DOWN);
-	}
+	await d.focusField('Import CSV', {key: DOWN});
 
 	await d.press(ENTER);
 	t.true(dialogWords(d.screen()).includes('Import CSV: not here'), d.screen());
@@ -215,9 +216,7 @@ test.serial('while a source is set, adding and removing domains and mailboxes is
 
 	// The users of a domain: add and remove refused, a name (Dovecot has none) allowed.
 	await d.press('a');
-	while (!d.screen().includes('❯ View users')) {
-		await d.press(DOWN);
-	}
+	await d.focusField('View users', {key: DOWN});
 
 	await d.press(ENTER);
 	await d.press('a');
@@ -256,7 +255,9 @@ test.serial('names and roles a source supplies (SmarterMail) are not set locally
 	await d.press(ENTER, ENTER);
 	t.regex(d.lines()[0], /2 mailboxes from http:\/\/127\.0\.0\.1:\d+ · synced just now$/);
 
-	await d.press(ENTER, DOWN, DOWN, ENTER);
+	await d.press(ENTER);
+	await d.focusField('View users', {key: DOWN});
+	await d.press(ENTER);
 	t.regex(d.lines()[0], /Users of example\.com/);
 	await d.press('n');
 	const words = dialogWords(d.screen());
@@ -274,8 +275,8 @@ test.serial('Settings: the Directory source section shows the chosen source\'s f
 	t.regex(d.screen(), /Directory source: where the mailboxes come from/);
 	t.regex(d.screen(), /Source +local \(CSV import and edits here\)/);
 	assertFits(t, d);
-	// Up from the first field: [Test connection], [Save], then the source.
-	await d.press(UP, UP, UP);
+	// Up from the first field, past [Test connection] and [Save].
+	await d.focusField('Source', {key: UP});
 	t.regex(d.screen(), /❯ Source +local/);
 	await d.press(RIGHT);
 	t.regex(d.screen(), /Source +SQL database/);
@@ -287,13 +288,13 @@ test.serial('Settings: the Directory source section shows the chosen source\'s f
 	await d.press(RIGHT);
 	t.regex(d.screen(), /Source +Dovecot's userdb/);
 	t.false(d.screen().includes('LDAP URL'));
-	await d.press(TAB);
+	await d.focusField('Command');
 	t.regex(d.screen(), /❯ Command +doveadm user '\*'/);
 	await d.press(CTRL_U);
 	await d.type(server.command);
-	await d.press(TAB, CTRL_U);
+	await d.focusField('Sync if older than');
+	await d.press(CTRL_U);
 	await d.type('30min');
-	t.regex(d.screen(), /Sync if older than/);
 
 	await d.press(CTRL_T);
 	t.true(d.screen().includes('Save the changes and test them?'), d.screen());
@@ -317,7 +318,8 @@ test.serial('Settings: the Directory source section shows the chosen source\'s f
 	await d.press(ENTER);
 
 	// A field of the source left empty is said before saving.
-	await d.press(SHIFT_TAB, CTRL_U, CTRL_S);
+	await d.focusField('Command', {key: SHIFT_TAB});
+	await d.press(CTRL_U, CTRL_S);
 	t.regex(d.screen(), /Command: type the command that lists the users/);
 });
 
@@ -335,11 +337,7 @@ test.serial('a send on a directory older than directory.maxAge syncs first: Revi
 	t.regex(d.lines()[0], /· synced 2 h ago$/);
 	await d.press(ENTER, ENTER);
 	t.regex(d.screen(), /Domain +example\.com/);
-	await d.press(TAB, TAB, TAB, TAB);
-	await d.type('Maintenance tonight');
-	await d.press(TAB);
-	await d.type('The server restarts at 22:00.');
-	await d.press(CTRL_S);
+	await composeAndReview(d);
 	await d.settle(screen => screen.includes('Synced:') || screen.includes('could not be synced'));
 	const review = d.screen();
 	assertFits(t, d);
@@ -372,11 +370,8 @@ test.serial('the sync before a send that would need a confirmation refuses the s
 		syncedAgoMs: 2 * 3600 * 1000,
 	});
 	const before = fs.readFileSync(d.store.paths.directoryFile, 'utf8');
-	await d.press(ENTER, ENTER, TAB, TAB, TAB, TAB);
-	await d.type('Maintenance tonight');
-	await d.press(TAB);
-	await d.type('The server restarts at 22:00.');
-	await d.press(CTRL_S);
+	await d.press(ENTER, ENTER);
+	await composeAndReview(d);
 	await d.settle(screen => screen.includes('needs a confirmation') || screen.includes('Synced:'));
 	const words = dialogWords(d.screen());
 	t.regex(words, /The sync before this send needs a confirmation: it removes 2 mailboxes of 3 \(more than 10%\)\. Nothing was sent\./);

@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import {openStore, type Store} from '../../source/core/store.js';
-import {renderDashboard, DOWN, ENTER, ESC} from './harness.js';
+import {renderDashboard, CTRL_U, DOWN, ENTER, ESC} from './harness.js';
 
 function fill(store: Store): void {
 	const directory = store.directory().clone();
@@ -87,7 +87,7 @@ test.serial('disable, add, rename and remove a mailbox; each is saved at once', 
 	t.is(onDisk(d.services.env).find('bob@example.com')?.disabled, false);
 
 	// Rename.
-	await d.press('n', '\u0015');
+	await d.press('n', CTRL_U);
 	await d.type('Robert Martin');
 	await d.press(ENTER);
 	t.true(d.screen().includes('Renamed bob@example.com.'), d.screen());
@@ -99,7 +99,7 @@ test.serial('disable, add, rename and remove a mailbox; each is saved at once', 
 	await d.type('no such');
 	await d.press(ENTER);
 	t.true(d.screen().includes('not a valid address'), d.screen());
-	await d.press('\u0015');
+	await d.press(CTRL_U);
 	await d.type('cy');
 	await d.press(ENTER);
 	t.true(d.screen().includes('Display name of cy@example.com'), d.screen());
@@ -158,7 +158,7 @@ test.serial('Remove domain says how many mailboxes go with it and asks; Add doma
 	await d.type('example.org');
 	await d.press(ENTER);
 	t.true(d.screen().includes('already exists'), d.screen());
-	await d.press('\u0015');
+	await d.press(CTRL_U);
 	await d.type('bücher.example');
 	await d.press(ENTER);
 	screen = d.screen();
