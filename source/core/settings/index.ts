@@ -1,0 +1,18 @@
+/**
+ * The settings: one definition of each, and the file they are kept in.
+ *
+ * spec.ts   how one setting is read, checked and shown (text, numbers, words, URLs, CA files,
+ *           durations, paces), with no key in it: the settings and the directory sources build on it
+ * table.ts  the one table: every key with what it means, a value it takes, its kind of value, its
+ *           default; what `config`, the Settings form, the check of settings.json and README's
+ *           table of settings are made from. A directory source's settings come from its own file
+ *           (sources/index.ts lists them)
+ * store.ts  SettingsStore: settings.json (conf, mode 0600), read and checked, changed under its lock
+ */
+export {parseDuration, showDuration, showRate} from './spec.js';
+export {
+	changedSettings, defaultSettings, directorySourceKinds, localMailDomain, maximumConcurrency, readSetting, settingSpec, settingSpecs, settingValue,
+	showSetting, withSetting, type SettingKey, type SettingSpec, type SettingsPatch,
+} from './table.js';
+export {SettingsStore, shellWord} from './store.js';
+export {readCaFile} from '../tls.js';

@@ -1,0 +1,314 @@
+/**
+ * The one table of settings: every key of Settings with what it means, a value it takes, how it
+ * is read, checked and shown (spec.ts), and the defaults of a new installation. `config
+ * list|get|set|--help`, the Settings form, the check of settings.json (store.ts) and README's
+ * table of settings are all made from it.
+ */
+import {normalizeAddress} from '../address.js';
+import {MassmailError} from '../errors.js';
+import {mailHostName, type HostNameSources} from '../host-name.js';
+import {parseRate} from '../rate.js';
+import type {DirectorySourceKind, Settings, TlsMode} from '../types.js';
+import {isObject} from '../values.js';
+import {boolean, caFile, integer, Invalid, multiline, oneOf, parseDuration, plain, showDuration, showRate, shownAsIs, text, url, type FieldSpec} from './spec.js';
+
+/**
+ * The mail domain of this machine, as its mail server would use it: its fully qualified name
+ * (/etc/mailname, the host name, the resolver's canonical name: host-name.ts); undefined when
+ * none has a dot — then there is no default sender address (core/sender.ts says why), rather
+ * than one at a domain nobody can answer (`vm.localdomain`).
+ */
+export function localMailDomain(sources?: HostNameSources): string | undefined {
+	return mailHostName(sources).name;
+}
+
+/** The settings of a new installation: no SMTP server (mail goes to the local capture server). */
+export const defaultSettings = (mailDomain: string | undefined = localMailDomain()): Settings => ({
+	smtp: {host: '', port: 587, tls: 'starttls', user: '', passwordCommand: '', allowUnverifiedTls: false, heloName: '', caFile: ''},
+	sender: {name: 'System Administrator', address: mailDomain === undefined ? '' : `postmaster@${mailDomain}`},
+	delivery: {concurrency: 5, rate: 0, maxAttempts: 5, retryDelayMs: 2000, replyTimeoutMs: 60_000, dataTimeoutMs: 300_000, confirmThreshold: 100},
+	directory: {
+		source: 'local',
+		maxAge: 3600,
+		passwordCommand: '',
+		sql: {url: '', query: '', caFile: ''},
+		ldap: {url: '', caFile: '', bindDn: '', base: '', filter: '(mail=*)', mailAttribute: 'mail', nameAttribute: 'cn', disabledFilter: '', adminFilter: '', primaryFilter: ''},
+		dovecot: {command: 'doveadm user \'*\''},
+		smartermail: {url: '', user: ''},
+	},
+});
+
+export const directorySourceKinds: readonly DirectorySourceKind[] = ['local', 'sql', 'ldap', 'dovecot', 'smartermail'];
+
+const tlsModes: readonly TlsMode[] = ['implicit', 'starttls', 'opportunistic'];
+
+/** Every setting's dotted key (`smtp.host`, `directory.sql.url`): the leaves of Settings. */
+type Leaves<T, Prefix extends string = ''> = {
+	[K in keyof T & string]-?: NonNullable<T[K]> extends object ? Leaves<NonNullable<T[K]>, `${Prefix}${K}.`> : `${Prefix}${K}`;
+}[keyof T & string];
+export type SettingKey = Leaves<Settings>;
+
+/**
+ * One setting, defined once: what `config list`, `config --help`, `config set`, the check of the
+ * settings file and the dashboard's Settings screen all read. `parse` then `check` turn what a
+ * person typed into the value stored; `show` turns a stored value back into text that `parse`
+ * reads as the same value.
+ */
+export interface SettingSpec extends FieldSpec {
+	key: SettingKey;
+	/** The directory source that cannot be read without it (`what` it is, for "type …"). */
+	needed?: {by: DirectorySourceKind; what: string};
+}
+
+/** The most SMTP connections a send may use (the setting and --concurrency). */
+export const maximumConcurrency = 100;
+
+const sqlSchemes = 'postgres://, postgresql://, mysql:// or mariadb://';
+
+/** Every setting, in the order `config list` shows them. One entry per leaf of Settings: a new field without one does not compile. */
+const specs: {[K in SettingKey]: Omit<SettingSpec, 'key'>} = {
+	'smtp.host': {
+		description: 'the SMTP server to deliver through; empty: the local capture server (nothing leaves this machine)',
+		example: 'mail.example.com',
+		parse: raw => raw.trim(),
+		check(value) {
+			const host = text(value).trim();
+			if (/\s/.test(host) || host.includes('/')) {
+				throw new Invalid(`must be a host name or IP address, found ${JSON.stringify(value)}`);
+			}
+
+			return host;
+		},
+		show: shownAsIs,
+	},
+	'smtp.port': {description: 'the SMTP port: 587 for STARTTLS, 465 for TLS from the start, 25 for a local relay', example: '587', ...integer(1, 65_535)},
+	'smtp.tls': {description: `the TLS mode: ${tlsModes.join(', ')} (STARTTLS when offered: loopback only with a login)`, example: 'starttls', ...oneOf(tlsModes)},
+	'smtp.user': {description: 'the SMTP login name; empty: no login', example: 'postmaster@example.com', ...plain},
+	'smtp.passwordCommand': {description: 'a command that prints the SMTP password, as in mutt (the password itself is never stored; else MASSMAIL_SMTP_PASSWORD)', example: 'pass show mail/smtp', ...plain},
+	'smtp.allowUnverifiedTls': {description: 'accept a server certificate that does not verify (self-signed)', example: 'false', ...boolean},
+	'smtp.caFile': {description: 'a PEM file of the CAs to trust for the SMTP server\'s certificate (a private CA); empty: Node\'s own list', example: '/etc/ssl/private-ca.pem', ...caFile},
+	'smtp.heloName': {
+		description: 'the name this client greets the server with (EHLO); empty: this machine\'s fully qualified name',
+		example: 'mail.example.com',
+		parse: raw => raw.trim(),
+		check(value) {
+			const name = text(value).trim();
+			// A domain name or an address literal ([192.0.2.1], [IPv6:…]), as RFC 5321 §4.1.1.1 allows.
+			if (name !== '' && !/^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[^\s[\]]+\])$/.test(name)) {
+				throw new Invalid(`must be a host name (mail.example.com) or an address literal ([192.0.2.1]), found ${JSON.stringify(value)}`);
+			}
+
+			return name;
+		},
+		show: shownAsIs,
+	},
+	'sender.name': {description: 'the From name of every send (a send may change it for itself); empty: the address alone', example: 'System Administrator', ...plain},
+	'sender.address': {
+		description: 'the From address of every send; empty: postmaster@ this machine\'s fully qualified name',
+		example: 'postmaster@example.com',
+		parse: raw => raw.trim(),
+		check(value, loading) {
+			const address = text(value).trim();
+			if (loading || address === '') {
+				// '' is the default again (postmaster@ this machine's name, core/sender.ts); a stored
+				// address is checked when mail is composed.
+				return address;
+			}
+
+			try {
+				return normalizeAddress(address);
+			} catch (error) {
+				throw new Invalid((error as Error).message);
+			}
+		},
+		show: shownAsIs,
+	},
+	'delivery.concurrency': {description: `SMTP connections used at once, 1 to ${maximumConcurrency} (fewer when the server limits them)`, example: '5', ...integer(1, maximumConcurrency)},
+	'delivery.rate': {
+		description: 'the pace at most: messages a second (0.5), a minute (30/min) or an hour (1000/h); 0: no limit',
+		example: '30/min',
+		parse(raw) {
+			try {
+				return parseRate(raw);
+			} catch (error) {
+				throw new Invalid((error as Error).message.replace(/^rate /, ''));
+			}
+		},
+		check(value) {
+			if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+				throw new Invalid(`must be a number of messages a second from 0 (no limit), found ${JSON.stringify(value)}`);
+			}
+
+			return value;
+		},
+		show: value => showRate(value as number),
+	},
+	'delivery.maxAttempts': {description: 'attempts per recipient when the server says "try later", the first included (1 to 100)', example: '5', ...integer(1, 100)},
+	'delivery.retryDelayMs': {description: 'the wait before the first retry in milliseconds; it doubles with each attempt', example: '2000', ...integer(0)},
+	'delivery.replyTimeoutMs': {description: 'deadline in milliseconds for the whole opening of a connection and for each whole reply', example: '60000', ...integer(1000)},
+	'delivery.dataTimeoutMs': {description: 'deadline in milliseconds for sending a message and the whole reply to it (RFC 5321 allows 10 minutes)', example: '300000', ...integer(1000)},
+	'delivery.confirmThreshold': {description: 'above this many recipients, sending asks a second time with the count', example: '100', ...integer(0)},
+	'directory.source': {
+		description: `where the mailboxes come from: ${directorySourceKinds.join(', ')} (local: CSV import and local edits; the others: massmail sync reads the mail server's user database)`,
+		example: 'ldap',
+		...oneOf(directorySourceKinds),
+	},
+	'directory.maxAge': {
+		description: 'a send syncs first when the directory was synced longer ago than this (seconds, or 30min, 1h); 0: never',
+		example: '1h',
+		...integer(0),
+		parse(raw) {
+			try {
+				return parseDuration(raw);
+			} catch (error) {
+				throw new Invalid((error as Error).message);
+			}
+		},
+		show: value => showDuration(value as number),
+	},
+	'directory.passwordCommand': {description: 'a command that prints the source\'s password (never stored); empty: MASSMAIL_DIRECTORY_PASSWORD', example: 'pass show mail/ldap', ...plain},
+	'directory.sql.url': {
+		description: 'postgres://USER@HOST:PORT/DB or mysql://USER@HOST:PORT/DB (no password here)',
+		example: 'postgres://mailreader@127.0.0.1:5432/postfix',
+		...url(/^(?:postgres|postgresql|mysql|mariadb):\/\//i, sqlSchemes, address => {
+			if (/^[a-z]+:\/\/[^@/]*:[^@/]*@/i.test(address)) {
+				throw new Invalid('must hold no password: it comes from MASSMAIL_DIRECTORY_PASSWORD or directory.passwordCommand');
+			}
+		}),
+		needed: {by: 'sql', what: 'the database\'s address: postgres://USER@HOST:PORT/DB or mysql://USER@HOST:PORT/DB'},
+	},
+	'directory.sql.query': {
+		description: 'one SELECT giving the columns email, name, role, disabled (massmail config shows ready ones for PostfixAdmin and iRedMail)',
+		example: 'SELECT username AS email, name, \'user\' AS role, active = 0 AS disabled FROM mailbox',
+		...multiline,
+		needed: {by: 'sql', what: 'one SELECT giving email, name, role, disabled (massmail config shows ready ones)'},
+	},
+	'directory.sql.caFile': {description: 'a PEM file of the CAs to trust for the database\'s TLS certificate; empty: Node\'s own list', example: '/etc/ssl/private-ca.pem', ...caFile},
+	'directory.ldap.url': {
+		description: 'ldap://HOST:PORT (StartTLS when offered, required for a password off loopback) or ldaps://HOST:PORT',
+		example: 'ldap://ldap.example.com',
+		...url(/^ldaps?:\/\//i, 'ldap:// or ldaps://'),
+		needed: {by: 'ldap', what: 'the server\'s address: ldap://HOST:PORT or ldaps://HOST:PORT'},
+	},
+	'directory.ldap.caFile': {description: 'a PEM file of the CAs to trust for the LDAP server\'s certificate; empty: the system\'s', example: '/etc/ssl/private-ca.pem', ...caFile},
+	'directory.ldap.bindDn': {description: 'the DN to bind as; empty: an anonymous bind', example: 'cn=reader,dc=example,dc=com', ...plain},
+	'directory.ldap.base': {
+		description: 'where the mailboxes are searched (the search base)',
+		example: 'o=domains,dc=example,dc=com',
+		...plain,
+		needed: {by: 'ldap', what: 'the DN under which the mailboxes are: o=domains,dc=example,dc=com'},
+	},
+	'directory.ldap.filter': {description: 'the entries that are mailboxes', example: '(&(objectClass=mailUser)(mail=*))', ...plain},
+	'directory.ldap.mailAttribute': {description: 'the attribute holding the address', example: 'mail', ...plain},
+	'directory.ldap.nameAttribute': {description: 'the attribute holding the display name', example: 'cn', ...plain},
+	'directory.ldap.disabledFilter': {description: 'entries matching base + (&FILTER this) are disabled; empty: the source does not say (local flags kept)', example: '(!(accountStatus=active))', ...plain},
+	'directory.ldap.adminFilter': {description: 'entries matching base + (&FILTER this) are domain administrators; with neither this nor primaryFilter the roles are local', example: '(domainGlobalAdmin=yes)', ...plain},
+	'directory.ldap.primaryFilter': {description: 'entries matching base + (&FILTER this) are primary administrators (wins over admin)', example: '(title=primary)', ...plain},
+	'directory.dovecot.command': {
+		description: 'a command printing one user per line',
+		example: 'doveadm user \'*\'',
+		...plain,
+		needed: {by: 'dovecot', what: 'the command that lists the users: doveadm user \'*\''},
+	},
+	'directory.smartermail.url': {
+		description: 'the SmarterMail web address (https://, or http:// to this machine)',
+		example: 'https://mail.example.com',
+		...url(/^https?:\/\//i, 'https:// (or http:// to this machine)'),
+		needed: {by: 'smartermail', what: 'the web address: https://mail.example.com'},
+	},
+	'directory.smartermail.user': {
+		description: 'a SmarterMail system administrator',
+		example: 'admin',
+		...plain,
+		needed: {by: 'smartermail', what: 'the system administrator\'s user name'},
+	},
+};
+
+/** Every setting's definition, in the order `config list` shows them. */
+export const settingSpecs: readonly SettingSpec[] = Object.entries(specs).map(([key, spec]) => ({key: key as SettingKey, ...spec}));
+
+const specByKey = new Map(settingSpecs.map(spec => [spec.key.toLowerCase(), spec]));
+/** The sections of Settings, as `config get SECTION` names them. */
+export const settingSections = ['smtp', 'sender', 'delivery', 'directory'] as const;
+
+/** The definition of a key as a person typed it (any case, spaces around), or undefined. */
+export function findSettingSpec(key: string): SettingSpec | undefined {
+	return specByKey.get(key.trim().toLowerCase());
+}
+
+type DeepPartial<T> = {[K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K]};
+/** Some settings, nested as in Settings: what SettingsStore.update takes. */
+export type SettingsPatch = DeepPartial<Settings>;
+
+/** The definition of one setting. */
+export function settingSpec(key: SettingKey): SettingSpec {
+	return specByKey.get(key.toLowerCase())!;
+}
+
+/**
+ * What a person typed for a setting, read as `config set` reads it: the value, or the problem
+ * (`must be a whole number from 1 to 65535, found 70000`). The Settings screen reads its fields
+ * through this too, so both take the same values.
+ * @example readSetting('delivery.rate', '30/min') // {value: 0.5}
+ */
+export function readSetting(key: SettingKey, raw: string): {value: unknown} | {problem: string} {
+	const spec = settingSpec(key);
+	try {
+		return {value: spec.check(spec.parse(raw), false)};
+	} catch (error) {
+		if (error instanceof Invalid || error instanceof MassmailError) {
+			return {problem: error.message};
+		}
+
+		throw error;
+	}
+}
+
+/** A stored value as the person would type it. @example showSetting('delivery.rate', 0.5) // '30/min' */
+export function showSetting(key: SettingKey, value: unknown): string {
+	return settingSpec(key).show(value);
+}
+
+/** One value of the settings by its key (`smtp.port` -> settings.smtp.port). */
+export function settingValue(settings: Settings, key: SettingKey): unknown {
+	return parentOf(settings as unknown as Record<string, unknown>, key).parent?.[key.split('.').at(-1)!];
+}
+
+/** The settings with one value changed (a copy; the object given is left as it is). */
+export function withSetting(settings: Settings, key: SettingKey, value: unknown): Settings {
+	const copy = structuredClone(settings);
+	const {parent, name} = parentOf(copy as unknown as Record<string, unknown>, key);
+	parent![name] = value;
+	return copy;
+}
+
+/** Only the values that differ, as SettingsStore.update takes them (an unchanged value is not checked again). */
+export function changedSettings(next: Settings, current: Settings): SettingsPatch {
+	const patch: Record<string, Record<string, unknown>> = {};
+	for (const {key} of settingSpecs) {
+		const value = settingValue(next, key);
+		if (value !== undefined && value !== settingValue(current, key)) {
+			const parts = key.split('.');
+			let node: Record<string, unknown> = patch;
+			for (const part of parts.slice(0, -1)) {
+				node[part] ??= {};
+				node = node[part] as Record<string, unknown>;
+			}
+
+			node[parts.at(-1)!] = value;
+		}
+	}
+
+	return patch as SettingsPatch;
+}
+
+/** The object holding a dotted key's last part (`directory.sql.url` -> settings.directory.sql), if it is there. */
+export function parentOf(root: unknown, key: string): {parent: Record<string, unknown> | undefined; name: string} {
+	const parts = key.split('.');
+	let node: unknown = root;
+	for (const part of parts.slice(0, -1)) {
+		node = isObject(node) ? node[part] : undefined;
+	}
+
+	return {parent: isObject(node) ? node : undefined, name: parts.at(-1)!};
+}
