@@ -21,7 +21,8 @@ import {SendLog, statusCodes, type SendRecord, type UnreadablePolicy} from './jo
 import {describeTarget, resolveSmtpTarget} from './smtp-config.js';
 import type {Store} from './store.js';
 import type {MessageDraft, Recipient, Settings} from './types.js';
-import {Delivery, type EngineOptions} from './delivery/engine.js';
+import {Delivery} from './delivery/engine.js';
+import type {EngineOptions} from './delivery/options.js';
 import {replyOf} from './delivery/replies.js';
 import {defaultDeadlines, verifySession, type ConnectionTarget, type Deadlines, type SmtpSession} from './delivery/transport.js';
 

@@ -176,7 +176,8 @@ export interface RecipientReport {
 export type DeliveryEvent =
 	| {type: 'outcome'; address: string; status: 'sent' | 'failed' | 'deferred'; attempts: number; response: string}
 	| {type: 'progress'; progress: DeliveryProgress}
-	| {type: 'state'; state: 'running' | 'paused' | 'cancelling'}
+	/** `cancelling`, `stopping`: a cancel, or an interrupt (or the server, network or disk giving out), waits for the messages in flight. */
+	| {type: 'state'; state: 'running' | 'paused' | 'cancelling' | 'stopping'}
 	/** The server limits this client (or stopped limiting it): connections and pace now, and one line for people. */
 	| {type: 'limiting'; limiting: Limiting; text: string};
 

@@ -172,8 +172,10 @@ test('abort (a second Ctrl+C) ends at once: the message in flight stays pending,
 	const result = await done;
 	t.like(result, {status: 'interrupted', sent: 0, failed: 0});
 	t.true(ctx.sends.recipients(delivery.id).every(r => r.status === 'pending'));
-	// Released: another run may take the send.
+	// Released: no process holds it, and another run may take the send (and releases it in turn).
+	t.is(ctx.sends.lockHolder(delivery.id), undefined);
 	const again = await reopenDelivery(ctx, delivery.id, {only: 'unfinished'}, quick);
+	t.is(ctx.sends.lockHolder(delivery.id)?.pid, process.pid);
 	again.cancel();
-	t.pass();
+	t.is(ctx.sends.lockHolder(delivery.id), undefined);
 });

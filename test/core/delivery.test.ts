@@ -277,13 +277,19 @@ test('cancel stops taking recipients; resume then sends only the rest, each exac
 	const {ctx, server} = await setup(t);
 	const recipients = people(...Array.from({length: 30}, (_, i) => `c${i}`));
 	const delivery = await createDelivery(ctx, {draft: draft(), audience: 'all', recipients}, {...fast, concurrency: 2, rate: 40});
+	const states: string[] = [];
 	delivery.subscribe(event => {
+		if (event.type === 'state') {
+			states.push(event.state);
+		}
+
 		if (event.type === 'outcome') {
 			delivery.cancel();
 		}
 	});
 	const result = await delivery.start();
 	t.is(result.status, 'cancelled');
+	t.deepEqual(states, ['running', 'cancelling']);
 	t.true(result.sent < 30);
 	t.is(result.sent, server.messages.length);
 	t.like(ctx.sends.summary(delivery.id), {status: 'cancelled', sent: result.sent});
@@ -304,13 +310,20 @@ test('an interrupted send reads as interrupted and resumes; a second worker is r
 	t.is(locked?.message, `send ${delivery.id} is being worked on by process ${process.pid}`);
 	t.is(ctx.sends.summary(delivery.id).status, 'running');
 	let outcomes = 0;
+	const states: string[] = [];
 	delivery.subscribe(event => {
+		if (event.type === 'state') {
+			states.push(event.state);
+		}
+
 		if (event.type === 'outcome' && ++outcomes === 2) {
 			delivery.interrupt();
 		}
 	});
 	const result = await delivery.start();
 	t.is(result.status, 'interrupted');
+	// An interrupt is not a cancel: the send stops, resumable.
+	t.deepEqual(states, ['running', 'stopping']);
 	t.is(ctx.sends.summary(delivery.id).status, 'interrupted');
 	const resumed = await reopenDelivery(ctx, delivery.id, {only: 'unfinished'}, fast);
 	await resumed.start();
@@ -394,7 +407,12 @@ test('a server that goes away mid-send stops the run: stopped, send interrupted,
 	const recipients = people(...Array.from({length: 40}, (_, i) => `g${i}`));
 	const delivery = await createDelivery(ctx, {draft: draft(), audience: 'all', recipients}, {...fast, concurrency: 2, rate: 40, maxAttempts: 10, reconnectDelayMs: 10});
 	let closing: Promise<void> | undefined;
+	const states: string[] = [];
 	delivery.subscribe(event => {
+		if (event.type === 'state') {
+			states.push(event.state);
+		}
+
 		if (event.type === 'outcome') {
 			closing ??= server.close();
 		}
@@ -402,6 +420,7 @@ test('a server that goes away mid-send stops the run: stopped, send interrupted,
 	const result = await delivery.start();
 	await closing;
 	t.like(result, {status: 'interrupted', stopped: {kind: 'connection'}});
+	t.deepEqual(states, ['running', 'stopping']);
 	t.regex(result.stopped?.message ?? '', /lost the SMTP server 127\.0\.0\.1:\d+: .*ECONNREFUSED.*5 connections failed in a row/);
 	t.true(result.runSent >= 1);
 	const summary = ctx.sends.summary(delivery.id);

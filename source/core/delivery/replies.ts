@@ -1,17 +1,8 @@
 /**
- * One table that sorts every way an SMTP attempt can end, from the reply code, the enhanced
- * status code, the words and nodemailer's error code. The engine decides what to do from the
- * kind alone:
- *
- * | kind        | what it means                                        | the engine                                   |
- * | ----------- | ---------------------------------------------------- | -------------------------------------------- |
- * | permanent   | 5xx for this recipient                               | failed, not retried                          |
- * | temporary   | 4xx for this recipient (mailbox busy, greylisted)    | retried with backoff, an attempt used        |
- * | limited     | the server limits this client (421, 4.7.x, "rate")   | slows the send, retried, no attempt used     |
- * | connection  | no reply: dropped, timed out, refused, before the dot | retried on a new connection, an attempt used |
- * | ambiguous   | dropped or timed out after the final dot             | retried, marked "the server may have it"     |
- * | auth        | the login was refused                                | the run stops                                |
- * | tls         | TLS failed or the certificate did not verify         | the run stops                                |
+ * The one table of how an SMTP attempt can end. `classifyReply` sorts a failure into a kind from
+ * the reply code, the enhanced status code, the words and nodemailer's error code;
+ * `outcomeRules` says, for every kind, what becomes of the recipient. The engine decides from
+ * the kind alone (decision.ts applies the rules to one recipient's attempts) and schedules.
  */
 
 export type ReplyKind = 'permanent' | 'temporary' | 'limited' | 'connection' | 'ambiguous' | 'auth' | 'tls';
@@ -88,7 +79,41 @@ export function classifyReply(error: SmtpErrorLike, dataSent: boolean): ReplyKin
 	return dataSent ? 'ambiguous' : 'connection';
 }
 
-/** Whether a kind ends the whole run rather than one attempt. */
-export function stopsTheRun(kind: ReplyKind): boolean {
-	return kind === 'auth' || kind === 'tls';
+/** What becomes of a recipient after an attempt of one kind (see `outcomeRules`). */
+export interface OutcomeRule {
+	/**
+	 * `sent`, `failed`: for good. `retry`: tried again after the retry delay while the run has
+	 * attempts left for it, else failed. `retry-first`: tried again before anyone else, once the
+	 * server takes more. `stop-run`: stays pending, and the run stops.
+	 */
+	then: 'sent' | 'failed' | 'retry' | 'retry-first' | 'stop-run';
+	/** The attempt uses one of the recipient's attempts; when false it is given back. */
+	countsAttempt: boolean;
+	/** The server answered about this message (took or refused it): the send is not stalled. */
+	answered: boolean;
+	/** The connection went after the final dot: the server may have the message. */
+	mayHaveIt: boolean;
 }
+
+/**
+ * What becomes of the recipient after each kind of outcome. The server limiting this client, or
+ * refusing to go on, is not the recipient's doing: those attempts are given back.
+ */
+export const outcomeRules: Readonly<Record<'accepted' | ReplyKind, OutcomeRule>> = {
+	// The server took the message.
+	accepted: {then: 'sent', countsAttempt: true, answered: true, mayHaveIt: false},
+	// 5xx for this recipient.
+	permanent: {then: 'failed', countsAttempt: true, answered: true, mayHaveIt: false},
+	// 4xx for this recipient (mailbox busy, greylisted): retried with backoff.
+	temporary: {then: 'retry', countsAttempt: true, answered: true, mayHaveIt: false},
+	// The server limits this client (421, 4.7.x, "rate"): the whole send slows down (pacing.ts).
+	limited: {then: 'retry-first', countsAttempt: false, answered: false, mayHaveIt: false},
+	// No reply (dropped, timed out, refused) before the final dot: retried on a new connection.
+	connection: {then: 'retry', countsAttempt: true, answered: false, mayHaveIt: false},
+	// Dropped or timed out after the final dot: retried, marked "the server may have it".
+	ambiguous: {then: 'retry', countsAttempt: true, answered: false, mayHaveIt: true},
+	// The login was refused.
+	auth: {then: 'stop-run', countsAttempt: false, answered: false, mayHaveIt: false},
+	// TLS failed or the certificate did not verify.
+	tls: {then: 'stop-run', countsAttempt: false, answered: false, mayHaveIt: false},
+};

@@ -1,10 +1,18 @@
 /**
  * The retry schedule: when a recipient deferred by the server is tried again, and the queue of
- * those waiting for their time.
+ * those waiting for their time; when a connection that failed to open is tried again.
  */
 
 /** The longest wait before a retry, however many attempts came before. */
 export const maximumRetryDelayMs = 15 * 60_000;
+
+/** The longest wait before opening a connection again, however many openings failed. */
+export const maximumReconnectDelayMs = 30_000;
+
+/** `baseMs` after the first, twice as long after each further one (at most `maxDoublings` times), at most `maxMs`. */
+function doubling(baseMs: number, count: number, maxDoublings: number, maxMs: number): number {
+	return Math.min(baseMs * (2 ** Math.max(0, Math.min(maxDoublings, count - 1))), maxMs);
+}
 
 /**
  * The wait before attempt `attempt + 1` after `attempt` temporary failures in this run: the first
@@ -12,8 +20,16 @@ export const maximumRetryDelayMs = 15 * 60_000;
  * @example retryDelay(2000, 1) // 2000; retryDelay(2000, 3) // 8000
  */
 export function retryDelay(baseMs: number, attempt: number): number {
-	const exponent = Math.max(0, Math.min(30, attempt - 1));
-	return Math.min(baseMs * (2 ** exponent), maximumRetryDelayMs);
+	return doubling(baseMs, attempt, 30, maximumRetryDelayMs);
+}
+
+/**
+ * The wait before opening a connection again after `failures` openings failed in a row: `baseMs`,
+ * doubling up to 32 times `baseMs`, at most 30 s.
+ * @example reconnectDelay(1000, 1) // 1000; reconnectDelay(1000, 3) // 4000; reconnectDelay(1000, 9) // 30000
+ */
+export function reconnectDelay(baseMs: number, failures: number): number {
+	return doubling(baseMs, failures, 5, maximumReconnectDelayMs);
 }
 
 /** Retries waiting for their time, one FIFO per delay (equal delays come due in order). */

@@ -113,7 +113,7 @@ function RunningSend({route, active}: {route: RouteOf<'progress'>; active: NonNu
 	useScreenKeys(progressKeys, {
 		pause: state.state === 'running' ? () => delivery.pause() : undefined,
 		resume: state.state === 'paused' ? () => delivery.resume() : undefined,
-		cancel: state.state === 'cancelling' ? undefined : cancel,
+		cancel: state.state === 'cancelling' || state.state === 'stopping' ? undefined : cancel,
 		interrupt: () => askToStopSend(dialog, services),
 	});
 
@@ -128,7 +128,7 @@ function RunningSend({route, active}: {route: RouteOf<'progress'>; active: NonNu
 	const elapsedText = `Elapsed ${formatDuration(progress.elapsedMs)}`;
 	const etaText = `ETA ${progress.etaMs === null ? '--:--' : formatDuration(progress.etaMs)}`;
 	const heldText = [rateText, elapsedText, etaText, 'held by the server'].join(gap).length <= columns - 2 ? 'held by the server' : 'held';
-	const stateText = state.state === 'paused' ? 'PAUSED' : state.state === 'cancelling' ? `cancelling${theme.symbols.ellipsis}` : held ? heldText : 'sending';
+	const stateText = state.state === 'paused' ? 'PAUSED' : state.state === 'cancelling' || state.state === 'stopping' ? `${state.state}${theme.symbols.ellipsis}` : held ? heldText : 'sending';
 	// The address column is as wide as the longest address shown (at most half the width): the
 	// server's reply, with its queue ID, gets the rest.
 	const addressWidth = Math.min(Math.floor(columns / 2), Math.max(12, ...[...state.latest, ...state.failures].map(item => displayAddress(item.address).length)));

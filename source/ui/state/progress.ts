@@ -1,7 +1,7 @@
 /**
  * What the Progress screen shows, folded from the engine's events: the counters (with the
  * server's limits: each progress event carries them, so the limits, the rate and the ETA shown
- * come from one snapshot), the state (running/paused/cancelling), the latest outcomes and the
+ * come from one snapshot), the state (running/paused/cancelling/stopping), the latest outcomes and the
  * failures. Events arrive
  * in batches (the display is throttled, not the sending), so the reducer takes a batch.
  */
@@ -18,7 +18,7 @@ export interface OutcomeItem {
 
 export interface ProgressState {
 	progress: DeliveryProgress;
-	state: 'running' | 'paused' | 'cancelling';
+	state: 'running' | 'paused' | 'cancelling' | 'stopping';
 	/** Newest first. */
 	latest: OutcomeItem[];
 	/** Newest first; the first `failureLimit` kept (the record has them all). */

@@ -1,0 +1,84 @@
+/**
+ * How a run ends: why the server, the network or the disk stopped it (the words people read),
+ * and the end of a started run recorded — the outcome log's last group on disk, how the send
+ * ended written to its record — with the result its caller gets. The engine's `finish` and
+ * `close` call this; nothing else ends a run.
+ */
+import {MassmailError} from '../errors.js';
+import {countOutcomes, type OutcomeWriter, type SendLog} from '../journal.js';
+import type {DeliveryResult, SendStatus} from '../types.js';
+import type {ConnectionTarget} from './transport.js';
+
+/** How a run can end. */
+export type FinalStatus = Exclude<SendStatus, 'running'>;
+
+/**
+ * The phase of a run whose last messages settled: its outcome log is being closed. `fatal` may
+ * still be set meanwhile (the last write failed).
+ */
+export interface Ending {
+	name: 'ending';
+	status: FinalStatus;
+	fatal?: MassmailError;
+}
+
+/** The outcomes could not be written: the run must not go on. */
+export function journalUnwritable(sendId: string, error: Error): MassmailError {
+	return new MassmailError('store', `cannot write the journal of send ${sendId}: ${error.message}`, {hint: `free some disk space, then: massmail resume ${sendId}`});
+}
+
+/** Connections failed to open, one after another, with none open: the server is gone. */
+export function serverLost(target: ConnectionTarget, sendId: string, response: string, failures: number): MassmailError {
+	return new MassmailError('connection', `lost the SMTP server ${target.host}:${target.port}: ${response} (${failures} connections failed in a row)`, {
+		hint: `once the server is back: massmail resume ${sendId}`,
+	});
+}
+
+/** Recipients wait, and the server took or refused no message for `stallMs`. */
+export function serverStalled(target: ConnectionTarget, sendId: string, stallMs: number, limitingText: string): MassmailError {
+	return new MassmailError('connection', `the SMTP server ${target.host}:${target.port} took no message for ${Math.round(stallMs / 1000)} s: ${limitingText || 'it deferred or dropped every attempt'}`, {hint: `try again later: massmail resume ${sendId}`});
+}
+
+/** The server refused the login or TLS in the middle of a run. */
+export function serverRefused(target: ConnectionTarget, kind: 'auth' | 'tls', response: string): MassmailError {
+	return new MassmailError(kind === 'auth' ? 'auth' : 'connection', `the SMTP server ${target.host}:${target.port} refused to go on: ${response}`);
+}
+
+/**
+ * Records the end of a started run: closes its outcome log (everything appended reaches the
+ * disk), then writes how the send ended with its counts. Neither failing throws: the failure
+ * becomes why the run stopped (`ending.fatal`, unless it already says why).
+ */
+export async function recordEnd(ending: Ending, run: {
+	id: string;
+	/** Recipients of the whole send. */
+	total: number;
+	/** Messages the server accepted in this run. */
+	runSent: number;
+	/** Per recipient of the send: its status code. */
+	status: Uint8Array;
+	writer: OutcomeWriter;
+	sends: SendLog;
+}): Promise<DeliveryResult> {
+	try {
+		await run.writer.close();
+	} catch (error) {
+		ending.fatal ??= journalUnwritable(run.id, error as Error);
+	}
+
+	const counts = countOutcomes(run.status);
+	try {
+		run.sends.finish(run.id, ending.status, counts);
+	} catch (error) {
+		ending.fatal ??= new MassmailError('store', `cannot record how send ${run.id} ended: ${(error as Error).message}`, {hint: `massmail resume ${run.id} once the disk is fixed`});
+	}
+
+	const result: DeliveryResult = {id: run.id, total: run.total, ...counts, status: ending.status, runSent: run.runSent};
+	const {fatal} = ending;
+	if (fatal) {
+		const kind = fatal.kind === 'auth' ? 'auth' : fatal.kind === 'store' ? 'store' : 'connection';
+		result.stopped = {kind, message: fatal.message, hint: fatal.hint};
+	}
+
+	return result;
+}
