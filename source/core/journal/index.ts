@@ -6,6 +6,7 @@
  *              recipients.jsonl  one `[address, name]` per line; the line number is the recipient's index
  *              outcomes.log      append-only, one line per outcome, written in fsynced groups
  *              state.json        how the last run ended, and its counts
+ *              reports.log       append-only, one JSON line per delivery report folded in from the bounce mailbox
  *              lock              the process working on the send
  *
  * record.ts       the format of send.json, recipients.jsonl and state.json, and their validation
@@ -15,6 +16,8 @@
  * read.ts         the read models: list, summary, check, inspect, recipients, the state a run
  *                 starts from; how to treat unreadable recipients is an argument of each read
  * send-log.ts     SendLog: the reads, and the writes (create, lock, append, finish)
+ * reports.ts      the delivery reports: reports.log's line format, its appender (a lock of its
+ *                 own, each report once), each recipient's delivery read from it
  *
  * Records written by earlier versions read as they did: a format change here needs a reader
  * for the old one.
@@ -24,3 +27,4 @@ export {SendReader, type ReadOptions, type RecipientRecord, type SendListing} fr
 export {newSendId, type RunState, type SendRecord} from './record.js';
 export {countOutcomes, OutcomeWriter, statusCodes, type OutcomeLine, type OutcomeState} from './outcome-log.js';
 export {describeDamage, formatDamagedLine, UnreadableRecipientsError, type DamagedLine, type DamageReport, type UnreadablePolicy} from './damage.js';
+export {readDeliveries, ReportAppender, reportsFile, type DeliveriesRead, type Delivery, type DeliveryCounts, type DeliveryState, type ReportLine, type ReportState, type ReportVia} from './reports.js';

@@ -15,6 +15,7 @@ import type {MessageDraft, RecipientReport, RecipientStatus, SendStatus, SendSum
 import {damageReport, describeDamage, listedDamage, UnreadableRecipientsError, type DamagedLine, type DamageReport, type UnreadablePolicy} from './damage.js';
 import {countOutcomes, decodeOutcomes, outcomesFile, statusCodes, type LogRead, type OutcomeState} from './outcome-log.js';
 import {createdAtOfId, decodeRecipients, idPattern, recipientsFile, recordProblem, runStateProblem, type RecipientsRead, type RunState, type SendRecord} from './record.js';
+import {readDeliveries, reportsFile, type DeliveriesRead} from './reports.js';
 
 /** A recipient's line in `show`, with whether one of its attempts was ambiguous. */
 export interface RecipientRecord extends RecipientReport {
@@ -226,6 +227,36 @@ export class SendReader {
 		}
 
 		return {status, attempts: log.attempts, ...countOutcomes(status)};
+	}
+
+	/**
+	 * Each recipient's delivery from the reports folded into reports.log (core/tracking/fold.ts):
+	 * `accepted` (sent, no report yet), `delivered`, `bounced` or `delayed`, with the report's
+	 * status, diagnostic and time, and the counts. A send without reports reads as every sent
+	 * recipient accepted. Never refuses over damage: damaged report lines are skipped and
+	 * counted in `damage`, a damaged outcome line leaves its recipient as the readable lines say.
+	 * An unknown id -> MassmailError 'usage'; a send.json that cannot be read -> 'store'.
+	 *
+	 * @example
+	 * const {recipients, counts} = sends.deliveries(id);
+	 * // counts: {accepted: 1180, delivered: 0, bounced: 17, delayed: 3, replied: 2}
+	 * // recipients[2]: {state: 'bounced', status: '5.2.2', diagnostic: 'mailbox full', at: '2026-01-01T12:00:01.000Z'}
+	 */
+	deliveries(id: string): DeliveriesRead {
+		const record = this.record(id);
+		const log = this.logOf(id, record.total, false);
+		let text: Buffer | undefined;
+		try {
+			text = fs.readFileSync(this.file(id, reportsFile));
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+				const read = readDeliveries(undefined, log.status);
+				read.damage.add(reportsFile, undefined, failureOf(error));
+				return read;
+			}
+		}
+
+		return readDeliveries(text, log.status);
 	}
 
 	/**
