@@ -81,12 +81,12 @@ export async function openConfiguredSource(settings: Settings, env: NodeJS.Proce
 		}
 
 		case 'sql': {
-			const {openSqlSource} = await import('./sources/sql.js');
+			const {openSqlSource} = await import('./sources/sql-read.js');
 			return openSqlSource({url: required(directory.sql.url, 'directory.sql.url'), query: required(directory.sql.query, 'directory.sql.query'), password: await directoryPassword(settings, env), caFile: optional(directory.sql.caFile)});
 		}
 
 		case 'ldap': {
-			const {openLdapSource} = await import('./sources/ldap.js');
+			const {openLdapSource} = await import('./sources/ldap-read.js');
 			const bindDn = optional(directory.ldap.bindDn);
 			return openLdapSource({
 				url: required(directory.ldap.url, 'directory.ldap.url'),
@@ -109,7 +109,7 @@ export async function openConfiguredSource(settings: Settings, env: NodeJS.Proce
 		}
 
 		case 'smartermail': {
-			const {openSmarterMailSource} = await import('./sources/smartermail.js');
+			const {openSmarterMailSource} = await import('./sources/smartermail-read.js');
 			const password = await directoryPassword(settings, env);
 			if (password === undefined) {
 				throw new MassmailError('auth', 'no password for the SmarterMail administrator', {hint: 'set MASSMAIL_DIRECTORY_PASSWORD, or directory.passwordCommand'});

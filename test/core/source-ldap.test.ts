@@ -8,7 +8,7 @@ import net from 'node:net';
 import test from 'ava';
 import {Client} from 'ldapts';
 import {MassmailError} from '../../source/core/errors.js';
-import {ldapTlsDecision, openLdapSource, type LdapSourceOptions} from '../../source/core/sources/ldap.js';
+import {ldapTlsDecision, openLdapSource, type LdapSourceOptions} from '../../source/core/sources/ldap-read.js';
 import type {SourceMailbox} from '../../source/core/sources/source.js';
 import {freePort} from '../../bench/lib/postfix.js';
 import {ldapBase, ldapDomainLdif, ldapUserLdif, startLdapServer, type LdapServer} from '../helpers/ldap-server.js';

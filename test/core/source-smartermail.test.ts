@@ -6,7 +6,8 @@ import http from 'node:http';
 import type {AddressInfo} from 'node:net';
 import test from 'ava';
 import {MassmailError} from '../../source/core/errors.js';
-import {openSmarterMailSource, secretsMayGo} from '../../source/core/sources/smartermail.js';
+import {secretsMayGo} from '../../source/core/sources/smartermail-http.js';
+import {openSmarterMailSource} from '../../source/core/sources/smartermail-read.js';
 import type {SourceMailbox} from '../../source/core/sources/source.js';
 import {startSmarterMailStandIn, type SmarterMailStandInOptions, type StandInDomain} from '../helpers/smartermail-server.js';
 

@@ -1,8 +1,8 @@
 /**
- * The LDAP directory source (`directory.source = ldap`): every entry under a base that a filter
- * returns is a mailbox, its address in one attribute (`mail`) and its name in another (`cn`);
- * three more filters, each run as base + `(&FILTER X)`, mark the entries that are disabled,
- * administrators and primary administrators.
+ * The LDAP directory source's reader (`directory.source = ldap`; loaded only when the source is
+ * opened: ldap.ts): every entry under a base that a filter returns is a mailbox, its address in
+ * one attribute (`mail`) and its name in another (`cn`); three more filters, each run as base +
+ * `(&FILTER X)`, mark the entries that are disabled, administrators and primary administrators.
  *
  * TLS follows the SMTP rule: `ldaps://` is TLS from the start; `ldap://` upgrades with StartTLS
  * whenever the server offers it (its Root DSE lists 1.3.6.1.4.1.1466.20037), and a bind with a

@@ -1,6 +1,7 @@
 /**
- * The SmarterMail directory source: the server's own list of domains and users, read over its
- * web API (`directory.source = smartermail`).
+ * The SmarterMail directory source's reader: the server's own list of domains and users, read
+ * over its web API (`directory.source = smartermail`; its HTTP and where the password may go:
+ * smartermail-http.ts). Loaded only when the source is opened (smartermail.ts).
  *
  * No SmarterMail server runs on these machines, so the calls below follow what public code that
  * talks to real servers does, not a server we could watch (test/helpers/smartermail-server.ts is
@@ -37,16 +38,16 @@
  * Whatever the user list says about a field we do not find, we leave undefined: a missing
  * `fullName` keeps the directory's name, a missing `isDisabled` its flag.
  */
-import dns from 'node:dns';
 import {setMaxListeners} from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import {MassmailError, type ErrorKind} from '../errors.js';
+import {tlsProblem, withoutSecret} from '../tls.js';
 import type {Role} from '../types.js';
-import {isLoopbackAddress, tlsProblem, withoutSecret} from '../tls.js';
 import {isObject} from '../values.js';
 import {withDeadline} from './plumbing.js';
+import {httpWords, jsonRequest, PlainTextRefused, secretsMayGo, type Reply} from './smartermail-http.js';
 import type {DirectorySource, ReadOptions, SourceMailbox} from './source.js';
 
 export interface SmarterMailOptions {
@@ -59,26 +60,6 @@ export interface SmarterMailOptions {
 
 /** How many domains are read at once: each is two calls, so twice as many requests in flight. */
 const domainsAtOnce = 8;
-/** A larger reply is refused rather than held in memory. */
-const maxReplyBytes = 64 * 1024 * 1024;
-
-/**
- * May a secret (the password, then the token it buys) go to this address over this scheme?
- * Over https always (the certificate is verified); over plain http only to a loopback address,
- * the address actually connected to, not the name in the URL.
- *
- * @example
- * secretsMayGo('https:', '203.0.113.5') // true
- * secretsMayGo('http:', '127.0.0.1')    // true
- * secretsMayGo('http:', '203.0.113.5')  // false
- */
-export function secretsMayGo(protocol: string, address: string): boolean {
-	if (protocol === 'https:') {
-		return true;
-	}
-
-	return protocol === 'http:' && isLoopbackAddress(address);
-}
 
 /**
  * The SmarterMail web API as a directory source: logs in as a system administrator, lists the
@@ -135,21 +116,6 @@ function parseBaseUrl(text: string): URL {
 	}
 
 	return url;
-}
-
-interface Reply {
-	status: number;
-	statusText: string;
-	/** The parsed JSON body, or undefined when the body was empty or not JSON. */
-	json: unknown;
-	bodyIsJson: boolean;
-}
-
-/** The reasons a plain-http connection was refused, kept to word the error. */
-class PlainTextRefused extends Error {
-	constructor(readonly address: string) {
-		super(`plain http to ${address}`);
-	}
 }
 
 /** One read: the login, its token, the calls in flight and the connections, closed at the end. */
@@ -424,82 +390,12 @@ class Session {
 		const call = `${method} ${path}${options.domain ? ` for ${options.domain}` : ''}`;
 		this.inFlight.add(call);
 		try {
-			return await this.send(url, method, headers, payload, call);
+			return await jsonRequest(url, {method, headers, payload, agent: this.agent, signal: this.signal, tooLarge: limit => this.badShape(call, `a reply larger than ${limit}`)});
 		} catch (error) {
 			throw this.failureOf(error, call);
 		} finally {
 			this.inFlight.delete(call);
 		}
-	}
-
-	private async send(url: URL, method: string, headers: Record<string, string>, payload: Buffer | undefined, call: string): Promise<Reply> {
-		const module = url.protocol === 'https:' ? https : http;
-		return new Promise<Reply>((resolve, reject) => {
-			const request = module.request(url, {
-				method,
-				headers,
-				agent: this.agent,
-				signal: this.signal,
-				lookup: this.guardedLookup(url.protocol),
-			}, response => {
-				const chunks: Buffer[] = [];
-				let size = 0;
-				response.on('data', (chunk: Buffer) => {
-					size += chunk.length;
-					if (size > maxReplyBytes) {
-						response.destroy(this.badShape(call, `a reply larger than ${maxReplyBytes / 1024 / 1024} MiB`));
-						return;
-					}
-
-					chunks.push(chunk);
-				});
-				response.on('error', reject);
-				response.on('end', () => {
-					const text = Buffer.concat(chunks).toString('utf8');
-					let json: unknown;
-					let bodyIsJson = false;
-					if (text.trim() !== '') {
-						try {
-							json = JSON.parse(text);
-							bodyIsJson = true;
-						} catch {
-							json = undefined;
-						}
-					}
-
-					resolve({status: response.statusCode ?? 0, statusText: response.statusMessage ?? '', json, bodyIsJson});
-				});
-			});
-			request.on('error', reject);
-			request.end(payload);
-		});
-	}
-
-	/**
-	 * The name in an http:// URL may resolve anywhere: the connection goes only to the addresses
-	 * that may carry the password (see secretsMayGo), and fails when none may.
-	 */
-	private guardedLookup(protocol: string): net.LookupFunction {
-		return (hostname, options, callback) => {
-			dns.lookup(hostname, {...options, all: true}, (error, addresses) => {
-				if (error) {
-					callback(error, '', 0);
-					return;
-				}
-
-				const allowed = addresses.filter(entry => secretsMayGo(protocol, entry.address));
-				if (allowed.length === 0) {
-					callback(new PlainTextRefused(addresses[0]?.address ?? hostname), '', 0);
-					return;
-				}
-
-				if (options.all) {
-					callback(null, allowed);
-				} else {
-					callback(null, allowed[0].address, allowed[0].family);
-				}
-			});
-		};
 	}
 
 	/**
@@ -523,8 +419,4 @@ class Session {
 
 function objectOf(value: unknown): Record<string, unknown> | undefined {
 	return isObject(value) ? value : undefined;
-}
-
-function httpWords(reply: Reply): string {
-	return `HTTP ${reply.status}${reply.statusText === '' ? '' : ` ${reply.statusText}`}`;
 }
