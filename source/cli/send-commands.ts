@@ -5,7 +5,7 @@
  */
 import {readFileSync} from 'node:fs';
 import {displayAddress, needsSmtpUtf8} from '../core/address.js';
-import type {Delivery, DeliveryContext, DeliveryOverrides} from '../core/delivery.js';
+import type {Delivery, DeliveryContext, DeliveryOverrides} from '../core/delivery/index.js';
 import {exitCodes, exitStatusOfRun, usageError, validationError} from '../core/errors.js';
 import {statusCodes} from '../core/journal.js';
 import {unreadablePolicy, withUnreadableHint} from './unreadable.js';
@@ -29,7 +29,7 @@ import {senderAddressOrigin, senderForSend} from '../core/sender.js';
  * commands that send: `domains`, `history` and the rest start ~80 ms sooner and ~25 MB smaller.
  */
 async function loadEngine() {
-	const [compose, delivery] = await Promise.all([import('../core/compose.js'), import('../core/delivery.js')]);
+	const [compose, delivery] = await Promise.all([import('../core/compose.js'), import('../core/delivery/index.js')]);
 	return {...compose, ...delivery};
 }
 

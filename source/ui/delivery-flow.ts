@@ -3,7 +3,7 @@
  * History's resume and retry): start once, follow it on the Progress screen, and let
  * Ctrl+C / SIGTERM stop it with its record complete.
  */
-import type {Delivery} from '../core/delivery.js';
+import type {Delivery} from '../core/delivery/index.js';
 import type {DeliveryEvent} from '../core/types.js';
 import type {DashboardServices} from './services.js';
 import type {Navigation} from './hooks/use-navigation.js';

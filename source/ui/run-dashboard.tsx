@@ -5,7 +5,7 @@
  */
 import {render, type Instance} from 'ink';
 import type {Store} from '../core/store.js';
-import {openDeliveryContext, type DeliveryContext} from '../core/delivery.js';
+import {openDeliveryContext, type DeliveryContext} from '../core/delivery/index.js';
 import {exitCodes, formatError, isMassmailError} from '../core/errors.js';
 import {isResumable, runEndLines} from '../core/run-end.js';
 import type {DeliveryResult} from '../core/types.js';

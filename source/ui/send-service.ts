@@ -3,7 +3,7 @@
  * resume or retry one, send a test copy, check the connection, write a send's report. The screens
  * never call the engine or write files themselves; tests give the same object over real servers.
  */
-import {checkConnection, createDelivery, reopenDelivery, sendTestCopy, type Delivery, type DeliveryContext, type SendRequest} from '../core/delivery.js';
+import {checkConnection, createDelivery, reopenDelivery, sendTestCopy, type Delivery, type DeliveryContext, type SendRequest} from '../core/delivery/index.js';
 import {reportFormatOf, writeReport, type ReportRow} from '../core/report.js';
 import type {MessageDraft, SendSummary} from '../core/types.js';
 

@@ -6,7 +6,7 @@
  */
 import {createContext, useContext} from 'react';
 import type {Store} from '../core/store.js';
-import type {Delivery, DeliveryContext} from '../core/delivery.js';
+import type {Delivery, DeliveryContext} from '../core/delivery/index.js';
 import type {DeliveryEvent, DeliveryResult} from '../core/types.js';
 import type {Theme} from './theme.js';
 import type {DirectorySync} from './sync-service.js';

@@ -3,7 +3,7 @@
  * Arguments: config folder, SMTP port, recipient count, concurrency, strict ('strict' or not). Prints the send id.
  */
 import {openStore} from '../../source/core/store.js';
-import {createDelivery, openDeliveryContext} from '../../source/core/delivery.js';
+import {createDelivery, openDeliveryContext} from '../../source/core/delivery/index.js';
 
 const [dir, port, count, concurrency, strict] = process.argv.slice(2);
 const env = {MASSMAIL_CONFIG_DIR: dir, MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${port}`};

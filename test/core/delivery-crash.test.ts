@@ -2,7 +2,7 @@ import {spawn} from 'node:child_process';
 import {fileURLToPath} from 'node:url';
 import test, {type ExecutionContext} from 'ava';
 import {openStore} from '../../source/core/store.js';
-import {openDeliveryContext, reopenDelivery} from '../../source/core/delivery.js';
+import {openDeliveryContext, reopenDelivery} from '../../source/core/delivery/index.js';
 import {startTestSmtpServer} from '../helpers/smtp-test-server.js';
 import {tempFolder} from '../helpers/temp-dir.js';
 

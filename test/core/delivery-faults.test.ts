@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import test, {type ExecutionContext} from 'ava';
-import {createDelivery, openDeliveryContext, reopenDelivery, type DeliveryContext, type DeliveryOverrides} from '../../source/core/delivery.js';
+import {createDelivery, openDeliveryContext, reopenDelivery, type DeliveryContext, type DeliveryOverrides} from '../../source/core/delivery/index.js';
 import {MassmailError} from '../../source/core/errors.js';
 import {openStore} from '../../source/core/store.js';
 import type {DeliveryEvent, MessageDraft, Recipient} from '../../source/core/types.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import test from 'ava';
 import {simpleParser, type AddressObject, type ParsedMail} from 'mailparser';
 import {openStore, type Store} from '../../source/core/store.js';
-import {checkConnection, createDelivery, openDeliveryContext, reopenDelivery, sendTestCopy, type DeliveryContext, type DeliveryOverrides} from '../../source/core/delivery.js';
+import {checkConnection, createDelivery, openDeliveryContext, reopenDelivery, sendTestCopy, type DeliveryContext, type DeliveryOverrides} from '../../source/core/delivery/index.js';
 import {MassmailError} from '../../source/core/errors.js';
 import type {DeliveryEvent, MessageDraft, Recipient} from '../../source/core/types.js';
 import {startTestSmtpServer, type TestSmtpServer, type TestSmtpServerOptions} from '../helpers/smtp-test-server.js';

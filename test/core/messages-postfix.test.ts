@@ -6,7 +6,7 @@
 import test, {type ExecutionContext} from 'ava';
 import {simpleParser, type AddressObject} from 'mailparser';
 import {normalizeAddress} from '../../source/core/address.js';
-import {createDelivery, openDeliveryContext} from '../../source/core/delivery.js';
+import {createDelivery, openDeliveryContext} from '../../source/core/delivery/index.js';
 import {openStore} from '../../source/core/store.js';
 import type {MessageDraft, Recipient} from '../../source/core/types.js';
 import {startPostfix, type PostfixServer} from '../helpers/postfix-server.js';

@@ -7,7 +7,7 @@
 import test, {type ExecutionContext} from 'ava';
 import {simpleParser, type AddressObject, type ParsedMail} from 'mailparser';
 import {openStore, type Store} from '../../source/core/store.js';
-import {createDelivery, openDeliveryContext, type DeliveryContext, type DeliveryOverrides} from '../../source/core/delivery.js';
+import {createDelivery, openDeliveryContext, type DeliveryContext, type DeliveryOverrides} from '../../source/core/delivery/index.js';
 import {MessageTemplate, validateDraft} from '../../source/core/compose.js';
 import {mailHostName} from '../../source/core/host-name.js';
 import {MassmailError} from '../../source/core/errors.js';

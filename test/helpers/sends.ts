@@ -4,7 +4,7 @@
  */
 import type {ExecutionContext} from 'ava';
 import {openStore, type Store} from '../../source/core/store.js';
-import {createDelivery, openDeliveryContext, type DeliveryContext, type DeliveryOverrides} from '../../source/core/delivery.js';
+import {createDelivery, openDeliveryContext, type DeliveryContext, type DeliveryOverrides} from '../../source/core/delivery/index.js';
 import type {DeliveryResult, MessageDraft, Recipient} from '../../source/core/types.js';
 import {startTestSmtpServer, type TestSmtpServer} from './smtp-test-server.js';
 import {tempConfigDir} from './temp-dir.js';

@@ -6,7 +6,7 @@ import {act} from 'react';
 import {render} from 'ink-testing-library';
 import type {ExecutionContext} from 'ava';
 import {openStore, type Store} from '../../source/core/store.js';
-import {openDeliveryContext, type DeliveryContext} from '../../source/core/delivery.js';
+import {openDeliveryContext, type DeliveryContext} from '../../source/core/delivery/index.js';
 import {App} from '../../source/ui/app.js';
 import {createTheme} from '../../source/ui/theme.js';
 import {setEllipsis} from '../../source/ui/components/text.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import test from 'ava';
 import type {Route} from '../../source/ui/state/router.js';
 import {renderDashboard, paste, CTRL_S, CTRL_U, DOWN, ENTER, ESC, PAGE_DOWN, type Dashboard} from './harness.js';
-import {createDelivery} from '../../source/core/delivery.js';
+import {createDelivery} from '../../source/core/delivery/index.js';
 import {draft, interruptedSend, oneAttempt, people, sendNow, sendsSetup} from '../helpers/sends.js';
 
 /** Waits (inside act) for the send the dashboard started to end: its summary shows, or why it could not start. */

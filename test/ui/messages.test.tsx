@@ -9,7 +9,7 @@ import path from 'node:path';
 import {Writable} from 'node:stream';
 import test, {type ExecutionContext} from 'ava';
 import {simpleParser, type AddressObject} from 'mailparser';
-import {createDelivery, openDeliveryContext} from '../../source/core/delivery.js';
+import {createDelivery, openDeliveryContext} from '../../source/core/delivery/index.js';
 import {normalizeAddress} from '../../source/core/address.js';
 import {openStore, type Store} from '../../source/core/store.js';
 import {editInEditor} from '../../source/ui/terminal.js';

@@ -4,7 +4,7 @@
  * screen still fits and works.
  */
 import test from 'ava';
-import {createDelivery} from '../../source/core/delivery.js';
+import {createDelivery} from '../../source/core/delivery/index.js';
 import type {Store} from '../../source/core/store.js';
 import {renderDashboard, BACKSPACE, DOWN, ENTER, ESC, F1, type Dashboard} from './harness.js';
 import {draft, oneAttempt, people, sendNow, sendsSetup} from '../helpers/sends.js';

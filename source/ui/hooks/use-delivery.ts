@@ -5,7 +5,7 @@
  * `npm run bench dashboard`). Only the display is throttled; the engine never waits for the screen.
  */
 import {useEffect, useReducer} from 'react';
-import type {Delivery} from '../../core/delivery.js';
+import type {Delivery} from '../../core/delivery/index.js';
 import type {DeliveryEvent} from '../../core/types.js';
 import {initialProgressState, ProgressFolder, progressReducer, type ProgressState} from '../state/progress.js';
 

@@ -1,33 +1,23 @@
 /**
- * Sending a draft to its recipients: the context a send works in (the store, the send records,
- * where mail goes), and the ways to start one — a new send, a resume or retry of an earlier
- * one, a test copy, Settings' "test connection". The run itself is in delivery/engine.ts; the
- * SMTP transport, the reply table, the pace and the retry schedule beside it.
- *
- * @example
- * const ctx = openDeliveryContext(store);
- * const delivery = await createDelivery(ctx, {draft, audience: 'domain:example.com', recipients});
- * delivery.subscribe(event => console.log(event));
- * const result = await delivery.start(); // result.stopped says why when the server gave out
- * await ctx.close();
+ * Starting a send: the context a send works in (the store, the send records, where mail goes),
+ * and the ways to start one — a new send, a resume or retry of an earlier one — then a test
+ * copy and Settings' "test connection". What they start is a Delivery (engine.ts).
  */
-import {currentOperator} from './operator.js';
-import {senderForSend} from './sender.js';
 import {randomBytes} from 'node:crypto';
-import {MessageTemplate, validateDraft} from './compose.js';
-import {startCaptureServer, type CaptureServer} from './capture-server.js';
-import {MassmailError} from './errors.js';
-import {SendLog, statusCodes, type SendRecord, type UnreadablePolicy} from './journal.js';
-import {describeTarget, resolveSmtpTarget} from './smtp-config.js';
-import type {Store} from './store.js';
-import type {MessageDraft, Recipient, Settings} from './types.js';
-import {Delivery} from './delivery/engine.js';
-import type {EngineOptions} from './delivery/options.js';
-import {replyOf} from './delivery/replies.js';
-import {defaultDeadlines, verifySession, type ConnectionTarget, type Deadlines, type SmtpSession} from './delivery/transport.js';
-
-export {Delivery} from './delivery/engine.js';
-export type {ConnectionTarget} from './delivery/transport.js';
+import {startCaptureServer, type CaptureServer} from '../capture-server.js';
+import {MessageTemplate, validateDraft} from '../compose.js';
+import {MassmailError} from '../errors.js';
+import {SendLog, statusCodes, type SendRecord, type UnreadablePolicy} from '../journal.js';
+import {currentOperator} from '../operator.js';
+import {senderForSend} from '../sender.js';
+import {describeTarget, resolveSmtpTarget} from '../smtp-config.js';
+import type {Store} from '../store.js';
+import type {MessageDraft, Recipient, Settings} from '../types.js';
+import {Delivery} from './engine.js';
+import {engineOptions, type DeliveryOverrides} from './options.js';
+import type {Thread} from './recipients.js';
+import {replyOf} from './replies.js';
+import {verifySession, type ConnectionTarget, type Deadlines, type SmtpSession} from './transport.js';
 
 /** What the engine works with: the store, the send records, the environment, and a capture server it may start. */
 export interface DeliveryContext {
@@ -101,83 +91,6 @@ export interface SendRequest {
 	unreadable?: UnreadablePolicy;
 }
 
-export interface DeliveryOverrides {
-	/** Connections (workers). */
-	concurrency?: number;
-	/** Messages per second, 0 = unlimited. */
-	rate?: number;
-	/** Attempts per recipient for temporary failures, the first included. */
-	maxAttempts?: number;
-	/** First retry delay; doubles with each attempt. */
-	retryDelayMs?: number;
-	/** Sets both deadlines below at once (tests). */
-	timeoutMs?: number;
-	/** The whole opening of a connection, and each command's whole reply. */
-	replyTimeoutMs?: number;
-	/** Sending the message and the whole reply to its final dot. */
-	dataTimeoutMs?: number;
-	/** First wait before a connection is opened again after one failed (doubles, at most 30 s). Default 1 s. */
-	reconnectDelayMs?: number;
-	/** Connections failing to open in a row, none open, before the server counts as gone. Default 5. */
-	maxConnectFailures?: number;
-	/** With recipients waiting, this long without the server taking or refusing a message stops the run. Default 10 min. */
-	stallMs?: number;
-	/** Journal grouping: 0 (default) writes a group as soon as the previous one is on disk; else every this many ms. */
-	journalIntervalMs?: number;
-	/**
-	 * At most this many outcomes wait for the disk (default 200): workers pause when as many
-	 * accepted messages are not yet journaled. This bounds what a crash can send twice to
-	 * journalGroup + concurrency.
-	 */
-	journalGroup?: number;
-	/**
-	 * Hold each message's final dot until the same connection's previous acceptance is on disk:
-	 * a crash then re-sends at most one message per connection (the window is `concurrency`),
-	 * at the cost of waiting for an fsync per message (about a third to half of the rate on a
-	 * fast local server). Default false: the window is then up to `journalGroup` + `concurrency`.
-	 */
-	strictJournal?: boolean;
-}
-
-function engineOptions(settings: Settings, overrides: DeliveryOverrides = {}): EngineOptions {
-	const atLeastZero = (value: number | undefined, fallback: number, name: string) => {
-		const chosen = value ?? fallback;
-		if (!Number.isFinite(chosen) || chosen < 0) {
-			throw new MassmailError('usage', `${name} must be a number of at least 0, not ${chosen}`);
-		}
-
-		return chosen;
-	};
-
-	// A settings file from before the deadlines were settings has none: the defaults.
-	const deadlines: Deadlines = {
-		replyMs: atLeastZero(overrides.replyTimeoutMs ?? overrides.timeoutMs, settings.delivery.replyTimeoutMs ?? defaultDeadlines.replyMs, 'replyTimeoutMs'),
-		dataMs: atLeastZero(overrides.dataTimeoutMs ?? overrides.timeoutMs, settings.delivery.dataTimeoutMs ?? defaultDeadlines.dataMs, 'dataTimeoutMs'),
-	};
-	const options: EngineOptions = {
-		concurrency: Math.floor(atLeastZero(overrides.concurrency, settings.delivery.concurrency, 'concurrency')),
-		rate: atLeastZero(overrides.rate, settings.delivery.rate, 'rate'),
-		maxAttempts: Math.max(1, Math.floor(atLeastZero(overrides.maxAttempts, settings.delivery.maxAttempts, 'maxAttempts'))),
-		retryDelayMs: atLeastZero(overrides.retryDelayMs, settings.delivery.retryDelayMs, 'retryDelayMs'),
-		deadlines,
-		reconnectDelayMs: atLeastZero(overrides.reconnectDelayMs, 1000, 'reconnectDelayMs'),
-		maxConnectFailures: Math.max(1, Math.floor(atLeastZero(overrides.maxConnectFailures, 5, 'maxConnectFailures'))),
-		stallMs: atLeastZero(overrides.stallMs, 10 * 60_000, 'stallMs'),
-		journalIntervalMs: atLeastZero(overrides.journalIntervalMs, 0, 'journalIntervalMs'),
-		journalGroup: Math.max(1, Math.floor(atLeastZero(overrides.journalGroup, 200, 'journalGroup'))),
-		strictJournal: overrides.strictJournal ?? false,
-	};
-	if (options.concurrency < 1) {
-		throw new MassmailError('usage', 'concurrency must be at least 1');
-	}
-
-	if (deadlines.replyMs < 1 || deadlines.dataMs < 1) {
-		throw new MassmailError('usage', 'the reply deadlines must be at least 1 ms');
-	}
-
-	return options;
-}
-
 /** The password is asked for (its command run) once per send, however many connections open. */
 function askingOnce(target: ConnectionTarget): ConnectionTarget {
 	const {password} = target;
@@ -206,7 +119,7 @@ function snapshot(settings: Settings): SendRecord['settings'] {
 }
 
 /** For a follow-up: the Message-ID each address got in the original send. */
-function threadIds(sends: SendLog, originalId: string, addresses: string[], unreadable?: UnreadablePolicy): {ids: Int32Array; originalId: string; senderAddress: string} {
+function threadIds(sends: SendLog, originalId: string, addresses: string[], unreadable?: UnreadablePolicy): Thread {
 	const original = sends.record(originalId);
 	const originalRecipients = sends.readRecipients(originalId, {unreadable}).addresses;
 	const indexOf = new Map<string, number>();
