@@ -420,7 +420,8 @@ async function foldInbox(
 		if (!known.has(sendId)) {
 			let send: KnownSend | undefined;
 			try {
-				if (sends.has(sendId)) {
+				// A send id is a folder's name: never `.`, `..` or a file of the sends folder's own (`.fold.lock`).
+				if (!sendId.startsWith('.') && sends.has(sendId)) {
 					const record = sends.record(sendId);
 					const from = record.draft.from.address;
 					send = {total: record.total, domain: from.slice(from.lastIndexOf('@') + 1).toLowerCase(), addresses: sends.readRecipients(sendId, {unreadable: 'send'}).addresses};
