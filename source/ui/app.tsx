@@ -187,6 +187,7 @@ export function App({services, theme, size, initialRoute, onRepaintReady}: AppPr
 			dispatchNext();
 		});
 	}, [tick, dispatchNext]);
+	// Not where stdin is no terminal (Ink's isRawModeSupported): raw mode cannot be had there.
 	useTerminalKeys(stroke => {
 		pending.current.push(stroke);
 		if (!awaitingCommit.current) {

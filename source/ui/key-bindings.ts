@@ -4,24 +4,30 @@
  * A screen's handlers look keys up in its table (`findBinding`), the footer shows the
  * bindings marked `footer` that the screen currently handles, and the `?` help screen
  * lists every table. Nothing compares `input === 'q'` in render code, so the footer,
- * the help and the behaviour cannot drift apart.
+ * the help and the behaviour cannot drift apart. A key is written as a `KeySpec`, a union of
+ * the names keypress.ts gives keys: a misspelt key does not compile.
  *
  * Adding a key: add a record to the screen's table below, then give the screen a
  * handler with the same `id` in its `useScreenKeys(...)` call.
  */
 import type {Symbols} from './theme.js';
-import type {KeyPress} from './keypress.js';
+import type {FunctionKey, KeyPress, NamedKey} from './keypress.js';
 import type {ScreenName} from './state/router.js';
 
 export type {KeyPress} from './keypress.js';
 
+type Letter = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'i' | 'j' | 'k' | 'l' | 'm' | 'n' | 'o' | 'p' | 'q' | 'r' | 's' | 't' | 'u' | 'v' | 'w' | 'x' | 'y' | 'z';
+type Digit = '0' | '1' | '2' | '3' | '4' | '5' | '6' | '7' | '8' | '9';
+type Punctuation = '!' | '"' | '#' | '$' | '%' | '&' | '\'' | '(' | ')' | '*' | '+' | ',' | '-' | '.' | '/' | ':' | ';' | '<' | '=' | '>' | '?' | '@' | '[' | '\\' | ']' | '^' | '_' | '`' | '{' | '|' | '}' | '~';
+/** Ctrl+H, Ctrl+I, Ctrl+J and Ctrl+M are the bytes of Backspace, Tab and Enter: the reader names them so. */
+type CtrlLetter = Exclude<Letter, 'h' | 'i' | 'j' | 'm'>;
+
 /**
- * One key, written the way a person reads it:
- * a printable character (`'j'`, `'G'`, `'?'`, `'/'`), or one of
- * `up down left right pageup pagedown home end enter escape tab shift+tab backspace delete space f1`…`f12`,
- * or `ctrl+<letter>`.
+ * One key, written the way a person reads it and as keypress.ts names it: a printable character
+ * (`'j'`, `'G'`, `'?'`, `'/'`), a named key (`up`, `pagedown`, `enter`, `escape`, `space`, `f1`…),
+ * `shift+tab`, or `ctrl+<letter>`. Anything else (`'pgup'`, `'ctrl+E'`, `'f13'`) does not compile.
  */
-export type KeySpec = string;
+export type KeySpec = NamedKey | 'shift+tab' | `ctrl+${CtrlLetter}` | Letter | Uppercase<Letter> | Digit | Punctuation;
 
 /** Whether the key is typed into a text field that has the keyboard: a printable character or Space. */
 export function isTypedKey(spec: KeySpec): boolean {
@@ -59,87 +65,34 @@ export function command<Table extends KeyTable>(table: Table, id: CommandOf<Tabl
 	return found;
 }
 
-/** Whether one key spec matches a keypress as Ink reports it. */
-export function keyMatches(spec: KeySpec, input: string, key: KeyPress): boolean {
+/**
+ * Whether one key spec is this keypress, by its name: a character or Space without Ctrl or Alt,
+ * `ctrl+e` with Ctrl, Tab and Shift+Tab told apart by Shift, a named key whatever the modifiers
+ * (Ctrl+Right moves as Right does). A paste is text, never a key.
+ */
+export function keyMatches(spec: KeySpec, key: KeyPress): boolean {
 	switch (spec) {
-		case 'up': {
-			return key.upArrow;
-		}
-
-		case 'down': {
-			return key.downArrow;
-		}
-
-		case 'left': {
-			return key.leftArrow;
-		}
-
-		case 'right': {
-			return key.rightArrow;
-		}
-
-		case 'pageup': {
-			return key.pageUp;
-		}
-
-		case 'pagedown': {
-			return key.pageDown;
-		}
-
-		case 'home': {
-			return key.home;
-		}
-
-		case 'end': {
-			return key.end;
-		}
-
-		case 'enter': {
-			return key.return;
-		}
-
-		case 'escape': {
-			return key.escape;
-		}
-
 		case 'tab': {
-			return key.tab && !key.shift;
+			return key.name === 'tab' && !key.shift;
 		}
 
 		case 'shift+tab': {
-			return key.tab && key.shift;
-		}
-
-		// Terminals send DEL (0x7f) or BS for Backspace; `delete` is the forward Delete key (ESC[3~).
-		case 'backspace': {
-			return key.backspace;
-		}
-
-		case 'delete': {
-			return key.delete;
-		}
-
-		case 'space': {
-			return input === ' ' && !key.ctrl && !key.meta;
+			return key.name === 'tab' && key.shift;
 		}
 
 		default: {
-			if (/^f\d+$/.test(spec)) {
-				return key.name === spec;
-			}
-
 			if (spec.startsWith('ctrl+')) {
-				return key.ctrl && input === spec.slice(5);
+				return key.ctrl && key.name === spec.slice(5);
 			}
 
-			return input === spec && !key.ctrl && !(key.meta && !key.escape);
+			return key.name === spec && !(isTypedKey(spec) && (key.ctrl || key.meta));
 		}
 	}
 }
 
-/** Whether one of the binding's keys matches the keypress. */
-export function bindingMatches(binding: KeyBinding, input: string, key: KeyPress): boolean {
-	return binding.keys.some(spec => keyMatches(spec, input, key));
+/** Whether one of the binding's keys is the keypress (`input`, which handlers get with it, is not needed). */
+export function bindingMatches(binding: KeyBinding, _input: string, key: KeyPress): boolean {
+	return binding.keys.some(spec => keyMatches(spec, key));
 }
 
 /** The first binding of the table that matches the keypress, or undefined. */
@@ -152,7 +105,8 @@ export function findBindings<Table extends KeyTable>(table: Table, input: string
 	return table.filter(binding => bindingMatches(binding, input, key));
 }
 
-const keyNames: Record<string, {unicode: string; ascii: string}> = {
+/** How the named keys are written (F-keys: `F1`). */
+const keyNames: Record<Exclude<NamedKey, FunctionKey> | 'shift+tab', {unicode: string; ascii: string}> = {
 	up: {unicode: '↑', ascii: 'Up'},
 	down: {unicode: '↓', ascii: 'Down'},
 	left: {unicode: '←', ascii: 'Left'},
@@ -167,12 +121,14 @@ const keyNames: Record<string, {unicode: string; ascii: string}> = {
 	'shift+tab': {unicode: 'S-Tab', ascii: 'S-Tab'},
 	backspace: {unicode: 'Bksp', ascii: 'Bksp'},
 	delete: {unicode: 'Del', ascii: 'Del'},
+	insert: {unicode: 'Ins', ascii: 'Ins'},
+	clear: {unicode: 'Clear', ascii: 'Clear'},
 	space: {unicode: 'Space', ascii: 'Space'},
 };
 
 /** How a key is written on screen: `↑`, `Ctrl+E`, `j`. */
 export function formatKey(spec: KeySpec, symbols?: Pick<Symbols, 'unicode'>): string {
-	const name = keyNames[spec];
+	const name = Object.hasOwn(keyNames, spec) ? keyNames[spec as keyof typeof keyNames] : undefined;
 	if (name) {
 		return symbols?.unicode === false ? name.ascii : name.unicode;
 	}

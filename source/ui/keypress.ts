@@ -6,64 +6,102 @@
  * with no name, and a paste as one input only when it arrives in one read).
  *
  * `createKeyReader()` is pure (bytes in, keypresses out) and tested as such;
- * `useTerminalKeys(onKey)` attaches it to the stdin Ink was given.
+ * `useTerminalKeys(onKey)` attaches it to the stdin Ink was given, raw mode through Ink.
+ * A key is its name (`KeyPress.name`) and modifiers; key-bindings.ts matches bindings by name.
  *
  * @example
  * const reader = createKeyReader();
  * reader.push('\u001BOPj') // → [{input: '', key: {name: 'f1', …}}, {input: 'j', key: {name: 'j', …}}]
  */
 import {useLayoutEffect, useRef} from 'react';
-import {useStdin, type Key} from 'ink';
+import {useStdin} from 'ink';
 
-/** A keypress: Ink's flags (so field editing reads the same), its name, and whether it is a paste. */
-export interface KeyPress extends Key {
-	/** `up`, `f1`, `enter`, `tab`, `backspace`, `delete`, `escape`, a letter for Ctrl+letter, the character itself… */
-	name: string;
-	/** A bracketed paste: `input` is the whole pasted text. */
-	paste: boolean;
+export type FunctionKey = `f${1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12}`;
+
+/** The keys the reader names (a typed character is named by itself: `j`, `G`, `é`). */
+export type NamedKey =
+	| 'up' | 'down' | 'left' | 'right' | 'home' | 'end' | 'pageup' | 'pagedown' | 'insert' | 'delete' | 'clear'
+	| 'enter' | 'escape' | 'tab' | 'backspace' | 'space'
+	| FunctionKey;
+
+export interface Modifiers {
+	ctrl: boolean;
+	shift: boolean;
+	/** Alt, or Esc pressed with an arrow (`ESC ESC [ A`), or xterm's Alt bit. */
+	meta: boolean;
+}
+
+/**
+ * A keypress: its name and its modifiers. Ctrl+E is named `e` with `ctrl`; Shift+Tab is `tab`
+ * with `shift`; a bracketed paste is named `paste` and its text is the keystroke's `input`.
+ */
+export class KeyPress implements Modifiers {
+	readonly ctrl: boolean;
+	readonly shift: boolean;
+	readonly meta: boolean;
+
+	constructor(
+		/** A {@link NamedKey}, `paste`, a typed character itself, or the letter of Ctrl+letter. */
+		readonly name: string,
+		modifiers: Partial<Modifiers> = {},
+	) {
+		this.ctrl = modifiers.ctrl ?? false;
+		this.shift = modifiers.shift ?? false;
+		this.meta = modifiers.meta ?? false;
+	}
+
+	// Ink's flag names, read from the name, for state/text-edit.ts, which still tests them; nothing
+	// else reads them. They go once it tests `name` (key-bindings.ts matches by name).
+	get paste(): boolean {
+		return this.name === 'paste';
+	}
+
+	get escape(): boolean {
+		return this.name === 'escape';
+	}
+
+	get tab(): boolean {
+		return this.name === 'tab';
+	}
+
+	get return(): boolean {
+		return this.name === 'enter';
+	}
+
+	get upArrow(): boolean {
+		return this.name === 'up';
+	}
+
+	get downArrow(): boolean {
+		return this.name === 'down';
+	}
+
+	get pageUp(): boolean {
+		return this.name === 'pageup';
+	}
+
+	get pageDown(): boolean {
+		return this.name === 'pagedown';
+	}
 }
 
 export interface Keystroke {
+	/** What the key types: the character (the letter of Ctrl+letter), the pasted text, '' for a named key but Space. */
 	input: string;
 	key: KeyPress;
 }
-
-const noKey: KeyPress = {
-	name: '',
-	paste: false,
-	upArrow: false,
-	downArrow: false,
-	leftArrow: false,
-	rightArrow: false,
-	pageDown: false,
-	pageUp: false,
-	home: false,
-	end: false,
-	return: false,
-	escape: false,
-	ctrl: false,
-	shift: false,
-	tab: false,
-	backspace: false,
-	delete: false,
-	meta: false,
-	super: false,
-	hyper: false,
-	capsLock: false,
-	numLock: false,
-};
 
 const escape = '\u001B';
 /** Bracketed paste (xterm's mode 2004, asked for by terminal.ts): the terminal wraps pasted text in these. */
 export const pasteStart = '\u001B[200~';
 export const pasteEnd = '\u001B[201~';
 
-function press(name: string, flags: Partial<KeyPress> = {}, input = ''): Keystroke {
-	return {input, key: {...noKey, name, ...flags}};
+function press(name: string, modifiers: Partial<Modifiers> = {}, input = ''): Keystroke {
+	return {input, key: new KeyPress(name, modifiers)};
 }
 
 /** Named keys by the final byte of `ESC [ … X` / `ESC O X`. */
-const finalNames: Record<string, string> = {
+const finalNames: Record<string, NamedKey> = {
 	A: 'up',
 	B: 'down',
 	C: 'right',
@@ -79,7 +117,7 @@ const finalNames: Record<string, string> = {
 };
 
 /** Named keys by the number of `ESC [ n ~` (xterm, VT220, rxvt). */
-const tildeNames: Record<string, string> = {
+const tildeNames: Record<string, NamedKey> = {
 	1: 'home',
 	2: 'insert',
 	3: 'delete',
@@ -103,62 +141,12 @@ const tildeNames: Record<string, string> = {
 };
 
 /** The Linux console's F1–F5: `ESC [ [ A` … `ESC [ [ E`. */
-const linuxConsoleNames: Record<string, string> = {A: 'f1', B: 'f2', C: 'f3', D: 'f4', E: 'f5'};
+const linuxConsoleNames: Record<string, NamedKey> = {A: 'f1', B: 'f2', C: 'f3', D: 'f4', E: 'f5'};
 
-function named(name: string, modifier: number, meta: boolean): Keystroke {
-	// xterm's modifier parameter: 1 + (shift 1, alt 2, ctrl 4).
+function named(name: NamedKey, modifier: number, meta: boolean): Keystroke {
+	// xterm's modifier parameter: 1 + (shift 1, alt 2, ctrl 4). CSI Z is Shift+Tab.
 	const bits = Math.max(0, modifier - 1);
-	const flags: Partial<KeyPress> = {
-		shift: (bits & 1) !== 0,
-		meta: meta || (bits & 2) !== 0,
-		ctrl: (bits & 4) !== 0,
-	};
-	switch (name) {
-		case 'up': {
-			return press(name, {...flags, upArrow: true});
-		}
-
-		case 'down': {
-			return press(name, {...flags, downArrow: true});
-		}
-
-		case 'left': {
-			return press(name, {...flags, leftArrow: true});
-		}
-
-		case 'right': {
-			return press(name, {...flags, rightArrow: true});
-		}
-
-		case 'home': {
-			return press(name, {...flags, home: true});
-		}
-
-		case 'end': {
-			return press(name, {...flags, end: true});
-		}
-
-		case 'pageup': {
-			return press(name, {...flags, pageUp: true});
-		}
-
-		case 'pagedown': {
-			return press(name, {...flags, pageDown: true});
-		}
-
-		case 'delete': {
-			return press(name, {...flags, delete: true});
-		}
-
-		case 'tab': {
-			// CSI Z: Shift+Tab.
-			return press(name, {...flags, tab: true, shift: true});
-		}
-
-		default: {
-			return press(name, flags);
-		}
-	}
+	return press(name, {shift: name === 'tab' || (bits & 1) !== 0, meta: meta || (bits & 2) !== 0, ctrl: (bits & 4) !== 0});
 }
 
 /** One character that is not part of an escape sequence. */
@@ -167,20 +155,24 @@ function character(char: string, meta: boolean): Keystroke {
 	switch (char) {
 		case '\r':
 		case '\n': {
-			return press('enter', {return: true, meta});
+			return press('enter', {meta});
 		}
 
 		case '\t': {
-			return press('tab', {tab: true, meta});
+			return press('tab', {meta});
 		}
 
 		case '\u007F':
 		case '\b': {
-			return press('backspace', {backspace: true, meta});
+			return press('backspace', {meta});
 		}
 
 		case escape: {
-			return press('escape', {escape: true, meta});
+			return press('escape', {meta});
+		}
+
+		case ' ': {
+			return press('space', {meta}, char);
 		}
 
 		default: {
@@ -264,7 +256,8 @@ function parseEscape(text: string, start: number): Parsed {
 		}
 
 		if (text[start + 2] === '[' || text[start + 2] === 'O') {
-			return {stroke: inner.stroke ? {input: inner.stroke.input, key: {...inner.stroke.key, meta: true}} : undefined, length: inner.length + 1};
+			const {key, input} = inner.stroke ?? {};
+			return {stroke: key ? press(key.name, {ctrl: key.ctrl, shift: key.shift, meta: true}, input) : undefined, length: inner.length + 1};
 		}
 
 		return {stroke: character(escape, false), length: 1};
@@ -311,7 +304,7 @@ export function createKeyReader(): KeyReader {
 				}
 
 				paste += text.slice(index, end);
-				strokes.push(press('paste', {paste: true}, paste));
+				strokes.push(press('paste', {}, paste));
 				paste = undefined;
 				index = end + pasteEnd.length;
 				continue;
@@ -374,12 +367,16 @@ export function createKeyReader(): KeyReader {
 
 /**
  * Read the keyboard from the stdin Ink was given (the terminal, or ink-testing-library's):
- * raw mode on, every keypress to `onKey` in order. A lone Esc is told from the start of a
- * sequence as Ink does: it is the Escape key when nothing follows in the same turn of the
- * event loop.
+ * every keypress to `onKey` in order. A lone Esc is told from the start of a sequence as Ink
+ * does: it is the Escape key when nothing follows in the same turn of the event loop.
+ *
+ * Raw mode goes through Ink's `setRawMode`, which counts who asked for it: it turns raw mode on
+ * for the first and off after the last, reads stdin (its `read()` emits the `data` this reader
+ * listens to), and refs stdin meanwhile. `isActive` must be false where Ink's
+ * `isRawModeSupported` is (a stdin that is not a TTY), where Ink's `setRawMode` throws.
  */
 export function useTerminalKeys(onKey: (stroke: Keystroke) => void, isActive: boolean): void {
-	const {stdin} = useStdin();
+	const {stdin, setRawMode} = useStdin();
 	const handler = useRef(onKey);
 	handler.current = onKey;
 	// A layout effect: the keyboard is read from the first commit on.
@@ -411,18 +408,15 @@ export function useTerminalKeys(onKey: (stroke: Keystroke) => void, isActive: bo
 			}
 		};
 
-		stdin.setEncoding('utf8');
-		stdin.setRawMode(true);
 		stdin.on('data', onData);
-		stdin.resume();
+		setRawMode(true);
 		return () => {
 			if (timer) {
 				clearImmediate(timer);
 			}
 
 			stdin.off('data', onData);
-			stdin.setRawMode(false);
-			stdin.pause();
+			setRawMode(false);
 		};
-	}, [stdin, isActive]);
+	}, [stdin, setRawMode, isActive]);
 }

@@ -19,7 +19,11 @@ export function chooseEditor(env: NodeJS.ProcessEnv): string {
 /**
  * Hand the terminal to the editor on `text` and take it back: leave the alternate screen,
  * raw mode off, run the editor on a temporary file (blocking: nothing else may draw),
- * then raw mode on and back to the alternate screen. The caller redraws the frame.
+ * then raw mode as it was and back to the alternate screen. The caller redraws the frame.
+ *
+ * Raw mode is switched on the stream itself, not through Ink's counted `setRawMode`
+ * (keypress.ts): the editor needs the terminal cooked whoever holds raw mode, and it is raw
+ * again before the event loop runs, so Ink's count and its reading of stdin never notice.
  *
  * Returns the edited text; throws an Error with a readable message when the editor fails
  * (the text is then unchanged).

@@ -14,6 +14,7 @@ import type {DashboardServices} from '../../source/ui/services.js';
 import {createDirectorySync} from '../../source/ui/sync-service.js';
 import {createSendOperations} from '../../source/ui/send-service.js';
 import type {Route} from '../../source/ui/state/router.js';
+import {createKeyReader, type Keystroke} from '../../source/ui/keypress.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
 import {keys} from '../helpers/keys.js';
 import {startTestSmtpServer, type TestSmtpServer} from '../helpers/smtp-test-server.js';
@@ -46,6 +47,17 @@ export const CTRL_S = keys.ctrlS;
 export const CTRL_T = keys.ctrlT;
 export const CTRL_U = keys.ctrlU;
 export const CTRL_W = keys.ctrlW;
+
+/** The keypress the dashboard reads from these bytes (the first, if they hold more). @example keystroke(CTRL_E).key.name // 'e' */
+export function keystroke(sequence: string): Keystroke {
+	const reader = createKeyReader();
+	const [stroke] = [...reader.push(sequence), ...reader.flush()];
+	if (!stroke) {
+		throw new Error(`no keypress in ${JSON.stringify(sequence)}`);
+	}
+
+	return stroke;
+}
 
 export function stripAnsi(text: string): string {
 	return text.replaceAll(/\u001B\[[\d;?]*[ -/]*[@-~]/g, '').replaceAll(/\u001B\][^\u0007]*\u0007/g, '');

@@ -19,7 +19,7 @@ import {textState} from '../../source/ui/state/text-edit.js';
 import {makeTestCertificates} from '../helpers/postgres-server.js';
 import {startTestSmtpServer} from '../helpers/smtp-test-server.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
-import {renderDashboard, CTRL_S, CTRL_T, CTRL_U, DOWN, ENTER, ESC, RIGHT, TAB, UP} from './harness.js';
+import {keystroke, renderDashboard, CTRL_S, CTRL_T, CTRL_U, DOWN, ENTER, ESC, RIGHT, TAB, UP} from './harness.js';
 
 function cleanEnv(t: Parameters<typeof tempConfigDir>[0]): NodeJS.ProcessEnv {
 	const env: NodeJS.ProcessEnv = {...tempConfigDir(t).env, LANG: 'en_US.UTF-8', NO_COLOR: '1'};
@@ -196,11 +196,10 @@ test('only changed values are saved; the password command only with its source',
 });
 
 test('keys typed faster than the screen redraws all land (each edit applies to the latest state)', t => {
-	const key = (input: string) => ({input, key: {name: input, paste: false, upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false, return: false, escape: false, ctrl: false, shift: input !== input.toLowerCase(), tab: false, backspace: false, delete: false, meta: false, super: false, hyper: false, capsLock: false, numLock: false}});
 	let form: SettingsFormState = {...initialSettingsForm(defaultSettings('mailhost')), focus: 'sender.name'};
 	form = settingsFormReducer(form, {type: 'edit', field: 'sender.name', text: textState('')});
 	for (const character of 'IT Desk') {
-		form = settingsFormReducer(form, {type: 'edit-key', ...key(character)});
+		form = settingsFormReducer(form, {type: 'edit-key', ...keystroke(character)});
 	}
 
 	t.is(form.text['sender.name'].value, 'IT Desk');

@@ -3,20 +3,18 @@
  * the filter, marks, text editing and the progress counters.
  */
 import test from 'ava';
-import type {KeyPress} from '../../source/ui/keypress.js';
 import {initialRouterState, routerReducer, currentEntry} from '../../source/ui/state/router.js';
 import {filterItems, initialListState, listReducer, visibleRange, type ListAction, type ListState} from '../../source/ui/state/list.js';
-import {editWithKey, insertText, moveLine, textState} from '../../source/ui/state/text-edit.js';
+import {editWithKey, insertText, moveLine, textState, type TextState} from '../../source/ui/state/text-edit.js';
+import {keystroke, paste, BACKSPACE, CTRL_A, CTRL_U, CTRL_W, DELETE, ENTER, ESC, F1, HOME, LEFT, PAGE_DOWN, SPACE, TAB} from './harness.js';
 import {doneRatio, failureLimit, initialProgressState, latestLimit, limitingLines, ProgressFolder, progressReducer} from '../../source/ui/state/progress.js';
 import type {DeliveryProgress} from '../../source/core/types.js';
 
-const noKey: KeyPress = {
-	name: '', paste: false,
-	upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false,
-	return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false,
-	super: false, hyper: false, capsLock: false, numLock: false,
-};
-const key = (patch: Partial<KeyPress>): KeyPress => ({...noKey, ...patch});
+/** What typing `sequence` makes of the text (undefined: not an edit). */
+function edit(state: TextState, sequence: string, multiline = false): TextState | undefined {
+	const {input, key} = keystroke(sequence);
+	return editWithKey(state, input, key, multiline);
+}
 
 test('the router opens screens on a back stack and Esc comes back to the one below', t => {
 	let state = initialRouterState();
@@ -94,21 +92,24 @@ test('marks are toggled by key and survive the filter', t => {
 
 test('text editing: typing, backspace (DEL), cursor keys, Enter only in the message', t => {
 	let state = textState('Helo');
-	state = editWithKey(state, '', key({leftArrow: true}), false)!;
-	state = editWithKey(state, 'l', noKey, false)!;
+	state = edit(state, LEFT)!;
+	state = edit(state, 'l')!;
 	t.deepEqual(state, {value: 'Hello', cursor: 4});
-	state = editWithKey(state, '', key({backspace: true}), false)!;
+	state = edit(state, BACKSPACE)!;
 	t.is(state.value, 'Helo');
-	t.deepEqual(editWithKey(textState('abc'), '', key({home: true}), false), {value: 'abc', cursor: 0});
-	t.deepEqual(editWithKey({value: 'abc', cursor: 1}, '', key({name: 'delete', delete: true}), false), {value: 'ac', cursor: 1}, 'Delete removes the character under the cursor');
-	t.deepEqual(editWithKey(textState('one two'), 'w', key({ctrl: true}), false), {value: 'one ', cursor: 4}, 'Ctrl+W');
-	t.deepEqual(editWithKey(textState('one two'), 'u', key({ctrl: true}), false), {value: '', cursor: 0}, 'Ctrl+U');
-	t.deepEqual(editWithKey({value: 'abc', cursor: 3}, 'a', key({ctrl: true}), false), {value: 'abc', cursor: 0}, 'Ctrl+A');
-	t.deepEqual(editWithKey(textState(''), 'a\rb', key({paste: true}), true), {value: 'a\nb', cursor: 3}, 'a paste is inserted whole');
-	t.is(editWithKey(textState(''), '', key({name: 'f1'}), false), undefined, 'F1 is not an edit');
-	t.is(editWithKey(state, '\r', key({return: true}), false), undefined, 'Enter leaves a one-line field');
-	t.is(editWithKey(textState('a'), '', key({tab: true}), false), undefined, 'Tab is not an edit');
-	const multi = editWithKey(textState('line one'), '\r', key({return: true}), true)!;
+	t.deepEqual(edit(state, SPACE), {value: 'Hel o', cursor: 4}, 'Space types a space');
+	t.deepEqual(edit(textState('abc'), HOME), {value: 'abc', cursor: 0});
+	t.deepEqual(edit({value: 'abc', cursor: 1}, DELETE), {value: 'ac', cursor: 1}, 'Delete removes the character under the cursor');
+	t.deepEqual(edit(textState('one two'), CTRL_W), {value: 'one ', cursor: 4}, 'Ctrl+W');
+	t.deepEqual(edit(textState('one two'), CTRL_U), {value: '', cursor: 0}, 'Ctrl+U');
+	t.deepEqual(edit({value: 'abc', cursor: 3}, CTRL_A), {value: 'abc', cursor: 0}, 'Ctrl+A');
+	t.deepEqual(edit(textState(''), paste('a\rb'), true), {value: 'a\nb', cursor: 3}, 'a paste is inserted whole');
+	t.is(edit(textState(''), F1), undefined, 'F1 is not an edit');
+	t.is(edit(state, ENTER), undefined, 'Enter leaves a one-line field');
+	t.is(edit(textState('a'), TAB), undefined, 'Tab is not an edit');
+	t.is(edit(textState('a'), ESC), undefined, 'Esc is not an edit');
+	t.is(edit(textState('a'), PAGE_DOWN), undefined, 'PgDn is not an edit');
+	const multi = edit(textState('line one'), ENTER, true)!;
 	t.is(multi.value, 'line one\n');
 	t.is(insertText(textState(''), 'a\r\nb\tc', false).value, 'a b c', 'a paste into a one-line field stays one line');
 	t.is(insertText(textState(''), 'x\u0007y', true).value, 'xy', 'control characters never enter a field');

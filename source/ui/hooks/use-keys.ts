@@ -1,9 +1,10 @@
 /**
- * One path for keystrokes. The app has a single `useInput`; it hands every key to the
- * dispatcher, which offers it to the layers in order — modal, then the focused field,
- * then the screen, then the global keys — until a handler consumes it (returns true).
+ * One path for keystrokes. The app reads the keyboard in one place (keypress.ts's
+ * `useTerminalKeys`) and hands every key to the dispatcher, which offers it to the layers in
+ * order — modal, then the focused field, then the screen, then the global keys — until a
+ * handler consumes it (returns true).
  *
- * Screens do not call `useInput`. They call `useScreenKeys(table, handlers)`: the key is
+ * Screens do not read the keyboard. They call `useScreenKeys(table, handlers)`: the key is
  * looked up in the screen's binding table and the handler with the binding's id runs.
  * A binding without a handler at the moment is neither matched nor shown in the footer,
  * so a screen turns keys on and off by what it puts in `handlers`.

@@ -43,18 +43,19 @@ export function useFilterLine(list: ListState, dispatch: Dispatch<ListAction>, c
 			return true;
 		}
 
-		if (key.backspace || key.delete) {
+		if (key.name === 'backspace' || key.name === 'delete') {
 			setFilter(typed.current.slice(0, -1));
 			return true;
 		}
 
-		if (key.upArrow) {
+		if (key.name === 'up') {
 			dispatch({type: 'end-filter'});
 			dispatch({type: 'move', delta: -1, count, pageSize});
 			return true;
 		}
 
-		if (input && !key.ctrl && !key.meta && !key.tab && !key.return) {
+		// A character, Space or a paste (named keys type nothing).
+		if (input && !key.ctrl && !key.meta) {
 			setFilter(typed.current + input.replaceAll(/[\u0000-\u001F\u007F]/g, ''));
 			return true;
 		}
