@@ -1,8 +1,8 @@
 /**
  * How a run ends: why the server, the network or the disk stopped it (the words people read),
  * and the end of a started run recorded — the outcome log's last group on disk, how the send
- * ended written to its record — with the result its caller gets. The engine's `finish` and
- * `close` call this; nothing else ends a run.
+ * ended written to its record — with the result its caller gets. The engine's finish() records
+ * the end through it; its close() is the one place a run ends.
  */
 import {MassmailError} from '../errors.js';
 import {countOutcomes, type OutcomeWriter, type SendLog} from '../journal.js';
