@@ -12,6 +12,7 @@ import path from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {startPostfix} from '../test/helpers/postfix-server.js';
 import type {Figure} from './lib/table.js';
+import {ensureSenderAddress} from './lib/fixtures.js';
 
 const total = 100;
 const perUnit = 30;
@@ -37,6 +38,7 @@ export async function benchLimits(): Promise<Figure[]> {
 	const postfix = await startPostfix({mailboxes, connectionCountLimit: 2, messageRateLimit: perUnit, rateTimeUnit: `${unitSeconds}s`});
 	const dir = mkdtempSync(path.join(os.tmpdir(), 'massmail-bench-limits-'));
 	try {
+		ensureSenderAddress(dir);
 		const env = {...process.env, MASSMAIL_CONFIG_DIR: dir, MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${postfix.port}`};
 		const csv = path.join(dir, 'users.csv');
 		writeFileSync(csv, ['email,name,role,disabled', ...mailboxes.map(address => `${address},,user,`)].join('\n'));

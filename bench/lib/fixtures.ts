@@ -84,8 +84,21 @@ export function writeMessageFile(file: string, bytes = 2048): void {
 	writeFileSync(file, messageText(bytes));
 }
 
-/** The environment the command line runs in: its own data folder, and optionally an SMTP server. */
+/**
+ * A sender address in the data folder's settings, as an administrator sets it once: on a machine
+ * without a fully qualified name (this one's host is `vm`) there is no default, and a send to a
+ * real server is refused. Leaves settings that are already there alone.
+ */
+export function ensureSenderAddress(configDir: string): void {
+	const file = path.join(configDir, 'settings.json');
+	if (!existsSync(file)) {
+		writeFileSync(file, JSON.stringify({sender: {address: 'postmaster@bench.example.net'}}), {mode: 0o600});
+	}
+}
+
+/** The environment the command line runs in: its own data folder (with a sender address), and optionally an SMTP server. */
 export function cliEnv(configDir: string, smtpPort?: number): NodeJS.ProcessEnv {
+	ensureSenderAddress(configDir);
 	const env: NodeJS.ProcessEnv = {...process.env, MASSMAIL_CONFIG_DIR: configDir, NO_COLOR: '1'};
 	delete env.MASSMAIL_SMTP_PASSWORD;
 	if (smtpPort === undefined) {
