@@ -12,7 +12,8 @@ import {Directory, type DirectoryOrigin} from './directory.js';
 import {MassmailError} from './errors.js';
 import {plural} from './format.js';
 import {runPasswordCommand} from './smtp-config.js';
-import type {DirectorySource, SourceMailbox} from './sources/source.js';
+import {directorySource, directorySources} from './sources/index.js';
+import type {DirectorySource, SourceDescriptor, SourceMailbox} from './sources/source.js';
 import type {Store} from './store.js';
 import type {Mailbox, Settings} from './types.js';
 
@@ -57,93 +58,46 @@ async function directoryPassword(settings: Settings, env: NodeJS.ProcessEnv): Pr
 	return command === '' ? undefined : runPasswordCommand(command, 'directory.passwordCommand');
 }
 
-function required(value: string, key: string): string {
-	if (value.trim() === '') {
-		throw new MassmailError('usage', `${key} is not set`, {hint: `massmail config set ${key} VALUE (see massmail config)`});
-	}
-
-	return value.trim();
+/** What sync can read from: `sql, ldap, dovecot or smartermail`. */
+function sourceChoices(): string {
+	const kinds = directorySources.map(source => source.kind);
+	return kinds.length > 1 ? `${kinds.slice(0, -1).join(', ')} or ${kinds.at(-1)}` : kinds.join('');
 }
 
-const optional = (value: string): string | undefined => value.trim() === '' ? undefined : value.trim();
+/** The configured source's own settings, trimmed: `{url, query, caFile}` for `sql`. */
+function sourceValues(settings: Settings, source: SourceDescriptor): Record<string, string> {
+	const group = (settings.directory as unknown as Record<string, Record<string, string> | undefined>)[source.kind] ?? {};
+	return Object.fromEntries(Object.keys(source.settings).map(name => [name, String(group[name] ?? '').trim()]));
+}
 
 /**
- * The configured source (`directory.source`), ready to read; `local` has none (MassmailError 'usage').
- * The sources load their client libraries only when chosen.
+ * The configured source (`directory.source`), ready to read; `local` has none (MassmailError
+ * 'usage'), nor has a source whose needed setting is not set (its key named). The sources load
+ * their client libraries only when chosen.
  */
 export async function openConfiguredSource(settings: Settings, env: NodeJS.ProcessEnv = process.env): Promise<DirectorySource> {
-	const {directory} = settings;
-	switch (directory.source) {
-		case 'local': {
-			throw new MassmailError('usage', 'directory.source is local: there is nothing to sync from', {
-				hint: 'set it to sql, ldap, dovecot or smartermail (massmail config set directory.source ldap) and that source\'s settings',
-			});
-		}
+	const source = directorySource(settings.directory.source);
+	if (!source) {
+		throw new MassmailError('usage', 'directory.source is local: there is nothing to sync from', {
+			hint: `set it to ${sourceChoices()} (massmail config set directory.source ldap) and that source's settings`,
+		});
+	}
 
-		case 'sql': {
-			const {openSqlSource} = await import('./sources/sql-read.js');
-			return openSqlSource({url: required(directory.sql.url, 'directory.sql.url'), query: required(directory.sql.query, 'directory.sql.query'), password: await directoryPassword(settings, env), caFile: optional(directory.sql.caFile)});
-		}
-
-		case 'ldap': {
-			const {openLdapSource} = await import('./sources/ldap-read.js');
-			const bindDn = optional(directory.ldap.bindDn);
-			return openLdapSource({
-				url: required(directory.ldap.url, 'directory.ldap.url'),
-				bindDn,
-				password: bindDn === undefined ? undefined : await directoryPassword(settings, env),
-				base: required(directory.ldap.base, 'directory.ldap.base'),
-				filter: optional(directory.ldap.filter),
-				mailAttribute: optional(directory.ldap.mailAttribute),
-				nameAttribute: optional(directory.ldap.nameAttribute),
-				disabledFilter: optional(directory.ldap.disabledFilter),
-				adminFilter: optional(directory.ldap.adminFilter),
-				primaryFilter: optional(directory.ldap.primaryFilter),
-				caFile: optional(directory.ldap.caFile),
-			});
-		}
-
-		case 'dovecot': {
-			const {openDovecotSource} = await import('./sources/dovecot.js');
-			return openDovecotSource({command: required(directory.dovecot.command, 'directory.dovecot.command')});
-		}
-
-		case 'smartermail': {
-			const {openSmarterMailSource} = await import('./sources/smartermail-read.js');
-			const password = await directoryPassword(settings, env);
-			if (password === undefined) {
-				throw new MassmailError('auth', 'no password for the SmarterMail administrator', {hint: 'set MASSMAIL_DIRECTORY_PASSWORD, or directory.passwordCommand'});
-			}
-
-			return openSmarterMailSource({url: required(directory.smartermail.url, 'directory.smartermail.url'), user: required(directory.smartermail.user, 'directory.smartermail.user'), password});
+	const values = sourceValues(settings, source);
+	for (const [name, spec] of Object.entries(source.settings)) {
+		if (spec.needed !== undefined && values[name] === '') {
+			const key = `directory.${source.kind}.${name}`;
+			throw new MassmailError('usage', `${key} is not set`, {hint: `massmail config set ${key} VALUE (see massmail config)`});
 		}
 	}
+
+	return source.open(values, {password: async () => directoryPassword(settings, env)});
 }
 
 /** The label of the configured source for people (`ldap://…`), or undefined for `local`. */
 export function configuredSourceLabel(settings: Settings): string | undefined {
-	const {directory} = settings;
-	switch (directory.source) {
-		case 'local': {
-			return undefined;
-		}
-
-		case 'sql': {
-			return directory.sql.url.replace(/\/\/[^@/]*:[^@/]*@/, '//');
-		}
-
-		case 'ldap': {
-			return directory.ldap.url;
-		}
-
-		case 'dovecot': {
-			return directory.dovecot.command;
-		}
-
-		case 'smartermail': {
-			return directory.smartermail.url;
-		}
-	}
+	const source = directorySource(settings.directory.source);
+	return source?.label(sourceValues(settings, source));
 }
 
 /**

@@ -3,6 +3,8 @@
  * Implementations live beside this file; nothing here imports ink or react.
  */
 
+import type {SourceKind, SourceSettingsByKind} from './sources/index.js';
+
 // ---------------------------------------------------------------- directory
 
 export type Role = 'user' | 'admin' | 'primary';
@@ -90,19 +92,16 @@ export interface SmtpSettings {
 	caFile?: string;
 }
 
-/** Where the mailboxes come from: `local` is CSV import and local edits; the others read the mail server's own user database. */
-export type DirectorySourceKind = 'local' | 'sql' | 'ldap' | 'dovecot' | 'smartermail';
+/** Where the mailboxes come from: `local` is CSV import and local edits; the others (sources/index.ts) read the mail server's own user database. */
+export type DirectorySourceKind = 'local' | SourceKind;
 
-export interface DirectorySettings {
+/** The directory's settings; each source's own under its kind (`sql: {url, query, caFile}`), as its file defines them. */
+export interface DirectorySettings extends SourceSettingsByKind {
 	source: DirectorySourceKind;
 	/** Seconds: a send whose directory was synced longer ago syncs first; 0 = never. */
 	maxAge: number;
 	/** A command that prints the source's password (else MASSMAIL_DIRECTORY_PASSWORD). Never the password. */
 	passwordCommand: string;
-	sql: {url: string; query: string; caFile: string};
-	ldap: {url: string; caFile: string; bindDn: string; base: string; filter: string; mailAttribute: string; nameAttribute: string; disabledFilter: string; adminFilter: string; primaryFilter: string};
-	dovecot: {command: string};
-	smartermail: {url: string; user: string};
 }
 
 export interface Settings {

@@ -28,6 +28,8 @@ export interface FieldSpec {
 	check: (value: unknown, loading: boolean) => unknown;
 	/** The stored value as a person would type it: `parse(show(value))` gives the value back. */
 	show: (value: unknown) => string;
+	/** Its label in the Settings form; absent: not a field of the form (`config` only). */
+	label?: string;
 }
 
 /** One line of text without control characters. */

@@ -8,9 +8,10 @@ import {normalizeAddress} from '../address.js';
 import {MassmailError} from '../errors.js';
 import {mailHostName, type HostNameSources} from '../host-name.js';
 import {parseRate} from '../rate.js';
+import {directorySources, type SourceSettingKey, type SourceSettingsByKind} from '../sources/index.js';
 import type {DirectorySourceKind, Settings, TlsMode} from '../types.js';
 import {isObject} from '../values.js';
-import {boolean, caFile, integer, Invalid, multiline, oneOf, parseDuration, plain, showDuration, showRate, shownAsIs, text, url, type FieldSpec} from './spec.js';
+import {boolean, caFile, integer, Invalid, oneOf, parseDuration, plain, showDuration, showRate, shownAsIs, text, type FieldSpec} from './spec.js';
 
 /**
  * The mail domain of this machine, as its mail server would use it: its fully qualified name
@@ -31,14 +32,13 @@ export const defaultSettings = (mailDomain: string | undefined = localMailDomain
 		source: 'local',
 		maxAge: 3600,
 		passwordCommand: '',
-		sql: {url: '', query: '', caFile: ''},
-		ldap: {url: '', caFile: '', bindDn: '', base: '', filter: '(mail=*)', mailAttribute: 'mail', nameAttribute: 'cn', disabledFilter: '', adminFilter: '', primaryFilter: ''},
-		dovecot: {command: 'doveadm user \'*\''},
-		smartermail: {url: '', user: ''},
+		// Each source's, from its file: {sql: {url: '', query: '', caFile: ''}, …}.
+		...Object.fromEntries(directorySources.map(source => [source.kind, Object.fromEntries(Object.entries(source.settings).map(([name, spec]) => [name, spec.default]))])) as SourceSettingsByKind,
 	},
 });
 
-export const directorySourceKinds: readonly DirectorySourceKind[] = ['local', 'sql', 'ldap', 'dovecot', 'smartermail'];
+/** `directory.source`'s values: `local`, then every source (sources/index.ts). */
+export const directorySourceKinds: readonly DirectorySourceKind[] = ['local', ...directorySources.map(source => source.kind as DirectorySourceKind)];
 
 const tlsModes: readonly TlsMode[] = ['implicit', 'starttls', 'opportunistic'];
 
@@ -63,13 +63,15 @@ export interface SettingSpec extends FieldSpec {
 /** The most SMTP connections a send may use (the setting and --concurrency). */
 export const maximumConcurrency = 100;
 
-const sqlSchemes = 'postgres://, postgresql://, mysql:// or mariadb://';
-
-/** Every setting, in the order `config list` shows them. One entry per leaf of Settings: a new field without one does not compile. */
-const specs: {[K in SettingKey]: Omit<SettingSpec, 'key'>} = {
+/**
+ * Every setting but the sources' own, in the order `config list` shows them. One entry per leaf of
+ * Settings: a new field without one does not compile. The sources' settings follow, from their files.
+ */
+const specs: {[K in Exclude<SettingKey, SourceSettingKey>]: Omit<SettingSpec, 'key'>} = {
 	'smtp.host': {
 		description: 'the SMTP server to deliver through; empty: the local capture server (nothing leaves this machine)',
 		example: 'mail.example.com',
+		label: 'SMTP host',
 		parse: raw => raw.trim(),
 		check(value) {
 			const host = text(value).trim();
@@ -81,12 +83,12 @@ const specs: {[K in SettingKey]: Omit<SettingSpec, 'key'>} = {
 		},
 		show: shownAsIs,
 	},
-	'smtp.port': {description: 'the SMTP port: 587 for STARTTLS, 465 for TLS from the start, 25 for a local relay', example: '587', ...integer(1, 65_535)},
-	'smtp.tls': {description: `the TLS mode: ${tlsModes.join(', ')} (STARTTLS when offered: loopback only with a login)`, example: 'starttls', ...oneOf(tlsModes)},
-	'smtp.user': {description: 'the SMTP login name; empty: no login', example: 'postmaster@example.com', ...plain},
-	'smtp.passwordCommand': {description: 'a command that prints the SMTP password, as in mutt (the password itself is never stored; else MASSMAIL_SMTP_PASSWORD)', example: 'pass show mail/smtp', ...plain},
+	'smtp.port': {description: 'the SMTP port: 587 for STARTTLS, 465 for TLS from the start, 25 for a local relay', example: '587', ...integer(1, 65_535), label: 'Port'},
+	'smtp.tls': {description: `the TLS mode: ${tlsModes.join(', ')} (STARTTLS when offered: loopback only with a login)`, example: 'starttls', ...oneOf(tlsModes), label: 'TLS'},
+	'smtp.user': {description: 'the SMTP login name; empty: no login', example: 'postmaster@example.com', ...plain, label: 'User'},
+	'smtp.passwordCommand': {description: 'a command that prints the SMTP password, as in mutt (the password itself is never stored; else MASSMAIL_SMTP_PASSWORD)', example: 'pass show mail/smtp', ...plain, label: 'Password command'},
 	'smtp.allowUnverifiedTls': {description: 'accept a server certificate that does not verify (self-signed)', example: 'false', ...boolean},
-	'smtp.caFile': {description: 'a PEM file of the CAs to trust for the SMTP server\'s certificate (a private CA); empty: Node\'s own list', example: '/etc/ssl/private-ca.pem', ...caFile},
+	'smtp.caFile': {description: 'a PEM file of the CAs to trust for the SMTP server\'s certificate (a private CA); empty: Node\'s own list', example: '/etc/ssl/private-ca.pem', ...caFile, label: 'CA file'},
 	'smtp.heloName': {
 		description: 'the name this client greets the server with (EHLO); empty: this machine\'s fully qualified name',
 		example: 'mail.example.com',
@@ -102,10 +104,11 @@ const specs: {[K in SettingKey]: Omit<SettingSpec, 'key'>} = {
 		},
 		show: shownAsIs,
 	},
-	'sender.name': {description: 'the From name of every send (a send may change it for itself); empty: the address alone', example: 'System Administrator', ...plain},
+	'sender.name': {description: 'the From name of every send (a send may change it for itself); empty: the address alone', example: 'System Administrator', ...plain, label: 'Sender name'},
 	'sender.address': {
 		description: 'the From address of every send; empty: postmaster@ this machine\'s fully qualified name',
 		example: 'postmaster@example.com',
+		label: 'Sender address',
 		parse: raw => raw.trim(),
 		check(value, loading) {
 			const address = text(value).trim();
@@ -123,10 +126,11 @@ const specs: {[K in SettingKey]: Omit<SettingSpec, 'key'>} = {
 		},
 		show: shownAsIs,
 	},
-	'delivery.concurrency': {description: `SMTP connections used at once, 1 to ${maximumConcurrency} (fewer when the server limits them)`, example: '5', ...integer(1, maximumConcurrency)},
+	'delivery.concurrency': {description: `SMTP connections used at once, 1 to ${maximumConcurrency} (fewer when the server limits them)`, example: '5', ...integer(1, maximumConcurrency), label: 'Connections'},
 	'delivery.rate': {
 		description: 'the pace at most: messages a second (0.5), a minute (30/min) or an hour (1000/h); 0: no limit',
 		example: '30/min',
+		label: 'Rate',
 		parse(raw) {
 			try {
 				return parseRate(raw);
@@ -143,19 +147,21 @@ const specs: {[K in SettingKey]: Omit<SettingSpec, 'key'>} = {
 		},
 		show: value => showRate(value as number),
 	},
-	'delivery.maxAttempts': {description: 'attempts per recipient when the server says "try later", the first included (1 to 100)', example: '5', ...integer(1, 100)},
-	'delivery.retryDelayMs': {description: 'the wait before the first retry in milliseconds; it doubles with each attempt', example: '2000', ...integer(0)},
+	'delivery.maxAttempts': {description: 'attempts per recipient when the server says "try later", the first included (1 to 100)', example: '5', ...integer(1, 100), label: 'Attempts'},
+	'delivery.retryDelayMs': {description: 'the wait before the first retry in milliseconds; it doubles with each attempt', example: '2000', ...integer(0), label: 'First retry (ms)'},
 	'delivery.replyTimeoutMs': {description: 'deadline in milliseconds for the whole opening of a connection and for each whole reply', example: '60000', ...integer(1000)},
 	'delivery.dataTimeoutMs': {description: 'deadline in milliseconds for sending a message and the whole reply to it (RFC 5321 allows 10 minutes)', example: '300000', ...integer(1000)},
-	'delivery.confirmThreshold': {description: 'above this many recipients, sending asks a second time with the count', example: '100', ...integer(0)},
+	'delivery.confirmThreshold': {description: 'above this many recipients, sending asks a second time with the count', example: '100', ...integer(0), label: 'Confirm above'},
 	'directory.source': {
 		description: `where the mailboxes come from: ${directorySourceKinds.join(', ')} (local: CSV import and local edits; the others: massmail sync reads the mail server's user database)`,
 		example: 'ldap',
+		label: 'Source',
 		...oneOf(directorySourceKinds),
 	},
 	'directory.maxAge': {
 		description: 'a send syncs first when the directory was synced longer ago than this (seconds, or 30min, 1h); 0: never',
 		example: '1h',
+		label: 'Sync if older than',
 		...integer(0),
 		parse(raw) {
 			try {
@@ -166,66 +172,18 @@ const specs: {[K in SettingKey]: Omit<SettingSpec, 'key'>} = {
 		},
 		show: value => showDuration(value as number),
 	},
-	'directory.passwordCommand': {description: 'a command that prints the source\'s password (never stored); empty: MASSMAIL_DIRECTORY_PASSWORD', example: 'pass show mail/ldap', ...plain},
-	'directory.sql.url': {
-		description: 'postgres://USER@HOST:PORT/DB or mysql://USER@HOST:PORT/DB (no password here)',
-		example: 'postgres://mailreader@127.0.0.1:5432/postfix',
-		...url(/^(?:postgres|postgresql|mysql|mariadb):\/\//i, sqlSchemes, address => {
-			if (/^[a-z]+:\/\/[^@/]*:[^@/]*@/i.test(address)) {
-				throw new Invalid('must hold no password: it comes from MASSMAIL_DIRECTORY_PASSWORD or directory.passwordCommand');
-			}
-		}),
-		needed: {by: 'sql', what: 'the database\'s address: postgres://USER@HOST:PORT/DB or mysql://USER@HOST:PORT/DB'},
-	},
-	'directory.sql.query': {
-		description: 'one SELECT giving the columns email, name, role, disabled (massmail config shows ready ones for PostfixAdmin and iRedMail)',
-		example: 'SELECT username AS email, name, \'user\' AS role, active = 0 AS disabled FROM mailbox',
-		...multiline,
-		needed: {by: 'sql', what: 'one SELECT giving email, name, role, disabled (massmail config shows ready ones)'},
-	},
-	'directory.sql.caFile': {description: 'a PEM file of the CAs to trust for the database\'s TLS certificate; empty: Node\'s own list', example: '/etc/ssl/private-ca.pem', ...caFile},
-	'directory.ldap.url': {
-		description: 'ldap://HOST:PORT (StartTLS when offered, required for a password off loopback) or ldaps://HOST:PORT',
-		example: 'ldap://ldap.example.com',
-		...url(/^ldaps?:\/\//i, 'ldap:// or ldaps://'),
-		needed: {by: 'ldap', what: 'the server\'s address: ldap://HOST:PORT or ldaps://HOST:PORT'},
-	},
-	'directory.ldap.caFile': {description: 'a PEM file of the CAs to trust for the LDAP server\'s certificate; empty: the system\'s', example: '/etc/ssl/private-ca.pem', ...caFile},
-	'directory.ldap.bindDn': {description: 'the DN to bind as; empty: an anonymous bind', example: 'cn=reader,dc=example,dc=com', ...plain},
-	'directory.ldap.base': {
-		description: 'where the mailboxes are searched (the search base)',
-		example: 'o=domains,dc=example,dc=com',
-		...plain,
-		needed: {by: 'ldap', what: 'the DN under which the mailboxes are: o=domains,dc=example,dc=com'},
-	},
-	'directory.ldap.filter': {description: 'the entries that are mailboxes', example: '(&(objectClass=mailUser)(mail=*))', ...plain},
-	'directory.ldap.mailAttribute': {description: 'the attribute holding the address', example: 'mail', ...plain},
-	'directory.ldap.nameAttribute': {description: 'the attribute holding the display name', example: 'cn', ...plain},
-	'directory.ldap.disabledFilter': {description: 'entries matching base + (&FILTER this) are disabled; empty: the source does not say (local flags kept)', example: '(!(accountStatus=active))', ...plain},
-	'directory.ldap.adminFilter': {description: 'entries matching base + (&FILTER this) are domain administrators; with neither this nor primaryFilter the roles are local', example: '(domainGlobalAdmin=yes)', ...plain},
-	'directory.ldap.primaryFilter': {description: 'entries matching base + (&FILTER this) are primary administrators (wins over admin)', example: '(title=primary)', ...plain},
-	'directory.dovecot.command': {
-		description: 'a command printing one user per line',
-		example: 'doveadm user \'*\'',
-		...plain,
-		needed: {by: 'dovecot', what: 'the command that lists the users: doveadm user \'*\''},
-	},
-	'directory.smartermail.url': {
-		description: 'the SmarterMail web address (https://, or http:// to this machine)',
-		example: 'https://mail.example.com',
-		...url(/^https?:\/\//i, 'https:// (or http:// to this machine)'),
-		needed: {by: 'smartermail', what: 'the web address: https://mail.example.com'},
-	},
-	'directory.smartermail.user': {
-		description: 'a SmarterMail system administrator',
-		example: 'admin',
-		...plain,
-		needed: {by: 'smartermail', what: 'the system administrator\'s user name'},
-	},
+	'directory.passwordCommand': {description: 'a command that prints the source\'s password (never stored); empty: MASSMAIL_DIRECTORY_PASSWORD', example: 'pass show mail/ldap', ...plain, label: 'Password command'},
 };
 
 /** Every setting's definition, in the order `config list` shows them. */
-export const settingSpecs: readonly SettingSpec[] = Object.entries(specs).map(([key, spec]) => ({key: key as SettingKey, ...spec}));
+export const settingSpecs: readonly SettingSpec[] = [
+	...Object.entries(specs).map(([key, spec]) => ({key: key as SettingKey, ...spec})),
+	...directorySources.flatMap(source => Object.entries(source.settings).map(([name, {default: _default, needed, ...spec}]): SettingSpec => ({
+		key: `directory.${source.kind}.${name}` as SettingKey,
+		...spec,
+		...(needed === undefined ? {} : {needed: {by: source.kind as DirectorySourceKind, what: needed}}),
+	}))),
+];
 
 const specByKey = new Map(settingSpecs.map(spec => [spec.key.toLowerCase(), spec]));
 /** The sections of Settings, as `config get SECTION` names them. */

@@ -6,13 +6,35 @@
  *
  * The command runs with /bin/sh -c in a process group of its own, so that a deadline or an abort
  * ends it and anything it started.
+ *
+ * The whole source is this file: its descriptor (dovecotSource) and its reader, which needs no
+ * client library.
  */
 import {spawn} from 'node:child_process';
 import {MassmailError} from '../errors.js';
+import {plain} from '../settings/spec.js';
 import {withDeadline} from './plumbing.js';
-import type {DirectorySource, ReadOptions, SourceMailbox} from './source.js';
+import {defineSource, type DirectorySource, type ReadOptions, type SourceMailbox} from './source.js';
 
 export const defaultDovecotCommand = 'doveadm user \'*\'';
+
+export const dovecotSource = defineSource({
+	kind: 'dovecot',
+	title: 'Dovecot\'s userdb (doveadm user)',
+	settings: {
+		command: {
+			description: 'a command printing one user per line',
+			example: defaultDovecotCommand,
+			...plain,
+			label: 'Command',
+			default: defaultDovecotCommand,
+			needed: `the command that lists the users: ${defaultDovecotCommand}`,
+		},
+	},
+	fields: ['command', 'directory.maxAge'],
+	label: values => values.command,
+	open: async values => openDovecotSource({command: values.command}),
+});
 
 export interface DovecotSourceOptions {
 	/** A shell command printing one user (an address) per line. Default `doveadm user '*'`. */

@@ -15,8 +15,8 @@ import {useUnsavedWork} from '../hooks/use-unsaved.js';
 import {useScreenState} from '../hooks/use-screen-state.js';
 import {editWithKey} from '../state/text-edit.js';
 import {
-	certificateLabels, checkSettingsForm, directorySourceLabels, formSettings, settingsPatch, initialSettingsForm, isButton, isDirectoryField, isTextField,
-	passwordSourceLabels, settingsFieldHint, settingsFieldLabels, settingsFormReducer, tlsLabels, visibleFields, type SettingsFieldId,
+	certificateLabels, checkSettingsForm, directorySourceTitle, formSettings, settingsPatch, initialSettingsForm, isButton, isDirectoryField, isTextField,
+	passwordSourceLabels, settingsFieldHint, settingsFieldLabel, settingsFormReducer, tlsLabels, visibleFields, type SettingsFieldId,
 	type SettingsFormState,
 } from '../state/settings-form.js';
 import {useLayout, useServices, useStoreChanged, useTheme} from '../services.js';
@@ -44,7 +44,7 @@ function choiceText(field: SettingsFieldId, state: SettingsFormState): string {
 		}
 
 		case 'directory.source': {
-			return directorySourceLabels[state.directorySource];
+			return directorySourceTitle(state.directorySource);
 		}
 
 		default: {
@@ -241,7 +241,7 @@ export function SettingsScreen(_props: {route: RouteOf<'settings'>}) {
 	if (busy) {
 		bottom = {text: busy, color: theme.accent};
 	} else if (focusError) {
-		bottom = {text: `${settingsFieldLabels[form.focus]}: ${focusError}`, color: theme.error};
+		bottom = {text: `${settingsFieldLabel(form.focus)}: ${focusError}`, color: theme.error};
 	} else if (notice) {
 		bottom = {text: notice, color: theme.success};
 	}
@@ -286,12 +286,12 @@ export function SettingsScreen(_props: {route: RouteOf<'settings'>}) {
 				if (isButton(field)) {
 					return (
 						<Text key={field}>
-							{pointer} {' '.repeat(labelWidth)} <Text inverse={focused} bold>[{settingsFieldLabels[field]}]</Text>
+							{pointer} {' '.repeat(labelWidth)} <Text inverse={focused} bold>[{settingsFieldLabel(field)}]</Text>
 						</Text>
 					);
 				}
 
-				const label = fit(settingsFieldLabels[field], labelWidth, ' ');
+				const label = fit(settingsFieldLabel(field), labelWidth, ' ');
 				return (
 					<Box key={field}>
 						<Text color={error ? theme.error : undefined} bold={focused}>{pointer} {label} </Text>

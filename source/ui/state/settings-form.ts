@@ -2,12 +2,13 @@
  * The Settings form as a reducer: fields, focus, what was typed, and what is wrong with each
  * field once it has been left.
  *
- * Each text field is one setting, named by its key (`delivery.rate`): what it means (the hint),
- * how its text is read and checked, and how a stored value is shown are the core's definition
- * (core/settings.ts), the same that `massmail config set` uses, so both take the same values.
- * This file keeps the layout only: the order, the labels, which fields belong to which source,
- * and the choices that stand for several settings (where the password comes from, how the
- * certificate is checked).
+ * Each text field is one setting, named by its key (`delivery.rate`): its label, what it means
+ * (the hint), how its text is read and checked, and how a stored value is shown are the core's
+ * definition (core/settings/table.ts), the same that `massmail config set` uses, so both take the
+ * same values. Each directory source's fields, their order and the source's name in the choice
+ * come from its own file (core/sources/index.ts lists them). This file keeps the layout only: the
+ * order of the other fields, and the choices that stand for several settings (where the password
+ * comes from, how the certificate is checked).
  *
  * The SMTP password is not a field: only where it comes from (the environment, or a password
  * command) — it never appears on screen or on disk. The same holds for the directory source's
@@ -15,6 +16,7 @@
  */
 import {changedSettings, directorySourceKinds, readSetting, settingSpec, settingValue, showSetting, withSetting, type SettingKey, type SettingsPatch} from '../../core/settings.js';
 import {resolveSmtpTarget} from '../../core/smtp-config.js';
+import {directorySource, directorySources, type SourceSettingKey} from '../../core/sources/index.js';
 import type {DirectorySourceKind, Settings, TlsMode} from '../../core/types.js';
 import type {KeyPress} from '../keypress.js';
 import {editWithKey, textState, type TextState} from './text-edit.js';
@@ -30,16 +32,17 @@ const smtpTextFields = [
 	'delivery.concurrency', 'delivery.rate', 'delivery.maxAttempts', 'delivery.retryDelayMs', 'delivery.confirmThreshold',
 ] as const satisfies readonly SettingKey[];
 
-/** The Directory source section's text fields. */
-const directoryTextFields = [
-	'directory.sql.url', 'directory.sql.query', 'directory.sql.caFile',
-	'directory.ldap.url', 'directory.ldap.bindDn', 'directory.ldap.base', 'directory.ldap.filter', 'directory.ldap.mailAttribute',
-	'directory.ldap.nameAttribute', 'directory.ldap.disabledFilter', 'directory.ldap.adminFilter', 'directory.ldap.primaryFilter', 'directory.ldap.caFile',
-	'directory.dovecot.command', 'directory.smartermail.url', 'directory.smartermail.user',
-	'directory.passwordCommand', 'directory.maxAge',
-] as const satisfies readonly SettingKey[];
+/** The Directory source section's text fields: every source's settings, and the ones they share. */
+export type DirectoryTextField = SourceSettingKey | 'directory.passwordCommand' | 'directory.maxAge';
 
-export type DirectoryTextField = typeof directoryTextFields[number];
+/** A source's field as the form names it: its setting's key. */
+const fieldKey = (kind: string, field: string): DirectoryTextField => (field.startsWith('directory.') ? field : `directory.${kind}.${field}`) as DirectoryTextField;
+
+const directoryTextFields: readonly DirectoryTextField[] = [
+	...directorySources.flatMap(source => Object.keys(source.settings).map(name => fieldKey(source.kind, name))),
+	'directory.passwordCommand', 'directory.maxAge',
+];
+
 /** A text field: the setting of that key. */
 export type SettingsTextField = typeof smtpTextFields[number] | DirectoryTextField;
 /** A choice: `smtp.tls` and `directory.source` are those settings; `certificate` and `passwordSource` stand for several. */
@@ -49,63 +52,34 @@ export type SettingsFieldId = SettingsTextField | SettingsChoiceField | Settings
 
 const textFields: readonly SettingsTextField[] = [...smtpTextFields, ...directoryTextFields];
 
-/** The fields of each source, in the order shown under the source choice. */
-export const sourceFields: Record<DirectorySourceKind, readonly DirectoryTextField[]> = {
-	local: [],
-	sql: ['directory.sql.url', 'directory.sql.query', 'directory.sql.caFile', 'directory.passwordCommand', 'directory.maxAge'],
-	ldap: [
-		'directory.ldap.url', 'directory.ldap.bindDn', 'directory.passwordCommand', 'directory.ldap.base', 'directory.ldap.filter',
-		'directory.ldap.mailAttribute', 'directory.ldap.nameAttribute', 'directory.ldap.disabledFilter', 'directory.ldap.adminFilter',
-		'directory.ldap.primaryFilter', 'directory.ldap.caFile', 'directory.maxAge',
-	],
-	dovecot: ['directory.dovecot.command', 'directory.maxAge'],
-	smartermail: ['directory.smartermail.url', 'directory.smartermail.user', 'directory.passwordCommand', 'directory.maxAge'],
-};
+/** The fields of a source, in the order shown under the source choice (its file says which and in what order); none for local. */
+export function sourceFields(kind: DirectorySourceKind): readonly DirectoryTextField[] {
+	const source = directorySource(kind);
+	return source ? source.fields.map(field => fieldKey(kind, field)) : [];
+}
 
 /** Whether the field belongs to the Directory source section. */
 export function isDirectoryField(field: SettingsFieldId): boolean {
 	return field === 'directory.source' || field === 'testSource' || (directoryTextFields as readonly string[]).includes(field);
 }
 
-export const settingsFieldLabels: Record<SettingsFieldId, string> = {
-	'smtp.host': 'SMTP host',
-	'smtp.port': 'Port',
-	'smtp.tls': 'TLS',
+/** The labels of the fields that are not one setting (a setting's label is its definition's). */
+const layoutLabels: Record<Exclude<SettingsChoiceField, 'smtp.tls' | 'directory.source'> | SettingsButton, string> = {
 	certificate: 'Certificate',
-	'smtp.caFile': 'CA file',
-	'smtp.user': 'User',
 	passwordSource: 'Password from',
-	'smtp.passwordCommand': 'Password command',
-	'sender.name': 'Sender name',
-	'sender.address': 'Sender address',
-	'delivery.concurrency': 'Connections',
-	'delivery.rate': 'Rate',
-	'delivery.maxAttempts': 'Attempts',
-	'delivery.retryDelayMs': 'First retry (ms)',
-	'delivery.confirmThreshold': 'Confirm above',
-	'directory.source': 'Source',
-	'directory.sql.url': 'Database URL',
-	'directory.sql.query': 'Query',
-	'directory.sql.caFile': 'CA file',
-	'directory.ldap.url': 'LDAP URL',
-	'directory.ldap.bindDn': 'Bind DN',
-	'directory.ldap.base': 'Search base',
-	'directory.ldap.filter': 'Filter',
-	'directory.ldap.mailAttribute': 'Mail attribute',
-	'directory.ldap.nameAttribute': 'Name attribute',
-	'directory.ldap.disabledFilter': 'Disabled filter',
-	'directory.ldap.adminFilter': 'Admin filter',
-	'directory.ldap.primaryFilter': 'Primary filter',
-	'directory.ldap.caFile': 'CA file',
-	'directory.dovecot.command': 'Command',
-	'directory.smartermail.url': 'SmarterMail URL',
-	'directory.smartermail.user': 'Admin user',
-	'directory.passwordCommand': 'Password command',
-	'directory.maxAge': 'Sync if older than',
 	testSource: 'Test source',
 	save: 'Save',
 	test: 'Test connection',
 };
+
+/** A field's label: a setting's is its definition's (`Database URL`). */
+export function settingsFieldLabel(field: SettingsFieldId): string {
+	if (field === 'smtp.tls' || field === 'directory.source' || isTextField(field)) {
+		return settingSpec(field).label ?? field;
+	}
+
+	return layoutLabels[field];
+}
 
 /** The hints of the fields that are not one setting's text (a text field's hint is its setting's description). */
 const layoutHints: Record<SettingsChoiceField | SettingsButton, string> = {
@@ -140,13 +114,10 @@ export const certificateLabels: Record<CertificateCheck, string> = {
 	caFile: 'verify against a CA file',
 	any: 'accept any certificate (self-signed)',
 };
-export const directorySourceLabels: Record<DirectorySourceKind, string> = {
-	local: 'local (CSV import and edits here)',
-	sql: 'SQL database (PostgreSQL, MariaDB, MySQL)',
-	ldap: 'LDAP directory',
-	dovecot: 'Dovecot\'s userdb (doveadm user)',
-	smartermail: 'SmarterMail (web API)',
-};
+/** How the Source choice names a source (its file's title). */
+export function directorySourceTitle(kind: DirectorySourceKind): string {
+	return directorySource(kind)?.title ?? 'local (CSV import and edits here)';
+}
 export const passwordSources: readonly PasswordSource[] = ['none', 'environment', 'command'];
 export const passwordSourceLabels: Record<PasswordSource, string> = {
 	none: 'no password',
@@ -209,7 +180,7 @@ export function visibleFields(state: Pick<SettingsFormState, 'passwordSource' | 
 		'sender.name', 'sender.address',
 		'delivery.concurrency', 'delivery.rate', 'delivery.maxAttempts', 'delivery.retryDelayMs', 'delivery.confirmThreshold',
 		'directory.source',
-		...sourceFields[source],
+		...sourceFields(source),
 		...(source === 'local' ? [] : ['testSource' as const]),
 		'save',
 		'test',
