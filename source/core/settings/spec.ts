@@ -30,6 +30,8 @@ export interface FieldSpec {
 	show: (value: unknown) => string;
 	/** Its label in the Settings form; absent: not a field of the form (`config` only). */
 	label?: string;
+	/** More than one line can say, for README's table of settings only (Markdown), after the meaning. */
+	note?: string;
 }
 
 /** One line of text without control characters. */

@@ -92,6 +92,7 @@ const specs: {[K in Exclude<SettingKey, SourceSettingKey>]: Omit<SettingSpec, 'k
 	'smtp.heloName': {
 		description: 'the name this client greets the server with (EHLO); empty: this machine\'s fully qualified name',
 		example: 'mail.example.com',
+		note: 'without one, the address literal of this end of the connection (`[192.0.2.1]`): never a name without a dot',
 		parse: raw => raw.trim(),
 		check(value) {
 			const name = text(value).trim();
@@ -108,6 +109,9 @@ const specs: {[K in Exclude<SettingKey, SourceSettingKey>]: Omit<SettingSpec, 'k
 	'sender.address': {
 		description: 'the From address of every send; empty: postmaster@ this machine\'s fully qualified name',
 		example: 'postmaster@example.com',
+		note: '`<host>` is this machine\'s fully qualified name (`/etc/mailname`, else the host name, else the resolver\'s canonical name: the first with a dot), which Message-IDs end in too. '
+			+ 'A machine with none (host name `vm`) has **no default address**: a send to an SMTP server is refused (exit 2) until `sender.address` is set, and mail to the local capture server goes from `postmaster@localhost`. '
+			+ '`config`, Settings, Review and `--dry-run` say where the address comes from',
 		label: 'Sender address',
 		parse: raw => raw.trim(),
 		check(value, loading) {
@@ -130,6 +134,7 @@ const specs: {[K in Exclude<SettingKey, SourceSettingKey>]: Omit<SettingSpec, 'k
 	'delivery.rate': {
 		description: 'the pace at most: messages a second (0.5), a minute (30/min) or an hour (1000/h); 0: no limit',
 		example: '30/min',
+		note: 'kept a second, shown in the smallest unit that makes it whole (0.5 → `30/min`)',
 		label: 'Rate',
 		parse(raw) {
 			try {
@@ -149,12 +154,13 @@ const specs: {[K in Exclude<SettingKey, SourceSettingKey>]: Omit<SettingSpec, 'k
 	},
 	'delivery.maxAttempts': {description: 'attempts per recipient when the server says "try later", the first included (1 to 100)', example: '5', ...integer(1, 100), label: 'Attempts'},
 	'delivery.retryDelayMs': {description: 'the wait before the first retry in milliseconds; it doubles with each attempt', example: '2000', ...integer(0), label: 'First retry (ms)'},
-	'delivery.replyTimeoutMs': {description: 'deadline in milliseconds for the whole opening of a connection and for each whole reply', example: '60000', ...integer(1000)},
+	'delivery.replyTimeoutMs': {description: 'deadline in milliseconds for the whole opening of a connection and for each whole reply', example: '60000', ...integer(1000), note: 'the opening: greeting, EHLO, TLS, login'},
 	'delivery.dataTimeoutMs': {description: 'deadline in milliseconds for sending a message and the whole reply to it (RFC 5321 allows 10 minutes)', example: '300000', ...integer(1000)},
 	'delivery.confirmThreshold': {description: 'above this many recipients, sending asks a second time with the count', example: '100', ...integer(0), label: 'Confirm above'},
 	'directory.source': {
 		description: `where the mailboxes come from: ${directorySourceKinds.join(', ')} (local: CSV import and local edits; the others: massmail sync reads the mail server's user database)`,
 		example: 'ldap',
+		note: 'each source\'s settings follow (`directory.<source>.*`); see "The directory from the mail server"',
 		label: 'Source',
 		...oneOf(directorySourceKinds),
 	},
