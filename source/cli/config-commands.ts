@@ -1,8 +1,9 @@
 /**
  * config: the settings, read and changed one key at a time. What each key means, a value it
- * takes, how a value is read and shown are the core's one table (core/settings.ts), which the
- * dashboard's Settings screen reads too; `config --help` lists them, `config` shows their values
- * and the ready queries for directory.sql.query.
+ * takes, how a value is read and shown are the core's one table (core/settings/table.ts, each
+ * directory source's settings from its file), which the dashboard's Settings screen and README's
+ * table of settings (settings-table.ts) read too; `config --help` lists them, `config` shows their
+ * values and the ready queries for directory.sql.query.
  */
 import {SettingsStore, shellWord, showSetting} from '../core/settings.js';
 import {readyQueries, type ReadyQuery} from '../core/sources/sql-queries.js';
