@@ -49,40 +49,6 @@ export class KeyPress implements Modifiers {
 		this.shift = modifiers.shift ?? false;
 		this.meta = modifiers.meta ?? false;
 	}
-
-	// Ink's flag names, read from the name, for state/text-edit.ts, which still tests them; nothing
-	// else reads them. They go once it tests `name` (key-bindings.ts matches by name).
-	get paste(): boolean {
-		return this.name === 'paste';
-	}
-
-	get escape(): boolean {
-		return this.name === 'escape';
-	}
-
-	get tab(): boolean {
-		return this.name === 'tab';
-	}
-
-	get return(): boolean {
-		return this.name === 'enter';
-	}
-
-	get upArrow(): boolean {
-		return this.name === 'up';
-	}
-
-	get downArrow(): boolean {
-		return this.name === 'down';
-	}
-
-	get pageUp(): boolean {
-		return this.name === 'pageup';
-	}
-
-	get pageDown(): boolean {
-		return this.name === 'pagedown';
-	}
 }
 
 export interface Keystroke {

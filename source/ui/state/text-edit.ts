@@ -154,13 +154,16 @@ export function deleteForward(state: TextState): TextState {
 	return {value: state.value.slice(0, state.cursor) + state.value.slice(state.cursor + 1), cursor: state.cursor};
 }
 
+/** Named keys that type nothing (besides Ctrl/Alt chords and F-keys): the screen gets them. */
+const notTyping = new Set(['escape', 'tab', 'enter', 'up', 'down', 'pageup', 'pagedown']);
+
 /**
  * The edit a keypress makes (the keys are `textEditKeys` in key-bindings.ts; a paste is
  * inserted whole), or undefined when the key is not an edit (Tab, Esc, arrows that leave
  * the field…): the caller passes those on to the screen.
  */
 export function editWithKey(state: TextState, input: string, key: KeyPress, multiline: boolean): TextState | undefined {
-	if (key.paste) {
+	if (key.name === 'paste') {
 		return insertText(state, input, multiline);
 	}
 
@@ -215,7 +218,8 @@ export function editWithKey(state: TextState, input: string, key: KeyPress, mult
 		}
 	}
 
-	if (key.ctrl || key.meta || key.escape || key.tab || key.return || key.upArrow || key.downArrow || key.pageUp || key.pageDown || /^f\d+$/.test(key.name)) {
+	// Only characters, Space and a paste type something; every other named key leaves the text alone.
+	if (key.ctrl || key.meta || notTyping.has(key.name) || /^f\d+$/.test(key.name)) {
 		return undefined;
 	}
 
