@@ -31,4 +31,15 @@ export default tseslint.config(
 			'no-control-regex': 'off',
 		},
 	},
+	{
+		// The core is what the command line, the dashboard, the tests and the benchmarks all drive:
+		// it knows nothing of the screen or of the command line (docs/CODEBASE.md).
+		files: ['source/core/**/*.ts'],
+		rules: {
+			'no-restricted-imports': ['error', {patterns: [
+				{group: ['ink', 'ink/*', 'react', 'react/*'], message: 'source/core imports neither ink nor react.'},
+				{group: ['**/ui/**', '**/cli/**', '../ui/*', '../cli/*', '../../ui/*', '../../cli/*'], message: 'source/core imports nothing of source/ui or source/cli.'},
+			]}],
+		},
+	},
 );
