@@ -4,31 +4,12 @@
  * promises; `config set` takes what the dashboard's Settings screen takes (test/ui/settings.test.tsx).
  */
 import test from 'ava';
-import {runCli} from '../../source/cli/main.js';
-import type {Output} from '../../source/cli/output.js';
 import {SettingsStore, shellWord} from '../../source/core/settings.js';
 import {readyQueries} from '../../source/core/sources/sql-queries.js';
+import {runCommand} from '../helpers/in-process-cli.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
 
-async function config(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{code: number; stdout: string; stderr: string}> {
-	let stdout = '';
-	let stderr = '';
-	const io: Output = {
-		out(text) {
-			stdout += `${text}\n`;
-		},
-		err(text) {
-			stderr += `${text}\n`;
-		},
-		errIsTty: false,
-		canAsk: false,
-		async ask() {
-			return '';
-		},
-	};
-	const code = await runCli(['config', ...args], io, env);
-	return {code, stdout, stderr};
-}
+const config = async (env: NodeJS.ProcessEnv, ...args: string[]) => runCommand(['config', ...args], env);
 
 test('config --help lists the subcommands and every key with its meaning and an example', async t => {
 	const {env} = tempConfigDir(t);

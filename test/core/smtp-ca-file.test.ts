@@ -17,7 +17,7 @@ import {describeTarget, resolveSmtpTarget} from '../../source/core/smtp-config.j
 import {openStore} from '../../source/core/store.js';
 import type {Settings, TlsMode} from '../../source/core/types.js';
 import {runCli} from '../../source/cli/main.js';
-import type {Output} from '../../source/cli/output.js';
+import {capturedOutput} from '../helpers/in-process-cli.js';
 import {makeTestCertificates} from '../helpers/postgres-server.js';
 import {tempConfigDir, tempFolder} from '../helpers/temp-dir.js';
 
@@ -125,37 +125,18 @@ test('a CA file that is missing or holds no certificate is a validation error na
 	t.deepEqual(resolveSmtpTarget({...smtpSettings(25, 'starttls', missing), smtp: {...smtpSettings(25, 'starttls', missing).smtp, host: ''}}, {}), {kind: 'capture'});
 });
 
-function output(): Output & {stdout: string; stderr: string} {
-	const io = {
-		stdout: '',
-		stderr: '',
-		out(text: string) {
-			io.stdout += `${text}\n`;
-		},
-		err(text: string) {
-			io.stderr += `${text}\n`;
-		},
-		errIsTty: false,
-		canAsk: false,
-		async ask() {
-			return '';
-		},
-	};
-	return io;
-}
-
 test('massmail send with a CA file gone since it was set exits 2 naming it, and sends nothing', async t => {
 	const server = await startTlsServer(t, 'implicit');
 	const {env, dir} = tempConfigDir(t);
 	const caFile = path.join(dir, 'private-ca.pem');
 	fs.copyFileSync(files.caFile, caFile);
 	for (const [key, value] of [['smtp.host', '127.0.0.1'], ['smtp.port', String(server.port)], ['smtp.tls', 'implicit'], ['smtp.caFile', caFile]]) {
-		const io = output();
+		const io = capturedOutput();
 		t.is(await runCli(['config', 'set', key!, value!], io, env), 0, io.stderr);
 	}
 
 	fs.rmSync(caFile);
-	const io = output();
+	const io = capturedOutput();
 	const code = await runCli(['send', '--to', 'user:ann@example.com', '--subject', 'S', '--message', 'M', '--allow-external', '--yes'], io, env);
 	t.is(code, 2, io.stderr);
 	t.true(io.stderr.includes(`smtp.caFile: ${caFile} cannot be read: ENOENT`), io.stderr);
@@ -167,11 +148,11 @@ test('massmail send through a server whose certificate a private CA signed: smtp
 	const server = await startTlsServer(t, 'implicit');
 	const {env} = tempConfigDir(t);
 	for (const [key, value] of [['smtp.host', '127.0.0.1'], ['smtp.port', String(server.port)], ['smtp.tls', 'implicit']]) {
-		t.is(await runCli(['config', 'set', key!, value!], output(), env), 0);
+		t.is(await runCli(['config', 'set', key!, value!], capturedOutput(), env), 0);
 	}
 
 	const send = async () => {
-		const io = output();
+		const io = capturedOutput();
 		const code = await runCli(['send', '--to', 'user:ann@example.com', '--subject', 'S', '--message', 'M', '--allow-external', '--yes'], io, env);
 		return {code, stderr: io.stderr};
 	};
@@ -179,7 +160,7 @@ test('massmail send through a server whose certificate a private CA signed: smtp
 	const unverified = await send();
 	t.is(unverified.code, 3, unverified.stderr);
 	t.regex(unverified.stderr, /TLS with 127\.0\.0\.1:\d+ failed/);
-	t.is(await runCli(['config', 'set', 'smtp.caFile', files.caFile], output(), env), 0);
+	t.is(await runCli(['config', 'set', 'smtp.caFile', files.caFile], capturedOutput(), env), 0);
 	const verified = await send();
 	t.is(verified.code, 0, verified.stderr);
 	t.deepEqual(server.received, ['ann@example.com']);

@@ -9,8 +9,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import {runCli} from '../../source/cli/main.js';
-import type {Output} from '../../source/cli/output.js';
 import {MassmailError} from '../../source/core/errors.js';
 import {defaultSettings, directorySourceKinds, readSetting, settingSpec, shellWord, type SettingKey} from '../../source/core/settings.js';
 import {directorySources} from '../../source/core/sources/index.js';
@@ -20,6 +18,7 @@ import {
 	directorySourceTitle, initialSettingsForm, settingsFieldHint, settingsFieldLabel, settingsFormReducer, visibleFields, type SettingsFormState,
 } from '../../source/ui/state/settings-form.js';
 import {startDovecot} from '../helpers/dovecot-server.js';
+import {runCommand} from '../helpers/in-process-cli.js';
 import {makeTestCertificates} from '../helpers/postgres-server.js';
 import {tempConfigDir, tempFolder} from '../helpers/temp-dir.js';
 
@@ -31,25 +30,7 @@ const sourceSettings = directorySources.flatMap(source => Object.entries(source.
 	spec,
 })));
 
-async function cli(env: NodeJS.ProcessEnv, ...args: string[]): Promise<{code: number; stdout: string; stderr: string}> {
-	let stdout = '';
-	let stderr = '';
-	const io: Output = {
-		out(text) {
-			stdout += `${text}\n`;
-		},
-		err(text) {
-			stderr += `${text}\n`;
-		},
-		errIsTty: false,
-		canAsk: false,
-		async ask() {
-			return '';
-		},
-	};
-	const code = await runCli(args, io, env);
-	return {code, stdout, stderr};
-}
+const cli = async (env: NodeJS.ProcessEnv, ...args: string[]) => runCommand(args, env);
 
 test('every source\'s settings are keys of config --help, with their defaults, and config set writes them under directory.<kind> in settings.json', async t => {
 	t.deepEqual(directorySources.map(source => source.kind), ['sql', 'ldap', 'dovecot', 'smartermail']);
