@@ -104,11 +104,27 @@ export interface DirectorySettings extends SourceSettingsByKind {
 	passwordCommand: string;
 }
 
+/** Delivery reports (core/tracking): where they are asked to go and the mailbox they are read from. */
+export interface TrackingSettings {
+	/** The envelope sender of every message, where the reports come back (`bounces@example.com`); '' : the From address. */
+	returnPath: string;
+	/** Each message's envelope sender is the return path with `DELIMITER SEND_ID.INDEX` (VERP): a report without an envelope id still names its recipient. */
+	verp: boolean;
+	/** The mail server's recipient delimiter (Postfix's recipient_delimiter), for VERP. */
+	delimiter: string;
+	/** What the mail system reports: failures and delays, or successes too (NOTIFY). */
+	notify: 'failure,delay' | 'success,failure,delay';
+	/** The bounce mailbox over IMAP; the password from MASSMAIL_TRACKING_PASSWORD or passwordCommand, never stored. */
+	imap: {host: string; port: number; tls: 'implicit' | 'starttls' | 'none'; user: string; passwordCommand: string; caFile: string; allowUnverifiedTls: boolean};
+}
+
 export interface Settings {
 	smtp: SmtpSettings;
 	sender: Sender;
 	/** Absent only in send records written before directory sources. */
 	directory: DirectorySettings;
+	/** Delivery reports: the bounce address, VERP, NOTIFY, the bounce mailbox over IMAP. */
+	tracking: TrackingSettings;
 	delivery: {
 		concurrency: number;
 		/** Messages per second; 0 = unlimited. */
@@ -178,7 +194,9 @@ export type DeliveryEvent =
 	/** `cancelling`, `stopping`: a cancel, or an interrupt (or the server, network or disk giving out), waits for the messages in flight. */
 	| {type: 'state'; state: 'running' | 'paused' | 'cancelling' | 'stopping'}
 	/** The server limits this client (or stopped limiting it): connections and pace now, and one line for people. */
-	| {type: 'limiting'; limiting: Limiting; text: string};
+	| {type: 'limiting'; limiting: Limiting; text: string}
+	/** Said once per run: the server does not offer DSN (RFC 3461), so no delivery report is asked for. */
+	| {type: 'no-dsn'; text: string};
 
 /** What the server's limits look like from here, for progress displays. */
 export interface Limiting {

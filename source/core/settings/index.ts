@@ -11,8 +11,8 @@
  */
 export {parseDuration, showDuration, showRate} from './spec.js';
 export {
-	changedSettings, defaultSettings, directorySourceKinds, localMailDomain, maximumConcurrency, readSetting, settingSpec, settingSpecs, settingValue,
-	showSetting, withSetting, type SettingKey, type SettingSpec, type SettingsPatch,
+	changedSettings, defaultSettings, defaultTracking, directorySourceKinds, localMailDomain, maximumConcurrency, readSetting, settingSpec, settingSpecs, settingsProblems,
+	settingValue, showSetting, withSetting, type SettingKey, type SettingSpec, type SettingsPatch,
 } from './table.js';
 export {SettingsStore, shellWord} from './store.js';
 export {readCaFile} from '../tls.js';

@@ -11,7 +11,7 @@ import {fileStamp, readJsonFileStamped} from '../json-file.js';
 import type {Paths} from '../paths.js';
 import type {Settings} from '../types.js';
 import {isObject} from '../values.js';
-import {defaultSettings, findSettingSpec, parentOf, readSetting, settingSections, settingSpecs, type SettingKey, type SettingSpec, type SettingsPatch} from './table.js';
+import {defaultSettings, findSettingSpec, parentOf, readSetting, settingSections, settingSpecs, settingsProblems, withSetting, type SettingKey, type SettingSpec, type SettingsPatch} from './table.js';
 
 // conf (with ajv) costs ~100 ms to import; reading settings does not need it, only writing does.
 // Loaded on first write with require(esm), which Node has without a flag since 20.19.
@@ -25,13 +25,23 @@ function loadConf(): typeof Conf {
 	return confClass;
 }
 
-const passwordRefusal = (key: string) => /^\s*directory\./i.test(key)
-	? new MassmailError('usage', 'massmail never writes the directory source\'s password to its settings file', {
-		hint: 'set MASSMAIL_DIRECTORY_PASSWORD in the environment, or directory.passwordCommand to a command that prints it (e.g. massmail config set directory.passwordCommand "pass show mail/ldap")',
-	})
-	: new MassmailError('usage', 'massmail never writes the SMTP password to its settings file', {
+const passwordRefusal = (key: string) => {
+	if (/^\s*directory\./i.test(key)) {
+		return new MassmailError('usage', 'massmail never writes the directory source\'s password to its settings file', {
+			hint: 'set MASSMAIL_DIRECTORY_PASSWORD in the environment, or directory.passwordCommand to a command that prints it (e.g. massmail config set directory.passwordCommand "pass show mail/ldap")',
+		});
+	}
+
+	if (/^\s*tracking\./i.test(key)) {
+		return new MassmailError('usage', 'massmail never writes the bounce mailbox\'s password to its settings file', {
+			hint: 'set MASSMAIL_TRACKING_PASSWORD in the environment, or tracking.imap.passwordCommand to a command that prints it (e.g. massmail config set tracking.imap.passwordCommand "pass show mail/bounces")',
+		});
+	}
+
+	return new MassmailError('usage', 'massmail never writes the SMTP password to its settings file', {
 		hint: 'set MASSMAIL_SMTP_PASSWORD in the environment, or smtp.passwordCommand to a command that prints it (e.g. massmail config set smtp.passwordCommand "pass show mail/smtp")',
 	});
+};
 
 /** A patch's set values as dotted keys: {sql: {url: 'x'}} under `directory` -> ['directory.sql.url', 'x']. */
 function flatten(prefix: string, group: Record<string, unknown>): Array<[string, unknown]> {
@@ -169,7 +179,17 @@ export class SettingsStore {
 	#write(values: Record<string, unknown>): void {
 		withFileLock(this.file, {what: 'the settings', env: this.#env}, () => {
 			// The file as it is now, checked: one broken meanwhile is reported, never overwritten.
-			this.get();
+			let next = this.get();
+			// The rules between settings, on the values as they would be.
+			for (const [key, value] of Object.entries(values)) {
+				next = withSetting(next, key as SettingKey, value);
+			}
+
+			const [problem] = settingsProblems(next, Object.keys(values));
+			if (problem) {
+				throw new MassmailError('validation', `${problem.key} ${problem.problem}`);
+			}
+
 			const conf = this.#open();
 			try {
 				// conf re-reads the file before writing; a file broken meanwhile makes it throw, not clear.
@@ -213,7 +233,7 @@ export class SettingsStore {
 	}
 
 	#spec(key: string): SettingSpec {
-		if (/password/i.test(key) && !/^(?:smtp|directory)\.passwordcommand$/i.test(key.trim())) {
+		if (/password/i.test(key) && !/^(?:smtp|directory|tracking\.imap)\.passwordcommand$/i.test(key.trim())) {
 			throw passwordRefusal(key);
 		}
 

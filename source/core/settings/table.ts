@@ -9,7 +9,7 @@ import {MassmailError} from '../errors.js';
 import {mailHostName, type HostNameSources} from '../host-name.js';
 import {parseRate} from '../rate.js';
 import {directorySources, type SourceSettingKey, type SourceSettingsByKind} from '../sources/index.js';
-import type {DirectorySourceKind, Settings, TlsMode} from '../types.js';
+import type {DirectorySourceKind, Settings, TlsMode, TrackingSettings} from '../types.js';
 import {isObject} from '../values.js';
 import {boolean, caFile, integer, Invalid, oneOf, parseDuration, plain, showDuration, showRate, shownAsIs, text, type FieldSpec} from './spec.js';
 
@@ -35,18 +35,66 @@ export const defaultSettings = (mailDomain: string | undefined = localMailDomain
 		// Each source's, from its file: {sql: {url: '', query: '', caFile: ''}, …}.
 		...Object.fromEntries(directorySources.map(source => [source.kind, Object.fromEntries(Object.entries(source.settings).map(([name, spec]) => [name, spec.default]))])) as SourceSettingsByKind,
 	},
+	tracking: defaultTracking(),
 });
+
+/** The delivery reports' settings of a new installation: no bounce address, no bounce mailbox to read. */
+export function defaultTracking(): TrackingSettings {
+	return {
+		returnPath: '',
+		verp: false,
+		delimiter: '+',
+		notify: 'failure,delay',
+		imap: {host: '', port: 993, tls: 'implicit', user: '', passwordCommand: '', caFile: '', allowUnverifiedTls: false},
+	};
+}
 
 /** `directory.source`'s values: `local`, then every source (sources/index.ts). */
 export const directorySourceKinds: readonly DirectorySourceKind[] = ['local', ...directorySources.map(source => source.kind as DirectorySourceKind)];
 
 const tlsModes: readonly TlsMode[] = ['implicit', 'starttls', 'opportunistic'];
+const imapTlsModes: ReadonlyArray<TrackingSettings['imap']['tls']> = ['implicit', 'starttls', 'none'];
+const notifyChoices: ReadonlyArray<TrackingSettings['notify']> = ['failure,delay', 'success,failure,delay'];
+
+/** A server's host name or IP address (`smtp.host`, `tracking.imap.host`). */
+const hostName = {
+	parse: (raw: string): unknown => raw.trim(),
+	check(value: unknown): unknown {
+		const host = text(value).trim();
+		if (/\s/.test(host) || host.includes('/')) {
+			throw new Invalid(`must be a host name or IP address, found ${JSON.stringify(value)}`);
+		}
+
+		return host;
+	},
+	show: shownAsIs,
+};
+
+/** An address: its normal form when set; '' allowed; a stored one is taken as it is (checked where it is used). */
+const address = {
+	parse: (raw: string): unknown => raw.trim(),
+	check(value: unknown, loading: boolean): unknown {
+		const typed = text(value).trim();
+		if (loading || typed === '') {
+			return typed;
+		}
+
+		try {
+			return normalizeAddress(typed);
+		} catch (error) {
+			throw new Invalid((error as Error).message);
+		}
+	},
+	show: shownAsIs,
+};
 
 /** Every setting's dotted key (`smtp.host`, `directory.sql.url`): the leaves of Settings. */
 type Leaves<T, Prefix extends string = ''> = {
 	[K in keyof T & string]-?: NonNullable<T[K]> extends object ? Leaves<NonNullable<T[K]>, `${Prefix}${K}.`> : `${Prefix}${K}`;
 }[keyof T & string];
 export type SettingKey = Leaves<Settings>;
+/** The delivery reports' keys (`tracking.returnPath`, `tracking.imap.host`). */
+type TrackingKey = Extract<SettingKey, `tracking.${string}`>;
 
 /**
  * One setting, defined once: what `config list`, `config --help`, `config set`, the check of the
@@ -67,21 +115,12 @@ export const maximumConcurrency = 100;
  * Every setting but the sources' own, in the order `config list` shows them. One entry per leaf of
  * Settings: a new field without one does not compile. The sources' settings follow, from their files.
  */
-const specs: {[K in Exclude<SettingKey, SourceSettingKey>]: Omit<SettingSpec, 'key'>} = {
+const specs: {[K in Exclude<SettingKey, SourceSettingKey | TrackingKey>]: Omit<SettingSpec, 'key'>} = {
 	'smtp.host': {
 		description: 'the SMTP server to deliver through; empty: the local capture server (nothing leaves this machine)',
 		example: 'mail.example.com',
 		label: 'SMTP host',
-		parse: raw => raw.trim(),
-		check(value) {
-			const host = text(value).trim();
-			if (/\s/.test(host) || host.includes('/')) {
-				throw new Invalid(`must be a host name or IP address, found ${JSON.stringify(value)}`);
-			}
-
-			return host;
-		},
-		show: shownAsIs,
+		...hostName,
 	},
 	'smtp.port': {description: 'the SMTP port: 587 for STARTTLS, 465 for TLS from the start, 25 for a local relay', example: '587', ...integer(1, 65_535), label: 'Port'},
 	'smtp.tls': {description: `the TLS mode: ${tlsModes.join(', ')} (STARTTLS when offered: loopback only with a login)`, example: 'starttls', ...oneOf(tlsModes), label: 'TLS'},
@@ -181,6 +220,62 @@ const specs: {[K in Exclude<SettingKey, SourceSettingKey>]: Omit<SettingSpec, 'k
 	'directory.passwordCommand': {description: 'a command that prints the source\'s password (never stored); empty: MASSMAIL_DIRECTORY_PASSWORD', example: 'pass show mail/ldap', ...plain, label: 'Password command'},
 };
 
+/** The delivery reports' settings (core/tracking): after the directory sources' in `config list`. */
+const trackingSpecs: {[K in TrackingKey]: Omit<SettingSpec, 'key'>} = {
+	'tracking.returnPath': {
+		description: 'the bounce address every message is sent from (the envelope sender; the From header is unchanged), where the delivery reports come back; empty: the From address',
+		example: 'bounces@example.com',
+		note: 'massmail track reads the reports from its mailbox (tracking.imap.*); it may not hold the recipient delimiter already',
+		label: 'Bounce address',
+		...address,
+	},
+	'tracking.verp': {
+		description: 'send each message from the bounce address with its send and recipient after the delimiter (bounces+ID.N@example.com, VERP): a bounce without a report still names its recipient; the mail server must deliver those addresses to the bounce mailbox',
+		example: 'true',
+		note: 'Postfix: `recipient_delimiter = +`',
+		label: 'VERP',
+		...boolean,
+	},
+	'tracking.delimiter': {
+		description: 'the mail server\'s recipient delimiter, for VERP (Postfix\'s recipient_delimiter)',
+		example: '+',
+		label: 'Recipient delimiter',
+		parse: raw => raw.trim(),
+		check(value) {
+			const delimiter = text(value).trim();
+			if ([...delimiter].length !== 1 || /[\s@<>"\\,;]/.test(delimiter)) {
+				throw new Invalid(`must be one character such as + or -, found ${JSON.stringify(value)}`);
+			}
+
+			return delimiter;
+		},
+		show: shownAsIs,
+	},
+	'tracking.notify': {
+		description: `what the mail system reports (DSN NOTIFY): ${notifyChoices.join(' or ')} (then a delivery is proven, not assumed)`,
+		example: 'success,failure,delay',
+		label: 'Reports asked for',
+		parse: raw => raw.toLowerCase().replaceAll(/\s+/g, ''),
+		check(value) {
+			const words = typeof value === 'string' ? new Set(value.split(',')) : new Set<string>();
+			const chosen = notifyChoices.find(choice => choice.split(',').length === words.size && choice.split(',').every(word => words.has(word)));
+			if (chosen === undefined) {
+				throw new Invalid(`must be one of ${notifyChoices.join(', ')}, found ${JSON.stringify(value)}`);
+			}
+
+			return chosen;
+		},
+		show: shownAsIs,
+	},
+	'tracking.imap.host': {description: 'the IMAP server of the bounce mailbox, for massmail track; empty: reports are not read', example: 'mail.example.com', label: 'IMAP host', ...hostName},
+	'tracking.imap.port': {description: 'the IMAP port: 993 for TLS from the start, 143 for STARTTLS', example: '993', ...integer(1, 65_535), label: 'IMAP port'},
+	'tracking.imap.tls': {description: `the IMAP TLS mode: ${imapTlsModes.join(', ')} (none: a loopback address only)`, example: 'implicit', ...oneOf(imapTlsModes), label: 'IMAP TLS'},
+	'tracking.imap.user': {description: 'the IMAP login of the bounce mailbox', example: 'bounces@example.com', ...plain, label: 'IMAP user'},
+	'tracking.imap.passwordCommand': {description: 'a command that prints the bounce mailbox\'s password (never stored); empty: MASSMAIL_TRACKING_PASSWORD', example: 'pass show mail/bounces', ...plain, label: 'Password command'},
+	'tracking.imap.caFile': {description: 'a PEM file of the CAs to trust for the IMAP server\'s certificate (a private CA); empty: Node\'s own list', example: '/etc/ssl/private-ca.pem', ...caFile, label: 'CA file'},
+	'tracking.imap.allowUnverifiedTls': {description: 'accept an IMAP server certificate that does not verify (self-signed)', example: 'false', ...boolean, label: 'IMAP certificate'},
+};
+
 /** Every setting's definition, in the order `config list` shows them. */
 export const settingSpecs: readonly SettingSpec[] = [
 	...Object.entries(specs).map(([key, spec]) => ({key: key as SettingKey, ...spec})),
@@ -189,11 +284,37 @@ export const settingSpecs: readonly SettingSpec[] = [
 		...spec,
 		...(needed === undefined ? {} : {needed: {by: source.kind as DirectorySourceKind, what: needed}}),
 	}))),
+	...Object.entries(trackingSpecs).map(([key, spec]) => ({key: key as SettingKey, ...spec})),
 ];
 
 const specByKey = new Map(settingSpecs.map(spec => [spec.key.toLowerCase(), spec]));
 /** The sections of Settings, as `config get SECTION` names them. */
-export const settingSections = ['smtp', 'sender', 'delivery', 'directory'] as const;
+export const settingSections = ['smtp', 'sender', 'delivery', 'directory', 'tracking'] as const;
+
+/**
+ * What is wrong with settings taken together, for the keys being changed (`changed`): a rule
+ * between two settings that each read alone. Now one: the bounce address may not hold the
+ * recipient delimiter (the server would cut its VERP addresses there, and deliver the reports to
+ * another mailbox). Each problem names the key it is said on.
+ *
+ * @example settingsProblems(withSetting(settings, 'tracking.returnPath', 'bounces+x@example.com'), ['tracking.returnPath'])
+ * // [{key: 'tracking.returnPath', problem: 'must not hold the recipient delimiter "+" (tracking.delimiter) …'}]
+ */
+export function settingsProblems(settings: Settings, changed: readonly string[]): Array<{key: SettingKey; problem: string}> {
+	const problems: Array<{key: SettingKey; problem: string}> = [];
+	const {returnPath, delimiter} = settings.tracking;
+	const local = returnPath.slice(0, Math.max(0, returnPath.lastIndexOf('@')));
+	if (delimiter !== '' && local.includes(delimiter)) {
+		const lower = new Set(changed.map(key => key.trim().toLowerCase()));
+		if (lower.has('tracking.returnpath')) {
+			problems.push({key: 'tracking.returnPath', problem: `must not hold the recipient delimiter ${JSON.stringify(delimiter)} (tracking.delimiter): the server would cut its VERP addresses there, found ${JSON.stringify(returnPath)}`});
+		} else if (lower.has('tracking.delimiter')) {
+			problems.push({key: 'tracking.delimiter', problem: `must not be a character of the bounce address ${JSON.stringify(returnPath)} (tracking.returnPath), found ${JSON.stringify(delimiter)}`});
+		}
+	}
+
+	return problems;
+}
 
 /** The definition of a key as a person typed it (any case, spaces around), or undefined. */
 export function findSettingSpec(key: string): SettingSpec | undefined {

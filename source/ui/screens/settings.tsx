@@ -1,7 +1,8 @@
 /**
  * Settings: the SMTP server (host, port, TLS, how the certificate is checked, user, where the
  * password comes from), the default sender, and the delivery pace; the directory source (where the mailboxes
- * come from, and the chosen source's fields); saved to the store; "test connection" reports
+ * come from, and the chosen source's fields); the delivery reports (the bounce address, VERP, the
+ * reports asked for, the bounce mailbox over IMAP); saved to the store; "test connection" reports
  * success or the server's own words, "test source" the mailboxes found or the source's words.
  * No password is ever a field. The form scrolls to keep the focused field in view.
  */
@@ -16,7 +17,7 @@ import {useScreenState} from '../hooks/use-screen-state.js';
 import {editWithKey} from '../state/text-edit.js';
 import {
 	certificateLabels, checkSettingsForm, directorySourceTitle, formSettings, settingsPatch, initialSettingsForm, isButton, isDirectoryField, isTextField,
-	passwordSourceLabels, settingsFieldHint, settingsFieldLabel, settingsFormReducer, tlsLabels, visibleFields, type SettingsFieldId,
+	passwordSourceLabels, settingsFieldHint, settingsFieldLabel, settingsFormReducer, tlsLabels, trackingChoiceText, visibleFields, type SettingsFieldId,
 	type SettingsFormState,
 } from '../state/settings-form.js';
 import {useLayout, useServices, useStoreChanged, useTheme} from '../services.js';
@@ -28,6 +29,12 @@ import {errorLines} from './send-detail.js';
 import {configuredSourceLabel} from '../../core/sync.js';
 
 const labelWidth = 18;
+
+type SectionTitle = 'directory-title' | 'tracking-title';
+const sectionTitles: Record<SectionTitle, string> = {
+	'directory-title': '  Directory source: where the mailboxes come from',
+	'tracking-title': '  Delivery reports: where bounces come back, read by massmail track',
+};
 
 function choiceText(field: SettingsFieldId, state: SettingsFormState): string {
 	switch (field) {
@@ -45,6 +52,13 @@ function choiceText(field: SettingsFieldId, state: SettingsFormState): string {
 
 		case 'directory.source': {
 			return directorySourceTitle(state.directorySource);
+		}
+
+		case 'tracking.verp':
+		case 'tracking.notify':
+		case 'tracking.imap.tls':
+		case 'tracking.imap.allowUnverifiedTls': {
+			return trackingChoiceText(field, state);
 		}
 
 		default: {
@@ -250,10 +264,19 @@ export function SettingsScreen(_props: {route: RouteOf<'settings'>}) {
 		? (environmentPassword ? '(MASSMAIL_SMTP_PASSWORD is set)' : '(MASSMAIL_SMTP_PASSWORD is not set)')
 		: '';
 	const directoryPasswordNote = services.env.MASSMAIL_DIRECTORY_PASSWORD ? '(empty: MASSMAIL_DIRECTORY_PASSWORD, set)' : '(empty: MASSMAIL_DIRECTORY_PASSWORD, not set)';
+	const trackingPasswordNote = services.env.MASSMAIL_TRACKING_PASSWORD ? '(empty: MASSMAIL_TRACKING_PASSWORD, set)' : '(empty: MASSMAIL_TRACKING_PASSWORD, not set)';
+	const placeholders: Partial<Record<SettingsFieldId, string>> = {
+		'smtp.host': '(local capture)',
+		'directory.passwordCommand': directoryPasswordNote,
+		'tracking.returnPath': '(the From address)',
+		'tracking.imap.host': '(reports not read)',
+		'tracking.imap.passwordCommand': trackingPasswordNote,
+	};
 
-	// The rows: the fields, with the Directory source section's title above its first field.
+	// The rows: the fields, with each section's title above its first field.
 	// When they do not fit, a window of them that keeps the focused one in view.
-	const rows: Array<SettingsFieldId | 'directory-title'> = fields.flatMap(field => field === 'directory.source' ? ['directory-title' as const, field] : [field]);
+	const titles: Partial<Record<SettingsFieldId, SectionTitle>> = {'directory.source': 'directory-title', 'tracking.returnPath': 'tracking-title'};
+	const rows: Array<SettingsFieldId | SectionTitle> = fields.flatMap(field => titles[field] ? [titles[field], field] : [field]);
 	// The hint (or error, or notice) of the focused field, whole: on two lines or more when narrow.
 	const bottomLines = wrapLine(bottom.text, Math.max(10, columns - 2));
 	const overrideLines = urlOverride ? wrapLine('MASSMAIL_SMTP_URL is set: it decides host, port, TLS and user over these fields.', Math.max(10, columns - 2)) : [];
@@ -275,9 +298,9 @@ export function SettingsScreen(_props: {route: RouteOf<'settings'>}) {
 		<Box flexDirection="column" flexGrow={1}>
 			{overrideLines.map(line => <Text key={line} color={theme.warning} wrap="truncate-end"> {line}</Text>)}
 			{shownRows.map(field => {
-				if (field === 'directory-title') {
+				if (field === 'directory-title' || field === 'tracking-title') {
 					const more = rows.length > height ? ` ${theme.symbols.unicode ? '↑/↓' : 'Up/Down'} for more` : '';
-					return <Text key={field} bold color={theme.accent} wrap="truncate-end">{`${fit('  Directory source: where the mailboxes come from', columns - 1 - more.length)}${more}`}</Text>;
+					return <Text key={field} bold color={theme.accent} wrap="truncate-end">{`${fit(sectionTitles[field], columns - 1 - more.length)}${more}`}</Text>;
 				}
 
 				const focused = field === form.focus;
@@ -296,7 +319,7 @@ export function SettingsScreen(_props: {route: RouteOf<'settings'>}) {
 					<Box key={field}>
 						<Text color={error ? theme.error : undefined} bold={focused}>{pointer} {label} </Text>
 						{isTextField(field) ? (
-							<TextView state={form.text[field]} focused={focused} width={valueWidth} placeholder={field === 'smtp.host' ? '(local capture)' : field === 'directory.passwordCommand' ? directoryPasswordNote : undefined} />
+							<TextView state={form.text[field]} focused={focused} width={valueWidth} placeholder={placeholders[field]} />
 						) : (
 							<Text inverse={focused}>{fit(choiceText(field, form), valueWidth)}</Text>
 						)}

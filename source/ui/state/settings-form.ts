@@ -12,12 +12,13 @@
  *
  * The SMTP password is not a field: only where it comes from (the environment, or a password
  * command) — it never appears on screen or on disk. The same holds for the directory source's
- * password. The Directory source section shows the fields of the chosen source only.
+ * password and the bounce mailbox's. The Directory source section shows the fields of the chosen
+ * source only; the Delivery reports section (tracking.*) the rest of a bounce address or mailbox once one is typed.
  */
-import {changedSettings, directorySourceKinds, readSetting, settingSpec, settingValue, showSetting, withSetting, type SettingKey, type SettingsPatch} from '../../core/settings.js';
+import {changedSettings, directorySourceKinds, readSetting, settingSpec, settingsProblems, settingValue, showSetting, withSetting, type SettingKey, type SettingsPatch} from '../../core/settings.js';
 import {resolveSmtpTarget} from '../../core/smtp-config.js';
 import {directorySource, directorySources, type SourceSettingKey} from '../../core/sources/index.js';
-import type {DirectorySourceKind, Settings, TlsMode} from '../../core/types.js';
+import type {DirectorySourceKind, Settings, TlsMode, TrackingSettings} from '../../core/types.js';
 import type {KeyPress} from '../keypress.js';
 import {editWithKey, textState, type TextState} from './text-edit.js';
 
@@ -43,14 +44,29 @@ const directoryTextFields: readonly DirectoryTextField[] = [
 	'directory.passwordCommand', 'directory.maxAge',
 ];
 
+/** The Delivery reports section's text fields. */
+const trackingTextFields = [
+	'tracking.returnPath', 'tracking.delimiter', 'tracking.imap.host', 'tracking.imap.port', 'tracking.imap.user', 'tracking.imap.passwordCommand', 'tracking.imap.caFile',
+] as const satisfies readonly SettingKey[];
+
+/** The Delivery reports section's choices: each is that setting. */
+export type TrackingChoiceField = 'tracking.verp' | 'tracking.notify' | 'tracking.imap.tls' | 'tracking.imap.allowUnverifiedTls';
+
 /** A text field: the setting of that key. */
-export type SettingsTextField = typeof smtpTextFields[number] | DirectoryTextField;
-/** A choice: `smtp.tls` and `directory.source` are those settings; `certificate` and `passwordSource` stand for several. */
-export type SettingsChoiceField = 'smtp.tls' | 'certificate' | 'passwordSource' | 'directory.source';
+export type SettingsTextField = typeof smtpTextFields[number] | DirectoryTextField | typeof trackingTextFields[number];
+/** A choice: `smtp.tls`, `directory.source` and the tracking ones are those settings; `certificate` and `passwordSource` stand for several. */
+export type SettingsChoiceField = 'smtp.tls' | 'certificate' | 'passwordSource' | 'directory.source' | TrackingChoiceField;
 export type SettingsButton = 'save' | 'test' | 'testSource';
 export type SettingsFieldId = SettingsTextField | SettingsChoiceField | SettingsButton;
 
-const textFields: readonly SettingsTextField[] = [...smtpTextFields, ...directoryTextFields];
+const textFields: readonly SettingsTextField[] = [...smtpTextFields, ...directoryTextFields, ...trackingTextFields];
+
+const trackingChoiceFields: readonly TrackingChoiceField[] = ['tracking.verp', 'tracking.notify', 'tracking.imap.tls', 'tracking.imap.allowUnverifiedTls'];
+
+/** Whether the field belongs to the Delivery reports section. */
+export function isTrackingField(field: SettingsFieldId): field is TrackingChoiceField | typeof trackingTextFields[number] {
+	return field.startsWith('tracking.');
+}
 
 /** The fields of a source, in the order shown under the source choice (its file says which and in what order); none for local. */
 export function sourceFields(kind: DirectorySourceKind): readonly DirectoryTextField[] {
@@ -64,7 +80,7 @@ export function isDirectoryField(field: SettingsFieldId): boolean {
 }
 
 /** The labels of the fields that are not one setting (a setting's label is its definition's). */
-const layoutLabels: Record<Exclude<SettingsChoiceField, 'smtp.tls' | 'directory.source'> | SettingsButton, string> = {
+const layoutLabels: Record<Exclude<SettingsChoiceField, 'smtp.tls' | 'directory.source' | TrackingChoiceField> | SettingsButton, string> = {
 	certificate: 'Certificate',
 	passwordSource: 'Password from',
 	testSource: 'Test source',
@@ -74,7 +90,7 @@ const layoutLabels: Record<Exclude<SettingsChoiceField, 'smtp.tls' | 'directory.
 
 /** A field's label: a setting's is its definition's (`Database URL`). */
 export function settingsFieldLabel(field: SettingsFieldId): string {
-	if (field === 'smtp.tls' || field === 'directory.source' || isTextField(field)) {
+	if (field === 'smtp.tls' || field === 'directory.source' || isTrackingField(field) || isTextField(field)) {
 		return settingSpec(field).label ?? field;
 	}
 
@@ -87,6 +103,10 @@ const layoutHints: Record<SettingsChoiceField | SettingsButton, string> = {
 	certificate: '←/→ or Space: verified by default; a private CA needs its PEM file, a self-signed server "accept any".',
 	passwordSource: '←/→ or Space: MASSMAIL_SMTP_PASSWORD in the environment, or a command that prints it.',
 	'directory.source': '←/→ or Space: where the mailboxes come from; local: CSV import and edits here.',
+	'tracking.verp': '←/→ or Space: each message from bounces+ID.N@… (VERP), so that a bounce without a report still names its recipient.',
+	'tracking.notify': '←/→ or Space: the reports asked for: failures and delays, or successes too (a delivery proven, not assumed).',
+	'tracking.imap.tls': '←/→ or Space: TLS from the start (993), STARTTLS (143), or none (this machine only).',
+	'tracking.imap.allowUnverifiedTls': '←/→ or Space: verify the IMAP server\'s certificate, or accept any (self-signed).',
 	testSource: 'Enter or Ctrl+T: read the saved source and count its mailboxes.',
 	save: 'Enter or Ctrl+S: check and save.',
 	test: 'Enter or Ctrl+T: connect (and log in) with the saved settings.',
@@ -118,6 +138,35 @@ export const certificateLabels: Record<CertificateCheck, string> = {
 export function directorySourceTitle(kind: DirectorySourceKind): string {
 	return directorySource(kind)?.title ?? 'local (CSV import and edits here)';
 }
+/** How each tracking choice shows its values. */
+export const trackingChoiceLabels = {
+	'tracking.verp': {true: 'yes: bounces+ID.N@… (VERP)', false: 'no: the bounce address as it is'},
+	'tracking.notify': {'failure,delay': 'failures and delays', 'success,failure,delay': 'successes, failures and delays'},
+	'tracking.imap.tls': {implicit: 'TLS from the start', starttls: 'STARTTLS', none: 'none (this machine only)'},
+	'tracking.imap.allowUnverifiedTls': {false: 'verify the certificate', true: 'accept any certificate (self-signed)'},
+} as const satisfies Record<TrackingChoiceField, Record<string, string>>;
+
+/** The tracking choices' values, in the order ←/→ goes through them. */
+const trackingChoices: {[K in TrackingChoiceField]: ReadonlyArray<TrackingChoices[K]>} = {
+	'tracking.verp': [false, true],
+	'tracking.notify': ['failure,delay', 'success,failure,delay'],
+	'tracking.imap.tls': ['implicit', 'starttls', 'none'],
+	'tracking.imap.allowUnverifiedTls': [false, true],
+};
+
+/** The value of each tracking choice. */
+export interface TrackingChoices {
+	'tracking.verp': boolean;
+	'tracking.notify': TrackingSettings['notify'];
+	'tracking.imap.tls': TrackingSettings['imap']['tls'];
+	'tracking.imap.allowUnverifiedTls': boolean;
+}
+
+/** A tracking choice as the form shows it. */
+export function trackingChoiceText(field: TrackingChoiceField, state: Pick<SettingsFormState, 'tracking'>): string {
+	return (trackingChoiceLabels[field] as Record<string, string>)[String(state.tracking[field])] ?? '';
+}
+
 export const passwordSources: readonly PasswordSource[] = ['none', 'environment', 'command'];
 export const passwordSourceLabels: Record<PasswordSource, string> = {
 	none: 'no password',
@@ -138,6 +187,8 @@ export interface SettingsFormState {
 	certificate: CertificateCheck;
 	passwordSource: PasswordSource;
 	directorySource: DirectorySourceKind;
+	/** The Delivery reports section's choices. */
+	tracking: TrackingChoices;
 	errors: Partial<Record<SettingsFieldId, string>>;
 	/** Changed since the last save: Esc asks before throwing it away. */
 	dirty: boolean;
@@ -154,7 +205,7 @@ export type SettingsFormAction =
 	/** Saved: the form shows what was stored. */
 	| {type: 'saved'; settings: Settings};
 
-const choicesAndButtons = new Set<SettingsFieldId>(['save', 'test', 'testSource', 'smtp.tls', 'certificate', 'passwordSource', 'directory.source']);
+const choicesAndButtons = new Set<SettingsFieldId>(['save', 'test', 'testSource', 'smtp.tls', 'certificate', 'passwordSource', 'directory.source', ...trackingChoiceFields]);
 
 export function isTextField(field: SettingsFieldId): field is SettingsTextField {
 	return !choicesAndButtons.has(field);
@@ -165,12 +216,30 @@ export function isButton(field: SettingsFieldId): field is SettingsButton {
 }
 
 /**
+ * The Delivery reports section: the bounce address, then what goes with it (VERP, the delimiter
+ * with VERP, the reports asked for) once one is typed; the bounce mailbox's host, then the rest of
+ * its login once one is typed. Unset, the section takes two rows.
+ */
+function trackingFields(state: Partial<Pick<SettingsFormState, 'tracking' | 'text'>>): SettingsFieldId[] {
+	const typed = (field: SettingsTextField) => (state.text?.[field].value.trim() ?? '') !== '';
+	return [
+		'tracking.returnPath',
+		...(typed('tracking.returnPath') ? ['tracking.verp' as const, ...(state.tracking?.['tracking.verp'] ? ['tracking.delimiter' as const] : []), 'tracking.notify' as const] : []),
+		'tracking.imap.host',
+		...(typed('tracking.imap.host')
+			? ['tracking.imap.port', 'tracking.imap.tls', 'tracking.imap.user', 'tracking.imap.passwordCommand', 'tracking.imap.caFile', 'tracking.imap.allowUnverifiedTls'] as const
+			: []),
+	];
+}
+
+/**
  * The fields shown now, in order: the SMTP server, sender and pace; the Directory source
  * section (the chosen source's fields, and Test source unless it is local); Save and Test
- * connection. The CA file only when the certificate is verified against one, the password
- * command only when the password comes from one.
+ * connection; the Delivery reports section. The CA file only when the certificate is verified
+ * against one, the password command only when the password comes from one, the tracking fields
+ * as trackingFields says.
  */
-export function visibleFields(state: Pick<SettingsFormState, 'passwordSource' | 'directorySource' | 'certificate'>): SettingsFieldId[] {
+export function visibleFields(state: Pick<SettingsFormState, 'passwordSource' | 'directorySource' | 'certificate'> & Partial<Pick<SettingsFormState, 'tracking' | 'text'>>): SettingsFieldId[] {
 	const source = state.directorySource;
 	return [
 		'smtp.host', 'smtp.port', 'smtp.tls', 'certificate',
@@ -184,6 +253,8 @@ export function visibleFields(state: Pick<SettingsFormState, 'passwordSource' | 
 		...(source === 'local' ? [] : ['testSource' as const]),
 		'save',
 		'test',
+		// Below the buttons: at 80×24 the form above fits whole, Save in view; Ctrl+S saves from anywhere.
+		...trackingFields(state),
 	];
 }
 
@@ -191,7 +262,7 @@ export function visibleFields(state: Pick<SettingsFormState, 'passwordSource' | 
 const oneLine = (text: string) => text.replaceAll(/\r?\n/g, ' ');
 
 export function initialSettingsForm(settings: Settings, env: NodeJS.ProcessEnv = {}): SettingsFormState {
-	const {smtp, directory} = settings;
+	const {smtp, directory, tracking} = settings;
 	const shown = Object.fromEntries(textFields.map(field => [field, oneLine(showSetting(field, settingValue(settings, field) ?? ''))])) as Record<SettingsTextField, string>;
 	const passwordSource: PasswordSource = smtp.passwordCommand === ''
 		? (smtp.user === '' && !env.MASSMAIL_SMTP_PASSWORD ? 'none' : 'environment')
@@ -205,6 +276,12 @@ export function initialSettingsForm(settings: Settings, env: NodeJS.ProcessEnv =
 		certificate,
 		passwordSource,
 		directorySource: directory.source,
+		tracking: {
+			'tracking.verp': tracking.verp,
+			'tracking.notify': tracking.notify,
+			'tracking.imap.tls': tracking.imap.tls,
+			'tracking.imap.allowUnverifiedTls': tracking.imap.allowUnverifiedTls,
+		},
 		errors: {},
 		dirty: false,
 	};
@@ -267,6 +344,10 @@ export function formSettings(state: SettingsFormState, current: Settings): Setti
 		settings = withSetting(settings, 'smtp.passwordCommand', '');
 	}
 
+	for (const field of trackingChoiceFields) {
+		settings = withSetting(settings, field, state.tracking[field]);
+	}
+
 	return withSetting(settings, 'directory.source', state.directorySource);
 }
 
@@ -280,6 +361,13 @@ export function checkSettingsForm(state: SettingsFormState, current: Settings, e
 		const problem = checkSettingsField(field, state);
 		if (problem) {
 			errors[field] = problem;
+		}
+	}
+
+	if (Object.keys(errors).length === 0) {
+		// The rules between fields (the bounce address may not hold the recipient delimiter).
+		for (const {key, problem} of settingsProblems(formSettings(state, current), ['tracking.returnPath', 'tracking.delimiter'])) {
+			errors[key as SettingsFieldId] = problem;
 		}
 	}
 
@@ -376,6 +464,15 @@ export function settingsFormReducer(state: SettingsFormState, action: SettingsFo
 
 				case 'passwordSource': {
 					return {...state, passwordSource: cycle(passwordSources, state.passwordSource, action.delta), dirty: true, errors: {...state.errors, 'smtp.passwordCommand': undefined}};
+				}
+
+				case 'tracking.verp':
+				case 'tracking.notify':
+				case 'tracking.imap.tls':
+				case 'tracking.imap.allowUnverifiedTls': {
+					const field = state.focus;
+					const tracking = {...state.tracking, [field]: cycle<unknown>(trackingChoices[field], state.tracking[field], action.delta)};
+					return {...state, tracking, dirty: true, errors: {...state.errors, [field]: undefined, ...(field === 'tracking.verp' ? {'tracking.delimiter': undefined} : {})}};
 				}
 
 				case 'directory.source': {
