@@ -347,6 +347,8 @@ export async function runDelivery(delivery: Delivery, context: CommandContext): 
 				io.out(json({type: 'outcome', address: event.address, status: event.status, attempts: event.attempts, response: event.response}));
 			} else if (event.type === 'limiting') {
 				io.out(json({type: 'limiting', ...event.limiting, text: event.text}));
+			} else if (event.type === 'no-dsn') {
+				io.out(json({type: 'no-dsn', text: event.text}));
 			} else if (event.type === 'progress' && Date.now() - lastLine >= 1000) {
 				lastLine = Date.now();
 				io.out(json({type: 'progress', ...event.progress}));
@@ -357,7 +359,7 @@ export async function runDelivery(delivery: Delivery, context: CommandContext): 
 
 		if (event.type === 'outcome' && event.status === 'failed') {
 			say(`failed: ${event.address}: ${event.response}`);
-		} else if (event.type === 'limiting') {
+		} else if (event.type === 'limiting' || event.type === 'no-dsn') {
 			say(event.text);
 		} else if (event.type === 'progress' && io.errIsTty && Date.now() - lastLine >= 100) {
 			lastLine = Date.now();

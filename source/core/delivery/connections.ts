@@ -11,7 +11,7 @@ import {serverLost} from './ending.js';
 import type {EngineOptions} from './options.js';
 import type {Pacer} from './pacing.js';
 import {reconnectDelay} from './retry-queue.js';
-import {openSession, type AttemptOutcome, type ConnectionTarget, type OpenFailure, type SmtpSession} from './transport.js';
+import {openSession, type AttemptOutcome, type ConnectionTarget, type Envelope, type OpenFailure, type SmtpSession} from './transport.js';
 
 export interface Worker {
 	slot: number;
@@ -152,7 +152,7 @@ export class Connections {
 	 * Sends one message on the worker's session; `done` gets its outcome. `strict`: the final dot
 	 * waits until the worker's previous acceptance is on disk (see `durable`).
 	 */
-	send(worker: Worker, session: SmtpSession, message: {envelope: {from: string; to: string}; head: Buffer; body: Buffer}, strict: boolean, done: (outcome: AttemptOutcome) => void): void {
+	send(worker: Worker, session: SmtpSession, message: {envelope: Envelope; head: Buffer; body: Buffer}, strict: boolean, done: (outcome: AttemptOutcome) => void): void {
 		let end: (() => void) | undefined;
 		const holdEnd = strict && worker.undurable > 0
 			? (sendDot: () => void) => {

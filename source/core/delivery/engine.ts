@@ -22,6 +22,7 @@
  */
 import {MassmailError} from '../errors.js';
 import {countOutcomes, statusCodes, type OutcomeLine, type OutcomeWriter, type SendLock, type SendLog, type SendRecord} from '../journal.js';
+import {noDsnText} from '../tracking/request.js';
 import type {DeliveryProgress, DeliveryResult} from '../types.js';
 import {Connections, type Worker} from './connections.js';
 import {decide} from './decision.js';
@@ -80,6 +81,8 @@ export class Delivery {
 	private rejectDone: ((error: unknown) => void) | undefined;
 	private runSent = 0;
 	private lastActivity = 0;
+	/** Whether the server offers DSN: unknown until a connection opens. */
+	private dsnOffered: boolean | undefined;
 
 	/** @internal Use createDelivery or reopenDelivery. */
 	constructor(init: RunInit) {
@@ -93,7 +96,7 @@ export class Delivery {
 		this.options = init.options;
 		this.addresses = init.addresses;
 		this.total = init.work.length;
-		this.recipients = new RunRecipients(init.record, init.addresses, init.names, init.work, init.attempts, init.thread);
+		this.recipients = new RunRecipients(init.record, init.addresses, init.names, init.work, init.attempts, init.thread, init.options.reports);
 		this.status = init.status;
 		this.run = init.run;
 		this.meter = new ProgressMeter(this.total, init.addresses.length);
@@ -195,6 +198,15 @@ export class Delivery {
 			this.phase.aborted = true;
 			this.connections.destroy('interrupted');
 		}
+	}
+
+	/**
+	 * Whether this run asks for delivery reports: `asked` once a connection showed the server
+	 * offers DSN, `not-offered` when it does not (or the mail goes to the local capture server),
+	 * `unknown` before any connection opened.
+	 */
+	get reports(): 'asked' | 'not-offered' | 'unknown' {
+		return this.dsnOffered === undefined ? 'unknown' : (this.dsnOffered ? 'asked' : 'not-offered');
 	}
 
 	progress(): DeliveryProgress {
@@ -380,6 +392,7 @@ export class Delivery {
 		this.connections.open(worker, this.pacer, () => this.accepting, opened => {
 			this.events.limiting(this.pacer.limiting());
 			if (opened === 'opened') {
+				this.noteDsn(worker);
 				this.pump(worker);
 				this.maybeFinish();
 			} else if (opened === 'unwanted') {
@@ -390,6 +403,22 @@ export class Delivery {
 				this.giveOut(opened.stop);
 			}
 		});
+	}
+
+	/**
+	 * Whether the server offers DSN, known from the first connection opened: a server that does
+	 * not gets no DSN parameters (the transport leaves them out) and the listeners are told once.
+	 * The local capture server offers none and needs none.
+	 */
+	private noteDsn(worker: Worker): void {
+		if (this.dsnOffered !== undefined || !worker.session) {
+			return;
+		}
+
+		this.dsnOffered = worker.session.offersDsn;
+		if (!this.dsnOffered && !this.captured) {
+			this.events.emit({type: 'no-dsn', text: noDsnText(this.destination)});
+		}
 	}
 
 	/** An attempt ended: journal what the reply table decides, tell the pacer, schedule a retry. */

@@ -4,6 +4,7 @@
  */
 import {MassmailError} from '../errors.js';
 import type {SendLock, SendLog, SendRecord} from '../journal.js';
+import {reportRequest, type ReportRequest} from '../tracking/request.js';
 import type {Settings} from '../types.js';
 import type {Thread} from './recipients.js';
 import {defaultDeadlines, type ConnectionTarget, type Deadlines, type SmtpSession} from './transport.js';
@@ -30,6 +31,8 @@ export interface EngineOptions {
 	journalGroup: number;
 	/** Hold each final dot until the same connection's previous acceptance is on disk. */
 	strictJournal: boolean;
+	/** What each message's envelope asks of the delivery reports: the envelope sender and the DSN parameters (`tracking.*`). */
+	reports: ReportRequest;
 }
 
 export interface DeliveryOverrides {
@@ -98,6 +101,7 @@ export function engineOptions(settings: Settings, overrides: DeliveryOverrides =
 		journalIntervalMs: atLeastZero(overrides.journalIntervalMs, 0, 'journalIntervalMs'),
 		journalGroup: Math.max(1, Math.floor(atLeastZero(overrides.journalGroup, 200, 'journalGroup'))),
 		strictJournal: overrides.strictJournal ?? false,
+		reports: reportRequest(settings),
 	};
 	if (options.concurrency < 1) {
 		throw new MassmailError('usage', 'concurrency must be at least 1');

@@ -1,11 +1,14 @@
 /**
  * The recipients of one run: who goes next (in the send's order; one the server limited before
  * anyone else; a retry once its time comes), how many attempts each has had (in the whole send,
- * and in this run: its retry budget), and the message each gets.
+ * and in this run: its retry budget), and the message each gets, in an envelope that asks for
+ * its delivery reports (tracking/request.ts).
  */
 import {messageIdFor, MessageTemplate} from '../compose.js';
 import type {SendRecord} from '../journal.js';
+import {envelopeFor, type ReportRequest} from '../tracking/request.js';
 import {retryDelay, RetryQueue} from './retry-queue.js';
+import type {Envelope} from './transport.js';
 
 /** For a follow-up: the Message-ID each recipient got in the original send, to thread under. */
 export interface Thread {
@@ -27,7 +30,7 @@ export class RunRecipients {
 	private readonly retries = new RetryQueue();
 	private readonly template: MessageTemplate;
 
-	/** `work`: the indexes of the recipients this run works on, in order. */
+	/** `work`: the indexes of the recipients this run works on, in order. `reports`: what each envelope asks of the delivery reports. */
 	constructor(
 		private readonly record: SendRecord,
 		private readonly addresses: string[],
@@ -35,6 +38,7 @@ export class RunRecipients {
 		work: Uint32Array,
 		attempts: Uint16Array,
 		private readonly thread: Thread | undefined,
+		private readonly reports: ReportRequest,
 	) {
 		this.work = work;
 		this.attempts = attempts;
@@ -94,7 +98,7 @@ export class RunRecipients {
 	}
 
 	/** An attempt to `index` starts: counted in the send and in this run; its message. */
-	attempt(index: number): {envelope: {from: string; to: string}; head: Buffer; body: Buffer} {
+	attempt(index: number): {envelope: Envelope; head: Buffer; body: Buffer} {
 		this.attempts[index] = Math.min(65_535, this.attempts[index] + 1);
 		this.runAttempts[index] = Math.min(255, this.runAttempts[index] + 1);
 		const address = this.addresses[index];
@@ -110,7 +114,7 @@ export class RunRecipients {
 		}
 
 		const head = Buffer.from(this.template.headLines(recipient, messageId, thread), 'utf8');
-		return {envelope: {from, to: address}, head, body: this.template.bodyFor(recipient)};
+		return {envelope: envelopeFor(this.reports, this.record.id, index, from, address), head, body: this.template.bodyFor(recipient)};
 	}
 
 	/** Takes back an attempt that the server, not the recipient, ended. */

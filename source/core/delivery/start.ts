@@ -7,11 +7,12 @@ import {randomBytes} from 'node:crypto';
 import {startCaptureServer, type CaptureServer} from '../capture-server.js';
 import {MessageTemplate, validateDraft} from '../compose.js';
 import {MassmailError} from '../errors.js';
-import {SendLog, statusCodes, type SendRecord, type UnreadablePolicy} from '../journal.js';
+import {newSendId, SendLog, statusCodes, type SendRecord, type UnreadablePolicy} from '../journal.js';
 import {currentOperator} from '../operator.js';
 import {senderForSend} from '../sender.js';
 import {describeTarget, resolveSmtpTarget} from '../smtp-config.js';
 import type {Store} from '../store.js';
+import {checkReportRequest} from '../tracking/request.js';
 import type {MessageDraft, Recipient, Settings} from '../types.js';
 import {Delivery} from './engine.js';
 import {engineOptions, type DeliveryOverrides} from './options.js';
@@ -154,6 +155,8 @@ export async function createDelivery(ctx: DeliveryContext, request: SendRequest,
 
 	const settings = ctx.store.settings.get();
 	const options = engineOptions(settings, overrides);
+	// A bounce address too long for its VERP addresses: exit 2 now, before a record or a message.
+	checkReportRequest(options.reports, request.recipients.length, newSendId());
 	const thread = request.followUpOf === undefined
 		? undefined
 		: threadIds(ctx.sends, request.followUpOf, request.recipients.map(r => r.address), request.unreadable);

@@ -2,7 +2,8 @@
  * The SMTP transport: open a session (connect, TLS, login), send one envelope and message and
  * get one outcome, close. Built on nodemailer's SMTPConnection; this is the one file that
  * knows its private parts (`_socket`: corking a message with its final dot, and the address
- * actually connected to), pinned by test/core/transport.test.ts.
+ * actually connected to; `_supportedExtensions`: whether the server offered SMTPUTF8 and DSN),
+ * pinned by test/core/transport.test.ts.
  *
  * Every wait has a deadline for the whole of it, not an idle timer that each line of a reply
  * resets: the opening handshake, each command's reply, the reply to the final dot. A session
@@ -13,6 +14,7 @@ import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import {MassmailError} from '../errors.js';
 import {greetingName, mailHostName} from '../host-name.js';
 import {certificateWords, isLoopbackAddress, withoutSecret} from '../tls.js';
+import type {DsnParameters} from '../tracking/request.js';
 import {seconds} from '../values.js';
 import {classifyReply, replyOf, type ReplyKind, type SmtpErrorLike} from './replies.js';
 
@@ -93,10 +95,18 @@ function socketOf(connection: SMTPConnection): Socket | undefined {
 	return (connection as unknown as {_socket?: Socket})._socket;
 }
 
-/** Whether the server offered SMTPUTF8 in its EHLO reply: nodemailer's private list of extensions (see the file's comment). */
-function offersSmtpUtf8(connection: SMTPConnection): boolean {
+/** Whether the server offered an extension (SMTPUTF8, DSN) in its EHLO reply: nodemailer's private list of them (see the file's comment). */
+function offers(connection: SMTPConnection, extension: 'SMTPUTF8' | 'DSN'): boolean {
 	const extensions = (connection as unknown as {_supportedExtensions?: unknown})._supportedExtensions;
-	return Array.isArray(extensions) && extensions.includes('SMTPUTF8');
+	return Array.isArray(extensions) && extensions.includes(extension);
+}
+
+/** One message's envelope: the envelope sender, its one recipient, and the DSN parameters to ask for reports with. */
+export interface Envelope {
+	from: string;
+	to: string;
+	/** Sent (ENVID and RET on MAIL FROM, NOTIFY and ORCPT on RCPT TO) only when the server offers DSN. */
+	dsn?: DsnParameters;
 }
 
 /** One open SMTP session: at most one message at a time. */
@@ -121,6 +131,11 @@ export class SmtpSession {
 		return !this.closed;
 	}
 
+	/** The server offered DSN (RFC 3461) in its EHLO reply: the DSN parameters of an envelope are sent. */
+	get offersDsn(): boolean {
+		return offers(this.connection, 'DSN');
+	}
+
 	/** Called once when the session closes. */
 	onClose(listener: () => void): void {
 		this.closeListeners.push(listener);
@@ -131,7 +146,7 @@ export class SmtpSession {
 	 * `holdEnd` may delay the final dot (the server takes the message at the dot): it gets the
 	 * function that sends it.
 	 */
-	send(envelope: {from: string; to: string}, parts: {head: Buffer; body: Buffer}, done: (outcome: AttemptOutcome) => void, holdEnd?: (end: () => void) => void): void {
+	send(envelope: Envelope, parts: {head: Buffer; body: Buffer}, done: (outcome: AttemptOutcome) => void, holdEnd?: (end: () => void) => void): void {
 		if (this.closed) {
 			setImmediate(() => {
 				done({kind: 'connection', response: 'the connection was closed'});
@@ -140,7 +155,7 @@ export class SmtpSession {
 		}
 
 		const {connection} = this;
-		if (/[^\u0000-\u007F]/.test(envelope.from + envelope.to) && !offersSmtpUtf8(connection)) {
+		if (/[^\u0000-\u007F]/.test(envelope.from + envelope.to) && !offers(connection, 'SMTPUTF8')) {
 			// nodemailer would send the address anyway, without SMTPUTF8, for the server to misread.
 			const address = /[^\u0000-\u007F]/.test(envelope.to) ? envelope.to : envelope.from;
 			setImmediate(() => {
@@ -215,7 +230,7 @@ export class SmtpSession {
 			},
 		};
 
-		connection.send({from: envelope.from, to: [envelope.to]}, message as unknown as Buffer, (error, info) => {
+		connection.send({from: envelope.from, to: [envelope.to], ...(envelope.dsn ? {dsn: envelope.dsn} : {})}, message as unknown as Buffer, (error, info) => {
 			if (settled) {
 				return;
 			}
