@@ -20,9 +20,9 @@
 import {displayAddress, displayDomain, domainOf} from '../core/address.js';
 import {MassmailError} from '../core/errors.js';
 import type {Directory} from '../core/directory.js';
-import {formatCount, plural} from '../core/format.js';
+import {formatCount, plural, printable} from '../core/format.js';
 import type {Store} from '../core/store.js';
-import {applySync, changesJson, describeChanges, directoryIsStale, isUnchanged, readAndPlan, type SyncChanges} from '../core/sync.js';
+import {applySync, changesJson, describeChanges, describeFieldChanges, directoryIsStale, isUnchanged, readAndPlan, type SyncChanges} from '../core/sync.js';
 import type {Mailbox} from '../core/types.js';
 import {supportsUnicode} from '../core/format.js';
 import type {Command, CommandContext} from './command.js';
@@ -38,7 +38,6 @@ interface Symbols {
 const symbolsFor = (env: NodeJS.ProcessEnv): Symbols => supportsUnicode(env) ? {arrow: '→', ellipsis: '…'} : {arrow: '->', ellipsis: '...'};
 
 /** Control characters in a name from the source cannot move the cursor. */
-const printable = (text: string): string => text.replaceAll(/[\u0000-\u001F\u007F-\u009F]/g, ' ');
 
 // Stored addresses are in their normal (ASCII-domain) form: code-unit order is quick on 100,000 of them.
 const byAddress = (a: {address: string}, b: {address: string}): number => a.address < b.address ? -1 : (a.address > b.address ? 1 : 0);
@@ -87,30 +86,6 @@ function changesPerDomain(changes: SyncChanges): DomainChanges[] {
 		.map(entry => ({...entry, added: entry.added.sort(byAddress), removed: entry.removed.sort(byAddress), changed: entry.changed.sort(byAddress)}));
 }
 
-/** What a changed mailbox's fields were and are: `role user → admin, name "A" → "B", disabled`. */
-function fieldChanges(change: Change, arrow: string): string {
-	const parts = change.fields.map(field => {
-		switch (field) {
-			case 'name': {
-				return `name "${printable(change.before.name)}" ${arrow} "${printable(change.after.name)}"`;
-			}
-
-			case 'role': {
-				return `role ${change.before.role} ${arrow} ${change.after.role}`;
-			}
-
-			case 'disabled': {
-				return change.after.disabled ? 'disabled' : 'enabled';
-			}
-		}
-	});
-	if (change.before.address !== change.after.address) {
-		parts.push(`spelled ${displayAddress(change.before.address)} before`);
-	}
-
-	return parts.join(', ');
-}
-
 /** `+ ann@example.com (Ann Lee, admin)`, `+ cy@example.com (user, disabled)` */
 function addedLine(mailbox: Mailbox, address: string): string {
 	const facts = [...(mailbox.name === '' ? [] : [printable(mailbox.name)]), mailbox.role, ...(mailbox.disabled ? ['disabled'] : [])];
@@ -138,7 +113,7 @@ function mailboxLines(changes: SyncChanges, symbols: Symbols): string[] {
 		}
 
 		for (const change of changed) {
-			lines.push(`    ~ ${shown(change.address)}: ${fieldChanges(change, symbols.arrow)}`);
+			lines.push(`    ~ ${shown(change.address)}: ${describeFieldChanges(change, symbols.arrow)}`);
 		}
 	}
 

@@ -32,3 +32,8 @@ export function supportsUnicode(env: NodeJS.ProcessEnv): boolean {
 	const locale = env.LC_ALL || env.LC_CTYPE || env.LANG || '';
 	return /utf-?8/i.test(locale);
 }
+
+/** Control characters (in a server's reply, a name from a file) replaced by spaces, so they cannot move the cursor or recolour the terminal. */
+export function printable(text: string): string {
+	return text.replaceAll(/[\u0000-\u001F\u007F-\u009F]/g, ' ');
+}

@@ -7,10 +7,10 @@
  * flags the source does not supply (Dovecot has none) are kept from the directory, so local
  * edits of them survive every sync.
  */
-import {addressKey, displayDomain, domainOf, normalizeAddress} from './address.js';
+import {addressKey, displayAddress, displayDomain, domainOf, normalizeAddress} from './address.js';
 import {Directory, type DirectoryOrigin} from './directory.js';
 import {MassmailError} from './errors.js';
-import {plural} from './format.js';
+import {plural, printable} from './format.js';
 import {runPasswordCommand} from './smtp-config.js';
 import {directorySource, directorySources} from './sources/index.js';
 import type {DirectorySource, SourceDescriptor, SourceMailbox} from './sources/source.js';
@@ -282,6 +282,33 @@ export function describeChanges(changes: SyncChanges, limit = 10): string[] {
 	}
 
 	return lines;
+}
+
+/**
+ * What a changed mailbox's fields were and are, for people (the command line's listing and the
+ * dashboard's Sync screen): `name "Ann" → "Ann Smith", role user → admin, disabled`.
+ */
+export function describeFieldChanges(change: SyncChanges['changed'][number], arrow: string): string {
+	const parts = change.fields.map(field => {
+		switch (field) {
+			case 'name': {
+				return `name "${printable(change.before.name)}" ${arrow} "${printable(change.after.name)}"`;
+			}
+
+			case 'role': {
+				return `role ${change.before.role} ${arrow} ${change.after.role}`;
+			}
+
+			case 'disabled': {
+				return change.after.disabled ? 'disabled' : 'enabled';
+			}
+		}
+	});
+	if (change.before.address !== change.after.address) {
+		parts.push(`spelled ${displayAddress(change.before.address)} before`);
+	}
+
+	return parts.join(', ');
 }
 
 /** The `--json` shape of a sync. */

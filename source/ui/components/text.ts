@@ -67,9 +67,4 @@ export function formatAge(ms: number): string {
 }
 
 // Numbers and durations are written the same way on the command line: one home for them.
-export {formatCount, formatDuration, plural} from '../../core/format.js';
-
-/** Replace control characters (a server reply or a name from a file) so they cannot move the cursor. */
-export function printable(text: string): string {
-	return text.replaceAll(/[\u0000-\u001F\u007F-\u009F]/g, ' ');
-}
+export {formatCount, formatDuration, plural, printable} from '../../core/format.js';

@@ -8,7 +8,7 @@
 import {useEffect, useMemo, useRef, useState} from 'react';
 import {Box, Text} from 'ink';
 import {displayAddress} from '../../core/address.js';
-import {configuredSourceLabel, describeChanges, isUnchanged, type SyncChanges} from '../../core/sync.js';
+import {configuredSourceLabel, describeChanges, describeFieldChanges, isUnchanged, type SyncChanges} from '../../core/sync.js';
 import {syncKeys} from '../key-bindings.js';
 import {useScreenKeys} from '../hooks/use-keys.js';
 import {useNavigation} from '../hooks/use-navigation.js';
@@ -23,30 +23,6 @@ export type ChangeTone = 'summary' | 'added' | 'removed' | 'changed' | 'muted';
 export interface ChangeLine {
 	text: string;
 	tone: ChangeTone;
-}
-
-/** What one changed mailbox's fields were and are: `name "Ann" → "Ann Smith", role user → admin`. */
-function fieldChanges(change: SyncChanges['changed'][number], arrow: string): string {
-	const parts = change.fields.map(field => {
-		switch (field) {
-			case 'name': {
-				return `name "${printable(change.before.name)}" ${arrow} "${printable(change.after.name)}"`;
-			}
-
-			case 'role': {
-				return `role ${change.before.role} ${arrow} ${change.after.role}`;
-			}
-
-			case 'disabled': {
-				return change.after.disabled ? 'disabled' : 'enabled again';
-			}
-		}
-	});
-	if (change.before.address !== change.after.address) {
-		parts.push(`spelled ${displayAddress(change.before.address)} before`);
-	}
-
-	return parts.join(', ');
 }
 
 /**
@@ -64,7 +40,7 @@ export function changeLines(changes: SyncChanges, options: {arrow: string; ellip
 	const mailboxes: ChangeLine[] = [
 		...changes.added.map((mailbox): ChangeLine => ({text: `+ ${displayAddress(mailbox.address)}${mailbox.name ? `  ${printable(mailbox.name)}` : ''}${mailbox.role === 'user' ? '' : ` (${mailbox.role})`}${mailbox.disabled ? ' (disabled)' : ''}`, tone: 'added'})),
 		...changes.removed.map((mailbox): ChangeLine => ({text: `- ${displayAddress(mailbox.address)}`, tone: 'removed'})),
-		...changes.changed.map((change): ChangeLine => ({text: `~ ${displayAddress(change.address)}: ${fieldChanges(change, options.arrow)}`, tone: 'changed'})),
+		...changes.changed.map((change): ChangeLine => ({text: `~ ${displayAddress(change.address)}: ${describeFieldChanges(change, options.arrow)}`, tone: 'changed'})),
 	];
 	lines.push({text: '', tone: 'muted'}, ...mailboxes.slice(0, limit));
 	if (mailboxes.length > limit) {
