@@ -1,7 +1,8 @@
-/** history and show: reading the send records. */
-import {describeDamage, SendLog, type DamageReport, type RecipientRecord, type SendListing} from '../core/journal.js';
+/** history and show: reading the send records, with the delivery reports folded into them (massmail track). */
+import {describeDamage, SendLog, type Delivery, type DeliveryCounts, type RecipientRecord, type DamageReport, type SendListing} from '../core/journal.js';
 import {describeOperator} from '../core/operator.js';
 import {reportCsv, reportRow} from '../core/report.js';
+import {deliveryLine, hasReports} from '../core/tracking/results.js';
 import type {SendSummary} from '../core/types.js';
 import {exitCodes} from '../core/errors.js';
 import {formatCount, plural} from '../core/format.js';
@@ -10,32 +11,50 @@ import {json, table} from './output.js';
 
 const when = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 
-/** A send as `history --json` prints it: what send.json could not tell is null, not made up. */
-function historyJson(listing: SendListing): Record<string, unknown> {
-	const {recordUnreadable, ...rest} = listing;
-	if (!recordUnreadable) {
-		return rest;
+/**
+ * A send's delivery counts: from its reports when massmail track folded any, else every sent
+ * recipient accepted (read without the outcome log: the history lists many sends).
+ */
+function countsOf(sends: SendLog, listing: SendListing): DeliveryCounts {
+	if (!listing.recordUnreadable && hasReports(sends, listing.id)) {
+		try {
+			return sends.deliveries(listing.id).counts;
+		} catch {
+			// Unreadable now: shown as if no report had come.
+		}
 	}
 
-	return {id: rest.id, kind: null, subject: null, createdAt: rest.createdAt === '' ? null : rest.createdAt, total: null, sent: null, failed: null, status: rest.status, damaged: rest.damaged};
+	return {accepted: listing.sent, delivered: 0, bounced: 0, delayed: 0, replied: 0};
+}
+
+/** A send as `history --json` prints it: what send.json could not tell is null, not made up. */
+function historyJson(listing: SendListing, counts: DeliveryCounts): Record<string, unknown> {
+	const {recordUnreadable, ...rest} = listing;
+	if (!recordUnreadable) {
+		return {...rest, delivered: counts.delivered, bounced: counts.bounced, delayed: counts.delayed};
+	}
+
+	return {id: rest.id, kind: null, subject: null, createdAt: rest.createdAt === '' ? null : rest.createdAt, total: null, sent: null, failed: null, delivered: null, bounced: null, delayed: null, status: rest.status, damaged: rest.damaged};
 }
 
 const historyCommand: Command = {
 	name: 'history',
 	arity: [0, 0],
 	summary: 'List every send, newest first. A damaged record is listed and marked "damaged"; massmail show ID says what can be read.',
-	options: {json: {type: 'boolean', description: 'print [{"id","kind","subject","createdAt","total","sent","failed","status","operator":{"user","from","host"}}], and "damaged" on a damaged record'}},
+	options: {json: {type: 'boolean', description: 'print [{"id","kind","subject","createdAt","total","sent","failed","delivered","bounced","delayed","status","operator":{"user","from","host"}}] (delivered, bounced, delayed: from the delivery reports massmail track folded), and "damaged" on a damaged record'}},
 	async run({options, io, store}) {
-		const sends = new SendLog(store().paths.sendsDir).list();
+		const log = new SendLog(store().paths.sendsDir);
+		const sends = log.list();
+		const counts = sends.map(listing => countsOf(log, listing));
 		if (options.json) {
-			io.out(json(sends.map(listing => historyJson(listing))));
+			io.out(json(sends.map((listing, index) => historyJson(listing, counts[index]!))));
 		} else if (sends.length === 0) {
 			io.out('Nothing sent yet.');
 		} else {
-			io.out(table(['ID', 'WHEN', 'KIND', 'BY', 'STATUS', 'SENT', 'FAILED', 'TOTAL', 'AUDIENCE', 'SUBJECT'],
-				sends.map(s => s.recordUnreadable
-					? [s.id, s.createdAt === '' ? '?' : when(s.createdAt), '?', '?', s.status, '', '', '', '', `damaged: ${s.damaged ?? 'send.json'}`]
-					: [s.id, when(s.createdAt), s.kind, s.operator?.user ?? '?', s.damaged ? `${s.status}, damaged` : s.status, s.sent, s.failed, s.total, s.audience, s.subject])));
+			io.out(table(['ID', 'WHEN', 'KIND', 'BY', 'STATUS', 'SENT', 'FAILED', 'BOUNCED', 'TOTAL', 'AUDIENCE', 'SUBJECT'],
+				sends.map((s, index) => s.recordUnreadable
+					? [s.id, s.createdAt === '' ? '?' : when(s.createdAt), '?', '?', s.status, '', '', '', '', '', `damaged: ${s.damaged ?? 'send.json'}`]
+					: [s.id, when(s.createdAt), s.kind, s.operator?.user ?? '?', s.damaged ? `${s.status}, damaged` : s.status, s.sent, s.failed, counts[index]!.bounced, s.total, s.audience, s.subject])));
 			const damaged = sends.filter(s => s.damaged && !s.recordUnreadable);
 			if (damaged.length > 0) {
 				io.out('');
@@ -76,6 +95,16 @@ function damageLines(damage: DamageReport): string[] {
 	return lines;
 }
 
+/** The DELIVERY column of `show`: the state, and a report's status and words. */
+function deliveryCell(delivery: Delivery | null | undefined): string {
+	if (!delivery) {
+		return '';
+	}
+
+	return [delivery.state, delivery.status ?? '', delivery.state === 'bounced' || delivery.state === 'delayed' ? (delivery.diagnostic ?? '') : '']
+		.filter(Boolean).join(' ').replaceAll(/[\u0000-\u001F\u007F-\u009F]/g, ' ');
+}
+
 /** The NOTE column of `show`. */
 function noteOf(recipient: RecipientRecord): string {
 	return [recipient.ambiguous ? 'ambiguous' : '', recipient.unreadable ? `unreadable ${recipient.unreadable}` : ''].filter(Boolean).join(', ');
@@ -88,15 +117,17 @@ const showCommand: Command = {
 	summary: 'Show one send: its counts and each recipient\'s outcome, attempts and the server\'s reply. '
 		+ 'A damaged record is shown as far as it can be read, with the damaged lines named, and exits 2.',
 	options: {
-		json: {type: 'boolean', description: 'the history object plus "recipients": [{"address","status","attempts","response","messageId","ambiguous"}], and "damage" when damaged'},
-		csv: {type: 'boolean', description: 'the per-recipient report as CSV'},
+		json: {type: 'boolean', description: 'the history object plus "recipients": [{"address","status","attempts","response","messageId","ambiguous","delivery": {"state","status","diagnostic","at"}}] (delivery: accepted, delivered, bounced or delayed, from the reports massmail track folded; null when not sent), and "damage" when damaged'},
+		csv: {type: 'boolean', description: 'the per-recipient report as CSV, with the delivery columns'},
 		failed: {type: 'boolean', description: 'only the failed recipients'},
 	},
 	async run({args, options, io, store}) {
 		const id = args[0]!;
 		const sends = new SendLog(store().paths.sendsDir);
 		// send.json itself damaged: a MassmailError naming the file (exit 2); anything else is shown.
-		const {summary, recipients: all, damage} = sends.inspect(id);
+		const {summary, recipients: records, damage} = sends.inspect(id);
+		const deliveries = sends.deliveries(id);
+		const all = records.map((recipient, index) => ({...recipient, delivery: deliveries.recipients[index] ?? null}));
 		const indexed = all.map((recipient, index) => ({recipient, index}));
 		const shown = options.failed ? indexed.filter(({recipient}) => recipient.status === 'failed') : indexed;
 		const {recordUnreadable: _placeholder, ...fields} = summary;
@@ -109,20 +140,27 @@ const showCommand: Command = {
 
 			io.out(json(report));
 		} else if (options.csv) {
-			io.out(reportCsv(shown.map(({recipient}) => recipient)));
+			io.out(reportCsv(shown.map(({recipient}) => recipient), {delivery: true}));
 		} else {
 			io.out(describeSummary(summary).join('\n'));
+			if (!summary.captured && summary.sent > 0) {
+				io.out(deliveries.lastFoldedAt === null
+					? 'Delivery: no report folded yet (massmail track ' + id + ')'
+					: `Delivery: ${deliveryLine(deliveries.counts)} (reports folded until ${when(deliveries.lastFoldedAt)})`);
+			}
+
 			if (damage.damaged) {
 				io.out(damageLines(damage).join('\n'));
 			}
 
 			if (shown.length > 0) {
 				io.out('');
-				io.out(table(['ADDRESS', 'STATUS', 'ATTEMPTS', 'NOTE', 'RESPONSE'], shown.map(({recipient, index}) => [
+				io.out(table(['ADDRESS', 'STATUS', 'ATTEMPTS', 'NOTE', 'DELIVERY', 'RESPONSE'], shown.map(({recipient, index}) => [
 					recipient.unreadable === 'address' ? `(recipients.jsonl:${index + 1} unreadable)` : recipient.address,
 					recipient.status,
 					recipient.attempts,
 					noteOf(recipient),
+					deliveryCell(recipient.delivery),
 					recipient.response ?? '',
 				])));
 			}

@@ -15,8 +15,9 @@ import {historyCommands} from './history-commands.js';
 import {formatError, type Output} from './output.js';
 import {sendCommands} from './send-commands.js';
 import {syncCommands} from './sync-commands.js';
+import {trackCommands} from './track-commands.js';
 
-export const commands: Command[] = [...directoryCommands, ...syncCommands, ...sendCommands, ...historyCommands, ...configCommands];
+export const commands: Command[] = [...directoryCommands, ...syncCommands, ...sendCommands, ...trackCommands, ...historyCommands, ...configCommands];
 
 export function generalHelp(): string {
 	const width = Math.max(...commands.map(c => `${c.name} ${c.args ?? ''}`.length));
@@ -37,6 +38,7 @@ export function generalHelp(): string {
 		'  MASSMAIL_SMTP_URL        smtp://user@host:587 or smtps://host:465, overrides the SMTP settings',
 		'  MASSMAIL_SMTP_PASSWORD   the SMTP password (or set smtp.passwordCommand); never stored',
 		'  MASSMAIL_DIRECTORY_PASSWORD  the directory source\'s password (or directory.passwordCommand); never stored',
+		'  MASSMAIL_TRACKING_PASSWORD   the bounce mailbox\'s IMAP password (or tracking.imap.passwordCommand); never stored',
 		'',
 		'Exit status:',
 		...exitStatusHelp.split('\n').map(line => `  ${line}`),

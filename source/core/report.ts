@@ -7,6 +7,7 @@ import path from 'node:path';
 import {csvField} from './csv.js';
 import {MassmailError} from './errors.js';
 import {writeFileAtomic} from './json-file.js';
+import type {Delivery} from './journal/index.js';
 import type {RecipientReport, SendSummary} from './types.js';
 
 export type ReportFormat = 'csv' | 'json';
@@ -14,20 +15,38 @@ export type ReportFormat = 'csv' | 'json';
 /**
  * A recipient's row: the report of `show`, with the marks of the send record when it has them —
  * `ambiguous` (a connection dropped after the message was sent: the server may have delivered
- * that copy) and `unreadable` (part of the recipient's record is damaged: `address` or `outcome`).
+ * that copy) and `unreadable` (part of the recipient's record is damaged: `address` or `outcome`)
+ * — and, when the delivery reports were read, `delivery` (null: neither sent nor reported on).
  */
-export type ReportRow = RecipientReport & {ambiguous?: boolean; unreadable?: 'address' | 'outcome'};
+export type ReportRow = RecipientReport & {ambiguous?: boolean; unreadable?: 'address' | 'outcome'; delivery?: Delivery | null};
 
-/** The row as `show --json` and the JSON export print it: `unreadable` only when set. */
-export function reportRow({address, status, attempts, response, messageId, ambiguous = false, unreadable}: ReportRow): ReportRow & {ambiguous: boolean} {
-	return unreadable === undefined ? {address, status, attempts, response, messageId, ambiguous} : {address, status, attempts, response, messageId, ambiguous, unreadable};
+/** The row as `show --json` and the JSON export print it: `unreadable` only when set, `delivery` when read. */
+export function reportRow({address, status, attempts, response, messageId, ambiguous = false, unreadable, delivery}: ReportRow): ReportRow & {ambiguous: boolean} {
+	const row: ReportRow & {ambiguous: boolean} = unreadable === undefined ? {address, status, attempts, response, messageId, ambiguous} : {address, status, attempts, response, messageId, ambiguous, unreadable};
+	if (delivery !== undefined) {
+		row.delivery = delivery === null ? null : {state: delivery.state, status: delivery.status, diagnostic: delivery.diagnostic, at: delivery.at, ...(delivery.repliedAt === undefined ? {} : {repliedAt: delivery.repliedAt})};
+	}
+
+	return row;
 }
 
-/** The per-recipient report as CSV: one header row, fields quoted where needed; `ambiguous` is true or false. */
-export function reportCsv(recipients: readonly ReportRow[]): string {
-	const quote = (value: string | number | null) => csvField(value === null ? '' : String(value));
-	const rows = recipients.map(r => [r.address, r.status, r.attempts, r.response, r.messageId, String(r.ambiguous ?? false), r.unreadable ?? ''].map(quote).join(','));
-	return ['address,status,attempts,response,messageId,ambiguous,unreadable', ...rows].join('\n');
+/**
+ * The per-recipient report as CSV: one header row, fields quoted where needed; `ambiguous` is
+ * true or false. `delivery`: four more columns from the delivery reports — the state (accepted,
+ * delivered, bounced, delayed; empty when neither sent nor reported on), the report's status
+ * and diagnostic, and when it came.
+ */
+export function reportCsv(recipients: readonly ReportRow[], options: {delivery?: boolean} = {}): string {
+	const quote = (value: string | number | null | undefined) => csvField(value === null || value === undefined ? '' : String(value));
+	const rows = recipients.map(r => {
+		const fields = [r.address, r.status, r.attempts, r.response, r.messageId, String(r.ambiguous ?? false), r.unreadable ?? ''];
+		if (options.delivery) {
+			fields.push(r.delivery?.state ?? '', r.delivery?.status ?? '', r.delivery?.diagnostic ?? '', r.delivery?.at ?? '');
+		}
+
+		return fields.map(quote).join(',');
+	});
+	return [`address,status,attempts,response,messageId,ambiguous,unreadable${options.delivery ? ',delivery,deliveryStatus,deliveryDiagnostic,deliveryAt' : ''}`, ...rows].join('\n');
 }
 
 /** The report as JSON: the history object plus `recipients`, as `show ID --json` prints it. */

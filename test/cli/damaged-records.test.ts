@@ -234,9 +234,9 @@ test('show marks the ambiguous recipients in its table, its CSV and its JSON', a
 	t.regex(show.stdout, /user1@example\.com\s+sent\s+2\s+ambiguous/);
 	t.notRegex(show.stdout, /user0@example\.com\s+sent\s+1\s+ambiguous/);
 	const csv = (await runCli(['show', id, '--csv'], {configDir: dir})).stdout.trim().split('\n');
-	t.is(csv[0], 'address,status,attempts,response,messageId,ambiguous,unreadable');
-	t.regex(csv[2]!, /,true,$/);
-	t.regex(csv[1]!, /,false,$/);
+	t.is(csv[0], 'address,status,attempts,response,messageId,ambiguous,unreadable,delivery,deliveryStatus,deliveryDiagnostic,deliveryAt');
+	t.regex(csv[2]!, /,true,,accepted,,,$/);
+	t.regex(csv[1]!, /,false,,accepted,,,$/);
 	const json = JSON.parse((await runCli(['show', id, '--json'], {configDir: dir})).stdout) as {recipients: Array<{ambiguous: boolean}>};
 	t.deepEqual(json.recipients.map(r => r.ambiguous), [false, true, false]);
 });

@@ -49,6 +49,11 @@ export interface ReportHarnessOptions {
 	delayWarningTime?: string;
 	/** The IMAP hierarchy separator (default `'/'`). */
 	separator?: '/' | '.';
+	/**
+	 * Any other main.cf setting, e.g. `{maximal_queue_lifetime: '0'}`: a deferred message is then
+	 * bounced after its first attempt, with its temporary status (a 4.x.x bounce).
+	 */
+	extraMain?: Record<string, string>;
 }
 
 /** Starts Postfix and Dovecot for delivery-report tests; stop both with `stop()`. */
@@ -61,6 +66,7 @@ export async function startReportHarness(options: ReportHarnessOptions = {}): Pr
 			[reportAddresses.delayed]: `retry:${delayedStatus} ${delayedText}`,
 		},
 		delayWarningTime: options.delayWarningTime ?? '1s',
+		extraMain: options.extraMain,
 	});
 	const password = 'bounce-secret';
 	const maildir = postfix.maildir(reportAddresses.bounceMailbox);
