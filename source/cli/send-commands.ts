@@ -22,6 +22,7 @@ import {formatCount, formatDuration, plural} from '../core/format.js';
 import {json, type Output} from './output.js';
 import {directoryForSend} from './sync-commands.js';
 import {isResumable, runEndLines} from '../core/run-end.js';
+import {temporarilyBounced} from '../core/tracking/results.js';
 import {senderAddressOrigin, senderForSend} from '../core/sender.js';
 
 /**
@@ -481,8 +482,12 @@ function reopenCommand(name: 'resume' | 'retry'): Command {
 		arity: [1, 1],
 		summary: name === 'resume'
 			? 'Continue an interrupted send: every recipient without a final outcome. Nobody whose message was accepted is sent it again.'
-			: 'Send again to the recipients of a send that failed, and only to them.',
-		options: {...unreadableOption, ...deliveryOptions},
+			: 'Send again to the recipients of a send that failed, and only to them. With --bounced, also to those whose delivery report bounced with a temporary status (4.x.x); never to a permanent bounce.',
+		options: {
+			...unreadableOption,
+			...deliveryOptions,
+			...(name === 'retry' ? {bounced: {type: 'boolean', description: 'also the recipients whose delivery report (massmail track) says they bounced with a temporary status, 4.x.x (over quota, a hop down); never a permanent 5.x.x bounce'}} as const : {}),
+		},
 		async run(context) {
 			const id = context.args[0]!;
 			const store = context.store();
@@ -493,14 +498,16 @@ function reopenCommand(name: 'resume' | 'retry'): Command {
 				const damage = ctx.sends.requireReadable(id, policy);
 				const state = ctx.sends.outcomes(id, undefined, {unreadable: policy});
 				const wanted = only === 'failed' ? statusCodes.failed : statusCodes.pending;
-				const count = state.status.reduce((sum, code) => sum + (code === wanted ? 1 : 0), 0);
+				const bounced = context.options.bounced ? temporarilyBounced(ctx.sends, id, state.status) : [];
+				const bouncedCount = bounced.filter(Boolean).length;
+				const count = state.status.reduce((sum, code) => sum + (code === wanted ? 1 : 0), 0) + bouncedCount;
 				if (count === 0) {
 					if (context.options.json) {
 						// The whole send's counts, as after a run: the JSON is the only thing on stdout.
 						const summary = ctx.sends.summary(id);
 						context.io.out(json({id, total: summary.total, sent: state.sent, failed: state.failed, status: summary.status, exitStatus: exitCodes.ok}));
 					} else {
-						context.io.out(only === 'failed' ? `Send ${id} has no failed recipients.` : `Send ${id} has nothing left to send.`);
+						context.io.out(only === 'failed' ? `Send ${id} has no failed recipients${context.options.bounced ? ' and none bounced with a temporary status' : ''}.` : `Send ${id} has nothing left to send.`);
 					}
 
 					return exitCodes.ok;
@@ -517,10 +524,10 @@ function reopenCommand(name: 'resume' | 'retry'): Command {
 						context.io.err(`The send went through ${recorded}; this run goes through ${now}.`);
 					}
 
-					await confirmOrRefuse(context.io, `${name === 'resume' ? 'Resume' : 'Retry'} ${id}: send to ${plural(count, 'recipient')}? [y/N] `);
+					await confirmOrRefuse(context.io, `${name === 'resume' ? 'Resume' : 'Retry'} ${id}: send to ${plural(count, 'recipient')}${bouncedCount > 0 ? ` (${formatCount(bouncedCount)} bounced with a temporary status)` : ''}? [y/N] `);
 				}
 
-				const delivery = await reopenDelivery(ctx, id, {only, unreadable: policy}, overridesOf(context.options));
+				const delivery = await reopenDelivery(ctx, id, {only, unreadable: policy, bounced: Boolean(context.options.bounced)}, overridesOf(context.options));
 				return await runDelivery(delivery, context);
 			} catch (error) {
 				throw withUnreadableHint(error);

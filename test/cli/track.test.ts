@@ -191,3 +191,31 @@ test('track --watch folds again and prints what came since; Ctrl+C stops it clea
 	t.regex(result.stderr, /Stopped watching: what was folded is kept\./);
 	t.notRegex(result.stderr, /\n\s+at /);
 });
+
+test('retry --bounced sends again to a recipient whose report bounced with a temporary status (4.x.x), never to a permanent bounce', async t => {
+	// A deferred message is bounced after its first attempt, with its temporary status.
+	const s = await setup(t, {extraMain: {maximal_queue_lifetime: '0', bounce_queue_lifetime: '0'}});
+	const id = await send(t, s, `domain:example.com`);
+	await s.harness.waitForReports(2, 20_000);
+	t.is((await runCli(['track', id], {configDir: s.dir, env: s.env})).code, 0);
+	const before = JSON.parse((await runCli(['show', id, '--json'], {configDir: s.dir})).stdout) as {recipients: Array<{address: string; attempts: number; delivery: {state: string; status: string}}>};
+	t.like(before.recipients.find(each => each.address === later)?.delivery, {state: 'bounced', status: delayedStatus});
+	t.like(before.recipients.find(each => each.address === full)?.delivery, {state: 'bounced', status: bouncedStatus});
+
+	// Without --bounced: nothing failed, nothing to do.
+	const plain = await runCli(['retry', id, '--yes'], {configDir: s.dir, env: s.env});
+	t.is(plain.code, 0, plain.stderr);
+	t.regex(plain.stdout, /has no failed recipients\./);
+
+	const retry = await runCli(['retry', id, '--bounced', '--yes', '--json'], {configDir: s.dir, env: s.env});
+	t.is(retry.code, 0, retry.stderr);
+	t.like(lastJsonLine(retry.stdout), {id, sent: 4, failed: 0});
+	const after = JSON.parse((await runCli(['show', id, '--json'], {configDir: s.dir})).stdout) as typeof before;
+	t.is(after.recipients.find(each => each.address === later)?.attempts, 2, 'later sent again');
+	t.is(after.recipients.find(each => each.address === full)?.attempts, 1, 'full never');
+	t.is(after.recipients.find(each => each.address === ann)?.attempts, 1);
+	// Postfix took it again: a new report on later comes back to the inbox (track moved the first two) with its envelope id.
+	const index = after.recipients.findIndex(each => each.address === later);
+	const [report] = await s.harness.waitForReports(1, 20_000);
+	t.regex(report!.toString('utf8'), new RegExp(`^Original-Envelope-Id: massmail\\.${id}\\.${index}\\r?$`, 'm'));
+});

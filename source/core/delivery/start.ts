@@ -13,6 +13,7 @@ import {senderForSend} from '../sender.js';
 import {describeTarget, resolveSmtpTarget} from '../smtp-config.js';
 import type {Store} from '../store.js';
 import {checkReportRequest} from '../tracking/request.js';
+import {temporarilyBounced} from '../tracking/results.js';
 import type {MessageDraft, Recipient, Settings} from '../types.js';
 import {Delivery} from './engine.js';
 import {engineOptions, type DeliveryOverrides} from './options.js';
@@ -205,10 +206,12 @@ export async function createDelivery(ctx: DeliveryContext, request: SendRequest,
 /**
  * Resumes (`only: 'unfinished'`: every recipient without a final outcome) or retries
  * (`only: 'failed'`: the failed recipients, with a fresh set of attempts) an existing send.
- * A recipient whose acceptance was journaled is never sent again. A damaged record refuses
- * unless `unreadable` says how to treat the recipients it cannot read.
+ * A recipient whose acceptance was journaled is never sent again — except, with `bounced`
+ * (a retry only), one whose delivery report says it bounced with a temporary status (4.x.x:
+ * over quota, the next hop down until the queue gave up); a permanent bounce (5.x.x) never is.
+ * A damaged record refuses unless `unreadable` says how to treat the recipients it cannot read.
  */
-export async function reopenDelivery(ctx: DeliveryContext, sendId: string, options: {only: 'unfinished' | 'failed'; unreadable?: UnreadablePolicy}, overrides?: DeliveryOverrides): Promise<Delivery> {
+export async function reopenDelivery(ctx: DeliveryContext, sendId: string, options: {only: 'unfinished' | 'failed'; unreadable?: UnreadablePolicy; bounced?: boolean}, overrides?: DeliveryOverrides): Promise<Delivery> {
 	const record = ctx.sends.record(sendId);
 	const settings = ctx.store.settings.get();
 	const engine = engineOptions(settings, overrides);
@@ -225,9 +228,10 @@ export async function reopenDelivery(ctx: DeliveryContext, sendId: string, optio
 
 		const state = ctx.sends.outcomes(sendId, record.total, {unreadable: options.unreadable});
 		const wanted = options.only === 'failed' ? statusCodes.failed : statusCodes.pending;
+		const bounced = options.bounced && options.only === 'failed' ? temporarilyBounced(ctx.sends, sendId, state.status) : undefined;
 		const chosen: number[] = [];
 		for (const [index, value] of state.status.entries()) {
-			if (value === wanted) {
+			if (value === wanted || bounced?.[index]) {
 				chosen.push(index);
 			}
 		}
