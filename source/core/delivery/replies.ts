@@ -4,6 +4,7 @@
  * `outcomeRules` says, for every kind, what becomes of the recipient. The engine decides from
  * the kind alone (decision.ts applies the rules to one recipient's attempts) and schedules.
  */
+import {certificateWords} from '../tls.js';
 
 export type ReplyKind = 'permanent' | 'temporary' | 'limited' | 'connection' | 'ambiguous' | 'auth' | 'tls';
 
@@ -24,7 +25,8 @@ export interface SmtpErrorLike {
  */
 const limitWords = /too (?:much|many|fast)|rate(?:[- ]?limit|d)?\b|limit(?:ed|ing)?\b|throttl|slow down|exceed|unusual rate|try (?:again )?later\b.*connections/i;
 
-const certificateWords = /certificate|self[- ]signed|unable to verify|CERT_|altnames|wrong version number/i;
+// A certificate that does not verify (core/tls.ts's words), or TLS spoken to a port that does not speak it.
+const tlsWords = new RegExp(`${certificateWords.source}|wrong version number`, 'i');
 
 /** `4.7.1` from `450 4.7.1 Error: too much mail`, or undefined. */
 export function enhancedCode(response: string | undefined): string | undefined {
@@ -52,7 +54,7 @@ export function classifyReply(error: SmtpErrorLike, dataSent: boolean): ReplyKin
 		return code !== undefined && code >= 400 && code < 500 && code !== 421 ? 'temporary' : 'auth';
 	}
 
-	if (error.code === 'ETLS' || certificateWords.test(`${text} ${error.originalCode ?? ''}`)) {
+	if (error.code === 'ETLS' || tlsWords.test(`${text} ${error.originalCode ?? ''}`)) {
 		return 'tls';
 	}
 
