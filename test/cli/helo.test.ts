@@ -6,33 +6,17 @@
  * The command line runs in a UTS namespace of its own (`unshare -u`, root, as CI is) whose
  * host name is `nodot`, whatever this machine's name is.
  */
-import {spawn} from 'node:child_process';
 import {existsSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import {cliEnv, cliPath, lastJsonLine, type CliResult} from '../helpers/cli.js';
+import {lastJsonLine, runCli, type CliResult} from '../helpers/cli.js';
 import {startPostfix} from '../helpers/postfix-server.js';
 import {startTestSmtpServer} from '../helpers/smtp-test-server.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
 
 /** The built command line with `nodot` as the host name. */
 async function runWithoutDomain(args: string[], configDir: string, env: Record<string, string>): Promise<CliResult> {
-	const script = 'hostname nodot && exec "$0" "$@"';
-	const child = spawn('unshare', ['-u', 'sh', '-c', script, process.execPath, cliPath, ...args], {env: cliEnv({configDir, env}), stdio: ['ignore', 'pipe', 'pipe']});
-	let stdout = '';
-	let stderr = '';
-	child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-		stdout += chunk;
-	});
-	child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-		stderr += chunk;
-	});
-	return new Promise((resolve, reject) => {
-		child.on('error', reject);
-		child.on('close', (code, signal) => {
-			resolve({code, signal, stdout, stderr});
-		});
-	});
+	return runCli(args, {configDir, env, wrapper: ['unshare', '-u', 'sh', '-c', 'hostname nodot && exec "$0" "$@"']});
 }
 
 test('a host name without a dot: EHLO is the address literal [127.0.0.1], which a Postfix with reject_non_fqdn_helo_hostname takes', async t => {

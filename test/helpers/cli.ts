@@ -19,6 +19,8 @@ export interface CliOptions {
 	configDir: string;
 	env?: Record<string, string | undefined>;
 	input?: string;
+	/** A command that runs the program (given as its arguments), e.g. `unshare -u sh -c '…; exec "$0" "$@"'`. */
+	wrapper?: string[];
 }
 
 export function cliEnv(options: CliOptions): NodeJS.ProcessEnv {
@@ -29,7 +31,10 @@ export function cliEnv(options: CliOptions): NodeJS.ProcessEnv {
 }
 
 export function spawnCli(args: string[], options: CliOptions): ChildProcess {
-	return spawn(process.execPath, [cliPath, ...args], {env: cliEnv(options), stdio: ['pipe', 'pipe', 'pipe']});
+	const [command, ...wrapperArgs] = options.wrapper ?? [];
+	return command === undefined
+		? spawn(process.execPath, [cliPath, ...args], {env: cliEnv(options), stdio: ['pipe', 'pipe', 'pipe']})
+		: spawn(command, [...wrapperArgs, process.execPath, cliPath, ...args], {env: cliEnv(options), stdio: ['pipe', 'pipe', 'pipe']});
 }
 
 /** A running command line: what it printed so far, and its end. */
