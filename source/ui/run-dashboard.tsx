@@ -15,6 +15,7 @@ import {setEllipsis} from './components/text.js';
 import type {DashboardServices} from './services.js';
 import {createDirectorySync} from './sync-service.js';
 import {createSendOperations} from './send-service.js';
+import {createDeliveryTracking} from './tracking-service.js';
 import {editInEditor, enterAlternateScreen, leaveAlternateScreen, withFrameCursorFix} from './terminal.js';
 
 export interface RunDashboardOptions {
@@ -89,6 +90,7 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 		demo: options.demo,
 		sync: createDirectorySync(options.store, env),
 		sends: createSendOperations(() => services.delivery()),
+		tracking: createDeliveryTracking({store: options.store, env, sends: () => services.delivery().sends}),
 		delivery() {
 			deliveryContext ??= openDeliveryContext(options.store, env);
 			return deliveryContext;
@@ -239,6 +241,8 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 		}
 	}
 
+	// A fold in progress stops: what it recorded stays, the reports not yet moved are moved by the next.
+	services.tracking.close();
 	try {
 		await deliveryContext?.close();
 	} catch {

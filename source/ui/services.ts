@@ -11,6 +11,7 @@ import type {DeliveryEvent, DeliveryResult} from '../core/types.js';
 import type {Theme} from './theme.js';
 import type {DirectorySync} from './sync-service.js';
 import type {SendOperations} from './send-service.js';
+import type {DeliveryTracking} from './tracking-service.js';
 
 export interface DashboardServices {
 	store: Store;
@@ -20,6 +21,8 @@ export interface DashboardServices {
 	sync: DirectorySync;
 	/** Start, resume and retry sends, test copies, the connection check, reports: the engine and the files, for the screens. */
 	sends: SendOperations;
+	/** Delivery reports: the background fold of the bounce mailbox while a send's page or History watches, its status, the mailboxes that bounce. */
+	tracking: DeliveryTracking;
 	/** The delivery context (capture server, send records), opened on first use and closed on exit. */
 	delivery(): DeliveryContext;
 	/**

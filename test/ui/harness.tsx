@@ -13,6 +13,7 @@ import {setEllipsis} from '../../source/ui/components/text.js';
 import type {DashboardServices} from '../../source/ui/services.js';
 import {createDirectorySync} from '../../source/ui/sync-service.js';
 import {createSendOperations} from '../../source/ui/send-service.js';
+import {createDeliveryTracking} from '../../source/ui/tracking-service.js';
 import type {Route} from '../../source/ui/state/router.js';
 import {createKeyReader, type Keystroke} from '../../source/ui/keypress.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
@@ -101,6 +102,8 @@ export interface DashboardOptions {
 	/** Fill the store before the first frame. */
 	setup?: (store: Store) => void;
 	editText?: DashboardServices['editText'];
+	/** The least time between two background folds of the bounce mailbox (the dashboard's: 30 s). */
+	trackingIntervalMs?: number;
 }
 
 export async function renderDashboard(t: ExecutionContext, options: DashboardOptions = {}): Promise<Dashboard> {
@@ -115,6 +118,7 @@ export async function renderDashboard(t: ExecutionContext, options: DashboardOpt
 		demo: options.demo ?? false,
 		sync: createDirectorySync(store, env),
 		sends: createSendOperations(() => services.delivery()),
+		tracking: createDeliveryTracking({store, env, sends: () => services.delivery().sends, intervalMs: options.trackingIntervalMs}),
 		delivery() {
 			context ??= openDeliveryContext(store, env);
 			return context;
@@ -130,6 +134,7 @@ export async function renderDashboard(t: ExecutionContext, options: DashboardOpt
 		},
 	};
 	t.teardown(async () => {
+		services.tracking.close();
 		await context?.close();
 	});
 
