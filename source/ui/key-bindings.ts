@@ -335,20 +335,20 @@ export const historyKeys = [
 	...listKeys,
 	bind('open', ['enter'], 'Open', 'Open the send: each recipient\'s outcome, and resume, retry, reminder, export'),
 	bind('filter', ['/'], 'Filter', 'Filter the sends as you type (subject, audience, status, id)'),
-	bind('reload', ['R'], 'Reload', 'Read the send records again', false),
+	bind('reload', ['R'], 'Reload', 'Read the send records again, and look for delivery reports now (they are read every 30 s while History shows)', false),
 	bind('back', ['escape'], 'Back', 'Back (clears the filter first)'),
 ];
 
 export const sendDetailKeys = [
 	...listKeys,
-	bind('filter', ['/'], 'Filter', 'Filter the recipients as you type (address, status, server reply)'),
+	bind('filter', ['/'], 'Filter', 'Filter the recipients as you type (address, status, delivery, server reply)'),
 	bind('failed-only', ['f'], 'Failed', 'Show only the failed recipients, or all again'),
 	bind('resume', ['s'], 'Resume', 'Resume the interrupted send: the recipients without an outcome, with live progress'),
 	bind('retry', ['t'], 'Retry', 'Send again to the failed recipients only'),
 	bind('remind', ['r'], 'Follow up', 'Send a Reminder threaded under this send: to its recipients, as a reply to what each received'),
 	bind('export', ['x'], 'Export', 'Write the per-recipient report to a file (CSV, or JSON for a .json name)'),
 	bind('captured', ['m'], 'Mail', 'The captured messages of this send (it went to local capture)'),
-	bind('reload', ['R'], 'Reload', 'Read the record again', false),
+	bind('reload', ['R'], 'Reload', 'Read the record again, and look for delivery reports now (they are read every 30 s while this page shows)', false),
 	bind('back', ['escape'], 'Back', 'Back (clears the filter first)'),
 ];
 
@@ -371,7 +371,7 @@ export const capturedMessageKeys = [
 
 export const usersKeys = [
 	...listKeys,
-	bind('filter', ['/'], 'Filter', 'Filter the mailboxes as you type (address, name, role)'),
+	bind('filter', ['/'], 'Filter', 'Filter the mailboxes as you type (address, name, role, state: /bounced)'),
 	bind('add', ['a'], 'Add', 'Add a mailbox to this domain'),
 	bind('role', ['r'], 'Role', 'Change the role: user, administrator, primary administrator (one per domain)'),
 	bind('disable', ['d'], 'Disable/Enable', 'Disable the mailbox (every send skips it), or enable it again'),

@@ -1,6 +1,7 @@
 /**
  * Home: the table of hosted domains. Only the rows that fit are drawn, so 5,000 domains
- * cost no more than 20.
+ * cost no more than 20. Once a delivery report bounced, a Bounced column counts per domain the
+ * mailboxes whose last report bounced (Users marks which).
  */
 import {useMemo} from 'react';
 import {Box, Text} from 'ink';
@@ -12,6 +13,7 @@ import {useScreenKeys} from '../hooks/use-keys.js';
 import {useListView} from '../hooks/use-list.js';
 import {useNavigation} from '../hooks/use-navigation.js';
 import {useScreenState} from '../hooks/use-screen-state.js';
+import {usePolledRead} from '../hooks/use-polled-read.js';
 import {filterItems, initialListState, listReducer} from '../state/list.js';
 import {useServices, useStoreVersion, useTheme} from '../services.js';
 import {formatCount, plural} from '../components/text.js';
@@ -64,6 +66,8 @@ export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 	);
 	const view = useListView(list, dispatch, rows);
 	const {pageSize, count, current, moves} = view;
+	// Read again each time the screen shows (a send's page or History may have folded reports meanwhile).
+	const [bounced] = usePolledRead(() => services.tracking.bouncedMailboxes(), () => false);
 
 	const open = (screen: 'actions' | 'send-email' | 'send-reminder') => {
 		if (screen === 'actions') {
@@ -102,11 +106,19 @@ export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 		{title: 'Domain', min: 12, max: 40, shrink: 1, cell: domain => shownDomain(domain.name)},
 		{title: 'Users', align: 'right', cell: domain => formatCount(domain.users)},
 		{title: 'Admins', align: 'right', cell: domain => formatCount(domain.admins)},
+		// Only once some mailbox bounced: a column of zeros says nothing.
+		...(bounced.byDomain.size > 0 ? [{title: 'Bounced', align: 'right' as const, width: 7, cell: (domain: DomainSummary) => {
+			const found = bounced.byDomain.get(domain.name) ?? 0;
+			return found === 0 ? '' : formatCount(found);
+		}, color: () => theme.error}] : []),
 		{title: ['Primary administrator', 'Primary'], grow: true, min: 7, gap: 2, cell: domain => domain.primary === null ? '-' : shownAddress(domain.primary)},
 	];
 
+	// The directory's own mailboxes only: an outside address that bounced is not one of this server's.
+	const bouncedTotal = useMemo(() => domains.reduce((sum, domain) => sum + (bounced.byDomain.get(domain.name) ?? 0), 0), [domains, bounced]);
 	const status = [
 		list.filter ? `${formatCount(count)} of ${plural(domains.length, 'domain')}` : plural(domains.length, 'domain'),
+		bouncedTotal > 0 ? `${plural(bouncedTotal, 'mailbox', 'mailboxes')} bounced (Users shows which)` : '',
 		list.marked.length > 0 ? `${formatCount(list.marked.length)} marked` : '',
 		count > pageSize ? `${formatCount(list.cursor + 1)}/${formatCount(count)}` : '',
 	].filter(Boolean).join(` ${theme.symbols.separator} `);

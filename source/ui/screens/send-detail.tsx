@@ -1,14 +1,16 @@
 /**
- * One send: its counts, and each recipient's outcome, attempts and the server's reply
- * (filter with `/`, `f` for the failed ones only). From here: resume an interrupted send,
+ * One send: its counts, and each recipient's outcome, attempts, delivery (what the delivery
+ * reports say after the server accepted it: delivered, bounced, delayed, or accepted while none
+ * came) and the server's reply (filter with `/`, `f` for the failed ones only). While it shows,
+ * the bounce mailbox is read in the background (services.tracking) and the page says when. From here: resume an interrupted send,
  * retry the failed recipients (both with live progress), send a reminder threaded under it,
  * export the report, and read the captured mail.
  */
 import {describeOperator} from '../../core/operator.js';
-import {useMemo, useState} from 'react';
+import {useEffect, useMemo, useState} from 'react';
 import {Box, Text} from 'ink';
 import {describeTarget, resolveSmtpTarget} from '../../core/smtp-config.js';
-import type {RecipientRecord, SendListing} from '../../core/journal.js';
+import type {DeliveriesRead, Delivery, RecipientRecord, SendListing} from '../../core/journal.js';
 import {isMassmailError} from '../../core/errors.js';
 import {reportFileExists, reportFormatOf, reportPath} from '../../core/report.js';
 import {sendDetailKeys} from '../key-bindings.js';
@@ -18,7 +20,9 @@ import {useNavigation} from '../hooks/use-navigation.js';
 import {useScreenState} from '../hooks/use-screen-state.js';
 import {useListView} from '../hooks/use-list.js';
 import {initialListState, listReducer} from '../state/list.js';
-import {formatWhen, reminderSubject, sendActions, shownRecipients} from '../state/history-state.js';
+import {deliveryCell, deliveryNote, formatWhen, reminderSubject, sendActions, shownRecipients} from '../state/history-state.js';
+import {useDeliveryTracking} from '../hooks/use-tracking.js';
+import {DeliveryLine} from '../components/delivery-line.js';
 import {useLayout, useServices, useTheme} from '../services.js';
 import {confirmDialog, messageDialog, useDialog} from '../components/dialog.js';
 import {formatCount, plural, printable, wrapLine} from '../components/text.js';
@@ -27,9 +31,15 @@ import {FilterLine} from '../components/filter-line.js';
 import {startDelivery} from '../delivery-flow.js';
 import type {RouteOf} from '../state/router.js';
 
+/** A recipient's row: its outcome, and its delivery from the reports (null: neither sent nor reported on). */
+type RecipientRow = RecipientRecord & {delivery: Delivery | null};
+
 interface Loaded {
 	summary?: SendListing;
-	recipients: RecipientRecord[];
+	recipients: RecipientRow[];
+	counts?: DeliveriesRead['counts'];
+	/** Some report was folded into this send. */
+	reported?: boolean;
 	error?: string;
 }
 
@@ -51,8 +61,11 @@ function useSend(sendId: string): Loaded & {reload: () => void} {
 	const [state, reload] = usePolledRead((): Loaded => {
 		try {
 			// inspect reads a damaged record as far as it can, and says what is damaged.
-			const {summary, recipients} = services.delivery().sends.inspect(sendId);
-			return {summary, recipients};
+			const {sends} = services.delivery();
+			const {summary, recipients} = sends.inspect(sendId);
+			// Damaged report lines are skipped: the counts are what can be read.
+			const {recipients: deliveries, counts, lastFoldedAt} = sends.deliveries(sendId);
+			return {summary, recipients: recipients.map((recipient, index) => ({...recipient, delivery: deliveries[index] ?? null})), counts, reported: lastFoldedAt !== null};
 		} catch (error) {
 			return {recipients: [], error: (error as Error).message};
 		}
@@ -74,7 +87,19 @@ export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
 	const theme = useTheme();
 	const navigation = useNavigation();
 	const dialog = useDialog();
-	const {summary, recipients, error, reload} = useSend(route.sendId);
+	const {summary, recipients, counts, reported, error, reload} = useSend(route.sendId);
+	// Delivery reports are read for a send that went to a server (local capture has none).
+	const sentToServer = summary !== undefined && !summary.captured;
+	const tracking = useDeliveryTracking(sentToServer ? {sendId: route.sendId} : false);
+	// The delivery column and counts once reports can come (set up) or came (folded by massmail track):
+	// without either, every recipient would only say `accepted`.
+	const tracked = sentToServer && (reported === true || tracking.missing.length === 0);
+	// Each look at the bounce mailbox may have added reports: read the record again.
+	useEffect(() => {
+		if (tracking.edition > 0) {
+			reload();
+		}
+	}, [tracking.edition]); // eslint-disable-line react-hooks/exhaustive-deps
 	const [list, dispatch] = useScreenState('list', listReducer, () => initialListState());
 	const [failedOnly, toggleFailedOnly] = useScreenState('failed-only', (state: boolean, _action: 'toggle') => !state, () => false);
 	const [busy, setBusy] = useState<string | undefined>(undefined);
@@ -179,22 +204,30 @@ export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
 		});
 	};
 
+	const deliveryColor = ({delivery}: RecipientRow) => delivery?.state === 'bounced' ? theme.error : delivery?.state === 'delayed' ? theme.warning : delivery?.state === 'delivered' ? theme.success : undefined;
 	const statusColor = (recipient: RecipientRecord) => recipient.status === 'failed' ? theme.error : recipient.status === 'pending' ? theme.warning : undefined;
 	// The server's reply takes what is left: its queue ID is what an administrator looks up in the mail log.
-	const columns: Array<Column<RecipientRecord>> = [
+	const columns: Array<Column<RecipientRow>> = [
 		{title: 'Recipient', min: 16, max: 40, shrink: 1, cell: recipient => recipient.unreadable === 'address' ? '(address unreadable)' : recipient.address},
 		// Ambiguous (?): a connection dropped after the message went, so the server may have it too.
 		{title: 'Status', cell: recipient => recipient.status + (recipient.ambiguous ? '?' : ''), color: statusColor},
 		{title: 'Tries', align: 'right', cell: recipient => String(recipient.attempts)},
+		// What came after the server's 250: `bounced 5.2.2`, `delivered`, `delayed`, `accepted` (no report yet).
+		...(tracked ? [{title: 'Delivery', cell: (recipient: RecipientRow) => deliveryCell(recipient.delivery), color: deliveryColor}] : []),
 		{title: 'Server reply', grow: true, min: 12, cell(recipient) {
 			const notes = [recipient.ambiguous ? 'ambiguous' : '', recipient.unreadable ? `unreadable ${recipient.unreadable}` : ''].filter(Boolean).join(', ');
 			return `${notes ? `(${notes}) ` : ''}${printable(recipient.response ?? '')}`;
 		}},
 	];
 	const widths = useColumnWidths(view, columns, recipients);
-	// A reply longer than its column shows whole under the table for the recipient under the cursor.
-	const currentReply = current ? columns[3].cell(current, Number.POSITIVE_INFINITY) : '';
-	const replyLines = currentReply.length > widths[3] ? wrapLine(`${current?.address ?? ''}: ${currentReply}`, Math.max(10, screenWidth - 4)).slice(0, 3) : [];
+	// Under the table, for the recipient under the cursor: the delivery report's words whole when
+	// there are some (a bounce's Diagnostic-Code), else a reply longer than its column.
+	const replyColumn = columns.length - 1;
+	const currentReply = current ? columns[replyColumn].cell(current, Number.POSITIVE_INFINITY) : '';
+	const note = current ? deliveryNote(current.delivery) : undefined;
+	const underLine = note === undefined ? (currentReply.length > widths[replyColumn] ? currentReply : undefined) : printable(note);
+	// A bounce's words are what an administrator acts on: up to five lines of them (a reply, three).
+	const replyLines = underLine === undefined ? [] : wrapLine(`${current?.address ?? ''}: ${underLine}`, Math.max(10, screenWidth - 4)).slice(0, note === undefined ? 3 : 5);
 
 	useScreenKeys(sendDetailKeys, {
 		...moves,
@@ -208,7 +241,10 @@ export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
 		}) : undefined,
 		export: summary ? exportReport : undefined,
 		captured: actions.has('captured') ? () => navigation.push({screen: 'captured', sendId: route.sendId}) : undefined,
-		reload,
+		reload() {
+			reload();
+			services.tracking.lookNow();
+		},
 		back: () => list.filter === '' ? navigation.back() : dispatch({type: 'clear-filter'}),
 	}, {isActive: !list.filtering});
 
@@ -243,6 +279,9 @@ export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
 			<Text wrap="wrap">
 				To: {printable(summary.audience)}{summary.followUpOf ? ` (follows up ${summary.followUpOf})` : ''} {theme.symbols.separator} Sent {formatCount(summary.sent)}, failed {formatCount(summary.failed)}, of {formatCount(summary.total)}{summary.captured ? ' (local capture)' : ''}
 			</Text>
+			{sentToServer && summary.sent > 0 ? (
+				<DeliveryLine counts={tracked && counts ? counts : undefined} status={tracking} width={screenWidth - 2} />
+			) : null}
 			{summary.damaged ? (
 				<Text color={theme.error} wrap="wrap">
 					Record damaged: {summary.damaged}. Resume, retry and reminders refuse: massmail resume {summary.id} --unreadable skip|send
@@ -255,7 +294,7 @@ export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
 				rowKey={recipient => recipient.messageId}
 				empty={<Text color={theme.muted}>  {failedOnly ? 'No failed recipient matches.' : list.filter ? `No recipient matches "${list.filter}".` : 'No recipients.'}</Text>}
 			/>
-			{replyLines.map(line => <Text key={line} color={theme.muted} wrap="truncate-end">  {line}</Text>)}
+			{replyLines.map(line => <Text key={line} color={note === undefined ? theme.muted : deliveryColor(current!) ?? theme.muted} wrap="truncate-end">  {line}</Text>)}
 			<FilterLine list={list} status={status} />
 		</Box>
 	);

@@ -1,12 +1,14 @@
 /**
- * The users (mailboxes) of one domain: address, name, role, state; filter with `/`; add,
+ * The users (mailboxes) of one domain: address, name, role, state (`bounced 5.2.2` for a mailbox
+ * whose last delivery report bounced: over quota, disabled on the back end); filter with `/`; add,
  * remove, change the role, disable/enable, rename. Every change goes through the directory's
  * rules on a copy (state/users-state.ts) and is saved at once; a refused change says which
  * rule refused it.
  */
 import {useMemo, useState} from 'react';
 import {Box, Text} from 'ink';
-import {displayAddress, displayDomain} from '../../core/address.js';
+import {addressKey, displayAddress, displayDomain} from '../../core/address.js';
+import type {BrokenMailbox} from '../../core/tracking/bounced-mailboxes.js';
 import type {Directory} from '../../core/directory.js';
 import type {Mailbox, Role} from '../../core/types.js';
 import {command, roleKeys, usersKeys} from '../key-bindings.js';
@@ -17,9 +19,11 @@ import {useListView} from '../hooks/use-list.js';
 import {initialListState, listReducer} from '../state/list.js';
 import {checkLocalEdit, type MailboxField} from '../../core/sync.js';
 import {applyChange, directoryRules, editOf, localEditRefusal, roleLabels, shownMailboxes, type DirectoryChange} from '../state/users-state.js';
-import {useServices, useStoreChanged, useStoreVersion, useTheme} from '../services.js';
+import {useLayout, useServices, useStoreChanged, useStoreVersion, useTheme} from '../services.js';
 import {confirmDialog, messageDialog, useDialog, type DialogChoice} from '../components/dialog.js';
-import {formatCount, plural, printable} from '../components/text.js';
+import {formatCount, plural, printable, wrapLine} from '../components/text.js';
+import {usePolledRead} from '../hooks/use-polled-read.js';
+import {formatWhen} from '../state/history-state.js';
 import {Table, type Column} from '../components/table.js';
 import {FilterLine} from '../components/filter-line.js';
 import type {RouteOf} from '../state/router.js';
@@ -72,12 +76,25 @@ export function useLocalEditRefusal(): (edit: 'mailboxes' | readonly MailboxFiel
 	};
 }
 
+/** A mailbox's row: and its last delivery report when that bounced. */
+type MailboxRow = Mailbox & {bounced?: BrokenMailbox};
+
+/** The State column: disabled, or the bounce of its last report (`bounced 5.2.2`), else active. */
+export function mailboxState(row: MailboxRow): string {
+	if (row.disabled) {
+		return 'disabled';
+	}
+
+	return row.bounced ? `bounced${row.bounced.status ? ` ${row.bounced.status}` : ''}` : 'active';
+}
+
 /** The Role column in a narrow terminal. */
 const shortRoleLabels: Record<Role, string> = {user: 'user', admin: 'admin', primary: 'primary admin'};
 
 export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 	const services = useServices();
 	const theme = useTheme();
+	const {columns: screenWidth} = useLayout();
 	const navigation = useNavigation();
 	const dialog = useDialog();
 	const change = useDirectoryChange();
@@ -94,7 +111,13 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 			return {mailboxes: [] as Mailbox[], summary: undefined, error: (failure as Error).message};
 		}
 	}, [directory, route.domain]);
-	const rows = useMemo(() => shownMailboxes(mailboxes, list.filter), [mailboxes, list.filter]);
+	// The mailboxes whose last report bounced, read again each time the screen shows.
+	const [bounced] = usePolledRead(() => services.tracking.bouncedMailboxes(), () => false);
+	const all = useMemo<MailboxRow[]>(() => bounced.byAddress.size === 0 ? mailboxes : mailboxes.map(mailbox => {
+		const found = bounced.byAddress.get(addressKey(mailbox.address));
+		return found ? {...mailbox, bounced: found} : mailbox;
+	}), [mailboxes, bounced]);
+	const rows = useMemo(() => shownMailboxes(all, list.filter), [all, list.filter]);
 	// The directory's rules, whole: wrapped onto more lines when the terminal is narrow.
 	const rules = directoryRules(summary?.primary ?? null);
 	const view = useListView(list, dispatch, rows);
@@ -164,13 +187,18 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 		back: () => list.filter === '' ? navigation.back() : dispatch({type: 'clear-filter'}),
 	}, {isActive: !list.filtering});
 
-	const columns: Array<Column<Mailbox>> = [
+	const columns: Array<Column<MailboxRow>> = [
 		{title: 'Address', min: 16, max: 40, shrink: 1, cell: mailbox => displayAddress(mailbox.address)},
 		{title: 'Name', grow: true, min: 8, cell: mailbox => printable(mailbox.name)},
 		// `primary administrator`, or `primary admin` where that does not fit.
 		{title: 'Role', min: 13, shrink: 2, cell: (mailbox, width) => roleLabels[mailbox.role].length <= width ? roleLabels[mailbox.role] : shortRoleLabels[mailbox.role]},
-		{title: 'State', cell: mailbox => mailbox.disabled ? 'disabled' : 'active'},
+		{title: 'State', cell: mailboxState, color: mailbox => mailbox.bounced && !mailbox.disabled ? theme.error : undefined},
 	];
+	// What the report said of the mailbox under the cursor, whole: what an administrator goes to fix.
+	const bounce = current?.bounced;
+	const bounceLines = bounce && !notice
+		? wrapLine(`${displayAddress(current.address)}: bounced${bounce.status ? ` ${bounce.status}` : ''}${bounce.at ? ` at ${formatWhen(bounce.at)}` : ''}${bounce.diagnostic ? `: ${printable(bounce.diagnostic)}` : ''} (send ${bounce.sendId})`, Math.max(10, screenWidth - 2)).slice(0, 2)
+		: [];
 
 	const status = [
 		list.filter ? `${formatCount(count)} of ${plural(mailboxes.length, 'mailbox', 'mailboxes')}` : plural(mailboxes.length, 'mailbox', 'mailboxes'),
@@ -184,14 +212,16 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 			<Table
 				view={view}
 				columns={columns}
-				measureOver={mailboxes}
+				measureOver={all}
 				rowKey={mailbox => mailbox.address}
 				rowStyle={mailbox => ({dim: mailbox.disabled})}
 				empty={error ? <Text color={theme.error} wrap="wrap">{error}</Text> : mailboxes.length === 0
 					? <Text color={theme.muted}>  No mailbox in {domainName} yet: a adds one.</Text>
 					: <Text color={theme.warning}>  No mailbox matches &quot;{list.filter}&quot;.</Text>}
 			/>
-			<Text color={theme.success} wrap="truncate-end">{notice ? ` ${notice}` : ' '}</Text>
+			{bounceLines.length > 0
+				? bounceLines.map(line => <Text key={line} color={theme.error} wrap="truncate-end"> {line}</Text>)
+				: <Text color={theme.success} wrap="truncate-end">{notice ? ` ${notice}` : ' '}</Text>}
 			<FilterLine list={list} status={status} />
 		</Box>
 	);

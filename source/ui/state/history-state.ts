@@ -2,6 +2,7 @@
  * What History and a send's page show and allow, as plain functions of the send records
  * (tested without rendering): the row text, which actions a send offers, the recipient filter.
  */
+import type {Delivery} from '../../core/journal/index.js';
 import type {RecipientReport, SendSummary} from '../../core/types.js';
 import {filterItems} from './list.js';
 
@@ -52,13 +53,43 @@ export function reminderSubject(subject: string): string {
 	return /^reminder:/i.test(subject.trim()) ? subject.trim() : `Reminder: ${subject}`;
 }
 
-/** The recipients shown: those matching the `/` filter (address, status, reply), only the failed ones if asked. */
-export function shownRecipients<T extends RecipientReport>(recipients: readonly T[], filter: string, failedOnly: boolean): readonly T[] {
+/**
+ * A recipient's delivery in its column: `delivered`, `bounced 5.2.2`, `delayed`, `accepted` (sent,
+ * no report yet); '' when neither sent nor reported on.
+ */
+export function deliveryCell(delivery: Delivery | null | undefined): string {
+	if (!delivery) {
+		return '';
+	}
+
+	return delivery.state === 'bounced' && delivery.status ? `bounced ${delivery.status}` : delivery.state;
+}
+
+/**
+ * What the report said, whole, for the line under the table: `bounced 5.2.2 at 2026-12-07 04:55:
+ * mailbox full`; an auto-reply's time; undefined when no report came.
+ */
+export function deliveryNote(delivery: Delivery | null | undefined): string | undefined {
+	if (!delivery) {
+		return undefined;
+	}
+
+	const replied = delivery.repliedAt === undefined ? '' : `auto-reply at ${formatWhen(delivery.repliedAt)}`;
+	if (delivery.at === null) {
+		return replied === '' ? undefined : `${delivery.state}, ${replied}`;
+	}
+
+	const said = [delivery.state, delivery.status ?? '', `at ${formatWhen(delivery.at)}`].filter(Boolean).join(' ');
+	return [`${said}${delivery.diagnostic ? `: ${delivery.diagnostic}` : ''}`, replied].filter(Boolean).join(`; `);
+}
+
+/** The recipients shown: those matching the `/` filter (address, status, delivery, reply), only the failed ones if asked. */
+export function shownRecipients<T extends RecipientReport & {delivery?: Delivery | null}>(recipients: readonly T[], filter: string, failedOnly: boolean): readonly T[] {
 	const wanted = failedOnly ? recipients.filter(r => r.status === 'failed') : recipients;
-	return filterItems(wanted, filter, r => `${r.address} ${r.status} ${r.response ?? ''}`);
+	return filterItems(wanted, filter, r => `${r.address} ${r.status} ${deliveryCell(r.delivery)} ${r.response ?? ''}`);
 }
 
 /** The sends shown: those matching the `/` filter (subject, audience, kind, status, id). */
-export function shownSends(sends: readonly SendSummary[], filter: string): readonly SendSummary[] {
+export function shownSends<T extends SendSummary>(sends: readonly T[], filter: string): readonly T[] {
 	return filterItems(sends, filter, s => `${s.subject} ${s.audience} ${s.kind} ${s.status} ${s.id} ${formatWhen(s.createdAt)}`);
 }

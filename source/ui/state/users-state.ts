@@ -145,6 +145,7 @@ export function addressIn(domain: string, typed: string): string {
 	return text.includes('@') ? text : `${text}@${domain}`;
 }
 
-export function shownMailboxes(mailboxes: readonly Mailbox[], filter: string): readonly Mailbox[] {
-	return filterItems(mailboxes, filter, m => `${m.address} ${displayAddress(m.address)} ${m.name} ${roleLabels[m.role]} ${m.disabled ? 'disabled' : 'active'}`);
+export function shownMailboxes<T extends Mailbox & {bounced?: {status: string | null}}>(mailboxes: readonly T[], filter: string): readonly T[] {
+	// `/bounced` lists the mailboxes whose last delivery report bounced.
+	return filterItems(mailboxes, filter, m => `${m.address} ${displayAddress(m.address)} ${m.name} ${roleLabels[m.role]} ${m.disabled ? 'disabled' : 'active'}${m.bounced ? ` bounced ${m.bounced.status ?? ''}` : ''}`);
 }
