@@ -23,6 +23,7 @@ import {json, type Output} from './output.js';
 import {directoryForSend} from './sync-commands.js';
 import {isResumable, runEndLines} from '../core/run-end.js';
 import {temporarilyBounced} from '../core/tracking/results.js';
+import {trackAfterSend} from './track-commands.js';
 import {senderAddressOrigin, senderForSend} from '../core/sender.js';
 
 /**
@@ -214,8 +215,11 @@ async function composeAndSend(context: CommandContext, kind: MessageDraft['kind'
 		}
 
 		const unreadable = audience.followUpOf === undefined ? undefined : unreadablePolicy(stringOption(options, 'unreadable'));
+		// --track: tracking not set up refuses now, before anything is sent.
+		const trackSeconds = intOption(options, 'track', {min: 1, max: 86_400});
+		const afterRun = trackSeconds === undefined ? undefined : trackAfterSend(context, trackSeconds);
 		const delivery = await createDelivery(ctx, {draft, audience: audience.text, recipients, followUpOf: audience.followUpOf, unreadable}, overrides);
-		return await runDelivery(delivery, context);
+		return await runDelivery(delivery, context, afterRun);
 	} catch (error) {
 		throw withUnreadableHint(error);
 	} finally {
@@ -332,7 +336,7 @@ function progressLine(progress: DeliveryProgress): string {
  * pending. A server, network or disk that gives out after messages were accepted: 75. Either
  * way the record is complete and the resume command printed, and `--json` ends with the summary.
  */
-export async function runDelivery(delivery: Delivery, context: CommandContext): Promise<number> {
+export async function runDelivery(delivery: Delivery, context: CommandContext, afterRun?: (sendId: string) => Promise<Record<string, unknown> | undefined>): Promise<number> {
 	const {io, options} = context;
 	const asJson = Boolean(options.json);
 	let lastLine = 0;
@@ -420,6 +424,18 @@ export async function runDelivery(delivery: Delivery, context: CommandContext): 
 		io.err(line);
 	}
 
+	if (!asJson) {
+		for (const line of end.outcome) {
+			io.out(line);
+		}
+	}
+
+	if (end.resume) {
+		io.err(end.resume);
+	}
+
+	// send --track: the reports that came back meanwhile, after the run (a stopped run's too: what was accepted can bounce).
+	const tracked = afterRun && result.runSent > 0 ? await afterRun(result.id) : undefined;
 	if (asJson) {
 		io.out(json({
 			id: result.id,
@@ -430,19 +446,17 @@ export async function runDelivery(delivery: Delivery, context: CommandContext): 
 			exitStatus: status,
 			...(result.stopped ? {stopped: result.stopped.message} : {}),
 			...(isResumable(result) ? {resume: `${command} resume ${result.id}`} : {}),
+			...(tracked ? {track: tracked} : {}),
 		}));
-	} else {
-		for (const line of end.outcome) {
-			io.out(line);
-		}
-	}
-
-	if (end.resume) {
-		io.err(end.resume);
 	}
 
 	return status;
 }
+
+/** send and remind: wait for the delivery reports after the run. */
+const trackOption: Record<string, OptionSpec> = {
+	track: {type: 'string', value: 'SECONDS', description: 'after the run, wait this long for the delivery reports, fold this send\'s (as massmail track SEND_ID does) and print them; with --json, as "track" in the final line. Refused at once when tracking.* is not set up'},
+};
 
 const sendCommand: Command = {
 	name: 'send',
@@ -450,6 +464,7 @@ const sendCommand: Command = {
 	summary: 'Send an email to a recipient group: one message per recipient.',
 	options: {
 		...composeOptions,
+		...trackOption,
 		...unreadableOption,
 		from: {type: 'string', value: 'NAME|"NAME <ADDR>"', description: 'the sender (default: settings sender.name and sender.address)'},
 		'friendly-name': {type: 'string', value: 'TEXT', description: 'put before each recipient\'s address in To, as typed: "Example.com User - " gives To: "Example.com User - ann@example.com" <ann@example.com> (--dry-run shows it)'},
@@ -469,6 +484,7 @@ const remindCommand: Command = {
 		from: {type: 'string', value: 'NAME|"NAME <ADDR>"', description: 'with --follow-up: the sender (default: the original\'s)'},
 		'friendly-name': {type: 'string', value: 'TEXT', description: 'with --follow-up: put before each address in To (default: the original\'s; "" for the bare address)'},
 		...unreadableOption,
+		...trackOption,
 		...deliveryOptions,
 	},
 	run: async context => composeAndSend(context, 'reminder'),

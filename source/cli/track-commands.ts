@@ -143,21 +143,18 @@ const trackCommand: Command = {
 	},
 };
 
-async function track(context: CommandContext): Promise<number> {
-	const {args, options, io, env} = context;
-	const every = intOption(options, 'every', {min: 1, max: 86_400});
-	if (every !== undefined && !options.watch) {
-		throw usageError('--every goes with --watch');
-	}
+/** What a `track` needs besides the command's options: the mailbox, the records, whose mailboxes are the server's. */
+interface Tracking {
+	target: ReturnType<typeof requireTrackingTarget>;
+	sends: SendLog;
+	ours: (address: string) => boolean;
+}
 
+/** The bounce mailbox and the records, from the store: exit 2 when tracking is not set up. */
+function openTracking(context: CommandContext): Tracking {
 	const store = context.store();
-	const target = requireTrackingTarget(store.settings.get(), env);
+	const target = requireTrackingTarget(store.settings.get(), context.env);
 	const sends = new SendLog(store.paths.sendsDir);
-	const only = args[0];
-	if (only !== undefined) {
-		sends.record(only); // An unknown send: exit 2 before anything connects.
-	}
-
 	let ours: (address: string) => boolean;
 	try {
 		const directory = store.directory();
@@ -167,8 +164,71 @@ async function track(context: CommandContext): Promise<number> {
 		ours = () => true;
 	}
 
+	return {target, sends, ours};
+}
+
+/** One fold, then what the records say of the sends shown (`only`, else the recent ones and any that got a report now). */
+async function foldAndRead({target, sends, ours}: Tracking, only: string | undefined, signal: AbortSignal): Promise<Round> {
 	const {foldReports} = await import('../core/tracking/fold.js');
-	const stop = new AbortController();
+	const summary = await foldReports({
+		imap: target.imap,
+		returnPath: target.returnPath,
+		delimiter: target.delimiter,
+		sends,
+		...(only === undefined ? {} : {sendIds: [only]}),
+		deadlineMs: foldDeadlineMs,
+		signal,
+	});
+	const recent = only === undefined ? recentSendIds(sends) : [only];
+	// Sends of long ago that got a report now are shown too.
+	const ids = [...new Set([...recent, ...Object.keys(summary.bySend)])];
+	const shown = ids.map(id => sendDeliveries(sends, id)).filter(send => Object.values(send.counts).some(count => count > 0));
+	return {summary, sends: shown, broken: brokenMailboxes(sends, only === undefined ? recent : [only], ours)};
+}
+
+function roundJson(result: Round): Record<string, unknown> {
+	return {fold: foldJson(result.summary), sends: result.sends.map(each => sendJson(each)), brokenMailboxes: result.broken};
+}
+
+/** A round for people: the fold, each send, the broken mailboxes. */
+function roundLines(result: Round, where: string, only: string | undefined): string[] {
+	const lines = [foldLine(result.summary, where)];
+	if (result.summary.unmatched > 0) {
+		lines.push(`${plural(result.summary.unmatched, 'report')} could not be read or matched to a recipient; left in the inbox:`, ...result.summary.unmatchedWhy.map(why => `  ${printable(why)}`));
+	}
+
+	if (result.sends.length === 0) {
+		lines.push('', only === undefined ? `No send of the last ${recentDays} days went to an SMTP server.` : `Send ${only} has no accepted message.`);
+	}
+
+	for (const send of result.sends) {
+		lines.push('', ...sendLines(send));
+	}
+
+	lines.push('', ...brokenLines(result.broken));
+	return lines;
+}
+
+/** What came since the last round (--watch): the sends that got reports, and who bounced or is delayed anew. */
+function changeLines(result: Round, where: string, seen: Set<string>): string[] {
+	if (result.summary.folded + result.summary.replies === 0) {
+		return [];
+	}
+
+	const lines = [`${new Date().toTimeString().slice(0, 8)} ${foldLine(result.summary, where)}`];
+	for (const send of result.sends) {
+		if (Object.hasOwn(result.summary.bySend, send.id)) {
+			const bounced = send.bounced.filter(each => !seen.has(stateKey(send, each, 'bounced')));
+			const delayed = send.delayed.filter(each => !seen.has(stateKey(send, each, 'delayed')));
+			lines.push(`Send ${send.id}: ${deliveryLine(send.counts)}`, ...recipientLines('Bounced', bounced), ...recipientLines('Delayed', delayed));
+		}
+	}
+
+	return lines;
+}
+
+/** Ctrl+C, SIGTERM, SIGHUP and a closed output abort `stop` while `run` runs. */
+async function untilSignal<T>(io: CommandContext['io'], stop: AbortController, run: () => Promise<T>): Promise<T> {
 	const onSignal = () => {
 		stop.abort();
 	};
@@ -179,78 +239,40 @@ async function track(context: CommandContext): Promise<number> {
 	}
 
 	io.outputClosed?.addEventListener('abort', onSignal);
-
-	const round = async (): Promise<Round> => {
-		const summary = await foldReports({
-			imap: target.imap,
-			returnPath: target.returnPath,
-			delimiter: target.delimiter,
-			sends,
-			...(only === undefined ? {} : {sendIds: [only]}),
-			deadlineMs: foldDeadlineMs,
-			signal: stop.signal,
-		});
-		const recent = only === undefined ? recentSendIds(sends) : [only];
-		// Sends of long ago that got a report now are shown too.
-		const ids = [...new Set([...recent, ...Object.keys(summary.bySend)])];
-		const shown = ids.map(id => sendDeliveries(sends, id)).filter(send => Object.values(send.counts).some(count => count > 0));
-		return {summary, sends: shown, broken: brokenMailboxes(sends, only === undefined ? recent : [only], ours)};
-	};
-
-	const print = (result: Round, changedOnly?: Set<string>) => {
-		if (options.json) {
-			io.out(json({fold: foldJson(result.summary), sends: result.sends.map(each => sendJson(each)), brokenMailboxes: result.broken}));
-			return;
-		}
-
-		if (changedOnly) {
-			// --watch after the first round: what came since, if anything did.
-			const fresh = result.summary.folded + result.summary.replies;
-			if (fresh === 0) {
-				return;
-			}
-
-			io.out(`${new Date().toTimeString().slice(0, 8)} ${foldLine(result.summary, target.description)}`);
-			for (const send of result.sends) {
-				const bounced = send.bounced.filter(each => !changedOnly.has(stateKey(send, each, 'bounced')));
-				const delayed = send.delayed.filter(each => !changedOnly.has(stateKey(send, each, 'delayed')));
-				if (Object.hasOwn(result.summary.bySend, send.id)) {
-					io.out([`Send ${send.id}: ${deliveryLine(send.counts)}`, ...recipientLines('Bounced', bounced), ...recipientLines('Delayed', delayed)].join('\n'));
-				}
-			}
-
-			return;
-		}
-
-		io.out(foldLine(result.summary, target.description));
-		if (result.summary.unmatched > 0) {
-			io.out(`${plural(result.summary.unmatched, 'report')} could not be read or matched to a recipient; left in the inbox:`);
-			for (const why of result.summary.unmatchedWhy) {
-				io.out(`  ${printable(why)}`);
-			}
-		}
-
-		if (result.sends.length === 0) {
-			io.out('');
-			io.out(only === undefined ? `No send of the last ${recentDays} days went to an SMTP server.` : `Send ${only} has no accepted message.`);
-		}
-
-		for (const send of result.sends) {
-			io.out('');
-			io.out(sendLines(send).join('\n'));
-		}
-
-		io.out('');
-		io.out(brokenLines(result.broken).join('\n'));
-	};
-
 	try {
+		return await run();
+	} finally {
+		for (const signal of signals) {
+			process.off(signal, onSignal);
+		}
+
+		io.outputClosed?.removeEventListener('abort', onSignal);
+	}
+}
+
+async function track(context: CommandContext): Promise<number> {
+	const {args, options, io} = context;
+	const every = intOption(options, 'every', {min: 1, max: 86_400});
+	if (every !== undefined && !options.watch) {
+		throw usageError('--every goes with --watch');
+	}
+
+	const tracking = openTracking(context);
+	const only = args[0];
+	if (only !== undefined) {
+		tracking.sends.record(only); // An unknown send: exit 2 before anything connects.
+	}
+
+	const where = tracking.target.description;
+	const wait = async (signal: AbortSignal) => sleep((every ?? defaultEverySeconds) * 1000, undefined, {signal}).catch(() => undefined);
+	const stop = new AbortController();
+	await untilSignal(io, stop, async () => {
 		let seen = statesOf([]);
 		let first = true;
-		for (;;) {
+		while (!stop.signal.aborted) {
 			let result: Round;
 			try {
-				result = await round();
+				result = await foldAndRead(tracking, only, stop.signal);
 			} catch (error) {
 				if (stop.signal.aborted) {
 					break;
@@ -262,29 +284,28 @@ async function track(context: CommandContext): Promise<number> {
 
 				// A watch goes on through a server that is gone for a while.
 				io.err(`${formatError(error)}\nmassmail: trying again in ${every ?? defaultEverySeconds} s`);
-				await sleep((every ?? defaultEverySeconds) * 1000, undefined, {signal: stop.signal}).catch(() => undefined);
+				await wait(stop.signal);
 				continue;
 			}
 
-			print(result, first ? undefined : seen);
+			if (options.json) {
+				io.out(json(roundJson(result)));
+			} else {
+				const lines = first ? roundLines(result, where, only) : changeLines(result, where, seen);
+				if (lines.length > 0) {
+					io.out(lines.join('\n'));
+				}
+			}
+
 			seen = statesOf(result.sends);
 			first = false;
-			if (!options.watch || stop.signal.aborted) {
+			if (!options.watch) {
 				break;
 			}
 
-			await sleep((every ?? defaultEverySeconds) * 1000, undefined, {signal: stop.signal}).catch(() => undefined);
-			if (stop.signal.aborted) {
-				break;
-			}
+			await wait(stop.signal);
 		}
-	} finally {
-		for (const signal of signals) {
-			process.off(signal, onSignal);
-		}
-
-		io.outputClosed?.removeEventListener('abort', onSignal);
-	}
+	});
 
 	if (stop.signal.aborted) {
 		io.err(options.watch ? 'Stopped watching: what was folded is kept.' : 'Interrupted: what was folded is kept.');
@@ -292,6 +313,48 @@ async function track(context: CommandContext): Promise<number> {
 	}
 
 	return exitCodes.ok;
+}
+
+/**
+ * `send --track SECONDS`: refuses before anything is sent when tracking is not set up (exit 2);
+ * returns what to do once the run has ended — wait that long for the reports (Ctrl+C skips the
+ * wait), fold this send's, and print them (for --json, the object to add to the final line).
+ * A fold that fails is said, and leaves the send's exit status as it is.
+ */
+export function trackAfterSend(context: CommandContext, seconds: number): (sendId: string) => Promise<Record<string, unknown> | undefined> {
+	const tracking = openTracking(context);
+	const {io, options} = context;
+	return async sendId => {
+		const stop = new AbortController();
+		try {
+			return await untilSignal(io, stop, async () => {
+				if (!options.json) {
+					io.err(`Waiting ${seconds} s for the delivery reports (Ctrl+C: not now)…`);
+				}
+
+				await sleep(seconds * 1000, undefined, {signal: stop.signal}).catch(() => undefined);
+				if (stop.signal.aborted) {
+					io.err(`Not waiting for the reports: massmail track ${sendId} folds them later.`);
+					return undefined;
+				}
+
+				const result = await foldAndRead(tracking, sendId, stop.signal);
+				if (options.json) {
+					return roundJson(result);
+				}
+
+				io.out(['', ...roundLines(result, tracking.target.description, sendId)].join('\n'));
+				return undefined;
+			});
+		} catch (error) {
+			if (!isMassmailError(error)) {
+				throw error;
+			}
+
+			io.err(`${formatError(error)}\nThe send is recorded as it is: massmail track ${sendId} folds its reports later.`);
+			return options.json ? {error: error.message} : undefined;
+		}
+	};
 }
 
 export const trackCommands: Command[] = [trackCommand];

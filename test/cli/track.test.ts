@@ -219,3 +219,24 @@ test('retry --bounced sends again to a recipient whose report bounced with a tem
 	const [report] = await s.harness.waitForReports(1, 20_000);
 	t.regex(report!.toString('utf8'), new RegExp(`^Original-Envelope-Id: massmail\\.${id}\\.${index}\\r?$`, 'm'));
 });
+
+test('send --track SECONDS waits for the reports after the run and folds this send\'s; without tracking set up it refuses before sending', async t => {
+	const s = await setup(t);
+	const result = await runCli(['send', '--to', `user:${full}`, '--subject', 'Maintenance tonight', '--message', 'M', '--yes', '--json', '--track', '3'], {configDir: s.dir, env: s.env});
+	t.is(result.code, 0, result.stderr);
+	const summary = lastJsonLine(result.stdout) as {id: string; sent: number; track: {sends: Array<{id: string; counts: unknown; bounced: Array<{address: string; status: string}>}>}};
+	t.like(summary, {sent: 1, status: 'finished'});
+	t.deepEqual(summary.track.sends.map(each => each.id), [summary.id]);
+	t.like(summary.track.sends[0], {counts: {accepted: 0, bounced: 1}, bounced: [{address: full, status: bouncedStatus}]});
+
+	const text = await runCli(['send', '--to', `user:${full}`, '--subject', 'Again', '--message', 'M', '--yes', '--track', '3'], {configDir: s.dir, env: s.env});
+	t.is(text.code, 0, text.stderr);
+	t.regex(text.stderr, /Waiting 3 s for the delivery reports/);
+	t.regex(text.stdout, /^ {2}Accepted 1 · Delivered 0 · Bounced 1 · Delayed 0$/m);
+
+	const {dir} = tempConfigDir(t);
+	const bare = await runCli(['send', '--to', `user:${full}`, '--allow-external', '--subject', 'S', '--message', 'M', '--yes', '--track', '3'], {configDir: dir, env: {MASSMAIL_SMTP_URL: s.env.MASSMAIL_SMTP_URL}});
+	t.is(bare.code, 2);
+	t.regex(bare.stderr, /delivery reports are not set up/);
+	t.deepEqual(JSON.parse((await runCli(['history', '--json'], {configDir: dir})).stdout), []);
+});
