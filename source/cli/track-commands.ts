@@ -13,6 +13,8 @@
  * `--watch` folds again every few seconds and prints what changed, until Ctrl+C (exit 130).
  * An IMAP server that cannot be reached or refuses the login is exit 3, with the server's words
  * and nothing recorded; tracking not set up is exit 2, naming the settings to set.
+ * `send --track SECONDS` folds its send's reports after the run through the same pieces
+ * (trackAfterSend).
  */
 import {setTimeout as sleep} from 'node:timers/promises';
 import {exitCodes, formatError, isMassmailError, usageError} from '../core/errors.js';
