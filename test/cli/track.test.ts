@@ -214,6 +214,13 @@ test('retry --bounced sends again to a recipient whose report bounced with a tem
 	t.is(after.recipients.find(each => each.address === later)?.attempts, 2, 'later sent again');
 	t.is(after.recipients.find(each => each.address === full)?.attempts, 1, 'full never');
 	t.is(after.recipients.find(each => each.address === ann)?.attempts, 1);
+	// The old bounce was about the copy sent before: later reads as accepted again, and a second
+	// retry --bounced does not send it a third time on that old report.
+	t.like(after.recipients.find(each => each.address === later)?.delivery, {state: 'accepted'});
+	t.like(after.recipients.find(each => each.address === full)?.delivery, {state: 'bounced', status: bouncedStatus});
+	const again = await runCli(['retry', id, '--bounced', '--yes'], {configDir: s.dir, env: s.env});
+	t.is(again.code, 0, again.stderr);
+	t.regex(again.stdout, /has no failed recipients and none bounced with a temporary status/);
 	// Postfix took it again: a new report on later comes back to the inbox (track moved the first two) with its envelope id.
 	const index = after.recipients.findIndex(each => each.address === later);
 	const [report] = await s.harness.waitForReports(1, 20_000);

@@ -7,7 +7,7 @@ import {randomBytes} from 'node:crypto';
 import {startCaptureServer, type CaptureServer} from '../capture-server.js';
 import {MessageTemplate, validateDraft} from '../compose.js';
 import {MassmailError} from '../errors.js';
-import {newSendId, SendLog, statusCodes, type SendRecord, type UnreadablePolicy} from '../journal.js';
+import {newSendId, ReportAppender, resentLines, SendLog, statusCodes, type SendRecord, type UnreadablePolicy} from '../journal.js';
 import {currentOperator} from '../operator.js';
 import {senderForSend} from '../sender.js';
 import {describeTarget, resolveSmtpTarget} from '../smtp-config.js';
@@ -239,6 +239,13 @@ export async function reopenDelivery(ctx: DeliveryContext, sendId: string, optio
 		const {addresses, names} = ctx.sends.readRecipients(sendId, {unreadable: options.unreadable});
 		const thread = record.followUpOf === undefined ? undefined : threadIds(ctx.sends, record.followUpOf, addresses);
 		const first: SmtpSession | undefined = chosen.length > 0 ? await verifySession(target, engine.deadlines) : undefined;
+		const resent = bounced ? chosen.filter(index => bounced[index]) : [];
+		if (resent.length > 0) {
+			// Their bounce was about the copy sent before: from now on only reports on the new one count
+			// (a second retry --bounced does not send it a third time on the old report).
+			new ReportAppender(ctx.sends.sendsDir, sendId, record.total).append(resentLines(resent));
+		}
+
 		return new Delivery({
 			sends: ctx.sends,
 			record,

@@ -27,4 +27,4 @@ export {SendReader, type ReadOptions, type RecipientRecord, type SendListing} fr
 export {newSendId, type RunState, type SendRecord} from './record.js';
 export {countOutcomes, OutcomeWriter, statusCodes, type OutcomeLine, type OutcomeState} from './outcome-log.js';
 export {describeDamage, formatDamagedLine, UnreadableRecipientsError, type DamagedLine, type DamageReport, type UnreadablePolicy} from './damage.js';
-export {readDeliveries, ReportAppender, reportsFile, type DeliveriesRead, type Delivery, type DeliveryCounts, type DeliveryState, type ReportLine, type ReportState, type ReportVia} from './reports.js';
+export {readDeliveries, ReportAppender, reportsFile, resentLines, type DeliveriesRead, type Delivery, type DeliveryCounts, type DeliveryState, type ReportLine, type ReportState, type ReportVia} from './reports.js';

@@ -32,14 +32,17 @@ import {statusCodes} from './outcome-log.js';
 
 export const reportsFile = 'reports.log';
 
-/** What a report says of one recipient. */
-export type ReportState = 'delivered' | 'bounced' | 'delayed' | 'replied';
+/**
+ * What a report says of one recipient; `resent` is not a report but massmail's own mark: a retry
+ * sent the message again (`retry --bounced`), so the reports older than it no longer count.
+ */
+export type ReportState = 'delivered' | 'bounced' | 'delayed' | 'replied' | 'resent';
 
 /** A recipient's delivery: `accepted` is sent with no report yet. */
 export type DeliveryState = 'accepted' | 'delivered' | 'bounced' | 'delayed';
 
 /** How a report was matched to its recipient. */
-export type ReportVia = 'envid' | 'verp' | 'message-id' | 'in-reply-to';
+export type ReportVia = 'envid' | 'verp' | 'message-id' | 'in-reply-to' | 'retry';
 
 /** One line of reports.log. */
 export interface ReportLine {
@@ -90,8 +93,8 @@ export interface DeliveriesRead {
 	damage: DamageList;
 }
 
-const states = new Set<string>(['delivered', 'bounced', 'delayed', 'replied']);
-const vias = new Set<string>(['envid', 'verp', 'message-id', 'in-reply-to']);
+const states = new Set<string>(['delivered', 'bounced', 'delayed', 'replied', 'resent']);
+const vias = new Set<string>(['envid', 'verp', 'message-id', 'in-reply-to', 'retry']);
 const statusPattern = /^[245]\.\d{1,3}\.\d{1,3}$/;
 /** The longest key and diagnostic kept: a report is written by whoever sent it. */
 export const maxKeyLength = 1000;
@@ -120,7 +123,7 @@ function reportLineProblem(value: unknown, total: number): string | undefined {
 	}
 
 	if (typeof value.state !== 'string' || !states.has(value.state)) {
-		return '"state" is not delivered, bounced, delayed or replied';
+		return '"state" is not delivered, bounced, delayed, replied or resent';
 	}
 
 	if (value.status !== null && !(typeof value.status === 'string' && statusPattern.test(value.status))) {
@@ -140,10 +143,16 @@ function reportLineProblem(value: unknown, total: number): string | undefined {
 	}
 
 	if (typeof value.via !== 'string' || !vias.has(value.via)) {
-		return '"via" is not envid, verp, message-id or in-reply-to';
+		return '"via" is not envid, verp, message-id, in-reply-to or retry';
 	}
 
 	return undefined;
+}
+
+/** The marks a retry appends for the recipients it sends again, so their older reports stop counting. */
+export function resentLines(indexes: readonly number[], now = new Date()): ReportLine[] {
+	const at = now.toISOString();
+	return indexes.map(index => ({index, state: 'resent', status: null, diagnostic: null, at, foldedAt: at, key: `resent ${at} ${index}`, via: 'retry'}));
 }
 
 /** A report line's text (its fields in a fixed order), ending in a newline. */
@@ -221,9 +230,26 @@ export function readDeliveries(text: Buffer | undefined, status: Uint8Array): De
 	const damage = new DamageList();
 	let lastFoldedAt: string | null = null;
 	if (text !== undefined) {
+		const lines: ReportLine[] = [];
 		decodeReportLines(text, total, line => {
+			lines.push(line);
+		}, damage);
+		// A retry's mark: what was reported before the message went again is about the old copy.
+		const resentAt: Array<number | undefined> = Array.from({length: total});
+		for (const line of lines) {
+			if (line.state === 'resent') {
+				resentAt[line.index] = Math.max(resentAt[line.index] ?? 0, Date.parse(line.at));
+			}
+		}
+
+		for (const line of lines) {
 			if (lastFoldedAt === null || Date.parse(line.foldedAt) > Date.parse(lastFoldedAt)) {
 				lastFoldedAt = line.foldedAt;
+			}
+
+			const since = resentAt[line.index];
+			if (line.state === 'resent' || (since !== undefined && Date.parse(line.at) < since)) {
+				continue;
 			}
 
 			if (line.state === 'replied') {
@@ -234,7 +260,7 @@ export function readDeliveries(text: Buffer | undefined, status: Uint8Array): De
 			} else if (outranks(line, best[line.index])) {
 				best[line.index] = line;
 			}
-		}, damage);
+		}
 	}
 
 	const counts: DeliveryCounts = {accepted: 0, delivered: 0, bounced: 0, delayed: 0, replied: 0};
