@@ -9,7 +9,7 @@ import {MassmailError} from '../errors.js';
 import {runPasswordCommand} from '../smtp-config.js';
 import {readCaFile} from '../tls.js';
 import type {Settings} from '../types.js';
-import type {ImapTarget} from './fold.js';
+import type {ImapTarget} from './imap.js';
 
 /** The environment variable holding the bounce mailbox's password. */
 export const trackingPasswordVariable = 'MASSMAIL_TRACKING_PASSWORD';
