@@ -22,10 +22,10 @@
  */
 import {MassmailError} from '../errors.js';
 import {countOutcomes, statusCodes, type OutcomeLine, type OutcomeWriter, type SendLock, type SendLog, type SendRecord} from '../journal.js';
-import {noDsnText} from '../tracking/request.js';
 import type {DeliveryProgress, DeliveryResult} from '../types.js';
 import {Connections, type Worker} from './connections.js';
 import {decide} from './decision.js';
+import {DsnOffer} from './dsn-offer.js';
 import {DeliveryEvents, type Listener} from './events.js';
 import {journalUnwritable, recordEnd, serverRefused, serverStalled, type Ending} from './ending.js';
 import {Pacer, type Ticket} from './pacing.js';
@@ -81,8 +81,7 @@ export class Delivery {
 	private rejectDone: ((error: unknown) => void) | undefined;
 	private runSent = 0;
 	private lastActivity = 0;
-	/** Whether the server offers DSN: unknown until a connection opens. */
-	private dsnOffered: boolean | undefined;
+	private readonly dsn: DsnOffer;
 
 	/** @internal Use createDelivery or reopenDelivery. */
 	constructor(init: RunInit) {
@@ -93,6 +92,7 @@ export class Delivery {
 		this.target = init.target;
 		this.destination = init.target.description;
 		this.captured = init.target.captured;
+		this.dsn = new DsnOffer(init.target, this.events);
 		this.options = init.options;
 		this.addresses = init.addresses;
 		this.total = init.work.length;
@@ -198,15 +198,6 @@ export class Delivery {
 			this.phase.aborted = true;
 			this.connections.destroy('interrupted');
 		}
-	}
-
-	/**
-	 * Whether this run asks for delivery reports: `asked` once a connection showed the server
-	 * offers DSN, `not-offered` when it does not (or the mail goes to the local capture server),
-	 * `unknown` before any connection opened.
-	 */
-	get reports(): 'asked' | 'not-offered' | 'unknown' {
-		return this.dsnOffered === undefined ? 'unknown' : (this.dsnOffered ? 'asked' : 'not-offered');
 	}
 
 	progress(): DeliveryProgress {
@@ -392,7 +383,7 @@ export class Delivery {
 		this.connections.open(worker, this.pacer, () => this.accepting, opened => {
 			this.events.limiting(this.pacer.limiting());
 			if (opened === 'opened') {
-				this.noteDsn(worker);
+				this.dsn.note(worker.session);
 				this.pump(worker);
 				this.maybeFinish();
 			} else if (opened === 'unwanted') {
@@ -403,22 +394,6 @@ export class Delivery {
 				this.giveOut(opened.stop);
 			}
 		});
-	}
-
-	/**
-	 * Whether the server offers DSN, known from the first connection opened: a server that does
-	 * not gets no DSN parameters (the transport leaves them out) and the listeners are told once.
-	 * The local capture server offers none and needs none.
-	 */
-	private noteDsn(worker: Worker): void {
-		if (this.dsnOffered !== undefined || !worker.session) {
-			return;
-		}
-
-		this.dsnOffered = worker.session.offersDsn;
-		if (!this.dsnOffered && !this.captured) {
-			this.events.emit({type: 'no-dsn', text: noDsnText(this.destination)});
-		}
 	}
 
 	/** An attempt ended: journal what the reply table decides, tell the pacer, schedule a retry. */
