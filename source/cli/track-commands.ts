@@ -18,7 +18,7 @@
  */
 import {setTimeout as sleep} from 'node:timers/promises';
 import {exitCodes, formatError, isMassmailError, usageError} from '../core/errors.js';
-import {formatCount, plural} from '../core/format.js';
+import {formatCount, plural, printable} from '../core/format.js';
 import {SendLog} from '../core/journal.js';
 import type {FoldSummary} from '../core/tracking/fold.js';
 import {brokenMailboxes, deliveryLine, recentDays, recentSendIds, sendDeliveries, type BrokenMailbox, type ReportedRecipient, type SendDeliveries} from '../core/tracking/results.js';
@@ -32,7 +32,6 @@ const defaultEverySeconds = 30;
 
 const when = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 /** Words from a remote server, one line: nothing in them moves the cursor. */
-const printable = (text: string | null): string => (text ?? '').replaceAll(/[\u0000-\u001F\u007F-\u009F]/g, ' ');
 
 /** What a fold did, in one line. */
 function foldLine(summary: FoldSummary, where: string): string {
@@ -62,7 +61,7 @@ function recipientLines(title: string, recipients: readonly ReportedRecipient[])
 	}
 
 	const width = Math.max(...recipients.map(each => each.address.length));
-	return [`  ${title}:`, ...recipients.map(each => `    ${each.address.padEnd(width)}  ${each.status ?? ''}  ${printable(each.diagnostic)}`.trimEnd())];
+	return [`  ${title}:`, ...recipients.map(each => `    ${each.address.padEnd(width)}  ${each.status ?? ''}  ${printable(each.diagnostic ?? '')}`.trimEnd())];
 }
 
 function sendLines(send: SendDeliveries): string[] {
@@ -82,7 +81,7 @@ function brokenLines(broken: readonly BrokenMailbox[]): string[] {
 	const width = Math.max(...broken.map(each => each.address.length));
 	return [
 		`Broken mailboxes on your server (their last report bounced): ${formatCount(broken.length)}`,
-		...broken.map(each => `  ${each.address.padEnd(width)}  ${each.status ?? ''}  ${printable(each.diagnostic)}  (send ${each.sendId})`),
+		...broken.map(each => `  ${each.address.padEnd(width)}  ${each.status ?? ''}  ${printable(each.diagnostic ?? '')}  (send ${each.sendId})`),
 	];
 }
 
