@@ -144,7 +144,7 @@ function overridesOf(options: CommandContext['options']): DeliveryOverrides {
 
 async function composeAndSend(context: CommandContext, kind: MessageDraft['kind']): Promise<number> {
 	const {options, io} = context;
-	const {MessageTemplate, createDelivery, detectHtml, openDeliveryContext, parseSender, validateDraft} = await loadEngine();
+	const {MessageTemplate, createDelivery, detectHtml, dsnNotice, openDeliveryContext, parseSender, validateDraft} = await loadEngine();
 	const store = context.store();
 	const settings = store.settings.get();
 	const followUpOf = stringOption(options, 'follow-up');
@@ -185,6 +185,18 @@ async function composeAndSend(context: CommandContext, kind: MessageDraft['kind'
 		const warnings = smtpUtf8Warnings(context, settings, recipients);
 
 		if (options['dry-run']) {
+			// Whoever set up delivery reports learns now whether the server will be asked for them.
+			if (settings.tracking.returnPath !== '' && !goesToCapture(context, settings)) {
+				try {
+					const notice = await dsnNotice(deliveryContext());
+					if (notice) {
+						warnings.push(notice);
+					}
+				} catch (error) {
+					warnings.push(`could not ask the SMTP server whether it offers DSN: ${(error as Error).message}`);
+				}
+			}
+
 			if (options.json) {
 				io.out(json({count: recipients.length, recipients: recipients.map(r => r.address), skipped, to: toLine ?? null, from: from.address, ...(warnings.length > 0 ? {warnings} : {})}));
 			} else {

@@ -15,6 +15,7 @@ import {folderMessages, imapClient} from '../helpers/bounce-mailbox.js';
 import {lastJsonLine, runCli, startCli} from '../helpers/cli.js';
 import {freePort} from '../../bench/lib/postfix.js';
 import {bouncedStatus, bouncedText, delayedStatus, reportAddresses, startReportHarness, type ReportHarness, type ReportHarnessOptions} from '../helpers/report-harness.js';
+import {startRecordingSmtpServer} from '../helpers/recording-smtp-server.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
 
 const [ann, bob] = reportAddresses.delivered;
@@ -246,4 +247,19 @@ test('send --track SECONDS waits for the reports after the run and folds this se
 	t.is(bare.code, 2);
 	t.regex(bare.stderr, /delivery reports are not set up/);
 	t.deepEqual(JSON.parse((await runCli(['history', '--json'], {configDir: dir})).stdout), []);
+});
+
+test('with delivery reports set up, the dry run asks the SMTP server whether it offers DSN and warns when it does not; Postfix offers it: no warning', async t => {
+	const s = await setup(t);
+	const offered = await runCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--dry-run', '--json'], {configDir: s.dir, env: s.env});
+	t.is(offered.code, 0, offered.stderr);
+	t.is((JSON.parse(offered.stdout) as {warnings?: string[]}).warnings, undefined);
+
+	const plain = await startRecordingSmtpServer();
+	t.teardown(async () => plain.close());
+	const env = {...s.env, MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${plain.port}`};
+	const warned = await runCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--dry-run'], {configDir: s.dir, env});
+	t.is(warned.code, 0, warned.stderr);
+	t.regex(warned.stdout, new RegExp(`^Warning: 127\\.0\\.0\\.1:${plain.port} \\(STARTTLS when offered\\) does not offer DSN \\(RFC 3461\\): delivery reports are not asked for`, 'm'));
+	t.is(plain.messages.length, 0, 'a dry run sends nothing');
 });

@@ -13,6 +13,7 @@ import {senderForSend} from '../sender.js';
 import {describeTarget, resolveSmtpTarget} from '../smtp-config.js';
 import type {Store} from '../store.js';
 import {checkReportRequest} from '../tracking/request.js';
+import {noDsnText} from '../tracking/request.js';
 import {temporarilyBounced} from '../tracking/results.js';
 import type {MessageDraft, Recipient, Settings} from '../types.js';
 import {Delivery} from './engine.js';
@@ -275,6 +276,22 @@ export async function checkConnection(ctx: DeliveryContext): Promise<string> {
 	return target.captured
 		? target.description
 		: `connected to ${target.description}${target.user === '' ? '' : `, logged in as ${target.user}`}`;
+}
+
+/**
+ * Asks the SMTP server (its EHLO reply) whether it offers DSN, before a send: the words to say
+ * when it does not (reports are then not asked for), undefined when it does or when the mail goes
+ * to the local capture server, which needs none.
+ */
+export async function dsnNotice(ctx: DeliveryContext): Promise<string | undefined> {
+	const target = await ctx.target();
+	if (target.captured) {
+		return undefined;
+	}
+
+	const session = await verifySession(target, {replyMs: 20_000, dataMs: 20_000});
+	session.quit();
+	return session.offersDsn ? undefined : noDsnText(target.description);
 }
 
 /** Sends one copy of a draft to one address (not journaled in any send). Resolves with the server's reply. */
