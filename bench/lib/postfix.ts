@@ -45,7 +45,8 @@ export async function freePort(): Promise<number> {
 	});
 }
 
-async function greets(port: number): Promise<boolean> {
+/** True once a server on 127.0.0.1:port answers with a greeting starting `greeting` (SMTP's 220, IMAP's `* OK`). */
+export async function greets(port: number, greeting = '220'): Promise<boolean> {
 	return new Promise(resolve => {
 		const socket = net.connect({host: '127.0.0.1', port});
 		const done = (ok: boolean) => {
@@ -60,8 +61,8 @@ async function greets(port: number): Promise<boolean> {
 			done(false);
 		});
 		socket.once('data', chunk => {
-			socket.write('QUIT\r\n');
-			done(chunk.toString().startsWith('220'));
+			socket.write(greeting === '220' ? 'QUIT\r\n' : 'A1 LOGOUT\r\n');
+			done(chunk.toString().startsWith(greeting));
 		});
 	});
 }

@@ -6,7 +6,7 @@
  * its message three ways: ENVID, VERP address, returned Message-ID.
  */
 import test from 'ava';
-import {ImapFlow} from 'imapflow';
+import {unconnectedImapClient} from '../helpers/bounce-mailbox.js';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {parseEnvelopeId, parseVerp, readReport, type ParsedReport} from '../../source/core/tracking/report.js';
 import {
@@ -22,27 +22,13 @@ const messages: DsnMessage[] = [
 	{index: 3, to: reportAddresses.delayed, ret: 'HDRS', notify: ['FAILURE', 'DELAY']},
 ];
 
-function client(login: {host: string; port: number; user: string; password: string}): ImapFlow {
-	return new ImapFlow({
-		host: login.host,
-		port: login.port,
-		secure: false,
-		doSTARTTLS: false,
-		auth: {user: login.user, pass: login.password},
-		logger: false,
-		connectionTimeout: 5000,
-		greetingTimeout: 5000,
-		socketTimeout: 10_000,
-	});
-}
-
 test.serial('Postfix\'s delivery, bounce and delay reports reach the bounce mailbox over IMAP, and each reads back to its recipient', async t => {
 	const started = Date.now();
 	const harness = await startReportHarness();
 	t.teardown(async () => harness.stop());
 	await sendWithDsn(harness.postfix.port, sendId, messages);
 
-	const imap = client(harness.login);
+	const imap = unconnectedImapClient(harness.login);
 	t.teardown(() => {
 		imap.close();
 	});
@@ -109,7 +95,7 @@ test.serial('Postfix\'s delivery, bounce and delay reports reach the bounce mail
 test.serial('the bounce mailbox\'s IMAP server refuses a wrong password', async t => {
 	const harness = await startReportHarness();
 	t.teardown(async () => harness.stop());
-	const imap = client({...harness.login, password: 'wrong'});
+	const imap = unconnectedImapClient({...harness.login, password: 'wrong'});
 	t.teardown(() => {
 		imap.close();
 	});

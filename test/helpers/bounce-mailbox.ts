@@ -74,9 +74,9 @@ export async function startBounceMailbox(t: {teardown: (fn: () => unknown) => vo
 	return mailbox;
 }
 
-/** An IMAP client of a test, logged in (close it with `logout`). */
-export async function imapClient(login: {host: string; port: number; user: string; password: string}): Promise<ImapFlow> {
-	const client = new ImapFlow({
+/** An IMAP client of a test to the bounce mailbox, not yet connected (no TLS: the test server is on loopback). */
+export function unconnectedImapClient(login: {host: string; port: number; user: string; password: string}): ImapFlow {
+	return new ImapFlow({
 		host: login.host,
 		port: login.port,
 		secure: false,
@@ -87,6 +87,11 @@ export async function imapClient(login: {host: string; port: number; user: strin
 		greetingTimeout: 5000,
 		socketTimeout: 10_000,
 	});
+}
+
+/** An IMAP client of a test, logged in (close it with `logout`). */
+export async function imapClient(login: {host: string; port: number; user: string; password: string}): Promise<ImapFlow> {
+	const client = unconnectedImapClient(login);
 	client.on('error', () => undefined);
 	await client.connect();
 	return client;

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {endAtExit, forgetAtExit} from './end-at-exit.js';
-import {processAlive} from './processes.js';
+import {dovecotMasterPid, killGroup, processAlive, tailOf} from './processes.js';
 
 export const dovecotInstallCommand = 'bash scripts/test-prerequisites.sh';
 const dovecotBinary = '/usr/sbin/dovecot';
@@ -66,33 +66,6 @@ function dovecotConf(folder: string): string {
 	].join('\n');
 }
 
-/** True while the process runs: a zombie is dead (a daemon's parent, PID 1 here, may reap it a second later). */
-function masterPid(folder: string): number | undefined {
-	try {
-		const pid = Number(fs.readFileSync(path.join(folder, 'run', 'master.pid'), 'utf8').trim());
-		return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-	} catch {
-		return undefined;
-	}
-}
-
-/** Ends the master and its children (they share its process group). */
-function killGroup(pid: number): void {
-	try {
-		process.kill(-pid, 'SIGKILL');
-	} catch {
-		// Gone.
-	}
-}
-
-function tail(file: string, lines: number): string {
-	try {
-		return fs.readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
-	} catch {
-		return '(no log)';
-	}
-}
-
 /** Starts a private Dovecot; stop it with `stop()` (in `t.teardown` or `test.after.always`). */
 export async function startDovecot(options: DovecotOptions): Promise<DovecotServer> {
 	for (const program of [dovecotBinary, doveadmBinary]) {
@@ -107,7 +80,7 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotServ
 
 	const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'massmail-dovecot-'));
 	const configFile = path.join(folder, 'dovecot.conf');
-	const pid = () => masterPid(folder);
+	const pid = () => dovecotMasterPid(folder);
 	const halt = async () => {
 		const id = pid();
 		if (id === undefined || !processAlive(id)) {
@@ -147,14 +120,14 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotServ
 			]) as [number | string | null];
 			gaveUp.abort();
 			if (code !== 0) {
-				throw new Error(`dovecot -c ${configFile} failed to start (${code}): ${tail(startLog, 10)}\n${tail(path.join(folder, 'dovecot.log'), 10)}`);
+				throw new Error(`dovecot -c ${configFile} failed to start (${code}): ${tailOf(startLog, 10)}\n${tailOf(path.join(folder, 'dovecot.log'), 10)}`);
 			}
 
 			const socket = path.join(folder, 'run', 'auth-userdb');
 			const deadline = Date.now() + 10_000;
 			while (!fs.existsSync(socket)) {
 				if (Date.now() > deadline) {
-					throw new Error(`Dovecot did not create ${socket} within 10 s. End of its log:\n${tail(path.join(folder, 'dovecot.log'), 10)}`);
+					throw new Error(`Dovecot did not create ${socket} within 10 s. End of its log:\n${tailOf(path.join(folder, 'dovecot.log'), 10)}`);
 				}
 
 				await sleep(20);

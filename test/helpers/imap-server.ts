@@ -16,13 +16,12 @@
 import {spawn} from 'node:child_process';
 import {once} from 'node:events';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
-import {freePort} from '../../bench/lib/postfix.js';
+import {freePort, greets} from '../../bench/lib/postfix.js';
 import {endAtExit, forgetAtExit} from './end-at-exit.js';
-import {account, processAlive} from './processes.js';
+import {account, dovecotMasterPid, killGroup, processAlive, tailOf} from './processes.js';
 
 export const imapInstallCommand = 'bash scripts/test-prerequisites.sh';
 const dovecotBinary = '/usr/sbin/dovecot';
@@ -121,53 +120,6 @@ function dovecotConf(folder: string, port: number, separator: string): string {
 	].join('\n');
 }
 
-function masterPid(folder: string): number | undefined {
-	try {
-		const pid = Number(fs.readFileSync(path.join(folder, 'run', 'master.pid'), 'utf8').trim());
-		return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-	} catch {
-		return undefined;
-	}
-}
-
-/** Ends the master and its children (they share its process group). */
-function killGroup(pid: number): void {
-	try {
-		process.kill(-pid, 'SIGKILL');
-	} catch {
-		// Gone.
-	}
-}
-
-function tail(file: string, lines: number): string {
-	try {
-		return fs.readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
-	} catch {
-		return '(no log)';
-	}
-}
-
-/** True once the port answers with an IMAP greeting. */
-async function greets(port: number): Promise<boolean> {
-	return new Promise(resolve => {
-		const socket = net.connect({host: '127.0.0.1', port});
-		const done = (ok: boolean) => {
-			socket.destroy();
-			resolve(ok);
-		};
-
-		socket.setTimeout(1000, () => {
-			done(false);
-		});
-		socket.once('error', () => {
-			done(false);
-		});
-		socket.once('data', chunk => {
-			done(chunk.toString().startsWith('* OK'));
-		});
-	});
-}
-
 /** Starts a private Dovecot IMAP server; stop it with `stop()` (in `t.teardown` or `test.after.always`). */
 export async function startImapServer(options: ImapOptions): Promise<ImapServer> {
 	for (const [program, what] of [[dovecotBinary, 'Dovecot'], [imapBinary, 'Dovecot\'s IMAP server (dovecot-imapd)']]) {
@@ -189,7 +141,7 @@ export async function startImapServer(options: ImapOptions): Promise<ImapServer>
 	const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'massmail-imap-'));
 	const configFile = path.join(folder, 'dovecot.conf');
 	const log = path.join(folder, 'dovecot.log');
-	const pid = () => masterPid(folder);
+	const pid = () => dovecotMasterPid(folder);
 	const halt = async () => {
 		const id = pid();
 		if (id === undefined || !processAlive(id)) {
@@ -238,14 +190,14 @@ export async function startImapServer(options: ImapOptions): Promise<ImapServer>
 			]) as [number | string | null];
 			gaveUp.abort();
 			if (code !== 0) {
-				throw new Error(`dovecot -c ${configFile} failed to start (${code}): ${tail(startLog, 10)}\n${tail(log, 10)}`);
+				throw new Error(`dovecot -c ${configFile} failed to start (${code}): ${tailOf(startLog, 10)}\n${tailOf(log, 10)}`);
 			}
 
 			// The master binds its listeners before it forks; a port taken meanwhile ends it at once.
 			const deadline = Date.now() + 10_000;
 			let ready = false;
 			while (!ready && Date.now() < deadline) {
-				ready = await greets(port);
+				ready = await greets(port, '* OK');
 				if (!ready) {
 					const id = pid();
 					if (id === undefined || !processAlive(id)) {
@@ -261,11 +213,11 @@ export async function startImapServer(options: ImapOptions): Promise<ImapServer>
 			}
 
 			await halt();
-			if (attempt < 3 && /address already in use/i.test(tail(log, 20))) {
+			if (attempt < 3 && /address already in use/i.test(tailOf(log, 20))) {
 				continue;
 			}
 
-			throw new Error(`Dovecot did not answer IMAP on 127.0.0.1:${port} within 10 s. End of its log:\n${tail(log, 10)}`);
+			throw new Error(`Dovecot did not answer IMAP on 127.0.0.1:${port} within 10 s. End of its log:\n${tailOf(log, 10)}`);
 		}
 	} catch (error) {
 		await halt();
