@@ -96,6 +96,7 @@ test.serial('Send Email to All Users on a Domain: form, Review with the rendered
 	t.regex(review, /Message +plain text, 2 lines\n +The server restarts at 22:00\./);
 	t.regex(review, new RegExp(`Goes to +127\\.0\\.0\\.1:${setup.server.port}`));
 	t.regex(review, /Warnings +1 disabled mailbox skipped \(gone@example\.com\)/);
+	t.notRegex(review, /DSN/, 'no delivery reports set up: nothing said of DSN');
 	t.is(setup.server.messages.length, 0, 'nothing is sent before Send');
 
 	await dashboard.press('s');
@@ -119,6 +120,23 @@ test.serial('Send Email to All Users on a Domain: form, Review with the rendered
 
 	await dashboard.press(ENTER);
 	t.regex(dashboard.lines()[0], /Domains/, 'Done goes home');
+});
+
+test.serial('with delivery reports set up, Review asks the server and says once that it does not offer DSN (without them, nothing: the first test)', async t => {
+	const setup = await smtpSetup(t);
+	const dashboard = await open(t, setup, {setup(store) {
+		fillDirectory(store);
+		store.settings.update({tracking: {returnPath: 'bounces@example.com'}});
+	}});
+	await composeToExampleCom(dashboard, {subject: 'Maintenance tonight', message: 'Tonight.'});
+	await dashboard.press(CTRL_S);
+	// The test server (smtp-server) does not offer DSN; Postfix does (test/cli/track.test.ts's dry run).
+	await dashboard.settle(screen => screen.includes('DSN'));
+	const review = dashboard.screen();
+	assertFits(t, dashboard);
+	t.regex(review, /Warnings +the server offers no DSN: delivery reports are not asked for\n +1 disabled mailbox skipped/);
+	t.is(review.split('DSN').length, 2, 'said once');
+	t.is(setup.server.messages.length, 0, 'asking sends nothing');
 });
 
 test.serial('each field says what is wrong as it is left; Review refuses until it is right', async t => {

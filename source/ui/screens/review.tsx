@@ -3,7 +3,7 @@
  * (From, Subject, the start of the message), where it goes, and what was left out.
  * Send (asking once more with the count above the settings' threshold), a test copy, back.
  */
-import {useMemo, useState, type ReactNode} from 'react';
+import {useEffect, useMemo, useState, type ReactNode} from 'react';
 import {Box, Text} from 'ink';
 import {MessageTemplate} from '../../core/compose.js';
 import {describeGroup} from '../../core/groups.js';
@@ -109,10 +109,31 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 	const {recipients} = plan.resolution;
 	const count = recipients.length;
 	const template = useMemo(() => new MessageTemplate(plan.draft, {sendId: 'review'}), [plan]);
+	// With delivery reports set up, the server is asked once whether it offers DSN (issue 18: said
+	// before the send, not only during it). Unreachable: nothing said here; Send's connection check says it.
+	const asksReports = settings.tracking.returnPath !== '' && !captured;
+	const [noDsn, setNoDsn] = useState<string | undefined>(undefined);
+	useEffect(() => {
+		setNoDsn(undefined);
+		if (!asksReports) {
+			return;
+		}
+
+		let current = true;
+		services.sends.dsnNotice().then(notice => {
+			if (current) {
+				// Review's row is one line: the command line's dry run gives the whole sentence.
+				setNoDsn(notice === undefined ? undefined : 'the server offers no DSN: delivery reports are not asked for');
+			}
+		}, () => undefined);
+		return () => {
+			current = false;
+		};
+	}, [services, asksReports, destination]);
 	const warnings = useMemo(() => {
 		const smtpUtf8 = smtpUtf8Warning(plan, captured);
-		return smtpUtf8 ? [smtpUtf8, ...skippedSummary(plan)] : skippedSummary(plan);
-	}, [plan, captured]);
+		return [...(noDsn ? [noDsn] : []), ...(smtpUtf8 ? [smtpUtf8] : []), ...skippedSummary(plan)];
+	}, [plan, captured, noDsn]);
 	// The message as the first recipient will read it: placeholders filled, HTML as its text part.
 	const first = recipients[0];
 	const shown = useMemo(() => first
