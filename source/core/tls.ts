@@ -120,7 +120,5 @@ export function isLoopbackAddress(address: string | undefined): boolean {
 	return bare === '::1' || bare === '0:0:0:0:0:0:0:1';
 }
 
-/** Removes a password from any text before it is shown or stored. */
-export function withoutSecret(text: string, secret: string | undefined): string {
-	return secret && secret.length > 0 ? text.split(secret).join('***') : text;
-}
+// Masking a password in what servers say (in any of the forms an AUTH exchange sends it) is secret-mask.ts's.
+export {withoutSecret} from './secret-mask.js';
