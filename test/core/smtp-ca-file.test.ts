@@ -18,7 +18,7 @@ import {openStore} from '../../source/core/store.js';
 import type {Settings, TlsMode} from '../../source/core/types.js';
 import {runCli} from '../../source/cli/main.js';
 import {capturedOutput} from '../helpers/in-process-cli.js';
-import {makeTestCertificates} from '../helpers/postgres-server.js';
+import {makeTestCertificates} from '../helpers/certificates.js';
 import {tempConfigDir, tempFolder} from '../helpers/temp-dir.js';
 
 interface TlsServer {

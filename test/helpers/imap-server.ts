@@ -1,7 +1,9 @@
 /**
  * A real IMAP server for a test: Dovecot (`dovecot -c CONF`, an instance of its own from a
  * temporary folder) serving existing Maildirs over IMAP on 127.0.0.1 at a free port, without TLS,
- * with a passwd-file of the test's users and passwords (PLAIN and LOGIN).
+ * with a passwd-file of the test's users and passwords (PLAIN and LOGIN). With the `tls` option it
+ * also serves IMAPS on a second free port and offers STARTTLS on the first, with a certificate a CA
+ * of the instance's own signed (certificates.ts): a client trusts it only when given that CA.
  *
  * It is made to read the Maildirs Postfix's virtual(8) delivers to (test/helpers/postfix-server.ts):
  * Dovecot's mail processes run with the uid/gid virtual writes as (the `nobody` account, as the
@@ -20,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 import {freePort, greets} from '../../bench/lib/postfix.js';
+import {makeTestCertificates, type TestCertificates} from './certificates.js';
 import {endAtExit, forgetAtExit} from './end-at-exit.js';
 import {account, dovecotMasterPid, killGroup, processAlive, tailOf} from './processes.js';
 
@@ -41,11 +44,18 @@ export interface ImapOptions {
 	mailUser?: {uid: number; gid: number};
 	/** The hierarchy separator the server announces: `'/'` (default, `massmail/processed`) or Maildir++'s `'.'`. */
 	separator?: '/' | '.';
+	/**
+	 * Serve TLS too: IMAPS on a port of its own, STARTTLS on `port` (which still takes a login in
+	 * clear, as without TLS). The certificate is for `names` (default localhost, 127.0.0.1).
+	 */
+	tls?: {names?: string[]};
 }
 
 export interface ImapServer {
 	host: '127.0.0.1';
 	port: number;
+	/** With the `tls` option: the IMAPS port (TLS from the first byte) and the PEM file of the CA that signed the server's certificate. */
+	tls?: {imapsPort: number; caFile: string};
 	/** The instance's temporary folder and its configuration file. */
 	folder: string;
 	configFile: string;
@@ -81,7 +91,7 @@ function passwdFile(users: ImapUser[], homes: string[], mailUser: {uid: number; 
 	].join(':') + '\n').join('');
 }
 
-function dovecotConf(folder: string, port: number, separator: string): string {
+function dovecotConf(folder: string, port: number, separator: string, tls?: {imapsPort: number; certificates: TestCertificates}): string {
 	const users = path.join(folder, 'users');
 	return [
 		`base_dir = ${path.join(folder, 'run')}`,
@@ -89,8 +99,9 @@ function dovecotConf(folder: string, port: number, separator: string): string {
 		`log_path = ${path.join(folder, 'dovecot.log')}`,
 		'protocols = imap',
 		'listen = 127.0.0.1',
-		'ssl = no',
-		// No TLS on 127.0.0.1: a password in clear is what a test server takes.
+		// `<file`: the configuration process (root) reads the file, the login processes never do.
+		...(tls ? ['ssl = yes', `ssl_cert = <${tls.certificates.certFile}`, `ssl_key = <${tls.certificates.keyFile}`] : ['ssl = no']),
+		// A password in clear on 127.0.0.1 is what a test server takes (with TLS too, on the plain port).
 		'disable_plaintext_auth = no',
 		'auth_mechanisms = plain login',
 		// A wrong password is refused at once (Dovecot waits 2 s by default, per mechanism tried).
@@ -105,7 +116,7 @@ function dovecotConf(folder: string, port: number, separator: string): string {
 		`    port = ${port}`,
 		'  }',
 		'  inet_listener imaps {',
-		'    port = 0',
+		...(tls ? ['    address = 127.0.0.1', `    port = ${tls.imapsPort}`, '    ssl = yes'] : ['    port = 0']),
 		'  }',
 		'}',
 		'passdb {',
@@ -156,6 +167,7 @@ export async function startImapServer(options: ImapOptions): Promise<ImapServer>
 	};
 
 	let port: number;
+	let tls: {imapsPort: number; certificates: TestCertificates} | undefined;
 	try {
 		// Dovecot's processes run as its own accounts and as mailUser: they must reach their folders.
 		fs.chmodSync(folder, 0o755);
@@ -166,6 +178,7 @@ export async function startImapServer(options: ImapOptions): Promise<ImapServer>
 			return home;
 		});
 		fs.writeFileSync(path.join(folder, 'users'), passwdFile(options.users, homes, mailUser), {mode: 0o644});
+		const certificates = options.tls ? await makeTestCertificates(folder, {names: options.tls.names ?? ['localhost', '127.0.0.1']}) : undefined;
 		endAtExit(folder, () => {
 			const id = pid();
 			if (id !== undefined) {
@@ -173,10 +186,19 @@ export async function startImapServer(options: ImapOptions): Promise<ImapServer>
 			}
 		});
 
-		// The port is free when asked but could be taken before Dovecot binds it: then try another.
+		// The ports are free when asked but could be taken before Dovecot binds them: then try others.
 		for (let attempt = 1; ; attempt++) {
 			port = await freePort();
-			fs.writeFileSync(configFile, dovecotConf(folder, port, options.separator ?? '/'));
+			if (certificates) {
+				let imapsPort = await freePort();
+				while (imapsPort === port) {
+					imapsPort = await freePort();
+				}
+
+				tls = {imapsPort, certificates};
+			}
+
+			fs.writeFileSync(configFile, dovecotConf(folder, port, options.separator ?? '/', tls));
 			// The master forks into the background keeping the standard output and error it was given:
 			// a file, not a pipe (a wait on a pipe would last as long as Dovecot).
 			const startLog = path.join(folder, 'start.log');
@@ -193,7 +215,7 @@ export async function startImapServer(options: ImapOptions): Promise<ImapServer>
 				throw new Error(`dovecot -c ${configFile} failed to start (${code}): ${tailOf(startLog, 10)}\n${tailOf(log, 10)}`);
 			}
 
-			// The master binds its listeners before it forks; a port taken meanwhile ends it at once.
+			// The master binds its listeners (both, with TLS) before it forks; a port taken meanwhile ends it at once.
 			const deadline = Date.now() + 10_000;
 			let ready = false;
 			while (!ready && Date.now() < deadline) {
@@ -230,6 +252,7 @@ export async function startImapServer(options: ImapOptions): Promise<ImapServer>
 	return {
 		host: '127.0.0.1',
 		port,
+		...(tls ? {tls: {imapsPort: tls.imapsPort, caFile: tls.certificates.caFile}} : {}),
 		folder,
 		configFile,
 		logLines() {
