@@ -27,14 +27,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
-import net from 'node:net';
 import {ImapFlow, type FetchMessageObject} from 'imapflow';
 import {MassmailError} from '../errors.js';
 import {ReportAppender, type DeliveryCounts, type ReportLine, type SendReader} from '../journal/index.js';
 import {takeProcessLock, type LockHolder, type ProcessLock} from '../storage/index.js';
 import {withoutSecret} from '../tls.js';
 import {seconds} from '../values.js';
-import {connectFailure, imapWords, passwordHint, plainAddress, uidSet, type ImapTarget} from './imap.js';
+import {connectFailure, imapClientOptions, imapWords, passwordHint, plainAddress, uidSet, type ImapTarget} from './imap.js';
 import {matchReport, type KnownSend, type Match} from './match.js';
 
 export {uidSet, type ImapTarget} from './imap.js';
@@ -253,20 +252,7 @@ export async function foldReports(options: FoldOptions): Promise<FoldSummary> {
 			}
 
 			const remaining = Math.max(1000, options.deadlineMs - (Date.now() - started));
-			client = new ImapFlow({
-				host,
-				port: imap.port,
-				secure: imap.tls === 'implicit',
-				doSTARTTLS: imap.tls === 'starttls',
-				...(imap.tls !== 'none' && net.isIP(imap.host) === 0 ? {servername: imap.host} : {}),
-				tls: {rejectUnauthorized: !imap.allowUnverifiedTls, ...(imap.ca === undefined ? {} : {ca: imap.ca})},
-				auth: {user: imap.user, pass: password},
-				logger: false,
-				disableAutoIdle: true,
-				connectionTimeout: Math.min(remaining, 30_000),
-				greetingTimeout: Math.min(remaining, 30_000),
-				socketTimeout: Math.min(remaining, 60_000) + 5000,
-			});
+			client = new ImapFlow(imapClientOptions(imap, host, password, remaining));
 			// An 'error' event without a listener would end the process; the commands reject with it.
 			client.on('error', () => undefined);
 			if (ended) {
