@@ -23,12 +23,12 @@ import {median, printTable, verdict, type Figure} from './lib/table.js';
 const part = 'delivery';
 const subject = 'Planned maintenance on Saturday';
 
-function envNumber(name: string, fallback: number): number {
+export function envNumber(name: string, fallback: number): number {
 	const value = Number(process.env[name]);
 	return Number.isInteger(value) && value > 0 ? value : fallback;
 }
 
-interface Attempt {
+export interface Attempt {
 	/** Whole process, spawn to exit. */
 	ms: number;
 	peakMb: number | undefined;
@@ -41,9 +41,9 @@ interface Attempt {
 
 type Method = 'engine' | 'pool' | 'smtp-source';
 
-/** Run one sender against a fresh sink and check that every message arrived. */
-async function attempt(sinkBinary: string, work: string, count: number, run: (port: number) => Promise<RunResult & {error?: string}>): Promise<Attempt> {
-	const sink = await startSink(sinkBinary, work);
+/** Run one sender against a fresh sink (started with `sinkArgs`) and check that every message arrived. */
+export async function attempt(sinkBinary: string, work: string, count: number, run: (port: number) => Promise<RunResult & {error?: string}>, sinkArgs: string[] = []): Promise<Attempt> {
+	const sink = await startSink(sinkBinary, work, sinkArgs);
 	try {
 		const result = await run(sink.port);
 		await sink.waitFor(count, 2000);
@@ -65,12 +65,12 @@ async function attempt(sinkBinary: string, work: string, count: number, run: (po
 	}
 }
 
-function engineArgs(messageFile: string, extra: string[] = []): string[] {
+export function engineArgs(messageFile: string, extra: string[] = []): string[] {
 	return [...cliNodeFlags(), ...extra, cliPath, 'send', '--to', 'all', '--subject', subject, '--message-file', messageFile, '--yes', '--json', '--concurrency', '10', '--rate', '0'];
 }
 
 /** The engine's last JSON line: {"id","total","sent","failed","status"}. */
-function engineError(result: RunResult, count: number): string | undefined {
+export function engineError(result: RunResult, count: number): string | undefined {
 	const last = result.stdout.trim().split('\n').at(-1) ?? '';
 	try {
 		const summary = JSON.parse(last) as {sent?: number; failed?: number; status?: string};
@@ -86,7 +86,7 @@ function engineError(result: RunResult, count: number): string | undefined {
 	return undefined;
 }
 
-async function prepareEngine(work: string, name: string, mailboxes: number, domains: number): Promise<string> {
+export async function prepareEngine(work: string, name: string, mailboxes: number, domains: number): Promise<string> {
 	const configDir = path.join(work, name);
 	mkdirSync(configDir);
 	const csv = path.join(work, `${name}.csv`);
@@ -96,7 +96,7 @@ async function prepareEngine(work: string, name: string, mailboxes: number, doma
 	return configDir;
 }
 
-const rate = (count: number, ms: number | undefined) => (ms === undefined || ms <= 0 ? undefined : count / (ms / 1000));
+export const rate = (count: number, ms: number | undefined) => (ms === undefined || ms <= 0 ? undefined : count / (ms / 1000));
 
 export async function benchDelivery(): Promise<Figure[]> {
 	console.log('\n== Delivery (issue 3): messages per second into smtp-sink on 127.0.0.1 ==');

@@ -83,8 +83,9 @@ export interface Sink {
  * Start smtp-sink on 127.0.0.1 at a free port, with its counters on (`-c`), and wait until it
  * greets. Its counter line (`sess=N quit=N mesg=N`, one per event) gives the number of messages
  * received and, to 25 ms, when the first and the last arrived. `workFolder` holds the counter file.
+ * `extraArgs`: more of smtp-sink's options (`-N`: no DSN in its EHLO reply; `-D FILE`: a dump of each transaction).
  */
-export async function startSink(binary: string, workFolder: string): Promise<Sink> {
+export async function startSink(binary: string, workFolder: string, extraArgs: string[] = []): Promise<Sink> {
 	const port = await freePort();
 	// As root smtp-sink must drop its privileges (-u); as anyone else it may not.
 	const user = process.getuid?.() === 0 ? ['-u', 'nobody'] : [];
@@ -92,7 +93,7 @@ export async function startSink(binary: string, workFolder: string): Promise<Sin
 	// for the CPU with the sender being measured (it cost smtp-source a third of its rate).
 	const counterFile = path.join(workFolder, `smtp-sink-${port}.out`);
 	const counterFd = openSync(counterFile, 'w');
-	const child = track(spawn(binary, ['-c', ...user, `127.0.0.1:${port}`, '1000'], {
+	const child = track(spawn(binary, ['-c', ...user, ...extraArgs, `127.0.0.1:${port}`, '1000'], {
 		stdio: ['ignore', counterFd, 'pipe'],
 		detached: true,
 	}));
