@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every part in order, then one table of the figures against their targets.
- * `node --import=tsx bench/index.ts delivery` (or directory, dashboard) runs the parts named.
+ * `node --import=tsx bench/index.ts delivery` (or directory, dashboard, limits, sync, tracking) runs the parts named.
  */
 import os from 'node:os';
 import {cleanUp, installCleanUp} from './lib/children.js';
@@ -15,6 +15,7 @@ const parts: Record<string, Part> = {
 	dashboard: async () => (await import('./dashboard.js')).benchDashboard(),
 	limits: async () => (await import('./limits.js')).benchLimits(),
 	sync: async () => (await import('./sync.js')).benchSync(),
+	tracking: async () => (await import('./tracking.js')).benchTracking(),
 };
 
 async function main(): Promise<number> {
