@@ -8,7 +8,7 @@
 import {execFile} from 'node:child_process';
 import net from 'node:net';
 import {MassmailError} from './errors.js';
-import {readCaFile} from './settings.js';
+import {readCaFile, urlParts, urlPassword, urlSyntaxProblem} from './settings.js';
 import type {Settings, TlsMode} from './types.js';
 
 export type SmtpTarget =
@@ -68,43 +68,45 @@ export async function runPasswordCommand(command: string, setting = 'smtp.passwo
 	});
 }
 
+const smtpUrlExamples = 'write it as smtp://user@mail.example.com:587 or smtps://mail.example.com:465; the password goes in MASSMAIL_SMTP_PASSWORD (or smtp.passwordCommand), never in the URL';
+const tlsParameterModes: readonly TlsMode[] = ['implicit', 'starttls', 'opportunistic'];
+
 /**
- * The URL as it may be shown: everything before the last `@` of the part after `scheme://` is
- * the user and perhaps a password (which may itself hold `:`, `/` or `@`), so none of it is shown.
+ * Reads MASSMAIL_SMTP_URL. No message repeats it or any part of it (the user, a parameter's
+ * value): a password may be anywhere in it — pasted whole into the variable, typed after the
+ * user without the `@`, or as a parameter. Each says which part is wrong instead.
  */
-export function shownSmtpUrl(text: string): string {
-	const start = text.indexOf('//');
-	const at = text.lastIndexOf('@');
-	return at > start && start !== -1 ? `${text.slice(0, start + 2)}***${text.slice(at)}` : text;
-}
-
 function parseSmtpUrl(text: string): {host: string; port: number; tls: TlsMode; user: string} {
-	const examples = 'examples: smtp://user@mail.example.com:587, smtps://mail.example.com:465 (the password goes in MASSMAIL_SMTP_PASSWORD)';
-	let url: URL;
-	try {
-		url = new URL(text);
-	} catch {
-		throw new MassmailError('usage', `MASSMAIL_SMTP_URL is not a URL: ${JSON.stringify(shownSmtpUrl(text))}`, {hint: examples});
+	const usage = (problem: string, hint = smtpUrlExamples) => new MassmailError('usage', `MASSMAIL_SMTP_URL ${problem}`, {hint});
+	const scheme = urlParts(text)?.scheme.toLowerCase();
+	if (scheme !== 'smtp' && scheme !== 'smtps') {
+		throw usage('must start with smtp:// or smtps:// (what it holds is not shown: it may be a password)');
 	}
 
-	if (url.password !== '') {
-		throw new MassmailError('usage', 'MASSMAIL_SMTP_URL holds a password; it is never read from there', {
-			hint: 'put the password in MASSMAIL_SMTP_PASSWORD, or set smtp.passwordCommand',
-		});
+	const password = urlPassword(text);
+	if (password !== undefined) {
+		throw usage(
+			`holds a password ${password === 'userinfo' ? 'after the user name (user:PASSWORD@)' : 'in a parameter (?…=)'}; it is never read from there`,
+			'remove it from the URL, and put the password in MASSMAIL_SMTP_PASSWORD, or set smtp.passwordCommand',
+		);
 	}
 
+	const syntax = urlSyntaxProblem(text);
+	if (syntax !== undefined) {
+		throw usage(`is not a URL: ${syntax}`);
+	}
+
+	const url = new URL(text.trim());
 	const host = url.hostname.replace(/^\[|\]$/g, '');
 	if (host === '') {
-		throw new MassmailError('usage', 'MASSMAIL_SMTP_URL names no host', {hint: 'example: smtp://user@mail.example.com:587'});
+		throw usage('names no host', 'example: smtp://user@mail.example.com:587');
 	}
 
 	let user: string;
 	try {
 		user = decodeURIComponent(url.username);
 	} catch {
-		throw new MassmailError('usage', 'MASSMAIL_SMTP_URL: the user name holds a % that is not followed by two hex digits', {
-			hint: 'write a % in a user name as %25, an @ as %40',
-		});
+		throw usage('has a % in the user name that is not followed by two hex digits', 'write a % in a user name as %25, an @ as %40');
 	}
 
 	let tls: TlsMode;
@@ -112,21 +114,23 @@ function parseSmtpUrl(text: string): {host: string; port: number; tls: TlsMode; 
 	if (url.protocol === 'smtps:') {
 		tls = 'implicit';
 		port = url.port === '' ? 465 : Number(url.port);
-	} else if (url.protocol === 'smtp:') {
+	} else {
 		// Off the loopback interface STARTTLS is required; a local relay often has no certificate.
 		tls = isLoopbackHost(host) ? 'opportunistic' : 'starttls';
 		port = url.port === '' ? (isLoopbackHost(host) ? 25 : 587) : Number(url.port);
-	} else {
-		throw new MassmailError('usage', `MASSMAIL_SMTP_URL must start with smtp:// or smtps://, not ${url.protocol}//`);
 	}
 
-	const mode = url.searchParams.get('tls');
-	if (mode !== null) {
-		if (mode !== 'implicit' && mode !== 'starttls' && mode !== 'opportunistic') {
-			throw new MassmailError('usage', `MASSMAIL_SMTP_URL: tls=${mode} is not one of implicit, starttls, opportunistic`);
+	for (const [name, value] of url.searchParams) {
+		if (name !== 'tls') {
+			// Not named: a parameter is as likely as any part to be something pasted by mistake.
+			throw usage('takes one parameter, tls=implicit|starttls|opportunistic, and has another');
 		}
 
-		tls = mode;
+		if (!tlsParameterModes.includes(value as TlsMode)) {
+			throw usage(`has a tls= value that is not one of ${tlsParameterModes.join(', ')} (the value is not shown)`, 'for example: smtp://mail.example.com:465?tls=implicit');
+		}
+
+		tls = value as TlsMode;
 	}
 
 	return {host, port, tls, user};

@@ -226,7 +226,9 @@ test('a source\'s address is checked when set (its scheme, no password), never e
 	}, {instanceOf: MassmailError}).message;
 	t.is(message('directory.ldap.url', 'ldap.example.com'), 'directory.ldap.url must start with ldap:// or ldaps://');
 	t.is(message('directory.smartermail.url', 'ftp://mail.example.com'), 'directory.smartermail.url must start with https:// (or http:// to this machine)');
-	t.is(message('directory.sql.url', 'http://reader:Secret7@db.example.com/x'), 'directory.sql.url must start with postgres://, postgresql://, mysql:// or mariadb://');
+	t.is(message('directory.sql.url', 'http://reader@db.example.com/x'), 'directory.sql.url must start with postgres://, postgresql://, mysql:// or mariadb://');
+	// A password is what is said first, whatever else is wrong: it is what must not be stored.
+	t.is(message('directory.sql.url', 'http://reader:Secret7@db.example.com/x'), 'directory.sql.url holds a password after the user name (user:PASSWORD@), which massmail never stores: remove it from the URL, and set MASSMAIL_DIRECTORY_PASSWORD or directory.passwordCommand instead');
 	store.setKey('directory.ldap.url', 'ldaps://ldap.example.com');
 	store.setKey('directory.ldap.url', '');
 	t.is(store.get().directory.ldap.url, '');

@@ -71,3 +71,25 @@ test('a bad MASSMAIL_SMTP_URL is a usage error that never shows the password, wh
 		t.notRegex(`${error?.message} ${error?.hint}`, /Pw9x|secret/, url);
 	}
 });
+
+test('MASSMAIL_SMTP_URL: each problem names its part, never the value nor any part of it (issue 21)', t => {
+	const cases: Array<[string, string]> = [
+		['smtp://ann:Hunter2Secret', 'MASSMAIL_SMTP_URL is not a URL: its port (after the host and ":") is not a number'],
+		['Hunter2Secret', 'MASSMAIL_SMTP_URL must start with smtp:// or smtps:// (what it holds is not shown: it may be a password)'],
+		['ann:Hunter2Secret', 'MASSMAIL_SMTP_URL must start with smtp:// or smtps:// (what it holds is not shown: it may be a password)'],
+		['smtps://mail.example.com?tls=Hunter2Secret', 'MASSMAIL_SMTP_URL has a tls= value that is not one of implicit, starttls, opportunistic (the value is not shown)'],
+		['smtp://mail.example.com?pass=Hunter2Secret', 'MASSMAIL_SMTP_URL holds a password in a parameter (?…=); it is never read from there'],
+		['smtp://ann:Hunter2@Secret@mail.example.com', 'MASSMAIL_SMTP_URL holds a password after the user name (user:PASSWORD@); it is never read from there'],
+		['smtp://ann@mail.example.com:99999', 'MASSMAIL_SMTP_URL is not a URL: its port is above 65535'],
+		['smtp://ann@[Hunter2]:25', 'MASSMAIL_SMTP_URL is not a URL: its host in [ ] is not an IPv6 address'],
+	];
+	for (const [url, message] of cases) {
+		const error = t.throws(() => resolveSmtpTarget(settings(), {MASSMAIL_SMTP_URL: url}), {instanceOf: MassmailError}, url);
+		t.is(error?.kind, 'usage', url);
+		t.is(error?.message, message, url);
+		t.notRegex(`${error?.message} ${error?.hint}`, /Hunter2|\bann\b/, url);
+	}
+
+	// tls= still chooses the mode.
+	t.like(resolveSmtpTarget(settings(), {MASSMAIL_SMTP_URL: 'smtp://mail.example.com:465?tls=implicit'}), {tls: 'implicit', port: 465});
+});

@@ -396,19 +396,27 @@ test('100,000 mailboxes in 5,000 domains (PostfixAdmin, PostgreSQL) are read who
 // ------------------------------------------------------------------ no server needed
 
 test('a password in the URL is refused, and never repeated', t => {
-	for (const url of ['postgres://reader:S3cr3t-pw@db.example:5432/postfix', 'mysql://reader:S3cr3t-pw@127.0.0.1/postfix', 'mariadb://reader:S3cr3t-pw@[::1]:3306/vmail']) {
+	// A password with a / (the URL parser would take its start for a port), with a bad port after it too.
+	for (const url of [
+		'postgres://reader:S3cr3t-pw@db.example:5432/postfix', 'mysql://reader:S3cr3t-pw@127.0.0.1/postfix', 'mariadb://reader:S3cr3t-pw@[::1]:3306/vmail',
+		'postgres://reader:1234/S3cr3t@db.example/postfix', 'postgres://reader:S3cr3t-pw@db.example:99999/postfix',
+	]) {
 		const error = t.throws(() => openSqlSource({url, query: 'SELECT 1'}), {instanceOf: MassmailError});
 		t.is(error?.kind, 'validation');
-		t.is(error?.message, 'directory.sql.url holds a password: a password never goes in the URL, which is shown and stored');
+		t.is(error?.message, 'directory.sql.url holds a password: a password never goes in the URL, which is shown and stored', url);
 		t.is(error?.hint, 'remove it from the URL and put the password in MASSMAIL_DIRECTORY_PASSWORD or directory.passwordCommand');
 	}
+
+	const parameter = t.throws(() => openSqlSource({url: 'mysql://reader@127.0.0.1/postfix?password=S3cr3t', query: 'SELECT 1'}), {instanceOf: MassmailError});
+	t.is(parameter?.message, 'directory.sql.url holds a password (in a parameter): a password never goes in the URL, which is shown and stored');
 });
 
 test('a malformed URL is refused, saying what is wrong without repeating it', t => {
 	const cases: Array<[string, string]> = [
 		['http://reader@db.example/postfix', 'directory.sql.url must start with postgres://, postgresql://, mysql:// or mariadb://'],
 		['reader@db.example/postfix', 'directory.sql.url must start with postgres://, postgresql://, mysql:// or mariadb://'],
-		['postgres://reader:S3cr3t-pw@db.example:99999/postfix', 'directory.sql.url is not a valid URL (check the host and the port)'],
+		['postgres://reader@db.example:99999/postfix', 'directory.sql.url is not a URL: its port is above 65535'],
+		['postgres://reader@db.example:5432x/postfix', 'directory.sql.url is not a URL: its port (after the host and ":") is not a number'],
 		['postgres://db.example/postfix', 'directory.sql.url names no user (the part before @)'],
 		['postgres://reader@db.example', 'directory.sql.url must name one database after the host: …/database'],
 		['mysql://reader@db.example/a/b', 'directory.sql.url must name one database after the host: …/database'],

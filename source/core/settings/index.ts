@@ -8,11 +8,14 @@
  *           table of settings are made from. A directory source's settings come from its own file
  *           (sources/index.ts lists them)
  * store.ts  SettingsStore: settings.json (conf, mode 0600), read and checked, changed under its lock
+ * url-secrets.ts  URLs that may hold a password: where one is, the URL as it may be shown, what part
+ *           of a text is not a URL (for the URL settings, MASSMAIL_SMTP_URL and the sources' readers)
  */
 export {parseDuration, showDuration, showRate} from './spec.js';
 export {
-	changedSettings, defaultSettings, defaultTracking, directorySourceKinds, localMailDomain, maximumConcurrency, readSetting, settingSpec, settingSpecs, settingsProblems,
-	settingValue, showSetting, withSetting, type SettingKey, type SettingSpec, type SettingsPatch,
+	changedSettings, defaultSettings, defaultTracking, directorySourceKinds, findSettingSpec, localMailDomain, maximumConcurrency, readSetting, settingSpec, settingSpecs, settingsProblems,
+	settingValue, showSetting, storedSettingProblems, withoutStoredSecrets, withSetting, type SettingKey, type SettingSpec, type SettingsPatch,
 } from './table.js';
 export {SettingsStore, shellWord} from './store.js';
 export {readCaFile} from '../tls.js';
+export {shownUrl, urlParts, urlPassword, urlSyntaxProblem} from './url-secrets.js';

@@ -9,6 +9,7 @@
 import path from 'node:path';
 import {hasControlCharacter} from '../address.js';
 import {caCertificates} from '../tls.js';
+import {shownUrl, urlPassword, urlSyntaxProblem} from './url-secrets.js';
 
 /** A value refused: its message is the problem, said after the key (`smtp.port must be a whole number …`). */
 export class Invalid extends Error {}
@@ -26,8 +27,17 @@ export interface FieldSpec {
 	parse: (raw: string) => unknown;
 	/** Checks a value (parsed, from update() or the file); returns it, or throws an Invalid. `loading`: from the file. */
 	check: (value: unknown, loading: boolean) => unknown;
-	/** The stored value as a person would type it: `parse(show(value))` gives the value back. */
+	/**
+	 * The stored value as a person would type it: `parse(show(value))` gives the value back —
+	 * except a secret a file holds (a password in a URL), which is never shown (see storedProblem).
+	 */
 	show: (value: unknown) => string;
+	/**
+	 * What is wrong with a value read from the file that must be said wherever it is shown (a URL
+	 * written by hand, or by an old version, holding a password): `config list|get` and the
+	 * Settings form say it. Absent, or undefined: nothing.
+	 */
+	storedProblem?: (value: unknown) => string | undefined;
 	/** Its label in the Settings form; absent: not a field of the form (`config` only). */
 	label?: string;
 	/** More than one line can say, for README's table of settings only (Markdown), after the meaning. */
@@ -124,25 +134,66 @@ export const oneOf = <T extends string>(choices: readonly T[]) => ({
 	show: shownAsIs,
 });
 
-/** Empty, or text starting with one of these schemes (checked when set, not when read from the file). */
-export const url = (schemes: RegExp, expected: string, extra?: (url: string) => void) => ({
-	parse: (raw: string): unknown => raw.trim(),
-	check(value: unknown, loading: boolean): unknown {
-		const address = text(value).trim();
-		if (loading || address === '') {
+/**
+ * Empty, or a URL starting with one of these schemes, holding no password (checked when set; a
+ * stored one is read as it is, shown without its password, and said to hold one).
+ * - `expected`: the schemes as the message gives them (`ldap:// or ldaps://`)
+ * - `passwordFrom`: where the password comes from instead (`MASSMAIL_DIRECTORY_PASSWORD or directory.passwordCommand`)
+ * - `userIn`: the setting that holds the user, when the URL may not (`directory.ldap.bindDn`)
+ * No message repeats the URL: it may hold a password.
+ */
+export const url = ({schemes, expected, passwordFrom, userIn}: {schemes: RegExp; expected: string; passwordFrom: string; userIn?: string}) => {
+	const passwordProblem = (address: string): string | undefined => {
+		const where = urlPassword(address);
+		if (where === undefined) {
+			return undefined;
+		}
+
+		const part = where === 'userinfo' ? 'after the user name (user:PASSWORD@)' : 'in a parameter (?password=…)';
+		return `holds a password ${part}, which massmail never stores: remove it from the URL, and set ${passwordFrom} instead`;
+	};
+
+	return {
+		parse: (raw: string): unknown => raw.trim(),
+		check(value: unknown, loading: boolean): unknown {
+			const address = text(value).trim();
+			if (loading || address === '') {
+				return address;
+			}
+
+			// The password first: whatever else is wrong, that is what must not be stored.
+			const password = passwordProblem(address);
+			if (password !== undefined) {
+				throw new Invalid(password);
+			}
+
+			if (!schemes.test(address) || /\s/.test(address)) {
+				throw new Invalid(`must start with ${expected}`);
+			}
+
+			const syntax = urlSyntaxProblem(address);
+			if (syntax !== undefined) {
+				throw new Invalid(`is not a URL: ${syntax}`);
+			}
+
+			if (userIn !== undefined && new URL(address).username !== '') {
+				throw new Invalid(`holds a user name (before @): it goes in ${userIn}, and the password in ${passwordFrom}`);
+			}
+
 			return address;
-		}
+		},
+		show: (value: unknown): string => shownUrl(String(value)),
+		storedProblem(value: unknown): string | undefined {
+			const address = typeof value === 'string' ? value.trim() : '';
+			if (address === '') {
+				return undefined;
+			}
 
-		if (!schemes.test(address) || /\s/.test(address)) {
-			// Not repeated: a URL may hold a password.
-			throw new Invalid(`must start with ${expected}`);
-		}
-
-		extra?.(address);
-		return address;
-	},
-	show: shownAsIs,
-});
+			// shownUrl shows text that is not a URL as *** (a password pasted whole): say why.
+			return passwordProblem(address) ?? (schemes.test(address) ? undefined : `must start with ${expected} (what it holds is not shown: it may be a password)`);
+		},
+	};
+};
 
 /** A file of CA certificates: a relative path is taken from the current folder; checked when set. */
 export const caFile = {

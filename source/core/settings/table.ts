@@ -56,19 +56,36 @@ const tlsModes: readonly TlsMode[] = ['implicit', 'starttls', 'opportunistic'];
 const imapTlsModes: ReadonlyArray<TrackingSettings['imap']['tls']> = ['implicit', 'starttls', 'none'];
 const notifyChoices: ReadonlyArray<TrackingSettings['notify']> = ['failure,delay', 'success,failure,delay'];
 
-/** A server's host name or IP address (`smtp.host`, `tracking.imap.host`). */
-const hostName = {
+/**
+ * A server's host name or IP address (`smtp.host`, `tracking.imap.host`). A value with an `@` or
+ * a `/` (a URL, or `user:password@host`) is refused without being repeated: it may hold a password.
+ * `user`: the setting of the login name; `password`: where the password comes from.
+ */
+const hostName = (user: string, password: string) => ({
 	parse: (raw: string): unknown => raw.trim(),
-	check(value: unknown): unknown {
+	check(value: unknown, loading: boolean): unknown {
 		const host = text(value).trim();
-		if (/\s/.test(host) || host.includes('/')) {
+		// One written into the file before is read (and said to be wrong: storedProblem), as before.
+		if (host.includes('@') && !loading) {
+			throw new Invalid(`must be a host name or IP address, without a user or password before @: the user goes in ${user}, the password in ${password}`);
+		}
+
+		if (host.includes('/')) {
+			throw new Invalid('must be a host name or IP address, not a URL (mail.example.com)');
+		}
+
+		if (/\s/.test(host)) {
 			throw new Invalid(`must be a host name or IP address, found ${JSON.stringify(value)}`);
 		}
 
 		return host;
 	},
-	show: shownAsIs,
-};
+	// One written into the file by hand: what precedes the @ is not shown.
+	show: (value: unknown): string => String(value).replace(/^.*@/s, '***@'),
+	storedProblem: (value: unknown): string | undefined => (typeof value === 'string' && value.includes('@')
+		? `holds a user or password before @: remove it; the user goes in ${user}, the password in ${password}`
+		: undefined),
+});
 
 /** An address: its normal form when set; '' allowed; a stored one is taken as it is (checked where it is used). */
 const address = {
@@ -120,7 +137,7 @@ const specs: {[K in Exclude<SettingKey, SourceSettingKey | TrackingKey>]: Omit<S
 		description: 'the SMTP server to deliver through; empty: the local capture server (nothing leaves this machine)',
 		example: 'mail.example.com',
 		label: 'SMTP host',
-		...hostName,
+		...hostName('smtp.user', 'MASSMAIL_SMTP_PASSWORD or smtp.passwordCommand'),
 	},
 	'smtp.port': {description: 'the SMTP port: 587 for STARTTLS, 465 for TLS from the start, 25 for a local relay', example: '587', ...integer(1, 65_535), label: 'Port'},
 	'smtp.tls': {description: `the TLS mode: ${tlsModes.join(', ')} (STARTTLS when offered: loopback only with a login)`, example: 'starttls', ...oneOf(tlsModes), label: 'TLS'},
@@ -267,7 +284,7 @@ const trackingSpecs: {[K in TrackingKey]: Omit<SettingSpec, 'key'>} = {
 		},
 		show: shownAsIs,
 	},
-	'tracking.imap.host': {description: 'the IMAP server of the bounce mailbox, for massmail track; empty: reports are not read', example: 'mail.example.com', label: 'IMAP host', ...hostName},
+	'tracking.imap.host': {description: 'the IMAP server of the bounce mailbox, for massmail track; empty: reports are not read', example: 'mail.example.com', label: 'IMAP host', ...hostName('tracking.imap.user', 'MASSMAIL_TRACKING_PASSWORD or tracking.imap.passwordCommand')},
 	'tracking.imap.port': {description: 'the IMAP port: 993 for TLS from the start, 143 for STARTTLS', example: '993', ...integer(1, 65_535), label: 'IMAP port'},
 	'tracking.imap.tls': {description: `the IMAP TLS mode: ${imapTlsModes.join(', ')} (none: a loopback address only)`, example: 'implicit', ...oneOf(imapTlsModes), label: 'IMAP TLS'},
 	'tracking.imap.user': {description: 'the IMAP login of the bounce mailbox', example: 'bounces@example.com', ...plain, label: 'IMAP user'},
@@ -314,6 +331,30 @@ export function settingsProblems(settings: Settings, changed: readonly string[])
 	}
 
 	return problems;
+}
+
+/**
+ * The values read from the file that must not be shown as they are, with what is wrong with each:
+ * a URL holding a password (written by hand, or by an old version), an SMTP host holding a user
+ * and password. `config list|get` and the Settings form say these; the values are shown through
+ * their definition's `show`, which leaves the secret out.
+ * @example storedSettingProblems(settings) // [{key: 'directory.sql.url', problem: 'holds a password after the user name (user:PASSWORD@), …'}]
+ */
+export function storedSettingProblems(settings: Settings): Array<{key: SettingKey; problem: string}> {
+	return settingSpecs.flatMap(spec => {
+		const problem = spec.storedProblem?.(settingValue(settings, spec.key));
+		return problem === undefined ? [] : [{key: spec.key, problem}];
+	});
+}
+
+/** The settings with each value storedSettingProblems names as it may be shown (its secret left out): for a section printed whole. */
+export function withoutStoredSecrets(settings: Settings): Settings {
+	let shown = settings;
+	for (const {key} of storedSettingProblems(settings)) {
+		shown = withSetting(shown, key, showSetting(key, settingValue(settings, key)));
+	}
+
+	return shown;
 }
 
 /** The definition of a key as a person typed it (any case, spaces around), or undefined. */

@@ -16,6 +16,7 @@ import tls from 'node:tls';
 import {Client, FilterParser, ResultCodeError, type Entry} from 'ldapts';
 import {MassmailError} from '../errors.js';
 import type {Role} from '../types.js';
+import {urlPassword, urlSyntaxProblem} from '../settings/url-secrets.js';
 import {isLoopbackAddress, readCaFile, tlsProblem} from '../tls.js';
 import {withDeadline} from './plumbing.js';
 import type {DirectorySource, ReadOptions, SourceMailbox} from './source.js';
@@ -200,25 +201,32 @@ function values(entry: Entry, attribute: string): string[] {
 	return (Array.isArray(value) ? value : [value]).map(item => (Buffer.isBuffer(item) ? item.toString('utf8') : item));
 }
 
-/** The URL as shown and recorded: scheme, host and port, never a user or password. */
+/**
+ * The URL as shown and recorded: scheme, host and port, never a user or password. No message
+ * repeats any part of it: a password may be anywhere in it (settings/url-secrets.ts).
+ */
 function parseLdapUrl(text: string): {label: string; secure: boolean; host: string} {
-	let url: URL;
-	try {
-		url = new URL(text);
-	} catch {
-		throw new MassmailError('usage', `directory.ldap.url is not a URL: ${JSON.stringify(text.replace(/:[^:@/]*@/, ':***@'))}`, {
+	if (!/^ldaps?:\/\//i.test(text.trim())) {
+		throw new MassmailError('usage', 'directory.ldap.url must start with ldap:// or ldaps://');
+	}
+
+	const userOrPassword = new MassmailError('usage', 'directory.ldap.url holds a user or password; it is never read from there', {
+		hint: 'set directory.ldap.bindDn, and the password in MASSMAIL_DIRECTORY_PASSWORD or directory.passwordCommand',
+	});
+	if (urlPassword(text) !== undefined) {
+		throw userOrPassword;
+	}
+
+	const syntax = urlSyntaxProblem(text);
+	if (syntax !== undefined) {
+		throw new MassmailError('usage', `directory.ldap.url is not a URL: ${syntax}`, {
 			hint: 'examples: ldap://ldap.example.com (StartTLS), ldaps://ldap.example.com:636',
 		});
 	}
 
-	if (url.protocol !== 'ldap:' && url.protocol !== 'ldaps:') {
-		throw new MassmailError('usage', `directory.ldap.url must start with ldap:// or ldaps://, not ${url.protocol}//`);
-	}
-
-	if (url.username !== '' || url.password !== '') {
-		throw new MassmailError('usage', 'directory.ldap.url holds a user or password; it is never read from there', {
-			hint: 'set directory.ldap.bindDn, and the password in MASSMAIL_DIRECTORY_PASSWORD or directory.passwordCommand',
-		});
+	const url = new URL(text.trim());
+	if (url.username !== '') {
+		throw userOrPassword;
 	}
 
 	if (url.hostname === '') {

@@ -4,6 +4,7 @@
  * administrators. Its reader (ldap-read.ts, with ldapts) is loaded only when the source is opened.
  */
 import {caFile, plain, url} from '../settings/spec.js';
+import {shownUrl} from '../settings/url-secrets.js';
 import {defineSource, unlessEmpty} from './source.js';
 
 export const ldapSource = defineSource({
@@ -13,7 +14,7 @@ export const ldapSource = defineSource({
 		url: {
 			description: 'ldap://HOST:PORT (StartTLS when offered, required for a password off loopback) or ldaps://HOST:PORT',
 			example: 'ldap://ldap.example.com',
-			...url(/^ldaps?:\/\//i, 'ldap:// or ldaps://'),
+			...url({schemes: /^ldaps?:\/\//i, expected: 'ldap:// or ldaps://', passwordFrom: 'MASSMAIL_DIRECTORY_PASSWORD or directory.passwordCommand', userIn: 'directory.ldap.bindDn'}),
 			label: 'LDAP URL',
 			default: '',
 			needed: 'the server\'s address: ldap://HOST:PORT or ldaps://HOST:PORT',
@@ -63,7 +64,8 @@ export const ldapSource = defineSource({
 		'url', 'bindDn', 'directory.passwordCommand', 'base', 'filter', 'mailAttribute', 'nameAttribute', 'disabledFilter', 'adminFilter',
 		'primaryFilter', 'caFile', 'directory.maxAge',
 	],
-	label: values => values.url,
+	// Never a password, even one written into the file by hand (the sync refuses it).
+	label: values => shownUrl(values.url),
 	async open(values, context) {
 		const {openLdapSource} = await import('./ldap-read.js');
 		const bindDn = unlessEmpty(values.bindDn);

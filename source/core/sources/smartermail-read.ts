@@ -43,6 +43,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import {MassmailError, type ErrorKind} from '../errors.js';
+import {urlPassword, urlSyntaxProblem} from '../settings/url-secrets.js';
 import {tlsProblem, withoutSecret} from '../tls.js';
 import type {Role} from '../types.js';
 import {isObject} from '../values.js';
@@ -90,23 +91,28 @@ export function openSmarterMailSource(options: SmarterMailOptions): DirectorySou
 }
 
 function parseBaseUrl(text: string): URL {
-	let url: URL;
-	try {
-		url = new URL(text.trim());
-	} catch {
-		throw new MassmailError('usage', `directory.smartermail.url is not a URL: ${JSON.stringify(text)}`, {
+	// No message repeats any part of it: a password may be anywhere in it (settings/url-secrets.ts).
+	if (!/^https?:\/\//i.test(text.trim())) {
+		throw new MassmailError('usage', 'directory.smartermail.url must be https:// (or http:// to a loopback address)');
+	}
+
+	const userOrPassword = new MassmailError('usage', 'directory.smartermail.url must not hold a user or password', {
+		hint: 'set directory.smartermail.user, and the password in MASSMAIL_DIRECTORY_PASSWORD or directory.passwordCommand',
+	});
+	if (urlPassword(text) !== undefined) {
+		throw userOrPassword;
+	}
+
+	const syntax = urlSyntaxProblem(text);
+	if (syntax !== undefined) {
+		throw new MassmailError('usage', `directory.smartermail.url is not a URL: ${syntax}`, {
 			hint: 'set it to the address of SmarterMail\'s web interface, e.g. https://mail.example.com',
 		});
 	}
 
-	if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-		throw new MassmailError('usage', `directory.smartermail.url must be https:// (or http:// to a loopback address), not ${url.protocol}//`);
-	}
-
-	if (url.username !== '' || url.password !== '') {
-		throw new MassmailError('usage', 'directory.smartermail.url must not hold a user or password', {
-			hint: 'set directory.smartermail.user, and the password in MASSMAIL_DIRECTORY_PASSWORD or directory.passwordCommand',
-		});
+	const url = new URL(text.trim());
+	if (url.username !== '') {
+		throw userOrPassword;
 	}
 
 	url.search = '';

@@ -5,6 +5,7 @@
  */
 import {MassmailError} from '../errors.js';
 import {plain, url} from '../settings/spec.js';
+import {shownUrl} from '../settings/url-secrets.js';
 import {defineSource} from './source.js';
 
 export const smartermailSource = defineSource({
@@ -14,7 +15,7 @@ export const smartermailSource = defineSource({
 		url: {
 			description: 'the SmarterMail web address (https://, or http:// to this machine)',
 			example: 'https://mail.example.com',
-			...url(/^https?:\/\//i, 'https:// (or http:// to this machine)'),
+			...url({schemes: /^https?:\/\//i, expected: 'https:// (or http:// to this machine)', passwordFrom: 'MASSMAIL_DIRECTORY_PASSWORD or directory.passwordCommand', userIn: 'directory.smartermail.user'}),
 			label: 'SmarterMail URL',
 			default: '',
 			needed: 'the web address: https://mail.example.com',
@@ -29,7 +30,8 @@ export const smartermailSource = defineSource({
 		},
 	},
 	fields: ['url', 'user', 'directory.passwordCommand', 'directory.maxAge'],
-	label: values => values.url,
+	// Never a password, even one written into the file by hand (the sync refuses it).
+	label: values => shownUrl(values.url),
 	async open(values, context) {
 		const password = await context.password();
 		if (password === undefined) {

@@ -23,6 +23,7 @@
 import dns from 'node:dns';
 import net from 'node:net';
 import {MassmailError} from '../errors.js';
+import {urlPassword, urlSyntaxProblem} from '../settings/url-secrets.js';
 import {isLoopbackAddress, readCaFile, tlsProblem, withoutSecret} from '../tls.js';
 import {withDeadline} from './plumbing.js';
 import type {DirectorySource, ReadOptions, SourceMailbox} from './source.js';
@@ -67,18 +68,21 @@ export function parseSqlUrl(text: string): SqlTarget {
 		throw badUrl('must start with postgres://, postgresql://, mysql:// or mariadb://');
 	}
 
-	let url: URL;
-	try {
-		url = new URL(trimmed);
-	} catch {
-		throw badUrl('is not a valid URL (check the host and the port)');
-	}
-
-	if (url.password !== '') {
-		throw new MassmailError('validation', 'directory.sql.url holds a password: a password never goes in the URL, which is shown and stored', {
+	// Before the URL is parsed: `user:pass/word@host` parses as the host `user` and port `pass`.
+	const password = urlPassword(trimmed);
+	if (password !== undefined) {
+		const where = password === 'userinfo' ? '' : ' (in a parameter)';
+		throw new MassmailError('validation', `directory.sql.url holds a password${where}: a password never goes in the URL, which is shown and stored`, {
 			hint: `remove it from the URL and ${passwordHint}`,
 		});
 	}
+
+	const syntax = urlSyntaxProblem(trimmed);
+	if (syntax !== undefined) {
+		throw badUrl(`is not a URL: ${syntax}`);
+	}
+
+	const url = new URL(trimmed);
 
 	const dialect = schemes[url.protocol];
 	let user: string;

@@ -3,7 +3,8 @@
  * database, PostgreSQL or MySQL/MariaDB. Its reader (sql-read.ts, with pg and mysql2) is loaded
  * only when the source is opened.
  */
-import {caFile, Invalid, multiline, url} from '../settings/spec.js';
+import {caFile, multiline, url} from '../settings/spec.js';
+import {shownUrl} from '../settings/url-secrets.js';
 import {defineSource, unlessEmpty} from './source.js';
 
 const schemes = 'postgres://, postgresql://, mysql:// or mariadb://';
@@ -15,11 +16,7 @@ export const sqlSource = defineSource({
 		url: {
 			description: 'postgres://USER@HOST:PORT/DB or mysql://USER@HOST:PORT/DB (no password here)',
 			example: 'postgres://mailreader@127.0.0.1:5432/postfix',
-			...url(/^(?:postgres|postgresql|mysql|mariadb):\/\//i, schemes, address => {
-				if (/^[a-z]+:\/\/[^@/]*:[^@/]*@/i.test(address)) {
-					throw new Invalid('must hold no password: it comes from MASSMAIL_DIRECTORY_PASSWORD or directory.passwordCommand');
-				}
-			}),
+			...url({schemes: /^(?:postgres|postgresql|mysql|mariadb):\/\//i, expected: schemes, passwordFrom: 'MASSMAIL_DIRECTORY_PASSWORD or directory.passwordCommand'}),
 			label: 'Database URL',
 			default: '',
 			needed: 'the database\'s address: postgres://USER@HOST:PORT/DB or mysql://USER@HOST:PORT/DB',
@@ -42,7 +39,7 @@ export const sqlSource = defineSource({
 	},
 	fields: ['url', 'query', 'caFile', 'directory.passwordCommand', 'directory.maxAge'],
 	// A URL is refused with a password when set; one written into the file is shown without it.
-	label: values => values.url.replace(/\/\/[^@/]*:[^@/]*@/, '//'),
+	label: values => shownUrl(values.url),
 	async open(values, context) {
 		const {openSqlSource} = await import('./sql-read.js');
 		return openSqlSource({url: values.url, query: values.query, password: await context.password(), caFile: unlessEmpty(values.caFile)});
