@@ -5,11 +5,21 @@
  * table of settings (settings-table.ts) read too; `config --help` lists them, `config` shows their
  * values and the ready queries for directory.sql.query.
  */
-import {SettingsStore, shellWord, showSetting} from '../core/settings.js';
+import {findSettingSpec, SettingsStore, shellWord, showSetting, storedSettingProblems, withoutStoredSecrets, type SettingKey} from '../core/settings.js';
 import {readyQueries, type ReadyQuery} from '../core/sources/sql-queries.js';
 import {senderAddressOrigin} from '../core/sender.js';
 import type {Command} from './command.js';
-import {table} from './output.js';
+import {table, type Output} from './output.js';
+
+/**
+ * Says each stored value that must be changed (a URL holding a password, written into the file by
+ * hand or by an old version), for the keys shown; the values themselves are shown without it.
+ */
+function warnStoredProblems(io: Output, problems: ReadonlyArray<{key: SettingKey; problem: string}>): void {
+	for (const {key, problem} of problems) {
+		io.err(`Warning: ${key} in the settings file ${problem} (shown here without it).`);
+	}
+}
 
 /** Text cut into lines of at most `width` characters at spaces, each after `indent`. */
 function wrap(text: string, width: number, indent: string): string[] {
@@ -63,8 +73,10 @@ export function configHelp(): string {
 		'  massmail config set KEY VALUE  change one setting, checked first; the dashboard\'s',
 		'                                 Settings screen takes the same values',
 		'',
-		'Passwords are never stored: MASSMAIL_SMTP_PASSWORD or smtp.passwordCommand for the SMTP',
-		'server, MASSMAIL_DIRECTORY_PASSWORD or directory.passwordCommand for the directory source.',
+		'Passwords are never stored, nor taken in a URL (user:PASSWORD@ is refused): MASSMAIL_SMTP_PASSWORD',
+		'or smtp.passwordCommand for the SMTP server, MASSMAIL_DIRECTORY_PASSWORD or',
+		'directory.passwordCommand for the directory source, MASSMAIL_TRACKING_PASSWORD or',
+		'tracking.imap.passwordCommand for the bounce mailbox.',
 		'',
 		'Keys:',
 		...keys,
@@ -84,6 +96,7 @@ const configListCommand: Command = {
 		io.out(`The sender address is ${senderAddressOrigin(settings)}.`);
 		io.out('');
 		io.out(readyQueriesText());
+		warnStoredProblems(io, storedSettingProblems(settings.get()));
 		return 0;
 	},
 };
@@ -94,9 +107,19 @@ const configGetCommand: Command = {
 	arity: [1, 1],
 	summary: 'Print one setting.',
 	async run({args, io, store}) {
-		const value = store().settings.getKey(args[0]!);
-		// A section (`config get smtp`) prints as JSON, its keys nested as they are in the file.
-		io.out(typeof value === 'object' && value !== null ? JSON.stringify(value, null, '\t') : String(value));
+		const settings = store().settings;
+		const value = settings.getKey(args[0]!);
+		const spec = findSettingSpec(args[0]!);
+		const problems = storedSettingProblems(settings.get()).filter(({key}) => spec === undefined ? key.startsWith(`${args[0]!.trim().toLowerCase()}.`) : key === spec.key);
+		if (typeof value === 'object' && value !== null) {
+			// A section (`config get smtp`) prints as JSON, its keys nested as they are in the file.
+			const section = args[0]!.trim().toLowerCase() as keyof ReturnType<typeof settings.get>;
+			io.out(JSON.stringify(problems.length === 0 ? value : withoutStoredSecrets(settings.get())[section], null, '\t'));
+		} else {
+			io.out(problems.length === 0 || spec === undefined ? String(value) : showSetting(spec.key, value));
+		}
+
+		warnStoredProblems(io, problems);
 		return 0;
 	},
 };
