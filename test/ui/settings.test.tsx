@@ -359,3 +359,55 @@ test.serial('Certificate "verify against a CA file" asks for the CA\'s PEM file,
 	t.like(openStore({env}).settings.get().smtp, {caFile: '', allowUnverifiedTls: true});
 	await d.unmount();
 });
+
+// ---------------------------------------------------------------- no password in a URL (issue 21)
+
+test.serial('a URL holding a password: the form refuses it before anything is written; one in the file is shown without it, said, and kept from Save until removed', async t => {
+	const env = cleanEnv(t);
+	const file = path.join(env.MASSMAIL_CONFIG_DIR!, 'settings.json');
+	const said = 'Database URL: holds a password after the user name (user:PASSWORD@), which massmail never stores: remove it from the URL, and set MASSMAIL_DIRECTORY_PASSWORD or directory.passwordCommand instead';
+	const words = (screen: string) => screen.replaceAll(/\n /g, ' ');
+
+	// Typed into the form: refused on Save, nothing written, the message without the password.
+	fs.writeFileSync(file, JSON.stringify({sender: {address: 'postmaster@example.net'}, directory: {source: 'sql', sql: {query: 'SELECT 1'}}}), {mode: 0o600});
+	const before = fs.readFileSync(file, 'utf8');
+	const typed = await renderDashboard(t, {env, route: {screen: 'settings'}});
+	await typed.focusField('Database URL');
+	await typed.type('postgres://mailreader:pgSecret-9f3@127.0.0.1:35432/postgres');
+	await typed.press(CTRL_S);
+	t.true(words(typed.screen()).includes(said), typed.screen());
+	t.is(fs.readFileSync(file, 'utf8'), before, 'nothing written');
+	await typed.unmount();
+
+	// Written into the file before: the header, the field and the message never show it.
+	fs.writeFileSync(file, JSON.stringify({
+		sender: {address: 'postmaster@example.net'},
+		directory: {source: 'sql', sql: {url: 'postgres://mailreader:pgSecret-9f3@127.0.0.1:35432/postgres', query: 'SELECT 1'}},
+	}), {mode: 0o600});
+	const stored = fs.readFileSync(file, 'utf8');
+	const home = await renderDashboard(t, {env});
+	t.false(home.screen().includes('pgSecret'), home.screen());
+	t.true(home.screen().includes('from postgres://mailreader:***'), home.screen());
+	await home.unmount();
+
+	const d = await renderDashboard(t, {env, route: {screen: 'settings'}});
+	await d.focusField('Database URL');
+	t.regex(d.screen(), /❯ Database URL +postgres:\/\/mailreader:\*\*\*@127\.0\.0\.1:35432\/postgres$/m);
+	t.true(words(d.screen()).includes(said), d.screen());
+	t.false(d.screen().includes('pgSecret'), d.screen());
+	// Elsewhere in the form it is still said.
+	await d.focusField('Sender name', {key: UP});
+	t.true(words(d.screen()).includes(said), d.screen());
+	await d.press(CTRL_S);
+	t.regex(d.screen(), /❯ Database URL/, 'Save goes to the field instead');
+	t.is(fs.readFileSync(file, 'utf8'), stored, 'not saved with it');
+
+	await d.press(CTRL_U);
+	await d.type('postgres://mailreader@127.0.0.1:35432/postgres');
+	await d.press(CTRL_S);
+	t.true(d.screen().includes('Saved to'), d.screen());
+	t.false(words(d.screen()).includes(said), d.screen());
+	t.false(fs.readFileSync(file, 'utf8').includes('pgSecret'));
+	t.is(openStore({env}).settings.get().directory.sql.url, 'postgres://mailreader@127.0.0.1:35432/postgres');
+	await d.unmount();
+});

@@ -251,11 +251,15 @@ export function SettingsScreen(_props: {route: RouteOf<'settings'>}) {
 	// The hints name the arrow keys as the footer does: ←/→, or Left/Right without Unicode.
 	const fieldHint = form.focus === 'sender.address' ? `${settingsFieldHint(form.focus)}. Now: ${senderAddressOrigin(services.store.settings)}` : settingsFieldHint(form.focus);
 	const hint = theme.symbols.unicode ? fieldHint : fieldHint.replaceAll('←/→', 'Left/Right');
+	const storedProblemField = fields.find(field => isTextField(field) && form.storedProblems[field] !== undefined && form.errors[field] === form.storedProblems[field]);
 	let bottom: {text: string; color?: string} = {text: hint, color: theme.muted};
 	if (busy) {
 		bottom = {text: busy, color: theme.accent};
 	} else if (focusError) {
 		bottom = {text: `${settingsFieldLabel(form.focus)}: ${focusError}`, color: theme.error};
+	} else if (storedProblemField) {
+		// A stored URL holding a password is said wherever the focus is, until it is changed.
+		bottom = {text: `${settingsFieldLabel(storedProblemField)}: ${form.errors[storedProblemField]}`, color: theme.error};
 	} else if (notice) {
 		bottom = {text: notice, color: theme.success};
 	}

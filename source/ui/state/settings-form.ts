@@ -15,7 +15,9 @@
  * password and the bounce mailbox's. The Directory source section shows the fields of the chosen
  * source only; the Delivery reports section (tracking.*) the rest of a bounce address or mailbox once one is typed.
  */
-import {changedSettings, directorySourceKinds, readSetting, settingSpec, settingsProblems, settingValue, showSetting, withSetting, type SettingKey, type SettingsPatch} from '../../core/settings.js';
+import {
+	changedSettings, directorySourceKinds, readSetting, settingSpec, settingsProblems, settingValue, showSetting, storedSettingProblems, withSetting, type SettingKey, type SettingsPatch,
+} from '../../core/settings.js';
 import {resolveSmtpTarget} from '../../core/smtp-config.js';
 import {directorySource, directorySources, type SourceSettingKey} from '../../core/sources/index.js';
 import type {DirectorySourceKind, Settings, TlsMode, TrackingSettings} from '../../core/types.js';
@@ -183,6 +185,12 @@ export interface SettingsFormState {
 	 * span lines, a stored file may be written relative.
 	 */
 	shown: Record<SettingsTextField, string>;
+	/**
+	 * What is wrong with a stored value that must be changed (a URL holding a password, written
+	 * into the file by hand or by an old version): its field shows it without the password and
+	 * says this until it is changed; the form is not saved with it.
+	 */
+	storedProblems: Partial<Record<SettingsTextField, string>>;
 	tls: TlsMode;
 	certificate: CertificateCheck;
 	passwordSource: PasswordSource;
@@ -268,10 +276,14 @@ export function initialSettingsForm(settings: Settings, env: NodeJS.ProcessEnv =
 		? (smtp.user === '' && !env.MASSMAIL_SMTP_PASSWORD ? 'none' : 'environment')
 		: 'command';
 	const certificate: CertificateCheck = smtp.allowUnverifiedTls ? 'any' : (smtp.caFile ?? '') === '' ? 'verify' : 'caFile';
+	const storedProblems = Object.fromEntries(storedSettingProblems(settings)
+		.filter(({key}) => (textFields as readonly string[]).includes(key))
+		.map(({key, problem}) => [key, problem])) as Partial<Record<SettingsTextField, string>>;
 	return {
 		focus: 'smtp.host',
 		text: Object.fromEntries(textFields.map(field => [field, textState(shown[field])])) as Record<SettingsTextField, TextState>,
 		shown,
+		storedProblems,
 		tls: smtp.tls,
 		certificate,
 		passwordSource,
@@ -282,7 +294,8 @@ export function initialSettingsForm(settings: Settings, env: NodeJS.ProcessEnv =
 			'tracking.imap.tls': tracking.imap.tls,
 			'tracking.imap.allowUnverifiedTls': tracking.imap.allowUnverifiedTls,
 		},
-		errors: {},
+		// Said from the start, on the field: the password has to be removed.
+		errors: {...storedProblems},
 		dirty: false,
 	};
 }
@@ -311,7 +324,7 @@ export function checkSettingsField(field: SettingsFieldId, state: SettingsFormSt
 	}
 
 	if (typed === state.shown[field]) {
-		return undefined;
+		return state.storedProblems[field];
 	}
 
 	const read = readSetting(field, typed);
