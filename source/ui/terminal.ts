@@ -6,6 +6,7 @@ import {spawnSync} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import {decodeText} from '../core/text-file.js';
 
 /** The alternate screen, cleared, and bracketed paste on (keypress.ts reads a paste as one keypress). */
 export const enterAlternateScreen = '\u001B[?1049h\u001B[2J\u001B[H\u001B[?2004h';
@@ -25,8 +26,8 @@ export function chooseEditor(env: NodeJS.ProcessEnv): string {
  * (keypress.ts): the editor needs the terminal cooked whoever holds raw mode, and it is raw
  * again before the event loop runs, so Ink's count and its reading of stdin never notice.
  *
- * Returns the edited text; throws an Error with a readable message when the editor fails
- * (the text is then unchanged).
+ * Returns the edited text; throws an Error with a readable message when the editor fails or
+ * saved bytes that are not UTF-8 (the text is then unchanged).
  */
 export function editInEditor(text: string, options: {
 	env: NodeJS.ProcessEnv;
@@ -56,8 +57,10 @@ export function editInEditor(text: string, options: {
 			throw new Error(`The editor (${editor}) exited with status ${result.status ?? result.signal}. The message is unchanged.`);
 		}
 
+		// An editor set to another encoding (Latin-1 on an old terminal) must not turn ü into U+FFFD in every copy sent.
+		const edited = decodeText(fs.readFileSync(file), {name: 'The edited message', consequence: 'the message is unchanged (save the file as UTF-8)'});
 		// Editors add a final newline; the message does not need it.
-		return fs.readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+		return edited.replace(/\r?\n$/, '');
 	} finally {
 		if (stdin.isTTY) {
 			stdin.setRawMode(wasRaw);

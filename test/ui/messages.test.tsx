@@ -112,6 +112,34 @@ test.serial('HTML written in $EDITOR is noticed; a switch by hand (Ctrl+T) stick
 	t.regex(dashboard.screen(), /❯ Message +plain text/, 'the choice made by hand stays');
 });
 
+test.serial('an editor that saves Latin-1 leaves the message unchanged and says where the bytes are not UTF-8', async t => {
+	const setup = await smtpSetup(t);
+	const editor = path.join(setup.dir, 'latin1-editor.sh');
+	// printf's octal escapes: ü is 0xFC, ß is 0xDF in Latin-1.
+	fs.writeFileSync(editor, '#!/bin/sh\nprintf \'Hallo,\\nGr\\374\\337e\\n\' > "$1"\n', {mode: 0o755});
+	const sink = new Writable({write(_chunk, _encoding, callback) {
+		callback();
+	}});
+	const editText: DashboardOptions['editText'] = async (current, {extension}) => editInEditor(current, {
+		env: {...setup.env, VISUAL: editor},
+		stdin: {isTTY: false} as NodeJS.ReadStream,
+		stdout: sink as NodeJS.WriteStream,
+		extension,
+	});
+	const dashboard = await open(t, setup, {editText});
+	await dashboard.press(ENTER, ENTER);
+	await dashboard.focusField('Message');
+	await dashboard.type('Typed before');
+	await dashboard.press(CTRL_E);
+	await dashboard.settle(screen => screen.includes('The editor did not finish'));
+	const text = dashboard.screen().replaceAll(/[│╭╮╰╯─\s]+/g, ' ');
+	t.true(text.includes('The edited message, line 2, column 3: byte 0xFC is not UTF-8 text (after "Gr"); the message is unchanged (save the file as UTF-8)'), dashboard.screen());
+	t.false(dashboard.screen().includes('\uFFFD'));
+	await dashboard.press(ENTER);
+	await dashboard.settle(screen => !screen.includes('The editor did not finish'));
+	t.regex(dashboard.screen(), /Typed before/);
+});
+
 test.serial('typed HTML is noticed on every edit, and Review shows the first recipient\'s message as it will arrive', async t => {
 	const setup = await smtpSetup(t);
 	const dashboard = await open(t, setup);
