@@ -5,7 +5,7 @@ import {reportCsv, reportRow} from '../core/report.js';
 import {deliveryLine, hasReports} from '../core/tracking/results.js';
 import type {SendSummary} from '../core/types.js';
 import {exitCodes} from '../core/errors.js';
-import {formatCount, plural} from '../core/format.js';
+import {formatCount, plural, printable} from '../core/format.js';
 import type {Command} from './command.js';
 import {json, table} from './output.js';
 
@@ -54,7 +54,7 @@ const historyCommand: Command = {
 			io.out(table(['ID', 'WHEN', 'KIND', 'BY', 'STATUS', 'SENT', 'FAILED', 'BOUNCED', 'TOTAL', 'AUDIENCE', 'SUBJECT'],
 				sends.map((s, index) => s.recordUnreadable
 					? [s.id, s.createdAt === '' ? '?' : when(s.createdAt), '?', '?', s.status, '', '', '', '', '', `damaged: ${s.damaged ?? 'send.json'}`]
-					: [s.id, when(s.createdAt), s.kind, s.operator?.user ?? '?', s.damaged ? `${s.status}, damaged` : s.status, s.sent, s.failed, counts[index]!.bounced, s.total, s.audience, s.subject])));
+					: [s.id, when(s.createdAt), s.kind, printable(s.operator?.user ?? '?'), s.damaged ? `${s.status}, damaged` : s.status, s.sent, s.failed, counts[index]!.bounced, s.total, printable(s.audience), printable(s.subject)])));
 			const damaged = sends.filter(s => s.damaged && !s.recordUnreadable);
 			if (damaged.length > 0) {
 				io.out('');
@@ -71,9 +71,9 @@ const historyCommand: Command = {
 function describeSummary(s: SendSummary): string[] {
 	return [
 		`Send ${s.id} (${s.kind}), ${when(s.createdAt)}: ${s.status}`,
-		`Subject:  ${s.subject}`,
-		`Audience: ${s.audience}${s.followUpOf ? ` (follow-up of ${s.followUpOf})` : ''}`,
-		`By:       ${describeOperator(s.operator)}`,
+		`Subject:  ${printable(s.subject)}`,
+		`Audience: ${printable(s.audience)}${s.followUpOf ? ` (follow-up of ${s.followUpOf})` : ''}`,
+		`By:       ${printable(describeOperator(s.operator))}`,
 		`Sent ${formatCount(s.sent)}, failed ${formatCount(s.failed)}, of ${formatCount(s.total)}${s.captured ? ' — to local capture: nothing left this machine' : ''}`,
 	];
 }
@@ -91,18 +91,18 @@ function damageLines(damage: DamageReport): string[] {
 		);
 	}
 
-	lines.push(`The files are in ${damage.folder}`);
+	lines.push(`The files are in ${printable(damage.folder)}`);
 	return lines;
 }
 
-/** The DELIVERY column of `show`: the state, and a report's status and words. */
+/** The DELIVERY column of `show`: the state, and a report's status and words (control characters made visible). */
 function deliveryCell(delivery: Delivery | null | undefined): string {
 	if (!delivery) {
 		return '';
 	}
 
-	return [delivery.state, delivery.status ?? '', delivery.state === 'bounced' || delivery.state === 'delayed' ? (delivery.diagnostic ?? '') : '']
-		.filter(Boolean).join(' ').replaceAll(/[\u0000-\u001F\u007F-\u009F]/g, ' ');
+	return printable([delivery.state, delivery.status ?? '', delivery.state === 'bounced' || delivery.state === 'delayed' ? (delivery.diagnostic ?? '') : '']
+		.filter(Boolean).join(' '));
 }
 
 /** The NOTE column of `show`. */
@@ -161,7 +161,7 @@ const showCommand: Command = {
 					recipient.attempts,
 					noteOf(recipient),
 					deliveryCell(recipient.delivery),
-					recipient.response ?? '',
+					printable(recipient.response ?? ''),
 				])));
 			}
 		}

@@ -33,7 +33,42 @@ export function supportsUnicode(env: NodeJS.ProcessEnv): boolean {
 	return /utf-?8/i.test(locale);
 }
 
-/** Control characters (in a server's reply, a name from a file) replaced by spaces, so they cannot move the cursor or recolour the terminal. */
-export function printable(text: string): string {
-	return text.replaceAll(/[\u0000-\u001F\u007F-\u009F]/g, ' ');
+/** The characters a terminal acts on instead of showing: C0, DEL, C1 (`\u009B` is CSI), and the direction controls that reorder what is read. */
+const controlCharacters = /[\p{Cc}\p{Bidi_Control}]/gu;
+const namedEscapes: Record<string, string> = {'\n': String.raw`\n`, '\r': String.raw`\r`, '\t': String.raw`\t`};
+
+/** `\x1b` for a C0, DEL or C1 control, `\u202e` for a direction control: as JavaScript and C write them. */
+function escapeOf(character: string): string {
+	const code = character.codePointAt(0)!;
+	return namedEscapes[character] ?? (code <= 0xFF ? String.raw`\x` + code.toString(16).padStart(2, '0') : String.raw`\u` + code.toString(16).padStart(4, '0'));
+}
+
+/**
+ * Text that came from outside (a server's reply, a name from a source or a file, a file name) as
+ * it may be shown on a terminal: every control character made visible (`\x1b`, `\n`, `\x9b`,
+ * `\u202e`), so it can neither move the cursor, clear the screen, retitle the window nor reorder
+ * what is read, and the administrator still sees what was there. Only what is shown is changed:
+ * records keep what was received. A backslash is left as it is (the record and `--json` tell a
+ * typed `\x1b` from an escape).
+ *
+ * `lines`: the text is shown on several lines — line breaks and tabs stay (a one-line field shows
+ * them as `\n` and `\t`).
+ *
+ * @example printable('550 \u001B[2Jgone\n') // '550 \\x1b[2Jgone\\n'
+ */
+export function printable(text: string, options: {lines?: boolean} = {}): string {
+	return text.replaceAll(controlCharacters, character => options.lines && (character === '\n' || character === '\t') ? character : escapeOf(character));
+}
+
+/** The characters of {@link printable} that JSON.stringify leaves as they are (it escapes only U+0000–U+001F). */
+const controlsJsonKeeps = /[\u007F-\u009F\p{Bidi_Control}]/gu;
+
+/**
+ * JSON.stringify, with DEL, the C1 controls and the direction controls written as `\u009b`:
+ * JSON printed on a terminal cannot act on it either, and JSON.parse reads back the same text.
+ *
+ * @example terminalJson({reply: '550 \u009B2J'}) // '{"reply":"550 \\u009b2J"}'
+ */
+export function terminalJson(value: unknown, indent?: string): string {
+	return JSON.stringify(value, undefined, indent).replaceAll(controlsJsonKeeps, character => String.raw`\u` + character.codePointAt(0)!.toString(16).padStart(4, '0'));
 }

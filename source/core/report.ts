@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {csvField} from './csv.js';
 import {MassmailError} from './errors.js';
+import {printable, terminalJson} from './format.js';
 import {writeFileAtomic} from './json-file.js';
 import type {Delivery} from './journal/index.js';
 import type {RecipientReport, SendSummary} from './types.js';
@@ -30,14 +31,31 @@ export function reportRow({address, status, attempts, response, messageId, ambig
 	return row;
 }
 
+/** What a spreadsheet takes for the start of a formula (OWASP's CSV injection list): `=`, `+`, `-`, `@`, tab, carriage return. */
+const formulaStart = /^[=+\-@\t\r]/;
+
+/**
+ * A text cell of an export as a spreadsheet may open it: control characters made visible (as on
+ * the screen: `\x1b`), and a cell that would start a formula (`=HYPERLINK(…)`, `@SUM(…)`, `-2+3`)
+ * begun with `'`, which spreadsheets read as "this is text" and do not show. The numbers massmail
+ * itself writes (attempts) are never negative and are not text cells: they stay numbers.
+ *
+ * @example spreadsheetText('=HYPERLINK("http://x")') // `'=HYPERLINK("http://x")`
+ */
+export function spreadsheetText(value: string): string {
+	const shown = printable(value);
+	return formulaStart.test(shown) ? `'${shown}` : shown;
+}
+
 /**
  * The per-recipient report as CSV: one header row, fields quoted where needed; `ambiguous` is
  * true or false. `delivery`: four more columns from the delivery reports — the state (accepted,
  * delivered, bounced, delayed; empty when neither sent nor reported on), the report's status
- * and diagnostic, and when it came.
+ * and diagnostic, and when it came. Text cells are {@link spreadsheetText}: the exact bytes a
+ * server sent are in the JSON report.
  */
 export function reportCsv(recipients: readonly ReportRow[], options: {delivery?: boolean} = {}): string {
-	const quote = (value: string | number | null | undefined) => csvField(value === null || value === undefined ? '' : String(value));
+	const quote = (value: string | number | null | undefined) => csvField(value === null || value === undefined ? '' : typeof value === 'number' ? String(value) : spreadsheetText(value));
 	const rows = recipients.map(r => {
 		const fields = [r.address, r.status, r.attempts, r.response, r.messageId, String(r.ambiguous ?? false), r.unreadable ?? ''];
 		if (options.delivery) {
@@ -51,7 +69,7 @@ export function reportCsv(recipients: readonly ReportRow[], options: {delivery?:
 
 /** The report as JSON: the history object plus `recipients`, as `show ID --json` prints it. */
 export function reportJson(summary: SendSummary, recipients: readonly ReportRow[]): string {
-	return JSON.stringify({...summary, recipients: recipients.map(recipient => reportRow(recipient))}, undefined, '\t');
+	return terminalJson({...summary, recipients: recipients.map(recipient => reportRow(recipient))}, '\t');
 }
 
 /** `.json` -> JSON, anything else -> CSV. */

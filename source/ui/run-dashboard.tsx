@@ -11,7 +11,7 @@ import {isResumable, runEndLines} from '../core/run-end.js';
 import type {DeliveryResult} from '../core/types.js';
 import {App} from './app.js';
 import {createTheme} from './theme.js';
-import {setEllipsis} from './components/text.js';
+import {printable, setEllipsis} from './components/text.js';
 import type {DashboardServices} from './services.js';
 import {createDirectorySync} from './sync-service.js';
 import {createSendOperations} from './send-service.js';
@@ -204,7 +204,8 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 	function writeRunEnd(result: DeliveryResult, destination: string, command: string) {
 		const end = runEndLines(result, {command, captureDir: destination.startsWith('local capture') ? options.store.paths.captureDir : undefined});
 		for (const line of end.stopped) {
-			stderr.write(`${line}\n`);
+			// Why the server stopped it may quote the server: shown, not obeyed.
+			stderr.write(`${printable(line)}\n`);
 		}
 
 		for (const line of end.outcome) {
@@ -218,7 +219,7 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 
 	if (isMassmailError(failure)) {
 		// A user's mistake that reached the top: its sentence, no stack.
-		stderr.write(`${formatError(failure)}\n`);
+		stderr.write(`${printable(formatError(failure), {lines: true})}\n`);
 		status = failure.exitCode;
 	} else if (failure) {
 		const message = failure instanceof Error ? failure.stack ?? failure.message : String(failure);

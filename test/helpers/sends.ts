@@ -6,7 +6,7 @@ import type {ExecutionContext} from 'ava';
 import {openStore, type Store} from '../../source/core/store.js';
 import {createDelivery, openDeliveryContext, type DeliveryContext, type DeliveryOverrides} from '../../source/core/delivery/index.js';
 import type {DeliveryResult, MessageDraft, Recipient} from '../../source/core/types.js';
-import {startTestSmtpServer, type TestSmtpServer} from './smtp-test-server.js';
+import {startTestSmtpServer, type TestSmtpServer, type TestSmtpServerOptions} from './smtp-test-server.js';
 import {tempConfigDir} from './temp-dir.js';
 
 export interface SendsSetup {
@@ -18,14 +18,14 @@ export interface SendsSetup {
 }
 
 /** A data folder (and an SMTP test server unless `capture`); everything is closed when the test ends. */
-export async function sendsSetup(t: ExecutionContext, options: {capture?: boolean; acceptReply?: (count: number) => string} = {}): Promise<SendsSetup> {
+export async function sendsSetup(t: ExecutionContext, options: {capture?: boolean} & Pick<TestSmtpServerOptions, 'acceptReply' | 'rawReply'> = {}): Promise<SendsSetup> {
 	const {dir, env: base} = tempConfigDir(t);
 	const env: NodeJS.ProcessEnv = {...base, LANG: 'en_US.UTF-8', NO_COLOR: '1'};
 	delete env.MASSMAIL_SMTP_URL;
 	delete env.MASSMAIL_SMTP_PASSWORD;
 	let server: TestSmtpServer | undefined;
 	if (!options.capture) {
-		server = await startTestSmtpServer({acceptReply: options.acceptReply});
+		server = await startTestSmtpServer({acceptReply: options.acceptReply, rawReply: options.rawReply});
 		env.MASSMAIL_SMTP_URL = `smtp://127.0.0.1:${server.port}`;
 	}
 

@@ -12,6 +12,9 @@
  * - `drop-mid+…`    drops the connection as soon as the message data starts (before the final dot)
  * - `stall+…`       never answers RCPT TO (the client times out)
  * - anything else   accepted
+ *
+ * `rawReply` overrides the reply to RCPT TO or to the final dot with a line of the test's
+ * choosing, control bytes and all (a hostile server's words: smtp-server itself blanks them).
  */
 import type {Socket} from 'node:net';
 import {SMTPServer, type SMTPServerOptions} from 'smtp-server';
@@ -31,6 +34,12 @@ export interface TestSmtpServerOptions {
 	host?: string;
 	/** What the server answers after the message (after `250 `); default `OK: queued as N`. */
 	acceptReply?: (count: number) => string;
+	/**
+	 * The whole reply line (code and text, no CRLF) to RCPT TO of `address`, or to the final dot
+	 * of a message whose first recipient is `address`: written to the socket byte for byte.
+	 * undefined: the rule decides.
+	 */
+	rawReply?: (address: string, stage: 'rcpt' | 'data') => string | undefined;
 }
 
 export interface TestSmtpServer {
@@ -90,10 +99,17 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
 
 			callback(smtpError(535, 'Authentication credentials invalid'));
 		},
-		onRcptTo(address, _session, callback) {
+		onRcptTo(address, session, callback) {
 			const rule = ruleOf(address.address);
 			const key = address.address.toLowerCase();
 			attempts.push({address: address.address, rule});
+			const raw = options.rawReply?.(address.address, 'rcpt');
+			if (raw !== undefined) {
+				replyRaw(session.id, raw);
+				callback(smtpError(Number.parseInt(raw, 10) || 550, 'replaced by the raw reply'));
+				return;
+			}
+
 			switch (rule) {
 				case 'defer-once': {
 					if (seen.has(key)) {
@@ -165,11 +181,30 @@ export async function startTestSmtpServer(options: TestSmtpServerOptions = {}): 
 				}
 
 				messages.push(message);
+				const raw = to[0] === undefined ? undefined : options.rawReply?.(to[0], 'data');
+				if (raw !== undefined) {
+					replyRaw(session.id, raw);
+				}
+
 				callback(null, options.acceptReply ? options.acceptReply(messages.length) : 'OK: queued as ' + messages.length);
 			});
 		},
 	};
 	const server = new SMTPServer(serverOptions);
+	/** The session's next reply is `line`, as it is: its connection's `send` writes it once instead of what it was given. */
+	const replyRaw = (sessionId: string, line: string) => {
+		const connection = [...server.connections].find(each => each.id === sessionId || each.session.id === sessionId);
+		if (!connection) {
+			return;
+		}
+
+		const send = connection.send.bind(connection);
+		connection.send = () => {
+			connection.send = send;
+			connection._socket.write(line + '\r\n');
+		};
+	};
+
 	server.on('error', () => {
 		// Dropped and stalled sessions end in socket errors; they are the point of the test.
 	});

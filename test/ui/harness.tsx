@@ -73,6 +73,8 @@ export interface Dashboard {
 	services: DashboardServices;
 	/** The screen as plain text, trailing blanks trimmed per line. */
 	screen(): string;
+	/** The last frame as Ink wrote it to the terminal, escape sequences and all. */
+	frame(): string;
 	lines(): string[];
 	/** One key (or text) per call, inside act(). */
 	press(...keys: string[]): Promise<void>;
@@ -153,6 +155,7 @@ export async function renderDashboard(t: ExecutionContext, options: DashboardOpt
 		store,
 		services,
 		screen,
+		frame: () => instance.lastFrame() ?? '',
 		lines,
 		exits,
 		async press(...keys) {

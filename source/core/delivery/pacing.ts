@@ -221,8 +221,11 @@ export class Pacer {
 }
 
 /**
- * A server's reply as one line of at most 300 characters, safe to print: terminal escape
- * sequences are dropped, control and direction characters and runs of blanks become one space.
+ * A text as it enters a record of ours to be matched or kept short (a delivery report's field,
+ * the server's last limiting words): one line of at most 300 characters, terminal escape
+ * sequences dropped, control and direction characters and runs of blanks made one space.
+ * This cleans a value where it enters; what shows a text from outside makes its control
+ * characters visible with `printable` (core/format.ts) instead.
  */
 export function oneLine(reply: string): string {
 	return reply.replaceAll(/\u001B\[[\d;?]*[ -/]*[@-~]/g, '').replaceAll(/[\u0000-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2066-\u2069\s]+/g, ' ').trim().slice(0, 300);

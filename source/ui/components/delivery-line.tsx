@@ -9,7 +9,7 @@ import type {DeliveryCounts} from '../../core/journal/index.js';
 import {deliveryLine} from '../../core/tracking/results.js';
 import type {TrackingStatus} from '../tracking-service.js';
 import {useTheme} from '../services.js';
-import {formatAge} from './text.js';
+import {formatAge, printable} from './text.js';
 
 /** When the mailbox was last looked at, in words; '' before the first look. */
 export function trackingWords(status: TrackingStatus, now: number, arrow: string): string {
@@ -18,7 +18,8 @@ export function trackingWords(status: TrackingStatus, now: number, arrow: string
 	}
 
 	if (status.error !== undefined) {
-		return `reports: ${status.error}`;
+		// The IMAP server's words may be in it.
+		return `reports: ${printable(status.error)}`;
 	}
 
 	if (status.lastLookedAt === undefined) {

@@ -17,6 +17,7 @@ import {useUnsavedWork} from '../hooks/use-unsaved.js';
 import {useLayout, useServices, useTheme} from '../services.js';
 import {editWithKey, textState, type TextState} from '../state/text-edit.js';
 import {TextView} from './text-field.js';
+import {printable} from './text.js';
 
 export interface DialogChoice {
 	/** The command of a table in key-bindings.ts that answers so: `command(roleKeys, 'admin')`. */
@@ -220,9 +221,10 @@ export function DialogView({request, close}: {request: DialogRequest; close: () 
 	return (
 		<Box flexDirection="column" flexGrow={1} alignItems="center" justifyContent="center">
 			<Box flexDirection="column" borderStyle={theme.symbols.unicode ? 'round' : 'classic'} borderColor={borderColor} paddingX={1} width={width}>
-				<Text bold wrap="wrap">{request.title}</Text>
+				{/* A title or line may quote a server, a file or a source: its control characters are shown, not obeyed. */}
+				<Text bold wrap="wrap">{printable(request.title)}</Text>
 				{(request.lines ?? []).map((line, index) => (
-					<Text key={index} wrap="wrap">{line}</Text>
+					<Text key={index} wrap="wrap">{printable(line, {lines: true})}</Text>
 				))}
 				{request.kind === 'prompt' ? (
 					<Box marginTop={1} flexDirection="column">
@@ -230,7 +232,7 @@ export function DialogView({request, close}: {request: DialogRequest; close: () 
 							<Text>{request.label}: </Text>
 							<TextView state={text} focused width={width - request.label.length - 6} />
 						</Box>
-						{error ? <Text color={theme.error}>{error}</Text> : null}
+						{error ? <Text color={theme.error}>{printable(error)}</Text> : null}
 					</Box>
 				) : (
 					// A choice that does not fit goes whole onto the next line, never cut in two.

@@ -3,7 +3,7 @@ import {Box, Text} from 'ink';
 import {formatKeys, type KeyBinding} from '../key-bindings.js';
 import {useFooterBindings} from '../hooks/use-keys.js';
 import {useLayout, useTheme} from '../services.js';
-import {fit, formatAge} from './text.js';
+import {fit, formatAge, printable} from './text.js';
 
 /** Where the directory comes from, when a source is set (directory.source other than local). */
 export interface DirectoryOriginInfo {
@@ -99,7 +99,11 @@ export function titleRoom(prefix: string, title: string): number {
 }
 
 /** Two rows: the screen's title, the directory size (or where it comes from and its age; and the demo badge); where mail goes. */
-export function Header({title, directory, origin, destination, destinationError, demo}: HeaderProps) {
+export function Header({title: titleGiven, directory, origin: originGiven, destination: destinationGiven, destinationError, demo}: HeaderProps) {
+	// A subject, a source's address, a server's name: shown, never obeyed by the terminal.
+	const title = printable(titleGiven);
+	const origin = originGiven ? {...originGiven, label: printable(originGiven.label)} : undefined;
+	const destination = printable(destinationGiven);
 	const theme = useTheme();
 	const {columns} = useLayout();
 	const now = useNow(15_000, origin?.syncedAt !== undefined);

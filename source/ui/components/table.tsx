@@ -20,7 +20,7 @@ import {useLayoutEffect, useMemo, useRef, type ReactNode} from 'react';
 import {Box, Text, measureElement, type DOMElement} from 'ink';
 import {useTheme} from '../services.js';
 import type {ListView} from '../hooks/use-list.js';
-import {fit, fitRight} from './text.js';
+import {fit, fitRight, printable} from './text.js';
 
 export interface Column<T> {
 	/** The column's title; several, longest first: the longest that fits is shown. */
@@ -56,6 +56,11 @@ export interface Column<T> {
 /** What the pointer (`❯ `) takes before the first column. */
 export const pointerWidth = 2;
 
+/** A cell as drawn: its text from the row (a reply, a name, a subject), with control characters made visible. */
+function cellOf<T>(column: Column<T>, row: T, width: number): string {
+	return printable(column.cell(row, width));
+}
+
 function titles(column: Column<unknown>): readonly string[] {
 	return typeof column.title === 'string' ? [column.title] : column.title;
 }
@@ -78,7 +83,7 @@ export function naturalWidths<T>(columns: ReadonlyArray<Column<T>>, rows: readon
 
 		let widest = shortestTitle(column as Column<unknown>);
 		for (const row of rows) {
-			widest = Math.max(widest, column.cell(row, Number.POSITIVE_INFINITY).length);
+			widest = Math.max(widest, cellOf(column, row, Number.POSITIVE_INFINITY).length);
 			if (column.max !== undefined && widest >= column.max) {
 				break;
 			}
@@ -204,7 +209,7 @@ export function Table<T>({view, columns, measureOver, widths: given, rowKey, row
 			{view.visibleRows.length === 0 && empty ? empty : null}
 			{view.visibleRows.map(({row, selected}) => {
 				const style = rowStyle?.(row) ?? {};
-				const cells = line((column, width) => cellText(column, column.cell(row, width), width));
+				const cells = line((column, width) => cellText(column, cellOf(column, row, width), width));
 				return (
 					<Text key={rowKey(row)} inverse={selected} color={style.color} bold={style.bold} dimColor={style.dim && !selected} wrap="truncate-end">
 						{selected ? theme.symbols.pointer : ' '}{' '}

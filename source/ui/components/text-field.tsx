@@ -5,7 +5,7 @@
 import {Box, Text} from 'ink';
 import {cursorRow, wrapRows, type TextState} from '../state/text-edit.js';
 import {useTheme} from '../services.js';
-import {fit} from './text.js';
+import {fit, printable} from './text.js';
 
 /** One line of text with the cursor shown when focused; `placeholder` when empty and not focused. */
 export function TextView({state, focused, width, placeholder, mask}: {
@@ -23,7 +23,7 @@ export function TextView({state, focused, width, placeholder, mask}: {
 		}
 
 		// Cut with the theme's ellipsis (fit), never silently: a cut value must look cut.
-		return <Text>{fit(value, width)}</Text>;
+		return <Text>{fit(printable(value), width)}</Text>;
 	}
 
 	const room = Math.max(1, width - 1);
@@ -33,11 +33,12 @@ export function TextView({state, focused, width, placeholder, mask}: {
 	const before = shown.slice(0, at);
 	const under = shown.slice(at, at + 1) || ' ';
 	const after = shown.slice(at + 1, room);
+	// Typing never inserts a control character (text-edit.ts); a value given to the field may hold one.
 	return (
 		<Text>
-			{before}
-			<Text inverse>{under}</Text>
-			{after}
+			{printable(before)}
+			<Text inverse>{printable(under)}</Text>
+			{printable(after)}
 		</Text>
 	);
 }
@@ -71,14 +72,14 @@ export function MultilineView({state, focused, width, height, placeholder}: {
 					const at = state.cursor - row.start;
 					return (
 						<Text key={row.start}>
-							{text.slice(0, at)}
-							<Text inverse>{text.slice(at, at + 1) || ' '}</Text>
-							{text.slice(at + 1)}
+							{printable(text.slice(0, at), {lines: true})}
+							<Text inverse>{printable(text.slice(at, at + 1), {lines: true}) || ' '}</Text>
+							{printable(text.slice(at + 1), {lines: true})}
 						</Text>
 					);
 				}
 
-				return <Text key={row.start}>{text === '' ? ' ' : text}</Text>;
+				return <Text key={row.start}>{text === '' ? ' ' : printable(text, {lines: true})}</Text>;
 			})}
 		</Box>
 	);

@@ -67,7 +67,7 @@ function MessageView({row, total, position, onMove, onClose}: {
 
 	const lines = useMemo(() => {
 		if ('error' in message) {
-			return [message.error];
+			return [printable(message.error)];
 		}
 
 		const header = shownHeaders
@@ -165,7 +165,7 @@ export function CapturedScreen({route}: {route: RouteOf<'captured'>}) {
 				columns={columns}
 				measureOver={all}
 				rowKey={row => row.file}
-				empty={error ? <Text color={theme.error} wrap="wrap">{error}</Text> : all.length === 0
+				empty={error ? <Text color={theme.error} wrap="wrap">{printable(error)}</Text> : all.length === 0
 					? <Text color={theme.muted}>  No captured message for this send.</Text>
 					: <Text color={theme.warning}>  No message matches &quot;{list.filter}&quot;.</Text>}
 			/>

@@ -165,7 +165,7 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 		switch (field) {
 			case 'from': {
 				if (fromRows) {
-					value = <Box flexDirection="column">{fromRows.map(line => <Text key={line}>{line}</Text>)}</Box>;
+					value = <Box flexDirection="column">{fromRows.map(line => <Text key={line}>{printable(line)}</Text>)}</Box>;
 					break;
 				}
 
@@ -244,7 +244,7 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 					</Box>
 				)}
 				{form.errors[field] ? (
-					<Text color={theme.error} wrap="truncate-end">{' '.repeat(labelWidth + 2)}{theme.symbols.fail} {form.errors[field]}</Text>
+					<Text color={theme.error} wrap="truncate-end">{' '.repeat(labelWidth + 2)}{theme.symbols.fail} {printable(form.errors[field])}</Text>
 				) : null}
 				{field === 'friendlyName' && preview ? preview.lines.map((line, index) => (
 					<Box key={`preview-${index}`} paddingLeft={labelWidth + 2}>
@@ -310,7 +310,7 @@ function toPreview(friendlyName: string, recipient: Recipient | undefined, width
 	try {
 		foldedToHeader(friendlyName, shown);
 	} catch (error) {
-		return {lines: [error instanceof Error ? error.message : String(error)], problem: 'error'};
+		return {lines: [printable(error instanceof Error ? error.message : String(error))], problem: 'error'};
 	}
 
 	const wrapped = wrapLine(printable(`To: ${toLineFor(friendlyName, shown)}${recipient ? '' : ' (for example)'}`), width);

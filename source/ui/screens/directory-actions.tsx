@@ -16,7 +16,7 @@ import {addressIn, applyChange, changeRefusal, roleLabels} from '../state/users-
 import {useLayout, useServices, useTheme} from '../services.js';
 import {confirmDialog, useDialog, type DialogChoice} from '../components/dialog.js';
 import {TextView} from '../components/text-field.js';
-import {plural} from '../components/text.js';
+import {plural, printable} from '../components/text.js';
 import type {RouteOf} from '../state/router.js';
 import {useDirectoryChange, useLocalEditRefusal} from './users.js';
 
@@ -71,7 +71,7 @@ export function AddDomainScreen(_props: {route: RouteOf<'add-domain'>}) {
 				<Text bold>Domain: </Text>
 				<TextView state={text} focused width={columns - 12} />
 			</Box>
-			{problem ? <Text color={theme.error} wrap="wrap">{problem}</Text> : <Text color={theme.muted}>A domain name such as example.com; an international name ({theme.symbols.unicode ? 'bücher.example' : 'xn--bcher-kva.example'}) is fine.</Text>}
+			{problem ? <Text color={theme.error} wrap="wrap">{printable(problem)}</Text> : <Text color={theme.muted}>A domain name such as example.com; an international name ({theme.symbols.unicode ? 'bücher.example' : 'xn--bcher-kva.example'}) is fine.</Text>}
 		</Box>
 	);
 }

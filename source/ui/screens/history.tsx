@@ -119,7 +119,7 @@ export function HistoryScreen(_props: {route: RouteOf<'history'>}) {
 				columns={columns}
 				measureOver={sends}
 				rowKey={send => send.id}
-				empty={error ? <Text color={theme.error} wrap="wrap">{error}</Text> : sends.length === 0 ? (
+				empty={error ? <Text color={theme.error} wrap="wrap">{printable(error)}</Text> : sends.length === 0 ? (
 					<Box flexDirection="column" paddingLeft={2}>
 						<Text>Nothing sent yet.</Text>
 						<Text color={theme.muted} wrap="wrap">Every send is kept here: when, who, what, each recipient&apos;s outcome.</Text>

@@ -155,7 +155,7 @@ function RunningSend({route, active}: {route: RouteOf<'progress'>; active: NonNu
 
 	return (
 		<Box flexDirection="column" paddingX={1}>
-			<Text bold wrap="truncate-end">{fit(`${title.replace(/^Sending: /, '')}: "${delivery.record.draft.subject}"`, columns - 2)}</Text>
+			<Text bold wrap="truncate-end">{fit(`${title.replace(/^Sending: /, '')}: "${printable(delivery.record.draft.subject)}"`, columns - 2)}</Text>
 			<Text>
 				<Text color={theme.accent}>{progressBar(ratio, barWidth, theme.symbols)}</Text>
 				<Text bold> {percent}</Text>

@@ -251,7 +251,7 @@ export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
 	if (!summary) {
 		return (
 			<Box flexDirection="column" paddingX={1}>
-				<Text color={theme.error} wrap="wrap">{error ?? `No send ${route.sendId}`}</Text>
+				<Text color={theme.error} wrap="wrap">{printable(error ?? `No send ${route.sendId}`)}</Text>
 			</Box>
 		);
 	}

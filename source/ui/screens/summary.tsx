@@ -79,7 +79,7 @@ export function SummaryScreen({route}: {route: RouteOf<'summary'>}) {
 				{pending > 0 ? `, ${formatCount(pending)} not sent` : ''}
 				{end.resumable ? ' (it can be resumed)' : ''}
 			</Text>
-			<Text color={theme.muted} wrap="truncate-end">To {fit(route.destination, columns - 6)}</Text>
+			<Text color={theme.muted} wrap="truncate-end">To {fit(printable(route.destination), columns - 6)}</Text>
 			{route.error ? <Box height={errorRows}><Text color={theme.error} wrap="wrap">{printable(route.error)}</Text></Box> : null}
 			<Text> </Text>
 			{failures.length > 0 ? (

@@ -208,7 +208,7 @@ export function SyncScreen(_props: {route: RouteOf<'sync'>}) {
 				))}
 			</Box>
 			{notes.map((note, index) => (
-				<Text key={index} color={note.color} bold={note.bold} wrap="truncate-end">{fit(note.text, width)}</Text>
+				<Text key={index} color={note.color} bold={note.bold} wrap="truncate-end">{fit(printable(note.text), width)}</Text>
 			))}
 			<Text color={theme.muted}>{shownLines.length > height ? fit(`${formatCount(first + 1)}-${formatCount(Math.min(shownLines.length, first + height))} of ${formatCount(shownLines.length)} lines; ${theme.symbols.unicode ? '↑/↓' : 'Up/Down'} scroll`, width) : ' '}</Text>
 		</Box>

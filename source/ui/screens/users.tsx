@@ -215,13 +215,13 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 				measureOver={all}
 				rowKey={mailbox => mailbox.address}
 				rowStyle={mailbox => ({dim: mailbox.disabled})}
-				empty={error ? <Text color={theme.error} wrap="wrap">{error}</Text> : mailboxes.length === 0
+				empty={error ? <Text color={theme.error} wrap="wrap">{printable(error)}</Text> : mailboxes.length === 0
 					? <Text color={theme.muted}>  No mailbox in {domainName} yet: a adds one.</Text>
 					: <Text color={theme.warning}>  No mailbox matches &quot;{list.filter}&quot;.</Text>}
 			/>
 			{bounceLines.length > 0
 				? bounceLines.map(line => <Text key={line} color={theme.error} wrap="truncate-end"> {line}</Text>)
-				: <Text color={theme.success} wrap="truncate-end">{notice ? ` ${notice}` : ' '}</Text>}
+				: <Text color={theme.success} wrap="truncate-end">{notice ? ` ${printable(notice)}` : ' '}</Text>}
 			<FilterLine list={list} status={status} />
 		</Box>
 	);
