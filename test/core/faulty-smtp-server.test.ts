@@ -338,6 +338,49 @@ test('close-after-dot+: the whole message is read, then the connection closes wi
 	t.is(server.acceptedCount('close-after-dot+ann@example.com'), 0);
 });
 
+test('premature-ok+: the 250 comes in the same write as the 354; the final dot gets 554 and nothing is taken', async t => {
+	const server = await start(t);
+	const s = await rawSocket(server.port);
+	await s.waitFor(/^220 /m);
+	s.socket.write('HELO me\r\nMAIL FROM:<a@example.net>\r\nRCPT TO:<premature-ok+ann@example.com>\r\nDATA\r\n');
+	await s.waitFor(/Ok: premature\r\n/);
+	t.regex(s.received(), /354 End data with <CR><LF>\.<CR><LF>\r\n250 2\.0\.0 Ok: premature\r\n$/);
+	s.socket.write('Subject: S\r\n\r\nHello\r\n.\r\n');
+	await s.waitFor(/554 5\.6\.0 Error: refused at the final dot\r\n$/);
+	t.is(server.prematureReplies, 1);
+	t.is(server.messagesRead, 1);
+	t.is(server.messages.length, 0);
+	t.is(server.unanswered.length, 0);
+	s.socket.destroy();
+});
+
+test('stop-reading+: after the 354 the server reads nothing more and says nothing', async t => {
+	const server = await start(t);
+	const s = await rawSocket(server.port);
+	await s.waitFor(/^220 /m);
+	s.socket.write('HELO me\r\nMAIL FROM:<a@example.net>\r\nRCPT TO:<stop-reading+ann@example.com>\r\nDATA\r\n');
+	await s.waitFor(/^354 /m);
+	s.socket.write('Subject: S\r\n\r\nHello\r\n.\r\nNOOP\r\n');
+	await sleep(300);
+	t.regex(s.received(), /^354 .*\r\n$/m);
+	t.notRegex(s.received(), /^(250 2\.0\.0|5\d\d)/m);
+	t.is(server.stoppedReading, 1);
+	t.is(server.messagesRead, 0);
+	s.socket.destroy();
+});
+
+test('shutdown-at-dot+: the whole message is read, its final dot gets 421 and the connection closes', async t => {
+	const server = await start(t);
+	const c = client(server.port);
+	await connect(c);
+	const error = await t.throwsAsync<ClientError>(send(c, 'shutdown-at-dot+ann@example.com'));
+	t.is(error?.responseCode, 421);
+	t.regex(error?.message ?? '', /421 4\.3\.2 Service shutting down/);
+	await c.ended;
+	t.is(server.messagesRead, 1);
+	t.is(server.messages.length, 0);
+});
+
 test('close() always ends: with silent, endless and half-sent sessions open, and after kill()', async t => {
 	const server = await startFaultyServer({silent: 'after-greeting'});
 	const sockets = await Promise.all([rawSocket(server.port), rawSocket(server.port)]);

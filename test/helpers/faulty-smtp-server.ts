@@ -19,9 +19,18 @@
  *                     `rateLimit` option the limit is 1 message per `rateWindowMs`
  * - `slow-data+…`     the reply to the final dot comes after `slowDataMs` (3 s), then it is accepted
  * - `close-after-dot+…` reads the whole message, then closes without a reply (the ambiguous case)
+ * - `shutdown-at-dot+…` reads the whole message, replies `421 4.3.2 Service shutting down` to its
+ *                     final dot and closes: refused, not taken
+ * - `premature-ok+…`  DATA gets `354` and, in the same write (or `prematureOkDelayMs` later),
+ *                     `250 2.0.0 Ok: premature`, a reply before the message was read; the message
+ *                     is still read to its final dot, which gets `554 5.6.0 Error: refused at the
+ *                     final dot`: never taken (it is in neither `messages` nor `unanswered`)
+ * - `stop-reading+…`  DATA gets `354`, then the server stops reading the connection and never
+ *                     says anything again: a large message stays in the socket buffers, its final
+ *                     dot never leaves the client
  * - anything else     accepted
  * A DATA-stage rule applies when any recipient of the message has it; the first of
- * close-after-dot, endless, slow-data wins.
+ * stop-reading, premature-ok, close-after-dot, shutdown-at-dot, endless, slow-data wins.
  *
  * Messages read completely but never answered with a final reply (endless, close-after-dot, a
  * slow-data message whose client left first) are in `unanswered`, not in `messages`: the server
@@ -36,7 +45,7 @@ export interface FaultyMessage {
 	raw: Buffer;
 }
 
-export type FaultyRule = 'endless' | 'refuse-close' | 'defer-limit' | 'slow-data' | 'close-after-dot' | 'accept';
+export type FaultyRule = 'endless' | 'refuse-close' | 'defer-limit' | 'slow-data' | 'close-after-dot' | 'shutdown-at-dot' | 'premature-ok' | 'stop-reading' | 'accept';
 
 export interface FaultyRcpt {
 	address: string;
@@ -74,6 +83,8 @@ export interface FaultySmtpServerOptions {
 	errorLimit?: number;
 	/** Delay of the reply to the final dot for `slow-data+` recipients, in ms; default 3000. */
 	slowDataMs?: number;
+	/** Delay of the premature `250` after the `354` for `premature-ok+` recipients, in ms; default 0: both in one write. */
+	prematureOkDelayMs?: number;
 	/** Interval of the `250-ok` lines for `endless+` recipients, in ms; default 200. */
 	endlessIntervalMs?: number;
 	/** Port to listen on; default 0 (any free port). */
@@ -88,8 +99,12 @@ export interface FaultySmtpServer {
 	readonly messages: FaultyMessage[];
 	/** Every message read completely that never got a final reply (see the file comment). */
 	readonly unanswered: FaultyMessage[];
-	/** Messages read to the final dot, whatever happened next (accepted, unanswered, or a reply still to come). */
+	/** Messages read to the final dot, whatever happened next (accepted, unanswered, refused, or a reply still to come). */
 	readonly messagesRead: number;
+	/** Messages whose DATA got the premature `250` (premature-ok+). */
+	readonly prematureReplies: number;
+	/** Messages after whose `354` the server stopped reading (stop-reading+). */
+	readonly stoppedReading: number;
 	/** Every RCPT TO seen, with its rule and the reply given. */
 	readonly rcpts: FaultyRcpt[];
 	/** Every command line received (not the message data), across all sessions, in order. */
@@ -110,7 +125,7 @@ export interface FaultySmtpServer {
 	close(): Promise<void>;
 }
 
-const rules: FaultyRule[] = ['endless', 'refuse-close', 'defer-limit', 'slow-data', 'close-after-dot'];
+const rules: FaultyRule[] = ['endless', 'refuse-close', 'defer-limit', 'slow-data', 'close-after-dot', 'shutdown-at-dot', 'premature-ok', 'stop-reading'];
 
 export function faultyRuleOf(address: string): FaultyRule {
 	const local = address.slice(0, address.lastIndexOf('@')).toLowerCase();
@@ -130,6 +145,8 @@ interface Session {
 	timer: NodeJS.Timeout | undefined;
 	/** A message read completely whose final reply is still to come (slow-data). */
 	pending: FaultyMessage | undefined;
+	/** The message being read got a premature 250: its final dot gets 554. */
+	premature: boolean;
 	/** Resolves once the socket has closed and the session's records are complete. */
 	closed: Promise<void>;
 }
@@ -152,6 +169,9 @@ export async function startFaultyServer(options: FaultySmtpServerOptions = {}): 
 	let made = 0;
 	let refused = 0;
 	let read = 0;
+	let premature = 0;
+	let stopped = 0;
+	const prematureOkDelayMs = options.prematureOkDelayMs ?? 0;
 	let port = options.port ?? 0;
 
 	const rateLimited = (): boolean => {
@@ -204,10 +224,23 @@ export async function startFaultyServer(options: FaultySmtpServerOptions = {}): 
 		resetTransaction(session);
 		session.mode = 'command';
 		read++;
+		if (session.premature) {
+			session.premature = false;
+			reply(session, '554 5.6.0 Error: refused at the final dot');
+			return;
+		}
+
 		const messageRules = new Set(message.to.map(address => faultyRuleOf(address)));
 		if (messageRules.has('close-after-dot')) {
 			unanswered.push(message);
 			hangUp(session);
+			return;
+		}
+
+		if (messageRules.has('shutdown-at-dot')) {
+			write(session, '421 4.3.2 Service shutting down\r\n');
+			session.mode = 'dead';
+			session.socket.end();
 			return;
 		}
 
@@ -308,8 +341,29 @@ export async function startFaultyServer(options: FaultySmtpServerOptions = {}): 
 				} else if (session.to.length === 0) {
 					reply(session, '503 5.5.1 Error: need RCPT command');
 				} else {
+					const dataRules = new Set(session.to.map(address => faultyRuleOf(address)));
 					session.mode = 'data';
-					reply(session, '354 End data with <CR><LF>.<CR><LF>');
+					if (dataRules.has('stop-reading')) {
+						stopped++;
+						write(session, '354 End data with <CR><LF>.<CR><LF>\r\n');
+						session.mode = 'dead';
+						session.socket.pause();
+					} else if (dataRules.has('premature-ok')) {
+						premature++;
+						session.premature = true;
+						const early = '250 2.0.0 Ok: premature\r\n';
+						if (prematureOkDelayMs > 0) {
+							write(session, '354 End data with <CR><LF>.<CR><LF>\r\n');
+							session.timer = setTimeout(() => {
+								session.timer = undefined;
+								write(session, early);
+							}, prematureOkDelayMs);
+						} else {
+							write(session, '354 End data with <CR><LF>.<CR><LF>\r\n' + early);
+						}
+					} else {
+						reply(session, '354 End data with <CR><LF>.<CR><LF>');
+					}
 				}
 
 				return;
@@ -380,6 +434,7 @@ export async function startFaultyServer(options: FaultySmtpServerOptions = {}): 
 			errors: 0,
 			timer: undefined,
 			pending: undefined,
+			premature: false,
 			closed: Promise.resolve(),
 		};
 		sessions.add(session);
@@ -483,6 +538,12 @@ export async function startFaultyServer(options: FaultySmtpServerOptions = {}): 
 		unanswered,
 		get messagesRead() {
 			return read;
+		},
+		get prematureReplies() {
+			return premature;
+		},
+		get stoppedReading() {
+			return stopped;
 		},
 		rcpts,
 		commands,
