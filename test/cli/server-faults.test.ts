@@ -8,6 +8,7 @@ import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
 import {lastJsonLine, runCli, startCli} from '../helpers/cli.js';
 import {startFaultyServer, type FaultySmtpServer, type FaultySmtpServerOptions} from '../helpers/faulty-smtp-server.js';
+import {startTestSmtpServer} from '../helpers/smtp-test-server.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
 
 async function faulty(t: ExecutionContext, options: FaultySmtpServerOptions = {}): Promise<FaultySmtpServer> {
@@ -133,4 +134,80 @@ test('--rate takes fractions and units; --concurrency has the setting\'s bounds'
 	t.regex(tooMany.stderr, /--concurrency takes a whole number from 1 to 100/);
 	t.is((await runCli(['config', 'set', 'delivery.rate', '30/min'], {configDir: dir})).code, 0);
 	t.is((await runCli(['config', 'get', 'delivery.rate'], {configDir: dir})).stdout.trim(), '0.5');
+});
+
+/** `show ID --json`'s recipients by address. */
+async function shownRecipients(dir: string, id: string): Promise<Map<string, {status: string; attempts: number; response: string; ambiguous: boolean}>> {
+	const shown = JSON.parse((await runCli(['show', id, '--json'], {configDir: dir})).stdout);
+	return new Map(shown.recipients.map((recipient: {address: string}) => [recipient.address, recipient]));
+}
+
+// A reply before the final dot is not the server's answer to the message (RFC 5321 §4.1.1.4: it
+// answers at the dot): taking it as "sent" records a message the server then refuses at the dot.
+test('a 250 before the final dot is not a success: nobody recorded sent, nothing ambiguous; retry sends each once to a well-behaved server', async t => {
+	const server = await faulty(t);
+	const locals = ['premature-ok+ann', 'premature-ok+bob', 'premature-ok+cy'];
+	const dir = await directory(t, locals);
+	for (const [key, value] of [['delivery.maxAttempts', '2'], ['delivery.retryDelayMs', '0']]) {
+		t.is((await runCli(['config', 'set', key, value], {configDir: dir})).code, 0);
+	}
+
+	const result = await runCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes', '--json', '--concurrency', '1'], {configDir: dir, env: {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`}});
+	t.is(result.code, 1, result.stderr);
+	const summary = lastJsonLine(result.stdout);
+	t.like(summary, {total: 3, sent: 0, failed: 3, status: 'finished'});
+	t.is(server.prematureReplies, 6, 'two attempts each');
+	t.is(server.messages.length, 0, 'the server took nothing');
+	const shown = await shownRecipients(dir, summary.id);
+	for (const local of locals) {
+		const recipient = shown.get(`${local}@example.com`);
+		t.like(recipient, {status: 'failed', attempts: 2, ambiguous: false}, local);
+		t.regex(recipient?.response ?? '', /replied before the final dot .*250 2\.0\.0 Ok: premature/, local);
+	}
+
+	const good = await startTestSmtpServer();
+	t.teardown(async () => good.close());
+	const retried = await runCli(['retry', summary.id, '--yes', '--json'], {configDir: dir, env: {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${good.port}`}});
+	t.is(retried.code, 0, retried.stderr);
+	t.like(lastJsonLine(retried.stdout), {id: summary.id, total: 3, sent: 3, failed: 0, status: 'finished'});
+	for (const local of locals) {
+		t.is(good.messages.filter(message => message.envelope.to.includes(`${local}@example.com`)).length, 1, local);
+	}
+});
+
+// The final dot of a message larger than the socket buffers never leaves while the server does
+// not read: the server cannot have the message, so the recipient is not "ambiguous".
+test('a server that stops reading after 354: the data deadline ends the attempt, not ambiguous', async t => {
+	const server = await faulty(t);
+	const dir = await directory(t, ['stop-reading+ann']);
+	for (const [key, value] of [['delivery.maxAttempts', '1'], ['delivery.dataTimeoutMs', '1500']]) {
+		t.is((await runCli(['config', 'set', key, value], {configDir: dir})).code, 0);
+	}
+
+	// Some 16 MB: more than the kernel's socket buffers on both ends (tcp_wmem, tcp_rmem) hold.
+	const messageFile = path.join(dir, 'large.txt');
+	writeFileSync(messageFile, 'A line of a large message, long enough to be one of many.\n'.repeat(280_000));
+	const result = await runCli(['send', '--to', 'all', '--subject', 'S', '--message-file', messageFile, '--yes', '--json'], {configDir: dir, env: {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`}});
+	t.is(result.code, 1, result.stderr);
+	const summary = lastJsonLine(result.stdout);
+	t.like(summary, {total: 1, sent: 0, failed: 1, status: 'finished'});
+	t.is(server.stoppedReading, 1);
+	t.is(server.messagesRead, 0);
+	const recipient = (await shownRecipients(dir, summary.id)).get('stop-reading+ann@example.com');
+	t.like(recipient, {status: 'failed', attempts: 1, ambiguous: false});
+	t.regex(recipient?.response ?? '', /could not be sent within 1\.5 s/);
+	t.notRegex(recipient?.response ?? '', /ambiguous|may have/);
+});
+
+test('a server that reads the whole message and closes without a reply: ambiguous', async t => {
+	const server = await faulty(t);
+	const dir = await directory(t, ['close-after-dot+ann']);
+	t.is((await runCli(['config', 'set', 'delivery.maxAttempts', '1'], {configDir: dir})).code, 0);
+	const result = await runCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes', '--json'], {configDir: dir, env: {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`}});
+	t.is(result.code, 1, result.stderr);
+	const summary = lastJsonLine(result.stdout);
+	t.is(server.unanswered.length, 1);
+	const recipient = (await shownRecipients(dir, summary.id)).get('close-after-dot+ann@example.com');
+	t.like(recipient, {status: 'failed', attempts: 1, ambiguous: true});
+	t.regex(recipient?.response ?? '', /connection lost after the message was sent, the server may have it \(ambiguous\)/);
 });

@@ -179,3 +179,16 @@ test('abort (a second Ctrl+C) ends at once: the message in flight stays pending,
 	again.cancel();
 	t.is(ctx.sends.lockHolder(delivery.id), undefined);
 });
+
+// The session whose deadline passed is closed before the engine hears of it: the next recipient
+// is not started on it (and cut off, an attempt lost) but on a new connection.
+test('a deadline that passes ends that session before the next message: the next recipient is sent at its first attempt', async t => {
+	const {ctx, server} = await setup(t, {endlessIntervalMs: 100});
+	const delivery = await createDelivery(ctx, {draft, audience: 'all', recipients: people('endless+ann', 'bob', 'cy')}, {...quick, concurrency: 1, maxAttempts: 1});
+	t.like(await delivery.start(), {sent: 2, failed: 1, status: 'finished'});
+	const [ann, bob, cy] = ctx.sends.recipients(delivery.id);
+	t.like(ann, {status: 'failed', attempts: 1, ambiguous: true});
+	t.like(bob, {status: 'sent', attempts: 1, ambiguous: false});
+	t.like(cy, {status: 'sent', attempts: 1, ambiguous: false});
+	t.is(server.acceptedCount('bob@example.com'), 1);
+});

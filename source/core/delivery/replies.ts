@@ -40,8 +40,8 @@ export function replyOf(error: SmtpErrorLike): string {
 }
 
 /**
- * Sorts a failed attempt. `dataSent`: the message's final dot had gone out, so a connection
- * lost now may have left the message with the server.
+ * Sorts a failed attempt. `dataSent`: the message's final dot had left this process, so a
+ * connection lost now may have left the message with the server.
  *
  * @example
  * classifyReply({message: '', responseCode: 450, response: '450 4.7.1 Error: too much mail from 127.0.0.1', command: 'MAIL FROM'}, false) // 'limited'
@@ -110,9 +110,10 @@ export const outcomeRules: Readonly<Record<'accepted' | ReplyKind, OutcomeRule>>
 	temporary: {then: 'retry', countsAttempt: true, answered: true, mayHaveIt: false},
 	// The server limits this client (421, 4.7.x, "rate"): the whole send slows down (pacing.ts).
 	limited: {then: 'retry-first', countsAttempt: false, answered: false, mayHaveIt: false},
-	// No reply (dropped, timed out, refused) before the final dot: retried on a new connection.
+	// No reply (dropped, timed out, refused) before the final dot left, or a reply that came before
+	// it (it answers nothing we sent: transport.ts): retried on a new connection.
 	connection: {then: 'retry', countsAttempt: true, answered: false, mayHaveIt: false},
-	// Dropped or timed out after the final dot: retried, marked "the server may have it".
+	// Dropped or timed out after the final dot left this process: retried, marked "the server may have it".
 	ambiguous: {then: 'retry', countsAttempt: true, answered: false, mayHaveIt: true},
 	// The login was refused.
 	auth: {then: 'stop-run', countsAttempt: false, answered: false, mayHaveIt: false},

@@ -1,9 +1,10 @@
 /**
  * The SMTP transport: open a session (connect, TLS, login), send one envelope and message and
  * get one outcome, close. Built on nodemailer's SMTPConnection; this is the one file that
- * knows its private parts (`_socket`: corking a message with its final dot, and the address
- * actually connected to; `_supportedExtensions`: whether the server offered SMTPUTF8 and DSN),
- * pinned by test/core/transport.test.ts.
+ * knows its private parts (`_socket`: corking a message with its final dot, knowing when the
+ * dot has left, and the address actually connected to; `_supportedExtensions`: whether the
+ * server offered SMTPUTF8 and DSN; `_responseQueue` and `_remainder`: what the server said that
+ * nodemailer has not handled yet), pinned by test/core/transport.test.ts.
  *
  * Every wait has a deadline for the whole of it, not an idle timer that each line of a reply
  * resets: the opening handshake, each command's reply, the reply to the final dot. A session
@@ -95,6 +96,33 @@ function socketOf(connection: SMTPConnection): Socket | undefined {
 	return (connection as unknown as {_socket?: Socket})._socket;
 }
 
+/** The server said more than nodemailer has handled yet (its private queue of reply lines, and the line after them). */
+function saidMore(connection: SMTPConnection): boolean {
+	const {_responseQueue: queue, _remainder: remainder} = connection as unknown as {_responseQueue?: unknown; _remainder?: unknown};
+	return (Array.isArray(queue) && queue.some(line => String(line).trim() !== '')) || (typeof remainder === 'string' && remainder.trim() !== '');
+}
+
+/**
+ * Calls `left` once the final dot has left this process: the DataStream ended (nodemailer's pipe
+ * handed its last chunk, the dot, to the socket) and the socket wrote all it held to the kernel.
+ * Usually the socket is still corked then: the empty write joins the message's one write, with no
+ * system call of its own, and calls back when that is done. A socket that is ending never sends it.
+ * Past this point only the kernel holds the dot, and whether the server read it cannot be known.
+ */
+function whenFinalDotLeft(stream: NodeJS.ReadableStream, socket: Socket | undefined, left: () => void): void {
+	stream.once('end', () => {
+		if (!socket || (socket.writable && socket.writableLength === 0 && socket.writableCorked === 0)) {
+			left();
+		} else if (socket.writable) {
+			socket.write(Buffer.alloc(0), error => {
+				if (!error) {
+					left();
+				}
+			});
+		}
+	});
+}
+
 /** Whether the server offered an extension (SMTPUTF8, DSN) in its EHLO reply: nodemailer's private list of them (see the file's comment). */
 function offers(connection: SMTPConnection, extension: 'SMTPUTF8' | 'DSN'): boolean {
 	const extensions = (connection as unknown as {_supportedExtensions?: unknown})._supportedExtensions;
@@ -165,7 +193,12 @@ export class SmtpSession {
 		}
 
 		let settled = false;
-		let dataSent = false;
+		// The message is being written: the server got its 354.
+		let messageStarted = false;
+		// The final dot has left this process (see whenFinalDotLeft): from now on the server may have the message.
+		let dotLeft = false;
+		// The server said something after its 354 before the dot left: it did not answer the message.
+		let repliedTooSoon = false;
 		let timer: NodeJS.Timeout | undefined;
 		const settle = (outcome: AttemptOutcome) => {
 			if (settled) {
@@ -178,14 +211,20 @@ export class SmtpSession {
 			done(outcome);
 		};
 
-		const lost = (reason: string): AttemptOutcome => dataSent
+		const lost = (reason: string): AttemptOutcome => dotLeft
 			? {kind: 'ambiguous', response: `connection lost after the message was sent, the server may have it (ambiguous): ${reason}`}
 			: {kind: 'connection', response: reason};
+		// Ends the session with this outcome: closed first, so that the engine does not start the
+		// next message on it, and without the outcome of a lost connection that closing it gives.
+		const hangUpWith = (outcome: AttemptOutcome) => {
+			this.onLost = undefined;
+			this.destroy();
+			settle(outcome);
+		};
 		const arm = (ms: number, expired: () => AttemptOutcome) => {
 			clearTimeout(timer);
 			timer = setTimeout(() => {
-				settle(expired());
-				this.destroy();
+				hangUpWith(expired());
 			}, ms);
 		};
 
@@ -197,10 +236,16 @@ export class SmtpSession {
 		// SMTPConnection pipes a message that has pipe(): this writes the shared body without
 		// copying it into a per-recipient buffer, and lets the final dot wait.
 		const message = {
-			pipe: (stream: NodeJS.WritableStream) => {
+			pipe: (stream: NodeJS.ReadWriteStream) => {
+				messageStarted = true;
+				// Called from nodemailer's handling of the 354: a reply already waiting behind it came before the message.
+				repliedTooSoon = saidMore(connection);
 				arm(this.deadlines.dataMs, () => lost(`the message could not be sent within ${seconds(this.deadlines.dataMs)}`));
-				// Corked, the message and its final dot leave in one write instead of several.
 				const socket = socketOf(connection);
+				whenFinalDotLeft(stream, socket, () => {
+					dotLeft = true;
+				});
+				// Corked, the message and its final dot leave in one write instead of several.
 				if (socket) {
 					socket.cork();
 					setImmediate(() => {
@@ -215,8 +260,9 @@ export class SmtpSession {
 						return;
 					}
 
-					dataSent = true;
-					arm(this.deadlines.dataMs, () => lost(`no complete reply to the final dot within ${seconds(this.deadlines.dataMs)}`));
+					arm(this.deadlines.dataMs, () => lost(dotLeft
+						? `no complete reply to the final dot within ${seconds(this.deadlines.dataMs)}`
+						: `the message could not be sent within ${seconds(this.deadlines.dataMs)}: the server did not read it`));
 					stream.end();
 				};
 
@@ -235,18 +281,28 @@ export class SmtpSession {
 				return;
 			}
 
-			if (!error) {
+			const failure = error as SmtpErrorLike | null;
+			const reply = failure ? failure.response : info.response;
+			if (messageStarted && (repliedTooSoon || !dotLeft) && typeof reply === 'string' && reply !== '' && !/^421[ -]/.test(reply)) {
+				// A server answers a message at its final dot (RFC 5321 §4.1.1.4). A reply that came
+				// before the dot left answers nothing we sent: not a success, and not a refusal of the
+				// message either. The session is out of step (the real reply comes later): it goes,
+				// and the recipient is tried again as after a lost connection. (A 421 may come at
+				// any time: the server is closing, and that is classified as usual.)
+				hangUpWith({kind: 'connection', response: `the server replied before the final dot of the message was sent, which is a protocol error: ${reply}`});
+				return;
+			}
+
+			if (!failure) {
 				settle({kind: 'accepted', response: info.response ?? ''});
 				return;
 			}
 
-			const failure = error as SmtpErrorLike;
-			const kind = classifyReply(failure, dataSent);
+			const kind = classifyReply(failure, dotLeft);
 			const response = kind === 'connection' || kind === 'ambiguous' ? lost(replyOf(failure)).response : replyOf(failure);
 			const refusedInSession = typeof failure.responseCode === 'number' && failure.responseCode !== 421 && (failure.code === 'EENVELOPE' || failure.code === 'EMESSAGE');
 			if (!refusedInSession || this.closed) {
-				this.destroy();
-				settle({kind, response});
+				hangUpWith({kind, response});
 				return;
 			}
 
