@@ -14,6 +14,7 @@ import type {Socket} from 'node:net';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import {MassmailError} from '../errors.js';
 import {greetingName, mailHostName} from '../host-name.js';
+import {secretMask} from '../secret-mask.js';
 import {certificateWords, isLoopbackAddress, withoutSecret} from '../tls.js';
 import type {DsnParameters} from '../tracking/request.js';
 import {seconds} from '../values.js';
@@ -144,8 +145,11 @@ export class SmtpSession {
 	private onLost: ((reason: string) => void) | undefined;
 	private readonly closeListeners: Array<() => void> = [];
 
-	/** @internal Use openSession. */
-	constructor(private readonly connection: SMTPConnection, private readonly deadlines: Deadlines) {
+	/**
+	 * @internal Use openSession. `mask` keeps the password out of every reply the session passes
+	 * on (secret-mask.ts): a server may say it back, and replies are stored and shown.
+	 */
+	constructor(private readonly connection: SMTPConnection, private readonly deadlines: Deadlines, private readonly mask: (text: string) => string = text => text) {
 		connection.on('error', () => {
 			// Reported to the pending command (or nothing was pending); 'end' follows.
 		});
@@ -208,7 +212,7 @@ export class SmtpSession {
 			settled = true;
 			clearTimeout(timer);
 			this.onLost = undefined;
-			done(outcome);
+			done({...outcome, response: this.mask(outcome.response)});
 		};
 
 		const lost = (reason: string): AttemptOutcome => dotLeft
@@ -392,6 +396,7 @@ export function openSession(target: ConnectionTarget, deadlines: Deadlines, done
 	}
 
 	let finished = false;
+	let mask = secretMask(undefined);
 	const finish = (failure: OpenFailure | undefined) => {
 		if (finished) {
 			return;
@@ -403,7 +408,7 @@ export function openSession(target: ConnectionTarget, deadlines: Deadlines, done
 			connection.close();
 			done(failure);
 		} else {
-			done(undefined, new SmtpSession(connection, deadlines));
+			done(undefined, new SmtpSession(connection, deadlines, mask));
 		}
 	};
 
@@ -452,6 +457,7 @@ export function openSession(target: ConnectionTarget, deadlines: Deadlines, done
 
 		target.password().then(
 			pass => {
+				mask = secretMask(pass);
 				connection.login({user: target.user, pass}, loginError => {
 					if (loginError) {
 						fail(loginError as SmtpErrorLike, pass);
