@@ -8,6 +8,7 @@
 import {findSettingSpec, SettingsStore, shellWord, showSetting, storedSettingProblems, withoutStoredSecrets, type SettingKey} from '../core/settings.js';
 import {readyQueries, type ReadyQuery} from '../core/sources/sql-queries.js';
 import {senderAddressOrigin} from '../core/sender.js';
+import {terminalJson} from '../core/format.js';
 import type {Command} from './command.js';
 import {table, type Output} from './output.js';
 
@@ -114,7 +115,7 @@ const configGetCommand: Command = {
 		if (typeof value === 'object' && value !== null) {
 			// A section (`config get smtp`) prints as JSON, its keys nested as they are in the file.
 			const section = args[0]!.trim().toLowerCase() as keyof ReturnType<typeof settings.get>;
-			io.out(JSON.stringify(problems.length === 0 ? value : withoutStoredSecrets(settings.get())[section], null, '\t'));
+			io.out(terminalJson(problems.length === 0 ? value : withoutStoredSecrets(settings.get())[section], '\t'));
 		} else {
 			io.out(problems.length === 0 || spec === undefined ? String(value) : showSetting(spec.key, value));
 		}

@@ -1,13 +1,12 @@
 /** Commands that read and change the directory: import, domains, users, domain add/remove, user add/set/remove. */
-import {readFileSync} from 'node:fs';
 import {displayAddress, displayDomain} from '../core/address.js';
-import {MassmailError, usageError, validationError} from '../core/errors.js';
-import {importCsv, type ImportResult} from '../core/import.js';
+import {MassmailError, usageError} from '../core/errors.js';
+import {importCsvFile} from '../core/import-file.js';
 import {checkLocalEdit, type MailboxField} from '../core/sync.js';
 import type {Directory} from '../core/directory.js';
 import type {Mailbox, Role} from '../core/types.js';
-import {stringOption, type Command, type CommandContext} from './command.js';
-import {formatCount, plural} from '../core/format.js';
+import {stringOption, type Command, type CommandContext, type OptionSpec} from './command.js';
+import {formatCount, plural, printable} from '../core/format.js';
 import {json, table} from './output.js';
 
 const roles: Role[] = ['user', 'admin', 'primary'];
@@ -37,38 +36,31 @@ function roleOption(context: CommandContext): Role | undefined {
 	return role as Role | undefined;
 }
 
-function readInputFile(file: string): string {
-	try {
-		return readFileSync(file, 'utf8');
-	} catch (error) {
-		const code = (error as NodeJS.ErrnoException).code;
-		throw validationError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
-	}
-}
+const encodingOption: OptionSpec = {
+	type: 'string',
+	value: 'LABEL',
+	description: 'the file\'s encoding when it is not UTF-8: latin1, windows-1252, iso-8859-15, utf-16le… (a byte order mark is read as one); bytes that are not text in it are an error naming the line, nothing imported',
+};
 
 const importCommand: Command = {
 	name: 'import',
 	args: 'FILE.csv',
 	arity: [1, 1],
 	summary: 'Import mailboxes from a CSV file with the header email,name,role,disabled. All or nothing: one bad row and nothing is imported. Re-importing an address updates it; missing domains are added.',
-	options: {json: {type: 'boolean', description: 'print the result as JSON'}},
-	async run({args, options, io, store}) {
+	options: {
+		encoding: encodingOption,
+		json: {type: 'boolean', description: 'print the result as JSON'},
+	},
+	async run({args, options, io, store, env}) {
 		const file = args[0]!;
-		const text = readInputFile(file);
-		let result!: ImportResult;
-		store().editDirectory(latest => {
-			checkLocalEdit(store().settings.get(), latest, 'mailboxes');
-			const imported = importCsv(latest, text, file);
-			result = imported.result;
-			return imported.directory;
-		});
+		const result = importCsvFile(store(), file, env, {encoding: stringOption(options, 'encoding')});
 		if (options.json) {
 			io.out(json(result));
 		} else {
 			const added = result.domainsAdded;
 			const names = added.length > 10 ? `${added.slice(0, 10).join(', ')} and ${formatCount(added.length - 10)} more` : added.join(', ');
 			const domains = added.length > 0 ? `; new ${plural(added.length, 'domain')}: ${names}` : '';
-			io.out(`Imported ${plural(result.total, 'mailbox', 'mailboxes')} from ${file}: ${formatCount(result.added)} added, ${formatCount(result.updated)} updated${domains}.`);
+			io.out(`Imported ${plural(result.total, 'mailbox', 'mailboxes')} from ${printable(file)}: ${formatCount(result.added)} added, ${formatCount(result.updated)} updated${domains}.`);
 		}
 
 		return 0;
@@ -106,9 +98,9 @@ const usersCommand: Command = {
 		if (options.json) {
 			io.out(json(mailboxes.map(({address, name, role, disabled}) => ({address, name, role, disabled}))));
 		} else if (mailboxes.length === 0) {
-			io.out(`${args[0]} has no mailboxes.`);
+			io.out(`${printable(args[0]!)} has no mailboxes.`);
 		} else {
-			io.out(table(['ADDRESS', 'NAME', 'ROLE', 'STATE'], mailboxes.map(m => [displayAddress(m.address), m.name, m.role, m.disabled ? 'disabled' : 'enabled'])));
+			io.out(table(['ADDRESS', 'NAME', 'ROLE', 'STATE'], mailboxes.map(m => [displayAddress(m.address), printable(m.name), m.role, m.disabled ? 'disabled' : 'enabled'])));
 		}
 
 		return 0;
@@ -122,7 +114,7 @@ const domainAddCommand: Command = {
 	summary: 'Add a domain to the directory.',
 	async run(context) {
 		const name = changeDirectory(context, directory => directory.addDomain(context.args[0]!));
-		context.io.out(`Added domain ${name}.`);
+		context.io.out(`Added domain ${printable(name)}.`);
 		return 0;
 	},
 };
@@ -141,7 +133,7 @@ const domainRemoveCommand: Command = {
 		}
 
 		changeDirectory(context, directory => directory.removeDomain(args[0]!));
-		io.out(`Removed domain ${args[0]} with ${plural(count, 'mailbox', 'mailboxes')}.`);
+		io.out(`Removed domain ${printable(args[0]!)} with ${plural(count, 'mailbox', 'mailboxes')}.`);
 		return 0;
 	},
 };
@@ -214,13 +206,13 @@ const userRemoveCommand: Command = {
 	summary: 'Remove a mailbox from the directory.',
 	async run(context) {
 		changeDirectory(context, directory => directory.removeMailbox(context.args[0]!));
-		context.io.out(`Removed ${context.args[0]}.`);
+		context.io.out(`Removed ${printable(context.args[0]!)}.`);
 		return 0;
 	},
 };
 
 function describeMailbox(mailbox: Mailbox): string {
-	const name = mailbox.name ? ` (${mailbox.name})` : '';
+	const name = mailbox.name ? ` (${printable(mailbox.name)})` : '';
 	return `${mailbox.address}${name}, ${mailbox.role}${mailbox.disabled ? ', disabled' : ''}`;
 }
 

@@ -7,6 +7,7 @@
 import {createInterface} from 'node:readline';
 import {readFileSync} from 'node:fs';
 import {MassmailError, exitCodes, exitStatusHelp, isMassmailError, usageError} from '../core/errors.js';
+import {printable} from '../core/format.js';
 import {openStore, type Store} from '../core/store.js';
 import {helpOf, parseCommandArgs, type Command} from './command.js';
 import {configCommands, configHelp} from './config-commands.js';
@@ -71,17 +72,24 @@ export function processOutput(): Output {
 	});
 	// A dropped SSH session can fail stderr too; the journal, not the screen, is the record.
 	process.stderr.on('error', () => undefined);
+	// The last guard of the terminal: whatever a command prints, a control character in it (a
+	// server's reply, a name from a source) is shown, not obeyed. The commands make the text they
+	// quote visible themselves (one-line fields show `\n` too); this catches what they did not.
+	const shown = (text: string) => printable(text, {lines: true});
 	return {
 		outputClosed: closed.signal,
 		out(text) {
 			if (!closed.signal.aborted) {
-				process.stdout.write(`${text}\n`);
+				process.stdout.write(`${shown(text)}\n`);
 			}
 		},
-		err: (text, options) => process.stderr.write(options?.newline === false ? text : `${text}\n`),
+		err(text, options) {
+			// `\r` and erase to the end of the line: the progress line drawn before is replaced.
+			process.stderr.write(`${options?.overwrite ? '\r\u001B[K' : ''}${shown(text)}${options?.newline === false ? '' : '\n'}`);
+		},
 		errIsTty: Boolean(process.stderr.isTTY),
 		canAsk: Boolean(process.stdin.isTTY),
-		ask: async question => askOnTerminal(question),
+		ask: async question => askOnTerminal(shown(question)),
 	};
 }
 

@@ -3,11 +3,19 @@
  * errors in the same form everywhere. Commands write through an `Output` so tests and the
  * dashboard-less paths share one format.
  */
+import {terminalJson} from '../core/format.js';
 
 export interface Output {
+	/**
+	 * Writes a line to stdout. Text is text: a control character in it (a server's words, a name
+	 * from a file) is shown as `\x1b`, never sent to the terminal; only line breaks and tabs stay.
+	 */
 	out(text: string): void;
-	/** Writes a line to stderr; `newline: false` for a progress line redrawn in place. */
-	err(text: string, options?: {newline?: boolean}): void;
+	/**
+	 * Writes a line to stderr, text only, as `out`. `newline: false` for a progress line redrawn
+	 * in place; `overwrite`: the line replaces the progress line drawn last.
+	 */
+	err(text: string, options?: {newline?: boolean; overwrite?: boolean}): void;
 	/** True when stderr is a terminal: live progress lines are drawn there. */
 	readonly errIsTty: boolean;
 	/** True when stdin is a terminal: there is someone to ask. */
@@ -32,4 +40,5 @@ export function table(header: string[], rows: Array<Array<string | number>>): st
 
 export {formatError} from '../core/errors.js';
 
-export const json = (value: unknown): string => JSON.stringify(value);
+/** One line of JSON; the C1 and direction controls JSON.stringify leaves as they are written `\u009b` (the same text once parsed). */
+export const json = (value: unknown): string => terminalJson(value);

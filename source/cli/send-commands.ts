@@ -3,7 +3,6 @@
  * (or take --yes), draw a one-line progress on a terminal or JSON lines with --json, and turn
  * Ctrl+C, SIGTERM and SIGHUP into a clean interruption that leaves the send resumable.
  */
-import {readFileSync} from 'node:fs';
 import {displayAddress, needsSmtpUtf8} from '../core/address.js';
 import type {Delivery, DeliveryContext, DeliveryOverrides} from '../core/delivery/index.js';
 import {exitCodes, exitStatusOfRun, usageError, validationError} from '../core/errors.js';
@@ -18,13 +17,14 @@ import type {Directory} from '../core/directory.js';
 import type {DeliveryEvent, DeliveryProgress, DeliveryResult, MessageDraft, Recipient, Resolution, Sender, Settings} from '../core/types.js';
 import {intOption, stringOption, type Command, type CommandContext, type OptionSpec} from './command.js';
 import {confirmOrRefuse} from './directory-commands.js';
-import {formatCount, formatDuration, plural} from '../core/format.js';
+import {formatCount, formatDuration, plural, printable} from '../core/format.js';
 import {json, type Output} from './output.js';
 import {directoryForSend} from './sync-commands.js';
 import {isResumable, runEndLines} from '../core/run-end.js';
 import {temporarilyBounced} from '../core/tracking/results.js';
 import {trackAfterSend} from './track-commands.js';
 import {senderAddressOrigin, senderForSend} from '../core/sender.js';
+import {readTextFile} from '../core/text-file.js';
 
 /**
  * The composer and the engine (nodemailer, html-to-text, smtp-server) load only for the
@@ -56,6 +56,7 @@ const composeOptions: Record<string, OptionSpec> = {
 	subject: {type: 'string', value: 'TEXT', description: 'the subject; {{name}}, {{address}}, {{domain}} are filled per recipient'},
 	message: {type: 'string', value: 'TEXT', description: 'the message text'},
 	'message-file': {type: 'string', value: 'PATH', description: 'read the message from a file (- for standard input)'},
+	encoding: {type: 'string', value: 'LABEL', description: 'the --message-file\'s encoding when it is not UTF-8: latin1, windows-1252, iso-8859-15, utf-16le… (a byte order mark is read as one); bytes that are not text in it are an error naming the line, nothing sent'},
 	'allow-external': {type: 'boolean', description: 'let user:ADDRESS name an address outside the directory'},
 	'dry-run': {type: 'boolean', description: 'show who would receive it; send nothing'},
 };
@@ -67,7 +68,12 @@ function readMessage(options: CommandContext['options']): string {
 		throw usageError('give --message or --message-file, not both');
 	}
 
+	const encoding = stringOption(options, 'encoding');
 	if (text !== undefined) {
+		if (encoding !== undefined) {
+			throw usageError('--encoding is the encoding of --message-file; --message is read as the terminal gives it');
+		}
+
 		return text;
 	}
 
@@ -75,11 +81,7 @@ function readMessage(options: CommandContext['options']): string {
 		throw usageError('the message is missing: give --message TEXT or --message-file PATH');
 	}
 
-	try {
-		return readFileSync(file === '-' ? 0 : file, 'utf8');
-	} catch (error) {
-		throw validationError(`cannot read the message file ${file}: ${(error as Error).message}`);
-	}
+	return readTextFile(file === '-' ? 0 : file, {name: file === '-' ? 'standard input' : `the message file ${file}`, encoding, consequence: 'nothing sent'});
 }
 
 interface Audience {
@@ -212,15 +214,15 @@ async function composeAndSend(context: CommandContext, kind: MessageDraft['kind'
 
 		const ctx = deliveryContext();
 		if (!options.yes) {
-			io.err(`${kind === 'email' ? 'Email' : 'Reminder'} "${draft.subject}" to ${audience.text}`);
-			io.err(fromLine);
-			io.err(`To: ${toLine ?? ''}${recipients.length > 1 ? ` (the first of ${formatCount(recipients.length)}, each on a message of its own)` : ''}`);
+			io.err(`${kind === 'email' ? 'Email' : 'Reminder'} "${printable(draft.subject)}" to ${printable(audience.text)}`);
+			io.err(printable(fromLine));
+			io.err(`To: ${printable(toLine ?? '')}${recipients.length > 1 ? ` (the first of ${formatCount(recipients.length)}, each on a message of its own)` : ''}`);
 			if (skipped.length > 0) {
 				io.err(`Skipped: ${describeSkipped(skipped)}`);
 			}
 
 			for (const warning of warnings) {
-				io.err(`Warning: ${warning}`);
+				io.err(`Warning: ${printable(warning)}`);
 			}
 
 			await confirmOrRefuse(io, `Send to ${plural(recipients.length, 'recipient')}? [y/N] `);
@@ -313,13 +315,13 @@ function smtpUtf8Warnings(context: CommandContext, settings: Settings, recipient
 
 function printDryRun(io: Output, recipients: Recipient[], resolution: Resolution, fromLine: string, toLine: string | undefined, warnings: string[]): void {
 	io.out(`${plural(recipients.length, 'recipient')} (dry run: nothing sent)`);
-	io.out(fromLine);
+	io.out(printable(fromLine));
 	if (toLine !== undefined) {
-		io.out(`To: ${toLine}`);
+		io.out(`To: ${printable(toLine)}`);
 	}
 
 	for (const warning of warnings) {
-		io.out(`Warning: ${warning}`);
+		io.out(`Warning: ${printable(warning)}`);
 	}
 
 	for (const recipient of recipients) {
@@ -354,7 +356,7 @@ export async function runDelivery(delivery: Delivery, context: CommandContext, a
 	let lastLine = 0;
 	let drewLine = false;
 	const say = (text: string) => {
-		io.err(`${drewLine ? '\r\u001B[K' : ''}${text}`);
+		io.err(text, {overwrite: drewLine});
 		drewLine = false;
 	};
 
@@ -375,12 +377,12 @@ export async function runDelivery(delivery: Delivery, context: CommandContext, a
 		}
 
 		if (event.type === 'outcome' && event.status === 'failed') {
-			say(`failed: ${event.address}: ${event.response}`);
+			say(`failed: ${event.address}: ${printable(event.response)}`);
 		} else if (event.type === 'limiting' || event.type === 'no-dsn') {
-			say(event.text);
+			say(printable(event.text));
 		} else if (event.type === 'progress' && io.errIsTty && Date.now() - lastLine >= 100) {
 			lastLine = Date.now();
-			io.err(`\r\u001B[K${progressLine(event.progress)}`, {newline: false});
+			io.err(progressLine(event.progress), {newline: false, overwrite: true});
 			drewLine = true;
 		}
 	};
@@ -426,14 +428,14 @@ export async function runDelivery(delivery: Delivery, context: CommandContext, a
 	}
 
 	if (drewLine) {
-		io.err(`\r\u001B[K${progressLine(delivery.progress())}`);
+		io.err(progressLine(delivery.progress()), {overwrite: true});
 	}
 
 	const status = exitStatusOfRun(result);
 	const command = context.store().paths.demo ? 'massmail --demo' : 'massmail';
 	const end = runEndLines(result, {command, captureDir: delivery.destination.startsWith('local capture') ? context.store().paths.captureDir : undefined});
 	for (const line of end.stopped) {
-		io.err(line);
+		io.err(printable(line));
 	}
 
 	if (!asJson) {

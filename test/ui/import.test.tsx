@@ -1,7 +1,9 @@
 /** Import CSV from the Actions menu: the result, or every bad line with nothing imported. */
+import fs from 'node:fs';
+import path from 'node:path';
 import test from 'ava';
 import {openStore} from '../../source/core/store.js';
-import {fixture} from '../helpers/temp-dir.js';
+import {fixture, tempFolder} from '../helpers/temp-dir.js';
 import {renderDashboard, CTRL_U, DOWN, ENTER, ESC} from './harness.js';
 
 test.serial('a good file is imported and the result shown; the domains list has the new domains', async t => {
@@ -50,5 +52,20 @@ test.serial('a file with bad rows lists each bad line and imports nothing', asyn
 	t.true(d.screen().includes('Discard what you typed?'));
 	await d.press('y');
 	t.true(d.screen().includes('massmail │ Domains'));
+	await d.unmount();
+});
+
+test.serial('a Latin-1 file is refused with the line, column and byte, and how to name its encoding; nothing imported', async t => {
+	const d = await renderDashboard(t, {route: {screen: 'import'}});
+	const file = path.join(tempFolder(t, 'massmail-import-'), 'latin1.csv');
+	fs.writeFileSync(file, Buffer.from('email,name,role,disabled\nj\u00FCrgen@example.org,J\u00FCrgen,,\n', 'latin1'));
+	await d.type(file);
+	await d.press(ENTER);
+	// Lines wrap where the temporary folder's name puts them: compare the words.
+	const text = d.screen().replaceAll(/\s+/g, ' ');
+	t.true(text.includes('latin1.csv, line 2, column 2: byte 0xFC is not UTF-8 text (after "j"); nothing imported'), d.screen());
+	t.true(text.includes('Name its encoding with massmail import FILE --encoding on the command line (latin1, windows-1252'), d.screen());
+	t.false(d.screen().includes('\uFFFD'));
+	t.is(openStore({env: d.services.env}).directory().mailboxCount, 0);
 	await d.unmount();
 });

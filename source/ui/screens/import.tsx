@@ -73,7 +73,8 @@ export function ImportScreen(_props: {route: RouteOf<'import'>}) {
 			}
 
 			try {
-				const result = importCsvFile(services.store, text.value, services.env);
+				// One field, the path: a file in another encoding is named on the command line.
+				const result = importCsvFile(services.store, text.value, services.env, {sayEncoding: 'with massmail import FILE --encoding on the command line'});
 				storeChanged();
 				const done: Outcome = {kind: 'done', file: text.value.trim(), result};
 				setOutcome(done);
@@ -104,7 +105,7 @@ export function ImportScreen(_props: {route: RouteOf<'import'>}) {
 					const indented = line.startsWith('  ');
 					return (
 						<Box key={index} paddingLeft={indented ? 2 : 0}>
-							<Text color={outcome?.kind === 'done' ? theme.success : index === 0 ? theme.error : undefined} wrap="wrap">{indented ? line.slice(2) : line}</Text>
+							<Text color={outcome?.kind === 'done' ? theme.success : index === 0 ? theme.error : undefined} wrap="wrap">{printable(indented ? line.slice(2) : line)}</Text>
 						</Box>
 					);
 				})}
