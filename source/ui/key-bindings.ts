@@ -335,7 +335,8 @@ export const historyKeys = [
 	...listKeys,
 	bind('open', ['enter'], 'Open', 'Open the send: each recipient\'s outcome, and resume, retry, reminder, export'),
 	bind('filter', ['/'], 'Filter', 'Filter the sends as you type (subject, audience, status, id)'),
-	bind('reload', ['R'], 'Reload', 'Read the send records again, and look for delivery reports now (they are read every 5 s while History shows: tracking-service.ts)', false),
+	// Every 5 s: tracking-service.ts's defaultTrackingIntervalMs (not imported here: it would load the IMAP client at start).
+	bind('reload', ['R'], 'Reload', 'Read the send records again, and look for delivery reports now (they are read every 5 s while History shows)', false),
 	bind('back', ['escape'], 'Back', 'Back (clears the filter first)'),
 ];
 
