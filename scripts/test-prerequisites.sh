@@ -25,6 +25,7 @@ REQUIRED=(
 	"/usr/bin/doveadm        dovecot-core"
 	"/usr/lib/dovecot/imap        dovecot-imapd"
 	"/usr/lib/dovecot/imap-login  dovecot-imapd"
+	"/usr/bin/systemd-analyze     systemd"
 )
 
 missing=()
