@@ -277,15 +277,34 @@ test('no password reaches a unit or the crontab, even with MASSMAIL_SMTP_PASSWOR
 	}
 });
 
-test('cron: the line, run by sh -c as cron runs it (its % unescaped, cron\'s bare environment), runs run-due on the installing user\'s folder', async t => {
-	const m = machine(t, 'cron', {configName: 'data %d'});
-	// A settings file run-due cannot read: its error names the folder the line's environment gave it.
-	fs.writeFileSync(path.join(m.configDir, 'settings.json'), '{not json', {mode: 0o600});
-	t.is((await massmail(m, ['schedule', 'install', '--yes'])).code, 0);
-	const line = fs.readFileSync(m.crontabFile, 'utf8').split('\n').find(text => text.startsWith('* * * * * '))!;
-	const command = line.replace(/^(\S+\s+){5}/, '').replaceAll(/(?<!\\)%/g, '\n').replaceAll('\\%', '%');
-	const ran = spawnSync('/bin/sh', ['-c', command], {env: {PATH: '/usr/bin:/bin', HOME: '/nonexistent', SHELL: '/bin/sh', LOGNAME: 'root'}, encoding: 'utf8'});
-	t.is(ran.status, 2, ran.stderr);
-	const log = fs.readFileSync(path.join(m.configDir, 'run-due.log'), 'utf8');
-	t.true(log.includes(path.join(m.configDir, 'settings.json')), log);
+test('cron: the line, run by sh -c as cron runs it (its % unescaped, cron\'s bare environment), runs run-due on the installing user\'s folders', async t => {
+	const home = tempFolder(t, 'massmail-home-');
+	const layouts = [
+		{name: 'MASSMAIL_CONFIG_DIR', env: (m: Machine) => ({MASSMAIL_CONFIG_DIR: m.configDir}), settings: (m: Machine) => m.configDir, log: (m: Machine) => m.configDir},
+		{
+			name: 'XDG folders',
+			env: () => ({MASSMAIL_CONFIG_DIR: '', HOME: home, XDG_CONFIG_HOME: path.join(home, 'conf %d'), XDG_DATA_HOME: path.join(home, 'data')}),
+			settings: () => path.join(home, 'conf %d', 'massmail'),
+			log: () => path.join(home, 'data', 'massmail'),
+		},
+	];
+	for (const layout of layouts) {
+		const m = machine(t, 'cron', {configName: 'data %d'});
+		const env = layout.env(m);
+		fs.mkdirSync(layout.settings(m), {recursive: true});
+		// A grace of a minute: a run-due that read other settings (the default hour) would send.
+		fs.writeFileSync(path.join(layout.settings(m), 'settings.json'), JSON.stringify({sender: {address: 'postmaster@mail.example.net'}, schedule: {grace: 60}}));
+		// A send scheduled for 10:00 (the clock is the tests' seam), then run-due at 10:30: missed,
+		// which only a run-due reading this user's settings and sends can say.
+		const scheduled = await massmail(m, ['send', '--to', 'user:ann@example.com', '--allow-external', '--subject', 'Maintenance at noon', '--message', 'hi', '--at', '2030-01-01T10:00Z', '--yes'], {...env, MASSMAIL_NOW: '2030-01-01T09:00:00Z'});
+		t.is(scheduled.code, 0, scheduled.stderr);
+		t.is((await massmail(m, ['schedule', 'install', '--yes'], env)).code, 0);
+		const line = fs.readFileSync(m.crontabFile, 'utf8').split('\n').find(text => text.startsWith('* * * * * '))!;
+		// What cron does to the command: a bare % ends it (the rest is its input), \% is a %.
+		const command = line.replace(/^(\S+\s+){5}/, '').split(/(?<!\\)%/)[0]!.replaceAll('\\%', '%');
+		const ran = spawnSync('/bin/sh', ['-c', command], {env: {PATH: '/usr/bin:/bin', HOME: '/nonexistent', SHELL: '/bin/sh', LOGNAME: 'root', MASSMAIL_NOW: '2030-01-01T10:30:00Z'}, encoding: 'utf8'});
+		t.is(ran.status, 2, `${layout.name}: ${ran.stderr}`);
+		const log = fs.readFileSync(path.join(layout.log(m), 'run-due.log'), 'utf8');
+		t.regex(log, /^\d{8}-\d{6}-[\da-f]+ "Maintenance at noon" \(Tue 1 Jan 2030 10:00 UTC\): missed: .*schedule\.grace \(1min\)/, layout.name);
+	}
 });
