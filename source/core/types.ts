@@ -118,6 +118,14 @@ export interface TrackingSettings {
 	imap: {host: string; port: number; tls: 'implicit' | 'starttls' | 'none'; user: string; passwordCommand: string; caFile: string; allowUnverifiedTls: boolean};
 }
 
+/** What `massmail run-due` checks before it sends a scheduled send (the administrator is not there to confirm). */
+export interface ScheduleSettings {
+	/** Percent: an audience that changed by more than this since it was scheduled is not sent. */
+	maxChange: number;
+	/** Seconds: a send whose time passed longer ago than this (the machine was down) is marked missed, not sent. */
+	grace: number;
+}
+
 export interface Settings {
 	smtp: SmtpSettings;
 	sender: Sender;
@@ -125,6 +133,8 @@ export interface Settings {
 	directory: DirectorySettings;
 	/** Delivery reports: the bounce address, VERP, NOTIFY, the bounce mailbox over IMAP. */
 	tracking: TrackingSettings;
+	/** Scheduled sends (core/schedule): when run-due refuses or gives up on one. */
+	schedule: ScheduleSettings;
 	delivery: {
 		concurrency: number;
 		/** Messages per second; 0 = unlimited. */

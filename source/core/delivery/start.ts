@@ -92,6 +92,8 @@ export interface SendRequest {
 	followUpOf?: string;
 	/** How to read the recipients of `followUpOf` when its record is damaged; without it, a damaged one refuses. */
 	unreadable?: UnreadablePolicy;
+	/** The id a scheduled send was given when scheduled (core/schedule); absent: a new one. */
+	id?: string;
 }
 
 /** The password is asked for (its command run) once per send, however many connections open. */
@@ -175,6 +177,7 @@ export async function createDelivery(ctx: DeliveryContext, request: SendRequest,
 			followUpOf: request.followUpOf,
 			operator: currentOperator(ctx.env ?? process.env),
 			recipients: request.recipients,
+			id: request.id,
 		});
 	} catch (error) {
 		first.destroy();

@@ -28,19 +28,33 @@ export class SendLog extends SendReader {
 	/**
 	 * Creates the record of a new send and takes its lock: send.json and the recipients are on
 	 * disk (fsynced) before this returns, so before the first message.
+	 *
+	 * `id`: the id a scheduled send was given when it was scheduled, so that its record's existence
+	 * says it started (a second run-due finds it, and resumes instead of sending again). A folder of
+	 * that id that exists already refuses (MassmailError 'locked'): another process made it first.
 	 */
-	create(input: Omit<SendRecord, 'id' | 'createdAt' | 'total'> & {recipients: Recipient[]}): {record: SendRecord; lock: SendLock} {
+	create(input: Omit<SendRecord, 'id' | 'createdAt' | 'total'> & {recipients: Recipient[]; id?: string}): {record: SendRecord; lock: SendLock} {
 		fs.mkdirSync(this.sendsDir, {recursive: true, mode: 0o700});
 		keepPrivate(this.sendsDir);
-		let id = newSendId();
-		while (fs.existsSync(path.join(this.sendsDir, id))) {
+		const {id: chosen, ...what} = input;
+		let id = chosen ?? newSendId();
+		while (chosen === undefined && fs.existsSync(path.join(this.sendsDir, id))) {
 			id = newSendId();
 		}
 
-		fs.mkdirSync(path.join(this.sendsDir, id), {mode: 0o700});
+		try {
+			fs.mkdirSync(path.join(this.sendsDir, id), {mode: 0o700});
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+				throw new MassmailError('locked', `send ${id} exists already: another process started it`, {hint: `massmail show ${id}`});
+			}
+
+			throw new MassmailError('store', `cannot create the record of send ${id}: ${(error as Error).message}`, {cause: error});
+		}
+
 		const lock = this.lock(id);
 		try {
-			const {recipients, ...rest} = input;
+			const {recipients, ...rest} = what;
 			const record: SendRecord = {id, createdAt: new Date().toISOString(), total: recipients.length, ...rest};
 			writeFileAtomic(this.file(id, recipientsFile), encodeRecipients(recipients));
 			writeFileAtomic(this.file(id, outcomesFile), '');
@@ -95,6 +109,11 @@ export class SendLog extends SendReader {
 		}
 
 		return new OutcomeWriter(fd, onDurable, options, onFailure);
+	}
+
+	/** Whether the last run of a send recorded how it ended (a run killed mid-way did not). */
+	ended(id: string): boolean {
+		return fs.existsSync(this.file(id, 'state.json'));
 	}
 
 	/** Forgets how the last run ended (a new run starts). Call with the lock held. */

@@ -36,6 +36,7 @@ export const defaultSettings = (mailDomain: string | undefined = localMailDomain
 		...Object.fromEntries(directorySources.map(source => [source.kind, Object.fromEntries(Object.entries(source.settings).map(([name, spec]) => [name, spec.default]))])) as SourceSettingsByKind,
 	},
 	tracking: defaultTracking(),
+	schedule: {maxChange: 10, grace: 3600},
 });
 
 /** The delivery reports' settings of a new installation: no bounce address, no bounce mailbox to read. */
@@ -112,6 +113,8 @@ type Leaves<T, Prefix extends string = ''> = {
 export type SettingKey = Leaves<Settings>;
 /** The delivery reports' keys (`tracking.returnPath`, `tracking.imap.host`). */
 type TrackingKey = Extract<SettingKey, `tracking.${string}`>;
+/** The scheduled sends' keys (`schedule.grace`). */
+type ScheduleKey = Extract<SettingKey, `schedule.${string}`>;
 
 /**
  * One setting, defined once: what `config list`, `config --help`, `config set`, the check of the
@@ -132,7 +135,7 @@ export const maximumConcurrency = 100;
  * Every setting but the sources' own, in the order `config list` shows them. One entry per leaf of
  * Settings: a new field without one does not compile. The sources' settings follow, from their files.
  */
-const specs: {[K in Exclude<SettingKey, SourceSettingKey | TrackingKey>]: Omit<SettingSpec, 'key'>} = {
+const specs: {[K in Exclude<SettingKey, SourceSettingKey | TrackingKey | ScheduleKey>]: Omit<SettingSpec, 'key'>} = {
 	'smtp.host': {
 		description: 'the SMTP server to deliver through; empty: the local capture server (nothing leaves this machine)',
 		example: 'mail.example.com',
@@ -293,6 +296,37 @@ const trackingSpecs: {[K in TrackingKey]: Omit<SettingSpec, 'key'>} = {
 	'tracking.imap.allowUnverifiedTls': {description: 'accept an IMAP server certificate that does not verify (self-signed)', example: 'false', ...boolean, label: 'IMAP certificate'},
 };
 
+/** What massmail run-due checks before it sends a scheduled send (core/schedule): after the delivery reports' in `config list`. */
+const scheduleSpecs: {[K in ScheduleKey]: Omit<SettingSpec, 'key'>} = {
+	'schedule.maxChange': {
+		description: 'massmail run-due sends nothing of a scheduled send whose audience grew or shrank by more than this since it was scheduled (percent); the record says why',
+		example: '10%',
+		...integer(0, 1000),
+		parse(raw) {
+			const match = /^\s*(\d+)\s*%?\s*$/.exec(raw);
+			if (!match) {
+				throw new Invalid(`must be a percentage such as 10%, found ${JSON.stringify(raw)}`);
+			}
+
+			return Number(match[1]);
+		},
+		show: value => `${String(value)}%`,
+	},
+	'schedule.grace': {
+		description: 'a scheduled send whose time passed longer ago than this (the machine was down) is marked missed by massmail run-due, not sent (seconds, or 30min, 1h)',
+		example: '1h',
+		...integer(0),
+		parse(raw) {
+			try {
+				return parseDuration(raw);
+			} catch (error) {
+				throw new Invalid((error as Error).message);
+			}
+		},
+		show: value => showDuration(value as number),
+	},
+};
+
 /** Every setting's definition, in the order `config list` shows them. */
 export const settingSpecs: readonly SettingSpec[] = [
 	...Object.entries(specs).map(([key, spec]) => ({key: key as SettingKey, ...spec})),
@@ -302,11 +336,12 @@ export const settingSpecs: readonly SettingSpec[] = [
 		...(needed === undefined ? {} : {needed: {by: source.kind as DirectorySourceKind, what: needed}}),
 	}))),
 	...Object.entries(trackingSpecs).map(([key, spec]) => ({key: key as SettingKey, ...spec})),
+	...Object.entries(scheduleSpecs).map(([key, spec]) => ({key: key as SettingKey, ...spec})),
 ];
 
 const specByKey = new Map(settingSpecs.map(spec => [spec.key.toLowerCase(), spec]));
 /** The sections of Settings, as `config get SECTION` names them. */
-export const settingSections = ['smtp', 'sender', 'delivery', 'directory', 'tracking'] as const;
+export const settingSections = ['smtp', 'sender', 'delivery', 'directory', 'tracking', 'schedule'] as const;
 
 /**
  * What is wrong with settings taken together, for the keys being changed (`changed`): a rule
