@@ -8,6 +8,18 @@ import {exitCodes} from '../core/errors.js';
 import {formatCount, plural, printable} from '../core/format.js';
 import type {Command} from './command.js';
 import {json, table} from './output.js';
+import {now} from '../core/clock.js';
+import {formatTime, openSchedule, type ScheduledSend} from '../core/schedule/index.js';
+import {describeScheduled} from './schedule-commands.js';
+
+/** A scheduled send that has not run, as `history --json` lists it: the history's fields, its time, its state as the status. */
+function scheduledHistoryJson(send: ScheduledSend): Record<string, unknown> {
+	return {
+		id: send.id, kind: send.kind, subject: send.draft.subject, createdAt: send.createdAt, total: send.count, sent: 0, failed: 0,
+		delivered: 0, bounced: 0, delayed: 0, status: send.state, at: send.at, audience: send.audience, captured: false,
+		...(send.followUpOf === undefined ? {} : {followUpOf: send.followUpOf}), operator: send.operator, ...(send.reason === undefined ? {} : {reason: send.reason}),
+	};
+}
 
 const when = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 
@@ -41,20 +53,29 @@ const historyCommand: Command = {
 	name: 'history',
 	arity: [0, 0],
 	summary: 'List every send, newest first. A damaged record is listed and marked "damaged"; massmail show ID says what can be read.',
-	options: {json: {type: 'boolean', description: 'print [{"id","kind","subject","createdAt","total","sent","failed","delivered","bounced","delayed","status","operator":{"user","from","host"}}] (delivered, bounced, delayed: from the delivery reports massmail track folded), and "damaged" on a damaged record'}},
+	options: {json: {type: 'boolean', description: 'print [{"id","kind","subject","createdAt","total","sent","failed","delivered","bounced","delayed","status","operator":{"user","from","host"}}] (delivered, bounced, delayed: from the delivery reports massmail track folded), and "damaged" on a damaged record. Scheduled sends that have not run come first, with "status": "scheduled" (or missed, refused, cancelled, with "reason") and "at"; a scheduled send that ran has "at" too'}},
 	async run({options, io, store}) {
 		const log = new SendLog(store().paths.sendsDir);
 		const sends = log.list();
 		const counts = sends.map(listing => countsOf(log, listing));
+		const schedule = openSchedule(store()).list().sends;
+		// Waiting ones first, the next first; then those that will not run, newest first.
+		const waiting = [...schedule.filter(s => s.state === 'scheduled'), ...schedule.filter(s => s.state !== 'scheduled' && s.state !== 'started' && !log.has(s.id)).reverse()];
+		const atOf = new Map(schedule.map(s => [s.id, s.at]));
 		if (options.json) {
-			io.out(json(sends.map((listing, index) => historyJson(listing, counts[index]!))));
-		} else if (sends.length === 0) {
+			io.out(json([
+				...waiting.map(send => scheduledHistoryJson(send)),
+				...sends.map((listing, index) => ({...historyJson(listing, counts[index]!), ...(atOf.has(listing.id) ? {at: atOf.get(listing.id)} : {})})),
+			]));
+		} else if (sends.length === 0 && waiting.length === 0) {
 			io.out('Nothing sent yet.');
 		} else {
-			io.out(table(['ID', 'WHEN', 'KIND', 'BY', 'STATUS', 'SENT', 'FAILED', 'BOUNCED', 'TOTAL', 'AUDIENCE', 'SUBJECT'],
-				sends.map((s, index) => s.recordUnreadable
+			io.out(table(['ID', 'WHEN', 'KIND', 'BY', 'STATUS', 'SENT', 'FAILED', 'BOUNCED', 'TOTAL', 'AUDIENCE', 'SUBJECT'], [
+				...waiting.map(s => [s.id, `at ${formatTime(new Date(s.at), s.zone)}`, s.kind, printable(s.operator.user), s.state, '', '', '', s.count, printable(s.audience), printable(s.draft.subject)]),
+				...sends.map((s, index) => s.recordUnreadable
 					? [s.id, s.createdAt === '' ? '?' : when(s.createdAt), '?', '?', s.status, '', '', '', '', '', `damaged: ${s.damaged ?? 'send.json'}`]
-					: [s.id, when(s.createdAt), s.kind, printable(s.operator?.user ?? '?'), s.damaged ? `${s.status}, damaged` : s.status, s.sent, s.failed, counts[index]!.bounced, s.total, printable(s.audience), printable(s.subject)])));
+					: [s.id, when(s.createdAt), s.kind, printable(s.operator?.user ?? '?'), s.damaged ? `${s.status}, damaged` : s.status, s.sent, s.failed, counts[index]!.bounced, s.total, printable(s.audience), printable(s.subject)]),
+			]));
 			const damaged = sends.filter(s => s.damaged && !s.recordUnreadable);
 			if (damaged.length > 0) {
 				io.out('');
@@ -121,9 +142,16 @@ const showCommand: Command = {
 		csv: {type: 'boolean', description: 'the per-recipient report as CSV, with the delivery columns'},
 		failed: {type: 'boolean', description: 'only the failed recipients'},
 	},
-	async run({args, options, io, store}) {
+	async run({args, options, io, store, env}) {
 		const id = args[0]!;
 		const sends = new SendLog(store().paths.sendsDir);
+		const book = openSchedule(store());
+		if (!sends.has(id) && book.has(id)) {
+			// Scheduled, not run yet: what and when, and why not when it was refused or missed.
+			const send = book.get(id);
+			io.out(options.json ? json(scheduledHistoryJson(send)) : describeScheduled(send, now(env)).join('\n'));
+			return 0;
+		}
 		// send.json itself damaged: a MassmailError naming the file (exit 2); anything else is shown.
 		const {summary, recipients: records, damage} = sends.inspect(id);
 		const deliveries = sends.deliveries(id);

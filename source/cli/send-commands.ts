@@ -25,6 +25,10 @@ import {temporarilyBounced} from '../core/tracking/results.js';
 import {trackAfterSend} from './track-commands.js';
 import {senderAddressOrigin, senderForSend} from '../core/sender.js';
 import {readTextFile} from '../core/text-file.js';
+import {now} from '../core/clock.js';
+import {openSchedule, parseWhen, describeWhen, type ScheduledSend} from '../core/schedule/index.js';
+import type {SendRecord} from '../core/journal.js';
+import {scheduleSend} from './schedule-commands.js';
 
 /**
  * The composer and the engine (nodemailer, html-to-text, smtp-server) load only for the
@@ -59,6 +63,7 @@ const composeOptions: Record<string, OptionSpec> = {
 	encoding: {type: 'string', value: 'LABEL', description: 'the --message-file\'s encoding when it is not UTF-8: latin1, windows-1252, iso-8859-15, utf-16le… (a byte order mark is read as one); bytes that are not text in it are an error naming the line, nothing sent'},
 	'allow-external': {type: 'boolean', description: 'let user:ADDRESS name an address outside the directory'},
 	'dry-run': {type: 'boolean', description: 'show who would receive it; send nothing'},
+	at: {type: 'string', value: 'WHEN', description: 'schedule it instead of sending now: 18:00 (the next one), "tomorrow 18:00", "Sat 18:00", +2h, an ISO date-time; the machine\'s time zone unless one is named ("18:00 Europe/Berlin", …Z, +01:00). Shown in full and confirmed; massmail run-due sends it then (massmail schedule install sets up the timer)'},
 };
 
 function readMessage(options: CommandContext['options']): string {
@@ -91,8 +96,13 @@ interface Audience {
 }
 
 /** Resolves --to (and, for a reminder, --follow-up) against the directory and the send records. */
-function resolveAudience(directory: Directory, context: CommandContext, followUpOf: string | undefined, sends: () => DeliveryContext['sends']): Audience {
+function resolveAudience(directory: Directory, context: CommandContext, followUpOf: string | undefined, sends: () => DeliveryContext['sends'], scheduledOriginal?: ScheduledSend): Audience {
 	const to = stringOption(context.options, 'to');
+	if (scheduledOriginal !== undefined && (to === undefined || parseGroup(to).kind === 'send' && formatGroup(parseGroup(to)) === `send:${scheduledOriginal.id}`)) {
+		// A follow-up scheduled before its original has run: whom it reaches is known when it runs.
+		return {text: `send:${scheduledOriginal.id}`, followUpOf, resolution: {recipients: [], skipped: []}};
+	}
+
 	if (followUpOf === undefined) {
 		if (to === undefined) {
 			throw usageError('who is it for? give --to GROUP', 'Groups: all | domain:NAME[,NAME…] | admins | primary-admins | user:ADDRESS');
@@ -157,9 +167,23 @@ async function composeAndSend(context: CommandContext, kind: MessageDraft['kind'
 	};
 
 	try {
+		const atText = stringOption(options, 'at');
+		const when = atText === undefined ? undefined : parseWhen(atText, {now: now(context.env)});
+		if (when !== undefined && options.track) {
+			throw usageError('--track waits for the reports after the run: it does not go with --at', 'massmail track SEND_ID folds them after the scheduled send ran');
+		}
+
+		// A follow-up of a send that is scheduled and has not run: only a scheduled one, after it.
+		const scheduledOriginal = followUpOf !== undefined && !deliveryContext().sends.has(followUpOf) && openSchedule(store).has(followUpOf)
+			? openSchedule(store).get(followUpOf)
+			: undefined;
+		if (scheduledOriginal !== undefined && (when === undefined || when.at.getTime() <= Date.parse(scheduledOriginal.at))) {
+			throw usageError(`send ${followUpOf} is scheduled for ${describeWhen(new Date(scheduledOriginal.at), now(context.env), scheduledOriginal.zone)} and has not been sent: its follow-up can only be scheduled after it`, 'add --at WHEN, a time after the original\'s');
+		}
+
 		let subject = stringOption(options, 'subject');
 		if (subject === undefined && followUpOf !== undefined) {
-			subject = `Reminder: ${deliveryContext().sends.summary(followUpOf).subject}`;
+			subject = `Reminder: ${scheduledOriginal?.draft.subject ?? deliveryContext().sends.summary(followUpOf).subject}`;
 		}
 
 		if (subject === undefined) {
@@ -167,7 +191,7 @@ async function composeAndSend(context: CommandContext, kind: MessageDraft['kind'
 		}
 
 		const body = readMessage(options);
-		const chosen = senderOf(context, kind, followUpOf, parseSender, () => deliveryContext().sends);
+		const chosen = senderOf(context, kind, followUpOf, parseSender, () => scheduledOriginal ?? deliveryContext().sends.record(followUpOf!));
 		const {friendlyName} = chosen;
 		// No address given or derivable: postmaster@localhost to the capture server, else exit 2 now.
 		const from = senderForSend(chosen.from, {captured: goesToCapture(context, settings)});
@@ -178,13 +202,17 @@ async function composeAndSend(context: CommandContext, kind: MessageDraft['kind'
 		const overrides = overridesOf(options);
 		// A directory older than directory.maxAge is synced from its source first.
 		const {directory} = await directoryForSend(store, context, {dryRun: Boolean(options['dry-run'])});
-		const audience = resolveAudience(directory, context, followUpOf, () => deliveryContext().sends);
+		const audience = resolveAudience(directory, context, followUpOf, () => deliveryContext().sends, scheduledOriginal);
 		const {recipients, skipped} = audience.resolution;
 		// A recipient's To or Subject line that cannot be folded: exit 2 now, before the count.
 		const template = new MessageTemplate(draft, {sendId: 'check'});
 		template.checkRecipients(recipients);
 		const toLine = recipients.length > 0 ? template.toHeader(recipients[0]) : undefined;
 		const warnings = smtpUtf8Warnings(context, settings, recipients);
+
+		if (options['dry-run'] && when !== undefined && !options.json) {
+			io.out(`At: ${describeWhen(when.at, now(context.env), when.zone)} (dry run: nothing scheduled)`);
+		}
 
 		if (options['dry-run']) {
 			// Whoever set up delivery reports learns now whether the server will be asked for them.
@@ -200,12 +228,22 @@ async function composeAndSend(context: CommandContext, kind: MessageDraft['kind'
 			}
 
 			if (options.json) {
-				io.out(json({count: recipients.length, recipients: recipients.map(r => r.address), skipped, to: toLine ?? null, from: from.address, ...(warnings.length > 0 ? {warnings} : {})}));
+				io.out(json({count: recipients.length, recipients: recipients.map(r => r.address), skipped, to: toLine ?? null, from: from.address, ...(warnings.length > 0 ? {warnings} : {}), ...(when === undefined ? {} : {at: when.at.toISOString()})}));
 			} else {
 				printDryRun(io, recipients, audience.resolution, fromLine, toLine, warnings);
 			}
 
 			return exitCodes.ok;
+		}
+
+		if (when !== undefined) {
+			const count = scheduledOriginal !== undefined && audience.text === `send:${scheduledOriginal.id}` ? scheduledOriginal.count : recipients.length;
+			if (count === 0) {
+				throw validationError(`no recipients: ${audience.text} has nobody to send to`);
+			}
+
+			const lines = [fromLine, ...(toLine === undefined ? [] : [`To: ${toLine}${recipients.length > 1 ? ` (the first of ${formatCount(recipients.length)} now)` : ''}`]), ...(skipped.length > 0 ? [`Skipped: ${describeSkipped(skipped)}`] : []), ...warnings.map(warning => `Warning: ${warning}`)];
+			return await scheduleSend(context, {draft, audience: audience.text, count, followUpOf: audience.followUpOf, allowExternal: Boolean(options['allow-external']), overrides, when, lines});
 		}
 
 		if (recipients.length === 0) {
@@ -255,7 +293,7 @@ function describeSkipped(skipped: Resolution['skipped']): string {
  * reminder's from the original unless they are given; a reminder of its own comes from the
  * default sender to the bare address (SmarterMail's), and takes neither option.
  */
-function senderOf(context: CommandContext, kind: MessageDraft['kind'], followUpOf: string | undefined, parseSender: (text: string, defaults: Sender) => Sender, sends: () => DeliveryContext['sends']): {from: Sender; friendlyName: string} {
+function senderOf(context: CommandContext, kind: MessageDraft['kind'], followUpOf: string | undefined, parseSender: (text: string, defaults: Sender) => Sender, originalOf: () => Pick<SendRecord, 'draft'>): {from: Sender; friendlyName: string} {
 	const {options} = context;
 	const typedFrom = stringOption(options, 'from');
 	const typedName = stringOption(options, 'friendly-name');
@@ -272,7 +310,7 @@ function senderOf(context: CommandContext, kind: MessageDraft['kind'], followUpO
 		return {from: settings.sender, friendlyName: ''};
 	}
 
-	const original = followUpSender(sends().record(followUpOf));
+	const original = followUpSender(originalOf());
 	return {from: typedFrom === undefined ? original.from : parseSender(typedFrom, original.from), friendlyName: typedName ?? original.friendlyName};
 }
 

@@ -1,0 +1,227 @@
+/**
+ * Scheduled sends on the command line: `send`/`remind --at WHEN` (scheduleSend, called from
+ * send-commands.ts once the draft and the group are known), `massmail scheduled`, `cancel` and
+ * `run-due` (what the system's timer runs every minute: it never waits for a terminal).
+ */
+import {now} from '../core/clock.js';
+import {exitCodes, isMassmailError, formatError} from '../core/errors.js';
+import {formatCount, plural, printable} from '../core/format.js';
+import {currentOperator, describeOperator} from '../core/operator.js';
+import {cancelScheduled, describeWhen, formatTime, openSchedule, type ScheduledSend, type ScheduleInput, type When} from '../core/schedule/index.js';
+import type {DeliveryOverrides} from '../core/delivery/index.js';
+import type {MessageDraft} from '../core/types.js';
+import type {Command, CommandContext} from './command.js';
+import {confirmOrRefuse} from './directory-commands.js';
+import {json, table} from './output.js';
+import {runDelivery} from './send-commands.js';
+
+/** What `send`/`remind --at` schedules: the draft and the group as the send command read them. */
+export interface ScheduleRequest {
+	draft: MessageDraft;
+	audience: string;
+	count: number;
+	followUpOf?: string;
+	allowExternal: boolean;
+	overrides: DeliveryOverrides;
+	when: When;
+	/** Lines said before the question (From, To, skipped, warnings). */
+	lines: string[];
+}
+
+/**
+ * `send`/`remind --at`: shows what and when in full, asks (or takes --yes), writes the record and
+ * only then says it is scheduled. Nothing is sent. With --json: the record.
+ */
+export async function scheduleSend(context: CommandContext, request: ScheduleRequest): Promise<number> {
+	const {io, options, env} = context;
+	const clock = now(env);
+	const store = context.store();
+	const whenText = describeWhen(request.when.at, clock, request.when.zone);
+	const what = `${request.draft.kind === 'email' ? 'Email' : 'Reminder'} "${printable(request.draft.subject)}" to ${printable(request.audience)}${request.followUpOf ? ` (follow-up of ${request.followUpOf})` : ''}`;
+	if (!options.yes) {
+		io.err(what);
+		for (const line of request.lines) {
+			io.err(printable(line));
+		}
+
+		io.err(`Recipients: ${formatCount(request.count)} now (the group is resolved again when it runs)`);
+		io.err(`At: ${whenText}`);
+		await confirmOrRefuse(io, `Schedule it for ${plural(request.count, 'recipient')} at ${formatTime(request.when.at, request.when.zone)}? [y/N] `);
+	}
+
+	const input: ScheduleInput = {
+		kind: request.draft.kind,
+		draft: request.draft,
+		audience: request.audience,
+		allowExternal: request.allowExternal,
+		count: request.count,
+		...(request.followUpOf === undefined ? {} : {followUpOf: request.followUpOf}),
+		operator: currentOperator(env),
+		at: request.when.at.toISOString(),
+		zone: request.when.zone,
+		overrides: Object.fromEntries(Object.entries(request.overrides).filter(([, value]) => value !== undefined)),
+	};
+	const scheduled = openSchedule(store).add(input, clock, store.paths.sendsDir);
+	if (options.json) {
+		io.out(json(scheduled));
+	} else {
+		io.out(`Scheduled ${scheduled.id}: ${what}, ${whenText}.`);
+		io.out(`massmail run-due sends it then (massmail schedule install sets up the timer); massmail cancel ${scheduled.id} cancels it.`);
+	}
+
+	return exitCodes.ok;
+}
+
+/** How long a missed, refused or cancelled send stays in `massmail scheduled`. */
+const recentMs = 7 * 86_400_000;
+
+const scheduledCommand: Command = {
+	name: 'scheduled',
+	arity: [0, 0],
+	summary: 'List the scheduled sends (and those missed, refused or cancelled in the last 7 days, with the reason): when, what, to whom, how many, who scheduled them.',
+	options: {json: {type: 'boolean', description: 'print [{"id","kind","at","zone","state","reason","subject","audience","count","followUpOf","operator","createdAt"}]'}},
+	async run({options, io, store, env}) {
+		const clock = now(env);
+		const {sends, damaged} = openSchedule(store()).list();
+		const shown = sends.filter(send => send.state === 'scheduled'
+			|| (send.state !== 'started' && clock.getTime() - Date.parse(send.changedAt ?? send.at) < recentMs));
+		if (options.json) {
+			io.out(json(shown.map(send => scheduledJson(send))));
+		} else if (shown.length === 0) {
+			io.out('Nothing is scheduled.');
+		} else {
+			io.out(table(['ID', 'AT', 'STATE', 'KIND', 'COUNT', 'BY', 'AUDIENCE', 'SUBJECT'], shown.map(send => [
+				send.id, formatTime(new Date(send.at), send.zone), send.state, send.kind, send.count, printable(send.operator.user), printable(send.audience), printable(send.draft.subject),
+			])));
+			const explained = shown.filter(send => send.reason !== undefined);
+			if (explained.length > 0) {
+				io.out('');
+				for (const send of explained) {
+					io.out(`${send.id} ${send.state}: ${printable(send.reason!)}`);
+				}
+			}
+		}
+
+		for (const {file, problem} of damaged) {
+			io.err(`massmail: ${file}: ${problem}`);
+		}
+
+		return damaged.length > 0 ? exitCodes.usage : exitCodes.ok;
+	},
+};
+
+/** A scheduled send as `scheduled --json` prints it (the draft's subject lifted out; the body stays in the file). */
+export function scheduledJson(send: ScheduledSend): Record<string, unknown> {
+	return {
+		id: send.id, kind: send.kind, at: send.at, zone: send.zone, state: send.state, reason: send.reason ?? null,
+		subject: send.draft.subject, audience: send.audience, count: send.count, followUpOf: send.followUpOf ?? null,
+		operator: send.operator, createdAt: send.createdAt,
+	};
+}
+
+/** `show ID` of a scheduled send that has not started. */
+export function describeScheduled(send: ScheduledSend, clock: Date): string[] {
+	return [
+		`Scheduled send ${send.id} (${send.kind}): ${send.state}${send.reason ? ` — ${printable(send.reason)}` : ''}`,
+		`At:       ${describeWhen(new Date(send.at), clock, send.zone)}`,
+		`Subject:  ${printable(send.draft.subject)}`,
+		`Audience: ${printable(send.audience)}, ${formatCount(send.count)} when scheduled${send.followUpOf ? ` (follow-up of ${send.followUpOf})` : ''}`,
+		`By:       ${printable(describeOperator(send.operator))}, ${send.createdAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}`,
+	];
+}
+
+const cancelCommand: Command = {
+	name: 'cancel',
+	args: 'SEND_ID',
+	arity: [1, 1],
+	summary: 'Cancel a scheduled send that has not started (asks first). run-due then sends nothing of it.',
+	options: {yes: {type: 'boolean', description: 'do not ask (needed without a terminal)'}},
+	async run({args, options, io, store, env}) {
+		const id = args[0]!;
+		const book = openSchedule(store());
+		const send = book.get(id);
+		const clock = now(env);
+		if (!options.yes) {
+			for (const line of describeScheduled(send, clock)) {
+				io.err(line);
+			}
+
+			await confirmOrRefuse(io, `Cancel ${id}? [y/N] `);
+		}
+
+		cancelScheduled(book, store(), id, clock, describeOperator(currentOperator(env)));
+		io.out(`Cancelled ${id}: nothing of it will be sent.`);
+		return exitCodes.ok;
+	},
+};
+
+/** The worst of two exit statuses: an internal error, an interruption, a stop, no connection, nothing sent, some failed, all well. */
+const severity = [exitCodes.ok, exitCodes.someFailed, exitCodes.usage, exitCodes.connection, exitCodes.stopped, exitCodes.interrupted, exitCodes.internal] as number[];
+const worse = (a: number, b: number): number => severity.indexOf(b) > severity.indexOf(a) ? b : a;
+
+const runDueCommand: Command = {
+	name: 'run-due',
+	arity: [0, 0],
+	summary: 'Send every scheduled send whose time has come, exactly once (what the timer of massmail schedule install runs every minute). Never asks: a send is confirmed when scheduled. '
+		+ 'One whose time passed more than schedule.grace ago is marked missed; one whose directory source cannot be read, or whose audience changed by more than schedule.maxChange, is refused; the record says why. The exit status is the worst of the sends\'.',
+	options: {json: {type: 'boolean', description: 'JSON lines: {"type":"scheduled","id","outcome","reason"} for each send, each run\'s progress, and its summary line as send --json prints it'}},
+	async run(context) {
+		const {io, options, env} = context;
+		const clock = now(env);
+		const store = context.store();
+		const book = openSchedule(store);
+		const [{openDeliveryContext}, {dueSends, startDue}] = await Promise.all([import('../core/delivery/index.js'), import('../core/schedule/run.js')]);
+		const ctx = openDeliveryContext(store, env);
+		const say = (send: ScheduledSend, outcome: string, reason?: string) => {
+			if (options.json) {
+				io.out(json({type: 'scheduled', id: send.id, outcome, ...(reason === undefined ? {} : {reason}), at: send.at, subject: send.draft.subject}));
+			} else {
+				io.err(`${send.id} "${printable(send.draft.subject)}" (${formatTime(new Date(send.at), send.zone)}): ${outcome}${reason === undefined ? '' : `: ${printable(reason)}`}`);
+			}
+		};
+
+		let status: number = exitCodes.ok;
+		try {
+			const due = dueSends(book, ctx.sends, clock);
+			if (due.length === 0 && io.errIsTty && !options.json) {
+				// Silent otherwise: cron mails whatever a job prints, every minute.
+				io.err('Nothing is due.');
+			}
+
+			for (const send of due) {
+				let step: Awaited<ReturnType<typeof startDue>>;
+				try {
+					step = await startDue(ctx, book, send.id, {now: clock, env, notice: text => io.err(text)});
+				} catch (error) {
+					if (!isMassmailError(error)) {
+						throw error;
+					}
+
+					say(send, 'not started', formatError(error).replace(/^massmail: /, ''));
+					status = worse(status, error.exitCode);
+					continue;
+				}
+
+				if (step.outcome === 'delivery') {
+					say(step.send, step.resumed ? 'resuming' : 'sending');
+					const ran = await runDelivery(step.delivery, context);
+					status = worse(status, ran);
+					if (ran === exitCodes.interrupted) {
+						break;
+					}
+				} else {
+					say(step.send, step.outcome, step.reason);
+					if (step.outcome !== 'skipped') {
+						status = worse(status, exitCodes.usage);
+					}
+				}
+			}
+		} finally {
+			await ctx.close();
+		}
+
+		return status;
+	},
+};
+
+export const scheduleCommands: Command[] = [scheduledCommand, cancelCommand, runDueCommand];
