@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {MassmailError} from '../core/errors.js';
 import {
-	applyInstall, applyUninstall, describeInstall, describeUninstall, installedTimers, planInstall, planUninstall, serviceName, timerName, timerSystem,
-	type InstallPlan, type Program, type TimerSystem,
+	applyInstall, applyUninstall, installedTimers, planInstall, planUninstall, serviceName, timerName, timerSystem, userName,
+	type InstallPlan, type Program, type TimerSystem, type UninstallPlan,
 } from '../core/schedule/timer.js';
 import type {Command, CommandContext} from './command.js';
 import {confirmOrRefuse} from './directory-commands.js';
@@ -36,6 +36,47 @@ function realPath(file: string): string | undefined {
 	} catch {
 		return undefined;
 	}
+}
+
+/** The plan as shown before the question and by `--print`: every path and every byte written. */
+function describeInstall(plan: InstallPlan): string {
+	if (plan.kind === 'systemd') {
+		const scope = plan.scope === 'system' ? 'a system timer' : `a user timer of ${userName()}`;
+		return [
+			`massmail schedule install writes ${scope} that runs \`massmail run-due\` every minute:`,
+			'',
+			...plan.files.flatMap(file => [`# ${file.path}`, file.content]),
+			'Then it runs:',
+			...plan.commands.map(command => `  ${command.join(' ')}`),
+			...notesBlock(plan.notes),
+		].join('\n');
+	}
+
+	return [
+		`massmail schedule install adds these lines to the crontab of ${userName()} (through \`${plan.crontab} -l\` and \`${plan.crontab} -\`), keeping its other lines as they are:`,
+		'',
+		...plan.lines,
+		'',
+		`Its output goes to ${plan.log}.`,
+		...notesBlock(plan.notes),
+	].join('\n');
+}
+
+function describeUninstall(plan: UninstallPlan): string {
+	if (plan.kind === 'systemd') {
+		return [
+			'massmail schedule uninstall runs and removes:',
+			`  ${plan.commands[0]!.join(' ')}`,
+			...plan.files.map(file => `  rm ${file}`),
+			`  ${plan.commands[1]!.join(' ')}`,
+		].join('\n');
+	}
+
+	return [`massmail schedule uninstall removes these lines from the crontab of ${userName()}, keeping its other lines as they are:`, '', ...plan.removed].join('\n');
+}
+
+function notesBlock(notes: string[]): string[] {
+	return notes.length === 0 ? [] : ['', ...notes];
 }
 
 function refuseDemo(context: CommandContext): void {

@@ -282,47 +282,6 @@ export function missingTimerWarning(scheduledCount: number, env: NodeJS.ProcessE
 	return `${what} but no timer runs them: \`massmail schedule install\` installs one (or run \`massmail run-due\` at the time yourself).`;
 }
 
-/** The plan as shown before the question and by `--print`: every path and every byte written. */
-export function describeInstall(plan: InstallPlan): string {
-	if (plan.kind === 'systemd') {
-		const scope = plan.scope === 'system' ? 'a system timer' : `a user timer of ${userName()}`;
-		return [
-			`massmail schedule install writes ${scope} that runs \`massmail run-due\` every minute:`,
-			'',
-			...plan.files.flatMap(file => [`# ${file.path}`, file.content]),
-			'Then it runs:',
-			...plan.commands.map(command => `  ${command.join(' ')}`),
-			...notesBlock(plan.notes),
-		].join('\n');
-	}
-
-	return [
-		`massmail schedule install adds these lines to the crontab of ${userName()} (through \`${plan.crontab} -l\` and \`${plan.crontab} -\`), keeping its other lines as they are:`,
-		'',
-		...plan.lines,
-		'',
-		`Its output goes to ${plan.log}.`,
-		...notesBlock(plan.notes),
-	].join('\n');
-}
-
-export function describeUninstall(plan: UninstallPlan): string {
-	if (plan.kind === 'systemd') {
-		return [
-			'massmail schedule uninstall runs and removes:',
-			`  ${plan.commands[0]!.join(' ')}`,
-			...plan.files.map(file => `  rm ${file}`),
-			`  ${plan.commands[1]!.join(' ')}`,
-		].join('\n');
-	}
-
-	return [`massmail schedule uninstall removes these lines from the crontab of ${userName()}, keeping its other lines as they are:`, '', ...plan.removed].join('\n');
-}
-
-function notesBlock(notes: string[]): string[] {
-	return notes.length === 0 ? [] : ['', ...notes];
-}
-
 function environmentNotes(env: NodeJS.ProcessEnv, system: TimerSystem): string[] {
 	const notes: string[] = [];
 	const where = system.kind === 'systemd'
@@ -492,7 +451,8 @@ function lingering(): boolean {
 	return fs.existsSync(path.join('/var/lib/systemd/linger', userName()));
 }
 
-function userName(): string {
+/** The login name the crontab and a user timer belong to. */
+export function userName(): string {
 	try {
 		return os.userInfo().username;
 	} catch {
