@@ -4,16 +4,16 @@
  * `run-due` (what the system's timer runs every minute: it never waits for a terminal).
  */
 import {now} from '../core/clock.js';
-import {exitCodes, isMassmailError, formatError} from '../core/errors.js';
+import {exitCodes, isMassmailError, formatError, usageError} from '../core/errors.js';
 import {formatCount, plural, printable} from '../core/format.js';
 import {currentOperator, describeOperator} from '../core/operator.js';
-import {cancelScheduled, describeWhen, formatTime, openSchedule, type ScheduledSend, type ScheduleInput, type When} from '../core/schedule/index.js';
+import {cancelScheduled, describeWhen, editScheduled, formatTime, openSchedule, parseWhen, type ScheduledSend, type ScheduleEdit, type ScheduleInput, type When} from '../core/schedule/index.js';
 import type {DeliveryOverrides} from '../core/delivery/index.js';
 import type {MessageDraft} from '../core/types.js';
-import type {Command, CommandContext} from './command.js';
+import {stringOption, type Command, type CommandContext} from './command.js';
 import {confirmOrRefuse} from './directory-commands.js';
 import {json, table} from './output.js';
-import {runDelivery} from './send-commands.js';
+import {readMessage, runDelivery} from './send-commands.js';
 
 /** What `send`/`remind --at` schedules: the draft and the group as the send command read them. */
 export interface ScheduleRequest {
@@ -130,6 +130,76 @@ export function describeScheduled(send: ScheduledSend, clock: Date): string[] {
 	];
 }
 
+const editCommand: Command = {
+	name: 'scheduled edit',
+	args: 'SEND_ID',
+	arity: [1, 1],
+	summary: 'Change the time or the text of a scheduled send that has not started: shows the change and asks (or --yes).',
+	options: {
+		at: {type: 'string', value: 'WHEN', description: 'the new time, as send --at takes it'},
+		subject: {type: 'string', value: 'TEXT', description: 'the new subject'},
+		message: {type: 'string', value: 'TEXT', description: 'the new message text'},
+		'message-file': {type: 'string', value: 'PATH', description: 'read the new message from a file (- for standard input)'},
+		encoding: {type: 'string', value: 'LABEL', description: 'the --message-file\'s encoding when it is not UTF-8'},
+		yes: {type: 'boolean', description: 'do not ask (needed without a terminal)'},
+		json: {type: 'boolean', description: 'print the record as scheduled --json does'},
+	},
+	async run({args, options, io, store, env}) {
+		const id = args[0]!;
+		const book = openSchedule(store());
+		const send = book.get(id);
+		const clock = now(env);
+		const atText = stringOption(options, 'at');
+		const subject = stringOption(options, 'subject');
+		const hasMessage = options.message !== undefined || options['message-file'] !== undefined;
+		if (atText === undefined && subject === undefined && !hasMessage) {
+			throw usageError('nothing to change: give --at WHEN, --subject TEXT, --message TEXT or --message-file PATH', `massmail scheduled edit ${id} --at "Sat 19:00"`);
+		}
+
+		const edit: ScheduleEdit = {};
+		const lines: string[] = [];
+		if (atText !== undefined) {
+			edit.at = parseWhen(atText, {now: clock});
+			lines.push(`At:      ${formatTime(new Date(send.at), send.zone)} -> ${describeWhen(edit.at.at, clock, edit.at.zone)}`);
+		}
+
+		if (subject !== undefined) {
+			edit.subject = subject;
+			lines.push(`Subject: ${printable(send.draft.subject)} -> ${printable(subject)}`);
+		}
+
+		if (hasMessage) {
+			edit.body = readMessage(options);
+			lines.push(`Message: ${plural(send.draft.body.split('\n').length, 'line')} -> ${plural(edit.body.split('\n').length, 'line')}`);
+		}
+
+		const {detectHtml, validateDraft} = await import('../core/compose.js');
+		if (edit.body !== undefined && send.kind === 'email') {
+			edit.html = send.draft.html || detectHtml(edit.body);
+		}
+
+		// A subject or message the composer would refuse is refused now, not when nobody is there.
+		validateDraft({...send.draft, ...(edit.subject === undefined ? {} : {subject: edit.subject}), ...(edit.body === undefined ? {} : {body: edit.body})});
+		if (!options.yes) {
+			io.err(`Scheduled send ${id}: "${printable(send.draft.subject)}" to ${printable(send.audience)}`);
+			for (const line of lines) {
+				io.err(line);
+			}
+
+			await confirmOrRefuse(io, `Change ${id}? [y/N] `);
+		}
+
+		const edited = editScheduled(book, store(), id, edit, clock);
+		if (options.json) {
+			io.out(json(scheduledJson(edited)));
+		} else {
+			io.out(`Changed ${id}: "${printable(edited.draft.subject)}" to ${printable(edited.audience)}, ${describeWhen(new Date(edited.at), clock, edited.zone)}.`);
+		}
+
+		return exitCodes.ok;
+	},
+};
+
 const cancelCommand: Command = {
 	name: 'cancel',
 	args: 'SEND_ID',
@@ -161,10 +231,15 @@ const worse = (a: number, b: number): number => severity.indexOf(b) > severity.i
 
 const runDueCommand: Command = {
 	name: 'run-due',
-	arity: [0, 0],
+	args: '[SEND_ID]',
+	arity: [0, 1],
 	summary: 'Send every scheduled send whose time has come, exactly once (what the timer of massmail schedule install runs every minute). Never asks: a send is confirmed when scheduled. '
+		+ 'With SEND_ID: that one now, even before its time (asks, or --yes). '
 		+ 'One whose time passed more than schedule.grace ago is marked missed; one whose directory source cannot be read, or whose audience changed by more than schedule.maxChange, is refused; the record says why. The exit status is the worst of the sends\'.',
-	options: {json: {type: 'boolean', description: 'JSON lines: {"type":"scheduled","id","outcome","reason"} for each send, each run\'s progress, and its summary line as send --json prints it'}},
+	options: {
+		json: {type: 'boolean', description: 'JSON lines: {"type":"scheduled","id","outcome","reason"} for each send, each run\'s progress, and its summary line as send --json prints it'},
+		yes: {type: 'boolean', description: 'with SEND_ID: send it now without asking'},
+	},
 	async run(context) {
 		const {io, options, env} = context;
 		const clock = now(env);
@@ -182,7 +257,15 @@ const runDueCommand: Command = {
 
 		let status: number = exitCodes.ok;
 		try {
-			const due = dueSends(book, ctx.sends, clock);
+			const chosen = context.args[0];
+			const early = chosen !== undefined && Date.parse(book.get(chosen).at) > clock.getTime();
+			if (early && !options.yes) {
+				// Before its time is a new decision: asked, as a send is.
+				const send = book.get(chosen);
+				await confirmOrRefuse(io, `Send ${chosen} "${printable(send.draft.subject)}" now, before its time (${describeWhen(new Date(send.at), clock, send.zone)})? [y/N] `);
+			}
+
+			const due = chosen === undefined ? dueSends(book, ctx.sends, clock) : [book.get(chosen)];
 			if (due.length === 0 && io.errIsTty && !options.json) {
 				// Silent otherwise: cron mails whatever a job prints, every minute.
 				io.err('Nothing is due.');
@@ -191,7 +274,7 @@ const runDueCommand: Command = {
 			for (const send of due) {
 				let step: Awaited<ReturnType<typeof startDue>>;
 				try {
-					step = await startDue(ctx, book, send.id, {now: clock, env, notice: text => io.err(text)});
+					step = await startDue(ctx, book, send.id, {now: clock, env, early, notice: text => io.err(text)});
 				} catch (error) {
 					if (!isMassmailError(error)) {
 						throw error;
@@ -224,4 +307,4 @@ const runDueCommand: Command = {
 	},
 };
 
-export const scheduleCommands: Command[] = [scheduledCommand, cancelCommand, runDueCommand];
+export const scheduleCommands: Command[] = [scheduledCommand, editCommand, cancelCommand, runDueCommand];

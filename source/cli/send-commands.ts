@@ -66,7 +66,8 @@ const composeOptions: Record<string, OptionSpec> = {
 	at: {type: 'string', value: 'WHEN', description: 'schedule it instead of sending now: 18:00 (the next one), "tomorrow 18:00", "Sat 18:00", +2h, an ISO date-time; the machine\'s time zone unless one is named ("18:00 Europe/Berlin", …Z, +01:00). Shown in full and confirmed; massmail run-due sends it then (massmail schedule install sets up the timer)'},
 };
 
-function readMessage(options: CommandContext['options']): string {
+/** --message or --message-file (--encoding): the text of a message; also `scheduled edit`'s. */
+export function readMessage(options: CommandContext['options']): string {
 	const text = stringOption(options, 'message');
 	const file = stringOption(options, 'message-file');
 	if (text !== undefined && file !== undefined) {

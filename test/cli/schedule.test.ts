@@ -269,3 +269,49 @@ test('a follow-up scheduled before its original has run: sent after it, to whom 
 	t.is(same.subject, 'Reminder: Maintenance');
 	t.is(same.inReplyTo, first.messageId);
 });
+
+test('scheduled edit changes the time and the text (asks, or --yes); run-due sends the edited one at its new time', async t => {
+	const s = await setup(t, ['ann@example.com', 'bob@example.com']);
+	const {id} = await schedule(t, s, 'Sat 18:00');
+	const asked = await s.at(friday, ['scheduled', 'edit', id, '--at', 'Sat 19:00']);
+	t.is(asked.code, 2);
+	t.regex(asked.stderr, /At: +Sat 12 Dec 2026 18:00 CET -> Sat 12 Dec 2026 19:00 CET, in 1 day 4 hours/);
+	t.like((await scheduledJson(s))[0], {id, at: saturday1800});
+	const nothing = await s.at(friday, ['scheduled', 'edit', id, '--yes']);
+	t.is(nothing.code, 2);
+	t.regex(nothing.stderr, /nothing to change/);
+
+	const edited = await s.at(friday, ['scheduled', 'edit', id, '--at', 'Sat 19:00', '--subject', 'Maintenance moved', '--message', 'At seven.', '--yes', '--json']);
+	t.is(edited.code, 0, edited.stderr);
+	t.like(JSON.parse(edited.stdout), {id, at: '2026-12-12T18:00:00.000Z', subject: 'Maintenance moved', state: 'scheduled'});
+
+	t.is((await s.at('2026-12-12T17:00:30Z', ['run-due'])).code, 0);
+	t.is(s.smtp.messages.length, 0, 'not at the old time');
+	const ran = await s.at('2026-12-12T18:00:30Z', ['run-due']);
+	t.is(ran.code, 0, ran.stderr);
+	t.is(s.smtp.messages.length, 2);
+	const message = await simpleParser(s.smtp.messages[0]!.raw);
+	t.is(message.subject, 'Maintenance moved');
+	t.is(message.text?.trim(), 'At seven.');
+
+	const late = await s.at('2026-12-12T18:01:00Z', ['scheduled', 'edit', id, '--subject', 'Too late', '--yes']);
+	t.is(late.code, 2);
+	t.regex(late.stderr, /has started: it cannot be edited/);
+});
+
+test('run-due SEND_ID sends that one now, before its time, after asking; the others wait', async t => {
+	const s = await setup(t, ['ann@example.com', 'bob@example.com']);
+	const first = await schedule(t, s, 'Sat 18:00');
+	const second = await schedule(t, s, 'Sat 19:00');
+	const asked = await s.at(friday, ['run-due', first.id]);
+	t.is(asked.code, 2);
+	t.regex(asked.stderr, /no terminal to ask/);
+	t.is(s.smtp.messages.length, 0);
+
+	const now = await s.at(friday, ['run-due', first.id, '--yes']);
+	t.is(now.code, 0, now.stderr);
+	t.is(s.smtp.messages.length, 2);
+	const listed = await scheduledJson(s);
+	t.deepEqual(listed.map(send => [send.id, send.state]), [[second.id, 'scheduled']]);
+	t.like(JSON.parse((await s.at(friday, ['show', first.id, '--json'])).stdout), {id: first.id, sent: 2, status: 'finished'});
+});

@@ -167,6 +167,13 @@ export class ScheduleBook {
 		return record;
 	}
 
+	/** Writes a changed record whole (its id and file unchanged): call with its lock held. */
+	replace(record: ScheduledSend): ScheduledSend {
+		this.get(record.id);
+		this.write(record);
+		return record;
+	}
+
 	/**
 	 * Takes the lock of one scheduled send: `{lock}`, or `{busy}` saying who holds it. The lock of a
 	 * process that is gone (killed, or before a reboot) is taken over at once.

@@ -12,6 +12,7 @@
  * @example
  * const book = openSchedule(store);
  * const next = nextScheduled(book); // the dashboard's header
+ * editScheduled(book, store, id, {at: parseWhen('Sat 19:00', {now: now()})}, now());
  * cancelScheduled(book, store, id, now(), 'ann');
  * const {startDue, dueSends} = await import('./run.js');
  */
@@ -20,6 +21,7 @@ import fs from 'node:fs';
 import {MassmailError} from '../errors.js';
 import type {Store} from '../store.js';
 import {ScheduleBook, type ScheduledSend} from './book.js';
+import {formatTime} from './when.js';
 
 export {ScheduleBook, type DamagedSchedule, type ScheduledSend, type ScheduleInput, type ScheduleState} from './book.js';
 export {describeWhen, formatTime, machineZone, parseWhen, type When} from './when.js';
@@ -34,6 +36,61 @@ export function nextScheduled(book: ScheduleBook): ScheduledSend | undefined {
 	return book.list().sends.find(send => send.state === 'scheduled');
 }
 
+/** What `scheduled edit` (or the dashboard) may change of a send that has not started: its time, its text. */
+export interface ScheduleEdit {
+	at?: {at: Date; zone: string};
+	subject?: string;
+	body?: string;
+	/** For an email whose new body is HTML (detected or said). */
+	html?: boolean;
+}
+
+/**
+ * Changes the time or the text of a scheduled send that has not started, under its lock (a
+ * run-due starting it at that moment either started first, and this refuses, or sends the
+ * edited one). A follow-up of a send that has not run stays after it. MassmailError 'usage'
+ * when it is not waiting; 'locked' when a run-due works on it now.
+ */
+export function editScheduled(book: ScheduleBook, store: Pick<Store, 'paths'>, id: string, edit: ScheduleEdit, now: Date): ScheduledSend {
+	const taken = book.lock(id);
+	if ('busy' in taken) {
+		throw new MassmailError('locked', `scheduled send ${id} is ${taken.busy}: it cannot be edited now`, {hint: `massmail show ${id}`});
+	}
+
+	try {
+		const send = waiting(book, store, id, 'edited');
+		if (edit.at !== undefined && send.followUpOf !== undefined && book.has(send.followUpOf) && !fs.existsSync(path.join(store.paths.sendsDir, send.followUpOf))) {
+			const original = book.get(send.followUpOf);
+			if (edit.at.at.getTime() <= Date.parse(original.at)) {
+				throw new MassmailError('usage', `${id} follows up ${original.id}, which runs ${formatTime(new Date(original.at), original.zone)} and has not been sent: its time must be after that`);
+			}
+		}
+
+		return book.replace({
+			...send,
+			...(edit.at === undefined ? {} : {at: edit.at.at.toISOString(), zone: edit.at.zone}),
+			draft: {...send.draft, ...(edit.subject === undefined ? {} : {subject: edit.subject}), ...(edit.body === undefined ? {} : {body: edit.body}), ...(edit.html === undefined ? {} : {html: edit.html})},
+			changedAt: now.toISOString(),
+		});
+	} finally {
+		taken.lock.release();
+	}
+}
+
+/** A scheduled send that is still waiting, read under its lock; else why it cannot be `what`. */
+function waiting(book: ScheduleBook, store: Pick<Store, 'paths'>, id: string, what: string): ScheduledSend {
+	const send = book.get(id);
+	if (fs.existsSync(path.join(store.paths.sendsDir, id)) || send.state === 'started') {
+		throw new MassmailError('usage', `scheduled send ${id} has started: it cannot be ${what}`, {hint: `massmail show ${id}; a running send stops with Ctrl+C where it runs`});
+	}
+
+	if (send.state !== 'scheduled') {
+		throw new MassmailError('usage', `scheduled send ${id} is ${send.state} already${send.reason ? `: ${send.reason}` : ''}`);
+	}
+
+	return send;
+}
+
 /**
  * Cancels a scheduled send that has not started (under its lock: a run-due starting it at the same
  * moment either started first, and this refuses, or finds it cancelled). MassmailError 'usage'
@@ -46,15 +103,7 @@ export function cancelScheduled(book: ScheduleBook, store: Pick<Store, 'paths'>,
 	}
 
 	try {
-		const send = book.get(id);
-		if (fs.existsSync(path.join(store.paths.sendsDir, id)) || send.state === 'started') {
-			throw new MassmailError('usage', `scheduled send ${id} has started: it cannot be cancelled`, {hint: `massmail show ${id}; a running send stops with Ctrl+C where it runs`});
-		}
-
-		if (send.state !== 'scheduled') {
-			throw new MassmailError('usage', `scheduled send ${id} is ${send.state} already${send.reason ? `: ${send.reason}` : ''}`);
-		}
-
+		waiting(book, store, id, 'cancelled');
 		return book.mark(id, 'cancelled', now, `cancelled by ${by}`);
 	} finally {
 		taken.lock.release();
