@@ -8,7 +8,7 @@ import {readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
 import {simpleParser} from 'mailparser';
-import {lastJsonLine, runCli, spawnCli, type CliResult} from '../helpers/cli.js';
+import {lastJsonLine, runCli, startCli} from '../helpers/cli.js';
 import {startTestSmtpServer, type TestSmtpServer} from '../helpers/smtp-test-server.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
 
@@ -29,26 +29,6 @@ async function server(t: ExecutionContext): Promise<TestSmtpServer> {
 	const smtp = await startTestSmtpServer();
 	t.teardown(async () => smtp.close());
 	return smtp;
-}
-
-/** The command line with these bytes on its standard input. */
-async function runWithInput(args: string[], configDir: string, env: Record<string, string>, input: Buffer): Promise<CliResult> {
-	const child = spawnCli(args, {configDir, env});
-	let stdout = '';
-	let stderr = '';
-	child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-		stdout += chunk;
-	});
-	child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-		stderr += chunk;
-	});
-	child.stdin!.end(input);
-	return new Promise((resolve, reject) => {
-		child.on('error', reject);
-		child.on('close', (code, signal) => {
-			resolve({code, signal, stdout, stderr});
-		});
-	});
 }
 
 test('a Latin-1 CSV imported as UTF-8 is refused with exit 2, naming the file, line, column and byte; nothing is imported', async t => {
@@ -140,7 +120,7 @@ test('send --encoding latin1 sends ü and ß as UTF-8, from a file or from stand
 	const fromFile = await runCli(['send', '--to', 'all', '--subject', 'Wartung', '--message-file', message, '--encoding', 'latin1', '--yes', '--json'], {configDir: dir, env});
 	t.is(fromFile.code, 0, fromFile.stderr);
 	t.like(lastJsonLine(fromFile.stdout), {sent: 1, failed: 0});
-	const fromInput = await runWithInput(['remind', '--to', 'all', '--subject', 'Wartung', '--message-file', '-', '--encoding', 'iso-8859-1', '--yes', '--json'], dir, env, Buffer.from(text, 'latin1'));
+	const fromInput = await startCli(['remind', '--to', 'all', '--subject', 'Wartung', '--message-file', '-', '--encoding', 'iso-8859-1', '--yes', '--json'], {configDir: dir, env, input: Buffer.from(text, 'latin1')}).result;
 	t.is(fromInput.code, 0, fromInput.stderr);
 	t.is(smtp.messages.length, 2);
 	for (const received of smtp.messages) {
@@ -155,7 +135,7 @@ test('a Latin-1 message on standard input without --encoding is refused, naming 
 	const smtp = await server(t);
 	const {dir} = await withDirectory(t);
 	const env = {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`};
-	const result = await runWithInput(['send', '--to', 'all', '--subject', 'S', '--message-file', '-', '--yes'], dir, env, Buffer.from('M\u00FCnchen\n', 'latin1'));
+	const result = await startCli(['send', '--to', 'all', '--subject', 'S', '--message-file', '-', '--yes'], {configDir: dir, env, input: Buffer.from('M\u00FCnchen\n', 'latin1')}).result;
 	t.is(result.code, 2, result.stderr);
 	t.true(result.stderr.includes('standard input, line 1, column 2: byte 0xFC is not UTF-8 text (after "M"); nothing sent'), result.stderr);
 	t.true(result.stderr.includes('… | iconv -f latin1 -t utf-8 | massmail …'), result.stderr);

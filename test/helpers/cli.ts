@@ -18,7 +18,8 @@ export interface CliOptions {
 	/** MASSMAIL_CONFIG_DIR for this run. */
 	configDir: string;
 	env?: Record<string, string | undefined>;
-	input?: string;
+	/** Standard input: text, or bytes as they are (a file in another encoding). */
+	input?: string | Buffer;
 	/** A command that runs the program (given as its arguments), e.g. `unshare -u sh -c '…; exec "$0" "$@"'`. */
 	wrapper?: string[];
 }
