@@ -14,7 +14,7 @@ import {bounceUser, folderMessages, imapClient, startBounceMailbox} from '../hel
 import {runCli} from '../helpers/cli.js';
 import {startImapServer} from '../helpers/imap-server.js';
 import {messageIds, postfixBounce} from '../helpers/report-messages.js';
-import {recordFields} from '../helpers/send-records.js';
+import {acceptedSend} from '../helpers/send-records.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
 
 const full = 'full@example.com';
@@ -28,11 +28,8 @@ test('track over implicit TLS: a private CA\'s certificate is refused until trac
 
 	const {dir} = tempConfigDir(t);
 	const sends = new SendLog(path.join(dir, 'sends'));
-	const {record, lock} = sends.create({...recordFields, recipients: [{address: full, name: ''}]});
-	const writer = sends.openOutcomes(record.id, () => undefined);
-	writer.append({index: 0, code: 'S', attempts: 1, response: '250 2.0.0 Ok: queued', ambiguous: false});
-	await writer.close();
-	lock.release();
+	const {record, release} = await acceptedSend(sends, [full]);
+	release();
 	mailbox.deliver([postfixBounce(record.id, 0, full, 1)]);
 	fs.writeFileSync(path.join(dir, 'settings.json'), JSON.stringify({
 		tracking: {returnPath: bounceUser, imap: {host: '127.0.0.1', port: imapsPort, tls: 'implicit', user: bounceUser}},

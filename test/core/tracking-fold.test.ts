@@ -23,30 +23,15 @@ import {
 import {
 	cutReport, foreignReport, messageIds, noReportBounce, personReplying, postfixBounce, unreadableReport, vacationReply, vacationToSomeoneElse,
 } from '../helpers/report-messages.js';
-import {recordFields} from '../helpers/send-records.js';
+import {acceptedSend, recordFields} from '../helpers/send-records.js';
 import {tempFolder} from '../helpers/temp-dir.js';
 
 const [ann, bob] = reportAddresses.delivered;
 const {bounced: full, delayed: later} = reportAddresses;
 
-/**
- * A send's record as the engine leaves it after the server accepted every message: its recipients,
- * an outcome `S` each. From postmaster@example.com, so its Message-IDs are `<ID.N@example.com>`.
- * The send's lock is returned held, as a send in progress holds it.
- */
+/** From postmaster@example.com, so its Message-IDs are `<ID.N@example.com>`; its lock held (see acceptedSend). */
 async function sentRecord(sends: SendLog, addresses: string[]): Promise<{record: SendRecord; release: () => void}> {
-	const {record, lock} = sends.create({
-		...recordFields,
-		draft: {...recordFields.draft, from: {name: 'Postmaster', address: 'postmaster@example.com'}},
-		recipients: addresses.map(address => ({address, name: ''})),
-	});
-	const writer = sends.openOutcomes(record.id, () => undefined);
-	for (const index of addresses.keys()) {
-		writer.append({index, code: 'S', attempts: 1, response: '250 2.0.0 Ok: queued', ambiguous: false});
-	}
-
-	await writer.close();
-	return {record, release: () => lock.release()};
+	return acceptedSend(sends, addresses, {draft: {...recordFields.draft, from: {name: 'Postmaster', address: 'postmaster@example.com'}}});
 }
 
 function counts(partial: Partial<DeliveryCounts>): DeliveryCounts {

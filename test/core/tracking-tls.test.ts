@@ -21,7 +21,7 @@ import type {TrackingSettings} from '../../source/core/types.js';
 import {bounceUser, folderMessages, imapClient, startBounceMailbox, type BounceMailbox} from '../helpers/bounce-mailbox.js';
 import {startImapServer, type ImapServer} from '../helpers/imap-server.js';
 import {messageIds, postfixBounce} from '../helpers/report-messages.js';
-import {recordFields} from '../helpers/send-records.js';
+import {acceptedSend} from '../helpers/send-records.js';
 import {tempFolder} from '../helpers/temp-dir.js';
 
 const full = 'full@example.com';
@@ -46,11 +46,8 @@ async function tlsMailbox(t: ExecutionContext, names?: string[]): Promise<TlsMai
 	const server = await startImapServer({users: [{user: bounceUser, password, maildir: mailbox.maildir}], tls: names ? {names} : {}});
 	t.teardown(async () => server.stop());
 	const sends = new SendLog(tempFolder(t, 'massmail-fold-tls-'));
-	const {record, lock} = sends.create({...recordFields, recipients: [{address: full, name: ''}]});
-	const writer = sends.openOutcomes(record.id, () => undefined);
-	writer.append({index: 0, code: 'S', attempts: 1, response: '250 2.0.0 Ok: queued', ambiguous: false});
-	await writer.close();
-	lock.release();
+	const {record, release} = await acceptedSend(sends, [full]);
+	release();
 	mailbox.deliver([postfixBounce(record.id, 0, full, 1)]);
 	return {mailbox, server, imapsPort: server.tls!.imapsPort, caFile: server.tls!.caFile, password, sends, id: record.id};
 }
