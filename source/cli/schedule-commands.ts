@@ -13,6 +13,7 @@ import type {MessageDraft} from '../core/types.js';
 import {stringOption, type Command, type CommandContext} from './command.js';
 import {confirmOrRefuse} from './directory-commands.js';
 import {json, table} from './output.js';
+import {missingTimerWarning} from '../core/schedule/timer.js';
 import {readMessage, runDelivery} from './send-commands.js';
 
 /** What `send`/`remind --at` schedules: the draft and the group as the send command read them. */
@@ -69,7 +70,18 @@ export async function scheduleSend(context: CommandContext, request: ScheduleReq
 		io.out(`massmail run-due sends it then (massmail schedule install sets up the timer); massmail cancel ${scheduled.id} cancels it.`);
 	}
 
+	warnWithoutTimer(context, store);
+
 	return exitCodes.ok;
+}
+
+/** On stderr: sends are scheduled, but no timer (massmail schedule install) will run them. */
+function warnWithoutTimer({io, env}: Pick<CommandContext, 'io' | 'env'>, store: ReturnType<CommandContext['store']>): void {
+	const waiting = openSchedule(store).list().sends.filter(send => send.state === 'scheduled').length;
+	const warning = missingTimerWarning(waiting, env);
+	if (warning !== undefined) {
+		io.err(`Warning: ${warning}`);
+	}
 }
 
 /** How long a missed, refused or cancelled send stays in `massmail scheduled`. */
@@ -105,6 +117,8 @@ const scheduledCommand: Command = {
 		for (const {file, problem} of damaged) {
 			io.err(`massmail: ${file}: ${problem}`);
 		}
+
+		warnWithoutTimer({io, env}, store());
 
 		return damaged.length > 0 ? exitCodes.usage : exitCodes.ok;
 	},

@@ -34,7 +34,9 @@ async function setup(t: ExecutionContext, addresses: string[]): Promise<Setup> {
 	writeFileSync(csv, ['email,name,role,disabled', ...addresses.map(address => `${address},,user,`)].join('\n'));
 	const imported = await runCli(['import', csv], {configDir: dir});
 	t.is(imported.code, 0, imported.stderr);
-	const env = (time: string) => ({MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, MASSMAIL_NOW: time, TZ: 'Europe/Berlin'});
+	// A timer folder of the test's own (empty: no timer installed), never the machine's.
+	const timer = {MASSMAIL_TEST_TIMER: 'systemd', MASSMAIL_TEST_UNIT_DIR: path.join(dir, 'units')};
+	const env = (time: string) => ({MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${smtp.port}`, MASSMAIL_NOW: time, TZ: 'Europe/Berlin', ...timer});
 	return {dir, smtp, env, at: async (time, args) => runCli(args, {configDir: dir, env: env(time)})};
 }
 
@@ -96,6 +98,8 @@ test('send --at --yes writes the record (0600, the group not the addresses), sen
 
 	const listed = await scheduledJson(s);
 	t.is(listed.length, 1);
+	const plain = await s.at(friday, ['scheduled']);
+	t.regex(plain.stderr, /Warning: 1 send is scheduled but no timer runs them: `massmail schedule install` installs one/);
 	t.like(listed[0], {id: record.id, state: 'scheduled', at: saturday1800, subject: 'Maintenance', audience: 'domain:example.com', count: 2});
 
 	const history = JSON.parse((await s.at(friday, ['history', '--json'])).stdout) as Array<Record<string, unknown>>;
