@@ -260,3 +260,16 @@ export function showDuration(seconds: number): string {
 
 	return String(seconds);
 }
+
+/** A setting in seconds that people may also write 30min or 1h (parseDuration), shown the short way. */
+export const duration = {
+	...integer(0),
+	parse(raw: string): unknown {
+		try {
+			return parseDuration(raw);
+		} catch (error) {
+			throw new Invalid((error as Error).message);
+		}
+	},
+	show: (value: unknown) => showDuration(value as number),
+};

@@ -11,7 +11,7 @@ import {parseRate} from '../rate.js';
 import {directorySources, type SourceSettingKey, type SourceSettingsByKind} from '../sources/index.js';
 import type {DirectorySourceKind, Settings, TlsMode, TrackingSettings} from '../types.js';
 import {isObject} from '../values.js';
-import {boolean, caFile, integer, Invalid, oneOf, parseDuration, plain, showDuration, showRate, shownAsIs, text, type FieldSpec} from './spec.js';
+import {boolean, caFile, duration, integer, Invalid, oneOf, plain, showRate, shownAsIs, text, type FieldSpec} from './spec.js';
 
 /**
  * The mail domain of this machine, as its mail server would use it: its fully qualified name
@@ -227,15 +227,7 @@ const specs: {[K in Exclude<SettingKey, SourceSettingKey | TrackingKey | Schedul
 		description: 'a send syncs first when the directory was synced longer ago than this (seconds, or 30min, 1h); 0: never',
 		example: '1h',
 		label: 'Sync if older than',
-		...integer(0),
-		parse(raw) {
-			try {
-				return parseDuration(raw);
-			} catch (error) {
-				throw new Invalid((error as Error).message);
-			}
-		},
-		show: value => showDuration(value as number),
+		...duration,
 	},
 	'directory.passwordCommand': {description: 'a command that prints the source\'s password (never stored); empty: MASSMAIL_DIRECTORY_PASSWORD', example: 'pass show mail/ldap', ...plain, label: 'Password command'},
 };
@@ -315,15 +307,7 @@ const scheduleSpecs: {[K in ScheduleKey]: Omit<SettingSpec, 'key'>} = {
 	'schedule.grace': {
 		description: 'a scheduled send whose time passed longer ago than this (the machine was down) is marked missed by massmail run-due, not sent (seconds, or 30min, 1h)',
 		example: '1h',
-		...integer(0),
-		parse(raw) {
-			try {
-				return parseDuration(raw);
-			} catch (error) {
-				throw new Invalid((error as Error).message);
-			}
-		},
-		show: value => showDuration(value as number),
+		...duration,
 	},
 };
 
