@@ -14,12 +14,13 @@ import {configCommands, configHelp} from './config-commands.js';
 import {directoryCommands} from './directory-commands.js';
 import {historyCommands} from './history-commands.js';
 import {formatError, type Output} from './output.js';
+import {scheduleTimerCommands} from './schedule-timer-commands.js';
 import {scheduleCommands} from './schedule-commands.js';
 import {sendCommands} from './send-commands.js';
 import {syncCommands} from './sync-commands.js';
 import {trackCommands} from './track-commands.js';
 
-export const commands: Command[] = [...directoryCommands, ...syncCommands, ...sendCommands, ...scheduleCommands, ...trackCommands, ...historyCommands, ...configCommands];
+export const commands: Command[] = [...directoryCommands, ...syncCommands, ...sendCommands, ...scheduleCommands, ...trackCommands, ...historyCommands, ...scheduleTimerCommands, ...configCommands];
 
 export function generalHelp(): string {
 	const width = Math.max(...commands.map(c => `${c.name} ${c.args ?? ''}`.length));
