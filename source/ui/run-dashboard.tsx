@@ -16,6 +16,7 @@ import type {DashboardServices} from './services.js';
 import {createDirectorySync} from './sync-service.js';
 import {createSendOperations} from './send-service.js';
 import {createDeliveryTracking} from './tracking-service.js';
+import {createScheduleOperations} from './schedule-service.js';
 import {editInEditor, enterAlternateScreen, leaveAlternateScreen, withFrameCursorFix} from './terminal.js';
 
 export interface RunDashboardOptions {
@@ -91,6 +92,7 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 		sync: createDirectorySync(options.store, env),
 		sends: createSendOperations(() => services.delivery()),
 		tracking: createDeliveryTracking({store: options.store, env, sends: () => services.delivery().sends}),
+		schedule: createScheduleOperations({store: options.store, env, delivery: () => services.delivery()}),
 		delivery() {
 			deliveryContext ??= openDeliveryContext(options.store, env);
 			return deliveryContext;

@@ -12,6 +12,7 @@ import type {Theme} from './theme.js';
 import type {DirectorySync} from './sync-service.js';
 import type {SendOperations} from './send-service.js';
 import type {DeliveryTracking} from './tracking-service.js';
+import type {ScheduleOperations} from './schedule-service.js';
 
 export interface DashboardServices {
 	store: Store;
@@ -23,6 +24,8 @@ export interface DashboardServices {
 	sends: SendOperations;
 	/** Delivery reports: the background fold of the bounce mailbox while a send's page or History watches, its status, the mailboxes that bounce. */
 	tracking: DeliveryTracking;
+	/** Scheduled sends: schedule a reviewed send, list, change the time, cancel, run now; the header's next send and timer warning. */
+	schedule: ScheduleOperations;
 	/** The delivery context (capture server, send records), opened on first use and closed on exit. */
 	delivery(): DeliveryContext;
 	/**

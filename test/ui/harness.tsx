@@ -14,6 +14,7 @@ import type {DashboardServices} from '../../source/ui/services.js';
 import {createDirectorySync} from '../../source/ui/sync-service.js';
 import {createSendOperations} from '../../source/ui/send-service.js';
 import {createDeliveryTracking} from '../../source/ui/tracking-service.js';
+import {createScheduleOperations} from '../../source/ui/schedule-service.js';
 import type {Route} from '../../source/ui/state/router.js';
 import {createKeyReader, type Keystroke} from '../../source/ui/keypress.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
@@ -121,6 +122,7 @@ export async function renderDashboard(t: ExecutionContext, options: DashboardOpt
 		sync: createDirectorySync(store, env),
 		sends: createSendOperations(() => services.delivery()),
 		tracking: createDeliveryTracking({store, env, sends: () => services.delivery().sends, intervalMs: options.trackingIntervalMs}),
+		schedule: createScheduleOperations({store, env, delivery: () => services.delivery()}),
 		delivery() {
 			context ??= openDeliveryContext(store, env);
 			return context;
