@@ -247,6 +247,7 @@ export const emailFormKeys = [...formMoves, ...emailOnlyKeys, ...formEnd];
 
 export const reviewKeys = [
 	bind('send', ['s', 'enter'], 'Send', 'Send now (asks once more with the count above the threshold)'),
+	bind('schedule', ['l'], 'Schedule', 'Send later: a time as --at takes it (18:00, tomorrow 18:00, Sat 18:00, +2h), shown in full; nothing is sent now (massmail run-due sends it then)'),
 	bind('test-copy', ['t'], 'Test copy', 'Send one copy to an address of your choice'),
 	bind('back', ['escape', 'b'], 'Back', 'Back to the form'),
 ];
@@ -333,7 +334,7 @@ export const textEditKeys = [
 
 export const historyKeys = [
 	...listKeys,
-	bind('open', ['enter'], 'Open', 'Open the send: each recipient\'s outcome, and resume, retry, reminder, export'),
+	bind('open', ['enter'], 'Open', 'Open the send: each recipient\'s outcome, and resume, retry, reminder, export; a scheduled send (listed first): its time, change it, send now, cancel'),
 	bind('filter', ['/'], 'Filter', 'Filter the sends as you type (subject, audience, status, id)'),
 	// Every 5 s: tracking-service.ts's defaultTrackingIntervalMs (not imported here: it would load the IMAP client at start).
 	bind('reload', ['R'], 'Reload', 'Read the send records again, and look for delivery reports now (they are read every 5 s while History shows)', false),
@@ -351,6 +352,14 @@ export const sendDetailKeys = [
 	bind('captured', ['m'], 'Mail', 'The captured messages of this send (it went to local capture)'),
 	bind('reload', ['R'], 'Reload', 'Read the record again, and look for delivery reports now (they are read every 30 s while this page shows)', false),
 	bind('back', ['escape'], 'Back', 'Back (clears the filter first)'),
+];
+
+/** A scheduled send's page (History > a scheduled send). */
+export const scheduledDetailKeys = [
+	bind('reschedule', ['t'], 'Time', 'Change the time: the same forms as Schedule (18:00, tomorrow 18:00, Sat 18:00, +2h)'),
+	bind('send-now', ['s'], 'Send now', 'Send it now, before its time (asks): the audience is resolved and checked as run-due does, with live progress'),
+	bind('cancel', ['c'], 'Cancel it', 'Cancel the scheduled send (asks, y only): run-due then sends nothing of it'),
+	bind('back', ['escape'], 'Back', 'Back to History'),
 ];
 
 export const capturedKeys = [
@@ -425,6 +434,7 @@ export const helpSections: readonly HelpSection[] = [
 	{title: 'Summary', table: summaryKeys, screens: ['summary']},
 	{title: 'History', table: historyKeys, screens: ['history']},
 	{title: 'A send', table: sendDetailKeys, screens: ['send-detail']},
+	{title: 'A scheduled send', table: scheduledDetailKeys, screens: ['scheduled-detail']},
 	{title: 'Captured mail', table: capturedKeys, screens: ['captured']},
 	{title: 'A captured message', table: capturedMessageKeys},
 	{title: 'Users of a domain', table: usersKeys, screens: ['users']},

@@ -46,6 +46,8 @@ export type DialogRequest =
 		typed?: string;
 		/** The problem with the text, or undefined when it is fine. */
 		validate?: (text: string) => string | undefined;
+		/** Said under the field as it is typed: what the text means (a time in full) or what is wrong with it. */
+		preview?: (text: string) => {text: string; ok: boolean} | undefined;
 		onSubmit: (text: string) => void;
 		onCancel?: () => void;
 	};
@@ -217,6 +219,7 @@ export function DialogView({request, close}: {request: DialogRequest; close: () 
 	const [error, setError] = useState<string | undefined>(undefined);
 	const width = Math.min(columns - 4, 72);
 	const tone = request.kind === 'choice' ? request.tone ?? 'normal' : 'normal';
+	const preview = request.kind === 'prompt' ? request.preview?.(text.value) : undefined;
 	const borderColor = tone === 'error' ? theme.error : tone === 'warning' ? theme.warning : theme.accent;
 	return (
 		<Box flexDirection="column" flexGrow={1} alignItems="center" justifyContent="center">
@@ -233,6 +236,7 @@ export function DialogView({request, close}: {request: DialogRequest; close: () 
 							<TextView state={text} focused width={width - request.label.length - 6} />
 						</Box>
 						{error ? <Text color={theme.error}>{printable(error)}</Text> : null}
+						{!error && preview ? <Text color={preview.ok ? theme.success : theme.error} wrap="wrap">{printable(preview.text)}</Text> : null}
 					</Box>
 				) : (
 					// A choice that does not fit goes whole onto the next line, never cut in two.

@@ -1,9 +1,11 @@
-import {useEffect, useState} from 'react';
+import {useEffect, useState, useSyncExternalStore} from 'react';
 import {Box, Text} from 'ink';
+import {shortTime} from '../../core/schedule/listing.js';
 import {formatKeys, type KeyBinding} from '../key-bindings.js';
 import {useFooterBindings} from '../hooks/use-keys.js';
-import {useLayout, useTheme} from '../services.js';
-import {fit, formatAge, printable} from './text.js';
+import type {ScheduleStatus} from '../schedule-service.js';
+import {useLayout, useServices, useTheme} from '../services.js';
+import {fit, formatAge, formatCount, printable} from './text.js';
 
 /** Where the directory comes from, when a source is set (directory.source other than local). */
 export interface DirectoryOriginInfo {
@@ -98,8 +100,59 @@ export function titleRoom(prefix: string, title: string): number {
 	return Math.min(prefix.length + title.length, Math.max(32, lead === undefined ? 0 : prefix.length + lead.length + 12));
 }
 
+/** How often the header reads the scheduled sends again (a run-due elsewhere starts or refuses one); the timer is not asked then. */
+const scheduleLookMs = 30_000;
+
+/** The scheduled sends as the header shows them, read again every half minute and after a change made here. */
+function useScheduleStatus(): ScheduleStatus {
+	const services = useServices();
+	const status = useSyncExternalStore(services.schedule.subscribe, services.schedule.status);
+	useEffect(() => {
+		const timer = setInterval(() => services.schedule.refresh(), scheduleLookMs);
+		return () => {
+			clearInterval(timer);
+		};
+	}, [services]);
+	return status;
+}
+
+/** The part of the destination kept whole before the next scheduled send gives up its subject: the server (`mail.example.com:587`), not how TLS is used. */
+function destinationCore(destination: string): number {
+	const cut = destination.indexOf(' (');
+	// Its last character may give way to the ellipsis.
+	return cut === -1 ? destination.length : cut + 1;
+}
+
+/**
+ * The next scheduled send in `room` columns or fewer: `next: Sat 18:00 Reminder: maintenance ·
+ * 1,204`, and ` (no timer)` when no timer runs it. The subject is cut first, then it goes, then
+ * the count; the time and the warning stay while they fit at all.
+ */
+export function nextScheduledText(parts: {time: string; subject: string; count: number; noTimer: boolean}, room: number, unicode: boolean): {text: string; warning: string} {
+	const dot = unicode ? ' · ' : ', ';
+	const warning = parts.noTimer ? ' (no timer)' : '';
+	const base = `next: ${parts.time}`;
+	const count = `${dot}${formatCount(parts.count)}`;
+	const subjectRoom = room - base.length - 1 - count.length - warning.length;
+	if (subjectRoom >= Math.min(8, parts.subject.length)) {
+		return {text: `${base} ${fit(parts.subject, subjectRoom)}${count}`, warning};
+	}
+
+	if (base.length + count.length + warning.length <= room) {
+		return {text: `${base}${count}`, warning};
+	}
+
+	if (base.length + warning.length <= room) {
+		return {text: base, warning};
+	}
+
+	return warning.length <= room ? {text: '', warning: warning.trimStart()} : {text: '', warning: ''};
+}
+
 /** Two rows: the screen's title, the directory size (or where it comes from and its age; and the demo badge); where mail goes. */
 export function Header({title: titleGiven, directory, origin: originGiven, destination: destinationGiven, destinationError, demo}: HeaderProps) {
+	const services = useServices();
+	const schedule = useScheduleStatus();
 	// A subject, a source's address, a server's name: shown, never obeyed by the terminal.
 	const title = printable(titleGiven);
 	const origin = originGiven ? {...originGiven, label: printable(originGiven.label)} : undefined;
@@ -122,6 +175,19 @@ export function Header({title: titleGiven, directory, origin: originGiven, desti
 	const shownTitle = left.length > room && lead !== undefined && room >= prefix.length + lead.length && room < prefix.length + lead.length + 10
 		? prefix + lead
 		: fit(left, room);
+	// The second row: where mail goes, and the next scheduled send on its right. The destination
+	// is cut down to its server (host:port) before the subject is cut; the time stays.
+	const mailGoesTo = ' Mail goes to: ';
+	const nextParts = schedule.next === undefined ? undefined : {
+		time: shortTime(new Date(schedule.next.at), schedule.next.zone, services.schedule.now()),
+		subject: printable(schedule.next.draft.subject),
+		count: schedule.next.count,
+		noTimer: schedule.noTimer !== undefined,
+	};
+	const nextIn = (destinationRoom: number) => nextParts && nextScheduledText(nextParts, columns - mailGoesTo.length - destinationRoom - 3, theme.symbols.unicode);
+	// Narrow: the server's name is cut too (to 12 columns) rather than lose the time.
+	const next = nextIn(destinationCore(destination))?.text === '' ? nextIn(Math.min(12, destinationCore(destination))) : nextIn(destinationCore(destination));
+	const nextWidth = next === undefined ? 0 : next.text.length + next.warning.length + 3;
 	return (
 		<Box flexDirection="column" width={columns} flexShrink={0}>
 			<Box>
@@ -136,10 +202,20 @@ export function Header({title: titleGiven, directory, origin: originGiven, desti
 				) : <Text color={theme.muted}>{right}</Text>}
 				{demo ? <Text inverse bold color={theme.warning}>{badge}</Text> : null}
 			</Box>
-			<Text wrap="truncate-end">
-				<Text color={theme.muted}> Mail goes to: </Text>
-				<Text bold color={destinationError ? theme.error : theme.success}>{destination}</Text>
-			</Text>
+			<Box>
+				<Text wrap="truncate-end">
+					<Text color={theme.muted}>{mailGoesTo}</Text>
+					<Text bold color={destinationError ? theme.error : theme.success}>{fit(destination, Math.max(1, columns - mailGoesTo.length - nextWidth))}</Text>
+				</Text>
+				<Box flexGrow={1} />
+				{next ? (
+					<Text>
+						<Text color={theme.muted}>{next.text}</Text>
+						<Text color={theme.warning}>{next.warning}</Text>
+						{' '}
+					</Text>
+				) : null}
+			</Box>
 		</Box>
 	);
 }

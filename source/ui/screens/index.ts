@@ -16,6 +16,7 @@ import {summaryTitle} from '../state/summary.js';
 import {HelpScreen} from './help.js';
 import {HistoryScreen} from './history.js';
 import {SendDetailScreen} from './send-detail.js';
+import {ScheduledDetailScreen} from './scheduled-detail.js';
 import {CapturedScreen} from './captured.js';
 import {UsersScreen} from './users.js';
 import {ImportScreen} from './import.js';
@@ -33,6 +34,7 @@ export const screens: {[S in ScreenName]: ComponentType<{route: RouteOf<S>}>} = 
 	summary: SummaryScreen,
 	history: HistoryScreen,
 	'send-detail': SendDetailScreen,
+	'scheduled-detail': ScheduledDetailScreen,
 	captured: CapturedScreen,
 	users: UsersScreen,
 	import: ImportScreen,
@@ -55,6 +57,7 @@ const titles: {[S in ScreenName]: (route: RouteOf<S>) => string} = {
 	summary: route => summaryTitle(route),
 	history: () => 'History',
 	'send-detail': route => `Send ${route.sendId}`,
+	'scheduled-detail': route => `Scheduled ${route.scheduleId}`,
 	// The send's id is on the screen's last line; the header has no room for it next to the DEMO badge.
 	captured: () => 'Captured mail',
 	users: route => `Users of ${displayDomain(route.domain)}`,

@@ -1,7 +1,9 @@
 /**
  * Review before anything is sent: who (count, the first To lines as rendered), what
  * (From, Subject, the start of the message), where it goes, and what was left out.
- * Send (asking once more with the count above the settings' threshold), a test copy, back.
+ * Send (asking once more with the count above the settings' threshold), Schedule (a time as
+ * `--at` takes it, shown in full as typed; the record written, nothing sent, then History), a
+ * test copy, back.
  */
 import {useEffect, useMemo, useState, type ReactNode} from 'react';
 import {Box, Text} from 'ink';
@@ -10,6 +12,7 @@ import {describeGroup} from '../../core/groups.js';
 import {normalizeAddress, displayAddress, needsSmtpUtf8} from '../../core/address.js';
 import {resolveSmtpTarget, describeTarget} from '../../core/smtp-config.js';
 import {senderAddressOrigin, senderForSend} from '../../core/sender.js';
+import type {When} from '../../core/schedule/index.js';
 import type {SkipReason} from '../../core/types.js';
 import {command, formatKey, formatKeys, reviewKeys, typedConfirmKeys} from '../key-bindings.js';
 import {useScreenKeys} from '../hooks/use-keys.js';
@@ -183,6 +186,83 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 		sendNow();
 	};
 
+	// Scheduled: the record is written with the count now; the group is resolved again when it runs.
+	const scheduleAt = (when: When) => {
+		try {
+			services.schedule.schedule({
+				draft: {...plan.draft, from: sender.from},
+				audience: plan.audience,
+				count,
+				followUpOf: plan.followUpOf,
+				allowExternal: false,
+				overrides: {},
+				when,
+			});
+		} catch (error) {
+			dialog.open(messageDialog({title: 'Nothing was scheduled', lines: errorLines(error)}));
+			return;
+		}
+
+		// History lists it first; Esc from there goes home, as after a send.
+		navigation.home({screen: 'history'});
+	};
+
+	const schedule = () => {
+		// A stale directory is synced first, as for Send: the count recorded is the one run-due compares with.
+		if (!sync.ready(schedule)) {
+			return;
+		}
+
+		dialog.open({
+			kind: 'prompt',
+			title: `Schedule: ${title}, ${plural(count, 'recipient')}`,
+			lines: [
+				'18:00 (the next one), tomorrow 18:00, Sat 18:00, +2h, 2026-12-13T18:00, 18:00 Europe/Berlin.',
+				'Nothing is sent now: massmail run-due sends it then, to the group as it is then.',
+			],
+			label: 'At',
+			preview(text) {
+				if (text.trim() === '') {
+					return undefined;
+				}
+
+				const read = services.schedule.readWhen(text);
+				return 'problem' in read ? {text: read.problem, ok: false} : {text: read.full, ok: true};
+			},
+			validate(text) {
+				const read = services.schedule.readWhen(text);
+				return 'problem' in read ? read.problem : undefined;
+			},
+			onSubmit(text) {
+				const read = services.schedule.readWhen(text);
+				if ('problem' in read) {
+					return;
+				}
+
+				if (count > settings.delivery.confirmThreshold) {
+					// As Send: the Enter that scheduled must not also answer this.
+					dialog.open(confirmDialog({
+						title: `Schedule a send to ${plural(count, 'recipient')}?`,
+						lines: [
+							`${describeGroup(plan.group)}, to ${destination}.`,
+							`Subject: ${plan.draft.subject}`,
+							`At: ${read.full}`,
+							`${formatKeys(command(typedConfirmKeys, 'yes'), theme.symbols)} schedules it; ${formatKey('enter', theme.symbols)} does not answer this question.`,
+						],
+						yes: `Schedule for ${formatCount(count)}`,
+						no: 'Not now',
+						tone: 'warning',
+						typedYes: true,
+						onYes: () => scheduleAt(read.when),
+					}));
+					return;
+				}
+
+				scheduleAt(read.when);
+			},
+		});
+	};
+
 	const testCopy = () => {
 		dialog.open({
 			kind: 'prompt',
@@ -215,6 +295,7 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 
 	useScreenKeys(reviewKeys, {
 		send: count > 0 && !busy && sync.canSend && !sender.refused ? send : undefined,
+		schedule: count > 0 && !busy && sync.canSend && !sender.refused ? schedule : undefined,
 		'test-copy': busy ? undefined : testCopy,
 		back: busy ? undefined : () => navigation.back(),
 	});

@@ -3,6 +3,7 @@
  * (tested without rendering): the row text, which actions a send offers, the recipient filter.
  */
 import type {Delivery} from '../../core/journal/index.js';
+import type {ScheduledSend} from '../../core/schedule/index.js';
 import type {RecipientReport, SendSummary} from '../../core/types.js';
 import {filterItems} from './list.js';
 
@@ -92,4 +93,9 @@ export function shownRecipients<T extends RecipientReport & {delivery?: Delivery
 /** The sends shown: those matching the `/` filter (subject, audience, kind, status, id). */
 export function shownSends<T extends SendSummary>(sends: readonly T[], filter: string): readonly T[] {
 	return filterItems(sends, filter, s => `${s.subject} ${s.audience} ${s.kind} ${s.status} ${s.id} ${formatWhen(s.createdAt)}`);
+}
+
+/** The scheduled sends shown: those matching the `/` filter (subject, audience, kind, state and why, id, time). */
+export function shownScheduled<T extends {scheduled: ScheduledSend; time: {wide: string}}>(rows: readonly T[], filter: string): readonly T[] {
+	return filterItems(rows, filter, ({scheduled: s, time}) => `${s.draft.subject} ${s.audience} ${s.kind} ${s.state} ${s.reason ?? ''} ${s.id} ${time.wide}`);
 }

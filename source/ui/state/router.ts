@@ -48,6 +48,8 @@ export type Route =
 	| {screen: 'history'}
 	/** One send of History: its recipients and what can be done with it. */
 	| {screen: 'send-detail'; sendId: string}
+	/** One scheduled send of History (schedule/<ID>.json): its time and text; change the time, send now, cancel. */
+	| {screen: 'scheduled-detail'; scheduleId: string}
 	/** The messages of a send that went to the local capture server. */
 	| {screen: 'captured'; sendId: string}
 	/** The mailboxes of one domain: add, remove, role, disable. */
