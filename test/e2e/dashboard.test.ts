@@ -94,7 +94,7 @@ test.serial('Send Email to All Users on a Domain through the built program: ever
 	t.regex(review, /Recipients +2 \(All Users on a Domain: example\.com\)/);
 	t.regex(review, /To +"Example\.com User - ann@example\.com" <ann@example\.com>/);
 	t.regex(review, /Warnings +1 disabled mailbox skipped \(gone@example\.com\)/);
-	t.regex(screen[22], /s\/Enter Send +t Test copy/);
+	t.regex(screen[22], /s\/Enter Send +l Schedule +t Test copy/);
 
 	// A resize: the frame follows the new rows and columns, then comes back.
 	// (The screen settles on the full frame: the wait ends once header and footer are both in place.)
