@@ -170,30 +170,25 @@ const editCommand: Command = {
 			throw usageError('nothing to change: give --at WHEN, --subject TEXT, --message TEXT or --message-file PATH', `massmail scheduled edit ${id} --at "Sat 19:00"`);
 		}
 
-		const edit: ScheduleEdit = {};
 		const lines: string[] = [];
+		let at: ScheduleEdit['at'];
 		if (atText !== undefined) {
-			edit.at = parseWhen(atText, {now: clock});
-			lines.push(`At:      ${formatTime(new Date(send.at), send.zone)} -> ${describeWhen(edit.at.at, clock, edit.at.zone)}`);
+			at = parseWhen(atText, {now: clock});
+			lines.push(`At:      ${formatTime(new Date(send.at), send.zone)} -> ${describeWhen(at.at, clock, at.zone)}`);
 		}
 
 		if (subject !== undefined) {
-			edit.subject = subject;
 			lines.push(`Subject: ${printable(send.draft.subject)} -> ${printable(subject)}`);
 		}
 
-		if (hasMessage) {
-			edit.body = readMessage(options);
-			lines.push(`Message: ${plural(send.draft.body.split('\n').length, 'line')} -> ${plural(edit.body.split('\n').length, 'line')}`);
-		}
-
-		const {detectHtml, validateDraft} = await import('../core/compose.js');
-		if (edit.body !== undefined && send.kind === 'email') {
-			edit.html = send.draft.html || detectHtml(edit.body);
+		const body = hasMessage ? readMessage(options) : undefined;
+		if (body !== undefined) {
+			lines.push(`Message: ${plural(send.draft.body.split('\n').length, 'line')} -> ${plural(body.split('\n').length, 'line')}`);
 		}
 
 		// A subject or message the composer would refuse is refused now, not when nobody is there.
-		validateDraft({...send.draft, ...(edit.subject === undefined ? {} : {subject: edit.subject}), ...(edit.body === undefined ? {} : {body: edit.body})});
+		const {textEdit} = await import('../core/schedule/text-edit.js');
+		const edit: ScheduleEdit = {...textEdit(send, {subject, body}), ...(at === undefined ? {} : {at})};
 		if (!options.yes) {
 			io.err(`Scheduled send ${id}: "${printable(send.draft.subject)}" to ${printable(send.audience)}`);
 			for (const line of lines) {

@@ -357,6 +357,7 @@ export const sendDetailKeys = [
 /** A scheduled send's page (History > a scheduled send). */
 export const scheduledDetailKeys = [
 	bind('reschedule', ['t'], 'Time', 'Change the time: the same forms as Schedule (18:00, tomorrow 18:00, Sat 18:00, +2h)'),
+	bind('edit-text', ['e'], 'Edit text', 'Change the subject (a field), then the message in $VISUAL/$EDITOR; saved when either changed'),
 	bind('send-now', ['s'], 'Send now', 'Send it now, before its time (asks): the audience is resolved and checked as run-due does, with live progress'),
 	bind('cancel', ['c'], 'Cancel it', 'Cancel the scheduled send (asks, y only): run-due then sends nothing of it'),
 	bind('back', ['escape'], 'Back', 'Back to History'),

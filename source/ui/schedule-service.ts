@@ -1,7 +1,7 @@
 /**
  * Scheduled sends as the dashboard uses them (through `services.schedule`): read a time typed as
  * `--at` reads it (against the one clock, MASSMAIL_NOW in tests), schedule a reviewed send, list,
- * change the time, cancel, run one now; and what the header shows — the next scheduled send, and
+ * change the time or the text, cancel, run one now; and what the header shows — the next scheduled send, and
  * whether a timer runs them. Whether a timer is installed runs `crontab -l` and looks at unit
  * files: asked once at start and again after each change made here, never at a render.
  */
@@ -12,6 +12,7 @@ import type {Store} from '../core/store.js';
 import {addScheduledSend, type NewScheduledSend} from '../core/schedule/create.js';
 import {cancelScheduled, describeWhen, editScheduled, nextScheduled, openSchedule, parseWhen, type DamagedSchedule, type ScheduledSend, type When} from '../core/schedule/index.js';
 import {startDue, type DueStep} from '../core/schedule/run.js';
+import {textEdit} from '../core/schedule/text-edit.js';
 import {missingTimerWarning} from '../core/schedule/timer.js';
 
 /** What the header shows; the same object until something changes (for useSyncExternalStore). */
@@ -41,6 +42,10 @@ export interface ScheduleOperations {
 	get(id: string): ScheduledSend;
 	/** A new time for a send that has not started. */
 	reschedule(id: string, when: When): ScheduledSend;
+	/** A new subject and/or message for a send that has not started, checked as the composer checks a draft. */
+	editText(id: string, change: {subject?: string; body?: string}): ScheduledSend;
+	/** Throws what is wrong with a new subject or message (the composer's words), writing nothing. */
+	check(id: string, change: {subject?: string; body?: string}): void;
 	/** Cancels a send that has not started, as the user running the dashboard. */
 	cancel(id: string): ScheduledSend;
 	/**
@@ -128,6 +133,16 @@ export function createScheduleOperations(options: {store: Store; env: NodeJS.Pro
 			} finally {
 				update(true);
 			}
+		},
+		editText(id, change) {
+			try {
+				return editScheduled(book, store, id, textEdit(book.get(id), change), now());
+			} finally {
+				update(true);
+			}
+		},
+		check(id, change) {
+			textEdit(book.get(id), change);
 		},
 		cancel(id) {
 			try {

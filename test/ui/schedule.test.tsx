@@ -155,7 +155,7 @@ test.serial('a scheduled send\'s page: what, when, to whom, who; cancel asks (y 
 	t.regex(page, /Subject +Reminder: maintenance/);
 	t.regex(page, /The server restarts at 22:00\./);
 	t.regex(page, /no timer runs them: `massmail schedule install`/);
-	t.regex(dashboard.lines()[22]!, /t Time +s Send now +c Cancel it/);
+	t.regex(dashboard.lines()[22]!, /t Time +e Edit text +s Send now +c Cancel it/);
 	fits(t, dashboard, {columns: 80, rows: 24}, 'the scheduled send\'s page');
 
 	await dashboard.press('c');
@@ -276,4 +276,53 @@ test.serial('every schedule screen fits 80×24 and 60×20, the next send in the 
 	fits(t, dashboard, {columns: 60, rows: 20}, 'the Schedule prompt');
 	t.regex(dashboard.screen(), /Sat 12 Dec 2026 18:00 CET, in 1 day 3/);
 	t.is(openSchedule(dashboard.store).get(id).state, 'scheduled');
+});
+
+test.serial('a new text from the page: the subject in a field, the message in the editor; saved when changed, refused when the composer would refuse it', async t => {
+	const setup = await scheduleSetup(t);
+	let id = '';
+	const edited: string[] = [];
+	let editorAnswer: string | Error = 'The server restarts at 23:00 instead.\n';
+	const dashboard = await renderDashboard(t, {env: setup.env, route: {screen: 'history'}, setup(store) {
+		store.saveDirectory(sampleDirectory());
+		id = scheduleSaturday(store, setup.env).id;
+	}, async editText(text) {
+		edited.push(text);
+		if (editorAnswer instanceof Error) {
+			throw editorAnswer;
+		}
+
+		return editorAnswer;
+	}});
+	t.teardown(async () => dashboard.unmount());
+	await dashboard.press(ENTER);
+	t.regex(dashboard.screen(), /e Edit text/);
+	await dashboard.press('e');
+	t.regex(dashboard.screen(), /Subject.*Reminder: maintenance/);
+
+	// An empty subject is refused where it is typed; the record keeps its own.
+	await dashboard.press(...Array.from({length: 'Reminder: maintenance'.length}, () => BACKSPACE));
+	await dashboard.press(ENTER);
+	t.regex(dashboard.screen(), /Subject is empty/);
+	t.deepEqual(edited, []);
+
+	await dashboard.type('Reminder: maintenance moved');
+	await dashboard.press(ENTER);
+	t.deepEqual(edited, ['The server restarts at 22:00.\n'], 'the editor opens on the scheduled message');
+	await dashboard.settle(screen => screen.includes('Saved'));
+	t.regex(dashboard.screen(), /The subject and the message changed; run-due sends the new text/);
+	const record = openSchedule(dashboard.store).get(id);
+	t.is(record.draft.subject, 'Reminder: maintenance moved');
+	t.is(record.draft.body, 'The server restarts at 23:00 instead.\n');
+	t.is(record.at, '2026-12-12T17:00:00.000Z', 'the time is kept');
+	await dashboard.press(ENTER);
+	t.regex(dashboard.screen(), /Subject +Reminder: maintenance moved/);
+
+	// The editor failing changes nothing, and says so.
+	editorAnswer = new Error('$VISUAL (nano) exited with status 1');
+	await dashboard.press('e');
+	await dashboard.press(ENTER);
+	await dashboard.settle(screen => screen.includes('nothing was changed'));
+	t.regex(dashboard.screen(), /exited with status 1/);
+	t.is(openSchedule(dashboard.store).get(id).draft.body, 'The server restarts at 23:00 instead.\n');
 });

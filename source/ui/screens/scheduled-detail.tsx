@@ -2,8 +2,9 @@
  * One scheduled send (History > a scheduled send): what (subject, the start of the text), when
  * (in full, and how far), to whom (the group, and its count when it was scheduled), who scheduled
  * it; its state and why when it was not sent. From here, while it waits: a new time (the same
- * field as Review's Schedule), send now (asks; then it runs as run-due runs it, with the same
- * Progress as Send), cancel (asks, y only). Its text is changed with `massmail scheduled edit`.
+ * field as Review's Schedule), a new text (the subject in a field, then the message in
+ * $VISUAL/$EDITOR as the form's Ctrl+E), send now (asks; then it runs as run-due runs it, with
+ * the same Progress as Send), cancel (asks, y only).
  */
 import {useEffect, useState, type ReactNode} from 'react';
 import {Box, Text} from 'ink';
@@ -14,6 +15,7 @@ import {command, formatKey, formatKeys, scheduledDetailKeys, typedConfirmKeys} f
 import {useScreenKeys} from '../hooks/use-keys.js';
 import {usePolledRead} from '../hooks/use-polled-read.js';
 import {useNavigation} from '../hooks/use-navigation.js';
+import {useExternalEditor} from '../hooks/use-editor.js';
 import {useLayout, useServices, useTheme} from '../services.js';
 import {confirmDialog, messageDialog, useDialog} from '../components/dialog.js';
 import {fit, plural, printable, wrapLine} from '../components/text.js';
@@ -28,6 +30,7 @@ export function ScheduledDetailScreen({route}: {route: RouteOf<'scheduled-detail
 	const theme = useTheme();
 	const navigation = useNavigation();
 	const dialog = useDialog();
+	const editInEditor = useExternalEditor();
 	const {columns, bodyRows} = useLayout();
 	const [busy, setBusy] = useState<string | undefined>(undefined);
 	const [loaded, reload] = usePolledRead((): {send?: ScheduledSend; error?: string} => {
@@ -77,6 +80,55 @@ export function ScheduledDetailScreen({route}: {route: RouteOf<'scheduled-detail
 				}
 
 				reload();
+			},
+		});
+	};
+
+	/** Saves what changed of the text; says so either way. */
+	const saveText = (sent: ScheduledSend, subject: string, body: string) => {
+		const change = {
+			...(subject === sent.draft.subject ? {} : {subject}),
+			...(body === sent.draft.body ? {} : {body}),
+		};
+		if (Object.keys(change).length === 0) {
+			dialog.open(messageDialog({title: 'Nothing changed', lines: ['The subject and the message are as they were.']}));
+			return;
+		}
+
+		try {
+			services.schedule.editText(sent.id, change);
+			dialog.open(messageDialog({title: 'Saved', lines: [[change.subject === undefined ? '' : 'the subject', change.body === undefined ? '' : 'the message'].filter(Boolean).join(' and ').replace(/^./, first => first.toUpperCase()) + ' changed; run-due sends the new text.']}));
+		} catch (error) {
+			dialog.open(messageDialog({title: 'The text was not changed', lines: errorLines(error)}));
+		}
+
+		reload();
+	};
+
+	const editText = () => {
+		if (!send) {
+			return;
+		}
+
+		dialog.open({
+			kind: 'prompt',
+			title: `The text of "${send.draft.subject}"`,
+			lines: ['The subject here; Enter then opens the message in $VISUAL/$EDITOR. Saved when either changed.'],
+			label: 'Subject',
+			initial: send.draft.subject,
+			validate(text) {
+				try {
+					services.schedule.check(send.id, {subject: text});
+					return undefined;
+				} catch (error) {
+					return (error as Error).message;
+				}
+			},
+			onSubmit(subject) {
+				editInEditor(send.draft.body, {extension: send.draft.html ? '.html' : '.txt'}).then(
+					body => saveText(send, subject, body),
+					(error: unknown) => dialog.open(messageDialog({title: 'The editor did not finish: nothing was changed', lines: [error instanceof Error ? error.message : String(error)]})),
+				);
 			},
 		});
 	};
@@ -164,6 +216,7 @@ export function ScheduledDetailScreen({route}: {route: RouteOf<'scheduled-detail
 
 	useScreenKeys(scheduledDetailKeys, {
 		reschedule: waiting ? reschedule : undefined,
+		'edit-text': waiting ? editText : undefined,
 		'send-now': waiting ? askSendNow : undefined,
 		cancel: waiting ? cancel : undefined,
 		back: busy ? undefined : () => navigation.back(),
@@ -219,11 +272,7 @@ export function ScheduledDetailScreen({route}: {route: RouteOf<'scheduled-detail
 				))}
 			</Box>
 			{warningLines.map(line => <Text key={line} color={theme.warning} wrap="truncate-end"> {line}</Text>)}
-			<Box marginTop={1}>
-				{busy ? <Text color={theme.accent}> {busy}</Text> : send.state === 'scheduled'
-					? <Text color={theme.muted} wrap="truncate-end"> {fit(`Its text is changed with massmail scheduled edit ${send.id}`, columns - 2)}</Text>
-					: null}
-			</Box>
+			{busy ? <Box marginTop={1}><Text color={theme.accent}> {busy}</Text></Box> : null}
 		</Box>
 	);
 }
