@@ -274,7 +274,7 @@ const runDueCommand: Command = {
 				await confirmOrRefuse(io, `Send ${chosen} "${printable(send.draft.subject)}" now, before its time (${describeWhen(new Date(send.at), clock, send.zone)})? [y/N] `);
 			}
 
-			const due = chosen === undefined ? dueSends(book, ctx.sends, clock) : [book.get(chosen)];
+			const due = chosen === undefined ? dueSends(book, ctx.sends, clock, store.settings.get().schedule.grace) : [book.get(chosen)];
 			if (due.length === 0 && io.errIsTty && !options.json) {
 				// Silent otherwise: cron mails whatever a job prints, every minute.
 				io.err('Nothing is due.');

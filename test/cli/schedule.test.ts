@@ -9,7 +9,8 @@ import {readdirSync, readFileSync, statSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
 import {simpleParser} from 'mailparser';
-import {lastJsonLine, runCli, spawnCli, type CliResult} from '../helpers/cli.js';
+import {lastJsonLine, runCli, spawnCli, startCli, type CliResult} from '../helpers/cli.js';
+import {startFaultyServer} from '../helpers/faulty-smtp-server.js';
 import {startTestSmtpServer, type TestSmtpServer} from '../helpers/smtp-test-server.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
 
@@ -318,4 +319,78 @@ test('run-due SEND_ID sends that one now, before its time, after asking; the oth
 	const listed = await scheduledJson(s);
 	t.deepEqual(listed.map(send => [send.id, send.state]), [[second.id, 'scheduled']]);
 	t.like(JSON.parse((await s.at(friday, ['show', first.id, '--json'])).stdout), {id: first.id, sent: 2, status: 'finished'});
+});
+
+/** A faulty server (kill/restart on its port) and massmail at a time, in Berlin, sending to it. */
+async function faultySetup(t: ExecutionContext, count: number) {
+	const s = await setup(t, users(count));
+	const server = await startFaultyServer();
+	t.teardown(async () => server.close());
+	const at = async (time: string, args: string[]) => runCli(args, {configDir: s.dir, env: {...s.env(time), MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`}});
+	const {id} = await schedule(t, s, 'Sat 18:00', ['--rate', '40', '--concurrency', '2']);
+	// 18:00:05: run-due sends until the server dies part-way.
+	const running = startCli(['run-due', '--json'], {configDir: s.dir, env: {...s.env('2026-12-12T17:00:05Z'), MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`}});
+	await new Promise<void>(resolve => {
+		const timer = setInterval(() => {
+			if (server.messages.length >= 8) {
+				clearInterval(timer);
+				resolve();
+			}
+		}, 5);
+	});
+	await server.kill();
+	const stopped = await running.result;
+	t.is(stopped.code, 75, stopped.stderr);
+	t.like(lastJsonLine(stopped.stdout), {id, status: 'interrupted'});
+	t.true(server.messages.length < count);
+	return {s, server, at, id};
+}
+
+test('a scheduled run the server stopped part-way (75) is resumed by the next run-due within schedule.grace, once the server is back', async t => {
+	const count = 60;
+	const {server, at, id} = await faultySetup(t, count);
+
+	// 18:01: the server is still down. Tried, nothing changes, and it is tried again the next minute.
+	const down = await at('2026-12-12T17:01:00Z', ['run-due', '--json']);
+	t.is(down.code, 3, down.stderr);
+	t.regex(down.stdout, /"outcome":"not started"/);
+
+	await server.restart();
+	const resumed = await at('2026-12-12T17:02:00Z', ['run-due', '--json']);
+	t.is(resumed.code, 0, resumed.stderr);
+	t.regex(resumed.stdout, /"outcome":"resuming"/);
+	t.like(lastJsonLine(resumed.stdout), {id, total: count, sent: count, failed: 0, status: 'finished'});
+	for (const address of users(count)) {
+		t.true(server.acceptedCount(address) >= 1, address);
+	}
+
+	// Finished: the next minute's run-due has nothing to do, and the server gets nothing more.
+	const accepted = server.messages.length;
+	const after = await at('2026-12-12T17:03:00Z', ['run-due', '--json']);
+	t.is(after.code, 0, after.stderr);
+	t.is(after.stdout, '');
+	t.is(server.messages.length, accepted);
+});
+
+test('a scheduled run the server stopped is left to a person once its time is past schedule.grace: run-due sends nothing and says how to resume it', async t => {
+	const count = 60;
+	const {server, at, id} = await faultySetup(t, count);
+	await server.restart();
+	const accepted = server.messages.length;
+
+	// 19:30: more than an hour (schedule.grace) after 18:00. Not picked up every minute…
+	const quiet = await at('2026-12-12T18:30:00Z', ['run-due', '--json']);
+	t.is(quiet.code, 0, quiet.stderr);
+	t.is(quiet.stdout, '');
+	t.is(server.messages.length, accepted);
+	// …and named, it says why and what to do.
+	const named = await at('2026-12-12T18:30:00Z', ['run-due', id, '--json']);
+	t.is(named.code, 0, named.stderr);
+	t.like(JSON.parse(named.stdout.trim().split('\n')[0]!), {id, outcome: 'skipped'});
+	t.regex(named.stdout, new RegExp(`the server stopped it, and its time passed more than schedule.grace \\(1h\\) ago: resume it by hand \\(massmail resume ${id}\\)`));
+	t.is(server.messages.length, accepted);
+
+	const resumed = await at('2026-12-12T18:31:00Z', ['resume', id, '--yes', '--json']);
+	t.is(resumed.code, 0, resumed.stderr);
+	t.like(lastJsonLine(resumed.stdout), {id, total: count, sent: count, status: 'finished'});
 });

@@ -44,6 +44,11 @@ export function serverRefused(target: ConnectionTarget, kind: 'auth' | 'tls', re
 	return new MassmailError(kind === 'auth' ? 'auth' : 'connection', `the SMTP server ${target.host}:${target.port} refused to go on: ${response}`);
 }
 
+/** What stopped a run, as its record and result say it. */
+export function stopKind(fatal: MassmailError): 'connection' | 'auth' | 'store' {
+	return fatal.kind === 'auth' ? 'auth' : fatal.kind === 'store' ? 'store' : 'connection';
+}
+
 /**
  * Records the end of a started run: closes its outcome log (everything appended reaches the
  * disk), then writes how the send ended with its counts. Neither failing throws: the failure
@@ -67,8 +72,10 @@ export async function recordEnd(ending: Ending, run: {
 	}
 
 	const counts = countOutcomes(run.status);
+	const {fatal: stoppedFirst} = ending;
+	const stoppedBy = stoppedFirst === undefined ? undefined : stopKind(stoppedFirst);
 	try {
-		run.sends.finish(run.id, ending.status, counts);
+		run.sends.finish(run.id, ending.status, counts, stoppedBy);
 	} catch (error) {
 		ending.fatal ??= new MassmailError('store', `cannot record how send ${run.id} ended: ${(error as Error).message}`, {hint: `massmail resume ${run.id} once the disk is fixed`});
 	}
@@ -76,8 +83,7 @@ export async function recordEnd(ending: Ending, run: {
 	const result: DeliveryResult = {id: run.id, total: run.total, ...counts, status: ending.status, runSent: run.runSent};
 	const {fatal} = ending;
 	if (fatal) {
-		const kind = fatal.kind === 'auth' ? 'auth' : fatal.kind === 'store' ? 'store' : 'connection';
-		result.stopped = {kind, message: fatal.message, hint: fatal.hint};
+		result.stopped = {kind: stopKind(fatal), message: fatal.message, hint: fatal.hint};
 	}
 
 	return result;

@@ -27,7 +27,7 @@ import {Connections, type Worker} from './connections.js';
 import {decide} from './decision.js';
 import {DsnOffer} from './dsn-offer.js';
 import {DeliveryEvents, type Listener} from './events.js';
-import {journalUnwritable, recordEnd, serverRefused, serverStalled, type Ending} from './ending.js';
+import {journalUnwritable, recordEnd, serverRefused, serverStalled, stopKind, type Ending} from './ending.js';
 import {Pacer, type Ticket} from './pacing.js';
 import type {EngineOptions, RunInit} from './options.js';
 import {ProgressMeter} from './progress.js';
@@ -215,7 +215,7 @@ export class Delivery {
 			// started is recorded as such; a reopened one keeps how its last run ended.
 			try {
 				if (this.run === 'new') {
-					this.sends.finish(this.id, as, countOutcomes(this.status));
+					this.sends.finish(this.id, as, countOutcomes(this.status), fatal === undefined ? undefined : stopKind(fatal));
 				}
 			} finally {
 				this.close();

@@ -294,6 +294,11 @@ export class SendReader {
 		return why === undefined ? {record: read.value as SendRecord} : {why};
 	}
 
+	/** How the last run of a send ended, as recorded; undefined while none recorded it (or its record is damaged: `check` says so). */
+	lastRun(id: string): RunState | undefined {
+		return this.runState(id).state;
+	}
+
 	/** state.json: how the last run ended; `why` it is damaged; neither when there is none. */
 	private runState(id: string): {state?: RunState; why?: string} {
 		const read = tryReadJsonFile(this.file(id, 'state.json'));

@@ -39,6 +39,12 @@ export interface RunState {
 	endedAt: string;
 	sent: number;
 	failed: number;
+	/**
+	 * What stopped an interrupted run when neither a person nor a signal did: the server or the
+	 * network ('connection'), a refused login ('auth'), the disk ('store'). Absent in records
+	 * written before it was kept, and for a run a person stopped.
+	 */
+	stoppedBy?: 'connection' | 'auth' | 'store';
 }
 
 /** A send id, and so a folder name: nothing that climbs out of the sends folder. */
@@ -163,6 +169,10 @@ export function runStateProblem(value: unknown): string | undefined {
 
 	if (typeof value.endedAt !== 'string') {
 		return 'not a run state: "endedAt" is missing';
+	}
+
+	if (value.stoppedBy !== undefined && value.stoppedBy !== 'connection' && value.stoppedBy !== 'auth' && value.stoppedBy !== 'store') {
+		return 'not a run state: "stoppedBy" is not connection, auth or store';
 	}
 
 	return undefined;

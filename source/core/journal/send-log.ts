@@ -11,7 +11,7 @@ import {fsyncDirectory, keepPrivate, openForAppend, takeProcessLock, type Proces
 import type {Recipient, SendStatus} from '../types.js';
 import {OutcomeWriter, outcomesFile, type OutcomeLine} from './outcome-log.js';
 import {SendReader} from './read.js';
-import {encodeRecipients, encodeRecord, encodeRunState, newSendId, recipientsFile, type SendRecord} from './record.js';
+import {encodeRecipients, encodeRecord, encodeRunState, newSendId, recipientsFile, type RunState, type SendRecord} from './record.js';
 
 /** A held lock on one send. */
 export type SendLock = ProcessLock;
@@ -122,8 +122,8 @@ export class SendLog extends SendReader {
 	}
 
 	/** Records how this run ended. Call with the lock held, after the outcome log is closed. */
-	finish(id: string, status: Exclude<SendStatus, 'running'>, counts: {sent: number; failed: number}): void {
-		writeFileAtomic(this.file(id, 'state.json'), encodeRunState({status, endedAt: new Date().toISOString(), sent: counts.sent, failed: counts.failed}));
+	finish(id: string, status: Exclude<SendStatus, 'running'>, counts: {sent: number; failed: number}, stoppedBy?: RunState['stoppedBy']): void {
+		writeFileAtomic(this.file(id, 'state.json'), encodeRunState({status, endedAt: new Date().toISOString(), sent: counts.sent, failed: counts.failed, ...(stoppedBy === undefined ? {} : {stoppedBy})}));
 	}
 
 	/** Removes a send's folder (used when a send never started, e.g. the login failed after all). */

@@ -4,6 +4,11 @@
  * the schedule's own id — its existence is the proof that it started, so a run-due that died
  * after creating it is resumed by the next one, never sent again.
  *
+ * A run the server or the network stopped part-way (what exits 75 by hand) is resumed by the next
+ * run-due while its time is within schedule.grace, as a send that never reached the server is
+ * tried again; past that, or stopped by a refused login or the disk, it waits for a person
+ * (`massmail resume ID`).
+ *
  * Nobody is there to confirm, so a send is not sent (and the record says why) when its time
  * passed longer ago than schedule.grace (missed), or when the directory source cannot be read, or
  * the audience changed by more than schedule.maxChange since it was scheduled (refused).
@@ -42,14 +47,31 @@ function diedMidRun(sends: DeliveryContext['sends'], id: string): boolean {
 	return sends.has(id) && !sends.ended(id) && sends.lockHolder(id)?.alive !== true;
 }
 
+/** A send whose last run the server or the network stopped (not a person, a signal, a login or the disk). */
+function stoppedByServer(sends: DeliveryContext['sends'], id: string): boolean {
+	if (!sends.has(id) || sends.lockHolder(id)?.alive === true) {
+		return false;
+	}
+
+	const last = sends.lastRun(id);
+	return last?.status === 'interrupted' && last.stoppedBy === 'connection';
+}
+
+/** Whether a scheduled send's time passed no longer ago than schedule.grace. */
+function withinGrace(send: ScheduledSend, now: Date, graceSeconds: number): boolean {
+	return now.getTime() - Date.parse(send.at) <= graceSeconds * 1000;
+}
+
 /**
- * What `run-due` works on now, in time order: each scheduled send whose time has come, and each
- * started one whose run died (killed, the machine down) before it recorded its end.
+ * What `run-due` works on now, in time order: each scheduled send whose time has come, each
+ * started one whose run died (killed, the machine down) before it recorded its end, and each
+ * started one the server stopped while its time is within schedule.grace.
  */
-export function dueSends(book: ScheduleBook, sends: DeliveryContext['sends'], now: Date): ScheduledSend[] {
+export function dueSends(book: ScheduleBook, sends: DeliveryContext['sends'], now: Date, graceSeconds: number): ScheduledSend[] {
 	return book.list().sends.filter(send =>
 		(send.state === 'scheduled' && Date.parse(send.at) <= now.getTime())
-		|| ((send.state === 'started' || send.state === 'scheduled') && diedMidRun(sends, send.id)));
+		|| ((send.state === 'started' || send.state === 'scheduled') && diedMidRun(sends, send.id))
+		|| (send.state === 'started' && stoppedByServer(sends, send.id) && withinGrace(send, now, graceSeconds)));
 }
 
 /** What became of one scheduled send in this run. */
@@ -99,6 +121,24 @@ async function directoryNow(ctx: DeliveryContext, options: DueOptions): Promise<
 	return store.directory();
 }
 
+/** Why run-due leaves a started send alone. */
+function skipReason(sends: DeliveryContext['sends'], id: string, graceSeconds: number): string {
+	if (sends.lockHolder(id)?.alive) {
+		return 'its send is running in another process';
+	}
+
+	if (stoppedByServer(sends, id)) {
+		return `the server stopped it, and its time passed more than schedule.grace (${showDuration(graceSeconds)}) ago: resume it by hand (massmail resume ${id})`;
+	}
+
+	const last = sends.lastRun(id);
+	if (last?.status === 'interrupted') {
+		return `its run was stopped${last.stoppedBy === 'auth' ? ' by a refused login' : last.stoppedBy === 'store' ? ' by the disk' : ''}: resume it by hand (massmail resume ${id})`;
+	}
+
+	return 'it has run already';
+}
+
 /** A reason not to send that goes in the record. */
 class Refusal extends Error {}
 
@@ -119,10 +159,13 @@ export async function startDue(ctx: DeliveryContext, book: ScheduleBook, id: str
 	try {
 		const send = book.get(id);
 		const overrides = send.overrides;
+		const settings = ctx.store.settings.get();
 		if (ctx.sends.has(id)) {
-			// Started before: the send record is the truth. Resumed only when its run died mid-way.
-			if (!diedMidRun(ctx.sends, id)) {
-				return {send, outcome: 'skipped', reason: ctx.sends.lockHolder(id)?.alive ? 'its send is running in another process' : 'it has run already'};
+			// Started before: the send record is the truth. Resumed when its run died mid-way, or
+			// the server stopped it and its time is still within the grace period.
+			const resumable = diedMidRun(ctx.sends, id) || (stoppedByServer(ctx.sends, id) && (options.early || withinGrace(send, now, settings.schedule.grace)));
+			if (!resumable) {
+				return {send, outcome: 'skipped', reason: skipReason(ctx.sends, id, settings.schedule.grace)};
 			}
 
 			const marked = send.state === 'started' ? send : book.mark(id, 'started', now);
@@ -139,7 +182,6 @@ export async function startDue(ctx: DeliveryContext, book: ScheduleBook, id: str
 			return {send, outcome: 'skipped', reason: 'its time has not come'};
 		}
 
-		const settings = ctx.store.settings.get();
 		const graceMs = settings.schedule.grace * 1000;
 		if (now.getTime() - at > graceMs) {
 			const reason = `its time (${describeWhen(new Date(at), now, send.zone)}) passed more than schedule.grace (${showDuration(settings.schedule.grace)}) ago`;
