@@ -394,3 +394,31 @@ test('a scheduled run the server stopped is left to a person once its time is pa
 	t.is(resumed.code, 0, resumed.stderr);
 	t.like(lastJsonLine(resumed.stdout), {id, total: count, sent: count, status: 'finished'});
 });
+
+test('a scheduled run killed part-way is not finished hours later: past schedule.grace run-due leaves it to a person', async t => {
+	const count = 40;
+	const s = await setup(t, users(count));
+	const {id} = await schedule(t, s, 'Sat 18:00', ['--rate', '30', '--concurrency', '1']);
+	const child = spawnCli(['run-due', '--json'], {configDir: s.dir, env: s.env('2026-12-12T17:00:05Z')});
+	child.stdin!.end();
+	await new Promise<void>(resolve => {
+		const timer = setInterval(() => {
+			if (s.smtp.messages.length >= 5) {
+				clearInterval(timer);
+				resolve();
+			}
+		}, 5);
+	});
+	child.kill('SIGKILL');
+	await new Promise(resolve => child.on('close', resolve));
+	const accepted = s.smtp.messages.length;
+	t.true(accepted < count);
+
+	// 21:00, the machine back after three hours: nothing is sent.
+	const late = await s.at('2026-12-12T20:00:00Z', ['run-due', '--json']);
+	t.is(late.code, 0, late.stderr);
+	t.is(late.stdout, '');
+	const named = await s.at('2026-12-12T20:00:00Z', ['run-due', id, '--json']);
+	t.regex(named.stdout, new RegExp(`its run was cut off \\(killed, or the machine went down\\), and its time passed more than schedule.grace \\(1h\\) ago: resume it by hand \\(massmail resume ${id}\\)`));
+	t.is(s.smtp.messages.length, accepted);
+});

@@ -4,10 +4,11 @@
  * the schedule's own id — its existence is the proof that it started, so a run-due that died
  * after creating it is resumed by the next one, never sent again.
  *
- * A run the server or the network stopped part-way (what exits 75 by hand) is resumed by the next
- * run-due while its time is within schedule.grace, as a send that never reached the server is
- * tried again; past that, or stopped by a refused login or the disk, it waits for a person
- * (`massmail resume ID`).
+ * A run cut off part-way — killed, the machine down, or stopped by the server or the network (what
+ * exits 75 by hand) — is resumed by the next run-due while its time is within schedule.grace, as a
+ * send that never reached the server is tried again: a reminder is not finished hours after the
+ * maintenance began. Past that, or stopped by a refused login, the disk or a person, it waits for
+ * a person (`massmail resume ID`).
  *
  * Nobody is there to confirm, so a send is not sent (and the record says why) when its time
  * passed longer ago than schedule.grace (missed), or when the directory source cannot be read, or
@@ -62,16 +63,20 @@ function withinGrace(send: ScheduledSend, now: Date, graceSeconds: number): bool
 	return now.getTime() - Date.parse(send.at) <= graceSeconds * 1000;
 }
 
+/** A started send run-due picks up again: its run was cut off (died, or the server stopped it). */
+function cutOff(sends: DeliveryContext['sends'], id: string): boolean {
+	return diedMidRun(sends, id) || stoppedByServer(sends, id);
+}
+
 /**
- * What `run-due` works on now, in time order: each scheduled send whose time has come, each
- * started one whose run died (killed, the machine down) before it recorded its end, and each
- * started one the server stopped while its time is within schedule.grace.
+ * What `run-due` works on now, in time order: each scheduled send whose time has come, and each
+ * started one whose run was cut off (killed, the machine down, the server gone) while its time
+ * is within schedule.grace.
  */
 export function dueSends(book: ScheduleBook, sends: DeliveryContext['sends'], now: Date, graceSeconds: number): ScheduledSend[] {
 	return book.list().sends.filter(send =>
-		(send.state === 'scheduled' && Date.parse(send.at) <= now.getTime())
-		|| ((send.state === 'started' || send.state === 'scheduled') && diedMidRun(sends, send.id))
-		|| (send.state === 'started' && stoppedByServer(sends, send.id) && withinGrace(send, now, graceSeconds)));
+		(send.state === 'scheduled' && Date.parse(send.at) <= now.getTime() && !sends.has(send.id))
+		|| ((send.state === 'started' || send.state === 'scheduled') && cutOff(sends, send.id) && withinGrace(send, now, graceSeconds)));
 }
 
 /** What became of one scheduled send in this run. */
@@ -127,8 +132,9 @@ function skipReason(sends: DeliveryContext['sends'], id: string, graceSeconds: n
 		return 'its send is running in another process';
 	}
 
-	if (stoppedByServer(sends, id)) {
-		return `the server stopped it, and its time passed more than schedule.grace (${showDuration(graceSeconds)}) ago: resume it by hand (massmail resume ${id})`;
+	if (cutOff(sends, id)) {
+		const how = stoppedByServer(sends, id) ? 'the server stopped it' : 'its run was cut off (killed, or the machine went down)';
+		return `${how}, and its time passed more than schedule.grace (${showDuration(graceSeconds)}) ago: resume it by hand (massmail resume ${id})`;
 	}
 
 	const last = sends.lastRun(id);
@@ -161,9 +167,9 @@ export async function startDue(ctx: DeliveryContext, book: ScheduleBook, id: str
 		const overrides = send.overrides;
 		const settings = ctx.store.settings.get();
 		if (ctx.sends.has(id)) {
-			// Started before: the send record is the truth. Resumed when its run died mid-way, or
-			// the server stopped it and its time is still within the grace period.
-			const resumable = diedMidRun(ctx.sends, id) || (stoppedByServer(ctx.sends, id) && (options.early || withinGrace(send, now, settings.schedule.grace)));
+			// Started before: the send record is the truth. Resumed when its run was cut off and its
+			// time is still within the grace period.
+			const resumable = cutOff(ctx.sends, id) && (options.early || withinGrace(send, now, settings.schedule.grace));
 			if (!resumable) {
 				return {send, outcome: 'skipped', reason: skipReason(ctx.sends, id, settings.schedule.grace)};
 			}
