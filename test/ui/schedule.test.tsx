@@ -79,6 +79,8 @@ test.serial('Review > Schedule: the time in full as typed (or what is wrong), En
 
 	await dashboard.press('l');
 	t.regex(dashboard.screen(), /Schedule: Email to .*2 recipients/);
+	// A long line of the dialog is broken at a space, and the next line does not start with it.
+	t.regex(dashboard.screen(), /│ Nothing is sent now: massmail run-due sends it then, to the group as +│\n +│ it is then\./);
 	await dashboard.type('tomorow 18:00');
 	t.regex(dashboard.screen(), /not a time massmail understands|understood/, 'a misspelt day: what is wrong, as typed');
 	await dashboard.press(ENTER);

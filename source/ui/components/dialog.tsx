@@ -17,7 +17,7 @@ import {useUnsavedWork} from '../hooks/use-unsaved.js';
 import {useLayout, useServices, useTheme} from '../services.js';
 import {editWithKey, textState, type TextState} from '../state/text-edit.js';
 import {TextView} from './text-field.js';
-import {printable} from './text.js';
+import {printable, wrapLine} from './text.js';
 
 export interface DialogChoice {
 	/** The command of a table in key-bindings.ts that answers so: `command(roleKeys, 'admin')`. */
@@ -218,6 +218,8 @@ export function DialogView({request, close}: {request: DialogRequest; close: () 
 	const [text, setText] = useState(() => textState(request.kind === 'prompt' ? request.typed ?? request.initial ?? '' : ''));
 	const [error, setError] = useState<string | undefined>(undefined);
 	const width = Math.min(columns - 4, 72);
+	// Broken at spaces here, not by Ink: its wrap keeps the space a line was broken at, as the next line's first character.
+	const wrapped = (text: string) => text.split('\n').flatMap(line => wrapLine(line, width - 4)).join('\n');
 	const tone = request.kind === 'choice' ? request.tone ?? 'normal' : 'normal';
 	const preview = request.kind === 'prompt' ? request.preview?.(text.value) : undefined;
 	const borderColor = tone === 'error' ? theme.error : tone === 'warning' ? theme.warning : theme.accent;
@@ -225,9 +227,9 @@ export function DialogView({request, close}: {request: DialogRequest; close: () 
 		<Box flexDirection="column" flexGrow={1} alignItems="center" justifyContent="center">
 			<Box flexDirection="column" borderStyle={theme.symbols.unicode ? 'round' : 'classic'} borderColor={borderColor} paddingX={1} width={width}>
 				{/* A title or line may quote a server, a file or a source: its control characters are shown, not obeyed. */}
-				<Text bold wrap="wrap">{printable(request.title)}</Text>
+				<Text bold wrap="wrap">{wrapped(printable(request.title))}</Text>
 				{(request.lines ?? []).map((line, index) => (
-					<Text key={index} wrap="wrap">{printable(line, {lines: true})}</Text>
+					<Text key={index} wrap="wrap">{wrapped(printable(line, {lines: true}))}</Text>
 				))}
 				{request.kind === 'prompt' ? (
 					<Box marginTop={1} flexDirection="column">
@@ -236,7 +238,7 @@ export function DialogView({request, close}: {request: DialogRequest; close: () 
 							<TextView state={text} focused width={width - request.label.length - 6} />
 						</Box>
 						{error ? <Text color={theme.error}>{printable(error)}</Text> : null}
-						{!error && preview ? <Text color={preview.ok ? theme.success : theme.error} wrap="wrap">{printable(preview.text)}</Text> : null}
+						{!error && preview ? <Text color={preview.ok ? theme.success : theme.error} wrap="wrap">{wrapped(printable(preview.text))}</Text> : null}
 					</Box>
 				) : (
 					// A choice that does not fit goes whole onto the next line, never cut in two.
