@@ -596,7 +596,7 @@ function reopenCommand(name: 'resume' | 'retry'): Command {
 					await confirmOrRefuse(context.io, `${name === 'resume' ? 'Resume' : 'Retry'} ${id}: send to ${plural(count, 'recipient')}${bouncedCount > 0 ? ` (${formatCount(bouncedCount)} bounced with a temporary status)` : ''}? [y/N] `);
 				}
 
-				const delivery = await reopenDelivery(ctx, id, {only, unreadable: policy, bounced: Boolean(context.options.bounced)}, overridesOf(context.options));
+				const delivery = await reopenDelivery(ctx, id, {only, unreadable: policy, bounced: Boolean(context.options.bounced), onRetry: text => context.io.err(printable(text))}, overridesOf(context.options));
 				return await runDelivery(delivery, context);
 			} catch (error) {
 				throw withUnreadableHint(error);

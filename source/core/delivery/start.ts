@@ -21,6 +21,7 @@ import {engineOptions, type DeliveryOverrides} from './options.js';
 import type {Thread} from './recipients.js';
 import {replyOf} from './replies.js';
 import {verifySession, type ConnectionTarget, type Deadlines, type SmtpSession} from './transport.js';
+import {verifySessionPatiently} from './first-session.js';
 
 /** What the engine works with: the store, the send records, the environment, and a capture server it may start. */
 export interface DeliveryContext {
@@ -215,7 +216,7 @@ export async function createDelivery(ctx: DeliveryContext, request: SendRequest,
  * over quota, the next hop down until the queue gave up); a permanent bounce (5.x.x) never is.
  * A damaged record refuses unless `unreadable` says how to treat the recipients it cannot read.
  */
-export async function reopenDelivery(ctx: DeliveryContext, sendId: string, options: {only: 'unfinished' | 'failed'; unreadable?: UnreadablePolicy; bounced?: boolean}, overrides?: DeliveryOverrides): Promise<Delivery> {
+export async function reopenDelivery(ctx: DeliveryContext, sendId: string, options: {only: 'unfinished' | 'failed'; unreadable?: UnreadablePolicy; bounced?: boolean; onRetry?: (text: string) => void}, overrides?: DeliveryOverrides): Promise<Delivery> {
 	const record = ctx.sends.record(sendId);
 	const settings = ctx.store.settings.get();
 	const engine = engineOptions(settings, overrides);
@@ -242,7 +243,10 @@ export async function reopenDelivery(ctx: DeliveryContext, sendId: string, optio
 
 		const {addresses, names} = ctx.sends.readRecipients(sendId, {unreadable: options.unreadable});
 		const thread = record.followUpOf === undefined ? undefined : threadIds(ctx.sends, record.followUpOf, addresses);
-		const first: SmtpSession | undefined = chosen.length > 0 ? await verifySession(target, engine.deadlines) : undefined;
+		// The check is tried again with the send's backoff: a resume often comes right after a failure.
+		const first: SmtpSession | undefined = chosen.length > 0
+			? await verifySessionPatiently(target, {deadlines: engine.deadlines, reconnectDelayMs: engine.reconnectDelayMs, maxConnectFailures: engine.maxConnectFailures, onRetry: options.onRetry})
+			: undefined;
 		const resent = bounced ? chosen.filter(index => bounced[index]) : [];
 		if (resent.length > 0) {
 			// Their bounce was about the copy sent before: from now on only reports on the new one count

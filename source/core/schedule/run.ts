@@ -175,7 +175,7 @@ export async function startDue(ctx: DeliveryContext, book: ScheduleBook, id: str
 			}
 
 			const marked = send.state === 'started' ? send : book.mark(id, 'started', now);
-			const delivery = await reopenDelivery(ctx, id, {only: 'unfinished'}, overrides);
+			const delivery = await reopenDelivery(ctx, id, {only: 'unfinished', onRetry: options.notice}, overrides);
 			return {send: marked, outcome: 'delivery', delivery, resumed: true};
 		}
 
