@@ -124,8 +124,9 @@ async function askOnTerminal(question: string): Promise<string> {
 }
 
 function version(): string {
-	// source/cli/main.ts when run from source, dist/source/cli/main.js when built.
-	for (const candidate of ['../../package.json', '../../../package.json']) {
+	// dist/cli.js when built (one bundled file), source/cli/main.ts when run from source,
+	// dist/source/cli/main.js as tsc emits it.
+	for (const candidate of ['../package.json', '../../package.json', '../../../package.json']) {
 		try {
 			const pkg = JSON.parse(readFileSync(new URL(candidate, import.meta.url), 'utf8')) as {name?: string; version: string};
 			if (pkg.name === 'massmail') {
