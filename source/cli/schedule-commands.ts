@@ -15,6 +15,7 @@ import {confirmOrRefuse} from './directory-commands.js';
 import {json, table} from './output.js';
 import {missingTimerWarning} from '../core/schedule/timer.js';
 import {readMessage, runDelivery} from './send-commands.js';
+import {answerSignals} from './signals.js';
 
 /** What `send`/`remind --at` schedules: the draft and the group as the send command read them. */
 export interface ScheduleRequest {
@@ -282,6 +283,8 @@ const runDueCommand: Command = {
 
 			for (const send of due) {
 				let step: Awaited<ReturnType<typeof startDue>>;
+				// The run before ignores signals once it ended (signals.ts); this one starts with their default.
+				answerSignals(undefined);
 				try {
 					step = await startDue(ctx, book, send.id, {now: clock, env, early, notice: text => io.err(text)});
 				} catch (error) {

@@ -89,6 +89,8 @@ export interface FaultySmtpServerOptions {
 	endlessIntervalMs?: number;
 	/** Port to listen on; default 0 (any free port). */
 	port?: number;
+	/** QUIT gets no answer and the connection stays open: a client that says goodbye waits for its own deadline. */
+	silentQuit?: boolean;
 }
 
 export interface FaultySmtpServer {
@@ -386,6 +388,11 @@ export async function startFaultyServer(options: FaultySmtpServerOptions = {}): 
 			}
 
 			case 'QUIT': {
+				if (options.silentQuit) {
+					session.mode = 'dead';
+					return;
+				}
+
 				write(session, '221 2.0.0 Bye\r\n');
 				session.mode = 'dead';
 				session.socket.end();

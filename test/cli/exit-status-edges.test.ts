@@ -1,0 +1,98 @@
+/**
+ * Exit statuses at the edges of a send's run (issue 21 item 7): a signal before the first
+ * connection is up, and one after the final line, end as the exit table says, never by the
+ * signal's default (143 for SIGTERM, 129 for SIGHUP).
+ */
+import {writeFileSync} from 'node:fs';
+import path from 'node:path';
+import test, {type ExecutionContext} from 'ava';
+import {lastJsonLine, runCli, startCli} from '../helpers/cli.js';
+import {startFaultyServer, type FaultySmtpServer, type FaultySmtpServerOptions} from '../helpers/faulty-smtp-server.js';
+import {tempConfigDir} from '../helpers/temp-dir.js';
+
+async function faulty(t: ExecutionContext, options: FaultySmtpServerOptions = {}): Promise<FaultySmtpServer> {
+	const server = await startFaultyServer(options);
+	t.teardown(async () => server.close());
+	return server;
+}
+
+async function directory(t: ExecutionContext, locals: string[]): Promise<string> {
+	const {dir} = tempConfigDir(t);
+	const csv = path.join(dir, 'users.csv');
+	writeFileSync(csv, ['email,name,role,disabled', ...locals.map(local => `${local}@example.com,,user,`)].join('\n'));
+	const result = await runCli(['import', csv], {configDir: dir});
+	t.is(result.code, 0, result.stderr);
+	return dir;
+}
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+	await new Promise<void>(resolve => {
+		const timer = setInterval(() => {
+			if (condition()) {
+				clearInterval(timer);
+				resolve();
+			}
+		}, 5);
+	});
+}
+
+const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+for (const signal of signals) {
+	test(`${signal} while the server has not greeted yet: exit 130, nothing sent, no record, and it says so`, async t => {
+		const server = await faulty(t, {silent: 'greeting'});
+		const dir = await directory(t, ['ann', 'bob']);
+		const running = startCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes'], {configDir: dir, env: {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`}});
+		await waitUntil(() => server.connectionsMade >= 1);
+		const started = Date.now();
+		running.child.kill(signal);
+		const {code, signal: killedBy, stderr} = await running.result;
+		t.is(killedBy, null, stderr);
+		t.is(code, 130, stderr);
+		t.true(Date.now() - started < 5000);
+		t.regex(stderr, /before the first connection to the SMTP server was up: nothing was sent, and no send record was written/);
+		t.notRegex(stderr, /internal error/);
+		t.deepEqual(JSON.parse((await runCli(['history', '--json'], {configDir: dir})).stdout), []);
+		t.is(server.messages.length, 0);
+	});
+}
+
+test('SIGTERM while a resume waits for the server\'s greeting: exit 130, nothing more sent, the resume command printed', async t => {
+	// An interrupted send to resume: the first message's reply never ends; SIGINT stops the run.
+	const endless = await faulty(t, {endlessIntervalMs: 100});
+	const dir = await directory(t, ['endless+ann', 'bob']);
+	t.is((await runCli(['config', 'set', 'delivery.dataTimeoutMs', '2000'], {configDir: dir})).code, 0);
+	const first = startCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes', '--concurrency', '1'], {configDir: dir, env: {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${endless.port}`}});
+	await waitUntil(() => endless.messagesRead >= 1);
+	first.child.kill('SIGINT');
+	t.is((await first.result).code, 130);
+	const [record] = JSON.parse((await runCli(['history', '--json'], {configDir: dir})).stdout);
+	t.is(record.status, 'interrupted');
+
+	const silent = await faulty(t, {silent: 'greeting'});
+	const running = startCli(['resume', record.id, '--yes'], {configDir: dir, env: {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${silent.port}`}});
+	await waitUntil(() => silent.connectionsMade >= 1);
+	running.child.kill('SIGTERM');
+	const {code, signal, stderr} = await running.result;
+	t.is(signal, null, stderr);
+	t.is(code, 130, stderr);
+	t.regex(stderr, new RegExp(`Got SIGTERM before the first connection to the SMTP server was up: nothing more was sent\\. The send can be resumed: massmail resume ${record.id}`));
+	const [after] = JSON.parse((await runCli(['history', '--json'], {configDir: dir})).stdout);
+	t.like(after, {id: record.id, status: 'interrupted'});
+});
+
+for (const signal of signals) {
+	test(`${signal} after the final JSON line, while the connections say goodbye: the run's exit status stands`, async t => {
+		// The server never answers QUIT: the program lingers after its last line until its own deadline.
+		const server = await faulty(t, {silentQuit: true});
+		const dir = await directory(t, ['ann', 'bob']);
+		const running = startCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes', '--json'], {configDir: dir, env: {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`}});
+		await waitUntil(() => running.stdout.includes('"exitStatus"'));
+		running.child.kill(signal);
+		const {code, signal: killedBy, stdout, stderr} = await running.result;
+		t.is(killedBy, null, stderr);
+		t.is(code, 0, stderr);
+		t.like(lastJsonLine(stdout), {sent: 2, status: 'finished', exitStatus: 0});
+		t.is(server.messages.length, 2);
+	});
+}
