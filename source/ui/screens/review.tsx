@@ -18,6 +18,7 @@ import {command, formatKey, formatKeys, reviewKeys, typedConfirmKeys} from '../k
 import {useScreenKeys} from '../hooks/use-keys.js';
 import {useNavigation} from '../hooks/use-navigation.js';
 import {useLayout, useServices, useStoreVersion, useTheme} from '../services.js';
+import {whenForms, whenPrompt} from '../components/when-prompt.js';
 import {confirmDialog, messageDialog, useDialog} from '../components/dialog.js';
 import {fit, formatCount, plural, printable, wrapLine} from '../components/text.js';
 import {startDelivery} from '../delivery-flow.js';
@@ -213,32 +214,10 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 			return;
 		}
 
-		dialog.open({
-			kind: 'prompt',
+		dialog.open(whenPrompt(services.schedule, {
 			title: `Schedule: ${title}, ${plural(count, 'recipient')}`,
-			lines: [
-				'18:00 (the next one), tomorrow 18:00, Sat 18:00, +2h, 2026-12-13T18:00, 18:00 Europe/Berlin.',
-				'Nothing is sent now: massmail run-due sends it then, to the group as it is then.',
-			],
-			label: 'At',
-			preview(text) {
-				if (text.trim() === '') {
-					return undefined;
-				}
-
-				const read = services.schedule.readWhen(text);
-				return 'problem' in read ? {text: read.problem, ok: false} : {text: read.full, ok: true};
-			},
-			validate(text) {
-				const read = services.schedule.readWhen(text);
-				return 'problem' in read ? read.problem : undefined;
-			},
-			onSubmit(text) {
-				const read = services.schedule.readWhen(text);
-				if ('problem' in read) {
-					return;
-				}
-
+			lines: [whenForms, 'Nothing is sent now: massmail run-due sends it then, to the group as it is then.'],
+			onWhen(when, full) {
 				if (count > settings.delivery.confirmThreshold) {
 					// As Send: the Enter that scheduled must not also answer this.
 					dialog.open(confirmDialog({
@@ -246,21 +225,21 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 						lines: [
 							`${describeGroup(plan.group)}, to ${destination}.`,
 							`Subject: ${plan.draft.subject}`,
-							`At: ${read.full}`,
+							`At: ${full}`,
 							`${formatKeys(command(typedConfirmKeys, 'yes'), theme.symbols)} schedules it; ${formatKey('enter', theme.symbols)} does not answer this question.`,
 						],
 						yes: `Schedule for ${formatCount(count)}`,
 						no: 'Not now',
 						tone: 'warning',
 						typedYes: true,
-						onYes: () => scheduleAt(read.when),
+						onYes: () => scheduleAt(when),
 					}));
 					return;
 				}
 
-				scheduleAt(read.when);
+				scheduleAt(when);
 			},
-		});
+		}));
 	};
 
 	const testCopy = () => {

@@ -17,6 +17,7 @@ import {usePolledRead} from '../hooks/use-polled-read.js';
 import {useNavigation} from '../hooks/use-navigation.js';
 import {useExternalEditor} from '../hooks/use-editor.js';
 import {useLayout, useServices, useTheme} from '../services.js';
+import {whenForms, whenPrompt} from '../components/when-prompt.js';
 import {confirmDialog, messageDialog, useDialog} from '../components/dialog.js';
 import {fit, plural, printable, wrapLine} from '../components/text.js';
 import {startDelivery} from '../delivery-flow.js';
@@ -50,38 +51,19 @@ export function ScheduledDetailScreen({route}: {route: RouteOf<'scheduled-detail
 			return;
 		}
 
-		dialog.open({
-			kind: 'prompt',
+		dialog.open(whenPrompt(services.schedule, {
 			title: `A new time for "${send.draft.subject}"`,
-			lines: [`Now: ${describeWhen(new Date(send.at), services.schedule.now(), send.zone)}.`, '18:00 (the next one), tomorrow 18:00, Sat 18:00, +2h, 2026-12-13T18:00, 18:00 Europe/Berlin.'],
-			label: 'At',
-			preview(text) {
-				if (text.trim() === '') {
-					return undefined;
-				}
-
-				const read = services.schedule.readWhen(text);
-				return 'problem' in read ? {text: read.problem, ok: false} : {text: read.full, ok: true};
-			},
-			validate(text) {
-				const read = services.schedule.readWhen(text);
-				return 'problem' in read ? read.problem : undefined;
-			},
-			onSubmit(text) {
-				const read = services.schedule.readWhen(text);
-				if ('problem' in read) {
-					return;
-				}
-
+			lines: [`Now: ${describeWhen(new Date(send.at), services.schedule.now(), send.zone)}.`, whenForms],
+			onWhen(when) {
 				try {
-					services.schedule.reschedule(send.id, read.when);
+					services.schedule.reschedule(send.id, when);
 				} catch (error) {
 					dialog.open(messageDialog({title: 'The time was not changed', lines: errorLines(error)}));
 				}
 
 				reload();
 			},
-		});
+		}));
 	};
 
 	/** Saves what changed of the text; says so either way. */
