@@ -7,9 +7,8 @@ import {now} from '../core/clock.js';
 import {exitCodes, isMassmailError, formatError, usageError} from '../core/errors.js';
 import {formatCount, plural, printable} from '../core/format.js';
 import {currentOperator, describeOperator} from '../core/operator.js';
-import {cancelScheduled, describeWhen, editScheduled, formatTime, openSchedule, parseWhen, type ScheduledSend, type ScheduleEdit, type ScheduleInput, type When} from '../core/schedule/index.js';
-import type {DeliveryOverrides} from '../core/delivery/index.js';
-import type {MessageDraft} from '../core/types.js';
+import {cancelScheduled, describeWhen, editScheduled, formatTime, openSchedule, parseWhen, type ScheduledSend, type ScheduleEdit} from '../core/schedule/index.js';
+import {addScheduledSend, type NewScheduledSend} from '../core/schedule/create.js';
 import {stringOption, type Command, type CommandContext} from './command.js';
 import {confirmOrRefuse} from './directory-commands.js';
 import {json, table} from './output.js';
@@ -18,14 +17,7 @@ import {readMessage, runDelivery} from './send-commands.js';
 import {answerSignals} from './signals.js';
 
 /** What `send`/`remind --at` schedules: the draft and the group as the send command read them. */
-export interface ScheduleRequest {
-	draft: MessageDraft;
-	audience: string;
-	count: number;
-	followUpOf?: string;
-	allowExternal: boolean;
-	overrides: DeliveryOverrides;
-	when: When;
+export interface ScheduleRequest extends NewScheduledSend {
 	/** Lines said before the question (From, To, skipped, warnings). */
 	lines: string[];
 }
@@ -51,19 +43,7 @@ export async function scheduleSend(context: CommandContext, request: ScheduleReq
 		await confirmOrRefuse(io, `Schedule it for ${plural(request.count, 'recipient')} at ${formatTime(request.when.at, request.when.zone)}? [y/N] `);
 	}
 
-	const input: ScheduleInput = {
-		kind: request.draft.kind,
-		draft: request.draft,
-		audience: request.audience,
-		allowExternal: request.allowExternal,
-		count: request.count,
-		...(request.followUpOf === undefined ? {} : {followUpOf: request.followUpOf}),
-		operator: currentOperator(env),
-		at: request.when.at.toISOString(),
-		zone: request.when.zone,
-		overrides: Object.fromEntries(Object.entries(request.overrides).filter(([, value]) => value !== undefined)),
-	};
-	const scheduled = openSchedule(store).add(input, clock, store.paths.sendsDir);
+	const scheduled = addScheduledSend(store, request, {now: clock, env});
 	if (options.json) {
 		io.out(json(scheduled));
 	} else {
