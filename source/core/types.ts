@@ -217,6 +217,11 @@ export interface Limiting {
 	/** True while no message may go but a probe. */
 	holding: boolean;
 	/**
+	 * The server's window, once learnt: it takes `messages` per `ms`, and its next window begins
+	 * in `nextInMs` (0 while the current one still takes messages).
+	 */
+	window?: {messages: number; ms: number; nextInMs: number};
+	/**
 	 * The server's last reply that limited this run, on one line without control characters
 	 * (`450 4.7.1 Error: too much mail from 192.0.2.1`); absent when it gave none.
 	 */

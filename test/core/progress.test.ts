@@ -135,6 +135,15 @@ test('estimate: pace while the window is short, rate once it is full, nothing wh
 	t.deepEqual(estimate({remaining: 0, rate: 0, spanMs: 0}), {etaMs: 0});
 });
 
+test('estimate: with the server\'s window learnt, the rest takes that many more windows, the first when the next begins', t => {
+	const window = (nextInMs: number) => ({connections: 2, perMinute: 99, holding: nextInMs > 0, window: {messages: 33, ms: 20_000, nextInMs}});
+	// Held 5 s more: 33 then, 33 a window later, the last one a window after that.
+	t.deepEqual(estimate({remaining: 67, rate: 3, spanMs: 10_000, limiting: window(5000)}), {etaMs: 45_000, etaFrom: 'pace'});
+	// The window is still taking messages: the next 33 now.
+	t.deepEqual(estimate({remaining: 33, rate: 3, spanMs: rateWindowMs, limiting: window(0)}), {etaMs: 0, etaFrom: 'pace'});
+	t.deepEqual(estimate({remaining: 34, rate: 3, spanMs: rateWindowMs, limiting: window(0)}), {etaMs: 20_000, etaFrom: 'pace'});
+});
+
 test('the pacer keeps the server\'s last limiting words, on one line, for the progress to show', t => {
 	const pacer = new Pacer({concurrency: 5, rate: 0}, 0);
 	t.is(pacer.limiting(), undefined);

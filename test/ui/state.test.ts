@@ -201,4 +201,6 @@ test('the lines a limiting server gets on Progress: how it limits, the pace foun
 	t.true(narrow.every(line => line.length <= 58));
 	// Only connections limited, no reply kept: one line.
 	t.deepEqual(limitingLines(progress({limiting: {connections: 3, perMinute: null, holding: false}}), 78), ['Server limits this send: 3 connections']);
+	// The window learnt, as the server counts it.
+	t.deepEqual(limitingLines(progress({etaFrom: 'pace', limiting: {connections: 2, perMinute: 99, holding: true, window: {messages: 33, ms: 20_400, nextInMs: 5000}}}), 78), ['Server limits this send: 2 connections, ~99/min (33 per 20 s)']);
 });

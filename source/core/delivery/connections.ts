@@ -39,8 +39,6 @@ export class Connections {
 	private spare: SmtpSession | undefined;
 	/** Openings that failed in a row (the server refused, or was not there). */
 	private failures = 0;
-	/** Openings the server refused in a row because it limits this client's connections. */
-	private limitedOpens = 0;
 
 	/**
 	 * `onIdleClose`: the server closed a connection no message was in flight on (opened again when
@@ -113,7 +111,6 @@ export class Connections {
 	/** The worker sends on `session` from now on: the failures in a row are over. */
 	private opened(worker: Worker, session: SmtpSession, pacer: Pacer): void {
 		this.failures = 0;
-		this.limitedOpens = 0;
 		worker.session = session;
 		session.onClose(() => {
 			if (worker.session === session) {
@@ -134,10 +131,11 @@ export class Connections {
 		const now = Date.now();
 		const open = this.openCount();
 		if (failure.kind === 'limited') {
-			// "Too many connections": use the ones that work; the rest wait their turn.
+			// "Too many connections": use the ones that work; the rest wait until the pacer tries
+			// one more (when the server's window for new connections is due to end, or later and
+			// later against a server that counts open ones).
 			pacer.connectionRefused(now, open, failure.response);
-			this.limitedOpens++;
-			worker.reopenAt = now + reconnectDelay(this.options.reconnectDelayMs, this.limitedOpens);
+			worker.reopenAt = pacer.connectionRetryAt(now);
 			return 'later';
 		}
 

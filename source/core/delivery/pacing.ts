@@ -1,18 +1,37 @@
 /**
  * The pace of a send: how many connections, and how fast messages may start. It begins at the
- * settings (concurrency, `delivery.rate`) and adapts when the server says it is limiting this
- * client, the way Postfix's anvil, Exim's ratelimit and the big providers do:
+ * settings (concurrency, `delivery.rate`) and adapts to what the server does when it limits
+ * this client, the way Postfix's anvil, Exim's ratelimit and the big providers do: so many
+ * messages (or new connections) per window of time, the window beginning with the first one.
  *
- * - "too many connections" (421 at the greeting): use as many connections as are open now
- *   (one at least), and try one more after a quiet minute.
- * - "too much mail" (450 4.7.1 and the like): hold. One probe message goes after 1 s, then
- *   after a quarter of the time since the current window began (1 s to 30 s). When a probe is
- *   accepted, the server has opened a new window (it ended between the last refusal and this
- *   acceptance): the pace becomes what it allowed over the last one (messages accepted / its
- *   length), a multiplicative back-off from the pace that ran into the limit, with a window's
- *   worth allowed at once (the server just opened a new window), as a token bucket. After each quiet period as long as that window, the pace rises by 10%: slowly.
+ * Messages ("too much mail", 450 4.7.1 and the like) — the window is learnt, not probed for:
+ * - Until the server first refuses, messages go as fast as the connections carry them. The
+ *   window began with the first message.
+ * - At the first refusal, the send holds, and one message at a time (a probe) asks whether a
+ *   new window has begun: after 1 s, then every tenth of the time since the window began (1 s
+ *   to 30 s), so the end is overshot by a tenth at most, once.
+ * - When a probe is accepted, the window was the time from its beginning to then (between the
+ *   last refused probe and this one), and the server's allowance is what it accepted in it.
+ *   The probe opened the next window.
+ * - From then on, each window's allowance goes at once, and the send holds until the window
+ *   is due to end: a probe goes then; if it is refused (the server's clock ticks in whole
+ *   seconds) another goes 250 ms later, then 500 ms, 1 s, … (the window learnt was short).
+ *   Accepted at the first try, the next window is tried 250 ms earlier, so the learnt length
+ *   stays within a step of the server's.
+ * - Half way through a long wait, one message asks whether the server takes more in this
+ *   window: refused (one reply a window: "a deferral costs one reply"), the wait goes on;
+ *   accepted, the server lifted or raised its limit, and messages go as fast as they can again
+ *   until it refuses (within half a window of the change).
  *
- * Pure: every method takes the time, so the tests drive it with a clock of their own.
+ * Connections ("too many connections", 421 at the greeting): as many as are open now are used
+ * (one at least). One more is tried after 1 s, then every third of the time since the first
+ * refusal (at most a minute), and only while messages go (not while the server holds them): a
+ * server that counts connections refuses it, one that limits new connections per window takes
+ * it once its window has ended — then that window is known, and the next connection is tried
+ * as soon as the server allows new ones again.
+ *
+ * Pure: every method takes the time, so the tests drive it with a clock of their own (`limiting`
+ * reads the clock when given none: the engine's progress asks it without one).
  */
 
 export interface PacingOptions {
@@ -29,10 +48,16 @@ export type {Limiting} from '../types.js';
 /** A message may start now (`probe`: the one message sent to see whether the server takes more). */
 export type Ticket = {go: true; probe: boolean} | {go: false; waitMs: number};
 
+/** The first probe after the server first refuses, and the least step between probes while learning. */
 const minimumHoldMs = 1000;
 const maximumHoldMs = 30_000;
-const connectionRecoveryMs = 60_000;
-const recoveryStep = 1.1;
+/** While learning, the next probe goes after this share of the time since the window began. */
+const learningStepShare = 10;
+/** A probe at a known window's end that was refused is followed by another this much later. */
+const resetStepMs = 250;
+/** One more connection is tried after this share of the time since the server first refused one (1 s to a minute). */
+const connectionStepShare = 3;
+const maximumConnectionStepMs = 60_000;
 /** How long the most connections open at once is remembered, against a server's late count. */
 const peakMemoryMs = 10_000;
 
@@ -43,22 +68,41 @@ export class Pacer {
 	limited = false;
 
 	private readonly options: PacingOptions;
-	/** Messages a second; Infinity when neither the settings nor the server set one. */
-	private pace: number;
-	private tokens: number;
-	/** Messages that may go at once: a window's worth once the server's window is known. */
-	private burst: number | undefined;
+	/** Our own rate (the setting), messages a second; Infinity when none. */
+	private readonly ownRate: number;
+	private tokens = 1;
 	private tokensAt: number;
-	private holding = false;
-	private probing = false;
-	private holdUntil = 0;
+
+	/** When the server's current window began: the taking of its first message. */
 	private windowStart: number;
+	/** Messages started in the current window (not given back). */
+	private takenInWindow = 0;
 	private acceptedInWindow = 0;
-	/** The length of the last window the server allowed, once one was seen. */
+	/** What the server accepted in its last full window; undefined while not known (or lifted). */
+	private perWindow: number | undefined;
+	/** The length of the server's window, once learnt. */
 	private windowMs: number | undefined;
-	private raisedAt = 0;
-	private lastRefusal = 0;
-	private lastConnectionRefusal = 0;
+	private holding = false;
+	private holdUntil = 0;
+	/** What the probe at the end of the hold asks: whether a new window began, or whether the server takes more in this one. */
+	private holdFor: 'reset' | 'check' = 'reset';
+	/** The one probe in flight: `reset` asks whether a new window began, `check` whether the server takes more than its allowance. */
+	private probe: {takenAt: number; kind: 'reset' | 'check'} | undefined;
+	/** When the last refused `reset` probe of this hold was taken, and how many were refused. */
+	private refusedProbeAt: number | undefined;
+	private refusedProbes = 0;
+
+	/** When the server first refused a connection in the current run of refusals; undefined when none. */
+	private connectionRefusedSince: number | undefined;
+	/** When one more connection may be tried. */
+	private nextConnectionAt = Number.POSITIVE_INFINITY;
+	/** When the server's connection window began (the first connection opened in it). */
+	private connectionWindowStart: number;
+	/** The length of the server's window for new connections, once one was seen to end. */
+	private connectionWindowMs: number | undefined;
+	/** The limit was raised to try one more connection, and it is being opened. */
+	private tryingConnection = false;
+	private tryingSince = 0;
 	private peakOpen = 0;
 	private peakAt = Number.NEGATIVE_INFINITY;
 	/** The server's last limiting reply, for display. */
@@ -67,41 +111,57 @@ export class Pacer {
 	constructor(options: PacingOptions, now: number) {
 		this.options = options;
 		this.connectionLimit = Math.max(1, options.concurrency);
-		this.pace = options.rate > 0 ? options.rate : Number.POSITIVE_INFINITY;
-		// One message may go at once; a burst of at most 1/20 s worth of messages after that.
-		this.tokens = 1;
+		this.ownRate = options.rate > 0 ? options.rate : Number.POSITIVE_INFINITY;
 		this.tokensAt = now;
 		this.windowStart = now;
+		this.connectionWindowStart = now;
 	}
 
 	/** May a message start now? A `go` ticket has used its turn. */
 	take(now: number): Ticket {
-		if (this.holding) {
-			if (this.probing) {
-				return {go: false, waitMs: Number.POSITIVE_INFINITY};
-			}
+		if (this.probe) {
+			// One message asks the server; the others wait for its answer.
+			return {go: false, waitMs: Number.POSITIVE_INFINITY};
+		}
 
+		if (this.holding) {
 			if (now < this.holdUntil) {
 				return {go: false, waitMs: this.holdUntil - now};
 			}
 
-			this.probing = true;
+			this.probe = {takenAt: now, kind: this.holdFor};
 			return {go: true, probe: true};
 		}
 
-		if (this.pace === Number.POSITIVE_INFINITY) {
-			return {go: true, probe: false};
-		}
+		if (this.ownRate !== Number.POSITIVE_INFINITY) {
+			// One message may go at once; a burst of at most 1/20 s worth of messages after that.
+			const capacity = Math.max(1, this.ownRate / 20);
+			this.tokens = Math.min(capacity, this.tokens + ((now - this.tokensAt) * this.ownRate) / 1000);
+			this.tokensAt = now;
+			if (this.tokens < 1) {
+				return {go: false, waitMs: Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.ownRate))};
+			}
 
-		const capacity = this.burst ?? Math.max(1, this.pace / 20);
-		this.tokens = Math.min(capacity, this.tokens + ((now - this.tokensAt) * this.pace) / 1000);
-		this.tokensAt = now;
-		if (this.tokens >= 1) {
 			this.tokens -= 1;
-			return {go: true, probe: false};
 		}
 
-		return {go: false, waitMs: Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.pace))};
+		if (this.takenInWindow === 0 && this.acceptedInWindow === 0 && this.windowMs === undefined) {
+			// Nothing went yet: the server's window begins with this message.
+			this.windowStart = now;
+		} else if (this.windowMs !== undefined && now >= this.windowStart + this.windowMs) {
+			// The server's window ended while messages went on (its limit was lifted, or ours is
+			// slower): the next one begins with this message.
+			this.windowStart = now;
+			this.takenInWindow = 0;
+			this.acceptedInWindow = 0;
+		}
+
+		this.takenInWindow++;
+		if (this.perWindow !== undefined && this.takenInWindow >= this.perWindow) {
+			this.holdForAllowance(now);
+		}
+
+		return {go: true, probe: false};
 	}
 
 	/** A ticket that was not used after all (no connection, the run stopping). */
@@ -111,75 +171,120 @@ export class Pacer {
 		}
 
 		if (ticket.probe) {
-			this.probing = false;
-		} else if (this.pace !== Number.POSITIVE_INFINITY) {
+			this.probe = undefined;
+		} else {
+			this.takenInWindow = Math.max(0, this.takenInWindow - 1);
+		}
+
+		if (this.ownRate !== Number.POSITIVE_INFINITY) {
 			this.tokens += 1;
 		}
 	}
 
 	/** The server accepted a message. */
 	accepted(now: number, probe: boolean): void {
-		if (this.holding && probe) {
-			// A new window: the server allowed what was accepted since the last one began.
+		const asked = probe ? this.probe : undefined;
+		if (asked?.kind === 'reset') {
+			// A new window began between the last refused probe and this one.
+			this.learnWindow(asked.takenAt);
+			this.perWindow = Math.max(1, this.acceptedInWindow);
 			this.holding = false;
-			this.probing = false;
-			// The window ended between the last refusal and this acceptance: take the middle.
-			const windowMs = Math.max(1, ((this.lastRefusal + now) / 2) - this.windowStart);
-			this.windowMs = windowMs;
-			const allowed = (this.acceptedInWindow * 1000) / windowMs;
-			const cap = this.options.rate > 0 ? this.options.rate : Number.POSITIVE_INFINITY;
-			this.pace = Math.min(cap, Math.max(allowed, 1 / 3600));
-			// The server has just opened a new window of as many messages as the last one took: they
-			// may go at once, and the bucket refills at the pace (a window's worth per window).
-			this.burst = Math.max(1, this.acceptedInWindow);
-			this.tokens = this.burst - 1;
-			this.tokensAt = now;
-			this.raisedAt = now;
-			this.windowStart = now;
+			this.probe = undefined;
+			this.refusedProbeAt = undefined;
+			this.refusedProbes = 0;
+			this.windowStart = asked.takenAt;
+			this.takenInWindow = 1;
 			this.acceptedInWindow = 1;
+			if (this.takenInWindow >= this.perWindow) {
+				this.holdForAllowance(asked.takenAt);
+			}
+
 			return;
 		}
 
-		this.acceptedInWindow++;
-		const cap = this.options.rate > 0 ? this.options.rate : Number.POSITIVE_INFINITY;
-		if (!this.holding && this.windowMs !== undefined && this.pace < cap && now - this.raisedAt >= Math.max(10_000, this.windowMs)) {
-			this.pace = Math.min(cap, this.pace * recoveryStep);
-			this.raisedAt = now;
+		if (asked?.kind === 'check') {
+			// More than the window's allowance was taken: the server's limit was lifted or raised.
+			// Messages go as fast as they can until it refuses again.
+			this.probe = undefined;
+			this.perWindow = undefined;
+			this.holding = false;
 		}
+
+		this.acceptedInWindow++;
 	}
 
 	/** The server deferred a message because it limits this client; `reply`: its words. */
 	refused(now: number, probe: boolean, reply?: string): void {
 		this.limited = true;
-		this.lastRefusal = now;
 		this.remember(reply);
-		if (!this.holding) {
-			this.holding = true;
-			this.probing = false;
-			this.holdUntil = now + minimumHoldMs;
+		const asked = probe ? this.probe : undefined;
+		this.probe = asked ? undefined : this.probe;
+		if (asked?.kind === 'reset') {
+			// The window has not ended yet.
+			this.refusedProbeAt = asked.takenAt;
+			this.refusedProbes++;
+			this.holdUntil = now + this.probeStep(now);
 			return;
 		}
 
-		if (probe) {
-			this.probing = false;
-			const step = Math.min(maximumHoldMs, Math.max(minimumHoldMs, (now - this.windowStart) / 4));
-			this.holdUntil = now + step;
+		if (!this.holding || asked?.kind === 'check' || this.holdFor === 'check') {
+			// Until the window is due to end; the first time, until the first probe.
+			this.hold('reset', this.windowMs === undefined ? now + minimumHoldMs : Math.max(now, this.windowStart + this.windowMs));
 		}
+	}
+
+	/**
+	 * The window's allowance has gone: hold until the window is due to end, with one probe half
+	 * way there when the wait is long, to see whether the server lifted its limit meanwhile.
+	 */
+	private holdForAllowance(now: number): void {
+		const end = this.windowStart + this.windowMs!;
+		if (end - now >= 2 * minimumHoldMs) {
+			this.hold('check', now + ((end - now) / 2));
+		} else {
+			this.hold('reset', Math.max(now, end));
+		}
+	}
+
+	private hold(holdFor: 'reset' | 'check', until: number): void {
+		this.holding = true;
+		this.holdFor = holdFor;
+		this.holdUntil = until;
+		this.refusedProbeAt = undefined;
+		this.refusedProbes = 0;
 	}
 
 	/** The server turned a new connection away ("too many connections"); `open`: sessions open now. */
 	connectionRefused(now: number, open: number, reply?: string): void {
 		this.limited = true;
-		this.lastConnectionRefusal = now;
 		this.remember(reply);
 		// As many as worked lately: a server notices a closed connection a moment late, so a new
 		// one refused right after an old one closed does not mean it allows fewer.
 		const recentPeak = now - this.peakAt <= peakMemoryMs ? this.peakOpen : 0;
 		this.connectionLimit = Math.max(1, Math.min(this.connectionLimit, Math.max(open, recentPeak)));
+		this.tryingConnection = false;
+		this.connectionRefusedSince ??= now;
+		if (this.connectionWindowMs !== undefined && now < this.connectionWindowStart + this.connectionWindowMs) {
+			// The server allows new connections again when its window ends.
+			this.nextConnectionAt = this.connectionWindowStart + this.connectionWindowMs;
+		} else {
+			const sinceFirst = now - this.connectionRefusedSince;
+			this.nextConnectionAt = now + Math.min(maximumConnectionStepMs, Math.max(minimumHoldMs, sinceFirst / connectionStepShare));
+		}
 	}
 
 	/** A connection opened: as many as are open now evidently work (up to the setting). */
 	connectionOpened(open: number, now: number): void {
+		if (this.connectionRefusedSince !== undefined && this.tryingConnection) {
+			// Refused before, taken now with no fewer open: the server's window for new connections
+			// ended. The next one may be tried at once (the new window may allow several).
+			this.connectionWindowMs ??= Math.max(minimumHoldMs, now - this.connectionWindowStart);
+			this.connectionWindowStart = now;
+			this.connectionRefusedSince = undefined;
+			this.nextConnectionAt = now;
+		}
+
+		this.tryingConnection = false;
 		this.connectionLimit = Math.min(this.options.concurrency, Math.max(this.connectionLimit, open));
 		if (open >= this.peakOpen || now - this.peakAt > peakMemoryMs) {
 			this.peakOpen = open;
@@ -187,29 +292,84 @@ export class Pacer {
 		}
 	}
 
-	/** After a quiet minute, one more connection may be tried (up to the setting). Returns true when it rose. */
+	/** When the time has come, one more connection may be tried (up to the setting). Returns true when the limit rose. */
 	recoverConnections(now: number): boolean {
-		if (this.connectionLimit >= this.options.concurrency || now - this.lastConnectionRefusal < connectionRecoveryMs) {
+		if (this.tryingConnection && now - this.tryingSince > maximumHoldMs) {
+			// The connection tried failed otherwise (the network), or was never opened: try again.
+			this.tryingConnection = false;
+			this.connectionLimit = Math.max(1, this.connectionLimit - 1);
+			this.nextConnectionAt = now;
+		}
+
+		// While the server holds the messages, another connection would carry nothing: it is tried
+		// when messages go again.
+		if (this.connectionLimit >= this.options.concurrency || this.tryingConnection || now < this.nextConnectionAt || this.holding) {
 			return false;
 		}
 
 		this.connectionLimit++;
-		this.lastConnectionRefusal = now;
+		this.tryingConnection = true;
+		this.tryingSince = now;
+		this.nextConnectionAt = Number.POSITIVE_INFINITY;
 		return true;
 	}
 
+	/** When a connection the server refused may be opened again. */
+	connectionRetryAt(now: number): number {
+		return Number.isFinite(this.nextConnectionAt) ? this.nextConnectionAt : now + minimumHoldMs;
+	}
+
 	/** For display: undefined while the server has not limited this run. */
-	limiting(): Limiting | undefined {
+	limiting(now = Date.now()): Limiting | undefined {
 		if (!this.limited) {
 			return undefined;
 		}
 
+		const known = this.windowMs !== undefined && this.perWindow !== undefined;
 		return {
 			connections: this.connectionLimit,
-			perMinute: this.windowMs !== undefined && this.pace !== Number.POSITIVE_INFINITY ? this.pace * 60 : null,
+			perMinute: known ? (this.perWindow! * 60_000) / this.windowMs! : null,
 			holding: this.holding,
+			...(known ? {window: {messages: this.perWindow!, ms: Math.round(this.windowMs!), nextInMs: this.nextWindowInMs(now)}} : {}),
 			...(this.reply ? {reply: this.reply} : {}),
 		};
+	}
+
+	/** How long until the server's next window begins: 0 while the current one still takes messages. */
+	private nextWindowInMs(now: number): number {
+		if (!this.holding) {
+			return 0;
+		}
+
+		return Math.max(0, Math.round(this.windowStart + this.windowMs! - now));
+	}
+
+	/** A probe taken at `acceptedAt` opened a new window: how long was the last one? */
+	private learnWindow(acceptedAt: number): void {
+		const length = acceptedAt - this.windowStart;
+		const refusedAt = this.refusedProbeAt === undefined ? undefined : this.refusedProbeAt - this.windowStart;
+		if (this.windowMs === undefined) {
+			// It ended between the last refused probe and this one.
+			this.windowMs = refusedAt === undefined ? length : (refusedAt + length) / 2;
+		} else if (refusedAt === undefined) {
+			// Accepted at the first try: it may end earlier still; try a step earlier next time.
+			this.windowMs = Math.max(resetStepMs, length - resetStepMs);
+		} else {
+			this.windowMs = length;
+		}
+	}
+
+	/** After a refused probe, the wait for the next one. */
+	private probeStep(now: number): number {
+		const sinceStart = now - this.windowStart;
+		const learningStep = Math.min(maximumHoldMs, Math.max(minimumHoldMs, sinceStart / learningStepShare));
+		if (this.windowMs !== undefined && sinceStart < (this.windowMs * 1.5) + minimumHoldMs) {
+			// Near the end of a known window: 250 ms, then twice as long after each refusal, so a
+			// window learnt a few seconds short costs a few replies, not one every 250 ms.
+			return Math.min(learningStep, resetStepMs * (2 ** Math.max(0, this.refusedProbes - 1)));
+		}
+
+		return learningStep;
 	}
 
 	private remember(reply: string | undefined): void {
@@ -236,13 +396,20 @@ export function formatPace(perMinute: number): string {
 	return perMinute >= 10 ? `~${Math.round(perMinute)}/min` : perMinute >= 1 ? `~${perMinute.toFixed(1)}/min` : `~${Math.round(perMinute * 60)}/h`;
 }
 
-/** `server is limiting: 2 connections, ~30/min` */
+/** `server is limiting: 2 connections, ~99/min (33 per 20 s)` */
 export function describeLimiting(limiting: Limiting): string {
 	const connections = `${limiting.connections} connection${limiting.connections === 1 ? '' : 's'}`;
+	const waiting = limiting.holding ? ', waiting until it takes more' : '';
 	if (limiting.perMinute === null) {
-		return `server is limiting: ${connections}${limiting.holding ? ', waiting until it takes more' : ''}`;
+		return `server is limiting: ${connections}${waiting}`;
 	}
 
-	const pace = formatPace(limiting.perMinute);
-	return `server is limiting: ${connections}, ${pace}${limiting.holding ? ', waiting until it takes more' : ''}`;
+	return `server is limiting: ${connections}, ${formatPace(limiting.perMinute)}${limiting.window ? ` (${formatWindow(limiting.window)})` : ''}${waiting}`;
+}
+
+/** A server's window as people read it: `33 per 20 s`, `100 per 1 min`, `1 per 1.5 s`. */
+export function formatWindow(window: {messages: number; ms: number}): string {
+	const seconds = window.ms / 1000;
+	const length = seconds >= 120 ? `${Math.round(seconds / 60)} min` : seconds >= 10 ? `${Math.round(seconds)} s` : `${Number(seconds.toFixed(1))} s`;
+	return `${window.messages} per ${length}`;
 }

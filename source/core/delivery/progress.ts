@@ -24,19 +24,27 @@ export interface Estimate {
 }
 
 /**
- * How long the rest will take: from the measured rate, or — while the rate is not yet measured
- * over a whole window and a limiting server's pace is known — from that pace, which the send
- * keeps to. While the server holds the send and its pace is not known yet, the rate so far is
- * the server's first burst, which says nothing of what follows: no ETA.
+ * How long the rest will take: from the window a limiting server allows, once learnt (so many
+ * messages per window: the rest needs that many more windows, the first of them beginning when
+ * the server's next one does); else from the pace learnt, while the rate is not yet measured
+ * over a whole window; else from the measured rate. While the server holds the send and its
+ * window is not known yet, the rate so far is the server's first burst, which says nothing of
+ * what follows: no ETA.
  *
  * @example
- * estimate({remaining: 84, rate: 3, spanMs: 10_000, limiting: {connections: 2, perMinute: 84, holding: false}})
- * // {etaMs: 60_000, etaFrom: 'pace'}
+ * estimate({remaining: 67, rate: 3, spanMs: 10_000, limiting: {connections: 2, perMinute: 99, holding: true, window: {messages: 33, ms: 20_000, nextInMs: 5000}}})
+ * // {etaMs: 45_000, etaFrom: 'pace'}: 33 in 5 s, 33 in 25 s, the last in 45 s
  */
 export function estimate(input: {remaining: number; rate: number; spanMs: number; limiting?: Limiting}): Estimate {
 	const {remaining, rate, spanMs, limiting} = input;
 	if (remaining === 0) {
 		return {etaMs: 0};
+	}
+
+	const window = limiting?.window;
+	if (window && window.messages > 0) {
+		const windows = Math.ceil(remaining / window.messages) - 1;
+		return {etaMs: Math.round(window.nextInMs + (windows * window.ms)), etaFrom: 'pace'};
 	}
 
 	const windowFull = spanMs >= rateWindowMs;

@@ -5,7 +5,7 @@
  * failures. Events arrive
  * in batches (the display is throttled, not the sending), so the reducer takes a batch.
  */
-import {formatPace} from '../../core/delivery/pacing.js';
+import {formatPace, formatWindow} from '../../core/delivery/pacing.js';
 import type {DeliveryEvent, DeliveryProgress} from '../../core/types.js';
 import {fit, printable} from '../components/text.js';
 
@@ -198,7 +198,7 @@ export function limitingLines(progress: DeliveryProgress, width: number): string
 	const connections = `${limiting.connections} connection${limiting.connections === 1 ? '' : 's'}`;
 	const found = limiting.perMinute === null
 		? limiting.holding ? '; finding its pace' : ''
-		: `, ${formatPace(limiting.perMinute)}`;
+		: `, ${formatPace(limiting.perMinute)}${limiting.window ? ` (${formatWindow(limiting.window)})` : ''}`;
 	const head = `Server limits this send: ${connections}${found}`;
 	const basis = progress.etaFrom === 'pace' ? '; the ETA is at this pace' : '';
 	const lines = [fit(head.length + basis.length <= width ? head + basis : head, width)];
