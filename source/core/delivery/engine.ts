@@ -21,7 +21,7 @@
  * callbacks rather than promise chains, journal writes are grouped, progress is sampled.
  */
 import {MassmailError} from '../errors.js';
-import {countOutcomes, statusCodes, type OutcomeLine, type OutcomeWriter, type SendLock, type SendLog, type SendRecord} from '../journal.js';
+import {countOutcomes, outcomeGroupGapMs, statusCodes, type OutcomeLine, type OutcomeWriter, type SendLock, type SendLog, type SendRecord} from '../journal.js';
 import type {DeliveryProgress, DeliveryResult} from '../types.js';
 import {Connections, type Worker} from './connections.js';
 import {decide} from './decision.js';
@@ -133,7 +133,10 @@ export class Delivery {
 		try {
 			this.writer = this.sends.openOutcomes(this.id, group => {
 				this.onDurable(group);
-			}, {intervalMs: this.options.journalIntervalMs, maxGroup: this.options.journalGroup}, error => {
+			}, {
+				// A strict journal holds each final dot for the acceptance before it: nothing may wait longer.
+				intervalMs: this.options.journalIntervalMs, maxGroup: this.options.journalGroup, minGapMs: this.options.strictJournal ? 0 : outcomeGroupGapMs,
+			}, error => {
 				this.onJournalFailure(error);
 			});
 		} catch (error) {

@@ -25,6 +25,6 @@
 export {SendLog, type SendLock} from './send-log.js';
 export {SendReader, type ReadOptions, type RecipientRecord, type SendListing} from './read.js';
 export {newSendId, type RunState, type SendRecord} from './record.js';
-export {countOutcomes, OutcomeWriter, statusCodes, type OutcomeLine, type OutcomeState} from './outcome-log.js';
+export {countOutcomes, outcomeGroupGapMs, OutcomeWriter, statusCodes, type OutcomeLine, type OutcomeState} from './outcome-log.js';
 export {describeDamage, formatDamagedLine, UnreadableRecipientsError, type DamagedLine, type DamageReport, type UnreadablePolicy} from './damage.js';
 export {readDeliveries, ReportAppender, reportsFile, resentLines, type DeliveriesRead, type Delivery, type DeliveryCounts, type DeliveryState, type ReportLine, type ReportState, type ReportVia} from './reports.js';

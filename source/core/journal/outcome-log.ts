@@ -175,10 +175,33 @@ export function decodeOutcomes(text: string | undefined, total: number, withResp
 }
 
 /**
- * Appends outcomes in groups: one write and one fdatasync per group, never two at once. With
- * `intervalMs` 0 (the default) a group is written as soon as the disk is free, so a group is what
- * arrived during the previous fsync (group commit); otherwise a group waits up to `intervalMs`, or
- * until `maxGroup` outcomes wait. `onDurable` receives each group once it is on disk,
+ * How the outcome log groups its writes. `intervalMs` 0: a group is written as soon as the disk is
+ * free (group commit), but not sooner than `minGapMs` after the previous group began (default 0);
+ * otherwise a group waits up to `intervalMs`. Either way a group goes at once when `maxGroup`
+ * outcomes wait.
+ */
+export interface OutcomeGrouping {
+	intervalMs: number;
+	maxGroup: number;
+	/**
+	 * A disk that syncs in microseconds (a cache, a RAM disk) would otherwise get a write and an
+	 * fdatasync for every few outcomes: each costs the sending thread a system call and a wake-up of
+	 * a thread of libuv's pool, thousands of times a second. Leave 0 when someone waits for each
+	 * outcome to be on disk (the strict journal holds a final dot for it).
+	 */
+	minGapMs?: number;
+}
+
+/**
+ * The gap a sender leaves between groups (OutcomeGrouping.minGapMs). Measured (bench delivery's
+ * profile, 20,000 messages into smtp-sink): about 5,000 groups without it, a write and an
+ * fdatasync every four outcomes; outcomes, and the events that tell of them, wait at most this much.
+ */
+export const outcomeGroupGapMs = 10;
+
+/**
+ * Appends outcomes in groups: one write and one fdatasync per group, never two at once (see
+ * OutcomeGrouping). `onDurable` receives each group once it is on disk,
  * so whoever is told of an outcome is told after it would survive a crash.
  */
 export class OutcomeWriter {
@@ -192,11 +215,13 @@ export class OutcomeWriter {
 	private idleWaiters: Array<() => void> = [];
 	private appended = 0;
 	private durable = 0;
+	/** When the last group began to be written (performance.now()). */
+	private lastFlushAt = Number.NEGATIVE_INFINITY;
 
 	constructor(
 		private readonly fd: number,
 		private readonly onDurable: (group: OutcomeLine[]) => void,
-		private readonly options: {intervalMs: number; maxGroup: number} = {intervalMs: 0, maxGroup: 200},
+		private readonly options: OutcomeGrouping = {intervalMs: 0, maxGroup: 200},
 		private readonly onFailure?: (error: Error) => void,
 	) {}
 
@@ -252,7 +277,7 @@ export class OutcomeWriter {
 
 	/** Resolves when everything appended so far is on disk. */
 	async drain(): Promise<void> {
-		this.flush();
+		this.flush(true);
 		if (!this.flushing && this.pending === '') {
 			return;
 		}
@@ -262,7 +287,8 @@ export class OutcomeWriter {
 		});
 	}
 
-	private flush(): void {
+	/** Writes what is pending, unless a write is under way or (`now` false) the minimum gap has not passed. */
+	private flush(now = false): void {
 		if (this.timer) {
 			clearTimeout(this.timer);
 			this.timer = undefined;
@@ -277,7 +303,17 @@ export class OutcomeWriter {
 			return;
 		}
 
+		const gapLeft = this.lastFlushAt + (this.options.minGapMs ?? 0) - performance.now();
+		if (!now && gapLeft > 0 && this.pendingOutcomes.length < this.options.maxGroup) {
+			this.timer = setTimeout(() => {
+				this.timer = undefined;
+				this.flush();
+			}, gapLeft);
+			return;
+		}
+
 		this.flushing = true;
+		this.lastFlushAt = performance.now();
 		const data = this.pending;
 		const group = this.pendingOutcomes;
 		this.pending = '';
@@ -297,8 +333,8 @@ export class OutcomeWriter {
 
 			this.flushing = false;
 			if (this.pending !== '' && !this.failure) {
-				// What arrived during this write forms the next group right away.
-				this.flush();
+				// What arrived during this write forms the next group: right away when someone waits for the disk.
+				this.flush(this.idleWaiters.length > 0);
 				return;
 			}
 

@@ -9,7 +9,7 @@ import {MassmailError} from '../errors.js';
 import {writeFileAtomic} from '../json-file.js';
 import {fsyncDirectory, keepPrivate, openForAppend, takeProcessLock, type ProcessLock} from '../storage/index.js';
 import type {Recipient, SendStatus} from '../types.js';
-import {OutcomeWriter, outcomesFile, type OutcomeLine} from './outcome-log.js';
+import {OutcomeWriter, outcomesFile, type OutcomeGrouping, type OutcomeLine} from './outcome-log.js';
 import {SendReader} from './read.js';
 import {encodeRecipients, encodeRecord, encodeRunState, newSendId, recipientsFile, type RunState, type SendRecord} from './record.js';
 
@@ -99,7 +99,7 @@ export class SendLog extends SendReader {
 	}
 
 	/** Opens the outcome log for appending (cutting off a torn last line first, however long). Call with the lock held. */
-	openOutcomes(id: string, onDurable: (group: OutcomeLine[]) => void, options?: {intervalMs: number; maxGroup: number}, onFailure?: (error: Error) => void): OutcomeWriter {
+	openOutcomes(id: string, onDurable: (group: OutcomeLine[]) => void, options?: OutcomeGrouping, onFailure?: (error: Error) => void): OutcomeWriter {
 		const file = this.file(id, outcomesFile);
 		let fd: number;
 		try {
