@@ -101,6 +101,9 @@ async function measureStartAndKeys(configDir: string, starts: number): Promise<{
 }
 
 const subject = 'Planned maintenance on Saturday';
+// How long a typed key may take to show while the send is set up: generous, as this is not what is
+// measured, and on a machine at a load of 10-15 a 3 s wait failed the whole display-cost measure.
+const typingWaitMs = 15_000;
 const focused = (screen: string, label: string) => new RegExp(`^\\s*[❯>]\\s+${label}`, 'm').test(screen);
 
 /** Move the form's focus (Tab) to the field labelled `label`: at most 10 Tabs. */
@@ -108,7 +111,7 @@ async function focusField(session: ScreenSession, label: string): Promise<void> 
 	for (let tabs = 0; tabs < 10 && !focused(session.screen, label); tabs++) {
 		const before = session.screen;
 		session.press(keys.tab);
-		await session.waitForChange(before, 3000);
+		await session.waitForChange(before, typingWaitMs);
 		await session.settle(40, 2000);
 	}
 
@@ -122,7 +125,7 @@ async function typeLines(session: ScreenSession, lines: string[]): Promise<void>
 	const press = async (input: string) => {
 		const before = session.screen;
 		session.press(input);
-		await session.waitForChange(before, 3000);
+		await session.waitForChange(before, typingWaitMs);
 		await session.settle(30, 2000);
 	};
 
@@ -171,11 +174,11 @@ async function sendFromDashboard(configDir: string, sink: Sink, lines: string[],
 		await session.waitFor(listShown, 15_000, 'the domain list');
 		await session.settle(200, 3000);
 		session.press('e');
-		await session.waitFor(screen => screen.includes('Subject'), 5000, 'the Send Email form');
+		await session.waitFor(screen => screen.includes('Subject'), typingWaitMs, 'the Send Email form');
 		await session.settle(100, 2000);
 		await focusField(session, 'Subject');
 		session.press(subject);
-		await session.waitFor(screen => screen.includes(subject), 3000, 'the subject typed');
+		await session.waitFor(screen => screen.includes(subject), typingWaitMs, 'the subject typed');
 		await session.settle(50, 2000);
 		await focusField(session, 'Message');
 		await typeLines(session, lines);
