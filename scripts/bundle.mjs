@@ -6,7 +6,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
-import {pathToFileURL} from 'node:url';
 import {build} from 'esbuild';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -36,7 +35,8 @@ const missingDevtools = {
 function removeOldChunks(made) {
 	const folder = path.join(root, 'dist', 'chunks');
 	const before = Date.now() - (24 * 60 * 60 * 1000);
-	for (const name of fs.readdirSync(folder)) {
+	const names = fs.existsSync(folder) ? fs.readdirSync(folder) : [];
+	for (const name of names) {
 		const file = path.join(folder, name);
 		if (!made.has(file) && fs.statSync(file).mtimeMs < before) {
 			fs.rmSync(file, {force: true});
@@ -44,7 +44,7 @@ function removeOldChunks(made) {
 	}
 }
 
-export async function bundle() {
+async function bundle() {
 	const result = await build({
 		absWorkingDir: root,
 		entryPoints: ['cli.tsx'],
@@ -83,6 +83,13 @@ export async function bundle() {
 	fs.writeFileSync(path.join(root, 'dist', '.build-stamp'), new Date().toISOString() + '\n');
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+try {
 	await bundle();
+} catch (error) {
+	// esbuild has printed its own errors (with the file and line); anything else is said here.
+	if (!Array.isArray(error?.errors)) {
+		process.stderr.write(`massmail build: ${error?.message ?? error}\n`);
+	}
+
+	process.exitCode = 1;
 }
