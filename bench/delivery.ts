@@ -10,14 +10,14 @@
  * Environment: BENCH_MESSAGES (20000), BENCH_ROUNDS (5), BENCH_QUICK=1 (one round, no
  * 100,000 run), BENCH_SKIP_100K=1, BENCH_CPU_PROF=1 (profile to .bench/).
  */
-import {mkdirSync, readdirSync, statSync} from 'node:fs';
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {makeTempDir, removeTempDir} from './lib/children.js';
 import {summarizeProfile} from './lib/cpu-profile.js';
 import {cliBuilt, cliEnv, cliNodeFlags, cliPath, firstError, importDirectory, repoRoot, writeDirectoryCsv, writeMessageFile} from './lib/fixtures.js';
 import {runBarePool} from './lib/pool.js';
 import {findPostfixTool, postfixInstallHint, startSink} from './lib/postfix.js';
-import {runMeasured, type RunResult} from './lib/run.js';
+import {runMeasured, type RunOptions, type RunResult} from './lib/run.js';
 import {median, printTable, verdict, type Figure} from './lib/table.js';
 
 const part = 'delivery';
@@ -36,13 +36,40 @@ export interface Attempt {
 	received: number;
 	/** From the first to the last message at the sink: the rate without start-up and shut-down. */
 	streamMs: number | undefined;
+	/** The process's CPU time, user + system (GNU time), when measured. */
+	cpuMs?: number;
 	error?: string;
+}
+
+const timeBinary = '/usr/bin/time';
+
+/**
+ * runMeasured, and the process's CPU time (user + system) from GNU time when it is at
+ * /usr/bin/time. On a busy machine the wall time of a run swings by half; the CPU a run needs
+ * moves far less, so a change to the engine is judged by its CPU per message beside its rate.
+ */
+export async function runWithCpu(command: string, args: string[], options: RunOptions, folder: string): Promise<RunResult & {cpuMs?: number}> {
+	if (!existsSync(timeBinary)) {
+		return runMeasured(command, args, options);
+	}
+
+	const cpuFile = path.join(folder, `cpu-${process.pid}-${Date.now()}.txt`);
+	try {
+		const result = await runMeasured(timeBinary, ['-f', '%U %S', '-o', cpuFile, command, ...args], options);
+		// GNU time writes "Command exited with non-zero status N" above the figures when it did.
+		const [user, system] = (readFileSync(cpuFile, 'utf8').trim().split('\n').at(-1) ?? '').split(' ').map(Number);
+		return {...result, ...(Number.isFinite(user) && Number.isFinite(system) ? {cpuMs: (user! + system!) * 1000} : {})};
+	} catch {
+		return runMeasured(command, args, options);
+	} finally {
+		rmSync(cpuFile, {force: true});
+	}
 }
 
 type Method = 'engine' | 'pool' | 'smtp-source';
 
 /** Run one sender against a fresh sink (started with `sinkArgs`) and check that every message arrived. */
-export async function attempt(sinkBinary: string, work: string, count: number, run: (port: number) => Promise<RunResult & {error?: string}>, sinkArgs: string[] = []): Promise<Attempt> {
+export async function attempt(sinkBinary: string, work: string, count: number, run: (port: number) => Promise<RunResult & {error?: string; cpuMs?: number}>, sinkArgs: string[] = []): Promise<Attempt> {
 	const sink = await startSink(sinkBinary, work, sinkArgs);
 	try {
 		const result = await run(sink.port);
@@ -59,7 +86,7 @@ export async function attempt(sinkBinary: string, work: string, count: number, r
 			error = `the sink received ${received} of ${count}`;
 		}
 
-		return {ms: result.ms, peakMb: result.peakMb, received, streamMs: first === undefined || last === undefined ? undefined : last - first, error};
+		return {ms: result.ms, peakMb: result.peakMb, received, streamMs: first === undefined || last === undefined ? undefined : last - first, cpuMs: result.cpuMs, error};
 	} finally {
 		await sink.stop();
 	}
@@ -139,7 +166,7 @@ export async function benchDelivery(): Promise<Figure[]> {
 			if (configDir) {
 				const dir = configDir;
 				results.engine.push(await attempt(sinkBinary, work, count, async port => {
-					const result = await runMeasured(process.execPath, engineArgs(messageFile), {env: cliEnv(dir, port), timeoutMs: 600_000});
+					const result = await runWithCpu(process.execPath, engineArgs(messageFile), {env: cliEnv(dir, port), timeoutMs: 600_000}, work);
 					return {...result, error: result.timedOut ? undefined : engineError(result, count)};
 				}));
 			}
@@ -148,9 +175,9 @@ export async function benchDelivery(): Promise<Figure[]> {
 				const result = await runBarePool(work, port, count, messageFile, 10);
 				return {...result, error: result.failed > 0 ? `${result.failed} failed: ${result.firstError}` : undefined};
 			}));
-			results['smtp-source'].push(await attempt(sinkBinary, work, count, async port => runMeasured(sourceBinary, [
+			results['smtp-source'].push(await attempt(sinkBinary, work, count, async port => runWithCpu(sourceBinary, [
 				'-d', '-s', '10', '-m', String(count), '-l', '2048', '-f', 'postmaster@bench.example.com', '-t', 'user@d0000.example.com', `127.0.0.1:${port}`,
-			], {timeoutMs: 600_000})));
+			], {timeoutMs: 600_000}, work)));
 		}
 
 		const labels: Record<Method, string> = {
@@ -162,6 +189,7 @@ export async function benchDelivery(): Promise<Figure[]> {
 		// disturbed one, and the figure the targets are read against. The median is shown beside it.
 		const rateOf: Partial<Record<Method, number>> = {};
 		const medianOf: Partial<Record<Method, number>> = {};
+		const cpuOf: Partial<Record<Method, number>> = {};
 		const rows = (Object.keys(results) as Method[]).filter(method => results[method].length > 0).map(method => {
 			const good = results[method].filter(a => !a.error);
 			for (const bad of results[method].filter(a => a.error)) {
@@ -171,6 +199,8 @@ export async function benchDelivery(): Promise<Figure[]> {
 			const rates = good.map(a => rate(count, a.ms)!);
 			const streamRates = good.map(a => rate(count, a.streamMs)).filter((r): r is number => r !== undefined);
 			const peaks = good.map(a => a.peakMb).filter((r): r is number => r !== undefined);
+			const cpuPerMessage = good.map(a => a.cpuMs).filter((r): r is number => r !== undefined).map(ms => ms * 1000 / count);
+			cpuOf[method] = cpuPerMessage.length > 0 ? median(cpuPerMessage) : undefined;
 			rateOf[method] = rates.length > 0 ? Math.max(...rates) : undefined;
 			medianOf[method] = rates.length > 0 ? median(rates) : undefined;
 			return [
@@ -181,11 +211,12 @@ export async function benchDelivery(): Promise<Figure[]> {
 				streamRates.length > 0 ? Math.max(...streamRates) : undefined,
 				good.length > 0 ? Math.min(...good.map(a => a.ms)) / 1000 : undefined,
 				peaks.length > 0 ? Math.max(...peaks) : undefined,
+				cpuOf[method],
 				`${good.length}/${results[method].length}`,
 			];
 		});
 		printTable(`${count.toLocaleString('en-US')} messages of ~2 KB, one recipient each; ${rounds} interleaved round(s); msg/s over the whole process`, [
-			'sender', 'best', 'median', 'slowest', 'best first→last at sink', 'best seconds', 'peak MB', 'runs ok',
+			'sender', 'best', 'median', 'slowest', 'best first→last at sink', 'best seconds', 'peak MB', 'CPU µs/msg (median)', 'runs ok',
 		], rows);
 
 		const ratio = (a: Method, b: Method) => (rateOf[a] !== undefined && rateOf[b] !== undefined ? rateOf[a]! / rateOf[b]! : undefined);
@@ -213,6 +244,7 @@ export async function benchDelivery(): Promise<Figure[]> {
 			{part, name: 'smtp-source msg/s (best round)', value: rateOf['smtp-source'], unit: 'msg/s', target: '', ok: undefined},
 			{part, name: 'engine / smtp-source', value: engineVsSource, unit: '×', target: '≥ 0.5', ok: engineVsSource === undefined ? undefined : engineVsSource >= 0.5},
 			{part, name: 'engine / bare pool', value: engineVsPool, unit: '×', target: '≈ 3.5', ok: undefined},
+			{part, name: 'engine CPU per message (user + system, median of rounds)', value: cpuOf.engine, unit: 'µs', target: '', ok: undefined},
 			{part, name: `engine peak memory (${count.toLocaleString('en-US')})`, value: results.engine.length > 0 ? Math.max(...results.engine.map(a => a.peakMb ?? 0)) : undefined, unit: 'MB', target: '', ok: undefined},
 		];
 
