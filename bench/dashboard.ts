@@ -19,6 +19,7 @@ import {cliBuilt, cliEnv, cliNodeFlags, cliPath, domainName, firstError, importD
 import {findPostfixTool, postfixInstallHint, startSink, type Sink} from './lib/postfix.js';
 import {runMeasured} from './lib/run.js';
 import {median, percentile, printTable, verdict, type Figure} from './lib/table.js';
+import {paste} from '../test/helpers/keys.js';
 import {keys, ScreenSession} from './lib/terminal.js';
 
 const part = 'dashboard';
@@ -120,22 +121,16 @@ async function focusField(session: ScreenSession, label: string): Promise<void> 
 	}
 }
 
-/** Type text the way a paste arrives: one chunk per line, Enter between lines. */
-async function typeLines(session: ScreenSession, lines: string[]): Promise<void> {
-	const press = async (input: string) => {
-		const before = session.screen;
-		session.press(input);
-		await session.waitForChange(before, typingWaitMs);
-		await session.settle(30, 2000);
-	};
-
-	for (const [index, line] of lines.entries()) {
-		if (index > 0) {
-			await press(keys.enter);
-		}
-
-		await press(line);
-	}
+/**
+ * The message as a terminal pastes it (bracketed paste, line breaks as CR): one edit. Typed a line
+ * and an Enter at a time, a key whose effect fell outside the field's visible rows changed nothing
+ * on screen, and waiting for that change failed the measure at a different line each run.
+ */
+async function pasteLines(session: ScreenSession, lines: string[]): Promise<void> {
+	const before = session.screen;
+	session.press(paste(lines.join('\r')));
+	await session.waitForChange(before, typingWaitMs);
+	await session.settle(200, typingWaitMs);
 }
 
 interface SendTiming {
@@ -181,7 +176,7 @@ async function sendFromDashboard(configDir: string, sink: Sink, lines: string[],
 		await session.waitFor(screen => screen.includes(subject), typingWaitMs, 'the subject typed');
 		await session.settle(50, 2000);
 		await focusField(session, 'Message');
-		await typeLines(session, lines);
+		await pasteLines(session, lines);
 		session.press(keys.ctrlS);
 		await session.waitFor(screen => screen.includes('Test copy') && screen.includes('Recipients'), 10_000, 'the Review screen');
 		await session.settle(100, 2000);
