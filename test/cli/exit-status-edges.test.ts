@@ -3,7 +3,9 @@
  * connection is up, and one after the final line, end as the exit table says, never by the
  * signal's default (143 for SIGTERM, 129 for SIGHUP).
  */
-import {writeFileSync} from 'node:fs';
+import {execFileSync} from 'node:child_process';
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
 import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
 import {lastJsonLine, runCli, startCli} from '../helpers/cli.js';
@@ -35,6 +37,8 @@ async function waitUntil(condition: () => boolean): Promise<void> {
 		}, 5);
 	});
 }
+
+const numbered = (prefix: string, count: number) => Array.from({length: count}, (_, i) => `${prefix}${i}`);
 
 const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -96,3 +100,41 @@ for (const signal of signals) {
 		t.is(server.messages.length, 2);
 	});
 }
+
+/** Whether this process may mount a tmpfs (root, with the right to mount): a full disk of a known size. */
+function canMountTmpfs(): boolean {
+	const probe = mkdtempSync(path.join(tmpdir(), 'massmail-tmpfs-probe-'));
+	try {
+		execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], {stdio: 'ignore'});
+		execFileSync('umount', [probe], {stdio: 'ignore'});
+		return true;
+	} catch {
+		return false;
+	} finally {
+		rmSync(probe, {recursive: true, force: true});
+	}
+}
+
+(canMountTmpfs() ? test : test.skip)('a disk that fills up during a send: the counts printed are those its journal holds, as show reads them', async t => {
+	const server = await faulty(t);
+	const dir = await directory(t, numbered('u', 2000));
+	// The send records on a 64 KB disk: the recipients' file (~50 KB) fits, the outcome log does not.
+	const sends = path.join(dir, 'sends');
+	mkdirSync(sends, {mode: 0o700});
+	execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', sends]);
+	t.teardown(() => {
+		execFileSync('umount', [sends]);
+	});
+	const {code, stdout, stderr} = await runCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes', '--json', '--concurrency', '5'], {configDir: dir, env: {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`}});
+	t.is(code, 75, stderr);
+	const summary = lastJsonLine(stdout);
+	t.regex(summary.stopped, /cannot write the journal of send .*ENOSPC/);
+	// Complete lines only: the write the disk refused may have left a torn one at the end.
+	const log = readFileSync(path.join(sends, summary.id, 'outcomes.log'), 'utf8');
+	const sentOnDisk = log.split('\n').slice(0, -1).filter(line => /^\d+\tS\t/.test(line)).length;
+	t.true(sentOnDisk > 0 && sentOnDisk < 2000, String(sentOnDisk));
+	t.is(summary.sent, sentOnDisk);
+	const shown = JSON.parse((await runCli(['show', summary.id, '--json'], {configDir: dir})).stdout);
+	t.is(shown.recipients.filter((r: {status: string}) => r.status === 'sent').length, sentOnDisk);
+	t.true(server.messages.length >= sentOnDisk);
+});

@@ -50,6 +50,22 @@ export function stopKind(fatal: MassmailError): 'connection' | 'auth' | 'store' 
 }
 
 /**
+ * The counts of a send as its outcome log holds them, after a write to it failed (a full disk):
+ * the outcomes of the group that failed, and a line torn by it, are in memory only, and the
+ * counts said and recorded must be those that show, history and resume read. Outcomes whose line
+ * cannot be read count as neither (none, when the whole log cannot be read: resume then asks
+ * how to treat them). When the record itself cannot be read, the memory's counts are all there is.
+ */
+function countsOnDisk(run: {id: string; total: number; status: Uint8Array; sends: SendLog}): {sent: number; failed: number} {
+	try {
+		const {sent, failed} = run.sends.outcomes(run.id, run.total, {unreadable: 'skip'});
+		return {sent, failed};
+	} catch {
+		return countOutcomes(run.status);
+	}
+}
+
+/**
  * Records the end of a started run: closes its outcome log (everything appended reaches the
  * disk), then writes how the send ended with its counts. Neither failing throws: the failure
  * becomes why the run stopped (`ending.fatal`, unless it already says why).
@@ -71,7 +87,7 @@ export async function recordEnd(ending: Ending, run: {
 		ending.fatal ??= journalUnwritable(run.id, error as Error);
 	}
 
-	const counts = countOutcomes(run.status);
+	const counts = run.writer.error === undefined ? countOutcomes(run.status) : countsOnDisk(run);
 	const {fatal: stoppedFirst} = ending;
 	const stoppedBy = stoppedFirst === undefined ? undefined : stopKind(stoppedFirst);
 	try {

@@ -468,7 +468,13 @@ export class SendReader {
 	private logOf(id: string, total: number, withResponses: boolean): LogRead {
 		let text: string;
 		try {
-			text = fs.readFileSync(this.file(id, outcomesFile), 'utf8');
+			const file = this.file(id, outcomesFile);
+			// A device in its place (/dev/full, /dev/zero) would be read forever: it holds no outcome.
+			if (!fs.statSync(file).isFile()) {
+				throw new Error('not a regular file');
+			}
+
+			text = fs.readFileSync(file, 'utf8');
 		} catch (error) {
 			return decodeOutcomes(undefined, total, withResponses, failureOf(error));
 		}
