@@ -1,0 +1,63 @@
+/**
+ * A message's bytes as they go after DATA: dot-stuffed, every line break CRLF (RFC 5321 §4.5.2),
+ * by nodemailer's own rules (its DataStream's transform), without a stream per message.
+ *
+ * nodemailer pipes each message through a new DataStream that scans every byte in JavaScript. A
+ * send shares one body among all its recipients (MessageTemplate), so the body is stuffed once
+ * here and kept while the send holds it; only the few per-recipient header lines are stuffed per
+ * message. The bench's profile put the scan at 4% of the sending process's time (20,000 × 2 KB).
+ */
+import type {Socket} from 'node:net';
+import DataStream from 'nodemailer/lib/smtp-connection/data-stream';
+
+/** One DataStream used as a function: its transform is synchronous, its output taken from push. */
+const transformer = new DataStream();
+let output: Buffer[] = [];
+transformer.push = (chunk: unknown) => {
+	output.push(chunk as Buffer);
+	return true;
+};
+
+const lineFeed = 0x0A;
+
+/** `bytes` as DataStream writes them when the byte before them was `lastByte` (false: none, the message starts). */
+export function stuffed(bytes: Buffer, lastByte: number | false): Buffer {
+	output = [];
+	transformer.lastByte = lastByte;
+	// The encoding is not read for a Buffer.
+	transformer._transform(bytes, 'utf8', () => undefined);
+	const chunks = output;
+	output = [];
+	return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
+/** Bodies stuffed after a line break (as they always come, after the header lines), while their buffer lives. */
+const stuffedBodies = new WeakMap<Buffer, Buffer>();
+
+/**
+ * Writes the message to the socket that `stream` (nodemailer's DataStream for it) is piped into,
+ * and sets the stream to end it as if the bytes had gone through it (its final dot then follows).
+ * Returns false, having written nothing, when the head does not end with a line break (then the
+ * caller writes head and body to the stream).
+ */
+export function writeStuffed(socket: Socket, stream: DataStream, head: Buffer, body: Buffer): boolean {
+	const stuffedHead = stuffed(head, false);
+	if (stuffedHead.at(-1) !== lineFeed) {
+		return false;
+	}
+
+	let stuffedBody = stuffedBodies.get(body);
+	if (!stuffedBody) {
+		stuffedBody = stuffed(body, lineFeed);
+		stuffedBodies.set(body, stuffedBody);
+	}
+
+	socket.write(stuffedHead);
+	if (stuffedBody.length > 0) {
+		socket.write(stuffedBody);
+	}
+
+	// What DataStream's flush reads to end the message: ".\r\n" after a line break, else "\r\n.\r\n".
+	stream.lastByte = stuffedBody.length > 0 ? stuffedBody.at(-1)! : lineFeed;
+	return true;
+}
