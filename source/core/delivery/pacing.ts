@@ -15,9 +15,9 @@
  *   The probe opened the next window.
  * - From then on, each window's allowance goes at once, and the send holds until the window
  *   is due to end: a probe goes then; if it is refused (the server's clock ticks in whole
- *   seconds) another goes 250 ms later, then 500 ms, 1 s, … (the window learnt was short).
- *   Accepted at the first try, the next window is tried 250 ms earlier, so the learnt length
- *   stays within a step of the server's.
+ *   seconds) another goes 250 ms later, then 500 ms, 1 s, … (the window learnt was short), and
+ *   the window ended between the last two. Accepted at the first try, the next window is tried
+ *   250 ms earlier, so the learnt length stays within a step or so of the server's.
  * - Half way through a long wait, one message asks whether the server takes more in this
  *   window: refused (one reply a window: "a deferral costs one reply"), the wait goes on;
  *   accepted, the server lifted or raised its limit, and messages go as fast as they can again
@@ -355,7 +355,8 @@ export class Pacer {
 			// Accepted at the first try: it may end earlier still; try a step earlier next time.
 			this.windowMs = Math.max(resetStepMs, length - resetStepMs);
 		} else {
-			this.windowMs = length;
+			// Refused a moment before: it ended between the two.
+			this.windowMs = (refusedAt + length) / 2;
 		}
 	}
 
