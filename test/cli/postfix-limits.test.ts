@@ -34,3 +34,49 @@ test('Postfix limiting to 2 connections and 10 messages per 3 s: exit 0, everyon
 		t.is(counts.get(address), 1, address);
 	}
 });
+
+/** Postfix's log lines for each refusal anvil caused, by kind. */
+function refusalsInLog(lines: string[]): {messageRate: number; connections: number} {
+	return {
+		messageRate: lines.filter(line => /Message delivery request rate limit exceeded/.test(line)).length,
+		connections: lines.filter(line => /Connection (?:concurrency|rate) limit exceeded/.test(line)).length,
+	};
+}
+
+test('Postfix allowing 10 messages per 8 s: the window is learnt once, then each costs Postfix a refusal or two, and the progress carries the window and an ETA from it', async t => {
+	const locals = Array.from({length: 40}, (_, i) => `user${i}`);
+	const mailboxes = locals.map(local => `${local}@example.com`);
+	const postfix = await startPostfix({mailboxes, connectionCountLimit: 2, messageRateLimit: 10, rateTimeUnit: '8s'});
+	t.teardown(async () => postfix.stop());
+	const {dir} = tempConfigDir(t);
+	const csv = path.join(dir, 'users.csv');
+	writeFileSync(csv, ['email,name,role,disabled', ...mailboxes.map(address => `${address},,user,`)].join('\n'));
+	t.is((await runCli(['import', csv], {configDir: dir})).code, 0);
+
+	const result = await runCli(['send', '--to', 'all', '--subject', 'Maintenance', '--message', 'Tonight.', '--yes', '--json'], {configDir: dir, env: {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${postfix.port}`}});
+	t.is(result.code, 0, result.stderr);
+	t.like(lastJsonLine(result.stdout), {total: 40, sent: 40, failed: 0, status: 'finished'});
+
+	// Four windows of 10. Learning the first costs a probe a second at most (8) and the messages
+	// in flight when the first refusal came (2); each later one the check past its allowance and a
+	// probe or two where anvil's whole seconds fall late: at most 3.
+	const refusals = refusalsInLog(postfix.logLines());
+	t.log(refusals);
+	t.true(refusals.messageRate <= 10 + (3 * 3), `${refusals.messageRate} refusals for 40 messages in 4 windows`);
+
+	// The progress carries the window learnt, and an ETA from it.
+	const progress = result.stdout.split('\n').filter(line => line.includes('"type":"progress"')).map(line => JSON.parse(line) as {etaMs: number | null; etaFrom?: string; limiting?: {window?: {messages: number; ms: number}}});
+	const paced = progress.filter(line => line.limiting?.window !== undefined);
+	t.true(paced.length > 0, result.stdout);
+	t.is(paced.at(-1)!.limiting!.window!.messages, 10);
+	// anvil's window: the unit, plus up to a second (it counts whole seconds), plus a probe's step.
+	t.true(paced.at(-1)!.limiting!.window!.ms >= 7000 && paced.at(-1)!.limiting!.window!.ms <= 11_000, JSON.stringify(paced.at(-1)));
+	t.true(paced.every(line => line.etaMs !== null && line.etaFrom === 'pace'), JSON.stringify(paced));
+	t.true(result.stdout.split('\n').some(line => line.includes('"type":"limiting"') && /server is limiting: 2 connections, ~\d+\/min \(10 per \d+(?:\.\d)? s\)/.test(line)), result.stdout);
+
+	await postfix.waitForDelivered(40, 30_000);
+	const counts = postfix.countsByRecipient();
+	for (const address of mailboxes) {
+		t.is(counts.get(address), 1, address);
+	}
+});
