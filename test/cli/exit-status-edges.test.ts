@@ -138,3 +138,27 @@ function canMountTmpfs(): boolean {
 	t.is(shown.recipients.filter((r: {status: string}) => r.status === 'sent').length, sentOnDisk);
 	t.true(server.messages.length >= sentOnDisk);
 });
+
+test('history names a finished send whose outcome log was garbled afterwards, as show does', async t => {
+	const server = await faulty(t);
+	const dir = await directory(t, numbered('u', 50));
+	const sent = await runCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes', '--json'], {configDir: dir, env: {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`}});
+	t.is(sent.code, 0, sent.stderr);
+	const {id} = lastJsonLine(sent.stdout);
+	const before = await runCli(['history'], {configDir: dir});
+	t.notRegex(before.stdout, /damaged/);
+
+	const file = path.join(dir, 'sends', id, 'outcomes.log');
+	const lines = readFileSync(file, 'utf8').split('\n');
+	lines[20] = 'x\u0000garbled\u0000';
+	writeFileSync(file, lines.join('\n'));
+	const shown = await runCli(['show', id], {configDir: dir});
+	t.regex(shown.stdout + shown.stderr, /of 50 recipients readable/);
+
+	const history = await runCli(['history'], {configDir: dir});
+	t.is(history.code, 0, history.stderr);
+	t.regex(history.stdout, /finished, damaged/);
+	t.regex(history.stdout, new RegExp(`${id} damaged: .*outcomes\\.log.* \\(massmail show ${id}\\)`));
+	const [listed] = JSON.parse((await runCli(['history', '--json'], {configDir: dir})).stdout);
+	t.regex(listed.damaged, /outcomes\.log/);
+});

@@ -55,6 +55,21 @@ function clean(text: string): string {
 	return text.replaceAll(/[\t\r\n]+/g, ' ').trim();
 }
 
+/**
+ * Whether the outcome log changed after the run's end was recorded in `stateFile`, which is
+ * written once the log is closed: then the counts recorded there may no longer be what the log
+ * says (an edit, a bad copy), and the log must be read to tell. The change time (ctime), which no
+ * tool sets back; the same time is taken as a change (a clock too coarse to tell).
+ */
+export function changedAfter(logFile: string, stateFile: string): boolean {
+	try {
+		return fs.statSync(logFile).ctimeMs >= fs.statSync(stateFile).ctimeMs;
+	} catch {
+		// One of them is gone: reading the log tells what there is.
+		return true;
+	}
+}
+
 /** One outcome's line. */
 export function encodeOutcome(outcome: OutcomeLine): string {
 	return outcome.index + '\t' + outcome.code + (outcome.ambiguous ? 'a' : '') + '\t' + outcome.attempts + '\t' + clean(outcome.response) + '\n';

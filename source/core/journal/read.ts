@@ -13,7 +13,7 @@ import {tryReadJsonFile} from '../json-file.js';
 import {lockHolder, type LockHolder} from '../storage/index.js';
 import type {MessageDraft, RecipientReport, RecipientStatus, SendStatus, SendSummary} from '../types.js';
 import {damageReport, describeDamage, listedDamage, UnreadableRecipientsError, type DamagedLine, type DamageReport, type UnreadablePolicy} from './damage.js';
-import {countOutcomes, decodeOutcomes, outcomesFile, statusCodes, type LogRead, type OutcomeState} from './outcome-log.js';
+import {changedAfter, countOutcomes, decodeOutcomes, outcomesFile, statusCodes, type LogRead, type OutcomeState} from './outcome-log.js';
 import {createdAtOfId, decodeRecipients, idPattern, recipientsFile, recordProblem, runStateProblem, type RecipientsRead, type RunState, type SendRecord} from './record.js';
 import {readDeliveries, reportsFile, type DeliveriesRead} from './reports.js';
 
@@ -329,6 +329,11 @@ export class SendReader {
 		if (!running && state) {
 			({sent, failed} = state);
 			status = state.status;
+			// Listing many sends reads no log, unless it changed after the end was recorded: damage then is said.
+			const log = changedAfter(this.file(id, outcomesFile), this.file(id, 'state.json')) ? this.logOf(id, record.total, false) : undefined;
+			if (log && log.damage.count > 0) {
+				notes.push(describeDamage({lines: log.damage.lines, damagedLines: log.damage.count}));
+			}
 		} else {
 			const log = this.logOf(id, record.total, false);
 			({sent, failed} = countOutcomes(log.status));
