@@ -1,5 +1,6 @@
 import {domainToASCII, domainToUnicode} from 'node:url';
 import {MassmailError} from './errors.js';
+import {quoted} from './format.js';
 
 const controlCharacter = /[\u0000-\u001F\u007F-\u009F\u2028\u2029]/;
 
@@ -14,7 +15,7 @@ export function hasControlCharacter(value: string): boolean {
  */
 export function assertHeaderValue(field: string, value: string): void {
 	if (hasControlCharacter(value)) {
-		throw new MassmailError('validation', `${field} contains a line break or control character: ${JSON.stringify(value)}`, {
+		throw new MassmailError('validation', `${field} contains a line break or control character: ${quoted(value)}`, {
 			hint: 'Remove the line break (a header value is one line).',
 		});
 	}
@@ -48,7 +49,7 @@ export function normalizeDomain(input: string): string {
 
 function computeDomain(input: string): string {
 	const trimmed = input.trim().toLowerCase();
-	const shown = JSON.stringify(input);
+	const shown = quoted(input);
 	if (trimmed === '') {
 		throw invalid('not a valid domain "": it is empty');
 	}
@@ -120,7 +121,7 @@ const quotedContent = /^(?:[\u0020\u0021\u0023-\u005B\u005D-\u007E]|\\[\u0020-\u
  */
 export function normalizeAddress(input: string): string {
 	const trimmed = input.trim();
-	const fail = (why: string) => invalid(`not a valid address ${JSON.stringify(input)}: ${why}`);
+	const fail = (why: string) => invalid(`not a valid address ${quoted(input)}: ${why}`);
 	if (trimmed === '') {
 		throw fail('it is empty');
 	}
@@ -152,7 +153,7 @@ export function normalizeAddress(input: string): string {
 	} catch (error) {
 		// Say what is wrong with the domain, in the address's words.
 		const why = (error as Error).message.replace(/^not a valid domain "[^"]*": /, '');
-		throw fail(`the domain ${JSON.stringify(domain)} is not valid: ${why}`);
+		throw fail(`the domain ${quoted(domain)} is not valid: ${why}`);
 	}
 
 	return `${nfc}@${normalized}`;

@@ -3,6 +3,8 @@
  * Every error the user can cause or meet is a MassmailError: the command line prints
  * `message` (and `hint`), never a stack trace, and exits with `exitCode`.
  */
+import {plural} from './format.js';
+
 export const exitCodes = {
 	/** Every recipient accepted. */
 	ok: 0,
@@ -93,6 +95,22 @@ export function isMassmailError(error: unknown): error is MassmailError {
 	return error instanceof MassmailError;
 }
 
+/** The longest line of an error that is printed whole. */
+const longestErrorLine = 2000;
+
+/**
+ * A line of an error no longer than {@link longestErrorLine}: the last guard for a message that
+ * quotes input whole (each message should cut what it quotes itself: format.ts's quoted).
+ */
+function readableLine(line: string): string {
+	if (line.length <= longestErrorLine) {
+		return line;
+	}
+
+	const characters = Array.from(line);
+	return characters.length <= longestErrorLine ? line : `${characters.slice(0, longestErrorLine - 200).join('')}… (the line is cut: ${plural(characters.length, 'character')} in all)`;
+}
+
 /** An error as the command line and the dashboard print it: the sentence, its details, its hint. */
 export function formatError(error: MassmailError): string {
 	const lines = [`massmail: ${error.message}`];
@@ -104,5 +122,5 @@ export function formatError(error: MassmailError): string {
 		lines.push(error.hint);
 	}
 
-	return lines.join('\n');
+	return lines.map(line => readableLine(line)).join('\n');
 }

@@ -72,3 +72,24 @@ const controlsJsonKeeps = /[\u007F-\u009F\p{Bidi_Control}]/gu;
 export function terminalJson(value: unknown, indent?: string): string {
 	return JSON.stringify(value, undefined, indent).replaceAll(controlsJsonKeeps, character => String.raw`\u` + character.codePointAt(0)!.toString(16).padStart(4, '0'));
 }
+
+/** How many characters of a text from outside a message quotes before it cuts the rest. */
+export const quotedLength = 120;
+
+/**
+ * Text from outside (an address, a header, a typed value) quoted in a message, as JSON writes it,
+ * cut when longer than `max` characters: its start and its end stay, quoted each, with how long it
+ * was, so that a 1 MB value makes a line one can read, not a megabyte of error.
+ *
+ * @example quoted('ann@example.com') // '"ann@example.com"'
+ * @example quoted('a'.repeat(1_000_000)) // '"aaa…(90 a)"…"aaa…(30 a)" (1,000,000 characters)'
+ */
+export function quoted(text: string, max = quotedLength): string {
+	const characters = text.length > max ? Array.from(text) : [];
+	if (characters.length <= max) {
+		return JSON.stringify(text);
+	}
+
+	const tail = Math.floor(max / 4);
+	return `${JSON.stringify(characters.slice(0, max - tail).join(''))}…${JSON.stringify(characters.slice(-tail).join(''))} (${plural(characters.length, 'character')})`;
+}

@@ -162,3 +162,26 @@ test('history names a finished send whose outcome log was garbled afterwards, as
 	const [listed] = JSON.parse((await runCli(['history', '--json'], {configDir: dir})).stdout);
 	t.regex(listed.damaged, /outcomes\.log/);
 });
+
+test('an error about a 1 MB address quotes a readable part of it and says how long it was', async t => {
+	const {dir} = tempConfigDir(t);
+	const csv = path.join(dir, 'users.csv');
+	const address = `${'a'.repeat(1_000_000)}@example.com`;
+	writeFileSync(csv, `email,name,role,disabled\n${address},,user,\n`);
+	const {code, stderr} = await runCli(['import', csv], {configDir: dir});
+	t.is(code, 2, stderr.slice(0, 500));
+	t.true(stderr.length < 1000, `${stderr.length} characters`);
+	t.regex(stderr, /line 2: not a valid address "a{60,}"…"a+@example\.com" \(1,000,012 characters\): the part before the @ is longer than 64 characters/);
+});
+
+test('an error about a CSV header of a million commas is cut to a readable length and says how long the line was', async t => {
+	const {dir} = tempConfigDir(t);
+	const csv = path.join(dir, 'users.csv');
+	writeFileSync(csv, `${','.repeat(1_000_000)}\nann@example.com\n`);
+	const {code, stderr} = await runCli(['import', csv], {configDir: dir});
+	t.is(code, 2, stderr.slice(0, 500));
+	t.true(stderr.length < 4000, `${stderr.length} characters`);
+	t.regex(stderr, /line 1: the header ",,,/);
+	t.regex(stderr, /characters in all\)/);
+	t.regex(stderr, /the first line must be: email,name,role,disabled/);
+});
