@@ -154,18 +154,24 @@ export class Directory {
 	 * 100,000-mailbox file stays readable, diffable and quick to write.
 	 */
 	toFileText(): string {
-		const lines = ['{', '\t"version": 1,', ...(this.origin ? [`\t"origin": ${JSON.stringify(this.origin)},`] : []), `\t"domains": ${JSON.stringify(this.#domainNames())},`, '\t"mailboxes": ['];
-		const items: string[] = [];
+		return [...this.fileTextLines()].join('');
+	}
+
+	/** {@link toFileText} a line at a time: a million mailboxes are written without the whole text as one string. */
+	* fileTextLines(): Iterable<string> {
+		yield '{\n\t"version": 1,\n';
+		if (this.origin) {
+			yield `\t"origin": ${JSON.stringify(this.origin)},\n`;
+		}
+
+		yield `\t"domains": ${JSON.stringify(this.#domainNames())},\n\t"mailboxes": [\n`;
+		let first = true;
 		for (const mailbox of this.allMailboxes()) {
-			items.push(`\t\t${JSON.stringify({address: mailbox.address, name: mailbox.name, role: mailbox.role, disabled: mailbox.disabled})}`);
+			yield `${first ? '' : ',\n'}\t\t${JSON.stringify({address: mailbox.address, name: mailbox.name, role: mailbox.role, disabled: mailbox.disabled})}`;
+			first = false;
 		}
 
-		if (items.length > 0) {
-			lines.push(items.join(',\n'));
-		}
-
-		lines.push('\t]', '}', '');
-		return lines.join('\n');
+		yield `${first ? '' : '\n'}\t]\n}\n`;
 	}
 
 	get domainCount(): number {

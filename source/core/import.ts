@@ -1,7 +1,7 @@
 import {MassmailError} from './errors.js';
 import type {Role} from './types.js';
 import {Directory, checkDisplayName, isRole, roles} from './directory.js';
-import {parseCsv} from './csv.js';
+import {CsvReader} from './csv.js';
 import {addressKey, displayDomain, domainOf, normalizeAddress} from './address.js';
 
 export interface ImportResult {
@@ -42,44 +42,131 @@ interface Row {
  * @param source how to name the input in the error (the file name)
  */
 export function importCsv(directory: Directory, text: string, source = 'input'): {directory: Directory; result: ImportResult} {
-	let parsed: {rows: string[][]; lines: number[]};
-	try {
-		parsed = parseCsv(text);
-	} catch (error) {
-		throw new MassmailError('validation', `${source}: not valid CSV, nothing imported`, {details: [(error as Error).message]});
-	}
+	const csvImport = new CsvImport(directory, source);
+	csvImport.push(text);
+	return csvImport.finish();
+}
 
-	const {rows, lines} = parsed;
-	const header = rows[0];
-	if (header === undefined || (header.length === 1 && header[0].trim() === '')) {
-		throw new MassmailError('validation', `${source}: the file is empty; the first line must be the header ${csvColumns.join(',')}`);
-	}
+/**
+ * {@link importCsv} a piece of text at a time (a file as it is decoded): each row is checked and
+ * put into the copy as it is read, so that a million rows are never held as rows too. push()
+ * never throws; finish() throws what importCsv would have, in the same order (not CSV, empty,
+ * a bad header, the bad rows) and gives the copy only when every row was good.
+ *
+ * @example const csvImport = new CsvImport(directory, 'users.csv'); csvImport.push(text); csvImport.finish().result.added
+ */
+export class CsvImport {
+	private readonly reader: CsvReader;
+	private readonly next: Directory;
+	private readonly result: ImportResult = {added: 0, updated: 0, domainsAdded: [], total: 0};
+	/** The first CSV syntax error: it ends the reading, and is what finish() says. */
+	private csvError?: Error;
+	private header?: {column: Record<(typeof csvColumns)[number], number>} | {problem: string; line: number} | {empty: true};
+	/** Bad rows (checked alone, and against the file and the directory). */
+	private readonly problems: Array<{line: number; text: string}> = [];
+	/** Rows that were good but could not be put into the copy: said only when no row is bad, as before. */
+	private readonly applyProblems: Array<{line: number; text: string}> = [];
+	private readonly firstLineOf = new Map<string, number>();
+	/** Primary rows are put in last, after every demotion, so that a file moving the primary role within a domain is accepted. */
+	private readonly primaries: Row[] = [];
+	/** The directory's primaries that the file gives another role (a good row): they do not stand in the way of the file's primary. */
+	private readonly demotedPrimaries = new Set<string>();
 
-	const headerProblem = checkHeader(header);
-	if (headerProblem) {
-		throw new MassmailError('validation', `${source}: line ${lines[0]}: ${headerProblem}; nothing imported`, {
-			hint: `the first line must be: ${csvColumns.join(',')}`,
+	constructor(private readonly directory: Directory, private readonly source = 'input') {
+		this.next = directory.clone();
+		this.reader = new CsvReader((fields, line) => {
+			this.row(fields, line);
 		});
 	}
 
-	const column = Object.fromEntries(header.map((name, index) => [name.trim().toLowerCase(), index])) as Record<(typeof csvColumns)[number], number>;
-	const problems: Array<{line: number; text: string}> = [];
-	const bad = (line: number, text: string) => {
-		problems.push({line, text});
-	};
+	/** Reads the rows `text` completes. */
+	push(text: string): void {
+		if (this.csvError) {
+			return;
+		}
 
-	const good: Row[] = [];
-	const firstLineOf = new Map<string, number>();
-	for (let index = 1; index < rows.length; index++) {
-		const fields = rows[index];
-		const line = lines[index];
+		try {
+			this.reader.push(text);
+		} catch (error) {
+			this.csvError = error as Error;
+		}
+	}
+
+	/** The copy and the counts; a MassmailError('validation') when anything was wrong: nothing is imported then. */
+	finish(): {directory: Directory; result: ImportResult} {
+		if (!this.csvError) {
+			try {
+				this.reader.end();
+			} catch (error) {
+				this.csvError = error as Error;
+			}
+		}
+
+		const {source} = this;
+		if (this.csvError) {
+			throw new MassmailError('validation', `${source}: not valid CSV, nothing imported`, {details: [this.csvError.message]});
+		}
+
+		if (this.header === undefined || 'empty' in this.header) {
+			throw new MassmailError('validation', `${source}: the file is empty; the first line must be the header ${csvColumns.join(',')}`);
+		}
+
+		if ('problem' in this.header) {
+			throw new MassmailError('validation', `${source}: line ${this.header.line}: ${this.header.problem}; nothing imported`, {
+				hint: `the first line must be: ${csvColumns.join(',')}`,
+			});
+		}
+
+		const bad = (line: number, text: string) => {
+			this.problems.push({line, text});
+		};
+
+		checkPrimaries(this.directory, this.primaries, address => !this.demotedPrimaries.has(addressKey(address)), bad);
+		if (this.problems.length === 0) {
+			for (const row of this.primaries) {
+				this.apply(row);
+			}
+		}
+
+		const problems = this.problems.length > 0 ? this.problems : this.applyProblems;
+		if (problems.length > 0) {
+			problems.sort((a, b) => a.line - b.line);
+			const count = problems.length;
+			throw new MassmailError('validation', `${source}: ${count} bad ${count === 1 ? 'row' : 'rows'}, nothing imported`, {
+				details: problems.map(problem => `line ${problem.line}: ${problem.text}`),
+			});
+		}
+
+		this.result.total = this.next.mailboxCount;
+		return {directory: this.next, result: this.result};
+	}
+
+	private row(fields: string[], line: number): void {
+		if (this.header === undefined) {
+			if (fields.length === 1 && fields[0].trim() === '') {
+				this.header = {empty: true};
+				return;
+			}
+
+			const problem = checkHeader(fields);
+			this.header = problem === undefined
+				? {column: Object.fromEntries(fields.map((name, index) => [name.trim().toLowerCase(), index])) as Record<(typeof csvColumns)[number], number>}
+				: {problem, line};
+			return;
+		}
+
+		if (!('column' in this.header)) {
+			return; // Read on only for a CSV error further down, which is said first.
+		}
+
+		const {column} = this.header;
 		if (fields.length === 1 && fields[0].trim() === '') {
-			continue; // An empty line.
+			return; // An empty line.
 		}
 
 		if (fields.length !== csvColumns.length) {
-			bad(line, `expected ${csvColumns.length} fields (${csvColumns.join(',')}), found ${fields.length}`);
-			continue;
+			this.problems.push({line, text: `expected ${csvColumns.length} fields (${csvColumns.join(',')}), found ${fields.length}`});
+			return;
 		}
 
 		const reasons: string[] = [];
@@ -109,60 +196,56 @@ export function importCsv(directory: Directory, text: string, source = 'input'):
 			reasons.push(`disabled must be true/false/yes/no/1/0 or empty, found ${JSON.stringify(fields[column.disabled])}`);
 		}
 
-		if (address !== '') {
-			const key = addressKey(address);
-			const first = firstLineOf.get(key);
+		const key = address === '' ? '' : addressKey(address);
+		if (key !== '') {
+			const first = this.firstLineOf.get(key);
 			if (first === undefined) {
-				firstLineOf.set(key, line);
+				this.firstLineOf.set(key, line);
 			} else {
 				reasons.push(`${address} appears twice in the file (lines ${first} and ${line})`);
 			}
 		}
 
 		if (reasons.length > 0) {
-			bad(line, reasons.join('; '));
-			continue;
+			this.problems.push({line, text: reasons.join('; ')});
+			return;
 		}
 
-		good.push({line, address, key: addressKey(address), name, role: role as Role, disabled});
+		const good: Row = {line, address, key, name, role: role as Role, disabled};
+		if (good.role === 'primary') {
+			this.primaries.push(good);
+			return;
+		}
+
+		if (this.directory.find(address)?.role === 'primary') {
+			this.demotedPrimaries.add(key);
+		}
+
+		if (this.problems.length === 0) {
+			// Into the copy now (a bad row later throws the copy away); once a row is bad, only checked.
+			this.apply(good);
+		}
 	}
 
-	checkPrimaries(directory, good, bad);
-	const result: ImportResult = {added: 0, updated: 0, domainsAdded: [], total: 0};
-	const next = directory.clone();
-	if (problems.length === 0) {
-		// Demotions first, so that a file moving the primary role within a domain is accepted.
-		const ordered = [...good.filter(row => row.role !== 'primary'), ...good.filter(row => row.role === 'primary')];
-		for (const row of ordered) {
-			try {
-				const domain = domainOf(row.address);
-				if (!next.hasDomain(domain)) {
-					result.domainsAdded.push(next.addDomain(domain));
-				}
-
-				if (next.find(row.address)) {
-					next.updateMailbox(row.address, {name: row.name, role: row.role, disabled: row.disabled});
-					result.updated++;
-				} else {
-					next.addMailbox({address: row.address, name: row.name, role: row.role, disabled: row.disabled});
-					result.added++;
-				}
-			} catch (error) {
-				bad(row.line, (error as Error).message);
+	private apply(row: Row): void {
+		const {next, result} = this;
+		try {
+			const domain = domainOf(row.address);
+			if (!next.hasDomain(domain)) {
+				result.domainsAdded.push(next.addDomain(domain));
 			}
+
+			if (next.find(row.address)) {
+				next.updateMailbox(row.address, {name: row.name, role: row.role, disabled: row.disabled});
+				result.updated++;
+			} else {
+				next.addMailbox({address: row.address, name: row.name, role: row.role, disabled: row.disabled});
+				result.added++;
+			}
+		} catch (error) {
+			this.applyProblems.push({line: row.line, text: (error as Error).message});
 		}
 	}
-
-	if (problems.length > 0) {
-		problems.sort((a, b) => a.line - b.line);
-		const count = problems.length;
-		throw new MassmailError('validation', `${source}: ${count} bad ${count === 1 ? 'row' : 'rows'}, nothing imported`, {
-			details: problems.map(problem => `line ${problem.line}: ${problem.text}`),
-		});
-	}
-
-	result.total = next.mailboxCount;
-	return {directory: next, result};
 }
 
 function checkHeader(header: string[]): string | undefined {
@@ -187,19 +270,13 @@ function checkHeader(header: string[]): string | undefined {
 	return parts.length === 0 ? undefined : `the header ${got} is not ${csvColumns.join(',')}: ${parts.join('; ')}`;
 }
 
-/** At most one primary per domain, counting the file and what stays of the directory. */
-function checkPrimaries(directory: Directory, rows: Row[], bad: (line: number, text: string) => void): void {
-	const fileRole = new Map<string, Role>();
-	for (const row of rows) {
-		fileRole.set(row.key, row.role);
-	}
-
+/**
+ * At most one primary per domain, counting the file and what stays of the directory.
+ * `stillPrimary(address)`: the directory's primary keeps that role after the file's other rows.
+ */
+function checkPrimaries(directory: Directory, rows: Row[], stillPrimary: (address: string) => boolean, bad: (line: number, text: string) => void): void {
 	const primaryLine = new Map<string, Row>();
 	for (const row of rows) {
-		if (row.role !== 'primary') {
-			continue;
-		}
-
 		const domain = domainOf(row.address);
 		const shown = displayDomain(domain);
 		const earlier = primaryLine.get(domain);
@@ -214,7 +291,7 @@ function checkPrimaries(directory: Directory, rows: Row[], bad: (line: number, t
 		}
 
 		const current = directory.domain(domain).primary;
-		if (current !== null && addressKey(current) !== row.key && (fileRole.get(addressKey(current)) ?? 'primary') === 'primary') {
+		if (current !== null && addressKey(current) !== row.key && stillPrimary(current)) {
 			bad(row.line, `${shown} already has a primary administrator, ${current}; make it admin or user in the file too, or give this row another role`);
 		}
 	}

@@ -43,7 +43,7 @@ function loadDirectoryStamped(file: string): {directory: Directory | undefined; 
 
 /** Writes the directory file atomically, mode 0600 (no lock: see {@link Store.editDirectory}). */
 export function saveDirectoryFile(file: string, directory: Directory): void {
-	writeFileAtomic(file, directory.toFileText(), 0o600);
+	writeFileAtomic(file, directory.fileTextLines(), 0o600);
 }
 
 /**

@@ -74,12 +74,122 @@ export function readTextFile(file: string | 0, options: TextFileOptions): string
 	try {
 		bytes = fs.readFileSync(file);
 	} catch (error) {
-		const code = (error as NodeJS.ErrnoException).code;
-		const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
-		throw new MassmailError('validation', `cannot read ${options.name}: ${reason}`);
+		throw cannotRead(error, options);
 	}
 
 	return decodeText(bytes, options, file);
+}
+
+/** A file that cannot be read, said in words (MassmailError 'validation'). */
+function cannotRead(error: unknown, options: TextFileOptions): MassmailError {
+	const code = (error as NodeJS.ErrnoException).code;
+	const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+	return new MassmailError('validation', `cannot read ${options.name}: ${reason}`);
+}
+
+/** How much of a file is read at a time when it is read as a stream. */
+export const textFilePieceBytes = 256 * 1024;
+
+/** A user's file opened to be read as a stream: {@link openTextFile}. */
+export interface TextFileReader {
+	/** Reads and decodes the whole file, giving the text a piece at a time; then closes it. */
+	readPieces(onText: (text: string) => void): void;
+	/** Closes the file without reading it (reading closes it too). */
+	close(): void;
+}
+
+/**
+ * {@link readTextFile} as a stream, for a file too large to hold as one string (a CSV of a
+ * million mailboxes): opened now, so that a file that cannot be read is said first; read by
+ * readPieces, decoded with the platform's TextDecoder in its streaming mode (a character cut
+ * between two pieces is whole in the next). The same strictness and the same errors as
+ * readTextFile: a byte that is not text is said with its line and column (the file read again
+ * to find them).
+ *
+ * @example const reader = openTextFile('users.csv', {name: 'users.csv'}); reader.readPieces(text => csvImport.push(text));
+ */
+export function openTextFile(file: string, options: TextFileOptions): TextFileReader {
+	decoderFor(options.encoding); // A mistyped --encoding is said before the file is read.
+	let fd: number | undefined;
+	try {
+		fd = fs.openSync(file, 'r');
+		if (fs.fstatSync(fd).isDirectory()) {
+			throw Object.assign(new Error('is a directory'), {code: 'EISDIR'});
+		}
+	} catch (error) {
+		if (fd !== undefined) {
+			fs.closeSync(fd);
+		}
+
+		throw cannotRead(error, options);
+	}
+
+	const opened = fd;
+	let closed = false;
+	const close = () => {
+		if (!closed) {
+			closed = true;
+			fs.closeSync(opened);
+		}
+	};
+
+	return {
+		close,
+		readPieces(onText) {
+			try {
+				readDecoded(opened, file, options, onText);
+			} finally {
+				close();
+			}
+		},
+	};
+}
+
+function readDecoded(fd: number, file: string, options: TextFileOptions, onText: (text: string) => void): void {
+	const buffer = Buffer.allocUnsafe(textFilePieceBytes);
+	// The first bytes, until there are enough to see a byte order mark, which decides the decoder.
+	let start: Buffer | undefined = Buffer.alloc(0);
+	let decoder: TextDecoder | undefined;
+	for (;;) {
+		let read: number;
+		try {
+			read = fs.readSync(fd, buffer, 0, buffer.length, null);
+		} catch (error) {
+			throw cannotRead(error, options);
+		}
+
+		let bytes: Buffer = buffer.subarray(0, read);
+		if (start) {
+			start = Buffer.concat([start, bytes]);
+			if (start.length < 3 && read > 0) {
+				continue;
+			}
+
+			bytes = start;
+			start = undefined;
+			decoder = decoderFor(byteOrderMarkEncoding(bytes) ?? options.encoding ?? defaultEncoding);
+		}
+
+		let text: string;
+		try {
+			text = decoder!.decode(bytes, {stream: read > 0});
+		} catch (error) {
+			if (!(error instanceof TypeError)) {
+				throw error;
+			}
+
+			// Where the bad bytes are is found in the whole file, as readTextFile finds it (in chunks, never one string).
+			throw notText(fs.readFileSync(file), decoder!.encoding, options, file);
+		}
+
+		if (text !== '') {
+			onText(text);
+		}
+
+		if (read === 0) {
+			return;
+		}
+	}
 }
 
 /** The encoding a byte order mark at the start names: the one case where the file says what it is. */
