@@ -8,10 +8,10 @@
 import {randomBytes} from 'node:crypto';
 import {domainToASCII} from 'node:url';
 import {convert as htmlToText, type HtmlToTextOptions} from 'html-to-text';
-import {encode as qpEncode, wrap as qpWrap} from 'nodemailer/lib/qp';
 import {displayAddress, displayDomain, domainOf, needsSmtpUtf8, wireAddress} from './address.js';
 import {MassmailError} from './errors.js';
 import {foldedHeader, mailboxText, maximumLineLength, unstructuredText} from './mime-header.js';
+import {quotedPrintableBlocks} from './quoted-printable.js';
 import type {MessageDraft, Recipient, Sender} from './types.js';
 
 const controlCharacters = /[\u0000-\u001F\u007F]/;
@@ -152,17 +152,14 @@ const htmlToTextOptions: HtmlToTextOptions = {
 	],
 };
 
-/**
- * Quoted-printable, lines of at most 76 characters, a line that starts `From ` written `=46rom `
- * (RFC 2049 §3 (8)): mbox readers would otherwise turn it into `>From `.
- */
-function quotedPrintable(text: string): string {
-	// Wrapped at 74 so that the two characters `=46` adds keep a soft-wrapped line within 76.
-	return qpWrap(qpEncode(text.replaceAll(/\r?\n|\r/g, '\r\n')), 74).replaceAll(/^From /gm, '=46rom ');
+/** A text part as bytes, in blocks (quoted-printable.ts: a large message is never one string). */
+function textPart(contentType: 'text/plain' | 'text/html', text: string): Buffer[] {
+	return [Buffer.from('Content-Type: ' + contentType + '; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'), ...quotedPrintableBlocks(text)];
 }
 
-function textPart(contentType: 'text/plain' | 'text/html', text: string): string {
-	return 'Content-Type: ' + contentType + '; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n' + quotedPrintable(text);
+function endsWithLineBreak(blocks: Buffer[]): boolean {
+	const last = blocks.at(-1);
+	return last !== undefined && last.length >= 2 && last[last.length - 2] === 0x0D && last[last.length - 1] === 0x0A;
 }
 
 /** The friendly name as typed, placeholders filled, with the recipient's address after it (in Unicode, as people read it); '' for none. */
@@ -242,7 +239,7 @@ export class MessageTemplate {
 		}
 
 		if (!this.personalised) {
-			this.shared = Buffer.from(this.buildShared(draft.subject, draft.body, this.plainTemplate ?? ''));
+			this.shared = Buffer.concat(this.buildShared(draft.subject, draft.body, this.plainTemplate ?? ''));
 		}
 	}
 
@@ -343,8 +340,8 @@ export class MessageTemplate {
 
 		const values = placeholderValues(recipient);
 		return this.draft.html
-			? Buffer.from(this.buildShared(fill(this.draft.subject, values), fill(this.draft.body, values, escapeHtml), this.plainTextFor(values)))
-			: Buffer.from(this.buildShared(fill(this.draft.subject, values), fill(this.draft.body, values), ''));
+			? Buffer.concat(this.buildShared(fill(this.draft.subject, values), fill(this.draft.body, values, escapeHtml), this.plainTextFor(values)))
+			: Buffer.concat(this.buildShared(fill(this.draft.subject, values), fill(this.draft.body, values), ''));
 	}
 
 	/** The folded To line (no final CRLF). */
@@ -356,7 +353,7 @@ export class MessageTemplate {
 		return this.plainPerRecipient ? htmlToText(fill(this.draft.body, values, escapeHtml), htmlToTextOptions) : fill(this.plainTemplate ?? '', values);
 	}
 
-	private buildShared(subject: string, body: string, plain: string): string {
+	private buildShared(subject: string, body: string, plain: string): Buffer[] {
 		const headers = [
 			this.fromHeader,
 			foldedHeader('Subject', unstructuredText(subject), 'Subject'),
@@ -369,13 +366,15 @@ export class MessageTemplate {
 		if (!this.draft.html) {
 			// The message ends with a line break: the text's own, or one added (never a second).
 			const part = textPart('text/plain', body);
-			return headers + (part.endsWith('\r\n') ? part : part + '\r\n');
+			return [Buffer.from(headers), ...part, ...(endsWithLineBreak(part) ? [] : [Buffer.from('\r\n')])];
 		}
 
-		return headers
-			+ foldedHeader('Content-Type', 'multipart/alternative; boundary="' + this.boundary + '"') + '\r\n\r\n'
-			+ '--' + this.boundary + '\r\n' + textPart('text/plain', plain) + '\r\n'
-			+ '--' + this.boundary + '\r\n' + textPart('text/html', body) + '\r\n'
-			+ '--' + this.boundary + '--\r\n';
+		return [
+			Buffer.from(headers + foldedHeader('Content-Type', 'multipart/alternative; boundary="' + this.boundary + '"') + '\r\n\r\n--' + this.boundary + '\r\n'),
+			...textPart('text/plain', plain),
+			Buffer.from('\r\n--' + this.boundary + '\r\n'),
+			...textPart('text/html', body),
+			Buffer.from('\r\n--' + this.boundary + '--\r\n'),
+		];
 	}
 }

@@ -19,6 +19,7 @@ import {certificateWords, isLoopbackAddress, withoutSecret} from '../tls.js';
 import type {DsnParameters} from '../tracking/request.js';
 import {seconds} from '../values.js';
 import {classifyReply, replyOf, type ReplyKind, type SmtpErrorLike} from './replies.js';
+import {writeMessage} from './message-stream.js';
 
 /** A target with the capture server's address filled in: what a connection needs. */
 export interface ConnectionTarget {
@@ -257,8 +258,6 @@ export class SmtpSession {
 					});
 				}
 
-				stream.write(parts.head);
-				stream.write(parts.body);
 				const end = () => {
 					if (settled) {
 						return;
@@ -270,12 +269,14 @@ export class SmtpSession {
 					stream.end();
 				};
 
-				if (holdEnd) {
-					holdEnd(end);
-				} else {
-					end();
-				}
-
+				// In slices (message-stream.ts): whole, the shared body was copied per connection.
+				writeMessage(stream, [parts.head, parts.body], () => {
+					if (holdEnd) {
+						holdEnd(end);
+					} else {
+						end();
+					}
+				});
 				return stream;
 			},
 		};
