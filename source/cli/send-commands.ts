@@ -29,6 +29,7 @@ import {now} from '../core/clock.js';
 import {openSchedule, parseWhen, describeWhen, type ScheduledSend} from '../core/schedule/index.js';
 import type {SendRecord} from '../core/journal.js';
 import {scheduleSend} from './schedule-commands.js';
+import {answerSignals, exitOnSignalWhileStarting, ignoreSignalsAfterRun, signalCause} from './signals.js';
 
 /**
  * The composer and the engine (nodemailer, html-to-text, smtp-server) load only for the
@@ -271,7 +272,8 @@ async function composeAndSend(context: CommandContext, kind: MessageDraft['kind'
 		// --track: tracking not set up refuses now, before anything is sent.
 		const trackSeconds = intOption(options, 'track', {min: 1, max: 86_400});
 		const afterRun = trackSeconds === undefined ? undefined : trackAfterSend(context, trackSeconds);
-		const delivery = await createDelivery(ctx, {draft, audience: audience.text, recipients, followUpOf: audience.followUpOf, unreadable}, overrides);
+		exitOnSignalWhileStarting(io, 'nothing was sent, and no send record was written.');
+		const delivery = await startingUp(createDelivery(ctx, {draft, audience: audience.text, recipients, followUpOf: audience.followUpOf, unreadable}, overrides));
 		return await runDelivery(delivery, context, afterRun);
 	} catch (error) {
 		throw withUnreadableHint(error);
@@ -383,6 +385,20 @@ function progressLine(progress: DeliveryProgress): string {
 }
 
 /**
+ * Waits for a delivery's start-up (exitOnSignalWhileStarting answers signals meanwhile). When it
+ * fails, signals get their default back; when it succeeds, runDelivery answers them next (it is
+ * called in the same turn: no signal comes between).
+ */
+async function startingUp(start: Promise<Delivery>): Promise<Delivery> {
+	try {
+		return await start;
+	} catch (error) {
+		answerSignals(undefined);
+		throw error;
+	}
+}
+
+/**
  * Runs a prepared delivery to its end, reporting as it goes, and returns the exit status.
  * A first signal stops it cleanly (no new message; those in flight finish within their reply
  * deadline and are journaled): 130. A second one ends it at once, the messages in flight left
@@ -431,8 +447,7 @@ export async function runDelivery(delivery: Delivery, context: CommandContext, a
 	const onSignal = (signal: NodeJS.Signals | 'output closed') => {
 		interrupts++;
 		if (interrupts === 1) {
-			const cause = signal === 'SIGINT' ? 'Interrupted' : signal === 'output closed' ? 'The output was closed' : `Got ${signal}`;
-			say(`${cause}: no new message starts; the ones in flight finish and are journaled (again to stop at once)…`);
+			say(`${signalCause(signal)}: no new message starts; the ones in flight finish and are journaled (again to stop at once)…`);
 			delivery.interrupt();
 		} else if (signal !== 'output closed') {
 			say(`Stopping now: the messages in flight stay pending. massmail resume ${delivery.id} sends them.`);
@@ -440,11 +455,7 @@ export async function runDelivery(delivery: Delivery, context: CommandContext, a
 		}
 	};
 
-	const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-	for (const signal of signals) {
-		process.on(signal, onSignal);
-	}
-
+	answerSignals(onSignal);
 	const onOutputClosed = () => {
 		onSignal('output closed');
 	};
@@ -461,9 +472,8 @@ export async function runDelivery(delivery: Delivery, context: CommandContext, a
 	} finally {
 		unsubscribe();
 		io.outputClosed?.removeEventListener('abort', onOutputClosed);
-		for (const signal of signals) {
-			process.off(signal, onSignal);
-		}
+		// The status is decided now: a signal while the last lines are printed does not change it.
+		ignoreSignalsAfterRun();
 	}
 
 	if (drewLine) {
@@ -596,7 +606,9 @@ function reopenCommand(name: 'resume' | 'retry'): Command {
 					await confirmOrRefuse(context.io, `${name === 'resume' ? 'Resume' : 'Retry'} ${id}: send to ${plural(count, 'recipient')}${bouncedCount > 0 ? ` (${formatCount(bouncedCount)} bounced with a temporary status)` : ''}? [y/N] `);
 				}
 
-				const delivery = await reopenDelivery(ctx, id, {only, unreadable: policy, bounced: Boolean(context.options.bounced), onRetry: text => context.io.err(printable(text))}, overridesOf(context.options));
+				const command = store.paths.demo ? 'massmail --demo' : 'massmail';
+				exitOnSignalWhileStarting(context.io, `nothing more was sent. The send can be ${name === 'resume' ? 'resumed' : 'retried'}: ${command} ${name} ${id}`);
+				const delivery = await startingUp(reopenDelivery(ctx, id, {only, unreadable: policy, bounced: Boolean(context.options.bounced), onRetry: text => context.io.err(printable(text))}, overridesOf(context.options)));
 				return await runDelivery(delivery, context);
 			} catch (error) {
 				throw withUnreadableHint(error);
