@@ -28,10 +28,17 @@ function assertHeaderText(field: string, value: string): void {
 	}
 }
 
+/** The last address domainPart was asked about, and its answer: a send asks for its sender's once per message. */
+let lastDomainPart = {address: '', domain: ''};
+
 /** The domain of an address in ASCII, lower case: the right-hand side of every Message-ID. */
 function domainPart(address: string): string {
-	const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
-	return domainToASCII(domain) || domain;
+	if (address !== lastDomainPart.address) {
+		const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+		lastDomainPart = {address, domain: domainToASCII(domain) || domain};
+	}
+
+	return lastDomainPart.domain;
 }
 
 /**

@@ -31,16 +31,26 @@ export function stuffed(bytes: Buffer, lastByte: number | false): Buffer {
 	return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
+/**
+ * Bodies up to this size are stuffed once and written whole. A larger one goes in slices through
+ * the stream (message-stream.ts): its stuffed copy would be kept for the whole send.
+ */
+export const stuffOnceBytes = 1024 * 1024;
+
 /** Bodies stuffed after a line break (as they always come, after the header lines), while their buffer lives. */
 const stuffedBodies = new WeakMap<Buffer, Buffer>();
 
 /**
  * Writes the message to the socket that `stream` (nodemailer's DataStream for it) is piped into,
  * and sets the stream to end it as if the bytes had gone through it (its final dot then follows).
- * Returns false, having written nothing, when the head does not end with a line break (then the
- * caller writes head and body to the stream).
+ * Returns false, having written nothing, when the body is larger than stuffOnceBytes or the head
+ * does not end with a line break (then the caller writes head and body to the stream).
  */
-export function writeStuffed(socket: Socket, stream: DataStream, head: Buffer, body: Buffer): boolean {
+export function writeStuffed(socket: Socket, stream: NodeJS.ReadWriteStream, head: Buffer, body: Buffer): boolean {
+	if (body.length > stuffOnceBytes) {
+		return false;
+	}
+
 	const stuffedHead = stuffed(head, false);
 	if (stuffedHead.at(-1) !== lineFeed) {
 		return false;
@@ -58,6 +68,6 @@ export function writeStuffed(socket: Socket, stream: DataStream, head: Buffer, b
 	}
 
 	// What DataStream's flush reads to end the message: ".\r\n" after a line break, else "\r\n.\r\n".
-	stream.lastByte = stuffedBody.length > 0 ? stuffedBody.at(-1)! : lineFeed;
+	(stream as DataStream).lastByte = stuffedBody.length > 0 ? stuffedBody.at(-1)! : lineFeed;
 	return true;
 }

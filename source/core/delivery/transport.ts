@@ -19,6 +19,7 @@ import {certificateWords, isLoopbackAddress, withoutSecret} from '../tls.js';
 import type {DsnParameters} from '../tracking/request.js';
 import {seconds} from '../values.js';
 import {classifyReply, replyOf, type ReplyKind, type SmtpErrorLike} from './replies.js';
+import {writeStuffed} from './message-bytes.js';
 import {writeMessage} from './message-stream.js';
 
 /** A target with the capture server's address filled in: what a connection needs. */
@@ -269,14 +270,18 @@ export class SmtpSession {
 					stream.end();
 				};
 
-				// In slices (message-stream.ts): whole, the shared body was copied per connection.
-				writeMessage(stream, [parts.head, parts.body], () => {
-					if (holdEnd) {
-						holdEnd(end);
-					} else {
-						end();
-					}
-				});
+				const written = () => {
+					(holdEnd ?? (sendDot => sendDot()))(end);
+				};
+
+				// A body of a usual size, stuffed once per send, straight to the socket (message-bytes.ts);
+				// a large one in slices (message-stream.ts): whole, it was copied per connection.
+				if (socket && writeStuffed(socket, stream, parts.head, parts.body)) {
+					written();
+				} else {
+					writeMessage(stream, [parts.head, parts.body], written);
+				}
+
 				return stream;
 			},
 		};
