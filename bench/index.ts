@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every part in order, then one table of the figures against their targets.
- * `node --import=tsx bench/index.ts delivery` (or directory, dashboard, limits, sync, tracking) runs the parts named.
+ * `node --import=tsx bench/index.ts delivery` (or directory, dashboard, limits, sync, tracking, memory) runs the parts named.
  */
 import os from 'node:os';
 import {cleanUp, installCleanUp} from './lib/children.js';
@@ -16,6 +16,7 @@ const parts: Record<string, Part> = {
 	limits: async () => (await import('./limits.js')).benchLimits(),
 	sync: async () => (await import('./sync.js')).benchSync(),
 	tracking: async () => (await import('./tracking.js')).benchTracking(),
+	memory: async () => (await import('./memory.js')).benchMemory(),
 };
 
 async function main(): Promise<number> {
