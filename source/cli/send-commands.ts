@@ -5,6 +5,7 @@
  */
 import {displayAddress, needsSmtpUtf8} from '../core/address.js';
 import type {Delivery, DeliveryContext, DeliveryOverrides} from '../core/delivery/index.js';
+import {formatPace, formatWindow} from '../core/delivery/pacing.js';
 import {exitCodes, exitStatusOfRun, usageError, validationError} from '../core/errors.js';
 import {statusCodes} from '../core/journal.js';
 import {unreadablePolicy, withUnreadableHint} from './unreadable.js';
@@ -381,7 +382,13 @@ function progressLine(progress: DeliveryProgress): string {
 	const done = progress.sent + progress.failed;
 	const eta = progress.etaMs === null ? '' : ` · ETA ${formatDuration(progress.etaMs)}`;
 	const deferred = progress.deferred > 0 ? ` · ${formatCount(progress.deferred)} deferred` : '';
-	return `${formatCount(done)}/${formatCount(progress.total)} · ${formatCount(progress.sent)} sent · ${formatCount(progress.failed)} failed${deferred} · ${Math.round(progress.rate)} msg/s${eta}`;
+	// A limited send: the server's allowance the pace keeps to (and so the ETA comes from), or
+	// that it is still being learnt.
+	const {limiting} = progress;
+	const window = limiting?.window ? `server takes ${formatWindow(limiting.window)}` : undefined;
+	const pace = limiting?.perMinute ? `server pace ${formatPace(limiting.perMinute)}` : undefined;
+	const limits = limiting ? ` · ${window ?? pace ?? (limiting.holding ? 'held by the server, learning its pace' : `server allows ${plural(limiting.connections, 'connection')}`)}` : '';
+	return `${formatCount(done)}/${formatCount(progress.total)} · ${formatCount(progress.sent)} sent · ${formatCount(progress.failed)} failed${deferred} · ${Math.round(progress.rate)} msg/s${eta}${limits}`;
 }
 
 /**
