@@ -1,4 +1,5 @@
 import {MassmailError} from './errors.js';
+import {quoted} from './format.js';
 import type {Role} from './types.js';
 import {Directory, checkDisplayName, isRole, roles} from './directory.js';
 import {CsvReader} from './csv.js';
@@ -257,23 +258,29 @@ function ownCopy(text: string): string {
 	return text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8');
 }
 
+/** A list said in a message: five at most, and how many more. */
+function fewOf(items: string[]): string {
+	return items.length <= 5 ? items.join(', ') : `${items.slice(0, 5).join(', ')} and ${items.length - 5} more`;
+}
+
 function checkHeader(header: string[]): string | undefined {
 	const names = header.map(name => name.trim().toLowerCase());
-	const got = JSON.stringify(header.join(','));
+	// A header can be anything a file holds (a million commas): quoted short, each name once, five at most.
+	const got = quoted(header.join(','));
 	const missing = csvColumns.filter(name => !names.includes(name));
-	const unknown = names.filter(name => !(csvColumns as readonly string[]).includes(name));
-	const twice = names.filter((name, index) => names.indexOf(name) !== index);
+	const unknown = [...new Set(names.filter(name => !(csvColumns as readonly string[]).includes(name)))];
+	const twice = [...new Set(names.filter((name, index) => names.indexOf(name) !== index))];
 	const parts: string[] = [];
 	if (missing.length > 0) {
 		parts.push(`missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
 	}
 
 	if (unknown.length > 0) {
-		parts.push(`unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map(name => JSON.stringify(name)).join(', ')}`);
+		parts.push(`unknown column${unknown.length > 1 ? 's' : ''} ${fewOf(unknown.map(name => quoted(name, 40)))}`);
 	}
 
 	if (twice.length > 0) {
-		parts.push(`column${twice.length > 1 ? 's' : ''} ${twice.join(', ')} given twice`);
+		parts.push(`column${twice.length > 1 ? 's' : ''} ${fewOf(twice.map(name => name.length > 40 || name === '' ? quoted(name, 40) : name))} given twice`);
 	}
 
 	return parts.length === 0 ? undefined : `the header ${got} is not ${csvColumns.join(',')}: ${parts.join('; ')}`;
