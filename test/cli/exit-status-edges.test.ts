@@ -10,6 +10,7 @@ import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
 import {lastJsonLine, runCli, startCli} from '../helpers/cli.js';
 import {startFaultyServer, type FaultySmtpServer, type FaultySmtpServerOptions} from '../helpers/faulty-smtp-server.js';
+import {importedDirectory} from '../helpers/imported-directory.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
 
 async function faulty(t: ExecutionContext, options: FaultySmtpServerOptions = {}): Promise<FaultySmtpServer> {
@@ -18,14 +19,7 @@ async function faulty(t: ExecutionContext, options: FaultySmtpServerOptions = {}
 	return server;
 }
 
-async function directory(t: ExecutionContext, locals: string[]): Promise<string> {
-	const {dir} = tempConfigDir(t);
-	const csv = path.join(dir, 'users.csv');
-	writeFileSync(csv, ['email,name,role,disabled', ...locals.map(local => `${local}@example.com,,user,`)].join('\n'));
-	const result = await runCli(['import', csv], {configDir: dir});
-	t.is(result.code, 0, result.stderr);
-	return dir;
-}
+const directory = importedDirectory;
 
 async function waitUntil(condition: () => boolean): Promise<void> {
 	await new Promise<void>(resolve => {

@@ -3,23 +3,16 @@
  * the old code `resume` ended with exit 3 at the first failed check (27 of 176 fuzzed runs), though
  * the server was back a second later. A refused login is still final at once.
  */
-import {writeFileSync} from 'node:fs';
-import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
 import {lastJsonLine, runCli, startCli} from '../helpers/cli.js';
 import {startFaultyServer, type FaultySmtpServer} from '../helpers/faulty-smtp-server.js';
 import {startTestSmtpServer} from '../helpers/smtp-test-server.js';
-import {tempConfigDir} from '../helpers/temp-dir.js';
+import {importedDirectory} from '../helpers/imported-directory.js';
 
 const locals = Array.from({length: 40}, (_, i) => `u${i}`);
 
 async function directory(t: ExecutionContext): Promise<string> {
-	const {dir} = tempConfigDir(t);
-	const csv = path.join(dir, 'users.csv');
-	writeFileSync(csv, ['email,name,role,disabled', ...locals.map(local => `${local}@example.com,,user,`)].join('\n'));
-	const result = await runCli(['import', csv], {configDir: dir});
-	t.is(result.code, 0, result.stderr);
-	return dir;
+	return importedDirectory(t, locals);
 }
 
 async function until(condition: () => boolean, what: string): Promise<void> {
@@ -29,7 +22,6 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 			throw new Error(`waited 30 s for ${what}`);
 		}
 
-		// eslint-disable-next-line no-await-in-loop
 		await new Promise(resolve => {
 			setTimeout(resolve, 5);
 		});

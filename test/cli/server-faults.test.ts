@@ -9,7 +9,7 @@ import test, {type ExecutionContext} from 'ava';
 import {lastJsonLine, runCli, startCli} from '../helpers/cli.js';
 import {startFaultyServer, type FaultySmtpServer, type FaultySmtpServerOptions} from '../helpers/faulty-smtp-server.js';
 import {startTestSmtpServer} from '../helpers/smtp-test-server.js';
-import {tempConfigDir} from '../helpers/temp-dir.js';
+import {importedDirectory} from '../helpers/imported-directory.js';
 
 async function faulty(t: ExecutionContext, options: FaultySmtpServerOptions = {}): Promise<FaultySmtpServer> {
 	const server = await startFaultyServer(options);
@@ -17,14 +17,7 @@ async function faulty(t: ExecutionContext, options: FaultySmtpServerOptions = {}
 	return server;
 }
 
-async function directory(t: ExecutionContext, locals: string[]): Promise<string> {
-	const {dir} = tempConfigDir(t);
-	const csv = path.join(dir, 'users.csv');
-	writeFileSync(csv, ['email,name,role,disabled', ...locals.map(local => `${local}@example.com,,user,`)].join('\n'));
-	const result = await runCli(['import', csv], {configDir: dir});
-	t.is(result.code, 0, result.stderr);
-	return dir;
-}
+const directory = importedDirectory;
 
 const numbered = (prefix: string, count: number) => Array.from({length: count}, (_, i) => `${prefix}${i}`);
 

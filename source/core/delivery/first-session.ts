@@ -23,7 +23,6 @@ export interface PatientCheck {
 /** Opens a checked session (EHLO, TLS, login), trying again while the failure is one that may pass. */
 export async function verifySessionPatiently(target: ConnectionTarget, check: PatientCheck): Promise<SmtpSession> {
 	for (let attempt = 1; ; attempt++) {
-		// eslint-disable-next-line no-await-in-loop -- one attempt after the other, by design
 		const opened = await new Promise<{session: SmtpSession} | {error: MassmailError; final: boolean; response: string}>(resolve => {
 			openSession(target, check.deadlines, (failure, session) => {
 				if (!failure && session) {
@@ -45,7 +44,6 @@ export async function verifySessionPatiently(target: ConnectionTarget, check: Pa
 
 		const waitMs = reconnectDelay(check.reconnectDelayMs, attempt);
 		check.onRetry?.(`the connection check failed (${opened.response}): trying again in ${Math.max(1, Math.round(waitMs / 1000))} s, attempt ${attempt + 1} of ${check.maxConnectFailures}`);
-		// eslint-disable-next-line no-await-in-loop
 		await new Promise(resolve => {
 			setTimeout(resolve, waitMs);
 		});
