@@ -11,6 +11,7 @@ import test, {type ExecutionContext} from 'ava';
 import {lastJsonLine, runCli, startCli} from '../helpers/cli.js';
 import {startFaultyServer, type FaultySmtpServer, type FaultySmtpServerOptions} from '../helpers/faulty-smtp-server.js';
 import {importedDirectory} from '../helpers/imported-directory.js';
+import {waitUntil} from '../helpers/wait.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
 
 async function faulty(t: ExecutionContext, options: FaultySmtpServerOptions = {}): Promise<FaultySmtpServer> {
@@ -20,17 +21,6 @@ async function faulty(t: ExecutionContext, options: FaultySmtpServerOptions = {}
 }
 
 const directory = importedDirectory;
-
-async function waitUntil(condition: () => boolean): Promise<void> {
-	await new Promise<void>(resolve => {
-		const timer = setInterval(() => {
-			if (condition()) {
-				clearInterval(timer);
-				resolve();
-			}
-		}, 5);
-	});
-}
 
 const numbered = (prefix: string, count: number) => Array.from({length: count}, (_, i) => `${prefix}${i}`);
 

@@ -8,6 +8,7 @@ import {lastJsonLine, runCli, startCli} from '../helpers/cli.js';
 import {startFaultyServer, type FaultySmtpServer} from '../helpers/faulty-smtp-server.js';
 import {startTestSmtpServer} from '../helpers/smtp-test-server.js';
 import {importedDirectory} from '../helpers/imported-directory.js';
+import {waitUntil} from '../helpers/wait.js';
 
 const locals = Array.from({length: 40}, (_, i) => `u${i}`);
 
@@ -15,23 +16,10 @@ async function directory(t: ExecutionContext): Promise<string> {
 	return importedDirectory(t, locals);
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-	const started = Date.now();
-	while (!condition()) {
-		if (Date.now() - started > 30_000) {
-			throw new Error(`waited 30 s for ${what}`);
-		}
-
-		await new Promise(resolve => {
-			setTimeout(resolve, 5);
-		});
-	}
-}
-
 /** A send the server stopped part-way (exit 75), the server then down: its id. */
 async function stoppedSend(t: ExecutionContext, server: FaultySmtpServer, dir: string, env: Record<string, string>): Promise<string> {
 	const running = startCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes', '--json', '--rate', '40', '--concurrency', '2'], {configDir: dir, env});
-	await until(() => server.messages.length >= 5, 'five messages');
+	await waitUntil(() => server.messages.length >= 5, 'five messages');
 	await server.kill();
 	const stopped = await running.result;
 	t.is(stopped.code, 75, stopped.stderr);
@@ -46,7 +34,7 @@ test('resume while the server is still down: the check is tried again with the s
 	const id = await stoppedSend(t, server, dir, env);
 
 	const resuming = startCli(['resume', id, '--yes', '--json'], {configDir: dir, env});
-	await until(() => /trying again in \d+ s, attempt 2 of 5/.test(resuming.stderr), 'the first retry notice');
+	await waitUntil(() => /trying again in \d+ s, attempt 2 of 5/.test(resuming.stderr), 'the first retry notice');
 	t.regex(resuming.stderr, /the connection check failed \(.+\): trying again/);
 	await server.restart();
 	const resumed = await resuming.result;

@@ -10,6 +10,7 @@ import {lastJsonLine, runCli, startCli} from '../helpers/cli.js';
 import {startFaultyServer, type FaultySmtpServer, type FaultySmtpServerOptions} from '../helpers/faulty-smtp-server.js';
 import {startTestSmtpServer} from '../helpers/smtp-test-server.js';
 import {importedDirectory} from '../helpers/imported-directory.js';
+import {waitUntil} from '../helpers/wait.js';
 
 async function faulty(t: ExecutionContext, options: FaultySmtpServerOptions = {}): Promise<FaultySmtpServer> {
 	const server = await startFaultyServer(options);
@@ -20,17 +21,6 @@ async function faulty(t: ExecutionContext, options: FaultySmtpServerOptions = {}
 const directory = importedDirectory;
 
 const numbered = (prefix: string, count: number) => Array.from({length: count}, (_, i) => `${prefix}${i}`);
-
-async function waitUntil(condition: () => boolean): Promise<void> {
-	await new Promise<void>(resolve => {
-		const timer = setInterval(() => {
-			if (condition()) {
-				clearInterval(timer);
-				resolve();
-			}
-		}, 5);
-	});
-}
 
 test('the server dies after messages went out: exit 75, the final JSON line, the resume command; resume finishes', async t => {
 	const server = await faulty(t);
