@@ -7,22 +7,15 @@ import {execFileSync} from 'node:child_process';
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
-import test, {type ExecutionContext} from 'ava';
+import test from 'ava';
 import {lastJsonLine, runCli, startCli} from '../helpers/cli.js';
-import {startFaultyServer, type FaultySmtpServer, type FaultySmtpServerOptions} from '../helpers/faulty-smtp-server.js';
-import {importedDirectory} from '../helpers/imported-directory.js';
+import {faultyServerFor} from '../helpers/faulty-smtp-server.js';
+import {importedDirectory, numbered} from '../helpers/imported-directory.js';
 import {waitUntil} from '../helpers/wait.js';
 import {tempConfigDir} from '../helpers/temp-dir.js';
 
-async function faulty(t: ExecutionContext, options: FaultySmtpServerOptions = {}): Promise<FaultySmtpServer> {
-	const server = await startFaultyServer(options);
-	t.teardown(async () => server.close());
-	return server;
-}
-
+const faulty = faultyServerFor;
 const directory = importedDirectory;
-
-const numbered = (prefix: string, count: number) => Array.from({length: count}, (_, i) => `${prefix}${i}`);
 
 const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 

@@ -5,22 +5,15 @@
  */
 import {writeFileSync} from 'node:fs';
 import path from 'node:path';
-import test, {type ExecutionContext} from 'ava';
+import test from 'ava';
 import {lastJsonLine, runCli, startCli} from '../helpers/cli.js';
-import {startFaultyServer, type FaultySmtpServer, type FaultySmtpServerOptions} from '../helpers/faulty-smtp-server.js';
+import {faultyServerFor} from '../helpers/faulty-smtp-server.js';
 import {startTestSmtpServer} from '../helpers/smtp-test-server.js';
-import {importedDirectory} from '../helpers/imported-directory.js';
+import {importedDirectory, numbered} from '../helpers/imported-directory.js';
 import {waitUntil} from '../helpers/wait.js';
 
-async function faulty(t: ExecutionContext, options: FaultySmtpServerOptions = {}): Promise<FaultySmtpServer> {
-	const server = await startFaultyServer(options);
-	t.teardown(async () => server.close());
-	return server;
-}
-
+const faulty = faultyServerFor;
 const directory = importedDirectory;
-
-const numbered = (prefix: string, count: number) => Array.from({length: count}, (_, i) => `${prefix}${i}`);
 
 test('the server dies after messages went out: exit 75, the final JSON line, the resume command; resume finishes', async t => {
 	const server = await faulty(t);

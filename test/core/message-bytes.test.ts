@@ -9,7 +9,7 @@ import {PassThrough} from 'node:stream';
 import test from 'ava';
 import DataStream from 'nodemailer/lib/smtp-connection/data-stream';
 import {stuffed} from '../../source/core/delivery/message-bytes.js';
-import {openSession, type AttemptOutcome, type SmtpSession} from '../../source/core/delivery/transport.js';
+import {verifySession, type AttemptOutcome, type SmtpSession} from '../../source/core/delivery/transport.js';
 import {startFaultyServer} from '../helpers/faulty-smtp-server.js';
 import {startPostfix} from '../helpers/postfix-server.js';
 import {startRecordingSmtpServer} from '../helpers/recording-smtp-server.js';
@@ -52,53 +52,37 @@ test('the bytes are those nodemailer\'s DataStream writes: dots stuffed, bare CR
 });
 
 async function sessionWith(port: number): Promise<SmtpSession> {
-	const target = {host: '127.0.0.1', port, tls: 'none' as const, user: '', allowUnverifiedTls: false, description: '', captured: false};
-	return new Promise<SmtpSession>((resolve, reject) => {
-		openSession(target, {replyMs: 10_000, dataMs: 10_000}, (failure, opened) => {
-			if (failure || !opened) {
-				reject(failure?.error);
-			} else {
-				resolve(opened);
-			}
-		});
-	});
-}
-
-async function sendDotted(session: SmtpSession, to: string): Promise<AttemptOutcome> {
-	return new Promise(resolve => {
-		session.send({from: 'it@example.com', to}, {head: Buffer.from(`To: ${to}\r\nSubject: Dots\r\n\r\n`), body: dotted}, resolve);
-	});
+	return verifySession({host: '127.0.0.1', port, tls: 'none', user: '', allowUnverifiedTls: false, description: '', captured: false}, {replyMs: 10_000, dataMs: 10_000});
 }
 
 const headOf = (to: string) => `To: ${to}\r\nSubject: Dots\r\n\r\n`;
 
-test('lines starting with a dot reach smtp-server as written, twice on one session', async t => {
-	const server = await startRecordingSmtpServer();
-	t.teardown(async () => server.close());
-	const session = await sessionWith(server.port);
-	t.teardown(() => {
-		session.destroy();
+async function sendDotted(session: SmtpSession, to: string): Promise<AttemptOutcome> {
+	return new Promise(resolve => {
+		session.send({from: 'it@example.com', to}, {head: Buffer.from(headOf(to)), body: dotted}, resolve);
 	});
-	t.like(await sendDotted(session, 'ann@example.com'), {kind: 'accepted'});
-	t.like(await sendDotted(session, 'bob@example.com'), {kind: 'accepted'});
-	t.is(server.messages.length, 2);
-	t.is(server.messages[0].raw.toString(), headOf('ann@example.com') + dotted.toString());
-	t.is(server.messages[1].raw.toString(), headOf('bob@example.com') + dotted.toString());
-});
+}
 
-test('lines starting with a dot reach the fault server as written, twice on one session', async t => {
-	const server = await startFaultyServer();
-	t.teardown(async () => server.close());
-	const session = await sessionWith(server.port);
-	t.teardown(() => {
-		session.destroy();
+const smtpServers = [
+	{name: 'smtp-server', start: startRecordingSmtpServer},
+	{name: 'the fault server', start: startFaultyServer},
+];
+
+for (const {name, start} of smtpServers) {
+	test(`lines starting with a dot reach ${name} as written, twice on one session`, async t => {
+		const server = await start();
+		t.teardown(async () => server.close());
+		const session = await sessionWith(server.port);
+		t.teardown(() => {
+			session.destroy();
+		});
+		t.like(await sendDotted(session, 'ann@example.com'), {kind: 'accepted'});
+		t.like(await sendDotted(session, 'bob@example.com'), {kind: 'accepted'});
+		t.is(server.messages.length, 2);
+		t.is(server.messages[0].raw.toString(), headOf('ann@example.com') + dotted.toString());
+		t.is(server.messages[1].raw.toString(), headOf('bob@example.com') + dotted.toString());
 	});
-	t.like(await sendDotted(session, 'ann@example.com'), {kind: 'accepted'});
-	t.like(await sendDotted(session, 'bob@example.com'), {kind: 'accepted'});
-	t.is(server.messages.length, 2);
-	t.is(server.messages[0].raw.toString(), headOf('ann@example.com') + dotted.toString());
-	t.is(server.messages[1].raw.toString(), headOf('bob@example.com') + dotted.toString());
-});
+}
 
 test('lines starting with a dot reach a Postfix mailbox as written, twice on one session', async t => {
 	const postfix = await startPostfix({mailboxes: ['ann@example.com', 'bob@example.com']});

@@ -37,6 +37,7 @@
  * "may have" them.
  */
 import net from 'node:net';
+import type {ExecutionContext} from 'ava';
 
 export interface FaultyMessage {
 	from: string;
@@ -151,6 +152,13 @@ interface Session {
 	premature: boolean;
 	/** Resolves once the socket has closed and the session's records are complete. */
 	closed: Promise<void>;
+}
+
+/** A fault server closed when the test ends. */
+export async function faultyServerFor(t: Pick<ExecutionContext, 'teardown'>, options: FaultySmtpServerOptions = {}): Promise<FaultySmtpServer> {
+	const server = await startFaultyServer(options);
+	t.teardown(async () => server.close());
+	return server;
 }
 
 export async function startFaultyServer(options: FaultySmtpServerOptions = {}): Promise<FaultySmtpServer> {

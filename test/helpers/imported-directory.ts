@@ -17,3 +17,8 @@ export async function importedDirectory(t: ExecutionContext, locals: string[]): 
 	t.is(result.code, 0, result.stderr);
 	return dir;
 }
+
+/** `count` local parts: `u0`, `u1`, … */
+export function numbered(prefix: string, count: number): string[] {
+	return Array.from({length: count}, (_, i) => `${prefix}${i}`);
+}
