@@ -16,6 +16,7 @@ import test, {type ExecutionContext} from 'ava';
 import {MassmailError} from '../../source/core/errors.js';
 import {reportsFile, SendLog, type DeliveryCounts, type SendRecord} from '../../source/core/journal.js';
 import {foldLockFile, foldReports, processedFolder, type FoldOptions, type FoldSummary} from '../../source/core/tracking/fold.js';
+import {notOursFile} from '../../source/core/tracking/not-ours.js';
 import {appendToInbox, bounceUser, folderMessages, imapClient, startBounceMailbox} from '../helpers/bounce-mailbox.js';
 import {
 	bouncedStatus, bouncedText, delayedStatus, delayedText, reportAddresses, sendWithDsn, startReportHarness,
@@ -134,17 +135,18 @@ test('a fold records each recipient\'s report from Postfix and moves only massma
 	t.true(processed.some(each => each.messageId === messageIds.noReportBounce));
 	t.true(processed.some(each => each.messageId === messageIds.vacationReply));
 
-	// A second fold: nothing new; the record and the mailbox as they were.
+	// A second fold: nothing new; the record and the mailbox as they were. The three messages
+	// that are none of massmail's are not even read again: the first fold remembered them.
 	const logA = reportsLog(sends, a);
 	const logB = reportsLog(sends, b);
-	t.deepEqual(await foldReports(options), summaryOf({looked: 3, notOurs: 3}));
+	t.deepEqual(await foldReports(options), summaryOf({looked: 0, notOurs: 3}));
 	t.is(reportsLog(sends, a), logA);
 	t.is(reportsLog(sends, b), logB);
 	t.deepEqual((await folderMessages(client, 'INBOX')).map(each => each.messageId).sort(), [...untouched].sort());
 
 	// Only the small send asked for: its reports are folded, the other's left (skipped).
 	await appendToInbox(client, [postfixBounce(a, 2, full, 'again')]);
-	t.deepEqual(await foldReports({...options, sendIds: [b]}), summaryOf({looked: 4, notOurs: 3, skipped: 1, bySend: {[b]: countsB}}));
+	t.deepEqual(await foldReports({...options, sendIds: [b]}), summaryOf({looked: 1, notOurs: 3, skipped: 1, bySend: {[b]: countsB}}));
 	t.is(reportsLog(sends, a), logA);
 	t.log(`ran in ${Date.now() - started} ms`);
 });
@@ -186,6 +188,45 @@ test('a report folded twice (its move did not happen) is recorded once; garbled 
 	t.is(inbox.length, 5);
 	t.deepEqual(inbox.map(each => each.flags), [[], [], [], [], []]);
 	t.is((await folderMessages(client, processedFolder)).length, 2);
+});
+
+test('what is none of massmail\'s is read once: the next folds neither fetch it nor count it read; a new one is read, one its owner removed is forgotten, and the memory is only this mailbox\'s', async t => {
+	const mailbox = await startBounceMailbox(t);
+	const sends = sendsFolder(t);
+	const {record, release} = await sentRecord(sends, [ann, bob, full]);
+	release();
+	const options: FoldOptions = {imap: mailbox.target(), returnPath: bounceUser, delimiter: '+', sends, deadlineMs: 10_000};
+	mailbox.deliver([foreignReport(), vacationToSomeoneElse(), personReplying(record.id, 0), postfixBounce(record.id, 2, full, 1)]);
+	t.like(await foldReports(options), {looked: 4, folded: 1, notOurs: 3});
+	const memory = path.join(sends.sendsDir, notOursFile);
+	t.is(fs.statSync(memory).mode & 0o777, 0o600);
+
+	// Nothing new: nothing read. Then one more foreign message and one more report: only they are read.
+	t.deepEqual(await foldReports(options), summaryOf({looked: 0, notOurs: 3}));
+	mailbox.deliver([foreignReport(), postfixBounce(record.id, 1, bob, 2)]);
+	t.like(await foldReports(options), {looked: 2, folded: 1, notOurs: 4});
+	t.like(await foldReports(options), {looked: 0, notOurs: 4});
+
+	// The owner of the mailbox deletes two of the foreign messages: they are forgotten.
+	const client = await imapClient(mailbox.login());
+	t.teardown(async () => client.logout().catch(() => undefined));
+	const lock = await client.getMailboxLock('INBOX');
+	try {
+		await client.messageDelete('1:2');
+	} finally {
+		lock.release();
+	}
+
+	t.like(await foldReports(options), {looked: 0, notOurs: 2});
+	const remembered = (JSON.parse(fs.readFileSync(memory, 'utf8')) as {uids: string}).uids;
+	t.is(remembered.split(/[,:]/).length, 2, remembered);
+
+	// Another mailbox's memory (another user, or the same user after its UIDVALIDITY changed) is not used; nor is a garbled file.
+	fs.writeFileSync(memory, JSON.stringify({mailbox: `127.0.0.1:${mailbox.imap.port} someone-else INBOX 1`, uids: '1:100'}));
+	t.like(await foldReports(options), {looked: 2, notOurs: 2});
+	fs.writeFileSync(memory, '{"mailbox": 3, "uids": "1:x"');
+	t.like(await foldReports(options), {looked: 2, notOurs: 2});
+	t.like(await foldReports(options), {looked: 0, notOurs: 2});
 });
 
 /** `count` of Postfix's bounces, one for each recipient of a send of `count` (user0@…, user1@…). */

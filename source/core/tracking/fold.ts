@@ -35,6 +35,7 @@ import {withoutSecret} from '../tls.js';
 import {seconds} from '../values.js';
 import {connectFailure, imapClientOptions, imapWords, passwordHint, plainAddress, uidSet, type ImapTarget} from './imap.js';
 import {matchReport, type KnownSend, type Match} from './match.js';
+import {NotOursMemory} from './not-ours.js';
 
 export {uidSet, type ImapTarget} from './imap.js';
 import {maxReportBytes, readReport} from './report.js';
@@ -349,8 +350,13 @@ async function foldInbox(
 	try {
 		const exists = client.mailbox ? client.mailbox.exists : 0;
 		const listing = exists === 0 ? [] : await within(client.fetchAll('1:*', {uid: true, size: true, flags: true}));
+		// What an earlier fold judged none of massmail's is not read again (not-ours.ts).
+		const {imap} = options;
+		const notOurs = NotOursMemory.load(sends.sendsDir, `${imap.host}:${imap.port} ${imap.user} INBOX ${String(client.mailbox ? client.mailbox.uidValidity : '')}`);
 		// A message someone marked \Deleted is on its way out: not ours to read.
-		const candidates = listing.filter(message => !message.flags?.has('\\Deleted')).map(message => ({uid: message.uid, size: message.size ?? 0}));
+		const present = listing.filter(message => !message.flags?.has('\\Deleted'));
+		const candidates = present.filter(message => !notOurs.has(message.uid)).map(message => ({uid: message.uid, size: message.size ?? 0}));
+		summary.notOurs += present.length - candidates.length;
 		setTotal(candidates.length);
 		const canMove = client.capabilities.has('MOVE') || client.capabilities.has('UIDPLUS');
 		let folderReady = false;
@@ -363,7 +369,7 @@ async function foldInbox(
 			const messages = await within(next!);
 			next = index + 1 < batches.length ? fetchBatch(batches[index + 1]) : undefined;
 			next?.catch(() => undefined); // Awaited at the next turn; a fold that ends first must not leave it unhandled.
-			const ours = await matchBatch(messages, options, only, sendOf, summary);
+			const ours = await matchBatch(messages, options, only, sendOf, summary, notOurs);
 			const lines = new Map<string, ReportLine[]>();
 			const foldedAt = new Date().toISOString();
 			for (const each of ours) {
@@ -411,6 +417,8 @@ async function foldInbox(
 
 			options.onProgress?.({looked: summary.looked, total: candidates.length, folded: summary.folded, replies: summary.replies});
 		}
+
+		notOurs.save(listing.map(message => message.uid));
 	} finally {
 		lock.release();
 	}
@@ -429,6 +437,7 @@ async function matchBatch(
 	only: ReadonlySet<string> | undefined,
 	sendOf: (sendId: string) => KnownSend | undefined,
 	summary: FoldSummary,
+	notOurs: NotOursMemory,
 ): Promise<Array<{uid: number; match: Extract<Match, {kind: 'ours'}>}>> {
 	const ours: Array<{uid: number; match: Extract<Match, {kind: 'ours'}>}> = [];
 	for (const message of messages) {
@@ -473,6 +482,7 @@ async function matchBatch(
 
 			case 'not-ours': {
 				summary.notOurs++;
+				notOurs.add(message.uid);
 				break;
 			}
 		}
