@@ -14,7 +14,7 @@ import {confirmOrRefuse} from './directory-commands.js';
 import {json, table} from './output.js';
 import {missingTimerWarning} from '../core/schedule/timer.js';
 import {readMessage, runDelivery} from './send-commands.js';
-import {answerSignals} from './signals.js';
+import {answerSignals, signalCause} from './signals.js';
 
 /** What `send`/`remind --at` schedules: the draft and the group as the send command read them. */
 export interface ScheduleRequest extends NewScheduledSend {
@@ -263,8 +263,13 @@ const runDueCommand: Command = {
 
 			for (const send of due) {
 				let step: Awaited<ReturnType<typeof startDue>>;
-				// The run before ignores signals once it ended (signals.ts); this one starts with their default.
-				answerSignals(undefined);
+				// While it starts (the directory synced, the audience counted, the server checked) nothing
+				// was sent: a signal ends the process at once, and the next run-due takes the send again
+				// (a send record already made is resumed) while its time is within the grace period.
+				answerSignals(signal => {
+					say(send, 'not started', `${signalCause(signal)} while it was starting: nothing was sent; the next run-due takes it again while its time is within schedule.grace`);
+					process.exit(exitCodes.interrupted);
+				});
 				try {
 					step = await startDue(ctx, book, send.id, {now: clock, env, early, notice: text => io.err(text)});
 				} catch (error) {

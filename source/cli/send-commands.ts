@@ -273,7 +273,7 @@ async function composeAndSend(context: CommandContext, kind: MessageDraft['kind'
 		// --track: tracking not set up refuses now, before anything is sent.
 		const trackSeconds = intOption(options, 'track', {min: 1, max: 86_400});
 		const afterRun = trackSeconds === undefined ? undefined : trackAfterSend(context, trackSeconds);
-		exitOnSignalWhileStarting(io, 'nothing was sent, and no send record was written.');
+		exitOnSignalWhileStarting(io, 'nothing was sent, and no send record was written.', options.json ? stopped => ({id: null, total: recipients.length, sent: 0, failed: 0, status: 'interrupted', stopped}) : undefined);
 		const delivery = await startingUp(createDelivery(ctx, {draft, audience: audience.text, recipients, followUpOf: audience.followUpOf, unreadable}, overrides));
 		return await runDelivery(delivery, context, afterRun);
 	} catch (error) {
@@ -614,7 +614,10 @@ function reopenCommand(name: 'resume' | 'retry'): Command {
 				}
 
 				const command = store.paths.demo ? 'massmail --demo' : 'massmail';
-				exitOnSignalWhileStarting(context.io, `nothing more was sent. The send can be ${name === 'resume' ? 'resumed' : 'retried'}: ${command} ${name} ${id}`);
+				const again = `${command} ${name} ${id}`;
+				exitOnSignalWhileStarting(context.io, `nothing more was sent. The send can be ${name === 'resume' ? 'resumed' : 'retried'}: ${again}`, context.options.json ? stopped => ({
+					id, total: ctx.sends.summary(id).total, sent: state.sent, failed: state.failed, status: ctx.sends.summary(id).status, stopped, resume: again,
+				}) : undefined);
 				const delivery = await startingUp(reopenDelivery(ctx, id, {only, unreadable: policy, bounced: Boolean(context.options.bounced), onRetry: text => context.io.err(printable(text))}, overridesOf(context.options)));
 				return await runDelivery(delivery, context);
 			} catch (error) {

@@ -12,7 +12,7 @@
  */
 import process from 'node:process';
 import {exitCodes} from '../core/errors.js';
-import type {Output} from './output.js';
+import {json, type Output} from './output.js';
 
 export type SignalAnswer = (signal: NodeJS.Signals) => void;
 
@@ -48,12 +48,18 @@ export function signalCause(signal: NodeJS.Signals | 'output closed'): string {
  * and was not sent or written). It cannot wait for the check to end: the check has no way to be
  * cancelled from here, and once it succeeds the send record would be written for a run that
  * nobody wants. Exiting is safe here: nothing has been journaled yet, and a send's lock is a
- * file naming this process, free once it is gone. Standard error is written synchronously
- * (a file, a pipe or a terminal on Linux), so the line is not lost by the exit.
+ * file naming this process, free once it is gone. Standard error and output are written
+ * synchronously (a file, a pipe or a terminal on Linux), so no line is lost by the exit.
+ * `finalJson` (with --json): the summary line a script reads last, as after a run.
  */
-export function exitOnSignalWhileStarting(io: Output, consequence: string): void {
+export function exitOnSignalWhileStarting(io: Output, consequence: string, finalJson?: (stopped: string) => Record<string, unknown>): void {
 	answerSignals(signal => {
-		io.err(`${signalCause(signal)} before the first connection to the SMTP server was up: ${consequence}`);
+		const stopped = `${signalCause(signal)} before the first connection to the SMTP server was up: ${consequence}`;
+		io.err(stopped);
+		if (finalJson) {
+			io.out(json({...finalJson(stopped), exitStatus: exitCodes.interrupted}));
+		}
+
 		process.exit(exitCodes.interrupted);
 	});
 }

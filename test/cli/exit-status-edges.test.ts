@@ -38,6 +38,49 @@ for (const signal of signals) {
 	});
 }
 
+test('SIGTERM before the first connection is up, with --json: the last line of standard output is the summary a script reads', async t => {
+	const server = await faulty(t, {silent: 'greeting'});
+	const dir = await directory(t, ['ann', 'bob']);
+	const running = startCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes', '--json'], {configDir: dir, env: {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`}});
+	await waitUntil(() => server.connectionsMade >= 1);
+	running.child.kill('SIGTERM');
+	const {code, stdout, stderr} = await running.result;
+	t.is(code, 130, stderr);
+	t.like(lastJsonLine(stdout), {id: null, total: 2, sent: 0, failed: 0, status: 'interrupted', exitStatus: 130});
+	t.regex(String(lastJsonLine(stdout).stopped), /^Got SIGTERM before the first connection to the SMTP server was up: nothing was sent/);
+});
+
+for (const json of [false, true]) {
+	test(`SIGTERM while run-due starts a scheduled send${json ? ' (--json)' : ''}: exit 130, it says so, and the next run-due sends it once`, async t => {
+		const silent = await faulty(t, {silent: 'greeting'});
+		const dir = await directory(t, ['ann', 'bob']);
+		const friday = {MASSMAIL_NOW: '2026-12-11T14:00:00Z', TZ: 'Europe/Berlin'};
+		const saturday = {MASSMAIL_NOW: '2026-12-12T17:00:20Z', TZ: 'Europe/Berlin'};
+		const scheduled = await runCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--at', 'Sat 18:00', '--yes', '--json'], {configDir: dir, env: friday});
+		t.is(scheduled.code, 0, scheduled.stderr);
+		const {id} = JSON.parse(scheduled.stdout) as {id: string};
+		const running = startCli(['run-due', ...(json ? ['--json'] : [])], {configDir: dir, env: {...saturday, MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${silent.port}`}});
+		await waitUntil(() => silent.connectionsMade >= 1);
+		running.child.kill('SIGTERM');
+		const {code, signal, stdout, stderr} = await running.result;
+		t.is(signal, null, stderr);
+		t.is(code, 130, stderr);
+		const said = /Got SIGTERM while it was starting: nothing was sent; the next run-due takes it again while its time is within schedule\.grace/;
+		if (json) {
+			t.like(lastJsonLine(stdout), {type: 'scheduled', id, outcome: 'not started'});
+			t.regex(String(lastJsonLine(stdout).reason), said);
+		} else {
+			t.regex(stderr, new RegExp(`${id} "S" .*: not started: ${said.source}`));
+		}
+
+		t.is(silent.messages.length, 0);
+		const server = await faulty(t);
+		const again = await runCli(['run-due'], {configDir: dir, env: {...saturday, MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`}});
+		t.is(again.code, 0, again.stderr);
+		t.deepEqual(server.messages.flatMap(message => message.to).sort(), ['ann@example.com', 'bob@example.com']);
+	});
+}
+
 test('SIGTERM while a resume waits for the server\'s greeting: exit 130, nothing more sent, the resume command printed', async t => {
 	// An interrupted send to resume: the first message's reply never ends; SIGINT stops the run.
 	const endless = await faulty(t, {endlessIntervalMs: 100});
