@@ -101,21 +101,23 @@ function pipelinedCommands(connection: SMTPConnection, envelope: Envelope): Buff
 	let mailParameters = nonAscii.test(from + to) && offers(connection, 'SMTPUTF8') ? ' SMTPUTF8' : '';
 	let rcptParameters = '';
 	const normalize = internals(connection)._setDsnEnvelope;
-	if (envelope.dsn && offers(connection, 'DSN')) {
+	if (envelope.dsn) {
 		if (typeof normalize !== 'function') {
 			return undefined;
 		}
 
 		let dsn: ReturnType<typeof normalize>;
 		try {
-			// nodemailer's own reading of the parameters; one it refuses goes its way, with its error.
+			// nodemailer's own reading of the parameters, whether sent or not; one it refuses goes its way, with its error.
 			dsn = normalize.call(connection, envelope.dsn);
 		} catch {
 			return undefined;
 		}
 
-		mailParameters += (dsn.ret ? ` RET=${encodeXText(dsn.ret)}` : '') + (dsn.envid ? ` ENVID=${encodeXText(dsn.envid)}` : '');
-		rcptParameters = (dsn.notify ? ` NOTIFY=${encodeXText(dsn.notify)}` : '') + (dsn.orcpt ? ` ORCPT=${encodeXText(dsn.orcpt)}` : '');
+		if (offers(connection, 'DSN')) {
+			mailParameters += (dsn.ret ? ` RET=${encodeXText(dsn.ret)}` : '') + (dsn.envid ? ` ENVID=${encodeXText(dsn.envid)}` : '');
+			rcptParameters = (dsn.notify ? ` NOTIFY=${encodeXText(dsn.notify)}` : '') + (dsn.orcpt ? ` ORCPT=${encodeXText(dsn.orcpt)}` : '');
+		}
 	}
 
 	return Buffer.from(`MAIL FROM:<${from}>${mailParameters}\r\nRCPT TO:<${to}>${rcptParameters}\r\nDATA\r\n`, 'utf8');
