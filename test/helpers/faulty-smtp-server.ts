@@ -5,9 +5,10 @@
  * come back on the same port. (For ordinary accept/defer/refuse rules see `smtp-test-server.ts`.)
  *
  * It speaks enough ESMTP for nodemailer's SMTPConnection: a 220 greeting, EHLO (`250-name`,
- * `250-8BITMIME`, `250-SMTPUTF8` when asked, `250 OK`; never STARTTLS, AUTH or PIPELINING),
- * HELO, MAIL FROM, RCPT TO, DATA (354, then the message up to `\r\n.\r\n`, dot-stuffing undone),
- * RSET, NOOP and QUIT. Commands are handled one at a time, in order.
+ * `250-8BITMIME`, `250-SMTPUTF8` and `250-PIPELINING` when asked, `250 OK`; never STARTTLS or
+ * AUTH), HELO, MAIL FROM, RCPT TO, DATA (354, then the message up to `\r\n.\r\n`, dot-stuffing
+ * undone), RSET, NOOP and QUIT. Commands are handled one at a time, in order, also when several
+ * come in one write (RFC 2920): a DATA after a refused MAIL or RCPT gets 503.
  *
  * Rules (local part prefix of a recipient, as in `endless+ann@example.com`):
  * - `endless+…`       after the final dot, `250-ok` continuation lines forever, one every
@@ -25,12 +26,13 @@
  *                     `250 2.0.0 Ok: premature`, a reply before the message was read; the message
  *                     is still read to its final dot, which gets `554 5.6.0 Error: refused at the
  *                     final dot`: never taken (it is in neither `messages` nor `unanswered`)
+ * - `refuse-data+…`   DATA gets `451 4.3.0 Error: queue file write error` (as Postfix says it)
  * - `stop-reading+…`  DATA gets `354`, then the server stops reading the connection and never
  *                     says anything again: a large message stays in the socket buffers, its final
  *                     dot never leaves the client
  * - anything else     accepted
  * A DATA-stage rule applies when any recipient of the message has it; the first of
- * stop-reading, premature-ok, close-after-dot, shutdown-at-dot, endless, slow-data wins.
+ * refuse-data, stop-reading, premature-ok, close-after-dot, shutdown-at-dot, endless, slow-data wins.
  *
  * Messages read completely but never answered with a final reply (endless, close-after-dot, a
  * slow-data message whose client left first) are in `unanswered`, not in `messages`: the server
@@ -46,7 +48,7 @@ export interface FaultyMessage {
 	raw: Buffer;
 }
 
-export type FaultyRule = 'endless' | 'refuse-close' | 'defer-limit' | 'slow-data' | 'close-after-dot' | 'shutdown-at-dot' | 'premature-ok' | 'stop-reading' | 'accept';
+export type FaultyRule = 'endless' | 'refuse-close' | 'refuse-data' | 'defer-limit' | 'slow-data' | 'close-after-dot' | 'shutdown-at-dot' | 'premature-ok' | 'stop-reading' | 'accept';
 
 export interface FaultyRcpt {
 	address: string;
@@ -60,6 +62,8 @@ export interface FaultySmtpServerOptions {
 	name?: string;
 	/** Advertise SMTPUTF8 in the EHLO reply; default false. */
 	smtputf8?: boolean;
+	/** Advertise PIPELINING (RFC 2920) in the EHLO reply; default false. */
+	pipelining?: boolean;
 	/** 'greeting': accept TCP and never send a greeting; 'after-greeting': greet, then never answer anything. */
 	silent?: 'greeting' | 'after-greeting';
 	/**
@@ -128,7 +132,7 @@ export interface FaultySmtpServer {
 	close(): Promise<void>;
 }
 
-const rules: FaultyRule[] = ['endless', 'refuse-close', 'defer-limit', 'slow-data', 'close-after-dot', 'shutdown-at-dot', 'premature-ok', 'stop-reading'];
+const rules: FaultyRule[] = ['endless', 'refuse-close', 'refuse-data', 'defer-limit', 'slow-data', 'close-after-dot', 'shutdown-at-dot', 'premature-ok', 'stop-reading'];
 
 export function faultyRuleOf(address: string): FaultyRule {
 	const local = address.slice(0, address.lastIndexOf('@')).toLowerCase();
@@ -291,7 +295,7 @@ export async function startFaultyServer(options: FaultySmtpServerOptions = {}): 
 		switch (verb) {
 			case 'EHLO': {
 				resetTransaction(session);
-				const lines = [name, '8BITMIME', ...(options.smtputf8 ? ['SMTPUTF8'] : [])].map(text => `250-${text}`);
+				const lines = [name, '8BITMIME', ...(options.smtputf8 ? ['SMTPUTF8'] : []), ...(options.pipelining ? ['PIPELINING'] : [])].map(text => `250-${text}`);
 				reply(session, [...lines, '250 OK'].join('\r\n'));
 				return;
 			}
@@ -352,6 +356,11 @@ export async function startFaultyServer(options: FaultySmtpServerOptions = {}): 
 					reply(session, '503 5.5.1 Error: need RCPT command');
 				} else {
 					const dataRules = new Set(session.to.map(address => faultyRuleOf(address)));
+					if (dataRules.has('refuse-data')) {
+						reply(session, '451 4.3.0 Error: queue file write error');
+						return;
+					}
+
 					session.mode = 'data';
 					if (dataRules.has('stop-reading')) {
 						stopped++;

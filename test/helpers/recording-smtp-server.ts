@@ -3,7 +3,9 @@
  * the envelope and the MAIL and RCPT commands exactly as the client wrote them, whether the client asked for SMTPUTF8, the name it
  * greeted with (EHLO), and the raw bytes: what the message tests check line by line.
  *
- * `smtputf8: false` hides SMTPUTF8 from the EHLO reply, as a server without RFC 6531 support does.
+ * `smtputf8: false` hides SMTPUTF8 from the EHLO reply, as a server without RFC 6531 support does;
+ * `dsn: true` offers DSN (RFC 3461), which smtp-server hides unless asked; `pipelining: false` hides
+ * PIPELINING (RFC 2920).
  */
 import type {Socket} from 'node:net';
 import {SMTPServer} from 'smtp-server';
@@ -29,7 +31,7 @@ export interface RecordingSmtpServer {
 	close(): Promise<void>;
 }
 
-export async function startRecordingSmtpServer(options: {smtputf8?: boolean} = {}): Promise<RecordingSmtpServer> {
+export async function startRecordingSmtpServer(options: {smtputf8?: boolean; dsn?: boolean; pipelining?: boolean} = {}): Promise<RecordingSmtpServer> {
 	const messages: RecordedMessage[] = [];
 	const greetings: string[] = [];
 	const sockets = new Set<Socket>();
@@ -55,6 +57,8 @@ export async function startRecordingSmtpServer(options: {smtputf8?: boolean} = {
 		authOptional: true,
 		disabledCommands: ['STARTTLS'],
 		hideSMTPUTF8: options.smtputf8 === false,
+		hideDSN: options.dsn !== true,
+		hidePIPELINING: options.pipelining === false,
 		onConnect(_session, callback) {
 			callback();
 		},

@@ -19,6 +19,7 @@ transformer.push = (chunk: unknown) => {
 };
 
 const lineFeed = 0x0A;
+const carriageReturn = 0x0D;
 
 /** `bytes` as DataStream writes them when the byte before them was `lastByte` (false: none, the message starts). */
 export function stuffed(bytes: Buffer, lastByte: number | false): Buffer {
@@ -40,20 +41,33 @@ export const stuffOnceBytes = 1024 * 1024;
 /** Bodies stuffed after a line break (as they always come, after the header lines), while their buffer lives. */
 const stuffedBodies = new WeakMap<Buffer, Buffer>();
 
+/** A message's bytes after DATA, ready for the socket: the stuffed head and body, and the final dot that ends them. */
+export interface StuffedMessage {
+	head: Buffer;
+	body: Buffer;
+	/** The last byte of the stuffed bytes: what DataStream's flush reads to end the message. */
+	lastByte: number;
+	/** The final dot as DataStream's flush writes it after lastByte. */
+	dot: Buffer;
+}
+
+const dotAfterLineFeed = Buffer.from('.\r\n');
+const dotAfterReturn = Buffer.from('\n.\r\n');
+const dotAfterText = Buffer.from('\r\n.\r\n');
+
 /**
- * Writes the message to the socket that `stream` (nodemailer's DataStream for it) is piped into,
- * and sets the stream to end it as if the bytes had gone through it (its final dot then follows).
- * Returns false, having written nothing, when the body is larger than stuffOnceBytes or the head
- * does not end with a line break (then the caller writes head and body to the stream).
+ * The message stuffed for the socket, the body once while its buffer lives; undefined when the
+ * body is larger than stuffOnceBytes or the head does not end with a line break (then it goes
+ * through nodemailer's stream: message-stream.ts).
  */
-export function writeStuffed(socket: Socket, stream: NodeJS.ReadWriteStream, head: Buffer, body: Buffer): boolean {
+export function stuffedMessage(head: Buffer, body: Buffer): StuffedMessage | undefined {
 	if (body.length > stuffOnceBytes) {
-		return false;
+		return undefined;
 	}
 
 	const stuffedHead = stuffed(head, false);
 	if (stuffedHead.at(-1) !== lineFeed) {
-		return false;
+		return undefined;
 	}
 
 	let stuffedBody = stuffedBodies.get(body);
@@ -62,12 +76,29 @@ export function writeStuffed(socket: Socket, stream: NodeJS.ReadWriteStream, hea
 		stuffedBodies.set(body, stuffedBody);
 	}
 
-	socket.write(stuffedHead);
-	if (stuffedBody.length > 0) {
-		socket.write(stuffedBody);
+	const lastByte = stuffedBody.length > 0 ? stuffedBody.at(-1)! : lineFeed;
+	const dot = lastByte === lineFeed ? dotAfterLineFeed : (lastByte === carriageReturn ? dotAfterReturn : dotAfterText);
+	return {head: stuffedHead, body: stuffedBody, lastByte, dot};
+}
+
+/**
+ * Writes the message to the socket that `stream` (nodemailer's DataStream for it) is piped into,
+ * and sets the stream to end it as if the bytes had gone through it (its final dot then follows).
+ * Returns false, having written nothing, when stuffedMessage gives nothing (then the caller
+ * writes head and body to the stream).
+ */
+export function writeStuffed(socket: Socket, stream: NodeJS.ReadWriteStream, head: Buffer, body: Buffer): boolean {
+	const message = stuffedMessage(head, body);
+	if (!message) {
+		return false;
+	}
+
+	socket.write(message.head);
+	if (message.body.length > 0) {
+		socket.write(message.body);
 	}
 
 	// What DataStream's flush reads to end the message: ".\r\n" after a line break, else "\r\n.\r\n".
-	(stream as DataStream).lastByte = stuffedBody.length > 0 ? stuffedBody.at(-1)! : lineFeed;
+	(stream as DataStream).lastByte = message.lastByte;
 	return true;
 }

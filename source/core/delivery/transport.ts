@@ -1,16 +1,17 @@
 /**
  * The SMTP transport: open a session (connect, TLS, login), send one envelope and message and
- * get one outcome, close. Built on nodemailer's SMTPConnection; this is the one file that
- * knows its private parts (`_socket`: corking a message with its final dot, knowing when the
- * dot has left, and the address actually connected to; `_supportedExtensions`: whether the
- * server offered SMTPUTF8 and DSN; `_responseQueue` and `_remainder`: what the server said that
- * nodemailer has not handled yet), pinned by test/core/transport.test.ts.
+ * get one outcome (smtp-transaction.ts), close. Built on nodemailer's SMTPConnection; this file
+ * and smtp-transaction.ts are the ones that know its private parts (`_socket`: writing a
+ * transaction, corking a message with its final dot, knowing when the dot has left, and the
+ * address actually connected to; `_supportedExtensions`: whether the server offered PIPELINING,
+ * SMTPUTF8 and DSN; `_responseActions`: the handler of each reply to come; `_responseQueue` and
+ * `_remainder`: what the server said that nodemailer has not handled yet; `_setDsnEnvelope`: its
+ * reading of DSN parameters), pinned by test/core/transport.test.ts.
  *
  * Every wait has a deadline for the whole of it, not an idle timer that each line of a reply
  * resets: the opening handshake, each command's reply, the reply to the final dot. A session
  * that closes or fails while a command is pending settles that command at once.
  */
-import type {Socket} from 'node:net';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import {MassmailError} from '../errors.js';
 import {greetingName, mailHostName} from '../host-name.js';
@@ -19,8 +20,7 @@ import {certificateWords, isLoopbackAddress, withoutSecret} from '../tls.js';
 import type {DsnParameters} from '../tracking/request.js';
 import {seconds} from '../values.js';
 import {classifyReply, replyOf, type ReplyKind, type SmtpErrorLike} from './replies.js';
-import {writeStuffed} from './message-bytes.js';
-import {writeMessage} from './message-stream.js';
+import {offers, sendTransaction, socketOf, type TransactionSession} from './smtp-transaction.js';
 
 /** A target with the capture server's address filled in: what a connection needs. */
 export interface ConnectionTarget {
@@ -94,44 +94,6 @@ export function connectionFailure(error: SmtpErrorLike, target: ConnectionTarget
 	});
 }
 
-/** nodemailer's private socket, for corking and for the peer's address (see the file's comment). */
-function socketOf(connection: SMTPConnection): Socket | undefined {
-	return (connection as unknown as {_socket?: Socket})._socket;
-}
-
-/** The server said more than nodemailer has handled yet (its private queue of reply lines, and the line after them). */
-function saidMore(connection: SMTPConnection): boolean {
-	const {_responseQueue: queue, _remainder: remainder} = connection as unknown as {_responseQueue?: unknown; _remainder?: unknown};
-	return (Array.isArray(queue) && queue.some(line => String(line).trim() !== '')) || (typeof remainder === 'string' && remainder.trim() !== '');
-}
-
-/**
- * Calls `left` once the final dot has left this process: the DataStream ended (nodemailer's pipe
- * handed its last chunk, the dot, to the socket) and the socket wrote all it held to the kernel.
- * Usually the socket is still corked then: the empty write joins the message's one write, with no
- * system call of its own, and calls back when that is done. A socket that is ending never sends it.
- * Past this point only the kernel holds the dot, and whether the server read it cannot be known.
- */
-function whenFinalDotLeft(stream: NodeJS.ReadableStream, socket: Socket | undefined, left: () => void): void {
-	stream.once('end', () => {
-		if (!socket || (socket.writable && socket.writableLength === 0 && socket.writableCorked === 0)) {
-			left();
-		} else if (socket.writable) {
-			socket.write(Buffer.alloc(0), error => {
-				if (!error) {
-					left();
-				}
-			});
-		}
-	});
-}
-
-/** Whether the server offered an extension (SMTPUTF8, DSN) in its EHLO reply: nodemailer's private list of them (see the file's comment). */
-function offers(connection: SMTPConnection, extension: 'SMTPUTF8' | 'DSN'): boolean {
-	const extensions = (connection as unknown as {_supportedExtensions?: unknown})._supportedExtensions;
-	return Array.isArray(extensions) && extensions.includes(extension);
-}
-
 /** One message's envelope: the envelope sender, its one recipient, and the DSN parameters to ask for reports with. */
 export interface Envelope {
 	from: string;
@@ -141,17 +103,17 @@ export interface Envelope {
 }
 
 /** One open SMTP session: at most one message at a time. */
-export class SmtpSession {
+export class SmtpSession implements TransactionSession {
+	/** @internal Settles the command in flight when the session goes away under it (smtp-transaction.ts). */
+	onLost: ((reason: string) => void) | undefined;
 	private closed = false;
-	/** Settles the command in flight when the session goes away under it. */
-	private onLost: ((reason: string) => void) | undefined;
 	private readonly closeListeners: Array<() => void> = [];
 
 	/**
 	 * @internal Use openSession. `mask` keeps the password out of every reply the session passes
 	 * on (secret-mask.ts): a server may say it back, and replies are stored and shown.
 	 */
-	constructor(private readonly connection: SMTPConnection, private readonly deadlines: Deadlines, private readonly mask: (text: string) => string = text => text) {
+	constructor(readonly connection: SMTPConnection, readonly deadlines: Deadlines, readonly mask: (text: string) => string = text => text) {
 		connection.on('error', () => {
 			// Reported to the pending command (or nothing was pending); 'end' follows.
 		});
@@ -178,7 +140,7 @@ export class SmtpSession {
 	/**
 	 * Sends one message to one recipient; `done` is called exactly once, within the deadlines.
 	 * `holdEnd` may delay the final dot (the server takes the message at the dot): it gets the
-	 * function that sends it.
+	 * function that sends it. The transaction itself: smtp-transaction.ts.
 	 */
 	send(envelope: Envelope, parts: {head: Buffer; body: Buffer}, done: (outcome: AttemptOutcome) => void, holdEnd?: (end: () => void) => void): void {
 		if (this.closed) {
@@ -188,8 +150,7 @@ export class SmtpSession {
 			return;
 		}
 
-		const {connection} = this;
-		if (/[^\u0000-\u007F]/.test(envelope.from + envelope.to) && !offers(connection, 'SMTPUTF8')) {
+		if (/[^\u0000-\u007F]/.test(envelope.from + envelope.to) && !offers(this.connection, 'SMTPUTF8')) {
 			// nodemailer would send the address anyway, without SMTPUTF8, for the server to misread.
 			const address = /[^\u0000-\u007F]/.test(envelope.to) ? envelope.to : envelope.from;
 			setImmediate(() => {
@@ -198,139 +159,7 @@ export class SmtpSession {
 			return;
 		}
 
-		let settled = false;
-		// The message is being written: the server got its 354.
-		let messageStarted = false;
-		// The final dot has left this process (see whenFinalDotLeft): from now on the server may have the message.
-		let dotLeft = false;
-		// The server said something after its 354 before the dot left: it did not answer the message.
-		let repliedTooSoon = false;
-		let timer: NodeJS.Timeout | undefined;
-		const settle = (outcome: AttemptOutcome) => {
-			if (settled) {
-				return;
-			}
-
-			settled = true;
-			clearTimeout(timer);
-			this.onLost = undefined;
-			done({...outcome, response: this.mask(outcome.response)});
-		};
-
-		const lost = (reason: string): AttemptOutcome => dotLeft
-			? {kind: 'ambiguous', response: `connection lost after the message was sent, the server may have it (ambiguous): ${reason}`}
-			: {kind: 'connection', response: reason};
-		// Ends the session with this outcome: closed first, so that the engine does not start the
-		// next message on it, and without the outcome of a lost connection that closing it gives.
-		const hangUpWith = (outcome: AttemptOutcome) => {
-			this.onLost = undefined;
-			this.destroy();
-			settle(outcome);
-		};
-		const arm = (ms: number, expired: () => AttemptOutcome) => {
-			clearTimeout(timer);
-			timer = setTimeout(() => {
-				hangUpWith(expired());
-			}, ms);
-		};
-
-		this.onLost = reason => {
-			settle(lost(reason));
-		};
-
-		arm(this.deadlines.replyMs, () => lost(`no complete reply to MAIL FROM, RCPT TO or DATA within ${seconds(this.deadlines.replyMs)}`));
-		// SMTPConnection pipes a message that has pipe(): this writes the shared body without
-		// copying it into a per-recipient buffer, and lets the final dot wait.
-		const message = {
-			pipe: (stream: NodeJS.ReadWriteStream) => {
-				messageStarted = true;
-				// Called from nodemailer's handling of the 354: a reply already waiting behind it came before the message.
-				repliedTooSoon = saidMore(connection);
-				arm(this.deadlines.dataMs, () => lost(`the message could not be sent within ${seconds(this.deadlines.dataMs)}`));
-				const socket = socketOf(connection);
-				whenFinalDotLeft(stream, socket, () => {
-					dotLeft = true;
-				});
-				// Corked, the message and its final dot leave in one write instead of several.
-				if (socket) {
-					socket.cork();
-					setImmediate(() => {
-						socket.uncork();
-					});
-				}
-
-				const end = () => {
-					if (settled) {
-						return;
-					}
-
-					arm(this.deadlines.dataMs, () => lost(dotLeft
-						? `no complete reply to the final dot within ${seconds(this.deadlines.dataMs)}`
-						: `the message could not be sent within ${seconds(this.deadlines.dataMs)}: the server did not read it`));
-					stream.end();
-				};
-
-				const written = () => {
-					(holdEnd ?? (sendDot => sendDot()))(end);
-				};
-
-				// A body of a usual size, stuffed once per send, straight to the socket (message-bytes.ts);
-				// a large one in slices (message-stream.ts): whole, it was copied per connection.
-				if (socket && writeStuffed(socket, stream, parts.head, parts.body)) {
-					written();
-				} else {
-					writeMessage(stream, [parts.head, parts.body], written);
-				}
-
-				return stream;
-			},
-		};
-
-		connection.send({from: envelope.from, to: [envelope.to], ...(envelope.dsn ? {dsn: envelope.dsn} : {})}, message as unknown as Buffer, (error, info) => {
-			if (settled) {
-				return;
-			}
-
-			const failure = error as SmtpErrorLike | null;
-			const reply = failure ? failure.response : info.response;
-			if (messageStarted && (repliedTooSoon || !dotLeft) && typeof reply === 'string' && reply !== '' && !/^421[ -]/.test(reply)) {
-				// A server answers a message at its final dot (RFC 5321 §4.1.1.4). A reply that came
-				// before the dot left answers nothing we sent: not a success, and not a refusal of the
-				// message either. The session is out of step (the real reply comes later): it goes,
-				// and the recipient is tried again as after a lost connection. (A 421 may come at
-				// any time: the server is closing, and that is classified as usual.)
-				hangUpWith({kind: 'connection', response: `the server replied before the final dot of the message was sent, which is a protocol error: ${reply}`});
-				return;
-			}
-
-			if (!failure) {
-				settle({kind: 'accepted', response: info.response ?? ''});
-				return;
-			}
-
-			const kind = classifyReply(failure, dotLeft);
-			const response = kind === 'connection' || kind === 'ambiguous' ? lost(replyOf(failure)).response : replyOf(failure);
-			const refusedInSession = typeof failure.responseCode === 'number' && failure.responseCode !== 421 && (failure.code === 'EENVELOPE' || failure.code === 'EMESSAGE');
-			if (!refusedInSession || this.closed) {
-				hangUpWith({kind, response});
-				return;
-			}
-
-			// The server refused this one message; the session goes on after a RSET, which gets a
-			// deadline of its own and may find the server gone (it closes instead of answering).
-			this.onLost = () => {
-				settle({kind, response});
-			};
-
-			arm(this.deadlines.replyMs, () => ({kind, response}));
-			connection.reset(resetError => {
-				if (resetError) {
-					this.destroy();
-				}
-
-				settle({kind, response});
-			});
-		});
+		sendTransaction(this, envelope, parts, done, holdEnd);
 	}
 
 	/** Says goodbye; the connection is gone within the reply deadline whatever the server does. */
