@@ -44,6 +44,28 @@ function removeOldChunks(made) {
 	}
 }
 
+/**
+ * Yoga (Ink's layout engine) carries its WebAssembly as a base64 data: URL and, where `fetch`
+ * exists, fetches it: in Node that first call of fetch loads undici, ~0.1 s of the dashboard's
+ * first frame, to decode a string. Told that there is no fetch, it decodes the string itself
+ * (atob) and instantiates the same bytes. A Yoga whose loader no longer reads this way is bundled
+ * as it is (and the build says so).
+ */
+const yogaWithoutFetch = {
+	name: 'yoga-without-fetch',
+	setup(builder) {
+		builder.onLoad({filter: /yoga-layout[\\/]dist[\\/]binaries[\\/]yoga-wasm-base64-esm\.js$/}, async args => {
+			const source = await fs.promises.readFile(args.path, 'utf8');
+			const fetchTest = '"function"!=typeof fetch';
+			if (!source.includes(fetchTest)) {
+				return {contents: source, loader: 'js', warnings: [{text: `${args.path} no longer tests for fetch as expected: bundled as it is (Yoga may load undici at start)`}]};
+			}
+
+			return {contents: source.replaceAll(fetchTest, 'true'), loader: 'js'};
+		});
+	},
+};
+
 async function bundle() {
 	const result = await build({
 		absWorkingDir: root,
@@ -74,7 +96,14 @@ async function bundle() {
 		// pg loads pg-native, an optional package that is not installed, only for `new
 		// pg.native.Client`, which massmail never asks for: left to a require() at run time.
 		external: ['pg-native'],
-		plugins: [missingDevtools],
+		// React, its reconciler and the scheduler in their production builds only: main.ts sets
+		// NODE_ENV=production before the dashboard's import anyway (unless it is set), and the
+		// development reconciler (750 KB, in a function V8 compiles eagerly) was compiled at every
+		// start for nothing: ~0.05-0.1 s of the first frame. main.ts's assignment stays for the
+		// program run from source; here it assigns to a constant, which esbuild would warn about.
+		define: {'process.env.NODE_ENV': '"production"'},
+		logOverride: {'assign-to-define': 'silent'},
+		plugins: [missingDevtools, yogaWithoutFetch],
 		metafile: true,
 		logLevel: 'warning',
 	});

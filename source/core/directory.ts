@@ -95,7 +95,14 @@ export class Directory {
 			}
 		}
 
-		for (const [index, item] of (data.mailboxes as unknown[]).entries()) {
+		const items = data.mailboxes as unknown[];
+		for (let index = 0; index < items.length; index++) {
+			const item = items[index];
+			if (isObject(item) && directory.#addLoaded(item)) {
+				continue;
+			}
+
+			// Anything the quick path above did not take is checked (and its fault named) in full.
 			const where = `mailboxes[${index}]`;
 			if (!isObject(item)) {
 				throw badShape(file, `${where} must be an object with "address", "name", "role" and "disabled"`);
@@ -141,7 +148,12 @@ export class Directory {
 	origin?: DirectoryOrigin;
 
 	#domains = new Map<string, DomainEntry>();
-	#mailboxes = new Map<string, Mailbox>();
+	/**
+	 * How many mailboxes all domains hold. There is no index of every mailbox beside the domains'
+	 * own: a key's domain part is its domain's name, so a key is found through its domain (one map
+	 * less to fill when 100,000 mailboxes are loaded at start).
+	 */
+	#mailboxCount = 0;
 	#sortedDomains?: readonly string[];
 
 	/** The file form: `{version: 1, domains: [name…], mailboxes: [{address, name, role, disabled}…]}`. */
@@ -179,7 +191,7 @@ export class Directory {
 	}
 
 	get mailboxCount(): number {
-		return this.#mailboxes.size;
+		return this.#mailboxCount;
 	}
 
 	/** One summary per domain, sorted by (stored, ASCII) name. */
@@ -233,13 +245,13 @@ export class Directory {
 
 	/** The mailbox with this address, ignoring case (the domain may be in Unicode form). */
 	find(address: string): Mailbox | undefined {
-		const direct = this.#mailboxes.get(addressKey(address));
+		const direct = this.#byKey(addressKey(address));
 		if (direct) {
 			return direct;
 		}
 
 		try {
-			return this.#mailboxes.get(addressKey(normalizeAddress(address)));
+			return this.#byKey(addressKey(normalizeAddress(address)));
 		} catch {
 			return undefined;
 		}
@@ -260,10 +272,7 @@ export class Directory {
 	/** Removes a domain and its mailboxes; returns how many mailboxes went with it. */
 	removeDomain(name: string): number {
 		const entry = this.#entry(name);
-		for (const key of entry.mailboxes.keys()) {
-			this.#mailboxes.delete(key);
-		}
-
+		this.#mailboxCount -= entry.mailboxes.size;
 		this.#domains.delete(entry.name);
 		this.#sortedDomains = undefined;
 		return entry.mailboxes.size;
@@ -273,7 +282,7 @@ export class Directory {
 	addMailbox(m: {address: string; name?: string; role?: Role; disabled?: boolean}): Mailbox {
 		const address = this.#normalize(m.address);
 		const key = addressKey(address);
-		const existing = this.#mailboxes.get(key);
+		const existing = this.#byKey(key);
 		if (existing) {
 			throw new MassmailError('validation', `mailbox "${address}" already exists${existing.address === address ? '' : ` (as ${existing.address})`}`, {
 				hint: 'addresses are unique ignoring case',
@@ -294,7 +303,7 @@ export class Directory {
 			disabled: checkDisabled(m.disabled ?? false),
 		});
 		entry.mailboxes.set(key, mailbox);
-		this.#mailboxes.set(key, mailbox);
+		this.#mailboxCount++;
 		this.#count(entry, key, mailbox, 1);
 		entry.sorted = undefined;
 		return mailbox;
@@ -319,7 +328,6 @@ export class Directory {
 		});
 		this.#count(entry, key, old, -1);
 		entry.mailboxes.set(key, mailbox);
-		this.#mailboxes.set(key, mailbox);
 		this.#count(entry, key, mailbox, 1);
 		entry.sorted = undefined;
 		return mailbox;
@@ -331,7 +339,7 @@ export class Directory {
 		const entry = this.#domains.get(domainOf(old.address))!;
 		this.#count(entry, key, old, -1);
 		entry.mailboxes.delete(key);
-		this.#mailboxes.delete(key);
+		this.#mailboxCount--;
 		entry.sorted = undefined;
 	}
 
@@ -342,10 +350,56 @@ export class Directory {
 			copy.#domains.set(name, {name, mailboxes: new Map(entry.mailboxes), admins: entry.admins, primary: entry.primary, sorted: entry.sorted});
 		}
 
-		copy.#mailboxes = new Map(this.#mailboxes);
+		copy.#mailboxCount = this.#mailboxCount;
 		copy.#sortedDomains = this.#sortedDomains;
 		copy.origin = this.origin;
 		return copy;
+	}
+
+	/** The mailbox whose addressKey is `key`, through its domain. */
+	#byKey(key: string): Mailbox | undefined {
+		return this.#domains.get(key.slice(key.lastIndexOf('@') + 1))?.mailboxes.get(key);
+	}
+
+	/**
+	 * Adds a mailbox of directory.json when it is in the form the file is written in (a plain
+	 * address on a stored domain, every field given and valid, a new address, no second primary):
+	 * what {@link addMailbox} would add, in a third of its time (100,000 of them at start). Returns
+	 * false, having changed nothing, for anything else: addMailbox then checks it and says what
+	 * is wrong.
+	 */
+	#addLoaded(item: Record<string, unknown>): boolean {
+		const {address, name, role, disabled} = item;
+		if (typeof address !== 'string' || typeof name !== 'string' || typeof disabled !== 'boolean'
+			|| (role !== 'user' && role !== 'admin' && role !== 'primary') || hasControlCharacter(name)) {
+			return false;
+		}
+
+		const at = address.lastIndexOf('@');
+		if (at <= 0 || at > 64) {
+			return false;
+		}
+
+		const entry = this.#domains.get(address.slice(at + 1));
+		if (entry === undefined || !plainLocalPart.test(address.slice(0, at))) {
+			return false;
+		}
+
+		const key = addressKey(address);
+		if (entry.mailboxes.has(key) || (role === 'primary' && entry.primary !== null)) {
+			return false;
+		}
+
+		// The parsed object itself when it is exactly what would be made (the same fields in the same
+		// order, the name already trimmed): 100,000 objects fewer to make and collect.
+		const trimmed = name.trim();
+		const fields: Mailbox = trimmed === name && hasMailboxFieldsOnly(item) ? item as unknown as Mailbox : {address, name: trimmed, role, disabled};
+		const mailbox = Object.freeze(fields);
+		entry.mailboxes.set(key, mailbox);
+		this.#mailboxCount++;
+		this.#count(entry, key, mailbox, 1);
+		entry.sorted = undefined;
+		return true;
 	}
 
 	/** normalizeAddress, with a shortcut for the usual case of a plain address on a stored domain (loading 100,000 of them). */
@@ -416,6 +470,21 @@ export class Directory {
 			entry.primary = sign === 1 ? key : null;
 		}
 	}
+}
+
+const mailboxFields = ['address', 'name', 'role', 'disabled'];
+
+/** Whether an object's own fields are a Mailbox's, in the order a Mailbox has them. */
+function hasMailboxFieldsOnly(item: Record<string, unknown>): boolean {
+	let index = 0;
+	for (const field in item) {
+		// A parsed object's fields are all its own (for…in sees no inherited ones on a plain object).
+		if (field !== mailboxFields[index++]) {
+			return false;
+		}
+	}
+
+	return index === mailboxFields.length;
 }
 
 function checkDisabled(value: unknown): boolean {

@@ -11,7 +11,6 @@ import {isMassmailError} from '../core/errors.js';
 import {reportsFile, type DeliveryCounts, type SendReader} from '../core/journal/index.js';
 import type {Store} from '../core/store.js';
 import {bouncedMailboxes, noBouncedMailboxes, type BouncedMailboxes} from '../core/tracking/bounced-mailboxes.js';
-import {foldReports} from '../core/tracking/fold.js';
 import {recentSendIds} from '../core/tracking/results.js';
 import {trackingTarget} from '../core/tracking/target.js';
 
@@ -178,6 +177,10 @@ export function createDeliveryTracking(options: DeliveryTrackingOptions): Delive
 		running = controller;
 		update({looking: true});
 		try {
+			// Loaded at the first look, not with the dashboard: the IMAP client and the report parser
+			// (imapflow, mailparser, iconv-lite: ~2.5 MB of code) are a third of what the first frame
+			// otherwise waited for Node to compile.
+			const {foldReports} = await import('../core/tracking/fold.js');
 			await foldReports({imap: found.imap, returnPath: found.returnPath, delimiter: found.delimiter, sends, sendIds: ids, deadlineMs, signal: controller.signal});
 			update({looking: false, lastLookedAt: Date.now(), error: undefined, edition: current.edition + 1});
 		} catch (error) {

@@ -137,6 +137,43 @@ test('fromJSON names the file and what is wrong', t => {
 	t.is(message({version: 1, domains: ['example.com'], mailboxes: [{address: 'a@example.org'}]}), `${file}: mailboxes[0]: unknown domain "example.org"`);
 });
 
+test('fromJSON loads every entry as addMailbox adds it, in the file\'s own form or another', t => {
+	const file = '/data/directory.json';
+	const written = {address: 'ann@example.com', name: 'Ann', role: 'primary', disabled: false};
+	const others = [
+		{name: '  Bob  ', address: 'bob@example.com', role: 'admin', disabled: true},
+		{address: 'carol@EXAMPLE.com', name: 'Carol', role: 'user', disabled: false, extra: 1},
+		{address: 'dave@example.com'},
+		{address: 'lager@bücher.example', name: 'Lager', role: 'user', disabled: false},
+		{address: '"odd one"@example.com', name: 'Odd', role: 'user', disabled: false},
+	];
+	const loaded = Directory.fromJSON({version: 1, domains: ['example.com', 'Bücher.Example'], mailboxes: [written, ...others]}, file);
+	const added = Directory.empty();
+	added.addDomain('example.com');
+	added.addDomain('Bücher.Example');
+	for (const item of [written, ...others]) {
+		const {address, name, role, disabled} = item as {address: string; name?: string; role?: 'user'; disabled?: boolean};
+		added.addMailbox({address, name, role, disabled});
+	}
+
+	t.deepEqual(loaded.toJSON(), added.toJSON());
+	t.is(loaded.toFileText(), added.toFileText());
+	t.deepEqual(loaded.domains(), added.domains());
+	t.is(loaded.mailboxCount, 6);
+	t.deepEqual(Object.keys(loaded.find('ANN@example.com')!), ['address', 'name', 'role', 'disabled']);
+	t.true(Object.isFrozen(loaded.find('ann@example.com')));
+	t.is(loaded.find('Lager@Bücher.Example')?.name, 'Lager');
+	t.is(loaded.removeDomain('example.com'), 5);
+	t.is(loaded.mailboxCount, 1);
+	t.is(loaded.find('ann@example.com'), undefined);
+
+	// A fault after an entry in the file's form is found as before.
+	const message = (mailboxes: unknown[]) => t.throws(() => Directory.fromJSON({version: 1, domains: ['example.com'], mailboxes}, file), {instanceOf: MassmailError})!.message;
+	t.is(message([written, {...written, address: 'ANN@example.com'}]), `${file}: mailboxes[1]: mailbox "ANN@example.com" already exists (as ann@example.com)`);
+	t.is(message([written, {...written, address: 'eve@example.com'}]), `${file}: mailboxes[1]: domain "example.com" already has a primary administrator: ann@example.com`);
+	t.is(message([written, {...written, address: 'eve@example.com', name: 'E\u0007ve', role: 'user'}]), `${file}: mailboxes[1]: the name "E\\u0007ve" contains a line break or control character`);
+});
+
 test('the demo directory: several domains, one IDN, one primary each, a disabled user', t => {
 	const demo = demoDirectory();
 	const domains = demo.domains();

@@ -1,3 +1,4 @@
+import {execFileSync} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,7 +8,7 @@ import {resolvePaths} from '../../source/core/paths.js';
 import {SettingsStore, defaultSettings, localMailDomain, readSetting, settingValue, showRate, showSetting} from '../../source/core/settings.js';
 import {openStore} from '../../source/core/store.js';
 import {makeTestCertificates} from '../helpers/postgres-server.js';
-import {tempConfigDir} from '../helpers/temp-dir.js';
+import {tempConfigDir, tempFolder, testSenderAddress} from '../helpers/temp-dir.js';
 import {senderAddressOrigin, senderForSend} from '../../source/core/sender.js';
 
 function settingsIn(t: Parameters<typeof tempConfigDir>[0]): {store: SettingsStore; file: string; env: NodeJS.ProcessEnv} {
@@ -168,6 +169,30 @@ test('the default sender uses /etc/mailname, else the host name, else the resolv
 	t.is(localMailDomain({mailnameFile: mailname, hostName: 'mx', canonicalName: () => 'mx.example.net'}), 'mx.example.net');
 	t.is(localMailDomain({mailnameFile: path.join(dir, 'missing'), hostName: 'box.example.com', canonicalName}), 'box.example.com');
 	t.deepEqual(defaultSettings(undefined).sender, {name: 'System Administrator', address: ''});
+});
+
+test('the machine\'s name is looked for (hostname --fqdn) only when no sender address is set: not at every start', t => {
+	const bin = tempFolder(t, 'massmail-bin-');
+	const calls = path.join(bin, 'calls');
+	// A `hostname` that notes each call, then answers as the real one (or with nothing).
+	fs.writeFileSync(path.join(bin, 'hostname'), `#!/bin/sh\necho "$*" >> '${calls}'\ncommand -v /usr/bin/hostname >/dev/null && exec /usr/bin/hostname "$@"\n`, {mode: 0o755});
+	const store = new URL('../../source/core/store.ts', import.meta.url).href;
+	const senderAddress = (env: NodeJS.ProcessEnv) => execFileSync(process.execPath, [
+		'--import=tsx', '--input-type=module', '-e', `import {openStore} from '${store}'; process.stdout.write(openStore({env: process.env}).settings.get().sender.address);`,
+	], {env: {...env, PATH: `${bin}${path.delimiter}${process.env.PATH}`}, encoding: 'utf8'});
+	const calledTimes = () => (fs.existsSync(calls) ? fs.readFileSync(calls, 'utf8').split('\n').filter(Boolean).length : 0);
+
+	t.is(senderAddress(tempConfigDir(t).env), testSenderAddress);
+	t.is(calledTimes(), 0, 'a set sender address needs no name of the machine');
+
+	// Without one, the default is made from the machine's name: the resolver is asked where neither
+	// /etc/mailname nor the host name has a dot (this machine's case on CI, `vm`).
+	const {env} = tempConfigDir(t, {bare: true});
+	t.is(senderAddress(env), defaultSettings().sender.address);
+	const mailname = fs.existsSync('/etc/mailname') ? fs.readFileSync('/etc/mailname', 'utf8').split('\n', 1)[0]! : '';
+	if (!mailname.includes('.') && !os.hostname().includes('.')) {
+		t.is(calledTimes(), 1);
+	}
 });
 
 test('the sender of a send: the set address; without one, postmaster@localhost to the capture server, and exit 2 saying how to set one for a real server', t => {

@@ -91,7 +91,10 @@ export class SettingsStore {
 		}
 
 		const {data: stored, stamp} = readJsonFileStamped(this.file);
-		const settings = defaultSettings();
+		// The machine's name (a process of its own, `hostname --fqdn`, where there is no
+		// /etc/mailname: ~20-50 ms of the dashboard's start) only when the default sender is in force.
+		const senderStored = isObject(stored) && isObject(stored.sender) && Object.hasOwn(stored.sender, 'address');
+		const settings = defaultSettings(senderStored ? null : undefined);
 		if (stored !== undefined) {
 			if (!isObject(stored)) {
 				throw this.#corrupt('not a settings object (expected {"smtp": …, "sender": …, "delivery": …})');

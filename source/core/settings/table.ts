@@ -23,10 +23,14 @@ export function localMailDomain(sources?: HostNameSources): string | undefined {
 	return mailHostName(sources).name;
 }
 
-/** The settings of a new installation: no SMTP server (mail goes to the local capture server). */
-export const defaultSettings = (mailDomain: string | undefined = localMailDomain()): Settings => ({
+/**
+ * The settings of a new installation: no SMTP server (mail goes to the local capture server).
+ * `mailDomain` null: not looked for, and no default sender address — for settings whose file
+ * sets the address (finding the machine's name may start `hostname --fqdn`: host-name.ts).
+ */
+export const defaultSettings = (mailDomain: string | undefined | null = localMailDomain()): Settings => ({
 	smtp: {host: '', port: 587, tls: 'starttls', user: '', passwordCommand: '', allowUnverifiedTls: false, heloName: '', caFile: ''},
-	sender: {name: 'System Administrator', address: mailDomain === undefined ? '' : `postmaster@${mailDomain}`},
+	sender: {name: 'System Administrator', address: typeof mailDomain === 'string' ? `postmaster@${mailDomain}` : ''},
 	delivery: {concurrency: 5, rate: 0, maxAttempts: 5, retryDelayMs: 2000, replyTimeoutMs: 60_000, dataTimeoutMs: 300_000, confirmThreshold: 100},
 	directory: {
 		source: 'local',
