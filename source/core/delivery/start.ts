@@ -10,6 +10,7 @@ import {MassmailError} from '../errors.js';
 import {newSendId, ReportAppender, resentLines, SendLog, statusCodes, type SendRecord, type UnreadablePolicy} from '../journal.js';
 import {currentOperator} from '../operator.js';
 import {senderForSend} from '../sender.js';
+import {relayName} from '../settings.js';
 import {describeTarget, resolveSmtpTarget} from '../smtp-config.js';
 import type {Store} from '../store.js';
 import {checkReportRequest} from '../tracking/request.js';
@@ -47,18 +48,19 @@ export function openDeliveryContext(store: Store, env: NodeJS.ProcessEnv = proce
 			const target = resolveSmtpTarget(settings, env);
 			const heloName = settings.smtp.heloName ?? '';
 			if (target.kind === 'server') {
-				return {
-					host: target.host,
-					port: target.port,
-					tls: target.tls,
-					user: target.user,
+				const relays: ConnectionTarget[] = target.servers.map(relay => ({
+					host: relay.host,
+					port: relay.port,
+					tls: relay.tls,
+					user: relay.user,
 					allowUnverifiedTls: target.allowUnverifiedTls,
 					ca: target.ca,
 					password: target.password,
-					description: describeTarget(target),
+					description: relayName(relay),
 					captured: false,
 					heloName,
-				};
+				}));
+				return {...relays[0]!, description: describeTarget(target), ...(relays.length > 1 ? {relays} : {})};
 			}
 
 			capture ??= startCaptureServer(store.paths.captureDir);
@@ -97,7 +99,7 @@ export interface SendRequest {
 	id?: string;
 }
 
-/** The password is asked for (its command run) once per send, however many connections open. */
+/** The password is asked for (its command run) once per send, however many connections and relays open. */
 function askingOnce(target: ConnectionTarget): ConnectionTarget {
 	const {password} = target;
 	if (!password) {
@@ -105,18 +107,17 @@ function askingOnce(target: ConnectionTarget): ConnectionTarget {
 	}
 
 	let asked: Promise<string> | undefined;
-	return {
-		...target,
-		async password() {
-			asked ??= password();
-			try {
-				return await asked;
-			} catch (error) {
-				asked = undefined;
-				throw error;
-			}
-		},
+	const once = async () => {
+		asked ??= password();
+		try {
+			return await asked;
+		} catch (error) {
+			asked = undefined;
+			throw error;
+		}
 	};
+
+	return {...target, password: once, ...(target.relays ? {relays: target.relays.map(relay => ({...relay, password: once}))} : {})};
 }
 
 function snapshot(settings: Settings): SendRecord['settings'] {

@@ -37,6 +37,12 @@ export interface ConnectionTarget {
 	captured: boolean;
 	/** The EHLO name (`smtp.heloName`); absent or '': this machine's fully qualified name. */
 	heloName?: string;
+	/**
+	 * Several relays (`smtp.host` naming several, MASSMAIL_SMTP_URL holding several URLs): each, the
+	 * first (this target's own host and port) included, with `description` its `host:port`.
+	 * Absent with one.
+	 */
+	relays?: ConnectionTarget[];
 }
 
 /**

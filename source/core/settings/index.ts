@@ -18,4 +18,5 @@ export {
 } from './table.js';
 export {SettingsStore, shellWord} from './store.js';
 export {readCaFile} from '../tls.js';
+export {ordinal, parseHostList, relayName, type HostEntry} from './host-list.js';
 export {shownUrl, urlParts, urlPassword, urlSyntaxProblem} from './url-secrets.js';
