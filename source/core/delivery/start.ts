@@ -20,6 +20,7 @@ import type {MessageDraft, Recipient, Settings} from '../types.js';
 import {Delivery} from './engine.js';
 import {engineOptions, type DeliveryOverrides} from './options.js';
 import type {Thread} from './recipients.js';
+import {relayTargets, type RelayStart} from './relays.js';
 import {replyOf} from './replies.js';
 import {verifySession, type ConnectionTarget, type Deadlines, type SmtpSession} from './transport.js';
 import {verifySessionPatiently} from './first-session.js';
@@ -143,6 +144,28 @@ function threadIds(sends: SendLog, originalId: string, addresses: string[], unre
 }
 
 /**
+ * The check before a run, of each relay at once: one that cannot be reached, or refuses the login
+ * or TLS, is left (the run says so when it starts); when every relay fails, the first one's error
+ * (with one relay: its error, as always).
+ */
+async function checkRelays(target: ConnectionTarget, check: (relay: ConnectionTarget) => Promise<SmtpSession>): Promise<RelayStart[]> {
+	const targets = relayTargets(target);
+	const checked = await Promise.allSettled(targets.map(async relay => check(relay)));
+	if (checked.every(result => result.status === 'rejected')) {
+		throw (checked[0] as PromiseRejectedResult).reason;
+	}
+
+	return checked.map((result, index) => result.status === 'fulfilled'
+		? {target: targets[index]!, firstSession: result.value}
+		: {target: targets[index]!, left: leftAtCheck(result.reason)});
+}
+
+/** Why a relay was left at the check, as a MassmailError (the transport's own, mostly). */
+function leftAtCheck(reason: unknown): MassmailError {
+	return reason instanceof MassmailError ? reason : new MassmailError('connection', (reason as Error).message);
+}
+
+/**
  * Checks the connection and the login first (unreachable/TLS -> MassmailError 'connection',
  * refused login -> 'auth': nothing written, nothing sent), then writes the send record and takes
  * its lock. Does not start sending: call `start()`.
@@ -166,7 +189,7 @@ export async function createDelivery(ctx: DeliveryContext, request: SendRequest,
 	const thread = request.followUpOf === undefined
 		? undefined
 		: threadIds(ctx.sends, request.followUpOf, request.recipients.map(r => r.address), request.unreadable);
-	const first = await verifySession(target, options.deadlines);
+	const relays = await checkRelays(target, relay => verifySession(relay, options.deadlines));
 	let created: ReturnType<SendLog['create']>;
 	try {
 		created = ctx.sends.create({
@@ -182,7 +205,10 @@ export async function createDelivery(ctx: DeliveryContext, request: SendRequest,
 			id: request.id,
 		});
 	} catch (error) {
-		first.destroy();
+		for (const relay of relays) {
+			relay.firstSession?.destroy();
+		}
+
 		throw error;
 	}
 
@@ -204,7 +230,7 @@ export async function createDelivery(ctx: DeliveryContext, request: SendRequest,
 		thread,
 		attempts: new Uint16Array(request.recipients.length),
 		status: new Uint8Array(request.recipients.length),
-		firstSession: first,
+		relays,
 		run: 'new',
 	});
 }
@@ -245,9 +271,12 @@ export async function reopenDelivery(ctx: DeliveryContext, sendId: string, optio
 		const {addresses, names} = ctx.sends.readRecipients(sendId, {unreadable: options.unreadable});
 		const thread = record.followUpOf === undefined ? undefined : threadIds(ctx.sends, record.followUpOf, addresses);
 		// The check is tried again with the send's backoff: a resume often comes right after a failure.
-		const first: SmtpSession | undefined = chosen.length > 0
-			? await verifySessionPatiently(target, {deadlines: engine.deadlines, reconnectDelayMs: engine.reconnectDelayMs, maxConnectFailures: engine.maxConnectFailures, onRetry: options.onRetry})
-			: undefined;
+		const relays: RelayStart[] = chosen.length > 0
+			? await checkRelays(target, relay => verifySessionPatiently(relay, {
+				deadlines: engine.deadlines, reconnectDelayMs: engine.reconnectDelayMs, maxConnectFailures: engine.maxConnectFailures,
+				onRetry: options.onRetry && (text => options.onRetry!(target.relays ? `${relay.description}: ${text}` : text)),
+			}))
+			: relayTargets(target).map(relay => ({target: relay}));
 		const resent = bounced ? chosen.filter(index => bounced[index]) : [];
 		if (resent.length > 0) {
 			// Their bounce was about the copy sent before: from now on only reports on the new one count
@@ -267,7 +296,7 @@ export async function reopenDelivery(ctx: DeliveryContext, sendId: string, optio
 			thread,
 			attempts: state.attempts,
 			status: state.status,
-			firstSession: first,
+			relays,
 			run: options.only,
 		});
 	} catch (error) {
