@@ -132,3 +132,14 @@ test('one relay: the record and show --json are as they always were (no relay in
 	const human = await runCli(['show', id], {configDir: dir});
 	t.false(human.stdout.includes('Relays:'));
 });
+
+test('config set smtp.host: several servers kept without the spaces; a wrong entry refused by its place, the value not repeated', async t => {
+	const dir = await importedDirectory(t, ['u0']);
+	const set = await runCli(['config', 'set', 'smtp.host', 'mx1.example.com, mx2.example.com:2525'], {configDir: dir});
+	t.is(set.code, 0, set.stderr);
+	t.is((await runCli(['config', 'get', 'smtp.host'], {configDir: dir})).stdout.trim(), 'mx1.example.com,mx2.example.com:2525');
+	const wrong = await runCli(['config', 'set', 'smtp.host', 'mx1.example.com,mx2.example.com:hunter2'], {configDir: dir});
+	t.is(wrong.code, 2);
+	t.regex(wrong.stderr, /smtp\.host must be one server or several separated by commas \(mx1\.example\.com,mx2\.example\.com:2525\): the 2nd entry has a port that is not a number/);
+	t.false(wrong.stderr.includes('hunter2'));
+});
