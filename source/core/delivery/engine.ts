@@ -15,7 +15,7 @@
  *   done: connections closed, the lock released (close(), the one way out)
  *
  * What becomes of a recipient after an attempt is decided from the reply table (decision.ts);
- * who goes next is in recipients.ts, the connections in connections.ts.
+ * who goes next is in recipients.ts, the connections in connections.ts, the relays in relays.ts.
  *
  * The hot path is deliberately plain: the body is encoded once by MessageTemplate, workers are
  * callbacks rather than promise chains, journal writes are grouped, progress is sampled.
