@@ -308,8 +308,19 @@ export async function reopenDelivery(ctx: DeliveryContext, sendId: string, optio
 /** Settings' "test connection": resolves with what was reached, rejects with the server's words. */
 export async function checkConnection(ctx: DeliveryContext): Promise<string> {
 	const target = await ctx.target();
-	const session = await verifySession(target, {replyMs: 20_000, dataMs: 20_000});
-	session.quit();
+	// Each relay, when there are several: the first that fails is what is said.
+	const checked = await Promise.allSettled(relayTargets(target).map(async relay => verifySession(relay, {replyMs: 20_000, dataMs: 20_000})));
+	for (const result of checked) {
+		if (result.status === 'fulfilled') {
+			result.value.quit();
+		}
+	}
+
+	const failed = checked.find(result => result.status === 'rejected');
+	if (failed) {
+		throw failed.reason;
+	}
+
 	return target.captured
 		? target.description
 		: `connected to ${target.description}${target.user === '' ? '' : `, logged in as ${target.user}`}`;
