@@ -7,6 +7,7 @@
 import {readFileSync} from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
+import {freePort} from '../../bench/lib/postfix.js';
 import {lastJsonLine, runCli, startCli} from '../helpers/cli.js';
 import {importedDirectory, numbered} from '../helpers/imported-directory.js';
 import {startPostfix} from '../helpers/postfix-server.js';
@@ -142,4 +143,20 @@ test('config set smtp.host: several servers kept without the spaces; a wrong ent
 	t.is(wrong.code, 2);
 	t.regex(wrong.stderr, /smtp\.host must be one server or several separated by commas \(mx1\.example\.com,mx2\.example\.com:2525\): the 2nd entry has a port that is not a number/);
 	t.false(wrong.stderr.includes('hunter2'));
+});
+
+test('a relay that cannot be reached at the check before the send is left at once with a line naming it; the other sends everything', async t => {
+	const server = await startTestSmtpServer();
+	t.teardown(async () => server.close());
+	const closed = await freePort();
+	const dir = await importedDirectory(t, numbered('u', 10));
+	const env = {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${closed},smtp://127.0.0.1:${server.port}`};
+	const result = await runCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes'], {configDir: dir, env});
+	t.is(result.code, 0, result.stderr);
+	t.true(result.stderr.includes(`Sending`) && result.stderr.includes(`via 127.0.0.1:${closed}, 127.0.0.1:${server.port} (STARTTLS when offered)`), result.stderr);
+	t.regex(result.stderr, new RegExp(`left the relay 127\\.0\\.0\\.1:${closed} \\(cannot reach the SMTP server 127\\.0\\.0\\.1:${closed}: .*ECONNREFUSED.*\\): the 10 recipients not sent yet go to 127\\.0\\.0\\.1:${server.port}`));
+	t.is(server.messages.length, 10);
+	const id = /Sending (\S+) to/.exec(result.stderr)![1]!;
+	const recipients = await shown(dir, id);
+	t.true(recipients.every(recipient => recipient.relay === `127.0.0.1:${server.port}`), JSON.stringify(recipients));
 });
