@@ -9,6 +9,7 @@ import path from 'node:path';
 import test from 'ava';
 import {freePort} from '../../bench/lib/postfix.js';
 import {lastJsonLine, runCli, startCli} from '../helpers/cli.js';
+import {faultyServerFor} from '../helpers/faulty-smtp-server.js';
 import {importedDirectory, numbered} from '../helpers/imported-directory.js';
 import {startPostfix} from '../helpers/postfix-server.js';
 import {startTestSmtpServer} from '../helpers/smtp-test-server.js';
@@ -159,4 +160,37 @@ test('a relay that cannot be reached at the check before the send is left at onc
 	const id = /Sending (\S+) to/.exec(result.stderr)![1]!;
 	const recipients = await shown(dir, id);
 	t.true(recipients.every(recipient => recipient.relay === `127.0.0.1:${server.port}`), JSON.stringify(recipients));
+});
+
+test('a relay dies with a message past its final dot: that recipient is recorded ambiguous, as with one server, and goes to the other relay', async t => {
+	const first = await faultyServerFor(t);
+	const second = await faultyServerFor(t);
+	// Every other recipient's reply to the final dot takes 3 s (slow-data+): the second relay dies holding one.
+	const locals = numbered('u', 12).map((local, index) => index % 2 === 1 ? `slow-data+${local}` : local);
+	const dir = await importedDirectory(t, locals);
+	const env = {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${first.port},smtp://127.0.0.1:${second.port}`};
+	const running = startCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes', '--concurrency', '1'], {configDir: dir, env});
+	await waitUntil(() => second.messagesRead > second.messages.length && second.rcpts.at(-1)?.rule === 'slow-data', 'the second relay holding a message read');
+	await second.kill();
+	const {code, stderr} = await running.result;
+	t.is(code, 0, stderr);
+	const held = second.unanswered.map(message => message.to[0]);
+	t.is(held.length, 1);
+
+	const id = /Sending (\S+) to/.exec(stderr)![1]!;
+	const recipients = await shown(dir, id);
+	const firstName = `127.0.0.1:${first.port}`;
+	for (const recipient of recipients) {
+		t.is(recipient.status, 'sent', recipient.address);
+		if (recipient.address === held[0]) {
+			// As with one server: the dead relay may have it, so the record says so; the other relay took it.
+			t.like(recipient, {ambiguous: true, relay: firstName});
+			t.is(first.acceptedCount(recipient.address), 1);
+		} else {
+			t.false(recipient.ambiguous, recipient.address);
+			const where = recipient.relay === firstName ? first : second;
+			t.is(first.acceptedCount(recipient.address) + second.acceptedCount(recipient.address), 1, recipient.address);
+			t.is(where.acceptedCount(recipient.address), 1, `${recipient.address} through ${recipient.relay}`);
+		}
+	}
 });
