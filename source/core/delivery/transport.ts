@@ -37,11 +37,7 @@ export interface ConnectionTarget {
 	captured: boolean;
 	/** The EHLO name (`smtp.heloName`); absent or '': this machine's fully qualified name. */
 	heloName?: string;
-	/**
-	 * Several relays (`smtp.host` naming several, MASSMAIL_SMTP_URL holding several URLs): each, the
-	 * first (this target's own host and port) included, with `description` its `host:port`.
-	 * Absent with one.
-	 */
+	/** Several relays (delivery/relays.ts), the first included, each described as `host:port`; absent with one. */
 	relays?: ConnectionTarget[];
 }
 
