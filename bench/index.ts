@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every part in order, then one table of the figures against their targets.
- * `node --import=tsx bench/index.ts delivery` (or directory, dashboard, limits, sync, tracking, memory) runs the parts named.
+ * `node --import=tsx bench/index.ts delivery` (or directory, dashboard, limits, relays, sync, tracking, memory) runs the parts named.
  */
 import os from 'node:os';
 import {cleanUp, installCleanUp} from './lib/children.js';
@@ -14,6 +14,7 @@ const parts: Record<string, Part> = {
 	delivery: async () => (await import('./delivery.js')).benchDelivery(),
 	dashboard: async () => (await import('./dashboard.js')).benchDashboard(),
 	limits: async () => (await import('./limits.js')).benchLimits(),
+	relays: async () => (await import('./relays.js')).benchRelays(),
 	sync: async () => (await import('./sync.js')).benchSync(),
 	tracking: async () => (await import('./tracking.js')).benchTracking(),
 	memory: async () => (await import('./memory.js')).benchMemory(),

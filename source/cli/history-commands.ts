@@ -126,6 +126,27 @@ function deliveryCell(delivery: Delivery | null | undefined): string {
 		.filter(Boolean).join(' '));
 }
 
+/**
+ * A send over several relays: how many recipients each relay took (`mx1.example.com:25 60 sent,
+ * mx2.example.com:25 40 sent, 1 failed`); undefined for a send over one.
+ */
+function relayCounts(records: readonly RecipientRecord[]): string | undefined {
+	const counts = new Map<string, {sent: number; failed: number}>();
+	for (const {relay, status} of records) {
+		if (relay === undefined) {
+			return undefined;
+		}
+
+		if (relay !== null && status !== 'pending') {
+			const count = counts.get(relay) ?? {sent: 0, failed: 0};
+			count[status === 'sent' ? 'sent' : 'failed']++;
+			counts.set(relay, count);
+		}
+	}
+
+	return [...counts].map(([relay, {sent, failed}]) => printable(`${relay} ${formatCount(sent)} sent${failed > 0 ? `, ${formatCount(failed)} failed` : ''}`)).join(' · ') || 'none answered yet';
+}
+
 /** The NOTE column of `show`. */
 function noteOf(recipient: RecipientRecord): string {
 	return [recipient.ambiguous ? 'ambiguous' : '', recipient.unreadable ? `unreadable ${recipient.unreadable}` : ''].filter(Boolean).join(', ');
@@ -138,7 +159,7 @@ const showCommand: Command = {
 	summary: 'Show one send: its counts and each recipient\'s outcome, attempts and the server\'s reply. '
 		+ 'A damaged record is shown as far as it can be read, with the damaged lines named, and exits 2.',
 	options: {
-		json: {type: 'boolean', description: 'the history object plus "recipients": [{"address","status","attempts","response","messageId","ambiguous","delivery": {"state","status","diagnostic","at"}}] (delivery: accepted, delivered, bounced or delayed, from the reports massmail track folded; null when not sent), and "damage" when damaged'},
+		json: {type: 'boolean', description: 'the history object plus "recipients": [{"address","status","attempts","response","messageId","ambiguous","relay","delivery": {"state","status","diagnostic","at"}}] (relay: over several relays, the one that gave the outcome, null where none did; delivery: accepted, delivered, bounced or delayed, from the reports massmail track folded; null when not sent), and "damage" when damaged'},
 		csv: {type: 'boolean', description: 'the per-recipient report as CSV, with the delivery columns'},
 		failed: {type: 'boolean', description: 'only the failed recipients'},
 	},
@@ -171,6 +192,10 @@ const showCommand: Command = {
 			io.out(reportCsv(shown.map(({recipient}) => recipient), {delivery: true}));
 		} else {
 			io.out(describeSummary(summary).join('\n'));
+			const relays = relayCounts(records);
+			if (relays !== undefined) {
+				io.out(`Relays: ${relays}`);
+			}
 			if (!summary.captured && summary.sent > 0) {
 				io.out(deliveries.lastFoldedAt === null
 					? 'Delivery: no report folded yet (massmail track ' + id + ')'

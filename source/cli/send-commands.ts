@@ -378,6 +378,11 @@ function printDryRun(io: Output, recipients: Recipient[], resolution: Resolution
 	}
 }
 
+/** `left the relay mx2.example.com:25 (lost the SMTP server …): the 340 recipients not sent yet go to mx1.example.com:25` */
+export function relayLeftLine(event: Extract<DeliveryEvent, {type: 'relay-left'}>): string {
+	return `left the relay ${event.relay} (${event.reason}): the ${plural(event.remaining, 'recipient')} not sent yet go to ${event.relays.join(', ')}`;
+}
+
 function progressLine(progress: DeliveryProgress): string {
 	const done = progress.sent + progress.failed;
 	const eta = progress.etaMs === null ? '' : ` · ETA ${formatDuration(progress.etaMs)}`;
@@ -430,6 +435,8 @@ export async function runDelivery(delivery: Delivery, context: CommandContext, a
 				io.out(json({type: 'limiting', ...event.limiting, text: event.text}));
 			} else if (event.type === 'no-dsn') {
 				io.out(json({type: 'no-dsn', text: event.text}));
+			} else if (event.type === 'relay-left') {
+				io.out(json(event));
 			} else if (event.type === 'progress' && Date.now() - lastLine >= 1000) {
 				lastLine = Date.now();
 				io.out(json({type: 'progress', ...event.progress}));
@@ -442,6 +449,8 @@ export async function runDelivery(delivery: Delivery, context: CommandContext, a
 			say(`failed: ${event.address}: ${printable(event.response)}`);
 		} else if (event.type === 'limiting' || event.type === 'no-dsn') {
 			say(printable(event.text));
+		} else if (event.type === 'relay-left') {
+			say(printable(relayLeftLine(event)));
 		} else if (event.type === 'progress' && io.errIsTty && Date.now() - lastLine >= 100) {
 			lastLine = Date.now();
 			io.err(progressLine(event.progress), {newline: false, overwrite: true});

@@ -19,11 +19,18 @@ export type ReportFormat = 'csv' | 'json';
  * that copy) and `unreadable` (part of the recipient's record is damaged: `address` or `outcome`)
  * — and, when the delivery reports were read, `delivery` (null: neither sent nor reported on).
  */
-export type ReportRow = RecipientReport & {ambiguous?: boolean; unreadable?: 'address' | 'outcome'; delivery?: Delivery | null};
+export type ReportRow = RecipientReport & {ambiguous?: boolean; unreadable?: 'address' | 'outcome'; relay?: string | null; delivery?: Delivery | null};
 
-/** The row as `show --json` and the JSON export print it: `unreadable` only when set, `delivery` when read. */
-export function reportRow({address, status, attempts, response, messageId, ambiguous = false, unreadable, delivery}: ReportRow): ReportRow & {ambiguous: boolean} {
+/**
+ * The row as `show --json` and the JSON export print it: `unreadable` only when set, `relay` in a
+ * send over several relays (null where none answered), `delivery` when read.
+ */
+export function reportRow({address, status, attempts, response, messageId, ambiguous = false, unreadable, relay, delivery}: ReportRow): ReportRow & {ambiguous: boolean} {
 	const row: ReportRow & {ambiguous: boolean} = unreadable === undefined ? {address, status, attempts, response, messageId, ambiguous} : {address, status, attempts, response, messageId, ambiguous, unreadable};
+	if (relay !== undefined) {
+		row.relay = relay;
+	}
+
 	if (delivery !== undefined) {
 		row.delivery = delivery === null ? null : {state: delivery.state, status: delivery.status, diagnostic: delivery.diagnostic, at: delivery.at, ...(delivery.repliedAt === undefined ? {} : {repliedAt: delivery.repliedAt})};
 	}

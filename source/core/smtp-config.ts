@@ -8,16 +8,27 @@
 import {execFile} from 'node:child_process';
 import net from 'node:net';
 import {MassmailError} from './errors.js';
-import {readCaFile, urlParts, urlPassword, urlSyntaxProblem} from './settings.js';
+import {ordinal, parseHostList, readCaFile, relayName, urlParts, urlPassword, urlSyntaxProblem} from './settings.js';
 import type {Settings, TlsMode} from './types.js';
+
+/** One server of several relays (`smtp.host` naming several, or MASSMAIL_SMTP_URL holding several URLs). */
+export interface RelayServer {
+	host: string;
+	port: number;
+	tls: TlsMode;
+	user: string;
+}
 
 export type SmtpTarget =
 	| {
 		kind: 'server';
+		/** The first relay's (the only one's, mostly). */
 		host: string;
 		port: number;
 		tls: TlsMode;
 		user: string;
+		/** Every relay, the first included; they share the CAs, the certificate check and the password. */
+		servers: RelayServer[];
 		allowUnverifiedTls: boolean;
 		/** The CAs to trust for the server's certificate, as PEM text (`smtp.caFile`); absent: Node's own list. */
 		ca?: string;
@@ -76,8 +87,12 @@ const tlsParameterModes: readonly TlsMode[] = ['implicit', 'starttls', 'opportun
  * value): a password may be anywhere in it — pasted whole into the variable, typed after the
  * user without the `@`, or as a parameter. Each says which part is wrong instead.
  */
-function parseSmtpUrl(text: string): {host: string; port: number; tls: TlsMode; user: string} {
-	const usage = (problem: string, hint = smtpUrlExamples) => new MassmailError('usage', `MASSMAIL_SMTP_URL ${problem}`, {hint});
+function parseSmtpUrl(text: string, which = 'MASSMAIL_SMTP_URL'): RelayServer {
+	const usage = (problem: string, hint = smtpUrlExamples) => new MassmailError('usage', `${which} ${problem}`, {hint});
+	if (text.trim() === '') {
+		throw usage('is empty (two commas, or a comma at an end)', 'separate several URLs with commas: smtp://mx1.example.com:25,smtp://mx2.example.com:2525');
+	}
+
 	const scheme = urlParts(text)?.scheme.toLowerCase();
 	if (scheme !== 'smtp' && scheme !== 'smtps') {
 		throw usage('must start with smtp:// or smtps:// (what it holds is not shown: it may be a password)');
@@ -142,15 +157,32 @@ function parseSmtpUrl(text: string): {host: string; port: number; tls: TlsMode; 
  * A password over a connection that may stay unencrypted is refused unless the host is loopback.
  */
 export function resolveSmtpTarget(settings: Settings, env: NodeJS.ProcessEnv = process.env): SmtpTarget {
-	let {host, port, tls, user} = settings.smtp;
+	const {tls, user} = settings.smtp;
 	const url = env.MASSMAIL_SMTP_URL;
+	let relays: RelayServer[];
 	if (url !== undefined && url !== '') {
-		({host, port, tls, user} = parseSmtpUrl(url));
+		const urls = url.split(',');
+		relays = urls.map((text, index) => parseSmtpUrl(text, urls.length === 1 ? 'MASSMAIL_SMTP_URL' : `MASSMAIL_SMTP_URL's ${ordinal(index + 1)} URL`));
+		const names = relays.map(relay => relayName(relay).toLowerCase());
+		const twice = names.findIndex((name, index) => names.indexOf(name) !== index);
+		if (twice !== -1) {
+			throw new MassmailError('usage', `MASSMAIL_SMTP_URL's ${ordinal(twice + 1)} URL names a server already in the list`, {hint: 'name each relay once'});
+		}
+	} else {
+		const hosts = parseHostList(settings.smtp.host, settings.smtp.port);
+		if ('problem' in hosts) {
+			// Written into settings.json by hand: the check when it is set never saw it.
+			throw new MassmailError('usage', `smtp.host must be one server or several separated by commas: ${hosts.problem}`, {hint: 'massmail config set smtp.host mx1.example.com,mx2.example.com:2525'});
+		}
+
+		relays = hosts.map(({host, port}) => ({host, port, tls, user}));
 	}
 
-	if (host === '') {
+	if (relays.length === 0) {
 		return {kind: 'capture'};
 	}
+
+	const [{host, port}] = relays as [RelayServer];
 
 	const environmentPassword = env.MASSMAIL_SMTP_PASSWORD;
 	const command = settings.smtp.passwordCommand;
@@ -164,16 +196,18 @@ export function resolveSmtpTarget(settings: Settings, env: NodeJS.ProcessEnv = p
 		password = async () => runPasswordCommand(command);
 	}
 
-	if (user !== '' && tls === 'opportunistic' && !isLoopbackHost(host)) {
-		throw new MassmailError('usage', `a password for ${host} could travel unencrypted (TLS mode "opportunistic")`, {
-			hint: 'set smtp.tls to starttls or implicit; only a loopback server may log in without TLS',
-		});
+	for (const relay of relays) {
+		if (relay.user !== '' && relay.tls === 'opportunistic' && !isLoopbackHost(relay.host)) {
+			throw new MassmailError('usage', `a password for ${relay.host} could travel unencrypted (TLS mode "opportunistic")`, {
+				hint: 'set smtp.tls to starttls or implicit; only a loopback server may log in without TLS',
+			});
+		}
 	}
 
 	// Read now, so that a missing or broken file is said before anything is sent (exit 2), naming it.
 	const caFile = settings.smtp.caFile ?? '';
 	const ca = caFile === '' ? undefined : readCaFile(caFile, 'smtp.caFile');
-	return {kind: 'server', host, port, tls, user, allowUnverifiedTls: settings.smtp.allowUnverifiedTls, ...(ca === undefined ? {} : {ca}), passwordSource, password};
+	return {kind: 'server', host, port, tls: relays[0]!.tls, user: relays[0]!.user, servers: relays, allowUnverifiedTls: settings.smtp.allowUnverifiedTls, ...(ca === undefined ? {} : {ca}), passwordSource, password};
 }
 
 const tlsLabels: Record<TlsMode, string> = {implicit: 'TLS', starttls: 'STARTTLS', opportunistic: 'STARTTLS when offered'};
@@ -184,6 +218,12 @@ export function describeTarget(target: SmtpTarget): string {
 		return 'local capture: nothing leaves this machine';
 	}
 
-	const host = target.host.includes(':') ? `[${target.host}]` : target.host;
-	return `${host}:${target.port} (${tlsLabels[target.tls]}${target.allowUnverifiedTls ? ', certificate not verified' : ''})`;
+	const unverified = target.allowUnverifiedTls ? ', certificate not verified' : '';
+	const {servers: relays} = target;
+	if (relays.every(relay => relay.tls === relays[0]!.tls)) {
+		// `mx1.example.com:25, mx2.example.com:2525 (STARTTLS)`
+		return `${relays.map(relay => relayName(relay)).join(', ')} (${tlsLabels[relays[0]!.tls]}${unverified})`;
+	}
+
+	return relays.map(relay => `${relayName(relay)} (${tlsLabels[relay.tls]}${unverified})`).join(', ');
 }

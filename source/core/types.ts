@@ -206,7 +206,13 @@ export type DeliveryEvent =
 	/** The server limits this client (or stopped limiting it): connections and pace now, and one line for people. */
 	| {type: 'limiting'; limiting: Limiting; text: string}
 	/** Said once per run: the server does not offer DSN (RFC 3461), so no delivery report is asked for. */
-	| {type: 'no-dsn'; text: string};
+	| {type: 'no-dsn'; text: string}
+	/**
+	 * One of several relays was left (it could not be reached, refused the login or TLS, or its
+	 * connections failed too many times in a row): `remaining` recipients of this run, not sent
+	 * yet, go to the `relays` still used.
+	 */
+	| {type: 'relay-left'; relay: string; reason: string; remaining: number; relays: string[]};
 
 /** What the server's limits look like from here, for progress displays. */
 export interface Limiting {

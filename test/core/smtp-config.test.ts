@@ -93,3 +93,48 @@ test('MASSMAIL_SMTP_URL: each problem names its part, never the value nor any pa
 	// tls= still chooses the mode.
 	t.like(resolveSmtpTarget(settings(), {MASSMAIL_SMTP_URL: 'smtp://mail.example.com:465?tls=implicit'}), {tls: 'implicit', port: 465});
 });
+
+test('several relays: smtp.host names servers separated by commas, each without a port on smtp.port, all with the TLS mode and user', t => {
+	const target = resolveSmtpTarget(settings({host: 'mx1.example.com,mx2.example.com:2525,[2001:db8::1]:26,2001:db8::2', user: 'mailer'}), {});
+	t.like(target, {kind: 'server', host: 'mx1.example.com', port: 587, tls: 'starttls', user: 'mailer'});
+	t.deepEqual(target.kind === 'server' ? target.servers : [], [
+		{host: 'mx1.example.com', port: 587, tls: 'starttls', user: 'mailer'},
+		{host: 'mx2.example.com', port: 2525, tls: 'starttls', user: 'mailer'},
+		{host: '2001:db8::1', port: 26, tls: 'starttls', user: 'mailer'},
+		{host: '2001:db8::2', port: 587, tls: 'starttls', user: 'mailer'},
+	]);
+	t.is(describeTarget(target), 'mx1.example.com:587, mx2.example.com:2525, [2001:db8::1]:26, [2001:db8::2]:587 (STARTTLS)');
+	// One entry: exactly as before.
+	t.is(describeTarget(resolveSmtpTarget(settings({host: 'mail.example.com'}), {})), 'mail.example.com:587 (STARTTLS)');
+	// A password over a plain connection is refused for any relay off the loopback interface.
+	t.throws(() => resolveSmtpTarget(settings({host: 'localhost,mx2.example.com', tls: 'opportunistic', user: 'mailer'}), {}), {message: /password for mx2\.example\.com could travel unencrypted/});
+});
+
+test('several relays: MASSMAIL_SMTP_URL holds several URLs, each with its own scheme, port and TLS', t => {
+	const target = resolveSmtpTarget(settings({host: 'ignored.example.com'}), {MASSMAIL_SMTP_URL: 'smtps://a@mx1.example.com, smtp://b@mx2.example.com:2525?tls=implicit,smtp://127.0.0.1'});
+	t.deepEqual(target.kind === 'server' ? target.servers : [], [
+		{host: 'mx1.example.com', port: 465, tls: 'implicit', user: 'a'},
+		{host: 'mx2.example.com', port: 2525, tls: 'implicit', user: 'b'},
+		{host: '127.0.0.1', port: 25, tls: 'opportunistic', user: ''},
+	]);
+	t.is(describeTarget(target), 'mx1.example.com:465 (TLS), mx2.example.com:2525 (TLS), 127.0.0.1:25 (STARTTLS when offered)');
+});
+
+test('several relays: a wrong entry is named by its place and what is wrong, never repeated', t => {
+	const urlError = (url: string) => t.throws(() => resolveSmtpTarget(settings(), {MASSMAIL_SMTP_URL: url}), {instanceOf: MassmailError})!;
+	const inSecond = urlError('smtp://mx1.example.com,smtp://mailer:hunter2@mx2.example.com');
+	t.regex(inSecond.message, /^MASSMAIL_SMTP_URL's 2nd URL holds a password after the user name/);
+	t.false(`${inSecond.message} ${inSecond.hint}`.includes('hunter2'));
+	t.regex(urlError('smtp://mx1.example.com,,smtp://mx3.example.com').message, /^MASSMAIL_SMTP_URL's 2nd URL is empty/);
+	const notSmtp = urlError('smtp://mx1.example.com,smtp://mx2.example.com,hunter2');
+	t.regex(notSmtp.message, /^MASSMAIL_SMTP_URL's 3rd URL must start with smtp:\/\/ or smtps:\/\//);
+	t.false(notSmtp.message.includes('hunter2'));
+	t.regex(urlError('smtp://mx1.example.com:25,smtp://MX1.example.com:25').message, /2nd URL names a server already in the list/);
+
+	const hostError = (host: string) => t.throws(() => resolveSmtpTarget(settings({host}), {}), {instanceOf: MassmailError})!.message;
+	t.regex(hostError('mx1.example.com,mx2.example.com:25x'), /^smtp\.host must be one server or several separated by commas: the 2nd entry has a port that is not a number/);
+	t.regex(hostError('mx1.example.com,'), /the 2nd entry is empty/);
+	t.regex(hostError('mx1.example.com:0'), /it has a port out of 1–65535/);
+	t.regex(hostError('a.example.com,b.example.com,[2001:db8::1'), /the 3rd entry opens a \[ without closing it/);
+	t.regex(hostError('a.example.com:25,a.example.com:25'), /the 2nd entry names a server already in the list/);
+});

@@ -100,6 +100,13 @@ export interface PostfixServer {
 	waitForDelivered: (count: number, timeoutMs?: number) => Promise<void>;
 	/** The instance's log (maillog_file, written by postlogd a moment after each event). */
 	logLines: () => string[];
+	/**
+	 * Kills every process of the instance at once (SIGKILL: a relay machine dying mid-send), keeping
+	 * its folder: what it accepted stays in its queue, delivered once `startAgain` runs it.
+	 */
+	kill: () => void;
+	/** Starts a killed instance again on its port, folder and queue. */
+	startAgain: () => Promise<void>;
 	/** Stops the instance, ends any process left of it, and removes the folder. Safe to call twice. */
 	stop: () => Promise<void>;
 }
@@ -414,6 +421,13 @@ export async function startPostfix(options: PostfixOptions = {}): Promise<Postfi
 		messages: address => messageFiles(maildir(address)).map(file => fs.readFileSync(file)),
 		countsByRecipient,
 		delivered,
+		kill() {
+			killAll(instanceProcesses(configDirectory));
+		},
+		async startAgain() {
+			// A killed master leaves its pid file: start refuses while the pid in it lives, not otherwise.
+			await run(postfixBinary, ['-c', configDirectory, 'start'], {timeout: 30_000});
+		},
 		queued: () => ['maildrop', 'incoming', 'active', 'deferred', 'hold'].reduce((sum, sub) => sum + countTree(path.join(queueDirectory, sub)), 0),
 		async waitForDelivered(count, timeoutMs = 10_000) {
 			const deadline = Date.now() + timeoutMs;

@@ -50,14 +50,16 @@ export class Connections {
 		private readonly options: Pick<EngineOptions, 'deadlines' | 'reconnectDelayMs' | 'maxConnectFailures'>,
 		spare: SmtpSession | undefined,
 		private readonly onIdleClose: (worker: Worker) => void,
+		/** The first worker's slot: the workers of several relays are numbered on from one to the next. */
+		private readonly firstSlot = 0,
 	) {
 		this.spare = spare;
 	}
 
 	/** Makes the run's workers, none connected yet. */
 	addWorkers(count: number): void {
-		for (let slot = this.workers.length; slot < count; slot++) {
-			this.workers.push({slot, session: undefined, opening: undefined, busy: false, reopenAt: 0, undurable: 0, heldEnd: undefined});
+		for (let made = this.workers.length; made < count; made++) {
+			this.workers.push({slot: this.firstSlot + made, session: undefined, opening: undefined, busy: false, reopenAt: 0, undurable: 0, heldEnd: undefined});
 		}
 	}
 
@@ -180,7 +182,7 @@ export class Connections {
 
 	/** An acceptance on the worker in `slot` reached the disk: a final dot held for it goes now. */
 	durable(slot: number): void {
-		const worker = this.workers[slot];
+		const worker = this.workers[slot - this.firstSlot];
 		if (worker && --worker.undurable === 0 && worker.heldEnd) {
 			const end = worker.heldEnd;
 			worker.heldEnd = undefined;

@@ -49,6 +49,13 @@ export function stopKind(fatal: MassmailError): 'connection' | 'auth' | 'store' 
 	return fatal.kind === 'auth' ? 'auth' : fatal.kind === 'store' ? 'store' : 'connection';
 }
 
+/** A run stopped before it started: a new send is recorded as such; a reopened one keeps how its last run ended. */
+export function recordUnstarted(run: {id: string; run: 'new' | 'unfinished' | 'failed'; status: Uint8Array; sends: SendLog}, as: 'cancelled' | 'interrupted', fatal?: MassmailError): void {
+	if (run.run === 'new') {
+		run.sends.finish(run.id, as, countOutcomes(run.status), fatal === undefined ? undefined : stopKind(fatal));
+	}
+}
+
 /**
  * The counts of a send as its outcome log holds them, after a write to it failed (a full disk):
  * the outcomes of the group that failed, and a line torn by it, are in memory only, and the

@@ -15,24 +15,26 @@
  *   done: connections closed, the lock released (close(), the one way out)
  *
  * What becomes of a recipient after an attempt is decided from the reply table (decision.ts);
- * who goes next is in recipients.ts, the connections in connections.ts.
+ * who goes next is in recipients.ts, the connections in connections.ts, the relays in relays.ts.
  *
  * The hot path is deliberately plain: the body is encoded once by MessageTemplate, workers are
  * callbacks rather than promise chains, journal writes are grouped, progress is sampled.
  */
 import {MassmailError} from '../errors.js';
-import {countOutcomes, outcomeGroupGapMs, statusCodes, type OutcomeLine, type OutcomeWriter, type SendLock, type SendLog, type SendRecord} from '../journal.js';
+import {outcomeGroupGapMs, statusCodes, type OutcomeLine, type OutcomeWriter, type SendLock, type SendLog, type SendRecord} from '../journal.js';
 import type {DeliveryProgress, DeliveryResult} from '../types.js';
-import {Connections, type Worker} from './connections.js';
+import type {Worker} from './connections.js';
 import {decide} from './decision.js';
 import {DsnOffer} from './dsn-offer.js';
 import {DeliveryEvents, type Listener} from './events.js';
-import {journalUnwritable, recordEnd, serverRefused, serverStalled, stopKind, type Ending} from './ending.js';
-import {Pacer, type Ticket} from './pacing.js';
+import {journalUnwritable, recordEnd, recordUnstarted, serverRefused, serverStalled, type Ending} from './ending.js';
+import type {Ticket} from './pacing.js';
+import {notePace, RunRelays, type Relay} from './relays.js';
 import type {EngineOptions, RunInit} from './options.js';
 import {ProgressMeter} from './progress.js';
 import {RunRecipients} from './recipients.js';
-import type {AttemptOutcome, ConnectionTarget} from './transport.js';
+import type {AttemptOutcome} from './transport.js';
+import {WakeTimer} from './wake-timer.js';
 
 /**
  * Where a run is; each phase carries what only it needs. `heldForDisk`: workers wait until the
@@ -60,22 +62,23 @@ export class Delivery {
 
 	private readonly sends: SendLog;
 	private readonly lock: SendLock;
-	private readonly target: ConnectionTarget;
 	private readonly options: EngineOptions;
 	private readonly addresses: string[];
 	private readonly recipients: RunRecipients;
 	/** Per recipient of the send: its status code (statusCodes). */
 	private readonly status: Uint8Array;
 	private readonly events = new DeliveryEvents();
-	private readonly connections: Connections;
+	/** Where the messages go: one relay, or several sharing the recipients (relays.ts). */
+	private readonly relays: RunRelays;
 	private readonly run: RunInit['run'];
 	private readonly meter: ProgressMeter;
-	private pacer: Pacer;
 
 	private phase: Phase = {name: 'idle'};
 	private writer: OutcomeWriter | undefined;
-	private wakeTimer: NodeJS.Timeout | undefined;
-	private wakeAtTime = Number.POSITIVE_INFINITY;
+	/** One timer for every reason to look again later (a retry due, the pace, a reconnect). */
+	private readonly wake = new WakeTimer(() => {
+		this.pumpAll();
+	});
 	private progressTimer: NodeJS.Timeout | undefined;
 	private resolveDone: ((result: DeliveryResult) => void) | undefined;
 	private rejectDone: ((error: unknown) => void) | undefined;
@@ -89,7 +92,6 @@ export class Delivery {
 		this.record = init.record;
 		this.id = init.record.id;
 		this.lock = init.lock;
-		this.target = init.target;
 		this.destination = init.target.description;
 		this.captured = init.target.captured;
 		this.dsn = new DsnOffer(init.target, this.events);
@@ -100,8 +102,7 @@ export class Delivery {
 		this.status = init.status;
 		this.run = init.run;
 		this.meter = new ProgressMeter(this.total, init.addresses.length);
-		this.pacer = new Pacer(this.options, Date.now());
-		this.connections = new Connections(init.record.id, init.target, init.options, init.firstSession, () => {
+		this.relays = new RunRelays(init.record.id, init.relays, init.options, Math.max(1, Math.min(this.options.concurrency, this.total)), () => {
 			// An idle connection the server closed is simply opened again when needed (by this
 			// worker or one resting under the connection limit).
 			if (this.phase.name === 'running') {
@@ -153,13 +154,17 @@ export class Delivery {
 		const now = Date.now();
 		this.meter.startedAt = now;
 		this.lastActivity = now;
-		this.pacer = new Pacer(this.options, now);
+		this.relays.restartPacers(this.options, now);
 		this.phase = {name: 'running', heldForDisk: false};
 		this.events.emit({type: 'state', state: 'running'});
+		// A relay whose check before the run failed: said now that someone listens.
+		this.relays.list.filter(relay => relay.left).forEach(relay => {
+			this.tellLeft(relay);
+		});
+
 		this.progressTimer = setInterval(() => {
 			this.tick();
 		}, 250);
-		this.connections.addWorkers(Math.max(1, Math.min(this.options.concurrency, this.total)));
 		this.pumpAll();
 		return done;
 	}
@@ -199,12 +204,13 @@ export class Delivery {
 		this.stop('interrupted');
 		if (this.phase.name === 'stopping') {
 			this.phase.aborted = true;
-			this.connections.destroy('interrupted');
+			this.relays.each('destroy', 'interrupted');
 		}
 	}
 
 	progress(): DeliveryProgress {
-		return this.meter.snapshot(Date.now(), this.pacer.limiting());
+		const now = Date.now();
+		return this.meter.snapshot(now, this.relays.limiting(now));
 	}
 
 	/** Running or paused: taking recipients, or about to again. */
@@ -214,17 +220,12 @@ export class Delivery {
 
 	private stop(as: 'cancelled' | 'interrupted', fatal?: MassmailError): void {
 		if (this.phase.name === 'idle') {
-			// Never started: release what createDelivery/reopenDelivery took. A new send that never
-			// started is recorded as such; a reopened one keeps how its last run ended.
+			// Never started: release what createDelivery/reopenDelivery took.
 			try {
-				if (this.run === 'new') {
-					this.sends.finish(this.id, as, countOutcomes(this.status), fatal === undefined ? undefined : stopKind(fatal));
-				}
+				recordUnstarted({id: this.id, run: this.run, status: this.status, sends: this.sends}, as, fatal);
 			} finally {
 				this.close();
 			}
-
-			return;
 		}
 
 		if (!this.accepting) {
@@ -235,7 +236,7 @@ export class Delivery {
 		this.events.emit({type: 'state', state: as === 'cancelled' ? 'cancelling' : 'stopping'});
 		this.clearWaiting();
 		// A connection being opened is not needed any more.
-		this.connections.cancelOpenings();
+		this.relays.each('cancelOpenings');
 		this.maybeFinish();
 	}
 
@@ -251,20 +252,21 @@ export class Delivery {
 
 	private onJournalFailure(error: Error): void {
 		// Outcomes that cannot be recorded must not go on: stop, the rest stays pending.
-		this.connections.hangUpHeld('the journal could not be written');
+		this.relays.each('hangUpHeld', 'the journal could not be written');
 		this.giveOut(journalUnwritable(this.id, error));
 	}
 
 	private tick(): void {
 		const now = Date.now();
 		this.meter.sample(now);
-		if (this.pacer.recoverConnections(now)) {
-			this.events.limiting(this.pacer.limiting());
+		if (this.relays.recoverConnections(now)) {
+			this.events.limiting(this.relays.limiting(now));
 			this.pumpAll();
 		}
 
 		if (this.phase.name === 'running' && this.recipients.waiting && now - this.lastActivity > this.options.stallMs) {
-			this.giveOut(serverStalled(this.target, this.id, this.options.stallMs, this.events.limitingText));
+			const used = this.relays.used()[0] ?? this.relays.list[0]!;
+			this.giveOut(serverStalled(used.target, this.id, this.options.stallMs, this.events.limitingText));
 		}
 
 		if (this.events.heard) {
@@ -278,7 +280,7 @@ export class Delivery {
 		for (const outcome of group) {
 			this.meter.count(outcome);
 			if (outcome.code === 'S' && outcome.slot !== undefined) {
-				this.connections.durable(outcome.slot);
+				this.relays.durable(outcome.slot);
 			}
 
 			if (tell) {
@@ -293,17 +295,25 @@ export class Delivery {
 	}
 
 	private pumpAll(): void {
-		for (const worker of this.connections.workers) {
-			this.pump(worker);
+		for (const relay of this.relays.list) {
+			for (const worker of relay.connections.workers) {
+				this.pump(relay, worker);
+			}
 		}
 
 		this.maybeFinish();
 	}
 
 	/** Gives a free worker its next recipient, if one may go now; opens its connection first. */
-	private pump(worker: Worker): void {
+	private pump(relay: Relay, worker: Worker): void {
 		const {phase} = this;
 		if (phase.name !== 'running' || worker.busy || worker.opening) {
+			return;
+		}
+
+		const {connections, pacer} = relay;
+		if (relay.left) {
+			connections.closeIdle(worker);
 			return;
 		}
 
@@ -312,9 +322,9 @@ export class Delivery {
 			// Nothing to take now: retries may come due later.
 			const due = this.recipients.nextDue();
 			if (Number.isFinite(due)) {
-				this.wakeAt(due);
+				this.wake.at(due);
 			} else {
-				this.connections.closeIdle(worker);
+				connections.closeIdle(worker);
 			}
 
 			return;
@@ -328,25 +338,25 @@ export class Delivery {
 
 		if (!worker.session?.open) {
 			worker.session = undefined;
-			if (this.connections.inUse() >= this.pacer.connectionLimit) {
+			if (connections.inUse() >= pacer.connectionLimit) {
 				// The server allows no more connections now: this worker rests until one closes or
 				// the limit rises again.
 				return;
 			}
 
 			if (now < worker.reopenAt) {
-				this.wakeAt(worker.reopenAt);
+				this.wake.at(worker.reopenAt);
 			} else {
-				this.open(worker);
+				this.open(relay, worker);
 			}
 
 			return;
 		}
 
-		const ticket = this.pacer.take(now);
+		const ticket = pacer.take(now);
 		if (!ticket.go) {
 			if (Number.isFinite(ticket.waitMs)) {
-				this.wakeAt(now + ticket.waitMs);
+				this.wake.at(now + ticket.waitMs);
 			}
 
 			return;
@@ -354,53 +364,53 @@ export class Delivery {
 
 		const index = this.recipients.take();
 		worker.busy = true;
-		this.connections.send(worker, worker.session, this.recipients.attempt(index), this.options.strictJournal, outcome => {
-			this.settle(worker, index, ticket, outcome);
+		connections.send(worker, worker.session, this.recipients.attempt(index), this.options.strictJournal, outcome => {
+			this.settle(relay, worker, index, ticket, outcome);
 		});
 	}
 
-	/** One timer for every reason to look again later (a retry due, the pace, a reconnect). */
-	private wakeAt(at: number): void {
-		if (at >= this.wakeAtTime) {
-			return;
-		}
-
-		clearTimeout(this.wakeTimer);
-		this.wakeAtTime = at;
-		this.wakeTimer = setTimeout(() => {
-			this.wakeTimer = undefined;
-			this.wakeAtTime = Number.POSITIVE_INFINITY;
-			this.pumpAll();
-		}, Math.max(0, at - Date.now()));
-	}
-
 	private clearWaiting(): void {
-		clearTimeout(this.wakeTimer);
-		this.wakeTimer = undefined;
-		this.wakeAtTime = Number.POSITIVE_INFINITY;
+		this.wake.clear();
 		// Waiting retries stay pending in the journal (their last line is "deferred"): resumable.
 		this.recipients.dropWaiting();
 	}
 
-	private open(worker: Worker): void {
-		this.connections.open(worker, this.pacer, () => this.accepting, opened => {
-			this.events.limiting(this.pacer.limiting());
+	private open(relay: Relay, worker: Worker): void {
+		relay.connections.open(worker, relay.pacer, () => this.accepting && !relay.left, opened => {
+			this.events.limiting(this.relays.limiting(Date.now()));
 			if (opened === 'opened') {
 				this.dsn.note(worker.session);
-				this.pump(worker);
+				this.pump(relay, worker);
 				this.maybeFinish();
 			} else if (opened === 'unwanted') {
 				this.maybeFinish();
 			} else if (opened === 'later') {
 				this.pumpAll();
 			} else {
-				this.giveOut(opened.stop);
+				this.leave(relay, opened.stop);
 			}
 		});
 	}
 
+	/** A relay failed (relays.ts): the run goes on over the others; with none left it stops as one relay's would. */
+	private leave(relay: Relay, error: MassmailError): void {
+		if (this.relays.isLast(relay)) {
+			this.giveOut(error);
+		} else if (!relay.left) {
+			this.relays.leave(relay, error);
+			if (this.accepting) {
+				this.tellLeft(relay);
+				this.pumpAll();
+			}
+		}
+	}
+
+	private tellLeft(relay: Relay): void {
+		this.events.emit(this.relays.leftEvent(relay, this.meter.snapshot(Date.now(), undefined).remaining));
+	}
+
 	/** An attempt ended: journal what the reply table decides, tell the pacer, schedule a retry. */
-	private settle(worker: Worker, index: number, ticket: Ticket, outcome: AttemptOutcome): void {
+	private settle(relay: Relay, worker: Worker, index: number, ticket: Ticket, outcome: AttemptOutcome): void {
 		const now = Date.now();
 		const {phase} = this;
 		const {recipients} = this;
@@ -414,20 +424,10 @@ export class Delivery {
 			this.lastActivity = now;
 		}
 
-		const probe = ticket.go && ticket.probe;
+		notePace(relay, worker, ticket, outcome, now);
 		if (outcome.kind === 'accepted') {
-			this.pacer.accepted(now, probe);
 			this.runSent++;
 			worker.undurable++;
-		} else if (outcome.kind === 'limited') {
-			this.pacer.refused(now, probe, outcome.response);
-			if (!worker.session) {
-				// It hung up ("too many errors"): a new connection, without waiting.
-				worker.reopenAt = 0;
-			}
-		} else if (probe) {
-			// The probe ended without telling whether the server takes more: the next one may go.
-			this.pacer.giveBack(ticket);
 		}
 
 		this.status[index] = statusCodes[decision.status];
@@ -438,9 +438,10 @@ export class Delivery {
 			response: decision.response,
 			ambiguous: decision.ambiguous,
 			slot: outcome.kind === 'accepted' ? worker.slot : undefined,
+			relay: this.relays.several ? relay.name : undefined,
 		});
 		if (outcome.kind === 'accepted' || outcome.kind === 'limited') {
-			this.events.limiting(this.pacer.limiting());
+			this.events.limiting(this.relays.limiting(now));
 		}
 
 		if (decision.retry === 'first' && this.accepting) {
@@ -450,7 +451,7 @@ export class Delivery {
 		}
 
 		if (decision.stopsRun) {
-			this.giveOut(serverRefused(this.target, outcome.kind === 'auth' ? 'auth' : 'tls', outcome.response));
+			this.leave(relay, serverRefused(relay.target, outcome.kind === 'auth' ? 'auth' : 'tls', outcome.response));
 		}
 
 		worker.busy = false;
@@ -464,7 +465,7 @@ export class Delivery {
 	/** Ends the run once nothing is in flight and it is stopping, or has nothing left to send. */
 	private maybeFinish(): void {
 		const {phase} = this;
-		if ((phase.name !== 'running' && phase.name !== 'stopping') || this.connections.busyCount() > 0) {
+		if ((phase.name !== 'running' && phase.name !== 'stopping') || this.relays.busyCount() > 0) {
 			return;
 		}
 
@@ -481,7 +482,7 @@ export class Delivery {
 		this.clearWaiting();
 		clearInterval(this.progressTimer);
 		this.progressTimer = undefined;
-		this.connections.close();
+		this.relays.each('close');
 		recordEnd(ending, {id: this.id, total: this.record.total, runSent: this.runSent, status: this.status, writer: this.writer!, sends: this.sends}).then(result => {
 			this.events.emit({type: 'progress', progress: this.progress()});
 			return result;
@@ -493,7 +494,7 @@ export class Delivery {
 	/** The one place a run ends, started or not: done, every connection closed, the lock released. */
 	private close(): void {
 		this.phase = {name: 'done'};
-		this.connections.close();
+		this.relays.each('close');
 		this.lock.release();
 	}
 }

@@ -7,7 +7,8 @@ import type {SendLock, SendLog, SendRecord} from '../journal.js';
 import {reportRequest, type ReportRequest} from '../tracking/request.js';
 import type {Settings} from '../types.js';
 import type {Thread} from './recipients.js';
-import {defaultDeadlines, type ConnectionTarget, type Deadlines, type SmtpSession} from './transport.js';
+import type {RelayStart} from './relays.js';
+import {defaultDeadlines, type ConnectionTarget, type Deadlines} from './transport.js';
 
 /** How a run behaves; every field has a default from the settings (see engineOptions). */
 export interface EngineOptions {
@@ -36,7 +37,7 @@ export interface EngineOptions {
 }
 
 export interface DeliveryOverrides {
-	/** Connections (workers). */
+	/** Connections (workers), of each relay. */
 	concurrency?: number;
 	/** Messages per second, 0 = unlimited. */
 	rate?: number;
@@ -128,7 +129,7 @@ export interface RunInit {
 	thread?: Thread;
 	attempts: Uint16Array;
 	status: Uint8Array;
-	/** The connection opened to check the server before the send was created. */
-	firstSession?: SmtpSession;
+	/** Each relay (one, mostly), with the connection its check opened before the send was created. */
+	relays: RelayStart[];
 	run: 'new' | 'unfinished' | 'failed';
 }

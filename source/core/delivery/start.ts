@@ -10,6 +10,7 @@ import {MassmailError} from '../errors.js';
 import {newSendId, ReportAppender, resentLines, SendLog, statusCodes, type SendRecord, type UnreadablePolicy} from '../journal.js';
 import {currentOperator} from '../operator.js';
 import {senderForSend} from '../sender.js';
+import {relayName} from '../settings.js';
 import {describeTarget, resolveSmtpTarget} from '../smtp-config.js';
 import type {Store} from '../store.js';
 import {checkReportRequest} from '../tracking/request.js';
@@ -19,6 +20,7 @@ import type {MessageDraft, Recipient, Settings} from '../types.js';
 import {Delivery} from './engine.js';
 import {engineOptions, type DeliveryOverrides} from './options.js';
 import type {Thread} from './recipients.js';
+import {relayTargets, type RelayStart} from './relays.js';
 import {replyOf} from './replies.js';
 import {verifySession, type ConnectionTarget, type Deadlines, type SmtpSession} from './transport.js';
 import {verifySessionPatiently} from './first-session.js';
@@ -47,18 +49,19 @@ export function openDeliveryContext(store: Store, env: NodeJS.ProcessEnv = proce
 			const target = resolveSmtpTarget(settings, env);
 			const heloName = settings.smtp.heloName ?? '';
 			if (target.kind === 'server') {
-				return {
-					host: target.host,
-					port: target.port,
-					tls: target.tls,
-					user: target.user,
+				const relays: ConnectionTarget[] = target.servers.map(relay => ({
+					host: relay.host,
+					port: relay.port,
+					tls: relay.tls,
+					user: relay.user,
 					allowUnverifiedTls: target.allowUnverifiedTls,
 					ca: target.ca,
 					password: target.password,
-					description: describeTarget(target),
+					description: relayName(relay),
 					captured: false,
 					heloName,
-				};
+				}));
+				return {...relays[0]!, description: describeTarget(target), ...(relays.length > 1 ? {relays} : {})};
 			}
 
 			capture ??= startCaptureServer(store.paths.captureDir);
@@ -97,7 +100,7 @@ export interface SendRequest {
 	id?: string;
 }
 
-/** The password is asked for (its command run) once per send, however many connections open. */
+/** The password is asked for (its command run) once per send, however many connections and relays open. */
 function askingOnce(target: ConnectionTarget): ConnectionTarget {
 	const {password} = target;
 	if (!password) {
@@ -105,18 +108,17 @@ function askingOnce(target: ConnectionTarget): ConnectionTarget {
 	}
 
 	let asked: Promise<string> | undefined;
-	return {
-		...target,
-		async password() {
-			asked ??= password();
-			try {
-				return await asked;
-			} catch (error) {
-				asked = undefined;
-				throw error;
-			}
-		},
+	const once = async () => {
+		asked ??= password();
+		try {
+			return await asked;
+		} catch (error) {
+			asked = undefined;
+			throw error;
+		}
 	};
+
+	return {...target, password: once, ...(target.relays ? {relays: target.relays.map(relay => ({...relay, password: once}))} : {})};
 }
 
 function snapshot(settings: Settings): SendRecord['settings'] {
@@ -139,6 +141,28 @@ function threadIds(sends: SendLog, originalId: string, addresses: string[], unre
 	}
 
 	return {ids, originalId, senderAddress: original.draft.from.address};
+}
+
+/**
+ * The check before a run, of each relay at once: one that cannot be reached, or refuses the login
+ * or TLS, is left (the run says so when it starts); when every relay fails, the first one's error
+ * (with one relay: its error, as always).
+ */
+async function checkRelays(target: ConnectionTarget, check: (relay: ConnectionTarget) => Promise<SmtpSession>): Promise<RelayStart[]> {
+	const targets = relayTargets(target);
+	const checked = await Promise.allSettled(targets.map(async relay => check(relay)));
+	if (checked.every(result => result.status === 'rejected')) {
+		throw (checked[0] as PromiseRejectedResult).reason;
+	}
+
+	return checked.map((result, index) => result.status === 'fulfilled'
+		? {target: targets[index]!, firstSession: result.value}
+		: {target: targets[index]!, left: leftAtCheck(result.reason)});
+}
+
+/** Why a relay was left at the check, as a MassmailError (the transport's own, mostly). */
+function leftAtCheck(reason: unknown): MassmailError {
+	return reason instanceof MassmailError ? reason : new MassmailError('connection', (reason as Error).message);
 }
 
 /**
@@ -165,7 +189,7 @@ export async function createDelivery(ctx: DeliveryContext, request: SendRequest,
 	const thread = request.followUpOf === undefined
 		? undefined
 		: threadIds(ctx.sends, request.followUpOf, request.recipients.map(r => r.address), request.unreadable);
-	const first = await verifySession(target, options.deadlines);
+	const relays = await checkRelays(target, relay => verifySession(relay, options.deadlines));
 	let created: ReturnType<SendLog['create']>;
 	try {
 		created = ctx.sends.create({
@@ -181,7 +205,10 @@ export async function createDelivery(ctx: DeliveryContext, request: SendRequest,
 			id: request.id,
 		});
 	} catch (error) {
-		first.destroy();
+		for (const relay of relays) {
+			relay.firstSession?.destroy();
+		}
+
 		throw error;
 	}
 
@@ -203,7 +230,7 @@ export async function createDelivery(ctx: DeliveryContext, request: SendRequest,
 		thread,
 		attempts: new Uint16Array(request.recipients.length),
 		status: new Uint8Array(request.recipients.length),
-		firstSession: first,
+		relays,
 		run: 'new',
 	});
 }
@@ -244,9 +271,12 @@ export async function reopenDelivery(ctx: DeliveryContext, sendId: string, optio
 		const {addresses, names} = ctx.sends.readRecipients(sendId, {unreadable: options.unreadable});
 		const thread = record.followUpOf === undefined ? undefined : threadIds(ctx.sends, record.followUpOf, addresses);
 		// The check is tried again with the send's backoff: a resume often comes right after a failure.
-		const first: SmtpSession | undefined = chosen.length > 0
-			? await verifySessionPatiently(target, {deadlines: engine.deadlines, reconnectDelayMs: engine.reconnectDelayMs, maxConnectFailures: engine.maxConnectFailures, onRetry: options.onRetry})
-			: undefined;
+		const relays: RelayStart[] = chosen.length > 0
+			? await checkRelays(target, relay => verifySessionPatiently(relay, {
+				deadlines: engine.deadlines, reconnectDelayMs: engine.reconnectDelayMs, maxConnectFailures: engine.maxConnectFailures,
+				onRetry: options.onRetry && (text => options.onRetry!(target.relays ? `${relay.description}: ${text}` : text)),
+			}))
+			: relayTargets(target).map(relay => ({target: relay}));
 		const resent = bounced ? chosen.filter(index => bounced[index]) : [];
 		if (resent.length > 0) {
 			// Their bounce was about the copy sent before: from now on only reports on the new one count
@@ -266,7 +296,7 @@ export async function reopenDelivery(ctx: DeliveryContext, sendId: string, optio
 			thread,
 			attempts: state.attempts,
 			status: state.status,
-			firstSession: first,
+			relays,
 			run: options.only,
 		});
 	} catch (error) {
@@ -278,8 +308,19 @@ export async function reopenDelivery(ctx: DeliveryContext, sendId: string, optio
 /** Settings' "test connection": resolves with what was reached, rejects with the server's words. */
 export async function checkConnection(ctx: DeliveryContext): Promise<string> {
 	const target = await ctx.target();
-	const session = await verifySession(target, {replyMs: 20_000, dataMs: 20_000});
-	session.quit();
+	// Each relay, when there are several: the first that fails is what is said.
+	const checked = await Promise.allSettled(relayTargets(target).map(async relay => verifySession(relay, {replyMs: 20_000, dataMs: 20_000})));
+	for (const result of checked) {
+		if (result.status === 'fulfilled') {
+			result.value.quit();
+		}
+	}
+
+	const failed = checked.find(result => result.status === 'rejected');
+	if (failed) {
+		throw failed.reason;
+	}
+
 	return target.captured
 		? target.description
 		: `connected to ${target.description}${target.user === '' ? '' : `, logged in as ${target.user}`}`;

@@ -37,6 +37,8 @@ export interface ConnectionTarget {
 	captured: boolean;
 	/** The EHLO name (`smtp.heloName`); absent or '': this machine's fully qualified name. */
 	heloName?: string;
+	/** Several relays (delivery/relays.ts), the first included, each described as `host:port`; absent with one. */
+	relays?: ConnectionTarget[];
 }
 
 /**

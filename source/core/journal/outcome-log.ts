@@ -4,7 +4,9 @@
  *
  * One line per outcome, appended: `index TAB code TAB attempts TAB reply`, where code is S (sent),
  * F (failed) or D (deferred), with an `a` suffix when the attempt was ambiguous (the connection
- * dropped after the message went: the server may have it). The reply holds no tab or line break.
+ * dropped after the message went: the server may have it), and, in a send over several relays,
+ * `@` and the relay that gave the outcome (`Sa@mx1.example.com:25`; a line without one reads as
+ * before). The reply holds no tab or line break.
  * A line starting with `#` is a note (a run marker), not an outcome. The last line of a recipient
  * decides its status.
  */
@@ -32,6 +34,8 @@ export interface OutcomeLine {
 	ambiguous: boolean;
 	/** The engine's worker that produced it (not written). */
 	slot?: number;
+	/** The relay that gave it (`mx1.example.com:25`), when the send goes over several. */
+	relay?: string;
 }
 
 export const outcomesFile = 'outcomes.log';
@@ -72,7 +76,7 @@ export function changedAfter(logFile: string, stateFile: string): boolean {
 
 /** One outcome's line. */
 export function encodeOutcome(outcome: OutcomeLine): string {
-	return outcome.index + '\t' + outcome.code + (outcome.ambiguous ? 'a' : '') + '\t' + outcome.attempts + '\t' + clean(outcome.response) + '\n';
+	return outcome.index + '\t' + outcome.code + (outcome.ambiguous ? 'a' : '') + (outcome.relay === undefined ? '' : '@' + clean(outcome.relay)) + '\t' + outcome.attempts + '\t' + clean(outcome.response) + '\n';
 }
 
 /** A note's line (`#…`): read past, never an outcome. */
@@ -81,7 +85,7 @@ export function encodeNote(text: string): string {
 }
 
 /** One line of the outcome log: calls `visit`, or returns why it is not an outcome line. */
-function decodeOutcome(text: string, start: number, end: number, total: number, visit: (index: number, code: string, attempts: number, response: string, ambiguous: boolean) => void): string | undefined {
+function decodeOutcome(text: string, start: number, end: number, total: number, visit: (index: number, code: string, attempts: number, response: string, ambiguous: boolean, relay: string | undefined) => void): string | undefined {
 	const tab1 = text.indexOf('\t', start);
 	const tab2 = tab1 === -1 ? -1 : text.indexOf('\t', tab1 + 1);
 	const tab3 = tab2 === -1 ? -1 : text.indexOf('\t', tab2 + 1);
@@ -90,9 +94,11 @@ function decodeOutcome(text: string, start: number, end: number, total: number, 
 		return 'not an outcome line (index TAB code TAB attempts TAB reply)';
 	}
 
-	const code = text.slice(tab1 + 1, tab2);
-	if (!/^[SFD]a?$/.test(code)) {
-		return `unknown outcome code ${JSON.stringify(code.slice(0, 12))}`;
+	const field = text.slice(tab1 + 1, tab2);
+	const at = field.indexOf('@');
+	const code = at === -1 ? field : field.slice(0, at);
+	if (!/^[SFD]a?$/.test(code) || at === field.length - 1) {
+		return `unknown outcome code ${JSON.stringify(field.slice(0, 12))}`;
 	}
 
 	const attemptsText = text.slice(tab2 + 1, tab3);
@@ -111,7 +117,7 @@ function decodeOutcome(text: string, start: number, end: number, total: number, 
 		return 'two lines run together';
 	}
 
-	visit(index, code[0]!, Number(attemptsText), response, code[1] === 'a');
+	visit(index, code[0]!, Number(attemptsText), response, code[1] === 'a', at === -1 ? undefined : field.slice(at + 1));
 	return undefined;
 }
 
@@ -122,6 +128,11 @@ export interface LogRead {
 	ambiguous: Uint8Array;
 	/** The last readable reply of each recipient (only when asked for). */
 	responses: Array<string | null> | undefined;
+	/**
+	 * The relay that gave each recipient's last outcome (null: none did, or its line names none);
+	 * only when the replies are asked for and a line names a relay (a send over several).
+	 */
+	relays: Array<string | null> | undefined;
 	/** 1 where a damaged line may hold the recipient's outcome. */
 	uncertain: Uint8Array;
 	uncertainCount: number;
@@ -140,6 +151,7 @@ export function decodeOutcomes(text: string | undefined, total: number, withResp
 	const ambiguous = new Uint8Array(total);
 	const lastLine = new Uint32Array(total);
 	const responses: Array<string | null> | undefined = withResponses ? Array.from({length: total}, () => null) : undefined;
+	let relays: Array<string | null> | undefined;
 	const damage = new DamageList();
 	let lastDamaged = 0;
 	if (text === undefined) {
@@ -157,13 +169,20 @@ export function decodeOutcomes(text: string | undefined, total: number, withResp
 
 		line++;
 		if (text.charCodeAt(start) !== 35 /* # a note */) {
-			const why = decodeOutcome(text, start, end, total, (index, code, count, response, isAmbiguous) => {
+			const why = decodeOutcome(text, start, end, total, (index, code, count, response, isAmbiguous, relay) => {
 				status[index] = code === 'S' ? statusCodes.sent : code === 'F' ? statusCodes.failed : statusCodes.pending;
 				attempts[index] = Math.min(count, 65_535);
 				ambiguous[index] ||= isAmbiguous ? 1 : 0;
 				lastLine[index] = line;
 				if (responses) {
 					responses[index] = response;
+					if (relay !== undefined) {
+						relays ??= Array.from({length: total}, () => null);
+					}
+
+					if (relays) {
+						relays[index] = relay ?? null;
+					}
 				}
 			});
 			if (why !== undefined) {
@@ -186,7 +205,7 @@ export function decodeOutcomes(text: string | undefined, total: number, withResp
 		}
 	}
 
-	return {status, attempts, ambiguous, responses, uncertain, uncertainCount, damage};
+	return {status, attempts, ambiguous, responses, relays, uncertain, uncertainCount, damage};
 }
 
 /**

@@ -27,6 +27,8 @@ export interface RecipientRecord extends RecipientReport {
 	 * its outcome (its status is what the readable lines say).
 	 */
 	unreadable?: 'address' | 'outcome';
+	/** In a send over several relays: the relay that gave the last outcome (null: none did). Absent otherwise. */
+	relay?: string | null;
 }
 
 /** A send as the history lists it: its summary, and what is damaged if anything is. */
@@ -406,6 +408,10 @@ export class SendReader {
 				messageId: '<' + id + '.' + index + '@' + domain + '>',
 				ambiguous: log.ambiguous[index] === 1,
 			};
+			if (log.relays) {
+				recipient.relay = log.relays[index]!;
+			}
+
 			if (people.unknown[index]) {
 				recipient.unreadable = 'address';
 			} else if (log.uncertain[index]) {

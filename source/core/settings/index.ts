@@ -8,6 +8,7 @@
  *           table of settings are made from. A directory source's settings come from its own file
  *           (sources/index.ts lists them)
  * store.ts  SettingsStore: settings.json (conf, mode 0600), read and checked, changed under its lock
+ * host-list.ts  smtp.host as several relays (`mx1.example.com,mx2.example.com:2525`): its entries, a wrong one named by its place
  * url-secrets.ts  URLs that may hold a password: where one is, the URL as it may be shown, what part
  *           of a text is not a URL (for the URL settings, MASSMAIL_SMTP_URL and the sources' readers)
  */
@@ -18,4 +19,5 @@ export {
 } from './table.js';
 export {SettingsStore, shellWord} from './store.js';
 export {readCaFile} from '../tls.js';
+export {ordinal, parseHostList, relayName, type HostEntry} from './host-list.js';
 export {shownUrl, urlParts, urlPassword, urlSyntaxProblem} from './url-secrets.js';

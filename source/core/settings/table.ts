@@ -12,6 +12,7 @@ import {directorySources, type SourceSettingKey, type SourceSettingsByKind} from
 import type {DirectorySourceKind, Settings, TlsMode, TrackingSettings} from '../types.js';
 import {isObject} from '../values.js';
 import {boolean, caFile, duration, integer, Invalid, oneOf, plain, showRate, shownAsIs, text, type FieldSpec} from './spec.js';
+import {parseHostList} from './host-list.js';
 
 /**
  * The mail domain of this machine, as its mail server would use it: its fully qualified name
@@ -66,10 +67,11 @@ const notifyChoices: ReadonlyArray<TrackingSettings['notify']> = ['failure,delay
  * a `/` (a URL, or `user:password@host`) is refused without being repeated: it may hold a password.
  * `user`: the setting of the login name; `password`: where the password comes from.
  */
-const hostName = (user: string, password: string) => ({
+const hostName = (user: string, password: string, several = false) => ({
 	parse: (raw: string): unknown => raw.trim(),
 	check(value: unknown, loading: boolean): unknown {
-		const host = text(value).trim();
+		// Several relays (smtp.host): `mx1.example.com, mx2.example.com:2525` is kept without the spaces.
+		const host = several ? text(value).trim().replaceAll(/\s*,\s*/g, ',') : text(value).trim();
 		// One written into the file before is read (and said to be wrong: storedProblem), as before.
 		if (host.includes('@') && !loading) {
 			throw new Invalid(`must be a host name or IP address, without a user or password before @: the user goes in ${user}, the password in ${password}`);
@@ -81,6 +83,11 @@ const hostName = (user: string, password: string) => ({
 
 		if (/\s/.test(host)) {
 			throw new Invalid(`must be a host name or IP address, found ${JSON.stringify(value)}`);
+		}
+
+		const list = several ? parseHostList(host, 25) : [];
+		if ('problem' in list) {
+			throw new Invalid(`must be one server or several separated by commas (mx1.example.com,mx2.example.com:2525): ${list.problem}`);
 		}
 
 		return host;
@@ -144,7 +151,8 @@ const specs: {[K in Exclude<SettingKey, SourceSettingKey | TrackingKey | Schedul
 		description: 'the SMTP server to deliver through; empty: the local capture server (nothing leaves this machine)',
 		example: 'mail.example.com',
 		label: 'SMTP host',
-		...hostName('smtp.user', 'MASSMAIL_SMTP_PASSWORD or smtp.passwordCommand'),
+		note: 'several relays: names separated by commas (`mx1.example.com,mx2.example.com:2525`); an entry without a port takes smtp.port, and all share the TLS mode, user and password; one send is spread over them',
+		...hostName('smtp.user', 'MASSMAIL_SMTP_PASSWORD or smtp.passwordCommand', true),
 	},
 	'smtp.port': {description: 'the SMTP port: 587 for STARTTLS, 465 for TLS from the start, 25 for a local relay', example: '587', ...integer(1, 65_535), label: 'Port'},
 	'smtp.tls': {description: `the TLS mode: ${tlsModes.join(', ')} (STARTTLS when offered: loopback only with a login)`, example: 'starttls', ...oneOf(tlsModes), label: 'TLS'},
