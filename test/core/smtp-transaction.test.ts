@@ -8,7 +8,7 @@ import {startTestSmtpServer} from '../helpers/smtp-test-server.js';
 // to nodemailer's send otherwise. Every case here runs both ways on the same fault server, with
 // the same expectations: the outcome of each way a transaction can end is the same either way.
 
-async function sessionWith(port: number, deadlines = {replyMs: 5000, dataMs: 1500}): Promise<SmtpSession> {
+async function sessionWith(port: number, deadlines = {replyMs: 10_000, dataMs: 10_000}): Promise<SmtpSession> {
 	const target = {host: '127.0.0.1', port, tls: 'none' as const, user: '', allowUnverifiedTls: false, description: '', captured: false};
 	return new Promise<SmtpSession>((resolve, reject) => {
 		openSession(target, deadlines, (failure, opened) => {
@@ -88,7 +88,7 @@ for (const pipelining of [true, false]) {
 	test(`${way}: a server that stops reading after 354: the data deadline, a connection failure; killed under it: the server's last words`, async t => {
 		const server = await startFaultyServer({pipelining});
 		t.teardown(async () => server.close());
-		const stalled = await attempt(await sessionWith(server.port), 'stop-reading+ann@example.com', large);
+		const stalled = await attempt(await sessionWith(server.port, {replyMs: 5000, dataMs: 1500}), 'stop-reading+ann@example.com', large);
 		t.is(stalled.kind, 'connection');
 		t.regex(stalled.response, /^the message could not be sent within 1\.5 s/);
 		const session = await sessionWith(server.port, {replyMs: 5000, dataMs: 60_000});

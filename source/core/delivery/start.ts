@@ -4,7 +4,7 @@
  * copy and Settings' "test connection". What they start is a Delivery (engine.ts).
  */
 import {randomBytes} from 'node:crypto';
-import {startCaptureServer, type CaptureServer} from '../capture-server.js';
+import type {CaptureServer} from '../capture-server.js';
 import {MessageTemplate, validateDraft} from '../compose.js';
 import {MassmailError} from '../errors.js';
 import {newSendId, ReportAppender, resentLines, SendLog, statusCodes, type SendRecord, type UnreadablePolicy} from '../journal.js';
@@ -64,7 +64,8 @@ export function openDeliveryContext(store: Store, env: NodeJS.ProcessEnv = proce
 				return {...relays[0]!, description: describeTarget(target), ...(relays.length > 1 ? {relays} : {})};
 			}
 
-			capture ??= startCaptureServer(store.paths.captureDir);
+			// Loaded when first needed: smtp-server, with Node's http, https and zlib, stays out of the dashboard's start.
+			capture ??= import('../capture-server.js').then(async ({startCaptureServer}) => startCaptureServer(store.paths.captureDir));
 			const server = await capture;
 			return {
 				host: server.host,
