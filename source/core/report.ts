@@ -58,20 +58,26 @@ export function spreadsheetText(value: string): string {
  * The per-recipient report as CSV: one header row, fields quoted where needed; `ambiguous` is
  * true or false. `delivery`: four more columns from the delivery reports — the state (accepted,
  * delivered, bounced, delayed; empty when neither sent nor reported on), the report's status
- * and diagnostic, and when it came. Text cells are {@link spreadsheetText}: the exact bytes a
- * server sent are in the JSON report.
+ * and diagnostic, and when it came. A send over several relays has a last column, `relay`: the
+ * relay that gave the outcome (empty where none did). Text cells are {@link spreadsheetText}: the
+ * exact bytes a server sent are in the JSON report.
  */
 export function reportCsv(recipients: readonly ReportRow[], options: {delivery?: boolean} = {}): string {
 	const quote = (value: string | number | null | undefined) => csvField(value === null || value === undefined ? '' : typeof value === 'number' ? String(value) : spreadsheetText(value));
+	const relays = recipients.some(r => r.relay !== undefined);
 	const rows = recipients.map(r => {
 		const fields = [r.address, r.status, r.attempts, r.response, r.messageId, String(r.ambiguous ?? false), r.unreadable ?? ''];
 		if (options.delivery) {
 			fields.push(r.delivery?.state ?? '', r.delivery?.status ?? '', r.delivery?.diagnostic ?? '', r.delivery?.at ?? '');
 		}
 
+		if (relays) {
+			fields.push(r.relay ?? '');
+		}
+
 		return fields.map(quote).join(',');
 	});
-	return [`address,status,attempts,response,messageId,ambiguous,unreadable${options.delivery ? ',delivery,deliveryStatus,deliveryDiagnostic,deliveryAt' : ''}`, ...rows].join('\n');
+	return [`address,status,attempts,response,messageId,ambiguous,unreadable${options.delivery ? ',delivery,deliveryStatus,deliveryDiagnostic,deliveryAt' : ''}${relays ? ',relay' : ''}`, ...rows].join('\n');
 }
 
 /** The report as JSON: the history object plus `recipients`, as `show ID --json` prints it. */

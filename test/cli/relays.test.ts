@@ -133,6 +133,7 @@ test('one relay: the record and show --json are as they always were (no relay in
 	t.true(recipients.every(recipient => !('relay' in recipient)));
 	const human = await runCli(['show', id], {configDir: dir});
 	t.false(human.stdout.includes('Relays:'));
+	t.false((await runCli(['show', id, '--csv'], {configDir: dir})).stdout.includes('relay'));
 });
 
 test('config set smtp.host: several servers kept without the spaces; a wrong entry refused by its place, the value not repeated', async t => {
@@ -160,6 +161,11 @@ test('a relay that cannot be reached at the check before the send is left at onc
 	const id = /Sending (\S+) to/.exec(result.stderr)![1]!;
 	const recipients = await shown(dir, id);
 	t.true(recipients.every(recipient => recipient.relay === `127.0.0.1:${server.port}`), JSON.stringify(recipients));
+	// The CSV report names the relay too, in a last column.
+	const csv = (await runCli(['show', id, '--csv'], {configDir: dir})).stdout.trim().split('\n');
+	t.regex(csv[0]!, /,relay$/);
+	t.is(csv.length, 11);
+	t.true(csv.slice(1).every(line => line.endsWith(`,127.0.0.1:${server.port}`)), csv.join('\n'));
 });
 
 test('a relay dies with a message past its final dot: that recipient is recorded ambiguous, as with one server, and goes to the other relay', async t => {
