@@ -221,7 +221,7 @@ test('a configured rate is kept: 30/min lets one message go every 2 s', t => {
 	t.true(pacer.take(2000).go);
 });
 
-test('too many connections, counted: one more is tried after 1 s, then less and less often', t => {
+test('too many connections, counted: one more is tried just after the usual windows would end, less and less often', t => {
 	const pacer = new Pacer({concurrency: 5, rate: 0}, 0);
 	pacer.connectionOpened(1, 10);
 	pacer.connectionOpened(2, 10);
