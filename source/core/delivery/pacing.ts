@@ -8,27 +8,28 @@
  * - Until the server first refuses, messages go as fast as the connections carry them. The
  *   window began with the first message.
  * - At the first refusal, the send holds, and one message at a time (a probe) asks whether a
- *   new window has begun: after 1 s, then every tenth of the time since the window began (1 s
- *   to 30 s), so the end is overshot by a tenth at most, once.
- * - When a probe is accepted, the window was the time from its beginning to then (between the
- *   last refused probe and this one), and the server's allowance is what it accepted in it.
- *   The probe opened the next window.
+ *   new window has begun, just after the usual windows (1, 2, 3, … 15, 20, 30 s, a minute, …)
+ *   would end on a clock of whole seconds: a round window is met to a second, another
+ *   overshot once by a quarter at most, and a 20 s one costs 11 replies, not 20.
+ * - The probe accepted ends the window (its length: from its first message to the probe), and
+ *   the server's allowance is what it accepted in it; the probe opened the next window.
  * - From then on, each window's allowance goes at once, and the send holds until the window
- *   is due to end: a probe goes then; if it is refused (the server's clock ticks in whole
- *   seconds) another goes 250 ms later, then 500 ms, 1 s, … (the window learnt was short), and
- *   the window ended between the last two. Accepted at the first try, the next window is tried
- *   250 ms earlier, so the learnt length stays within a step or so of the server's.
- * - Half way through a long wait, one message asks whether the server takes more in this
- *   window: refused (one reply a window: "a deferral costs one reply"), the wait goes on;
- *   accepted, the server lifted or raised its limit, and messages go as fast as they can again
- *   until it refuses (within half a window of the change).
+ *   is due to end: a probe goes then; refused (the server's clock ticks in whole seconds),
+ *   another 250 ms later, then 500 ms, 1 s, … and the window ended between the last two.
+ *   Accepted at the first try, the next window is tried 250 ms earlier.
+ * - Half way through the window, one message asks whether the server takes more: refused (one
+ *   reply a window), the wait goes on; accepted, the server lifted or raised its limit, and
+ *   messages go as fast as they can again until it refuses (within half a window of the change).
+ * - While it holds, no connection is opened (one the server closes stays closed) until the
+ *   probe is due.
  *
- * Connections ("too many connections", 421 at the greeting): as many as are open now are used
- * (one at least). One more is tried after 1 s, then every third of the time since the first
- * refusal (at most a minute), and only while messages go (not while the server holds them): a
- * server that counts connections refuses it, one that limits new connections per window takes
- * it once its window has ended — then that window is known, and the next connection is tried
- * as soon as the server allows new ones again.
+ * Connections ("too many connections", 421 at the greeting): one at first, one more as each
+ * opens, until the server refuses one; then as many as are open (one at least). One more is
+ * tried, while messages go, just after the usual windows would end (2, 3, 4, 6, 11, 16, 21, 31 s,
+ * …, then every minute): a server that counts connections refuses it, one that limits new
+ * connections per window takes it once its window has ended — then that window is known, and
+ * the next one is tried as soon as the server allows new ones again. A lifted message limit
+ * starts the growth again.
  *
  * Pure: every method takes the time, so the tests drive it with a clock of their own (`limiting`
  * reads the clock when given none: the engine's progress asks it without one).
@@ -48,22 +49,22 @@ export type {Limiting} from '../types.js';
 /** A message may start now (`probe`: the one message sent to see whether the server takes more). */
 export type Ticket = {go: true; probe: boolean} | {go: false; waitMs: number};
 
-/** The first probe after the server first refuses, and the least step between probes while learning. */
 const minimumHoldMs = 1000;
 const maximumHoldMs = 30_000;
-/** While learning, the next probe goes after this share of the time since the window began. */
-const learningStepShare = 10;
+/** The windows servers are set to, in seconds (then every 30 s); anvil's lasts its unit and up to a second more (whole seconds). */
+const likelyWindowsS = [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 75, 90, 120];
+const wholeSecondMarginMs = 1050;
+/** Fewer for connections (then every minute): a server that counts them refuses every try. */
+const likelyConnectionWindowsS = [1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120];
+const connectionTryEveryMs = 60_000;
 /** A probe at a known window's end that was refused is followed by another this much later. */
 const resetStepMs = 250;
-/** One more connection is tried after this share of the time since the server first refused one (1 s to a minute). */
-const connectionStepShare = 3;
-const maximumConnectionStepMs = 60_000;
 /** How long the most connections open at once is remembered, against a server's late count. */
-const peakMemoryMs = 10_000;
+const peakMemoryMs = 60_000;
 
 export class Pacer {
-	/** Connections the send may use now. */
-	connectionLimit: number;
+	/** Connections the server allows, as far as the send knows. */
+	private allowed: number;
 	/** True once the server limited this run in any way. */
 	limited = false;
 
@@ -84,6 +85,8 @@ export class Pacer {
 	private windowMs: number | undefined;
 	private holding = false;
 	private holdUntil = 0;
+	/** The hold's time is up: a connection may be opened for the probe. */
+	private probeDue = false;
 	/** What the probe at the end of the hold asks: whether a new window began, or whether the server takes more in this one. */
 	private holdFor: 'reset' | 'check' = 'reset';
 	/** The one probe in flight: `reset` asks whether a new window began, `check` whether the server takes more than its allowance. */
@@ -103,14 +106,28 @@ export class Pacer {
 	/** The limit was raised to try one more connection, and it is being opened. */
 	private tryingConnection = false;
 	private tryingSince = 0;
+	/** One more connection as each opens: at the start, and again once the server lifts its limit, until it refuses one. */
+	private growing = true;
+	/** The limit rose as a connection opened: `recoverConnections` says so at its next call. */
+	private connectionsRose = false;
 	private peakOpen = 0;
 	private peakAt = Number.NEGATIVE_INFINITY;
 	/** The server's last limiting reply, for display. */
 	private reply: string | undefined;
 
+	/**
+	 * Connections the send may open now: none while the server holds the messages until the probe
+	 * is due (a new one would only idle; the probe's finds the server's settings of then).
+	 */
+	get connectionLimit(): number {
+		return this.holding && !this.probeDue ? 0 : this.allowed;
+	}
+
 	constructor(options: PacingOptions, now: number) {
 		this.options = options;
-		this.connectionLimit = Math.max(1, options.concurrency);
+		// One connection first, one more as each opens (until the server refuses one): a server
+		// that counts connections then refuses one, not every connection past its count at once.
+		this.allowed = 1;
 		this.ownRate = options.rate > 0 ? options.rate : Number.POSITIVE_INFINITY;
 		this.tokensAt = now;
 		this.windowStart = now;
@@ -128,6 +145,8 @@ export class Pacer {
 			if (now < this.holdUntil) {
 				return {go: false, waitMs: this.holdUntil - now};
 			}
+
+			this.probeDue = true;
 
 			this.probe = {takenAt: now, kind: this.holdFor};
 			return {go: true, probe: true};
@@ -204,10 +223,16 @@ export class Pacer {
 
 		if (asked?.kind === 'check') {
 			// More than the window's allowance was taken: the server's limit was lifted or raised.
-			// Messages go as fast as they can until it refuses again.
+			// Messages go as fast as they can until it refuses again, and as its connection limit
+			// may have gone with it, connections grow again as at the start, one more as each opens.
 			this.probe = undefined;
 			this.perWindow = undefined;
 			this.holding = false;
+			this.connectionRefusedSince = undefined;
+			this.connectionWindowMs = undefined;
+			this.nextConnectionAt = Number.POSITIVE_INFINITY;
+			this.growing = true;
+			this.raiseConnectionLimit(this.allowed + 1);
 		}
 
 		this.acceptedInWindow++;
@@ -223,24 +248,28 @@ export class Pacer {
 			// The window has not ended yet.
 			this.refusedProbeAt = asked.takenAt;
 			this.refusedProbes++;
-			this.holdUntil = now + this.probeStep(now);
+			this.holdUntil = this.nextProbeAt(now);
+			this.probeDue = false;
 			return;
 		}
 
 		if (!this.holding || asked?.kind === 'check' || this.holdFor === 'check') {
 			// Until the window is due to end; the first time, until the first probe.
-			this.hold('reset', this.windowMs === undefined ? now + minimumHoldMs : Math.max(now, this.windowStart + this.windowMs));
+			this.hold('reset', this.windowMs === undefined ? this.likelyEndAfter(now) : Math.max(now, this.windowStart + this.windowMs));
 		}
 	}
 
 	/**
 	 * The window's allowance has gone: hold until the window is due to end, with one probe half
-	 * way there when the wait is long, to see whether the server lifted its limit meanwhile.
+	 * way through the window when the wait is long, to see whether the server lifted its limit
+	 * meanwhile (half way through the window, not the wait: when the server answered the window's
+	 * first message late, the wait is shorter, and a lift is still met within half a window).
 	 */
 	private holdForAllowance(now: number): void {
 		const end = this.windowStart + this.windowMs!;
-		if (end - now >= 2 * minimumHoldMs) {
-			this.hold('check', now + ((end - now) / 2));
+		const checkAt = Math.max(now, this.windowStart + (this.windowMs! / 2));
+		if (end - now >= 2 * minimumHoldMs && end - checkAt >= minimumHoldMs) {
+			this.hold('check', checkAt);
 		} else {
 			this.hold('reset', Math.max(now, end));
 		}
@@ -248,6 +277,7 @@ export class Pacer {
 
 	private hold(holdFor: 'reset' | 'check', until: number): void {
 		this.holding = true;
+		this.probeDue = false;
 		this.holdFor = holdFor;
 		this.holdUntil = until;
 		this.refusedProbeAt = undefined;
@@ -257,19 +287,26 @@ export class Pacer {
 	/** The server turned a new connection away ("too many connections"); `open`: sessions open now. */
 	connectionRefused(now: number, open: number, reply?: string): void {
 		this.limited = true;
+		this.growing = false;
+		this.connectionsRose = false;
 		this.remember(reply);
 		// As many as worked lately: a server notices a closed connection a moment late, so a new
-		// one refused right after an old one closed does not mean it allows fewer.
+		// one refused right after an old one closed (or the server hung up) does not mean it
+		// allows fewer.
 		const recentPeak = now - this.peakAt <= peakMemoryMs ? this.peakOpen : 0;
-		this.connectionLimit = Math.max(1, Math.min(this.connectionLimit, Math.max(open, recentPeak)));
+		if (open >= recentPeak) {
+			this.peakOpen = open;
+			this.peakAt = now;
+		}
+
+		this.allowed = Math.max(1, Math.min(this.allowed, Math.max(open, recentPeak)));
 		this.tryingConnection = false;
 		this.connectionRefusedSince ??= now;
 		if (this.connectionWindowMs !== undefined && now < this.connectionWindowStart + this.connectionWindowMs) {
 			// The server allows new connections again when its window ends.
 			this.nextConnectionAt = this.connectionWindowStart + this.connectionWindowMs;
 		} else {
-			const sinceFirst = now - this.connectionRefusedSince;
-			this.nextConnectionAt = now + Math.min(maximumConnectionStepMs, Math.max(minimumHoldMs, sinceFirst / connectionStepShare));
+			this.nextConnectionAt = likelyEnd(this.connectionWindowStart, now, likelyConnectionWindowsS, connectionTryEveryMs);
 		}
 	}
 
@@ -285,11 +322,21 @@ export class Pacer {
 		}
 
 		this.tryingConnection = false;
-		this.connectionLimit = Math.min(this.options.concurrency, Math.max(this.connectionLimit, open));
+		this.allowed = Math.min(this.options.concurrency, Math.max(this.allowed, open));
 		if (open >= this.peakOpen || now - this.peakAt > peakMemoryMs) {
 			this.peakOpen = open;
 			this.peakAt = now;
 		}
+
+		if (this.growing) {
+			this.raiseConnectionLimit(open + 1);
+		}
+	}
+
+	private raiseConnectionLimit(limit: number): void {
+		const raised = Math.min(this.options.concurrency, Math.max(this.allowed, limit));
+		this.connectionsRose ||= raised > this.allowed;
+		this.allowed = raised;
 	}
 
 	/** When the time has come, one more connection may be tried (up to the setting). Returns true when the limit rose. */
@@ -297,17 +344,29 @@ export class Pacer {
 		if (this.tryingConnection && now - this.tryingSince > maximumHoldMs) {
 			// The connection tried failed otherwise (the network), or was never opened: try again.
 			this.tryingConnection = false;
-			this.connectionLimit = Math.max(1, this.connectionLimit - 1);
+			this.allowed = Math.max(1, this.allowed - 1);
 			this.nextConnectionAt = now;
+		}
+
+		if (this.connectionsRose) {
+			// One more as the last opened: the engine opens it.
+			this.connectionsRose = false;
+			return true;
+		}
+
+		if (this.holding && !this.probeDue && now >= this.holdUntil) {
+			// The probe is due: a connection may be opened for it, should none be open.
+			this.probeDue = true;
+			return true;
 		}
 
 		// While the server holds the messages, another connection would carry nothing: it is tried
 		// when messages go again.
-		if (this.connectionLimit >= this.options.concurrency || this.tryingConnection || now < this.nextConnectionAt || this.holding) {
+		if (this.allowed >= this.options.concurrency || this.tryingConnection || now < this.nextConnectionAt || this.holding) {
 			return false;
 		}
 
-		this.connectionLimit++;
+		this.allowed++;
 		this.tryingConnection = true;
 		this.tryingSince = now;
 		this.nextConnectionAt = Number.POSITIVE_INFINITY;
@@ -327,7 +386,7 @@ export class Pacer {
 
 		const known = this.windowMs !== undefined && this.perWindow !== undefined;
 		return {
-			connections: this.connectionLimit,
+			connections: this.allowed,
 			perMinute: known ? (this.perWindow! * 60_000) / this.windowMs! : null,
 			holding: this.holding,
 			...(known ? {window: {messages: this.perWindow!, ms: Math.round(this.windowMs!), nextInMs: this.nextWindowInMs(now)}} : {}),
@@ -349,8 +408,9 @@ export class Pacer {
 		const length = acceptedAt - this.windowStart;
 		const refusedAt = this.refusedProbeAt === undefined ? undefined : this.refusedProbeAt - this.windowStart;
 		if (this.windowMs === undefined) {
-			// It ended between the last refused probe and this one.
-			this.windowMs = refusedAt === undefined ? length : (refusedAt + length) / 2;
+			// It ended just before this probe: probes go just after the ends of the usual windows,
+			// seconds apart, so the middle of the two would be seconds short.
+			this.windowMs = length;
 		} else if (refusedAt === undefined) {
 			// Accepted at the first try: it may end earlier still; try a step earlier next time.
 			this.windowMs = Math.max(resetStepMs, length - resetStepMs);
@@ -360,17 +420,21 @@ export class Pacer {
 		}
 	}
 
-	/** After a refused probe, the wait for the next one. */
-	private probeStep(now: number): number {
+	/** After a refused probe, when the next one goes. */
+	private nextProbeAt(now: number): number {
 		const sinceStart = now - this.windowStart;
-		const learningStep = Math.min(maximumHoldMs, Math.max(minimumHoldMs, sinceStart / learningStepShare));
 		if (this.windowMs !== undefined && sinceStart < (this.windowMs * 1.5) + minimumHoldMs) {
 			// Near the end of a known window: 250 ms, then twice as long after each refusal, so a
 			// window learnt a few seconds short costs a few replies, not one every 250 ms.
-			return Math.min(learningStep, resetStepMs * (2 ** Math.max(0, this.refusedProbes - 1)));
+			return now + Math.min(maximumHoldMs, resetStepMs * (2 ** Math.max(0, this.refusedProbes - 1)));
 		}
 
-		return learningStep;
+		return this.likelyEndAfter(now);
+	}
+
+	/** While the window is not known: just after the next of the usual windows would end. */
+	private likelyEndAfter(now: number): number {
+		return likelyEnd(this.windowStart, now, likelyWindowsS, maximumHoldMs);
 	}
 
 	private remember(reply: string | undefined): void {
@@ -379,6 +443,24 @@ export class Pacer {
 			this.reply = line;
 		}
 	}
+}
+
+/**
+ * The first time after `now` at which a window that began at `start` would end, were it one of
+ * `windowsS` (seconds; after the last, every `thenEveryMs`), on a clock of whole seconds.
+ */
+function likelyEnd(start: number, now: number, windowsS: readonly number[], thenEveryMs: number): number {
+	const since = now - start;
+	for (const seconds of windowsS) {
+		const end = (seconds * 1000) + wholeSecondMarginMs;
+		if (end > since) {
+			return start + end;
+		}
+	}
+
+	const last = windowsS.at(-1)! * 1000;
+	const steps = Math.floor((since - wholeSecondMarginMs - last) / thenEveryMs) + 1;
+	return start + last + (steps * thenEveryMs) + wholeSecondMarginMs;
 }
 
 /**
