@@ -379,9 +379,9 @@ export class Delivery {
 		relay.connections.open(worker, relay.pacer, () => this.accepting && !relay.left, opened => {
 			this.events.limiting(this.relays.limiting(Date.now()));
 			if (opened === 'opened') {
+				// Every worker, not only this one: the pacer allows one more connection as each opens.
 				this.dsn.note(worker.session);
-				this.pump(relay, worker);
-				this.maybeFinish();
+				this.pumpAll();
 			} else if (opened === 'unwanted') {
 				this.maybeFinish();
 			} else if (opened === 'later') {
