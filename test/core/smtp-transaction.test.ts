@@ -3,6 +3,7 @@ import {openSession, type AttemptOutcome, type SmtpSession} from '../../source/c
 import {startFaultyServer} from '../helpers/faulty-smtp-server.js';
 import {startRecordingSmtpServer} from '../helpers/recording-smtp-server.js';
 import {startTestSmtpServer} from '../helpers/smtp-test-server.js';
+import {waitUntil} from '../helpers/wait.js';
 
 // smtp-transaction.ts writes a transaction itself when the server offers PIPELINING, and leaves it
 // to nodemailer's send otherwise. Every case here runs both ways on the same fault server, with
@@ -93,14 +94,7 @@ for (const pipelining of [true, false]) {
 		t.regex(stalled.response, /^the message could not be sent within 1\.5 s/);
 		const session = await sessionWith(server.port, {replyMs: 5000, dataMs: 60_000});
 		const outcome = attempt(session, 'stop-reading+bob@example.com', large);
-		await new Promise<void>(resolve => {
-			const timer = setInterval(() => {
-				if (server.stoppedReading === 2) {
-					clearInterval(timer);
-					resolve();
-				}
-			}, 10);
-		});
+		await waitUntil(() => server.stoppedReading === 2, 'the server to stop reading');
 		await server.kill();
 		t.deepEqual(await outcome, {kind: 'connection', response: 'the server closed the connection: 354 End data with <CR><LF>.<CR><LF>'});
 	});

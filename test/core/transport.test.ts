@@ -4,6 +4,7 @@ import {openSession, verifySession, type AttemptOutcome, type SmtpSession} from 
 import {startFaultyServer} from '../helpers/faulty-smtp-server.js';
 import {startRecordingSmtpServer} from '../helpers/recording-smtp-server.js';
 import {startTestSmtpServer} from '../helpers/smtp-test-server.js';
+import {waitUntil} from '../helpers/wait.js';
 import {ownNonLoopbackAddress} from '../helpers/network.js';
 
 // transport.ts reads nodemailer's private `_socket` (corking, and the address connected to, on
@@ -149,14 +150,7 @@ test('the connection lost while the final dot is still in this process: a connec
 	t.teardown(async () => server.close());
 	const session = await sessionWith(server, {replyMs: 5000, dataMs: 60_000});
 	const outcome = attempt(session, 'stop-reading+ann@example.com', large);
-	await new Promise<void>(resolve => {
-		const timer = setInterval(() => {
-			if (server.stoppedReading === 1) {
-				clearInterval(timer);
-				resolve();
-			}
-		}, 10);
-	});
+	await waitUntil(() => server.stoppedReading === 1, 'the server to stop reading');
 	await server.kill();
 	t.like(await outcome, {kind: 'connection', response: 'the server closed the connection: 354 End data with <CR><LF>.<CR><LF>'});
 });
