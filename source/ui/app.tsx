@@ -244,8 +244,13 @@ export function App({services, theme, size, initialRoute, onRepaintReady}: AppPr
 							<UnsavedWorkContext.Provider value={unsaved}>
 								<NavigationContext.Provider value={navigation}>
 									<DialogContext.Provider value={dialogApi}>
-										{/* One row shorter than the terminal: Ink then redraws only what changed. */}
-										<Box flexDirection="column" width={size.columns} height={Math.max(1, size.rows - 1)} overflow="hidden">
+										{/*
+										  * One row shorter than the terminal: Ink then redraws only what changed. Clipped
+										  * rows only (overflowY): nothing is wider than the terminal (every text is wrapped
+										  * or cut to its box), and Ink cuts each line of a box clipped across (overflow)
+										  * with slice-ansi at every frame, about a third of a frame's CPU.
+										  */}
+										<Box flexDirection="column" width={size.columns} height={Math.max(1, size.rows - 1)} overflowY="hidden">
 											<Header
 												title={screenTitle(top.route)}
 												directory={directoryText}
@@ -254,7 +259,7 @@ export function App({services, theme, size, initialRoute, onRepaintReady}: AppPr
 												destinationError={destination.error}
 												demo={services.demo}
 											/>
-											<Box flexDirection="column" flexGrow={1} height={layout.bodyRows} overflow="hidden">
+											<Box flexDirection="column" flexGrow={1} height={layout.bodyRows} overflowY="hidden">
 												{router.stack.map((entry, index) => {
 													const showing = index === router.stack.length - 1;
 													const Screen = screens[entry.route.screen] as ComponentType<{route: Route}>;

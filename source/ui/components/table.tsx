@@ -204,12 +204,25 @@ export function Table<T>({view, columns, measureOver, widths: given, rowKey, row
 	}).join('');
 
 	return (
-		<Box ref={ref} flexDirection="column" flexGrow={1} flexBasis={0} overflow="hidden">
+		// Rows below the table's height are clipped; none is wider than it (each is cut: truncate-end),
+		// so it is not clipped across, which Ink does with slice-ansi on every row of every frame.
+		<Box ref={ref} flexDirection="column" flexGrow={1} flexBasis={0} overflowY="hidden">
 			<Text bold color={theme.muted} wrap="truncate-end">{heading.trimEnd()}</Text>
 			{view.visibleRows.length === 0 && empty ? empty : null}
 			{view.visibleRows.map(({row, selected}) => {
 				const style = rowStyle?.(row) ?? {};
 				const cells = line((column, width) => cellText(column, cellOf(column, row, width), width));
+				if (!selected) {
+					// The last column's padding shows only under the cursor's bar: without it Ink has
+					// fewer characters to go through at each frame (a row is drawn again at every key).
+					let last = cells.length - 1;
+					while (last > 0 && cells[last] === '') {
+						last--;
+					}
+
+					cells[last] &&= cells[last].trimEnd();
+				}
+
 				return (
 					<Text key={rowKey(row)} inverse={selected} color={style.color} bold={style.bold} dimColor={style.dim && !selected} wrap="truncate-end">
 						{selected ? theme.symbols.pointer : ' '}{' '}
