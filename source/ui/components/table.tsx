@@ -223,15 +223,25 @@ export function Table<T>({view, columns, measureOver, widths: given, rowKey, row
 					cells[last] &&= cells[last].trimEnd();
 				}
 
-				return (
-					<Text key={rowKey(row)} inverse={selected} color={style.color} bold={style.bold} dimColor={style.dim && !selected} wrap="truncate-end">
-						{selected ? theme.symbols.pointer : ' '}{' '}
+				const look = {inverse: selected, color: style.color, bold: style.bold, dimColor: style.dim && !selected};
+				const text = (
+					<Text key={rowKey(row)} {...look} wrap="truncate-end">
+						{selected ? '' : '  '}
 						{columns.map((column, index) => {
 							const color = selected ? undefined : column.color?.(row);
 							return color ? <Text key={index} color={color}>{cells[index]}</Text> : cells[index];
 						})}
 					</Text>
 				);
+				// The cursor's pointer (❯) in a text of its own: Ink measures each text's width at
+				// each frame, and one character outside ASCII sends the whole row through
+				// string-width's grapheme-at-a-time path (~300 µs a row against ~5 µs).
+				return selected ? (
+					<Box key={rowKey(row)}>
+						<Text {...look}>{theme.symbols.pointer} </Text>
+						{text}
+					</Box>
+				) : text;
 			})}
 		</Box>
 	);
