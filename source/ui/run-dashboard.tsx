@@ -183,7 +183,7 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 			patchConsole: false,
 			// Only changed rows are written (little output over SSH); see withFrameCursorFix.
 			incrementalRendering: true,
-			// A key is drawn within a frame (16 ms); the progress screen throttles itself to 4 a second.
+			// A key is drawn within a frame (16 ms); the progress screen throttles itself to 2 a second.
 			maxFps: 60,
 		});
 		stdout.on('resize', afterInkResize);

@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import {initialRouterState, routerReducer, currentEntry} from '../../source/ui/state/router.js';
-import {filterItems, initialListState, listReducer, visibleRange, type ListAction, type ListState} from '../../source/ui/state/list.js';
+import {FilterIndex, filterItems, initialListState, listReducer, visibleRange, type ListAction, type ListState} from '../../source/ui/state/list.js';
 import {editWithKey, insertText, moveLine, textState, type TextState} from '../../source/ui/state/text-edit.js';
 import {keystroke, paste, BACKSPACE, CTRL_A, CTRL_U, CTRL_W, DELETE, ENTER, ESC, F1, HOME, LEFT, PAGE_DOWN, SPACE, TAB} from './harness.js';
 import {doneRatio, failureLimit, initialProgressState, latestLimit, limitingLines, ProgressFolder, progressReducer} from '../../source/ui/state/progress.js';
@@ -79,6 +79,19 @@ test('typing a filter goes back to the first match; clearing it shows everything
 	state = run(state, {type: 'clear-filter'});
 	t.is(filterItems(domains, state.filter, name => name), domains);
 	t.false(state.filtering);
+});
+
+test('a FilterIndex finds what filterItems finds, as a filter is typed, erased, widened and changed, and gives the same array again for the same filter', t => {
+	const names = Array.from({length: 300}, (_, index) => `d${String(index).padStart(4, '0')}.${index % 3 === 0 ? 'Example.ORG' : 'example.com'}`);
+	const index = new FilterIndex(names, name => name);
+	// Typed a character at a time and erased; then words that do not narrow the last filter.
+	const typed = ['d', 'd0', 'd01', 'd012', 'd01', 'd0', 'd', '', 'org', 'org d02', 'org  D02 ', 'd02', 'd02 com', 'com d02', '2 org', 'zzz', 'z', ''];
+	for (const filter of typed) {
+		t.deepEqual(index.filter(filter), filterItems(names, filter, name => name), `filter "${filter}"`);
+	}
+
+	t.is(index.filter(''), names, 'no filter: the items themselves');
+	t.is(index.filter('d01'), index.filter('D01 '), 'the same words: the same array');
 });
 
 test('marks are toggled by key and survive the filter', t => {

@@ -254,3 +254,18 @@ test.serial('at 60×20 every screen fits and works', async t => {
 	fits(t, settings, 60, 20);
 	await settings.unmount();
 });
+
+// The dashboard clips rows only, not across (Ink cuts every line of a box clipped across with
+// slice-ansi at each frame): what is drawn must keep within the terminal by itself, the Actions
+// menu's box of 40 columns too.
+test.serial('at 36 columns no line is wider than the terminal: Domains, the Actions menu, Help', async t => {
+	const d = await renderDashboard(t, {demo: true, columns: 36, rows: 20});
+	fits(t, d, 36, 20);
+	await d.press('a');
+	t.true(d.screen().includes('Send Email'), d.screen());
+	fits(t, d, 36, 20);
+	await d.press(ESC, '?');
+	t.true(d.screen().includes('massmail │ Keys'), d.screen());
+	fits(t, d, 36, 20);
+	await d.unmount();
+});

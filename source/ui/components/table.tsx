@@ -204,21 +204,44 @@ export function Table<T>({view, columns, measureOver, widths: given, rowKey, row
 	}).join('');
 
 	return (
-		<Box ref={ref} flexDirection="column" flexGrow={1} flexBasis={0} overflow="hidden">
+		// Rows below the table's height are clipped; none is wider than it (each is cut: truncate-end),
+		// so it is not clipped across, which Ink does with slice-ansi on every row of every frame.
+		<Box ref={ref} flexDirection="column" flexGrow={1} flexBasis={0} overflowY="hidden">
 			<Text bold color={theme.muted} wrap="truncate-end">{heading.trimEnd()}</Text>
 			{view.visibleRows.length === 0 && empty ? empty : null}
 			{view.visibleRows.map(({row, selected}) => {
 				const style = rowStyle?.(row) ?? {};
 				const cells = line((column, width) => cellText(column, cellOf(column, row, width), width));
-				return (
-					<Text key={rowKey(row)} inverse={selected} color={style.color} bold={style.bold} dimColor={style.dim && !selected} wrap="truncate-end">
-						{selected ? theme.symbols.pointer : ' '}{' '}
+				if (!selected) {
+					// The last column's padding shows only under the cursor's bar: without it Ink has
+					// fewer characters to go through at each frame (a row is drawn again at every key).
+					let last = cells.length - 1;
+					while (last > 0 && cells[last] === '') {
+						last--;
+					}
+
+					cells[last] &&= cells[last].trimEnd();
+				}
+
+				const look = {inverse: selected, color: style.color, bold: style.bold, dimColor: style.dim && !selected};
+				const text = (
+					<Text key={rowKey(row)} {...look} wrap="truncate-end">
+						{selected ? '' : '  '}
 						{columns.map((column, index) => {
 							const color = selected ? undefined : column.color?.(row);
 							return color ? <Text key={index} color={color}>{cells[index]}</Text> : cells[index];
 						})}
 					</Text>
 				);
+				// The cursor's pointer (❯) in a text of its own: Ink measures each text's width at
+				// each frame, and one character outside ASCII sends the whole row through
+				// string-width's grapheme-at-a-time path (~300 µs a row against ~5 µs).
+				return selected ? (
+					<Box key={rowKey(row)}>
+						<Text {...look}>{theme.symbols.pointer} </Text>
+						{text}
+					</Box>
+				) : text;
 			})}
 		</Box>
 	);

@@ -1,15 +1,16 @@
 /**
  * Follows a running send: subscribes to the engine's events and folds them into the
- * progress state at most every `intervalMs` (4 frames a second: a person reads counters no
- * faster, and each frame costs the send CPU; at 10 a second the screen cost about 10% of it,
- * `npm run bench dashboard`). Only the display is throttled; the engine never waits for the screen.
+ * progress state at most every `intervalMs` (2 frames a second: a person reads counters no
+ * faster, and each frame costs the send CPU, as Ink lays out and draws the whole screen again;
+ * so the display's share of the CPU grows with the frames: `npm run bench dashboard`). Only
+ * the display is throttled; the engine never waits for the screen.
  */
 import {useEffect, useReducer} from 'react';
 import type {Delivery} from '../../core/delivery/index.js';
 import type {DeliveryEvent} from '../../core/types.js';
 import {initialProgressState, ProgressFolder, progressReducer, type ProgressState} from '../state/progress.js';
 
-export function useDeliveryProgress(delivery: Delivery, backlog?: {take(): DeliveryEvent[]}, intervalMs = 250): ProgressState {
+export function useDeliveryProgress(delivery: Delivery, backlog?: {take(): DeliveryEvent[]}, intervalMs = 500): ProgressState {
 	const [state, dispatch] = useReducer(progressReducer, delivery, d => initialProgressState(d.progress()));
 	useEffect(() => {
 		// Each event is folded as it arrives, keeping only what a frame shows: thousands of

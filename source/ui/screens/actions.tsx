@@ -12,7 +12,7 @@ import {actionsKeys} from '../key-bindings.js';
 import {useScreenKeys} from '../hooks/use-keys.js';
 import {useNavigation} from '../hooks/use-navigation.js';
 import {useScreenState} from '../hooks/use-screen-state.js';
-import {useServices, useStoreVersion, useTheme} from '../services.js';
+import {useLayout, useServices, useStoreVersion, useTheme} from '../services.js';
 import {messageDialog, useDialog} from '../components/dialog.js';
 import {fit} from '../components/text.js';
 import type {Route, RouteOf} from '../state/router.js';
@@ -135,6 +135,8 @@ function useDirectoryRules(): Pick<ActionContext, 'source' | 'localEditRefusal'>
 
 export function ActionsScreen({route}: {route: RouteOf<'actions'>}) {
 	const theme = useTheme();
+	// The menu box is no wider than the terminal: the dashboard clips rows only, not across (app.tsx).
+	const {columns} = useLayout();
 	const navigation = useNavigation();
 	const dialog = useDialog();
 	const rules = useDirectoryRules();
@@ -169,7 +171,7 @@ export function ActionsScreen({route}: {route: RouteOf<'actions'>}) {
 				<Text color={theme.muted}>On </Text>
 				<Text bold>{fit(on, 70)}</Text>
 			</Text>
-			<Box flexDirection="column" marginTop={1} borderStyle={theme.symbols.unicode ? 'round' : 'classic'} borderColor={theme.accent} paddingX={1} width={40}>
+			<Box flexDirection="column" marginTop={1} borderStyle={theme.symbols.unicode ? 'round' : 'classic'} borderColor={theme.accent} paddingX={1} width={Math.min(40, columns - 2)}>
 				{entries.map(entry => {
 					const isSelected = entry === selected;
 					return (

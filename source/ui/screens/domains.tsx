@@ -14,7 +14,7 @@ import {useListView} from '../hooks/use-list.js';
 import {useNavigation} from '../hooks/use-navigation.js';
 import {useScreenState} from '../hooks/use-screen-state.js';
 import {usePolledRead} from '../hooks/use-polled-read.js';
-import {filterItems, initialListState, listReducer} from '../state/list.js';
+import {FilterIndex, initialListState, listReducer} from '../state/list.js';
 import {useServices, useStoreVersion, useTheme} from '../services.js';
 import {formatCount, plural} from '../components/text.js';
 import {Table, type Column} from '../components/table.js';
@@ -60,10 +60,8 @@ export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 
 		return {searchText: text, unicodeNames: names};
 	}, [domains]);
-	const rows = useMemo(
-		() => filterItems(domains, list.filter, domain => searchText.get(domain) ?? domain.name),
-		[domains, searchText, list.filter],
-	);
+	const filterIndex = useMemo(() => new FilterIndex(domains, domain => searchText.get(domain) ?? domain.name), [domains, searchText]);
+	const rows = useMemo(() => filterIndex.filter(list.filter), [filterIndex, list.filter]);
 	const view = useListView(list, dispatch, rows);
 	const {pageSize, count, current, moves} = view;
 	// Read again each time the screen shows (a send's page or History may have folded reports meanwhile).

@@ -16,9 +16,9 @@ import {useScreenKeys} from '../hooks/use-keys.js';
 import {useNavigation} from '../hooks/use-navigation.js';
 import {useScreenState} from '../hooks/use-screen-state.js';
 import {useListView} from '../hooks/use-list.js';
-import {initialListState, listReducer} from '../state/list.js';
+import {FilterIndex, initialListState, listReducer} from '../state/list.js';
 import {checkLocalEdit, type MailboxField} from '../../core/sync.js';
-import {applyChange, directoryRules, editOf, localEditRefusal, roleLabels, shownMailboxes, type DirectoryChange} from '../state/users-state.js';
+import {applyChange, directoryRules, editOf, localEditRefusal, roleLabels, mailboxSearchText, type DirectoryChange} from '../state/users-state.js';
 import {useLayout, useServices, useStoreChanged, useStoreVersion, useTheme} from '../services.js';
 import {confirmDialog, messageDialog, useDialog, type DialogChoice} from '../components/dialog.js';
 import {formatCount, plural, printable, wrapLine} from '../components/text.js';
@@ -117,7 +117,9 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 		const found = bounced.byAddress.get(addressKey(mailbox.address));
 		return found ? {...mailbox, bounced: found} : mailbox;
 	}), [mailboxes, bounced]);
-	const rows = useMemo(() => shownMailboxes(all, list.filter), [all, list.filter]);
+	// A domain may hold 100,000 mailboxes: their text is lowered once, not at every key.
+	const filterIndex = useMemo(() => new FilterIndex(all, mailboxSearchText), [all]);
+	const rows = useMemo(() => filterIndex.filter(list.filter), [filterIndex, list.filter]);
 	// The directory's rules, whole: wrapped onto more lines when the terminal is narrow.
 	const rules = directoryRules(summary?.primary ?? null);
 	const view = useListView(list, dispatch, rows);

@@ -126,12 +126,17 @@ export function visibleRange(state: ListState, count: number, pageSize: number):
 	return {start: Math.max(0, start), end: Math.min(count, Math.max(0, start) + size)};
 }
 
+/** The filter's words, lower case: what every matching item's text contains. */
+function filterWords(filter: string): string[] {
+	return filter.toLowerCase().split(/\s+/).filter(Boolean);
+}
+
 /**
  * The items whose text contains every word of the filter, ignoring case (`exa org` finds
  * `example.org`). Returns the same array when the filter is empty.
  */
 export function filterItems<T>(items: readonly T[], filter: string, text: (item: T) => string): readonly T[] {
-	const words = filter.toLowerCase().split(/\s+/).filter(Boolean);
+	const words = filterWords(filter);
 	if (words.length === 0) {
 		return items;
 	}
@@ -140,4 +145,71 @@ export function filterItems<T>(items: readonly T[], filter: string, text: (item:
 		const haystack = text(item).toLowerCase();
 		return words.every(word => haystack.includes(word));
 	});
+}
+
+/** How many filters' results a FilterIndex keeps: a filter as typed and erased again, a character at a time. */
+const rememberedFilters = 64;
+
+/**
+ * `filterItems` over the same items at each key, for lists of thousands (5,000 domains, a domain
+ * of 100,000 mailboxes): each item's text is lowered once; a filter that only adds to the last
+ * one (another character typed) looks only at the last one's matches; and the results of the
+ * filters typed lately are kept, so that erasing a character gives its earlier result at once
+ * (the same array: nothing downstream is worked out again).
+ *
+ * @example
+ * const index = new FilterIndex(domains, domain => domain.name);
+ * index.filter('exa'); index.filter('exa org');
+ */
+export class FilterIndex<T> {
+	private readonly haystacks: string[];
+	private readonly results = new Map<string, {words: string[]; indices: number[]; items: readonly T[]}>();
+	private last: {words: string[]; indices: number[]} | undefined;
+
+	constructor(private readonly items: readonly T[], text: (item: T) => string) {
+		this.haystacks = items.map(item => text(item).toLowerCase());
+	}
+
+	/** What `filterItems(items, filter, text)` returns; the same array for the same filter. */
+	filter(filter: string): readonly T[] {
+		const words = filterWords(filter);
+		if (words.length === 0) {
+			return this.items;
+		}
+
+		const key = words.join(' ');
+		const known = this.results.get(key);
+		if (known) {
+			this.last = known;
+			return known.items;
+		}
+
+		// Every word of the last filter inside one of this one's: this one's matches are among the last one's.
+		const narrower = this.last !== undefined && this.last.words.every(old => words.some(word => word.includes(old)));
+		const candidates = narrower ? this.last!.indices : undefined;
+		const indices: number[] = [];
+		const matches = (index: number) => words.every(word => this.haystacks[index].includes(word));
+		if (candidates) {
+			for (const index of candidates) {
+				if (matches(index)) {
+					indices.push(index);
+				}
+			}
+		} else {
+			for (let index = 0; index < this.haystacks.length; index++) {
+				if (matches(index)) {
+					indices.push(index);
+				}
+			}
+		}
+
+		const result = {words, indices, items: indices.map(index => this.items[index])};
+		if (this.results.size >= rememberedFilters) {
+			this.results.delete(this.results.keys().next().value!);
+		}
+
+		this.results.set(key, result);
+		this.last = result;
+		return result.items;
+	}
 }

@@ -145,7 +145,11 @@ export function addressIn(domain: string, typed: string): string {
 	return text.includes('@') ? text : `${text}@${domain}`;
 }
 
+/** What the Users filter looks in: `/bounced` lists the mailboxes whose last delivery report bounced. */
+export function mailboxSearchText(m: Mailbox & {bounced?: {status: string | null}}): string {
+	return `${m.address} ${displayAddress(m.address)} ${m.name} ${roleLabels[m.role]} ${m.disabled ? 'disabled' : 'active'}${m.bounced ? ` bounced ${m.bounced.status ?? ''}` : ''}`;
+}
+
 export function shownMailboxes<T extends Mailbox & {bounced?: {status: string | null}}>(mailboxes: readonly T[], filter: string): readonly T[] {
-	// `/bounced` lists the mailboxes whose last delivery report bounced.
-	return filterItems(mailboxes, filter, m => `${m.address} ${displayAddress(m.address)} ${m.name} ${roleLabels[m.role]} ${m.disabled ? 'disabled' : 'active'}${m.bounced ? ` bounced ${m.bounced.status ?? ''}` : ''}`);
+	return filterItems(mailboxes, filter, mailboxSearchText);
 }
