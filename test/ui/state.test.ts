@@ -7,7 +7,7 @@ import {initialRouterState, routerReducer, currentEntry} from '../../source/ui/s
 import {FilterIndex, filterItems, initialListState, listReducer, visibleRange, type ListAction, type ListState} from '../../source/ui/state/list.js';
 import {editWithKey, insertText, moveLine, textState, type TextState} from '../../source/ui/state/text-edit.js';
 import {keystroke, paste, BACKSPACE, CTRL_A, CTRL_U, CTRL_W, DELETE, ENTER, ESC, F1, HOME, LEFT, PAGE_DOWN, SPACE, TAB} from './harness.js';
-import {doneRatio, failureLimit, initialProgressState, latestLimit, limitingLines, ProgressFolder, progressReducer} from '../../source/ui/state/progress.js';
+import {doneRatio, failureLimit, initialProgressState, latestLimit, limitingLines, ProgressFolder, progressReducer, relayLeftLines} from '../../source/ui/state/progress.js';
 import type {DeliveryProgress} from '../../source/core/types.js';
 
 /** What typing `sequence` makes of the text (undefined: not an edit). */
@@ -195,6 +195,18 @@ test('a batch of events gives the same state whether folded as it came or all at
 
 	const start = initialProgressState(progress({}));
 	t.deepEqual(progressReducer(start, folder.take()!), progressReducer(start, {type: 'events', events}));
+});
+
+test('a relay the run left stays on Progress, with why and who sends the rest, each line cut to the width', t => {
+	const folder = new ProgressFolder();
+	folder.add({type: 'relay-left', relay: 'mx2.example.com:25', reason: 'lost the SMTP server mx2.example.com:25: connect ECONNREFUSED (5 connections failed in a row)', remaining: 340, relays: ['mx1.example.com:25']});
+	let state = progressReducer(initialProgressState(progress({})), folder.take()!);
+	folder.add({type: 'outcome', address: 'a@x.org', status: 'sent', attempts: 1, response: '250 ok'});
+	state = progressReducer(state, folder.take()!);
+	t.is(state.relaysLeft.length, 1, 'kept across batches');
+	t.deepEqual(relayLeftLines(state.relaysLeft, 200), ['Left relay mx2.example.com:25 (lost the SMTP server mx2.example.com:25: connect ECONNREFUSED (5 connections failed in a row)); mx1.example.com:25 sends the rest']);
+	t.true(relayLeftLines(state.relaysLeft, 40).every(line => line.length <= 40));
+	t.deepEqual(relayLeftLines([{relay: 'a:25', reason: 'x\u001B[2J', relays: []}], 80), ['Left relay a:25 (x\\x1b[2J); no relay is left']);
 });
 
 test('the lines a limiting server gets on Progress: how it limits, the pace found, the ETA\'s basis, what it said, each cut to the width', t => {

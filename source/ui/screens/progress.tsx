@@ -15,7 +15,7 @@ import {useLayout, useServices, useTheme} from '../services.js';
 import {confirmDialog, useDialog} from '../components/dialog.js';
 import {fit, formatCount, formatDuration, printable} from '../components/text.js';
 import {askToStopSend} from '../delivery-flow.js';
-import {doneRatio, limitingLines, type OutcomeItem} from '../state/progress.js';
+import {doneRatio, limitingLines, relayLeftLines, type OutcomeItem} from '../state/progress.js';
 import type {RouteOf} from '../state/router.js';
 import type {Symbols} from '../theme.js';
 
@@ -122,7 +122,7 @@ function RunningSend({route, active}: {route: RouteOf<'progress'>; active: NonNu
 	const barWidth = Math.max(10, columns - 30);
 	// Between a limiting server's windows nothing moves: the state says who holds the send.
 	const held = state.state === 'running' && progress.limiting?.holding === true;
-	const limits = limitingLines(progress, columns - 2) ?? [];
+	const limits = [...relayLeftLines(state.relaysLeft, columns - 2), ...limitingLines(progress, columns - 2) ?? []];
 	const gap = columns >= 70 ? '   ' : '  ';
 	const rateText = `Rate ${progress.rate.toFixed(1)}/s`;
 	const elapsedText = `Elapsed ${formatDuration(progress.elapsedMs)}`;
@@ -187,7 +187,7 @@ function RunningSend({route, active}: {route: RouteOf<'progress'>; active: NonNu
 				<Text bold inverse={state.state === 'paused'} color={state.state === 'running' && !held ? theme.accent : theme.warning}>{stateText}</Text>
 			</Text>
 			{limits.map((line, index) => (
-				<Text key={`limits-${index}`} color={index === 0 ? theme.warning : theme.muted}>{line}</Text>
+				<Text key={`limits-${index}`} color={index <= state.relaysLeft.length ? theme.warning : theme.muted}>{line}</Text>
 			))}
 			<Text color={theme.muted} wrap="truncate-end">
 				Send {delivery.id} to {fit(delivery.destination, Math.max(10, columns - delivery.id.length - 12))}

@@ -24,13 +24,17 @@ export interface ProgressState {
 	/** Newest first; the first `failureLimit` kept (the record has them all). */
 	failures: OutcomeItem[];
 	failureCount: number;
+	/** The relays the run left (several relays: smtp.host naming several), oldest first. */
+	relaysLeft: RelayLeft[];
 }
+
+export type RelayLeft = Pick<Extract<DeliveryEvent, {type: 'relay-left'}>, 'relay' | 'reason' | 'relays'>;
 
 export const latestLimit = 10;
 export const failureLimit = 100;
 
 export function initialProgressState(progress: DeliveryProgress, state: ProgressState['state'] = 'running'): ProgressState {
-	return {progress, state, latest: [], failures: [], failureCount: 0};
+	return {progress, state, latest: [], failures: [], failureCount: 0, relaysLeft: []};
 }
 
 /**
@@ -48,6 +52,7 @@ export interface ProgressBatch {
 	failures: OutcomeItem[];
 	/** Every failure in the run, also those beyond `failures`. */
 	failureCount: number;
+	relaysLeft: RelayLeft[];
 }
 
 export type ProgressAction =
@@ -103,6 +108,7 @@ export class ProgressFolder {
 	private readonly latest = new Ring<OutcomeEvent>(latestLimit);
 	private readonly failures = new Ring<OutcomeEvent>(failureLimit);
 	private failureCount = 0;
+	private relaysLeft: RelayLeft[] = [];
 	private pending = false;
 
 	add(event: DeliveryEvent): void {
@@ -115,6 +121,11 @@ export class ProgressFolder {
 
 			case 'state': {
 				this.state = event.state;
+				break;
+			}
+
+			case 'relay-left': {
+				this.relaysLeft.push({relay: event.relay, reason: event.reason, relays: event.relays});
 				break;
 			}
 
@@ -142,7 +153,9 @@ export class ProgressFolder {
 			latest: this.latest.drain(toItem),
 			failures: this.failures.drain(toItem),
 			failureCount: this.failureCount,
+			relaysLeft: this.relaysLeft,
 		};
+		this.relaysLeft = [];
 		this.progress = undefined;
 		this.state = undefined;
 		this.failureCount = 0;
@@ -158,7 +171,19 @@ function applyBatch(state: ProgressState, batch: ProgressBatch): ProgressState {
 		latest: batch.latest.length === 0 ? state.latest : [...batch.latest, ...state.latest].slice(0, latestLimit),
 		failures: batch.failures.length === 0 ? state.failures : [...batch.failures, ...state.failures].slice(0, failureLimit),
 		failureCount: state.failureCount + batch.failureCount,
+		relaysLeft: batch.relaysLeft.length === 0 ? state.relaysLeft : [...state.relaysLeft, ...batch.relaysLeft],
 	};
+}
+
+/**
+ * A line for each relay the run left, at most `width` long: which, why, and who takes its
+ * recipients (as the command line's `left the relay …` says it).
+ *
+ * @example relayLeftLines([{relay: 'mx2.example.com:25', reason: 'lost the SMTP server …', relays: ['mx1.example.com:25']}], 80)
+ * // ['Left relay mx2.example.com:25 (lost the SMTP server …); mx1.example.com:25 sends the rest']
+ */
+export function relayLeftLines(left: readonly RelayLeft[], width: number): string[] {
+	return left.map(({relay, reason, relays}) => fit(`Left relay ${relay} (${printable(reason)}); ${relays.length === 0 ? 'no relay is left' : `${relays.join(', ')} ${relays.length === 1 ? 'sends' : 'send'} the rest`}`, width));
 }
 
 export function progressReducer(state: ProgressState, action: ProgressAction): ProgressState {
