@@ -169,6 +169,11 @@ export function resolveSmtpTarget(settings: Settings, env: NodeJS.ProcessEnv = p
 			throw new MassmailError('usage', `MASSMAIL_SMTP_URL's ${ordinal(twice + 1)} URL names a server already in the list`, {hint: 'name each relay once'});
 		}
 	} else {
+		if (settings.smtp.host.includes('@')) {
+			// Written into settings.json by hand; what precedes the @ may be a password: not repeated.
+			throw new MassmailError('usage', 'smtp.host in the settings file holds a user or password before @, which massmail never stores', {hint: 'remove it: massmail config set smtp.host mail.example.com; the user goes in smtp.user, the password in MASSMAIL_SMTP_PASSWORD or smtp.passwordCommand'});
+		}
+
 		const hosts = parseHostList(settings.smtp.host, settings.smtp.port);
 		if ('problem' in hosts) {
 			// Written into settings.json by hand: the check when it is set never saw it.

@@ -141,6 +141,24 @@ test('a settings file written before with a password in a URL: config list and g
 	t.is(fs.readFileSync(file, 'utf8'), before, 'reading never rewrites the file');
 });
 
+test('a send with smtp.host written with user:password@ into the file says so, exit 2, without the password (not "a port that is not a number")', async t => {
+	const {dir, env} = tempConfigDir(t);
+	const csv = path.join(dir, 'users.csv');
+	fs.writeFileSync(csv, 'email,name,role,disabled\nann@example.com,Ann,user,false\n');
+	t.is((await runCommand(['import', csv], env)).code, 0);
+	fs.writeFileSync(path.join(dir, 'settings.json'), JSON.stringify({sender: {address: 'postmaster@example.net'}, smtp: {host: 'ann:smtpSecret-1z@mail.example.com'}}), {mode: 0o600});
+	for (const args of [['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes'], ['config', 'list']]) {
+		const result = await runCommand(args, env);
+		t.false((result.stdout + result.stderr).includes('smtpSecret-1z'), args[0]);
+		if (args[0] === 'send') {
+			t.is(result.code, 2, result.stderr);
+			t.regex(result.stderr, /^massmail: smtp\.host in the settings file holds a user or password before @, which massmail never stores/);
+		} else {
+			t.is(result.code, 0, result.stderr);
+		}
+	}
+});
+
 test('every message about MASSMAIL_SMTP_URL says which part is wrong and never prints the value', async t => {
 	const {dir, env} = tempConfigDir(t);
 	const csv = path.join(dir, 'users.csv');

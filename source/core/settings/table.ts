@@ -85,7 +85,8 @@ const hostName = (user: string, password: string, several = false) => ({
 			throw new Invalid(`must be a host name or IP address, found ${JSON.stringify(value)}`);
 		}
 
-		const list = several ? parseHostList(host, 25) : [];
+		// A user or password before @ read from the file is said by storedProblem, not misread as a port.
+		const list = several && !host.includes('@') ? parseHostList(host, 25) : [];
 		if ('problem' in list) {
 			throw new Invalid(`must be one server or several separated by commas (mx1.example.com,mx2.example.com:2525): ${list.problem}`);
 		}
