@@ -4,7 +4,6 @@ import {openSession, verifySession, type AttemptOutcome, type SmtpSession} from 
 import {startFaultyServer} from '../helpers/faulty-smtp-server.js';
 import {startRecordingSmtpServer} from '../helpers/recording-smtp-server.js';
 import {startTestSmtpServer} from '../helpers/smtp-test-server.js';
-import {waitUntil} from '../helpers/wait.js';
 import {ownNonLoopbackAddress} from '../helpers/network.js';
 
 // transport.ts reads nodemailer's private `_socket` (corking, and the address connected to, on
@@ -143,16 +142,6 @@ test('a server that stops reading after 354: the data deadline ends the attempt 
 	t.regex(outcome.response, /^the message could not be sent within 1\.5 s/);
 	t.is(server.stoppedReading, 1);
 	t.false(session.open);
-});
-
-test('the connection lost while the final dot is still in this process: a connection failure, not ambiguous', async t => {
-	const server = await startFaultyServer();
-	t.teardown(async () => server.close());
-	const session = await sessionWith(server, {replyMs: 5000, dataMs: 60_000});
-	const outcome = attempt(session, 'stop-reading+ann@example.com', large);
-	await waitUntil(() => server.stoppedReading === 1, 'the server to stop reading');
-	await server.kill();
-	t.like(await outcome, {kind: 'connection', response: 'the server closed the connection: 354 End data with <CR><LF>.<CR><LF>'});
 });
 
 test('the connection lost after the final dot left: ambiguous', async t => {
