@@ -176,14 +176,15 @@ function applyBatch(state: ProgressState, batch: ProgressBatch): ProgressState {
 }
 
 /**
- * A line for each relay the run left, at most `width` long: which, why, and who takes its
- * recipients (as the command line's `left the relay …` says it).
+ * A line for each relay the run left, at most `width` long: which, who takes its recipients, and
+ * why (as the command line's `left the relay …` says it).
  *
  * @example relayLeftLines([{relay: 'mx2.example.com:25', reason: 'lost the SMTP server …', relays: ['mx1.example.com:25']}], 80)
- * // ['Left relay mx2.example.com:25 (lost the SMTP server …); mx1.example.com:25 sends the rest']
+ * // ['Left relay mx2.example.com:25; mx1.example.com:25 sends the rest: lost the SMTP server …']
  */
 export function relayLeftLines(left: readonly RelayLeft[], width: number): string[] {
-	return left.map(({relay, reason, relays}) => fit(`Left relay ${relay} (${printable(reason)}); ${relays.length === 0 ? 'no relay is left' : `${relays.join(', ')} ${relays.length === 1 ? 'sends' : 'send'} the rest`}`, width));
+	// Why last: cut to the width, the line still says who sends the rest.
+	return left.map(({relay, reason, relays}) => fit(`Left relay ${relay}; ${relays.length === 0 ? 'no relay is left' : `${relays.join(', ')} ${relays.length === 1 ? 'sends' : 'send'} the rest`}: ${printable(reason)}`, width));
 }
 
 export function progressReducer(state: ProgressState, action: ProgressAction): ProgressState {
