@@ -1,7 +1,7 @@
 /** history and show: reading the send records, with the delivery reports folded into them (massmail track). */
 import {describeDamage, SendLog, type Delivery, type DeliveryCounts, type RecipientRecord, type DamageReport, type SendListing} from '../core/journal.js';
 import {describeOperator} from '../core/operator.js';
-import {reportCsv, reportRow} from '../core/report.js';
+import {relayCounts, reportCsv, reportRow} from '../core/report.js';
 import {deliveryLine, hasReports} from '../core/tracking/results.js';
 import type {SendSummary} from '../core/types.js';
 import {exitCodes} from '../core/errors.js';
@@ -124,27 +124,6 @@ function deliveryCell(delivery: Delivery | null | undefined): string {
 
 	return printable([delivery.state, delivery.status ?? '', delivery.state === 'bounced' || delivery.state === 'delayed' ? (delivery.diagnostic ?? '') : '']
 		.filter(Boolean).join(' '));
-}
-
-/**
- * A send over several relays: how many recipients each relay took (`mx1.example.com:25 60 sent,
- * mx2.example.com:25 40 sent, 1 failed`); undefined for a send over one.
- */
-function relayCounts(records: readonly RecipientRecord[]): string | undefined {
-	const counts = new Map<string, {sent: number; failed: number}>();
-	for (const {relay, status} of records) {
-		if (relay === undefined) {
-			return undefined;
-		}
-
-		if (relay !== null && status !== 'pending') {
-			const count = counts.get(relay) ?? {sent: 0, failed: 0};
-			count[status === 'sent' ? 'sent' : 'failed']++;
-			counts.set(relay, count);
-		}
-	}
-
-	return [...counts].map(([relay, {sent, failed}]) => printable(`${relay} ${formatCount(sent)} sent${failed > 0 ? `, ${formatCount(failed)} failed` : ''}`)).join(' · ') || 'none answered yet';
 }
 
 /** The NOTE column of `show`. */

@@ -6,9 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {csvField} from './csv.js';
 import {MassmailError} from './errors.js';
-import {printable, terminalJson} from './format.js';
+import {formatCount, printable, terminalJson} from './format.js';
 import {writeFileAtomic} from './json-file.js';
-import type {Delivery} from './journal/index.js';
+import type {Delivery, RecipientRecord} from './journal/index.js';
 import type {RecipientReport, SendSummary} from './types.js';
 
 export type ReportFormat = 'csv' | 'json';
@@ -36,6 +36,27 @@ export function reportRow({address, status, attempts, response, messageId, ambig
 	}
 
 	return row;
+}
+
+/**
+ * A send over several relays: how many recipients each relay took (`mx1.example.com:25 60 sent,
+ * mx2.example.com:25 40 sent, 1 failed`); undefined for a send over one (`show` and the dashboard's Summary).
+ */
+export function relayCounts(records: ReadonlyArray<Pick<RecipientRecord, 'relay' | 'status'>>): string | undefined {
+	const counts = new Map<string, {sent: number; failed: number}>();
+	for (const {relay, status} of records) {
+		if (relay === undefined) {
+			return undefined;
+		}
+
+		if (relay !== null && status !== 'pending') {
+			const count = counts.get(relay) ?? {sent: 0, failed: 0};
+			count[status === 'sent' ? 'sent' : 'failed']++;
+			counts.set(relay, count);
+		}
+	}
+
+	return [...counts].map(([relay, {sent, failed}]) => printable(`${relay} ${formatCount(sent)} sent${failed > 0 ? `, ${formatCount(failed)} failed` : ''}`)).join(' · ') || 'none answered yet';
 }
 
 /** What a spreadsheet takes for the start of a formula (OWASP's CSV injection list): `=`, `+`, `-`, `@`, tab, carriage return. */

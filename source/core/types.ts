@@ -272,4 +272,6 @@ export interface DeliveryResult {
 	 * server, the network or the disk. Its `kind` says which (connection, auth, store).
 	 */
 	stopped?: {kind: 'connection' | 'auth' | 'store'; message: string; hint?: string};
+	/** A send over several relays: how many (the record then names each outcome's relay). */
+	relays?: number;
 }

@@ -485,7 +485,7 @@ export class Delivery {
 		this.relays.each('close');
 		recordEnd(ending, {id: this.id, total: this.record.total, runSent: this.runSent, status: this.status, writer: this.writer!, sends: this.sends}).then(result => {
 			this.events.emit({type: 'progress', progress: this.progress()});
-			return result;
+			return this.relays.several ? {...result, relays: this.relays.list.length} : result;
 		}).finally(() => {
 			this.close();
 		}).then(result => this.resolveDone?.(result), (error: unknown) => this.rejectDone?.(error));

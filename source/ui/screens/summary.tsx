@@ -2,6 +2,7 @@
 import {useMemo} from 'react';
 import {Box, Text} from 'ink';
 import {displayAddress} from '../../core/address.js';
+import {relayCounts} from '../../core/report.js';
 import {summaryKeys} from '../key-bindings.js';
 import {useScreenKeys} from '../hooks/use-keys.js';
 import {useNavigation} from '../hooks/use-navigation.js';
@@ -22,22 +23,24 @@ export function SummaryScreen({route}: {route: RouteOf<'summary'>}) {
 	const navigation = useNavigation();
 	const {columns, bodyRows} = useLayout();
 
-	const failures = useMemo(() => {
-		if (result.failed === 0) {
-			return [];
+	// The record read once: the failures listed, and over several relays how many each took.
+	const {failures, relays} = useMemo(() => {
+		if (result.failed === 0 && result.relays === undefined) {
+			return {failures: [], relays: undefined};
 		}
 
 		try {
-			return services.delivery().sends.recipients(result.id).filter(recipient => recipient.status === 'failed');
+			const records = services.delivery().sends.recipients(result.id);
+			return {failures: records.filter(recipient => recipient.status === 'failed'), relays: relayCounts(records)};
 		} catch {
-			return [];
+			return {failures: [], relays: undefined};
 		}
 	}, [services, result]);
 
 	const end = sendEnd(result);
 	// The commands as they work from a shell: the demo keeps its records in a profile of its own.
 	const massmail = services.demo ? 'massmail --demo' : 'massmail';
-	const notes: string[] = [`Full record: ${massmail} show ${result.id}`];
+	const notes: string[] = [...(relays === undefined ? [] : [`Relays: ${relays}`]), `Full record: ${massmail} show ${result.id}`];
 	if (end.resumable) {
 		notes.push(`Resume: ${massmail} resume ${result.id}`);
 	}
