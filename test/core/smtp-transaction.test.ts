@@ -1,7 +1,8 @@
 import test from 'ava';
-import {openSession, type AttemptOutcome, type SmtpSession} from '../../source/core/delivery/transport.js';
+import type {AttemptOutcome, SmtpSession} from '../../source/core/delivery/transport.js';
 import {startFaultyServer} from '../helpers/faulty-smtp-server.js';
 import {startRecordingSmtpServer} from '../helpers/recording-smtp-server.js';
+import {plainSession} from '../helpers/smtp-session.js';
 import {startTestSmtpServer} from '../helpers/smtp-test-server.js';
 import {waitUntil} from '../helpers/wait.js';
 
@@ -10,16 +11,7 @@ import {waitUntil} from '../helpers/wait.js';
 // the same expectations: the outcome of each way a transaction can end is the same either way.
 
 async function sessionWith(port: number, deadlines = {replyMs: 10_000, dataMs: 10_000}): Promise<SmtpSession> {
-	const target = {host: '127.0.0.1', port, tls: 'none' as const, user: '', allowUnverifiedTls: false, description: '', captured: false};
-	return new Promise<SmtpSession>((resolve, reject) => {
-		openSession(target, deadlines, (failure, opened) => {
-			if (failure || !opened) {
-				reject(failure?.error);
-			} else {
-				resolve(opened);
-			}
-		});
-	});
+	return plainSession(port, deadlines);
 }
 
 /** How many messages went through nodemailer's own send (the others were written by smtp-transaction.ts). */

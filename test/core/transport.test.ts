@@ -3,6 +3,7 @@ import test from 'ava';
 import {openSession, verifySession, type AttemptOutcome, type SmtpSession} from '../../source/core/delivery/transport.js';
 import {startFaultyServer} from '../helpers/faulty-smtp-server.js';
 import {startRecordingSmtpServer} from '../helpers/recording-smtp-server.js';
+import {plainSession} from '../helpers/smtp-session.js';
 import {startTestSmtpServer} from '../helpers/smtp-test-server.js';
 import {ownNonLoopbackAddress} from '../helpers/network.js';
 
@@ -78,16 +79,7 @@ test('nodemailer\'s SMTPConnection lists the EHLO extensions in _supportedExtens
 const quickDeadlines = {replyMs: 5000, dataMs: 1500};
 
 async function sessionWith(server: {port: number}, deadlines = quickDeadlines): Promise<SmtpSession> {
-	const target = {host: '127.0.0.1', port: server.port, tls: 'none' as const, user: '', allowUnverifiedTls: false, description: '', captured: false};
-	return new Promise<SmtpSession>((resolve, reject) => {
-		openSession(target, deadlines, (failure, opened) => {
-			if (failure || !opened) {
-				reject(failure?.error);
-			} else {
-				resolve(opened);
-			}
-		});
-	});
+	return plainSession(server.port, deadlines);
 }
 
 async function attempt(session: SmtpSession, to: string, body: Buffer, holdEnd?: (end: () => void) => void): Promise<AttemptOutcome> {
