@@ -624,9 +624,10 @@ function reopenCommand(name: 'resume' | 'retry'): Command {
 
 				const command = store.paths.demo ? 'massmail --demo' : 'massmail';
 				const again = `${command} ${name} ${id}`;
-				exitOnSignalWhileStarting(context.io, `nothing more was sent. The send can be ${name === 'resume' ? 'resumed' : 'retried'}: ${again}`, context.options.json ? stopped => ({
-					id, total: ctx.sends.summary(id).total, sent: state.sent, failed: state.failed, status: ctx.sends.summary(id).status, stopped, resume: again,
-				}) : undefined);
+				exitOnSignalWhileStarting(context.io, `nothing more was sent. The send can be ${name === 'resume' ? 'resumed' : 'retried'}: ${again}`, context.options.json ? stopped => {
+					const {total, status} = ctx.sends.summary(id);
+					return {id, total, sent: state.sent, failed: state.failed, status, stopped, resume: again};
+				} : undefined);
 				const delivery = await startingUp(reopenDelivery(ctx, id, {only, unreadable: policy, bounced: Boolean(context.options.bounced), onRetry: text => context.io.err(printable(text))}, overridesOf(context.options)));
 				return await runDelivery(delivery, context);
 			} catch (error) {

@@ -4,35 +4,43 @@
  * The command line at its default settings (5 connections, no rate of its own) must meet the
  * limits: exit 0, every recipient's Maildir holds exactly one message, and the limiting shown.
  */
-import {writeFileSync} from 'node:fs';
-import path from 'node:path';
-import test from 'ava';
+import test, {type ExecutionContext} from 'ava';
 import {lastJsonLine, runCli} from '../helpers/cli.js';
+import {importedDirectory, numbered} from '../helpers/imported-directory.js';
 import {startPostfix} from '../helpers/postfix-server.js';
-import {tempConfigDir} from '../helpers/temp-dir.js';
+
+/**
+ * `count` users of example.com imported, and one send to them all through a real Postfix that
+ * allows 2 connections and 10 messages per `rateTimeUnit`: the command line's result, and a check
+ * that each Maildir holds exactly one message once Postfix delivered them.
+ */
+async function sendThroughLimitingPostfix(t: ExecutionContext, count: number, rateTimeUnit: string) {
+	const locals = numbered('user', count);
+	const mailboxes = locals.map(local => `${local}@example.com`);
+	const postfix = await startPostfix({mailboxes, connectionCountLimit: 2, messageRateLimit: 10, rateTimeUnit});
+	t.teardown(async () => postfix.stop());
+	const dir = await importedDirectory(t, locals);
+	const result = await runCli(['send', '--to', 'all', '--subject', 'Maintenance', '--message', 'Tonight.', '--yes', '--json'], {configDir: dir, env: {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${postfix.port}`}});
+	const eachOnce = async () => {
+		await postfix.waitForDelivered(count, 30_000);
+		const counts = postfix.countsByRecipient();
+		for (const address of mailboxes) {
+			t.is(counts.get(address), 1, address);
+		}
+	};
+
+	return {postfix, result, eachOnce};
+}
 
 test('Postfix limiting to 2 connections and 10 messages per 3 s: exit 0, everyone exactly once, the limiting shown', async t => {
-	const locals = Array.from({length: 30}, (_, i) => `user${i}`);
-	const mailboxes = locals.map(local => `${local}@example.com`);
-	const postfix = await startPostfix({mailboxes, connectionCountLimit: 2, messageRateLimit: 10, rateTimeUnit: '3s'});
-	t.teardown(async () => postfix.stop());
-	const {dir} = tempConfigDir(t);
-	const csv = path.join(dir, 'users.csv');
-	writeFileSync(csv, ['email,name,role,disabled', ...mailboxes.map(address => `${address},,user,`)].join('\n'));
-	t.is((await runCli(['import', csv], {configDir: dir})).code, 0);
-
-	const result = await runCli(['send', '--to', 'all', '--subject', 'Maintenance', '--message', 'Tonight.', '--yes', '--json'], {configDir: dir, env: {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${postfix.port}`}});
+	const {result, eachOnce} = await sendThroughLimitingPostfix(t, 30, '3s');
 	t.is(result.code, 0, result.stderr);
 	t.like(lastJsonLine(result.stdout), {total: 30, sent: 30, failed: 0, status: 'finished'});
 	const limiting = result.stdout.split('\n').filter(line => line.includes('"type":"limiting"'));
 	t.true(limiting.length > 0, result.stdout);
 	t.regex(limiting.at(-1)!, /server is limiting: 2 connections/);
 
-	await postfix.waitForDelivered(30, 30_000);
-	const counts = postfix.countsByRecipient();
-	for (const address of mailboxes) {
-		t.is(counts.get(address), 1, address);
-	}
+	await eachOnce();
 });
 
 /** Postfix's log lines for each refusal anvil caused, by kind. */
@@ -44,16 +52,7 @@ function refusalsInLog(lines: string[]): {messageRate: number; connections: numb
 }
 
 test('Postfix allowing 10 messages per 8 s: the window is learnt once, then each costs Postfix a refusal or two, and the progress carries the window and an ETA from it', async t => {
-	const locals = Array.from({length: 40}, (_, i) => `user${i}`);
-	const mailboxes = locals.map(local => `${local}@example.com`);
-	const postfix = await startPostfix({mailboxes, connectionCountLimit: 2, messageRateLimit: 10, rateTimeUnit: '8s'});
-	t.teardown(async () => postfix.stop());
-	const {dir} = tempConfigDir(t);
-	const csv = path.join(dir, 'users.csv');
-	writeFileSync(csv, ['email,name,role,disabled', ...mailboxes.map(address => `${address},,user,`)].join('\n'));
-	t.is((await runCli(['import', csv], {configDir: dir})).code, 0);
-
-	const result = await runCli(['send', '--to', 'all', '--subject', 'Maintenance', '--message', 'Tonight.', '--yes', '--json'], {configDir: dir, env: {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${postfix.port}`}});
+	const {postfix, result, eachOnce} = await sendThroughLimitingPostfix(t, 40, '8s');
 	t.is(result.code, 0, result.stderr);
 	t.like(lastJsonLine(result.stdout), {total: 40, sent: 40, failed: 0, status: 'finished'});
 
@@ -74,9 +73,5 @@ test('Postfix allowing 10 messages per 8 s: the window is learnt once, then each
 	t.true(paced.every(line => line.etaMs !== null && line.etaFrom === 'pace'), JSON.stringify(paced));
 	t.true(result.stdout.split('\n').some(line => line.includes('"type":"limiting"') && /server is limiting: 2 connections, ~\d+\/min \(10 per \d+(?:\.\d)? s\)/.test(line)), result.stdout);
 
-	await postfix.waitForDelivered(40, 30_000);
-	const counts = postfix.countsByRecipient();
-	for (const address of mailboxes) {
-		t.is(counts.get(address), 1, address);
-	}
+	await eachOnce();
 });

@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, {type ExecutionContext} from 'ava';
 import {describeLimiting, Pacer} from '../../source/core/delivery/pacing.js';
 
 /**
@@ -86,6 +86,17 @@ function refusalsAfterTheFirstWindow(refusedAt: number[], unitMs: number): numbe
 	}
 
 	return counts.map(count => count ?? 0);
+}
+
+/** The server takes `allowance` messages at 5 ms, then refuses the next at 10 ms: the first window's end. */
+function allowThenRefuse(t: ExecutionContext, pacer: Pacer, allowance: number): void {
+	for (let i = 0; i < allowance; i++) {
+		t.true(pacer.take(0).go);
+		pacer.accepted(5, false);
+	}
+
+	t.true(pacer.take(5).go);
+	pacer.refused(10, false);
 }
 
 test('Postfix limiting 33 messages per 20 s, 2 connections: 100 are sent within 1.15x the least time (60 s)', t => {
@@ -180,13 +191,7 @@ test('a window learnt: the allowance goes at once; the send holds until the wind
 
 test('asked half way and accepted: the server lifted its limit, and messages go as fast as they can', t => {
 	const pacer = new Pacer({concurrency: 2, rate: 0}, 0);
-	for (let i = 0; i < 5; i++) {
-		t.true(pacer.take(0).go);
-		pacer.accepted(5, false);
-	}
-
-	t.true(pacer.take(5).go);
-	pacer.refused(10, false);
+	allowThenRefuse(t, pacer, 5);
 	t.true(pacer.take(4010).go);
 	pacer.accepted(4015, true);
 	for (let i = 0; i < 4; i++) {
@@ -394,13 +399,7 @@ test('the limit lifted: connections grow again at once, one more as each opens, 
 
 test('the check goes half way through the window, also when the server answered the window\'s first message late', t => {
 	const pacer = new Pacer({concurrency: 2, rate: 0}, 0);
-	for (let i = 0; i < 10; i++) {
-		t.true(pacer.take(0).go);
-		pacer.accepted(5, false);
-	}
-
-	t.true(pacer.take(5).go);
-	pacer.refused(10, false);
+	allowThenRefuse(t, pacer, 10);
 	// The probe that opens the next window goes at 21.05 s and is answered 3 s late (Postfix slows
 	// its replies on a session that made many errors): the window began at 21.05 s all the same.
 	t.deepEqual(pacer.take(21_050), {go: true, probe: true});
