@@ -13,6 +13,7 @@ import {stringOption, type Command, type CommandContext} from './command.js';
 import {confirmOrRefuse} from './directory-commands.js';
 import {json, table} from './output.js';
 import {missingTimerWarning} from '../core/schedule/timer.js';
+import {rotateRunDueLog} from '../core/schedule/cron-log.js';
 import {readMessage, runDelivery} from './send-commands.js';
 import {answerSignals, signalCause} from './signals.js';
 
@@ -234,6 +235,11 @@ const runDueCommand: Command = {
 		const {io, options, env} = context;
 		const clock = now(env);
 		const store = context.store();
+		const rotated = rotateRunDueLog(store.paths.root);
+		if (rotated.problem) {
+			io.err(`massmail: ${printable(rotated.problem)}`);
+		}
+
 		const book = openSchedule(store);
 		const [{openDeliveryContext}, {dueSends, startDue}] = await Promise.all([import('../core/delivery/index.js'), import('../core/schedule/run.js')]);
 		const ctx = openDeliveryContext(store, env);

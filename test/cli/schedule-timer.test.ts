@@ -260,6 +260,39 @@ test('cron: an empty crontab ("no crontab for …") gets just our two lines', as
 	t.is(lines[2], '');
 });
 
+/** What cron runs of our crontab line: a bare % ends the command (the rest is its input), \\% is a %. */
+function cronCommand(m: Machine): string {
+	const line = fs.readFileSync(m.crontabFile, 'utf8').split('\n').find(text => text.startsWith('* * * * * '))!;
+	return line.replace(/^(\S+\s+){5}/, '').split(/(?<!\\)%/)[0]!.replaceAll('\\%', '%');
+}
+
+/** Our crontab line's command, run by sh with cron's bare environment, as cron runs it each minute. */
+function runCronLine(m: Machine, env: Record<string, string> = {}) {
+	return spawnSync('/bin/sh', ['-c', cronCommand(m)], {env: {PATH: '/usr/bin:/bin', HOME: '/nonexistent', SHELL: '/bin/sh', LOGNAME: 'root', ...env}, encoding: 'utf8'});
+}
+
+test('cron: run-due moves a run-due.log grown past 1 MB to run-due.log.1, and the next minute starts a new one; a smaller one is left as it is', async t => {
+	const m = machine(t, 'cron');
+	t.is((await massmail(m, ['schedule', 'install', '--yes'])).code, 0);
+	const log = path.join(m.configDir, 'run-due.log');
+	const small = 'a minute\'s line\n'.repeat(1000);
+	fs.writeFileSync(log, small);
+	t.is(runCronLine(m).status, 0);
+	t.is(fs.readFileSync(log, 'utf8'), small, 'under 1 MB: untouched');
+	t.false(fs.existsSync(`${log}.1`));
+
+	const large = `${'x'.repeat(99)}\n`.repeat(11_000);
+	fs.writeFileSync(log, large);
+	fs.writeFileSync(`${log}.1`, 'the one before\n');
+	t.is(runCronLine(m).status, 0);
+	// This run's own lines (none: nothing was due) went to the file the shell had opened, now .1.
+	t.is(fs.readFileSync(`${log}.1`, 'utf8'), large);
+	t.false(fs.existsSync(log));
+	t.is(runCronLine(m).status, 0);
+	t.is(fs.readFileSync(log, 'utf8'), '', 'the next minute\'s run writes to a new log');
+	t.is(fs.readFileSync(`${log}.1`, 'utf8'), large);
+});
+
 test('no password reaches a unit or the crontab, even with MASSMAIL_SMTP_PASSWORD set; the note says where it goes instead', async t => {
 	const password = 'pw-Schedule-7f3a';
 	for (const kind of ['systemd', 'cron'] as const) {
@@ -299,10 +332,7 @@ test('cron: the line, run by sh -c as cron runs it (its % unescaped, cron\'s bar
 		const scheduled = await massmail(m, ['send', '--to', 'user:ann@example.com', '--allow-external', '--subject', 'Maintenance at noon', '--message', 'hi', '--at', '2030-01-01T10:00Z', '--yes'], {...env, MASSMAIL_NOW: '2030-01-01T09:00:00Z'});
 		t.is(scheduled.code, 0, scheduled.stderr);
 		t.is((await massmail(m, ['schedule', 'install', '--yes'], env)).code, 0);
-		const line = fs.readFileSync(m.crontabFile, 'utf8').split('\n').find(text => text.startsWith('* * * * * '))!;
-		// What cron does to the command: a bare % ends it (the rest is its input), \% is a %.
-		const command = line.replace(/^(\S+\s+){5}/, '').split(/(?<!\\)%/)[0]!.replaceAll('\\%', '%');
-		const ran = spawnSync('/bin/sh', ['-c', command], {env: {PATH: '/usr/bin:/bin', HOME: '/nonexistent', SHELL: '/bin/sh', LOGNAME: 'root', MASSMAIL_NOW: '2030-01-01T10:30:00Z'}, encoding: 'utf8'});
+		const ran = runCronLine(m, {MASSMAIL_NOW: '2030-01-01T10:30:00Z'});
 		t.is(ran.status, 2, `${layout.name}: ${ran.stderr}`);
 		const log = fs.readFileSync(path.join(layout.log(m), 'run-due.log'), 'utf8');
 		t.regex(log, /^\d{8}-\d{6}-[\da-f]+ "Maintenance at noon" \(Tue 1 Jan 2030 10:00 UTC\): missed: .*schedule\.grace \(1min\)/, layout.name);

@@ -22,6 +22,7 @@ import path from 'node:path';
 import {MassmailError} from '../errors.js';
 import {resolvePaths} from '../paths.js';
 import {writeAtomicSync} from '../storage/index.js';
+import {runDueLogName} from './cron-log.js';
 
 export const serviceName = 'massmail-run-due.service';
 export const timerName = 'massmail-run-due.timer';
@@ -169,7 +170,7 @@ export function planInstall(options: {system: TimerSystem; program: Program; env
 		return {kind: 'systemd', scope: system.scope, files, commands: [systemctl(system, 'daemon-reload'), systemctl(system, 'enable', '--now', timerName)], state, notes};
 	}
 
-	const log = path.join(resolvePaths({env}).root, 'run-due.log');
+	const log = path.join(resolvePaths({env}).root, runDueLogName);
 	refuseControlCharacters(log);
 	const line = `* * * * * ${cronCommand(environment, words, log)}`;
 	const before = readCrontab(system);
