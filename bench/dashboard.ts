@@ -5,10 +5,10 @@
  *      for `npm start` (the same directory in the demo profile);
  *   2. time from a key to the next frame while filtering (`/` then typing and erasing);
  *   3. the display's cost: CPU per message with the progress screen shown, against the same send
- *      from the headless command line running at the same time (each to its own sink), round by
- *      round: the machine's load then weighs on both alike (sent one after the other, on a
- *      machine at a load of 8-15, the same send's CPU time moved by ±15% between two runs, more
- *      than the cost measured).
+ *      from the headless command line, from the first message at its sink to the last, one way
+ *      after the other, each alone with its own sink, the order swapped every round. (Run at the
+ *      same time, as this measure once did, the two senders and two sinks shared 2 CPUs, and how
+ *      long each ran alone varied from round to round: the rounds spread from -12% to +20%.)
  *
  * Environment: BENCH_QUICK=1 (fewer starts, one send each way), BENCH_MESSAGES (20000),
  * BENCH_ROUNDS (display-cost rounds, 7).
@@ -183,7 +183,7 @@ function timingAt(sink: Sink, cpu: CpuSampler | undefined, wholeMs: number): Sen
  * Subject, Message, Ctrl+S (Review), `s` and the confirmation: the progress screen is shown
  * until the summary replaces it.
  */
-async function sendFromDashboard(configDir: string, sink: Sink, lines: string[], count: number, beforeSend: () => Promise<void>): Promise<SendTiming> {
+async function sendFromDashboard(configDir: string, sink: Sink, lines: string[], count: number): Promise<SendTiming> {
 	const session = startDashboard(dashboardEnv(configDir, sink.port));
 	let cpu: CpuSampler | undefined;
 	try {
@@ -206,7 +206,6 @@ async function sendFromDashboard(configDir: string, sink: Sink, lines: string[],
 			throw new Error(`the Review screen shows ${reviewed ?? 'no'} recipients, not ${count}:\n${session.screen.trimEnd()}`);
 		}
 
-		await beforeSend();
 		cpu = sampleCpu(session.pid);
 		let startedAt = session.press('s');
 		const next = await session.waitFor(screen => /Send to [\d,]+ recipients\?/.test(screen) || screen.includes('Pause') || /Finished:/.test(screen), 10_000, 'the confirmation or the progress screen');
@@ -265,8 +264,8 @@ async function measureDisplayCost(work: string, quick: boolean): Promise<Figure[
 	// Every mailbox in one domain, so that `e` on the first row is the whole send.
 	await writeDirectoryCsv(csv, count, 1);
 	await importDirectory(configDir, csv);
-	// The command line's sends have a data folder of their own (the same directory): two sends at
-	// the same time share no journal.
+	// The command line's sends have a data folder of their own (the same directory): each way's
+	// journal holds only its own sends, as many as the other's.
 	const cliConfigDir = path.join(work, 'send-cli');
 	cpSync(configDir, cliConfigDir, {recursive: true});
 	const lines = messageText(2048).trimEnd().split('\n');
@@ -280,18 +279,13 @@ async function measureDisplayCost(work: string, quick: boolean): Promise<Figure[
 		const cliSink = await startSink(sinkBinary, work);
 		try {
 			const started = performance.now();
-			let cliSend: Promise<SendTiming> | undefined;
-			// The command line starts when the dashboard is on Review; the dashboard's send key goes
-			// once the command line's first message is at its sink (its start-up is not the send).
-			const dashboard = await sendFromDashboard(configDir, dashboardSink, lines, count, async () => {
-				cliSend = sendFromCommandLine(cliConfigDir, cliSink, messageFile, count);
-				cliSend.catch(() => undefined);
-				const deadline = performance.now() + 30_000;
-				while (cliSink.received() === 0 && performance.now() < deadline) {
-					await new Promise(resolve => setTimeout(resolve, 5));
-				}
-			});
-			const cli = await cliSend!;
+			// One after the other, each alone with its sink on the machine, the order swapped every
+			// round (ABBA): a drift in the machine's speed over a round weighs on both ways alike.
+			const dashboardFirst = round % 2 === 1;
+			const cliThen = async () => sendFromCommandLine(cliConfigDir, cliSink, messageFile, count);
+			const cliBefore = dashboardFirst ? undefined : await cliThen();
+			const dashboard = await sendFromDashboard(configDir, dashboardSink, lines, count);
+			const cli = cliBefore ?? await cliThen();
 			for (const [way, timing] of [['dashboard', dashboard], ['cli', cli]] as const) {
 				if (timing.received !== count) {
 					throw new Error(`the sink received ${timing.received} of ${count} (${way})`);
@@ -300,16 +294,16 @@ async function measureDisplayCost(work: string, quick: boolean): Promise<Figure[
 
 			results.dashboard.push(dashboard);
 			results.cli.push(cli);
-			console.log(`  round ${round}: the dashboard and the command line each sent ${count.toLocaleString('en-US')}, at the same time, in ${((performance.now() - started) / 1000).toFixed(1)} s (load ${os.loadavg()[0].toFixed(1)})`);
+			const perMessage = (timing: SendTiming) => (timing.cpuMs === undefined ? '?' : ((timing.cpuMs / count) * 1000).toFixed(1));
+			console.log(`  round ${round}: ${dashboardFirst ? 'dashboard, then command line' : 'command line, then dashboard'}, ${count.toLocaleString('en-US')} each, in ${((performance.now() - started) / 1000).toFixed(1)} s; CPU µs/msg ${perMessage(dashboard)} against ${perMessage(cli)} (load ${os.loadavg()[0].toFixed(1)})`);
 		} finally {
 			await dashboardSink.stop();
 			await cliSink.stop();
 		}
 	}
 
-	// Each round pairs a dashboard send with a command-line send running at the same time, so that
-	// both saw the same load; the cost is the median of the rounds' pairs, and their spread says how
-	// far a single round can be trusted.
+	// Each round pairs a dashboard send with the command-line send next to it; the cost is the
+	// median of the rounds' pairs, and their spread says how far a single round can be trusted.
 	const pairs = (cost: (dashboard: SendTiming, cli: SendTiming) => number | undefined) => results.dashboard
 		.map((dashboard, index) => (results.cli[index] ? cost(dashboard, results.cli[index]) : undefined))
 		.filter((value): value is number => value !== undefined && Number.isFinite(value));
@@ -339,7 +333,7 @@ async function measureDisplayCost(work: string, quick: boolean): Promise<Figure[
 		['dashboard, progress screen shown', rateOf(results.dashboard, 'streamMs'), rateOf(results.dashboard, 'wholeMs'), 'Send key → summary frame', cpuPerMessage(results.dashboard)],
 		['command line (send --json)', rateOf(results.cli, 'streamMs'), rateOf(results.cli, 'wholeMs'), 'spawn → exit', cpuPerMessage(results.cli)],
 	]);
-	printTable(`Display cost: each round's dashboard send against the command-line send running beside it; median of ${cpuPairs.length} round(s), spread min … max`, ['figure', 'median %', 'spread %', 'target %', ''], [
+	printTable(`Display cost: each round's dashboard send against the command-line send next to it; median of ${cpuPairs.length} round(s), spread min … max`, ['figure', 'median %', 'spread %', 'target %', ''], [
 		['CPU per message: dashboard ÷ command line − 1', percent(cpuCost), spread(cpuPairs), '< 5', verdict(cpuCost === undefined ? undefined : cpuCost < 0.05)],
 		['  each round', eachRound(cpuPairs), '', '', ''],
 		['rate at the sink: 1 − dashboard ÷ command line', percent(rateCost), spread(ratePairs), '', ''],
