@@ -223,7 +223,7 @@ async function composeAndSend(context: CommandContext, kind: MessageDraft['kind'
 				try {
 					const notice = await dsnNotice(deliveryContext());
 					if (notice) {
-						warnings.push(notice);
+						warnings.push(notice.text);
 					}
 				} catch (error) {
 					warnings.push(`could not ask the SMTP server whether it offers DSN: ${(error as Error).message}`);

@@ -3,7 +3,7 @@
  * resume or retry one, send a test copy, check the connection, write a send's report. The screens
  * never call the engine or write files themselves; tests give the same object over real servers.
  */
-import {checkConnection, createDelivery, dsnNotice, reopenDelivery, sendTestCopy, type Delivery, type DeliveryContext, type SendRequest} from '../core/delivery/index.js';
+import {checkConnection, createDelivery, dsnNotice, reopenDelivery, type DsnNotice, sendTestCopy, type Delivery, type DeliveryContext, type SendRequest} from '../core/delivery/index.js';
 import {reportFormatOf, writeReport, type ReportRow} from '../core/report.js';
 import type {MessageDraft, SendSummary} from '../core/types.js';
 
@@ -17,7 +17,7 @@ export interface SendOperations {
 	/** Opens a connection (and logs in) with the settings as they are; resolves to what the server said. */
 	checkConnection(): Promise<string>;
 	/** Asks the SMTP server whether it offers DSN: the words to say when it does not, undefined when it does (or mail goes to the capture server). */
-	dsnNotice(): Promise<string | undefined>;
+	dsnNotice(): Promise<DsnNotice | undefined>;
 	/** Writes the report (CSV, or JSON for `.json`) with mode 0600; returns the path written. */
 	writeReport(file: string, summary: SendSummary, recipients: readonly ReportRow[]): string;
 }

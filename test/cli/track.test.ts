@@ -263,3 +263,26 @@ test('with delivery reports set up, the dry run asks the SMTP server whether it 
 	t.regex(warned.stdout, new RegExp(`^Warning: 127\\.0\\.0\\.1:${plain.port} \\(STARTTLS when offered\\) does not offer DSN \\(RFC 3461\\): delivery reports are not asked for`, 'm'));
 	t.is(plain.messages.length, 0, 'a dry run sends nothing');
 });
+
+test('two relays, Postfix (DSN) and one without DSN: the dry run and the send each name only the relay without it, whichever is listed first', async t => {
+	const s = await setup(t);
+	const plain = await startRecordingSmtpServer();
+	t.teardown(async () => plain.close());
+	const plainName = `127\\.0\\.0\\.1:${plain.port}`;
+	const postfixUrl = s.env.MASSMAIL_SMTP_URL;
+	for (const urls of [[postfixUrl, `smtp://127.0.0.1:${plain.port}`], [`smtp://127.0.0.1:${plain.port}`, postfixUrl]]) {
+		const env = {...s.env, MASSMAIL_SMTP_URL: urls.join(',')};
+		const dry = await runCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--dry-run'], {configDir: s.dir, env});
+		t.is(dry.code, 0, dry.stderr);
+		const warnings = dry.stdout.split('\n').filter(line => line.includes('DSN'));
+		t.is(warnings.length, 1, dry.stdout);
+		t.regex(warnings[0]!, new RegExp(`^Warning: ${plainName} does not offer DSN \\(RFC 3461\\): delivery reports are not asked for the messages it sends;`));
+	}
+
+	// The send: told once, of that relay only, however many connections open to either.
+	const sent = await runCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes', '--json', '--concurrency', '1'], {configDir: s.dir, env: {...s.env, MASSMAIL_SMTP_URL: `${postfixUrl},smtp://127.0.0.1:${plain.port}`}});
+	t.is(sent.code, 0, sent.stderr);
+	const told = sent.stdout.split('\n').filter(line => line.includes('"no-dsn"')).map(line => JSON.parse(line) as {text: string});
+	t.is(told.length, 1, sent.stdout);
+	t.regex(told[0]!.text, new RegExp(`^${plainName} does not offer DSN .*for the messages it sends`));
+});

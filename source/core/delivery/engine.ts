@@ -94,7 +94,7 @@ export class Delivery {
 		this.lock = init.lock;
 		this.destination = init.target.description;
 		this.captured = init.target.captured;
-		this.dsn = new DsnOffer(init.target, this.events);
+		this.dsn = new DsnOffer(init.target, this.events, init.relays.length > 1);
 		this.options = init.options;
 		this.addresses = init.addresses;
 		this.total = init.work.length;
@@ -380,7 +380,7 @@ export class Delivery {
 			this.events.limiting(this.relays.limiting(Date.now()));
 			if (opened === 'opened') {
 				// Every worker, not only this one: the pacer allows one more connection as each opens.
-				this.dsn.note(worker.session);
+				this.dsn.note(worker.session, relay.name);
 				this.pumpAll();
 			} else if (opened === 'unwanted') {
 				this.maybeFinish();

@@ -12,7 +12,7 @@
  * const result = await delivery.start(); // result.stopped says why when the server gave out
  * await ctx.close();
  */
-export {checkConnection, createDelivery, dsnNotice, openDeliveryContext, reopenDelivery, sendTestCopy, type DeliveryContext, type SendRequest} from './start.js';
+export {checkConnection, createDelivery, dsnNotice, openDeliveryContext, reopenDelivery, sendTestCopy, type DeliveryContext, type DsnNotice, type SendRequest} from './start.js';
 export {Delivery} from './engine.js';
 export type {DeliveryOverrides} from './options.js';
 export type {ConnectionTarget} from './transport.js';

@@ -327,20 +327,55 @@ export async function checkConnection(ctx: DeliveryContext): Promise<string> {
 		: `connected to ${target.description}${target.user === '' ? '' : `, logged in as ${target.user}`}`;
 }
 
+/** What to say before a send when a server will not be asked for delivery reports. */
+export interface DsnNotice {
+	/** The whole sentence (the command line's dry run). */
+	text: string;
+	/** One line (the dashboard's Review). */
+	short: string;
+}
+
 /**
- * Asks the SMTP server (its EHLO reply) whether it offers DSN, before a send: the words to say
- * when it does not (reports are then not asked for), undefined when it does or when the mail goes
- * to the local capture server, which needs none.
+ * Asks the SMTP server (its EHLO reply) whether it offers DSN, before a send: what to say when it
+ * does not (reports are then not asked for), undefined when it does or when the mail goes to the
+ * local capture server, which needs none. With several relays each is asked: one without DSN loses
+ * the reports of the messages it sends. One that cannot be reached is not named here (the send's
+ * own check says so); rejects only when none can.
  */
-export async function dsnNotice(ctx: DeliveryContext): Promise<string | undefined> {
+export async function dsnNotice(ctx: DeliveryContext): Promise<DsnNotice | undefined> {
 	const target = await ctx.target();
 	if (target.captured) {
 		return undefined;
 	}
 
-	const session = await verifySession(target, {replyMs: 20_000, dataMs: 20_000});
-	session.quit();
-	return session.offersDsn ? undefined : noDsnText(target.description);
+	const relays = relayTargets(target);
+	const checked = await Promise.allSettled(relays.map(async relay => verifySession(relay, {replyMs: 20_000, dataMs: 20_000})));
+	const without: string[] = [];
+	for (const [index, result] of checked.entries()) {
+		if (result.status === 'fulfilled') {
+			result.value.quit();
+			if (!result.value.offersDsn) {
+				without.push(relays[index]!.description);
+			}
+		}
+	}
+
+	if (checked.every(result => result.status === 'rejected')) {
+		throw (checked[0] as PromiseRejectedResult).reason;
+	}
+
+	if (without.length === 0) {
+		return undefined;
+	}
+
+	if (relays.length === 1) {
+		return {text: noDsnText(target.description), short: 'the server offers no DSN: delivery reports are not asked for'};
+	}
+
+	return {
+		text: noDsnText(without, true),
+		short: `${without.join(', ')} ${without.length > 1 ? 'offer' : 'offers'} no DSN: ${without.length === relays.length ? 'delivery reports are not asked for' : `no reports for what ${without.length > 1 ? 'they send' : 'it sends'}`}`,
+	};
 }
 
 /** Sends one copy of a draft to one address (not journaled in any send). Resolves with the server's reply. */

@@ -87,7 +87,13 @@ export function envelopeFor(request: ReportRequest, sendId: string, index: numbe
 	return {from: sender, to, dsn};
 }
 
-/** What a run says, once, when the server does not offer DSN. */
-export function noDsnText(server: string): string {
-	return `${server} does not offer DSN (RFC 3461): delivery reports are not asked for; bounces still come to the envelope sender, without the envelope id that names the recipient`;
+/**
+ * What a run says, once per server, when a server does not offer DSN. `ofSeveral`: the servers
+ * named are some of a send's relays, so only the messages they send go without reports.
+ */
+export function noDsnText(servers: string | readonly string[], ofSeveral = false): string {
+	const names = typeof servers === 'string' ? [servers] : servers;
+	const verb = names.length > 1 ? 'do' : 'does';
+	const which = ofSeveral ? ` the messages ${names.length > 1 ? 'they send' : 'it sends'}` : '';
+	return `${names.join(' and ')} ${verb} not offer DSN (RFC 3461): delivery reports are not asked for${which}; bounces still come to the envelope sender, without the envelope id that names the recipient`;
 }

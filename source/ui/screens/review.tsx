@@ -127,7 +127,7 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 		services.sends.dsnNotice().then(notice => {
 			if (current) {
 				// Review's row is one line: the command line's dry run gives the whole sentence.
-				setNoDsn(notice === undefined ? undefined : 'the server offers no DSN: delivery reports are not asked for');
+				setNoDsn(notice?.short);
 			}
 		}, () => undefined);
 		return () => {
