@@ -168,6 +168,25 @@ test('a relay that cannot be reached at the check before the send is left at onc
 	t.true(csv.slice(1).every(line => line.endsWith(`,127.0.0.1:${server.port}`)), csv.join('\n'));
 });
 
+test('retry with a relay that cannot be reached: the check of the resumed send leaves it once the other relay is ready, rather than trying it again through the backoff', async t => {
+	const server = await startTestSmtpServer();
+	t.teardown(async () => server.close());
+	const closed = await freePort();
+	const dir = await importedDirectory(t, ['ann', 'bob', 'defer-once+cy']);
+	t.is((await runCli(['config', 'set', 'delivery.maxAttempts', '1'], {configDir: dir})).code, 0);
+	const env = {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${closed},smtp://127.0.0.1:${server.port}`};
+	const sent = await runCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes', '--json'], {configDir: dir, env});
+	const summary = lastJsonLine(sent.stdout);
+	t.like(summary, {sent: 2, failed: 1}, sent.stderr);
+
+	const retried = await runCli(['retry', summary.id as string, '--yes'], {configDir: dir, env});
+	t.is(retried.code, 0, retried.stderr);
+	// The backoff would try it 5 times in all (1 + 2 + 4 + 8 s of waits), saying so each time.
+	t.notRegex(retried.stderr, /attempt [345] of 5/, retried.stderr);
+	t.regex(retried.stderr, new RegExp(`left the relay 127\\.0\\.0\\.1:${closed} .*ECONNREFUSED`));
+	t.deepEqual(server.messages.map(message => message.envelope.to[0]).sort(), ['ann@example.com', 'bob@example.com', 'defer-once+cy@example.com']);
+});
+
 test('a relay dies with a message past its final dot: that recipient is recorded ambiguous, as with one server, and goes to the other relay', async t => {
 	const first = await faultyServerFor(t);
 	const second = await faultyServerFor(t);

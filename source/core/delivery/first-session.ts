@@ -18,10 +18,20 @@ export interface PatientCheck {
 	maxConnectFailures: number;
 	/** Told before each wait: what failed, and when the next attempt is. */
 	onRetry?: (text: string) => void;
+	/**
+	 * Settles once another relay of the send is ready: this one's failure is then final, and a wait
+	 * for its next attempt ends at once (the run starts on the ready relays and leaves this one, as
+	 * a new send's check does, rather than holding every relay back for this one's backoff).
+	 */
+	othersReady?: Promise<void>;
 }
 
 /** Opens a checked session (EHLO, TLS, login), trying again while the failure is one that may pass. */
 export async function verifySessionPatiently(target: ConnectionTarget, check: PatientCheck): Promise<SmtpSession> {
+	let othersReady = false;
+	void check.othersReady?.then(() => {
+		othersReady = true;
+	});
 	for (let attempt = 1; ; attempt++) {
 		const opened = await new Promise<{session: SmtpSession} | {error: MassmailError; final: boolean; response: string}>(resolve => {
 			openSession(target, check.deadlines, (failure, session) => {
@@ -38,14 +48,19 @@ export async function verifySessionPatiently(target: ConnectionTarget, check: Pa
 			return opened.session;
 		}
 
-		if (opened.final || attempt >= check.maxConnectFailures) {
+		if (opened.final || attempt >= check.maxConnectFailures || othersReady) {
 			throw opened.error;
 		}
 
 		const waitMs = reconnectDelay(check.reconnectDelayMs, attempt);
 		check.onRetry?.(`the connection check failed (${opened.response}): trying again in ${Math.max(1, Math.round(waitMs / 1000))} s, attempt ${attempt + 1} of ${check.maxConnectFailures}`);
-		await new Promise(resolve => {
-			setTimeout(resolve, waitMs);
-		});
+		let timer: NodeJS.Timeout | undefined;
+		await Promise.race([new Promise(resolve => {
+			timer = setTimeout(resolve, waitMs);
+		}), check.othersReady]);
+		clearTimeout(timer);
+		if (othersReady) {
+			throw opened.error;
+		}
 	}
 }

@@ -149,9 +149,17 @@ function threadIds(sends: SendLog, originalId: string, addresses: string[], unre
  * or TLS, is left (the run says so when it starts); when every relay fails, the first one's error
  * (with one relay: its error, as always).
  */
-async function checkRelays(target: ConnectionTarget, check: (relay: ConnectionTarget) => Promise<SmtpSession>): Promise<RelayStart[]> {
+async function checkRelays(target: ConnectionTarget, check: (relay: ConnectionTarget, othersReady: Promise<void>) => Promise<SmtpSession>): Promise<RelayStart[]> {
 	const targets = relayTargets(target);
-	const checked = await Promise.allSettled(targets.map(async relay => check(relay)));
+	let oneReady: () => void = () => undefined;
+	const othersReady = new Promise<void>(resolve => {
+		oneReady = resolve;
+	});
+	const checked = await Promise.allSettled(targets.map(async relay => {
+		const session = await check(relay, othersReady);
+		oneReady();
+		return session;
+	}));
 	if (checked.every(result => result.status === 'rejected')) {
 		throw (checked[0] as PromiseRejectedResult).reason;
 	}
@@ -273,8 +281,8 @@ export async function reopenDelivery(ctx: DeliveryContext, sendId: string, optio
 		const thread = record.followUpOf === undefined ? undefined : threadIds(ctx.sends, record.followUpOf, addresses);
 		// The check is tried again with the send's backoff: a resume often comes right after a failure.
 		const relays: RelayStart[] = chosen.length > 0
-			? await checkRelays(target, relay => verifySessionPatiently(relay, {
-				deadlines: engine.deadlines, reconnectDelayMs: engine.reconnectDelayMs, maxConnectFailures: engine.maxConnectFailures,
+			? await checkRelays(target, async (relay, othersReady) => verifySessionPatiently(relay, {
+				deadlines: engine.deadlines, reconnectDelayMs: engine.reconnectDelayMs, maxConnectFailures: engine.maxConnectFailures, othersReady,
 				onRetry: options.onRetry && (text => options.onRetry!(target.relays ? `${relay.description}: ${text}` : text)),
 			}))
 			: relayTargets(target).map(relay => ({target: relay}));
