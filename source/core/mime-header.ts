@@ -147,7 +147,13 @@ export function mailboxText(name: string, address: string): string {
  * when a word of it cannot fit in 998 characters: such a header cannot be sent.
  */
 export function foldedHeader(name: string, value: string, field: string = name): string {
-	const lines = foldLines(`${name}: ${value}`, foldWidth).split('\r\n');
+	const line = `${name}: ${value}`;
+	if (line.length < foldWidth) {
+		// What foldLines gives back unchanged (it folds nothing shorter): the usual To line, once per recipient.
+		return line;
+	}
+
+	const lines = foldLines(line, foldWidth).split('\r\n');
 	if (lines.length > 1 && lines[0] === `${name}:`) {
 		// A first word too long for the first line stays on it: a break right after the colon
 		// leaves some readers (Python's email) a value that starts with a space.

@@ -20,12 +20,15 @@ import {seconds} from '../values.js';
 import {classifyReply, replyOf, type SmtpErrorLike} from './replies.js';
 import {stuffedMessage, writeStuffed, type StuffedMessage} from './message-bytes.js';
 import {writeMessage} from './message-stream.js';
+import type {MovingDeadline} from './moving-deadline.js';
 import type {AttemptOutcome, Deadlines, Envelope} from './transport.js';
 
 /** What a transaction needs of its session (transport.ts's SmtpSession). */
 export interface TransactionSession {
 	readonly connection: SMTPConnection;
 	readonly deadlines: Deadlines;
+	/** The deadline of the command in flight: one timer for the session's life, moved by each command. */
+	readonly deadline: MovingDeadline;
 	/** Keeps the password out of every reply passed on (secret-mask.ts). */
 	readonly mask: (text: string) => string;
 	readonly open: boolean;
@@ -250,14 +253,13 @@ export function sendTransaction(session: TransactionSession, envelope: Envelope,
 	let dotLeft = false;
 	// The server said something after its 354 before the dot left: it did not answer the message.
 	let repliedTooSoon = false;
-	let timer: NodeJS.Timeout | undefined;
 	const settle = (outcome: AttemptOutcome) => {
 		if (settled) {
 			return;
 		}
 
 		settled = true;
-		clearTimeout(timer);
+		session.deadline.clear();
 		session.onLost = undefined;
 		done({...outcome, response: session.mask(outcome.response)});
 	};
@@ -273,10 +275,9 @@ export function sendTransaction(session: TransactionSession, envelope: Envelope,
 		settle(outcome);
 	};
 	const arm = (ms: number, expired: () => AttemptOutcome) => {
-		clearTimeout(timer);
-		timer = setTimeout(() => {
+		session.deadline.set(ms, () => {
 			hangUpWith(expired());
-		}, ms);
+		});
 	};
 
 	session.onLost = reason => {

@@ -20,6 +20,7 @@ import {certificateWords, isLoopbackAddress, withoutSecret} from '../tls.js';
 import type {DsnParameters} from '../tracking/request.js';
 import {seconds} from '../values.js';
 import {classifyReply, replyOf, type ReplyKind, type SmtpErrorLike} from './replies.js';
+import {MovingDeadline} from './moving-deadline.js';
 import {offers, sendTransaction, socketOf, type TransactionSession} from './smtp-transaction.js';
 
 /** A target with the capture server's address filled in: what a connection needs. */
@@ -108,6 +109,8 @@ export interface Envelope {
 export class SmtpSession implements TransactionSession {
 	/** @internal Settles the command in flight when the session goes away under it (smtp-transaction.ts). */
 	onLost: ((reason: string) => void) | undefined;
+	/** @internal The deadline of the command in flight (smtp-transaction.ts). */
+	readonly deadline = new MovingDeadline();
 	private closed = false;
 	private readonly closeListeners: Array<() => void> = [];
 
@@ -194,6 +197,7 @@ export class SmtpSession implements TransactionSession {
 
 		this.closed = true;
 		this.onLost?.(reason);
+		this.deadline.dispose();
 		for (const listener of this.closeListeners.splice(0)) {
 			listener();
 		}
