@@ -51,6 +51,21 @@ function refusalsInLog(lines: string[]): {messageRate: number; connections: numb
 	};
 }
 
+/**
+ * The RCPT TO and DATA commands Postfix answered with an error, from the counts it logs as each
+ * client disconnects (`rcpt=8/10`: 10 sent, 8 accepted; a bare `rcpt=10`: none refused).
+ */
+function refusedCommandsInLog(lines: string[]): number {
+	let refused = 0;
+	for (const line of lines.filter(text => text.includes(' disconnect from '))) {
+		for (const [, ok, sent] of line.matchAll(/\b(?:rcpt|data)=(\d+)\/(\d+)/g)) {
+			refused += Number(sent) - Number(ok);
+		}
+	}
+
+	return refused;
+}
+
 test('Postfix allowing 10 messages per 8 s: the window is learnt once, then each costs Postfix a refusal or two, and the progress carries the window and an ETA from it', async t => {
 	const {postfix, result, eachOnce} = await sendThroughLimitingPostfix(t, 40, '8s');
 	t.is(result.code, 0, result.stderr);
@@ -62,6 +77,11 @@ test('Postfix allowing 10 messages per 8 s: the window is learnt once, then each
 	const refusals = refusalsInLog(postfix.logLines());
 	t.log(refusals);
 	t.true(refusals.messageRate <= 10 + (3 * 3), `${refusals.messageRate} refusals for 40 messages in 4 windows`);
+	// Each refusal costs Postfix one error, at MAIL FROM: the probes send RCPT TO and DATA only once
+	// MAIL FROM was taken. Only the messages in flight at the first refusal, on each of the two
+	// connections, had theirs pipelined behind it (each then answered "503 5.5.1 need MAIL command").
+	const refusedCommands = refusedCommandsInLog(postfix.logLines());
+	t.true(refusedCommands <= 2 * 2, `${refusedCommands} RCPT TO and DATA commands refused after ${refusals.messageRate} refusals at MAIL FROM`);
 
 	// The progress carries the window learnt, and an ETA from it.
 	const progress = result.stdout.split('\n').filter(line => line.includes('"type":"progress"')).map(line => JSON.parse(line) as {etaMs: number | null; etaFrom?: string; limiting?: {window?: {messages: number; ms: number}}});

@@ -150,9 +150,11 @@ export class Connections {
 
 	/**
 	 * Sends one message on the worker's session; `done` gets its outcome. `strict`: the final dot
-	 * waits until the worker's previous acceptance is on disk (see `durable`).
+	 * waits until the worker's previous acceptance is on disk (see `durable`). `stepwise`: each
+	 * command waits for the last one's reply (the pacer's probe: see SmtpSession.send).
 	 */
-	send(worker: Worker, session: SmtpSession, message: {envelope: Envelope; head: Buffer; body: Buffer}, strict: boolean, done: (outcome: AttemptOutcome) => void): void {
+	send(worker: Worker, session: SmtpSession, message: {envelope: Envelope; head: Buffer; body: Buffer}, how: {strict: boolean; stepwise: boolean}, done: (outcome: AttemptOutcome) => void): void {
+		const {strict} = how;
 		let end: (() => void) | undefined;
 		const holdEnd = strict && worker.undurable > 0
 			? (sendDot: () => void) => {
@@ -177,7 +179,7 @@ export class Connections {
 			}
 
 			done(outcome);
-		}, holdEnd);
+		}, holdEnd, how.stepwise);
 	}
 
 	/** An acceptance on the worker in `slot` reached the disk: a final dot held for it goes now. */

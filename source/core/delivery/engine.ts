@@ -364,7 +364,7 @@ export class Delivery {
 
 		const index = this.recipients.take();
 		worker.busy = true;
-		connections.send(worker, worker.session, this.recipients.attempt(index), this.options.strictJournal, outcome => {
+		connections.send(worker, worker.session, this.recipients.attempt(index), {strict: this.options.strictJournal, stepwise: ticket.probe}, outcome => {
 			this.settle(relay, worker, index, ticket, outcome);
 		});
 	}

@@ -9,7 +9,9 @@
  * but builds a DataStream, a pipe and their events for every message: the delivery bench's
  * profile put that, with its envelope bookkeeping, at a sixth of the sending process's time.
  * Otherwise (no PIPELINING, a large message, an address or DSN parameter nodemailer would refuse)
- * the message goes through nodemailer's `send` as before. Both paths end in the same `answered`,
+ * the message goes through nodemailer's `send` as before. So does a stepwise message (the pacer's
+ * probe of a limit), with nodemailer's own pipelining turned off for it: each command waits for
+ * the last one's reply, and a refusal at MAIL FROM is the server's only error. Both paths end in the same `answered`,
  * so a refused MAIL, RCPT or DATA, a refused message, a close and a reply too soon come out the
  * same either way.
  */
@@ -242,9 +244,10 @@ function sendPipelined(connection: SMTPConnection, envelope: Envelope, message: 
 /**
  * Sends one message to one recipient on the session; `done` is called exactly once, within the
  * deadlines. `holdEnd` may delay the final dot (the server takes the message at the dot): it
- * gets the function that sends it.
+ * gets the function that sends it. `stepwise`: through nodemailer's own path, one command and
+ * its reply at a time (see SmtpSession.send).
  */
-export function sendTransaction(session: TransactionSession, envelope: Envelope, parts: {head: Buffer; body: Buffer}, done: (outcome: AttemptOutcome) => void, holdEnd?: (end: () => void) => void): void {
+export function sendTransaction(session: TransactionSession, envelope: Envelope, parts: {head: Buffer; body: Buffer}, done: (outcome: AttemptOutcome) => void, holdEnd?: (end: () => void) => void, stepwise = false): void {
 	const {connection, deadlines} = session;
 	let settled = false;
 	// The message is being written: the server got its 354.
@@ -354,15 +357,15 @@ export function sendTransaction(session: TransactionSession, envelope: Envelope,
 	};
 
 	const stuffed = stuffedMessage(parts.head, parts.body);
-	if (stuffed && sendPipelined(connection, envelope, stuffed, attempt)) {
+	if (!stepwise && stuffed && sendPipelined(connection, envelope, stuffed, attempt)) {
 		return;
 	}
 
-	sendThroughNodemailer(connection, envelope, parts, attempt);
+	sendThroughNodemailer(connection, envelope, parts, attempt, stepwise);
 }
 
 /** nodemailer's `send`, its DataStream piped to the socket; the message written to it as message-bytes.ts and message-stream.ts say. */
-function sendThroughNodemailer(connection: SMTPConnection, envelope: Envelope, parts: {head: Buffer; body: Buffer}, attempt: Attempt): void {
+function sendThroughNodemailer(connection: SMTPConnection, envelope: Envelope, parts: {head: Buffer; body: Buffer}, attempt: Attempt, stepwise: boolean): void {
 	// SMTPConnection pipes a message that has pipe(): this writes the shared body without
 	// copying it into a per-recipient buffer, and lets the final dot wait.
 	const message = {
@@ -398,8 +401,23 @@ function sendThroughNodemailer(connection: SMTPConnection, envelope: Envelope, p
 		},
 	};
 
-	connection.send({from: envelope.from, to: [envelope.to], ...(envelope.dsn ? {dsn: envelope.dsn} : {})}, message as unknown as Buffer, (error, info) => {
-		const failure = error as SmtpErrorLike | null;
-		attempt.answered(failure ?? undefined, failure ? failure.response : info.response);
-	});
+	// nodemailer pipelines the envelope itself when the server offers PIPELINING, deciding as send()
+	// starts (_setEnvelope, synchronously, into the envelope's own state): for a stepwise message
+	// the offer is hidden for that one call, and each command then waits for the last one's reply.
+	const extensions = internals(connection)._supportedExtensions;
+	const hidden = stepwise && Array.isArray(extensions) ? extensions.indexOf('PIPELINING') : -1;
+	if (hidden >= 0) {
+		(extensions as string[]).splice(hidden, 1);
+	}
+
+	try {
+		connection.send({from: envelope.from, to: [envelope.to], ...(envelope.dsn ? {dsn: envelope.dsn} : {})}, message as unknown as Buffer, (error, info) => {
+			const failure = error as SmtpErrorLike | null;
+			attempt.answered(failure ?? undefined, failure ? failure.response : info.response);
+		});
+	} finally {
+		if (hidden >= 0) {
+			(extensions as string[]).splice(hidden, 0, 'PIPELINING');
+		}
+	}
 }

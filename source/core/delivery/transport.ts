@@ -145,9 +145,13 @@ export class SmtpSession implements TransactionSession {
 	/**
 	 * Sends one message to one recipient; `done` is called exactly once, within the deadlines.
 	 * `holdEnd` may delay the final dot (the server takes the message at the dot): it gets the
-	 * function that sends it. The transaction itself: smtp-transaction.ts.
+	 * function that sends it. `stepwise`: MAIL FROM, RCPT TO and DATA each wait for the last one's
+	 * reply instead of going in one write, for a message the server may well refuse (the pacer's
+	 * probe of a limit): refused at MAIL FROM, it costs the server one error, not three (RCPT TO and
+	 * DATA answered "503 bad sequence"), and Postfix slows its replies after a few errors
+	 * (smtpd_soft_error_limit). The transaction itself: smtp-transaction.ts.
 	 */
-	send(envelope: Envelope, parts: {head: Buffer; body: Buffer}, done: (outcome: AttemptOutcome) => void, holdEnd?: (end: () => void) => void): void {
+	send(envelope: Envelope, parts: {head: Buffer; body: Buffer}, done: (outcome: AttemptOutcome) => void, holdEnd?: (end: () => void) => void, stepwise = false): void {
 		if (this.closed) {
 			setImmediate(() => {
 				done({kind: 'connection', response: 'the connection was closed'});
@@ -164,7 +168,7 @@ export class SmtpSession implements TransactionSession {
 			return;
 		}
 
-		sendTransaction(this, envelope, parts, done, holdEnd);
+		sendTransaction(this, envelope, parts, done, holdEnd, stepwise);
 	}
 
 	/** Says goodbye; the connection is gone within the reply deadline whatever the server does. */
