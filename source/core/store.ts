@@ -131,11 +131,11 @@ export function openStore(options: {demo?: boolean; env?: NodeJS.ProcessEnv} = {
 
 			const directory = store.directory();
 			// The version just read (another process may have written since the stamp above).
-			if (overview?.stamp !== cached?.stamp) {
+			if (overview === undefined || overview.stamp !== cached?.stamp) {
 				overview = {overview: overviewOf(directory), stamp: cached?.stamp};
 			}
 
-			return overview!.overview;
+			return overview.overview;
 		},
 		editDirectory(change) {
 			return withFileLock(file, lock, () => {
