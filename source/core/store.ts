@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import {Directory} from './directory.js';
+import {overviewFileOf, overviewOf, readOverviewFile, writeOverviewFile, type DirectoryOverview} from './directory-overview.js';
 import {fileStamp, readJsonFileStamped, writeFileAtomic} from './json-file.js';
 import {withFileLock} from './file-lock.js';
 import {resolvePaths, type Paths} from './paths.js';
@@ -22,6 +23,13 @@ export interface Store {
 	 * Treat it as read-only; change it with {@link Store.editDirectory}.
 	 */
 	directory(): Directory;
+	/**
+	 * The domains with their counts, as {@link Store.directory}'s `domains()` gives them, for a
+	 * screen that shows no mailbox: from directory-overview.json while it was made from the
+	 * current directory.json (a few ms instead of reading 100,000 mailboxes), else from the
+	 * directory read in full. The same object while directory.json is unchanged.
+	 */
+	directoryOverview(): DirectoryOverview;
 	/**
 	 * The one way to change the directory: takes the lock of directory.json (waiting up to
 	 * MASSMAIL_LOCK_WAIT_MS; MassmailError('locked') after that), reads the file again,
@@ -72,10 +80,20 @@ export function openStore(options: {demo?: boolean; env?: NodeJS.ProcessEnv} = {
 
 	const file = paths.directoryFile;
 	const lock = {what: 'the directory', env: options.env};
+	const overviewFile = overviewFileOf(file);
 	let cached: {directory: Directory; stamp: string | undefined} | undefined;
+	let overview: {overview: DirectoryOverview; stamp: string | undefined} | undefined;
 	const load = () => {
 		const {directory, stamp} = loadDirectoryStamped(file);
 		cached = {directory: directory ?? Directory.empty(), stamp};
+		if (stamp !== undefined && overview?.stamp !== stamp) {
+			overview = {overview: overviewOf(cached.directory), stamp};
+			// A directory written by an older massmail, or by hand: the next start draws its first screen from this.
+			if (!readOverviewFile(overviewFile, stamp)) {
+				writeOverviewFile(overviewFile, overview.overview, stamp);
+			}
+		}
+
 		return cached.directory;
 	};
 
@@ -83,6 +101,10 @@ export function openStore(options: {demo?: boolean; env?: NodeJS.ProcessEnv} = {
 		saveDirectoryFile(file, directory);
 		// Still under the lock: the file is the one just written.
 		cached = {directory, stamp: fileStamp(file)};
+		overview = {overview: overviewOf(directory), stamp: cached.stamp};
+		if (cached.stamp !== undefined) {
+			writeOverviewFile(overviewFile, overview.overview, cached.stamp);
+		}
 	};
 
 	const store: Store = {
@@ -94,6 +116,26 @@ export function openStore(options: {demo?: boolean; env?: NodeJS.ProcessEnv} = {
 			}
 
 			return load();
+		},
+		directoryOverview() {
+			const stamp = fileStamp(file);
+			if (overview && overview.stamp === stamp) {
+				return overview.overview;
+			}
+
+			const kept = stamp === undefined ? undefined : readOverviewFile(overviewFile, stamp);
+			if (kept) {
+				overview = {overview: kept, stamp};
+				return kept;
+			}
+
+			const directory = store.directory();
+			// The version just read (another process may have written since the stamp above).
+			if (overview === undefined || overview.stamp !== cached?.stamp) {
+				overview = {overview: overviewOf(directory), stamp: cached?.stamp};
+			}
+
+			return overview.overview;
 		},
 		editDirectory(change) {
 			return withFileLock(file, lock, () => {

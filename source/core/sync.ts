@@ -323,7 +323,7 @@ export function changesJson(changes: SyncChanges): {source: string; added: strin
 }
 
 /** Whether the directory is older than directory.maxAge (a synced source only; `local` never is). */
-export function directoryIsStale(settings: Settings, directory: Directory, now = Date.now()): boolean {
+export function directoryIsStale(settings: Settings, directory: Pick<Directory, 'origin'>, now = Date.now()): boolean {
 	if (settings.directory.source === 'local' || settings.directory.maxAge === 0) {
 		return false;
 	}

@@ -6,7 +6,7 @@
 import {memo, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState, type ComponentType} from 'react';
 import {Box, useStdin, useStdout} from 'ink';
 import {resolveSmtpTarget, describeTarget} from '../core/smtp-config.js';
-import type {Directory} from '../core/directory.js';
+import type {DirectoryOverview} from '../core/directory-overview.js';
 import {configuredSourceLabel, directoryIsStale} from '../core/sync.js';
 import {globalKeys} from './key-bindings.js';
 import {useTerminalKeys, type Keystroke} from './keypress.js';
@@ -49,7 +49,7 @@ function useDestination(services: DashboardServices, storeVersion: number): {tex
 }
 
 /** Where the directory comes from and when, for the header; undefined while the source is local. */
-function useDirectoryOrigin(services: DashboardServices, directory: Directory, storeVersion: number): DirectoryOriginInfo | undefined {
+function useDirectoryOrigin(services: DashboardServices, directory: DirectoryOverview, storeVersion: number): DirectoryOriginInfo | undefined {
 	return useMemo(() => {
 		let settings;
 		try {
@@ -84,7 +84,9 @@ function useOtherProcessChanges(services: DashboardServices, changed: () => void
 	const onChange = useRef(changed);
 	onChange.current = changed;
 	useEffect(() => {
-		const read = () => [services.store.directory(), services.store.settings.get()] as const;
+		// The overview, not the directory: a new object exactly when directory.json changed, and it
+		// does not read 100,000 mailboxes before the first frame is drawn.
+		const read = () => [services.store.directoryOverview(), services.store.settings.get()] as const;
 		let seen: readonly unknown[] | undefined;
 		const look = () => {
 			try {
@@ -258,7 +260,8 @@ export function App({services, theme, size, initialRoute, onRepaintReady}: AppPr
 		bodyRows: Math.max(1, size.rows - chromeRows),
 	}), [size.columns, size.rows]);
 
-	const directory = services.store.directory();
+	// The header shows counts only: the overview (run-dashboard.tsx reads the mailboxes right after the first frame).
+	const directory = services.store.directoryOverview();
 	const directoryText = `${plural(directory.domainCount, 'domain')}, ${plural(directory.mailboxCount, 'mailbox', 'mailboxes')}`;
 	const destination = useDestination(services, storeVersion);
 	const origin = useDirectoryOrigin(services, directory, storeVersion);

@@ -187,6 +187,16 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 			maxFps: 60,
 		});
 		stdout.on('resize', afterInkResize);
+		// The first frame (drawn above, at once) showed the directory's overview. Read the mailboxes
+		// now, before the first key is handled: a key typed meanwhile waits in the terminal's buffer,
+		// and any screen reads the whole directory anyway (store.directory()) before it acts.
+		setImmediate(() => {
+			try {
+				options.store.directory();
+			} catch {
+				// A damaged directory.json: the screen that reads it says what is wrong.
+			}
+		});
 		await instance.waitUntilExit();
 	} catch (error) {
 		failure ??= error;

@@ -125,5 +125,5 @@ test('an existing data folder open to others is narrowed to 0700; the files are 
 	store.editDirectory(latest => latest.clone());
 	t.is(fs.statSync(store.settings.file).mode & 0o777, 0o600);
 	t.is(fs.statSync(store.paths.directoryFile).mode & 0o777, 0o600);
-	t.deepEqual(fs.readdirSync(dir).sort(), ['directory.json', 'settings.json']);
+	t.deepEqual(fs.readdirSync(dir).sort(), ['directory-overview.json', 'directory.json', 'settings.json']);
 });

@@ -26,7 +26,7 @@ test('saveDirectory writes the file atomically (mode 0600, no temporary files le
 	store.saveDirectory(directory);
 	t.is(store.directory(), directory);
 	t.is(fs.statSync(store.paths.directoryFile).mode & 0o777, 0o600);
-	t.deepEqual(fs.readdirSync(dir).sort(), ['directory.json']);
+	t.deepEqual(fs.readdirSync(dir).sort(), ['directory-overview.json', 'directory.json']);
 	t.deepEqual(openStore({env}).directory().domains(), [{name: 'example.com', users: 1, admins: 1, primary: 'ann@example.com'}]);
 });
 

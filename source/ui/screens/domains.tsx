@@ -38,7 +38,8 @@ export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 
 	// Saving the directory (Users, Import, Add domain) gives a new one: the table follows.
 	const storeVersion = useStoreVersion();
-	const directory = services.store.directory();
+	// Domains and counts only: the overview, drawn without reading every mailbox first.
+	const directory = services.store.directoryOverview();
 	const sourceSet = useMemo(() => {
 		try {
 			return configuredSourceLabel(services.store.settings.get()) !== undefined;
@@ -46,7 +47,7 @@ export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 			return false;
 		}
 	}, [services, storeVersion]);
-	const domains = useMemo(() => directory.domains(), [directory]);
+	const {domains} = directory;
 	// What the filter matches and each name in Unicode, worked out once: with 5,000 domains every
 	// keystroke filters them all (and the table measures the names).
 	const {searchText, unicodeNames} = useMemo(() => {
