@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
 import {build} from 'esbuild';
+import {inkFramePatches} from './ink-patches.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -66,42 +67,6 @@ const yogaWithoutFetch = {
 	},
 };
 
-/**
- * Ink's Output (the frame as a grid of styled cells) keeps its caches — each line's styled
- * characters, each text's width — in the Output it makes for one frame, so every frame splits
- * every line it draws into graphemes and ANSI codes again (Intl.Segmenter; a new object per
- * character). Filtering the domain list, that was about a third of the CPU of a key and most of
- * its garbage (`node --cpu-prof`, issue 20). Each cache holds what a pure function of the line
- * gives, so frames can share them: unchanged lines (the header, the footer, rows the filter left)
- * are looked up. The shared caches are started afresh once they hold `sharedOutputCacheLines`
- * lines, so scrolling through 5,000 domains does not keep them all. An Ink whose Output no longer
- * reads this way is bundled as it is (and the build says so).
- */
-const inkSharedOutputCaches = {
-	name: 'ink-shared-output-caches',
-	setup(builder) {
-		builder.onLoad({filter: /[\\/]ink[\\/]build[\\/]output\.js$/}, async args => {
-			const source = await fs.promises.readFile(args.path, 'utf8');
-			const perFrame = 'caches = new OutputCaches();';
-			if (!source.includes(perFrame) || !source.includes('styledChars = new Map();')) {
-				return {contents: source, loader: 'js', warnings: [{text: `${args.path} no longer makes its caches as expected: bundled as it is (each frame tokenises every line again)`}]};
-			}
-
-			const shared = [
-				'let sharedOutputCaches;',
-				'const sharedOutputCacheLines = 500;',
-				'function outputCachesForFrame() {',
-				'    if (sharedOutputCaches === undefined || sharedOutputCaches.styledChars.size > sharedOutputCacheLines) {',
-				'        sharedOutputCaches = new OutputCaches();',
-				'    }',
-				'    return sharedOutputCaches;',
-				'}',
-			].join('\n');
-			return {contents: `${source.replace(perFrame, 'caches = outputCachesForFrame();')}\n${shared}\n`, loader: 'js'};
-		});
-	},
-};
-
 async function bundle() {
 	const result = await build({
 		absWorkingDir: root,
@@ -139,7 +104,7 @@ async function bundle() {
 		// program run from source; here it assigns to a constant, which esbuild would warn about.
 		define: {'process.env.NODE_ENV': '"production"'},
 		logOverride: {'assign-to-define': 'silent'},
-		plugins: [missingDevtools, yogaWithoutFetch, inkSharedOutputCaches],
+		plugins: [missingDevtools, yogaWithoutFetch, ...inkFramePatches],
 		metafile: true,
 		logLevel: 'warning',
 	});
