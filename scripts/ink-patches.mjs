@@ -66,6 +66,35 @@ function sameAnsiCodes(from, to) {
 `;
 }
 
+/**
+ * Drawing each text, Ink measures its widest line (widest-line, string-width) at every frame,
+ * without the cache its layout has: a line with one character outside ASCII (the header's │, the
+ * footer's ↓) goes through string-width's grapheme-at-a-time path each time. The width is a pure
+ * function of the text, so it is remembered (the last `textWidthCacheSize` texts).
+ */
+export function rememberTextWidths(source) {
+	const measured = 'const currentWidth = widestLine(text);';
+	if (!source.includes(measured) || !source.includes("import widestLine from 'widest-line';")) {
+		return undefined;
+	}
+
+	return `${source.replace(measured, 'const currentWidth = rememberedWidestLine(text);')}
+const textWidths = new Map();
+const textWidthCacheSize = 500;
+function rememberedWidestLine(text) {
+    let width = textWidths.get(text);
+    if (width === undefined) {
+        if (textWidths.size >= textWidthCacheSize) {
+            textWidths.clear();
+        }
+        width = widestLine(text);
+        textWidths.set(text, width);
+    }
+    return width;
+}
+`;
+}
+
 function patchPlugin(name, file, patch, without) {
 	return {
 		name,
@@ -83,5 +112,6 @@ function patchPlugin(name, file, patch, without) {
 
 export const inkFramePatches = [
 	patchPlugin('ink-shared-output-caches', /[\\/]ink[\\/]build[\\/]output\.js$/, shareOutputCaches, 'each frame tokenises every line again'),
+	patchPlugin('ink-remembered-text-widths', /[\\/]ink[\\/]build[\\/]render-node-to-output\.js$/, rememberTextWidths, 'each text is measured again at each frame'),
 	patchPlugin('ansi-tokenize-equal-styles', /[\\/]@alcalzone[\\/]ansi-tokenize[\\/]build[\\/]styledChars\.js$/, skipEqualStyles, 'each cell is compared with its neighbour in full'),
 ];

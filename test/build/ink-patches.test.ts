@@ -10,7 +10,7 @@ import {fileURLToPath, pathToFileURL} from 'node:url';
 import test from 'ava';
 import {build, type Plugin} from 'esbuild';
 // @ts-expect-error -- a build script, plain JavaScript without types
-import {inkFramePatches, shareOutputCaches, skipEqualStyles} from '../../scripts/ink-patches.mjs';
+import {inkFramePatches, rememberTextWidths, shareOutputCaches, skipEqualStyles} from '../../scripts/ink-patches.mjs';
 
 const require = createRequire(import.meta.url);
 const inkBuild = path.dirname(require.resolve('ink'));
@@ -69,6 +69,7 @@ function styledLine(next: () => number): string {
 
 test('the patches apply to the Ink and ansi-tokenize installed', t => {
 	t.truthy(shareOutputCaches(readFileSync(outputFile, 'utf8')), `${outputFile} no longer reads as the patch expects`);
+	t.truthy(rememberTextWidths(readFileSync(path.join(inkBuild, 'render-node-to-output.js'), 'utf8')), 'render-node-to-output.js no longer reads as the patch expects');
 	t.truthy(skipEqualStyles(readFileSync(styledCharsFile, 'utf8')), `${styledCharsFile} no longer reads as the patch expects`);
 });
 
