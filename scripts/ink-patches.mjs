@@ -2,7 +2,7 @@
 // byte it writes. Filtering the domain list (100,000 mailboxes in 5,000 domains, 80×24), most of
 // a key's CPU went to Ink turning the frame into text (`node --cpu-prof`, issue 20): splitting
 // every line it draws into graphemes and ANSI codes (Intl.Segmenter, an object per character),
-// then comparing the styles of each of the grid's 80×23 cells with its neighbour's (three Sets and
+// measuring each text's width again, then comparing the styles of each of the grid's 80×23 cells with its neighbour's (three Sets and
 // a few arrays per cell, most of the garbage). Each patch reads the dependency's source as it is,
 // and when that no longer reads as expected the file is bundled unchanged and the build says so.
 // test/build/ink-patches.test.ts compares the patched code with the original.
