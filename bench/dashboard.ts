@@ -70,10 +70,10 @@ async function quit(session: ScreenSession): Promise<void> {
 	await session.stop();
 }
 
-/** `/`, then type and erase a filter three times: 31 keys, each a change of the screen. */
-function filterKeys(): string[] {
+/** `/`, then type and erase a filter `cycles` times (3: 31 keys), each key a change of the screen. */
+export function filterKeys(cycles = 3): string[] {
 	const cycle = ['d', '0', '4', '2', '7', keys.backspace, keys.backspace, keys.backspace, keys.backspace, keys.backspace];
-	return ['/', ...cycle, ...cycle, ...cycle];
+	return ['/', ...Array.from({length: cycles}, () => cycle).flat()];
 }
 
 /**
