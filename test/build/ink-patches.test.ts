@@ -6,7 +6,7 @@
 import {readFileSync} from 'node:fs';
 import {createRequire} from 'node:module';
 import path from 'node:path';
-import {fileURLToPath, pathToFileURL} from 'node:url';
+import {fileURLToPath} from 'node:url';
 import test from 'ava';
 import {build, type Plugin} from 'esbuild';
 // @ts-expect-error -- a build script, plain JavaScript without types
@@ -15,8 +15,9 @@ import {inkFramePatches, rememberTextWidths, shareOutputCaches, skipEqualStyles}
 const require = createRequire(import.meta.url);
 const inkBuild = path.dirname(require.resolve('ink'));
 const outputFile = path.join(inkBuild, 'output.js');
-// The package Ink imports (it exports no require entry): its styledChars.js beside its index.
-const styledCharsFile = path.join(path.dirname(fileURLToPath(import.meta.resolve('@alcalzone/ansi-tokenize', pathToFileURL(outputFile).href))), 'styledChars.js');
+// The package Ink imports (one copy, at the top of node_modules; it exports no require entry): its
+// styledChars.js beside its index.
+const styledCharsFile = path.join(path.dirname(fileURLToPath(import.meta.resolve('@alcalzone/ansi-tokenize'))), 'styledChars.js');
 
 interface Output {
 	write(x: number, y: number, text: string, options: {transformers: unknown[]}): void;
