@@ -11,8 +11,8 @@
  *      long each ran alone varied from round to round: the rounds spread from -12% to +20%.)
  *
  * Environment: BENCH_QUICK=1 (fewer starts, one send each way), BENCH_MESSAGES (20000),
- * BENCH_ROUNDS (display-cost rounds, 7), BENCH_DASHBOARD_PARTS (which of starts, keys, display;
- * all three unless set).
+ * BENCH_ROUNDS (display-cost rounds, 7), BENCH_DASHBOARD_PARTS (which of 1-3 to run: `starts`
+ * — the built program's starts and the keys —, `npm`, `display`; default all three).
  */
 import {copyFileSync, cpSync, mkdirSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
@@ -28,6 +28,20 @@ import {paste} from '../test/helpers/keys.js';
 import {keys, ScreenSession} from './lib/terminal.js';
 
 const part = 'dashboard';
+
+const dashboardParts = ['starts', 'npm', 'display'] as const;
+type DashboardPart = typeof dashboardParts[number];
+
+/** BENCH_DASHBOARD_PARTS (`starts,npm,display`): the parts to run; the display cost alone takes minutes. */
+function chosenParts(): Set<DashboardPart> {
+	const asked = (process.env.BENCH_DASHBOARD_PARTS ?? dashboardParts.join(',')).split(',').map(name => name.trim()).filter(Boolean);
+	const unknown = asked.filter(name => !(dashboardParts as readonly string[]).includes(name));
+	if (unknown.length > 0) {
+		throw new Error(`BENCH_DASHBOARD_PARTS names ${unknown.join(', ')}; the parts are ${dashboardParts.join(', ')}`);
+	}
+
+	return new Set(asked as DashboardPart[]);
+}
 
 /** The command line's environment, in colour, in a terminal Ink draws to (CI=false: Ink draws nothing under CI=true). */
 export function dashboardEnv(configDir: string, smtpPort?: number): NodeJS.ProcessEnv {
@@ -56,10 +70,10 @@ async function quit(session: ScreenSession): Promise<void> {
 	await session.stop();
 }
 
-/** `/`, then type and erase a filter three times: 31 keys, each a change of the screen. */
-function filterKeys(): string[] {
+/** `/`, then type and erase a filter `cycles` times (3: 31 keys), each key a change of the screen. */
+export function filterKeys(cycles = 3): string[] {
 	const cycle = ['d', '0', '4', '2', '7', keys.backspace, keys.backspace, keys.backspace, keys.backspace, keys.backspace];
-	return ['/', ...cycle, ...cycle, ...cycle];
+	return ['/', ...Array.from({length: cycles}, () => cycle).flat()];
 }
 
 /**
@@ -73,28 +87,7 @@ function cpuAtFrame(session: ScreenSession): number | undefined {
 
 const cpuFigures = (values: number[]) => (values.length > 0 ? {median: median(values), spread: `${Math.min(...values).toFixed(0)} … ${Math.max(...values).toFixed(0)}`} : undefined);
 
-type DashboardPart = 'starts' | 'keys' | 'display';
-const dashboardParts: readonly DashboardPart[] = ['starts', 'keys', 'display'];
-
-/**
- * BENCH_DASHBOARD_PARTS=starts,keys: only the parts named (the display cost's sends take minutes;
- * a change to the start needs only the starts). Unset: all three.
- */
-function partsToRun(): Set<DashboardPart> {
-	const named = process.env.BENCH_DASHBOARD_PARTS?.split(',').map(name => name.trim()).filter(Boolean);
-	if (named === undefined || named.length === 0) {
-		return new Set(dashboardParts);
-	}
-
-	const unknown = named.filter(name => !(dashboardParts as readonly string[]).includes(name));
-	if (unknown.length > 0) {
-		throw new Error(`BENCH_DASHBOARD_PARTS: unknown part ${unknown.join(', ')} (the parts: ${dashboardParts.join(', ')})`);
-	}
-
-	return new Set(named as DashboardPart[]);
-}
-
-async function measureStartAndKeys(configDir: string, starts: number, withKeys: boolean): Promise<{firstFrames: number[]; firstFrameCpu: number[]; latencies: number[]; missed: number; cpuPerKey: number | undefined}> {
+async function measureStartAndKeys(configDir: string, starts: number): Promise<{firstFrames: number[]; firstFrameCpu: number[]; latencies: number[]; missed: number; cpuPerKey: number | undefined}> {
 	const firstFrames: number[] = [];
 	const firstFrameCpu: number[] = [];
 	let latencies: number[] = [];
@@ -110,7 +103,7 @@ async function measureStartAndKeys(configDir: string, starts: number, withKeys: 
 				firstFrameCpu.push(cpu);
 			}
 
-			if (run < starts || !withKeys) {
+			if (run < starts) {
 				continue;
 			}
 
@@ -403,6 +396,48 @@ async function measureNpmStart(work: string, bigConfigDir: string, starts: numbe
 	return {frames, cpu};
 }
 
+/** The built program's starts (first frame) and, in the last one, the keys while filtering. */
+async function measureStarts(configDir: string, quick: boolean): Promise<Figure[]> {
+	const starts = quick ? 2 : 5;
+	const {firstFrames, firstFrameCpu, latencies, missed, cpuPerKey} = await measureStartAndKeys(configDir, starts);
+	const firstCpu = cpuFigures(firstFrameCpu);
+	const firstMedian = median(firstFrames);
+	const keyMedian = latencies.length > 0 ? median(latencies) : undefined;
+	const keyP95 = latencies.length > 0 ? percentile(latencies, 95) : undefined;
+	printTable('100,000 mailboxes in 5,000 domains, 80×24', ['figure', 'value (ms)', 'target (ms)', ''], [
+		[`node dist/cli.js → first frame with the domain list (median of ${firstFrames.length} starts)`, firstMedian, '≤ 1,000', verdict(firstMedian <= 1000)],
+		['start → first frame, slowest start', Math.max(...firstFrames), '', ''],
+		[`CPU time used by the first frame (median; ${firstCpu?.spread ?? 'not known'})`, firstCpu?.median, '', ''],
+		[`key → next frame while filtering, median (${latencies.length} keys${missed > 0 ? `, ${missed} without a change` : ''})`, keyMedian, '', ''],
+		['key → next frame while filtering, p95', keyP95, '≤ 20', verdict(keyP95 === undefined ? undefined : keyP95 <= 20)],
+		['key → next frame while filtering, slowest', latencies.length > 0 ? Math.max(...latencies) : undefined, '', ''],
+		['the program\'s CPU time per key while filtering (the settling between keys included)', cpuPerKey, '', ''],
+	]);
+	return [
+		{part, name: 'node dist/cli.js → first frame with the list', value: firstMedian, unit: 'ms', target: '≤ 1,000', ok: firstMedian <= 1000},
+		{part, name: 'CPU time to the first frame, node dist/cli.js (median)', value: firstCpu?.median, unit: 'ms', target: '', ok: undefined},
+		{part, name: 'key → frame while filtering, median', value: keyMedian, unit: 'ms', target: '', ok: undefined},
+		{part, name: 'key → frame while filtering, p95', value: keyP95, unit: 'ms', target: '≤ 20', ok: keyP95 === undefined ? undefined : keyP95 <= 20},
+		{part, name: 'CPU per key while filtering', value: cpuPerKey, unit: 'ms', target: '', ok: undefined},
+	];
+}
+
+/** `npm start`'s starts (the demo profile holding the same directory). */
+async function measureNpmStarts(work: string, configDir: string, quick: boolean): Promise<Figure[]> {
+	const {frames: npmStarts, cpu: npmCpuValues} = await measureNpmStart(work, configDir, quick ? 2 : 5);
+	const npmMedian = median(npmStarts);
+	const npmCpu = cpuFigures(npmCpuValues);
+	printTable('npm start (the demo profile holding the same directory), sources unchanged since the last build', ['figure', 'value (ms)', 'target (ms)', ''], [
+		[`npm start → first frame (median of ${npmStarts.length} starts)`, npmMedian, '≤ 1,000', verdict(npmMedian <= 1000)],
+		['npm start → first frame, slowest', Math.max(...npmStarts), '', ''],
+		[`CPU time used by the first frame, npm's included (median; ${npmCpu?.spread ?? 'not known'})`, npmCpu?.median, '', ''],
+	]);
+	return [
+		{part, name: 'npm start → first frame (built, unchanged)', value: npmMedian, unit: 'ms', target: '≤ 1,000', ok: npmMedian <= 1000},
+		{part, name: 'CPU time to the first frame, npm start (median)', value: npmCpu?.median, unit: 'ms', target: '', ok: undefined},
+	];
+}
+
 export async function benchDashboard(): Promise<Figure[]> {
 	console.log('\n== Dashboard (issues 4 and 20): the built program in an 80×24 pseudo-terminal ==');
 	if (!cliBuilt()) {
@@ -411,65 +446,25 @@ export async function benchDashboard(): Promise<Figure[]> {
 	}
 
 	const quick = process.env.BENCH_QUICK === '1';
-	const parts = partsToRun();
+	const parts = chosenParts();
 	const work = makeTempDir('dashboard');
 	try {
 		const configDir = path.join(work, 'big');
 		mkdirSync(configDir);
-		const csv = path.join(work, 'big.csv');
-		await writeDirectoryCsv(csv, 100_000, 5000);
-		const imported = await importDirectory(configDir, csv);
-		console.log(`  imported 100,000 mailboxes in 5,000 domains through the command line in ${(imported.ms / 1000).toFixed(2)} s`);
+		if (parts.has('starts') || parts.has('npm')) {
+			const csv = path.join(work, 'big.csv');
+			await writeDirectoryCsv(csv, 100_000, 5000);
+			const imported = await importDirectory(configDir, csv);
+			console.log(`  imported 100,000 mailboxes in 5,000 domains through the command line in ${(imported.ms / 1000).toFixed(2)} s`);
+		}
 
-		// Without the starts part, one start only: the keys are measured in it.
-		const starts = parts.has('starts') ? (quick ? 2 : 5) : 1;
-		const {firstFrames, firstFrameCpu, latencies, missed, cpuPerKey} = parts.has('starts') || parts.has('keys')
-			? await measureStartAndKeys(configDir, starts, parts.has('keys'))
-			: {firstFrames: [], firstFrameCpu: [], latencies: [], missed: 0, cpuPerKey: undefined};
-		const firstCpu = cpuFigures(firstFrameCpu);
-		const firstMedian = firstFrames.length > 0 ? median(firstFrames) : undefined;
-		const keyMedian = latencies.length > 0 ? median(latencies) : undefined;
-		const keyP95 = latencies.length > 0 ? percentile(latencies, 95) : undefined;
 		const figures: Figure[] = [];
-		if (parts.has('starts') && firstMedian !== undefined) {
-			printTable('100,000 mailboxes in 5,000 domains, 80×24', ['figure', 'value (ms)', 'target (ms)', ''], [
-				[`node dist/cli.js → first frame with the domain list (median of ${firstFrames.length} starts)`, firstMedian, '≤ 1,000', verdict(firstMedian <= 1000)],
-				['start → first frame, slowest start', Math.max(...firstFrames), '', ''],
-				[`CPU time used by the first frame (median; ${firstCpu?.spread ?? 'not known'})`, firstCpu?.median, '', ''],
-			]);
-			figures.push(
-				{part, name: 'node dist/cli.js → first frame with the list', value: firstMedian, unit: 'ms', target: '≤ 1,000', ok: firstMedian <= 1000},
-				{part, name: 'CPU time to the first frame, node dist/cli.js (median)', value: firstCpu?.median, unit: 'ms', target: '', ok: undefined},
-			);
-		}
-
-		if (parts.has('keys')) {
-			printTable('100,000 mailboxes in 5,000 domains, 80×24: filtering', ['figure', 'value (ms)', 'target (ms)', ''], [
-				[`key → next frame while filtering, median (${latencies.length} keys${missed > 0 ? `, ${missed} without a change` : ''})`, keyMedian, '', ''],
-				['key → next frame while filtering, p95', keyP95, '≤ 20', verdict(keyP95 === undefined ? undefined : keyP95 <= 20)],
-				['key → next frame while filtering, slowest', latencies.length > 0 ? Math.max(...latencies) : undefined, '', ''],
-				['the program\'s CPU time per key while filtering (the settling between keys included)', cpuPerKey, '', ''],
-			]);
-			figures.push(
-				{part, name: 'key → frame while filtering, median', value: keyMedian, unit: 'ms', target: '', ok: undefined},
-				{part, name: 'key → frame while filtering, p95', value: keyP95, unit: 'ms', target: '≤ 20', ok: keyP95 === undefined ? undefined : keyP95 <= 20},
-				{part, name: 'CPU per key while filtering', value: cpuPerKey, unit: 'ms', target: '', ok: undefined},
-			);
-		}
-
 		if (parts.has('starts')) {
-			const {frames: npmStarts, cpu: npmCpuValues} = await measureNpmStart(work, configDir, quick ? 2 : 5);
-			const npmMedian = median(npmStarts);
-			const npmCpu = cpuFigures(npmCpuValues);
-			printTable('npm start (the demo profile holding the same directory), sources unchanged since the last build', ['figure', 'value (ms)', 'target (ms)', ''], [
-				[`npm start → first frame (median of ${npmStarts.length} starts)`, npmMedian, '≤ 1,000', verdict(npmMedian <= 1000)],
-				['npm start → first frame, slowest', Math.max(...npmStarts), '', ''],
-				[`CPU time used by the first frame, npm's included (median; ${npmCpu?.spread ?? 'not known'})`, npmCpu?.median, '', ''],
-			]);
-			figures.push(
-				{part, name: 'npm start → first frame (built, unchanged)', value: npmMedian, unit: 'ms', target: '≤ 1,000', ok: npmMedian <= 1000},
-				{part, name: 'CPU time to the first frame, npm start (median)', value: npmCpu?.median, unit: 'ms', target: '', ok: undefined},
-			);
+			figures.push(...await measureStarts(configDir, quick));
+		}
+
+		if (parts.has('npm')) {
+			figures.push(...await measureNpmStarts(work, configDir, quick));
 		}
 
 		if (parts.has('display')) {

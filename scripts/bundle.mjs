@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
 import {build} from 'esbuild';
+import {inkFramePatches} from './ink-patches.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -103,7 +104,7 @@ async function bundle() {
 		// program run from source; here it assigns to a constant, which esbuild would warn about.
 		define: {'process.env.NODE_ENV': '"production"'},
 		logOverride: {'assign-to-define': 'silent'},
-		plugins: [missingDevtools, yogaWithoutFetch],
+		plugins: [missingDevtools, yogaWithoutFetch, ...inkFramePatches],
 		metafile: true,
 		logLevel: 'warning',
 	});

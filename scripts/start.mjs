@@ -14,7 +14,7 @@ import {pathToFileURL} from 'node:url';
 const root = path.resolve(import.meta.dirname, '..');
 const cli = path.join(root, 'dist', 'cli.js');
 const stamp = path.join(root, 'dist', '.build-stamp');
-const inputs = ['cli.tsx', 'source', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/bundle.mjs'];
+const inputs = ['cli.tsx', 'source', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/bundle.mjs', 'scripts/ink-patches.mjs'];
 
 /** The newest modification time under a file or folder, in ms. */
 function newest(entry) {

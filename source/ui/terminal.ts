@@ -94,18 +94,52 @@ export function editInEditor(text: string, options: {
  * deliberate step that checks whether this is still needed; patching node_modules at install
  * was the other way, and this one touches nothing of Ink's.
  */
+/** Ink's markers around a frame (write-synchronized.js): the terminal shows what is between at once. */
+const beginSynchronizedUpdate = '\u001B[?2026h';
+const endSynchronizedUpdate = '\u001B[?2026l';
+
 export function withFrameCursorFix(stdout: NodeJS.WriteStream): NodeJS.WriteStream {
+	// A frame Ink writes between "begin synchronized update" and its end (ESC[?2026h … ESC[?2026l)
+	// is held and written at the end in one piece: one write to the terminal per frame instead of
+	// four (begin, the frame, the cursor-up below, end), each a system call at every key.
+	let held: string | undefined;
+	const release = () => {
+		if (held !== undefined) {
+			const bytes = held;
+			held = undefined;
+			stdout.write(bytes);
+		}
+	};
+
 	// What Ink writes is passed on as it is (user text included); only the cursor is moved.
 	const write = (chunk: unknown, ...rest: unknown[]): boolean => {
-		const frame = typeof chunk === 'string' && (chunk.endsWith('\n') || chunk.endsWith('\u001B[E'));
-		// eraseLines() alone (log-update's clear): ESC[2K, then cursor-up + ESC[2K per line.
-		const erase = typeof chunk === 'string' && !frame && chunk.startsWith('\u001B[2K');
-		const ok = (stdout.write as (...args: unknown[]) => boolean)(erase ? '\u001B[2J\u001B[H' : chunk, ...rest);
-		if (frame) {
-			stdout.write('\u001B[A');
+		if (typeof chunk !== 'string' || rest.length > 0) {
+			release();
+			return (stdout.write as (...args: unknown[]) => boolean)(chunk, ...rest);
 		}
 
-		return ok;
+		if (chunk === beginSynchronizedUpdate) {
+			release();
+			held = chunk;
+			// Ink ends the update in the same call; should it not, nothing stays held past this tick.
+			queueMicrotask(release);
+			return true;
+		}
+
+		const frame = chunk.endsWith('\n') || chunk.endsWith('\u001B[E');
+		// eraseLines() alone (log-update's clear): ESC[2K, then cursor-up + ESC[2K per line.
+		const erase = !frame && chunk.startsWith('\u001B[2K');
+		const bytes = (erase ? '\u001B[2J\u001B[H' : chunk) + (frame ? '\u001B[A' : '');
+		if (held === undefined) {
+			return stdout.write(bytes);
+		}
+
+		held += bytes;
+		if (chunk === endSynchronizedUpdate) {
+			release();
+		}
+
+		return true;
 	};
 
 	return new Proxy(stdout, {

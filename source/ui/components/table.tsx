@@ -11,7 +11,7 @@
  *
  * @example
  * const view = useListView(list, dispatch, rows);
- * <Table view={view} rowKey={send => send.id} columns={[
+ * <Table view={view} columns={[
  *   {title: 'When', cell: send => formatWhen(send.createdAt)},
  *   {title: 'Subject', cell: send => send.subject, grow: true, min: 12},
  * ]} />
@@ -158,14 +158,13 @@ function cellText<T>(column: Column<T>, text: string, width: number): string {
 }
 
 /** The title row and the rows of `view` that fit; `empty` shows in the body when there is no row. */
-export function Table<T>({view, columns, measureOver, widths: given, rowKey, rowStyle, empty}: {
+export function Table<T>({view, columns, measureOver, widths: given, rowStyle, empty}: {
 	view: ListView<T>;
 	columns: ReadonlyArray<Column<T>>;
 	/** The rows the widths are measured over: every row before the filter (default: the view's rows). */
 	measureOver?: readonly T[];
 	/** From `useColumnWidths`, when the screen needs them too (to say what a row could not show). */
 	widths?: readonly number[];
-	rowKey: (row: T) => string;
 	/** The whole row's look: marked, disabled. */
 	rowStyle?: (row: T) => {color?: string; bold?: boolean; dim?: boolean};
 	empty?: ReactNode;
@@ -209,7 +208,10 @@ export function Table<T>({view, columns, measureOver, widths: given, rowKey, row
 		<Box ref={ref} flexDirection="column" flexGrow={1} flexBasis={0} overflowY="hidden">
 			<Text bold color={theme.muted} wrap="truncate-end">{heading.trimEnd()}</Text>
 			{view.visibleRows.length === 0 && empty ? empty : null}
-			{view.visibleRows.map(({row, selected}) => {
+			{/* Each row is keyed by its place on the screen, not by what it shows: a key or a filter
+			that changes the rows then changes the text of the same Ink nodes, instead of removing
+			every row's node (and its Yoga node) and making new ones at each key. */}
+			{view.visibleRows.map(({row, selected}, slot) => {
 				const style = rowStyle?.(row) ?? {};
 				const cells = line((column, width) => cellText(column, cellOf(column, row, width), width));
 				if (!selected) {
@@ -225,7 +227,7 @@ export function Table<T>({view, columns, measureOver, widths: given, rowKey, row
 
 				const look = {inverse: selected, color: style.color, bold: style.bold, dimColor: style.dim && !selected};
 				const text = (
-					<Text key={rowKey(row)} {...look} wrap="truncate-end">
+					<Text key={slot} {...look} wrap="truncate-end">
 						{selected ? '' : '  '}
 						{columns.map((column, index) => {
 							const color = selected ? undefined : column.color?.(row);
@@ -237,7 +239,7 @@ export function Table<T>({view, columns, measureOver, widths: given, rowKey, row
 				// each frame, and one character outside ASCII sends the whole row through
 				// string-width's grapheme-at-a-time path (~300 µs a row against ~5 µs).
 				return selected ? (
-					<Box key={rowKey(row)}>
+					<Box key={slot}>
 						<Text {...look}>{theme.symbols.pointer} </Text>
 						{text}
 					</Box>

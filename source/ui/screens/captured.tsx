@@ -164,7 +164,6 @@ export function CapturedScreen({route}: {route: RouteOf<'captured'>}) {
 				view={view}
 				columns={columns}
 				measureOver={all}
-				rowKey={row => row.file}
 				empty={error ? <Text color={theme.error} wrap="wrap">{printable(error)}</Text> : all.length === 0
 					? <Text color={theme.muted}>  No captured message for this send.</Text>
 					: <Text color={theme.warning}>  No message matches &quot;{list.filter}&quot;.</Text>}

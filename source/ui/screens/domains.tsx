@@ -128,7 +128,6 @@ export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 				view={view}
 				columns={columns}
 				measureOver={domains}
-				rowKey={domain => domain.name}
 				rowStyle={domain => isMarked(domain) ? {color: theme.accent, bold: true} : {}}
 				empty={hasDomains ? <Text color={theme.warning}>  No domain matches &quot;{list.filter}&quot;.</Text> : (
 					<Box flexDirection="column" paddingLeft={2}>

@@ -176,7 +176,6 @@ export function HistoryScreen(_props: {route: RouteOf<'history'>}) {
 				view={view}
 				columns={columns}
 				measureOver={everyRow}
-				rowKey={row => row.id}
 				empty={error ? <Text color={theme.error} wrap="wrap">{printable(error)}</Text> : everyRow.length === 0 ? (
 					<Box flexDirection="column" paddingLeft={2}>
 						<Text>Nothing sent yet.</Text>

@@ -291,7 +291,6 @@ export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
 				view={view}
 				columns={columns}
 				widths={widths}
-				rowKey={recipient => recipient.messageId}
 				empty={<Text color={theme.muted}>  {failedOnly ? 'No failed recipient matches.' : list.filter ? `No recipient matches "${list.filter}".` : 'No recipients.'}</Text>}
 			/>
 			{replyLines.map(line => <Text key={line} color={note === undefined ? theme.muted : deliveryColor(current!) ?? theme.muted} wrap="truncate-end">  {line}</Text>)}

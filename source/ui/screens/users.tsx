@@ -215,7 +215,6 @@ export function UsersScreen({route}: {route: RouteOf<'users'>}) {
 				view={view}
 				columns={columns}
 				measureOver={all}
-				rowKey={mailbox => mailbox.address}
 				rowStyle={mailbox => ({dim: mailbox.disabled})}
 				empty={error ? <Text color={theme.error} wrap="wrap">{printable(error)}</Text> : mailboxes.length === 0
 					? <Text color={theme.muted}>  No mailbox in {domainName} yet: a adds one.</Text>
