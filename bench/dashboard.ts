@@ -11,7 +11,7 @@
  *      long each ran alone varied from round to round: the rounds spread from -12% to +20%.)
  *
  * Environment: BENCH_QUICK=1 (fewer starts, one send each way), BENCH_MESSAGES (20000),
- * BENCH_ROUNDS (display-cost rounds, 7), BENCH_DASHBOARD_PARTS (which of 1-3 to run: `starts`
+ * BENCH_ROUNDS (display-cost rounds, 25), BENCH_DASHBOARD_PARTS (which of 1-3 to run: `starts`
  * — the built program's starts and the keys —, `npm`, `display`; default all three).
  */
 import {copyFileSync, cpSync, mkdirSync, writeFileSync} from 'node:fs';
@@ -23,7 +23,7 @@ import {sampleCpu, treeCpuMs, type CpuSampler} from './lib/cpu.js';
 import {cliBuilt, cliEnv, cliNodeFlags, cliPath, domainName, firstError, importDirectory, messageText, repoRoot, writeDirectoryCsv} from './lib/fixtures.js';
 import {findPostfixTool, postfixInstallHint, startSink, type Sink} from './lib/postfix.js';
 import {runMeasured} from './lib/run.js';
-import {median, percentile, printTable, verdict, type Figure} from './lib/table.js';
+import {median, medianInterval, percentile, printTable, verdict, type Figure} from './lib/table.js';
 import {paste} from '../test/helpers/keys.js';
 import {keys, ScreenSession} from './lib/terminal.js';
 
@@ -287,7 +287,8 @@ async function measureDisplayCost(work: string, quick: boolean): Promise<Figure[
 	const messageFile = path.join(work, 'message.txt');
 	writeFileSync(messageFile, lines.join('\n'));
 
-	const rounds = quick ? 1 : (Number(process.env.BENCH_ROUNDS) > 0 ? Number(process.env.BENCH_ROUNDS) : 7);
+	// 25 rounds: the median's 95% interval then runs from the 8th to the 18th of them.
+	const rounds = quick ? 1 : (Number(process.env.BENCH_ROUNDS) > 0 ? Number(process.env.BENCH_ROUNDS) : 25);
 	const results: Record<'dashboard' | 'cli', SendTiming[]> = {dashboard: [], cli: []};
 	for (let round = 1; round <= rounds; round++) {
 		const dashboardSink = await startSink(sinkBinary, work);
@@ -348,14 +349,25 @@ async function measureDisplayCost(work: string, quick: boolean): Promise<Figure[
 		['dashboard, progress screen shown', rateOf(results.dashboard, 'streamMs'), rateOf(results.dashboard, 'wholeMs'), 'Send key → summary frame', cpuPerMessage(results.dashboard)],
 		['command line (send --json)', rateOf(results.cli, 'streamMs'), rateOf(results.cli, 'wholeMs'), 'spawn → exit', cpuPerMessage(results.cli)],
 	]);
-	printTable(`Display cost: each round's dashboard send against the command-line send next to it; median of ${cpuPairs.length} round(s), spread min … max`, ['figure', 'median %', 'spread %', 'target %', ''], [
-		['CPU per message: dashboard ÷ command line − 1', percent(cpuCost), spread(cpuPairs), '< 5', verdict(cpuCost === undefined ? undefined : cpuCost < 0.05)],
-		['  each round', eachRound(cpuPairs), '', '', ''],
-		['rate at the sink: 1 − dashboard ÷ command line', percent(rateCost), spread(ratePairs), '', ''],
-		['  each round', eachRound(ratePairs), '', '', ''],
+	// One send's CPU per message moves by ±20% from round to round on a quiet 2-CPU machine, alike
+	// for both ways: a median is trusted only as far as its confidence interval reaches. The goal is
+	// met when the whole interval is below it, missed when the whole interval is above it.
+	const interval = (values: number[]) => {
+		const bounds = medianInterval(values);
+		return bounds ? `${(bounds[0] * 100).toFixed(1)} … ${(bounds[1] * 100).toFixed(1)}` : `none (${values.length} rounds: 6 at least)`;
+	};
+
+	const cpuBounds = medianInterval(cpuPairs);
+	const cpuMet = cpuBounds === undefined ? undefined : (cpuBounds[1] < 0.05 ? true : (cpuBounds[0] >= 0.05 ? false : undefined));
+	printTable(`Display cost: each round's dashboard send against the command-line send next to it; median of ${cpuPairs.length} round(s), its 95% confidence interval, spread min … max`, ['figure', 'median %', '95% interval %', 'spread %', 'target %', ''], [
+		['CPU per message: dashboard ÷ command line − 1', percent(cpuCost), interval(cpuPairs), spread(cpuPairs), '< 5', cpuMet === undefined ? 'not known' : verdict(cpuMet)],
+		['  each round', eachRound(cpuPairs), '', '', '', ''],
+		['rate at the sink: 1 − dashboard ÷ command line', percent(rateCost), interval(ratePairs), spread(ratePairs), '', ''],
+		['  each round', eachRound(ratePairs), '', '', '', ''],
 	]);
 	return [
-		{part, name: `display cost, CPU per message (median of ${cpuPairs.length} rounds)`, value: percent(cpuCost), unit: '%', target: '< 5', ok: cpuCost === undefined ? undefined : cpuCost < 0.05},
+		{part, name: `display cost, CPU per message (median of ${cpuPairs.length} rounds)`, value: percent(cpuCost), unit: '%', target: '< 5', ok: cpuMet},
+		{part, name: 'display cost, CPU per message: top of the 95% interval', value: cpuBounds === undefined ? undefined : cpuBounds[1] * 100, unit: '%', target: '< 5', ok: cpuBounds === undefined ? undefined : cpuBounds[1] < 0.05},
 		{part, name: 'display cost, rate at the sink (median)', value: percent(rateCost), unit: '%', target: '', ok: undefined},
 	];
 }

@@ -47,6 +47,31 @@ export function median(values: number[]): number {
 	return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
+/**
+ * A distribution-free 95% confidence interval for the median (from the binomial order statistics):
+ * the sorted values at ranks k and n − k + 1, k the largest rank with P(Binomial(n, ½) < k) ≤ 2.5%.
+ * Undefined below 6 values, where even the smallest and largest leave more than 5% outside.
+ */
+export function medianInterval(values: number[]): [number, number] | undefined {
+	const sorted = [...values].sort((a, b) => a - b);
+	const n = sorted.length;
+	let below = 0;
+	let chance = 0.5 ** n;
+	let k = 0;
+	// `below`: P(Binomial(n, ½) < i + 1), summed rank by rank.
+	for (let i = 0; i < n; i++) {
+		below += chance;
+		if (below > 0.025) {
+			break;
+		}
+
+		k = i + 1;
+		chance = (chance * (n - i)) / (i + 1);
+	}
+
+	return k === 0 ? undefined : [sorted[k - 1], sorted[n - k]];
+}
+
 /** Nearest-rank percentile, p in 0..100. */
 export function percentile(values: number[], p: number): number {
 	const sorted = [...values].sort((a, b) => a - b);
