@@ -26,7 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {performance} from 'node:perf_hooks';
 import {promisify} from 'node:util';
-import {startPostfix, type PostfixOptions} from '../test/helpers/postfix-server.js';
+import {refusedCommandsInLog, startPostfix, type PostfixOptions} from '../test/helpers/postfix-server.js';
 import type {Figure} from './lib/table.js';
 import {ensureSenderAddress} from './lib/fixtures.js';
 
@@ -123,6 +123,8 @@ interface Sent {
 	messageRateRefusals: number;
 	connectionRateRefusals: number;
 	concurrencyRefusals: number;
+	/** RCPT TO and DATA commands refused (pipelined behind a refused MAIL FROM). */
+	refusedCommands: number;
 	lastLimiting: string | undefined;
 }
 
@@ -162,6 +164,7 @@ async function sendThrough(total: number, options: PostfixOptions, liftAfterSeco
 			messageRateRefusals: log.filter(line => /message delivery request rate limit exceeded/i.test(line)).length,
 			connectionRateRefusals: log.filter(line => /connection rate limit exceeded/i.test(line)).length,
 			concurrencyRefusals: log.filter(line => /concurrency limit exceeded/i.test(line)).length,
+			refusedCommands: refusedCommandsInLog(log),
 			lastLimiting: result.stdout.split('\n').filter(line => line.includes('"type":"limiting"')).at(-1),
 		};
 	} finally {
@@ -199,7 +202,7 @@ export async function benchLimits(): Promise<Figure[]> {
 		const per100 = (count: number) => ((count * 100) / limitCase.total).toFixed(1);
 		console.log(`\n== Limits ${index + 1}: ${limitCase.name}, ${limitCase.total} messages ==`);
 		console.log(`exit ${sent.code}, ${sent.seconds.toFixed(1)} s against the least ${least.toFixed(1)} s: ${ratio.toFixed(2)}×; every recipient once: ${sent.once}`);
-		console.log(`Postfix refused, per 100 messages: ${per100(sent.messageRateRefusals)} "message delivery request rate limit exceeded", ${per100(sent.connectionRateRefusals)} "connection rate limit exceeded", ${per100(sent.concurrencyRefusals)} "concurrency limit exceeded"`);
+		console.log(`Postfix refused, per 100 messages: ${per100(sent.messageRateRefusals)} "message delivery request rate limit exceeded", ${per100(sent.connectionRateRefusals)} "connection rate limit exceeded", ${per100(sent.concurrencyRefusals)} "concurrency limit exceeded"; and ${per100(sent.refusedCommands)} RCPT TO or DATA`);
 		console.log(`last limiting line: ${sent.lastLimiting ?? 'none'}`);
 		figures.push({part: 'limits', name: `${limitCase.name}: time / least time`, value: ratio, unit: '×', target: `≤ ${target}`, ok: ratio <= target && sent.once && sent.code === 0});
 	}

@@ -7,7 +7,7 @@
 import test, {type ExecutionContext} from 'ava';
 import {lastJsonLine, runCli} from '../helpers/cli.js';
 import {importedDirectory, numbered} from '../helpers/imported-directory.js';
-import {startPostfix} from '../helpers/postfix-server.js';
+import {refusedCommandsInLog, startPostfix} from '../helpers/postfix-server.js';
 
 /**
  * `count` users of example.com imported, and one send to them all through a real Postfix that
@@ -49,21 +49,6 @@ function refusalsInLog(lines: string[]): {messageRate: number; connections: numb
 		messageRate: lines.filter(line => /Message delivery request rate limit exceeded/.test(line)).length,
 		connections: lines.filter(line => /Connection (?:concurrency|rate) limit exceeded/.test(line)).length,
 	};
-}
-
-/**
- * The RCPT TO and DATA commands Postfix answered with an error, from the counts it logs as each
- * client disconnects (`rcpt=8/10`: 10 sent, 8 accepted; a bare `rcpt=10`: none refused).
- */
-function refusedCommandsInLog(lines: string[]): number {
-	let refused = 0;
-	for (const line of lines.filter(text => text.includes(' disconnect from '))) {
-		for (const [, ok, sent] of line.matchAll(/\b(?:rcpt|data)=(\d+)\/(\d+)/g)) {
-			refused += Number(sent) - Number(ok);
-		}
-	}
-
-	return refused;
 }
 
 test('Postfix allowing 10 messages per 8 s: the window is learnt once, then each costs Postfix a refusal or two, and the progress carries the window and an ETA from it', async t => {

@@ -259,6 +259,22 @@ function countTree(folder: string): number {
 	return count;
 }
 
+/**
+ * The RCPT TO and DATA commands Postfix answered with an error, from the counts it logs as each
+ * client disconnects (`rcpt=8/10`: 10 sent, 8 accepted; a bare `rcpt=10`: none refused). A
+ * pipelined MAIL FROM refused gets its RCPT TO and DATA refused too ("503 need MAIL command").
+ */
+export function refusedCommandsInLog(lines: string[]): number {
+	let refused = 0;
+	for (const line of lines.filter(text => text.includes(' disconnect from '))) {
+		for (const [, ok, sent] of line.matchAll(/\b(?:rcpt|data)=(\d+)\/(\d+)/g)) {
+			refused += Number(sent) - Number(ok);
+		}
+	}
+
+	return refused;
+}
+
 /** Start a private Postfix instance; stop it with `stop()` (in `t.teardown`). */
 export async function startPostfix(options: PostfixOptions = {}): Promise<PostfixServer> {
 	if (!fs.existsSync(postfixBinary) || !fs.existsSync('/usr/sbin/postconf')) {
