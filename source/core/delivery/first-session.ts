@@ -18,18 +18,30 @@ export interface PatientCheck {
 	maxConnectFailures: number;
 	/** Told before each wait: what failed, and when the next attempt is. */
 	onRetry?: (text: string) => void;
-	/**
-	 * Settles once another relay of the send is ready: this one's failure is then final, and a wait
-	 * for its next attempt ends at once (the run starts on the ready relays and leaves this one, as
-	 * a new send's check does, rather than holding every relay back for this one's backoff).
-	 */
-	othersReady?: Promise<void>;
+	/** The send's other relays, checked at the same time (start.ts's checkRelays). */
+	others?: OtherRelays;
+}
+
+/**
+ * What a relay's check knows of the others'. Once another relay is ready, this one's failure is
+ * final and a wait for its next attempt ends at once: the run starts on the ready relays and
+ * leaves this one, as a new send's check does, rather than holding every relay back for this
+ * one's backoff. After its first failure a relay waits until every relay's first attempt was
+ * answered before it says it will try again, so that it does not say so just before it is left.
+ */
+export interface OtherRelays {
+	/** Settles once one relay's check succeeded. */
+	ready: Promise<void>;
+	/** Settles once every relay's first attempt was answered (a relay ready counts once it is). */
+	tried: Promise<void>;
+	/** A relay's first attempt was answered; again for the same relay changes nothing. */
+	triedOnce: (relay: ConnectionTarget) => void;
 }
 
 /** Opens a checked session (EHLO, TLS, login), trying again while the failure is one that may pass. */
 export async function verifySessionPatiently(target: ConnectionTarget, check: PatientCheck): Promise<SmtpSession> {
 	let othersReady = false;
-	void check.othersReady?.then(() => {
+	void check.others?.ready.then(() => {
 		othersReady = true;
 	});
 	for (let attempt = 1; ; attempt++) {
@@ -45,7 +57,15 @@ export async function verifySessionPatiently(target: ConnectionTarget, check: Pa
 			});
 		});
 		if ('session' in opened) {
+			// Counted as tried once it is ready (checkRelays), so that `ready` is known first.
 			return opened.session;
+		}
+
+		if (attempt === 1 && check.others) {
+			check.others.triedOnce(target);
+			if (!opened.final) {
+				await Promise.race([check.others.ready, check.others.tried]);
+			}
 		}
 
 		if (opened.final || attempt >= check.maxConnectFailures || othersReady) {
@@ -57,7 +77,7 @@ export async function verifySessionPatiently(target: ConnectionTarget, check: Pa
 		let timer: NodeJS.Timeout | undefined;
 		await Promise.race([new Promise(resolve => {
 			timer = setTimeout(resolve, waitMs);
-		}), check.othersReady]);
+		}), check.others?.ready]);
 		clearTimeout(timer);
 		if (othersReady) {
 			throw opened.error;

@@ -23,7 +23,7 @@ import type {Thread} from './recipients.js';
 import {relayTargets, type RelayStart} from './relays.js';
 import {replyOf} from './replies.js';
 import {verifySession, type ConnectionTarget, type Deadlines, type SmtpSession} from './transport.js';
-import {verifySessionPatiently} from './first-session.js';
+import {verifySessionPatiently, type OtherRelays} from './first-session.js';
 
 /** What the engine works with: the store, the send records, the environment, and a capture server it may start. */
 export interface DeliveryContext {
@@ -149,15 +149,29 @@ function threadIds(sends: SendLog, originalId: string, addresses: string[], unre
  * or TLS, is left (the run says so when it starts); when every relay fails, the first one's error
  * (with one relay: its error, as always).
  */
-async function checkRelays(target: ConnectionTarget, check: (relay: ConnectionTarget, othersReady: Promise<void>) => Promise<SmtpSession>): Promise<RelayStart[]> {
+async function checkRelays(target: ConnectionTarget, check: (relay: ConnectionTarget, others: OtherRelays) => Promise<SmtpSession>): Promise<RelayStart[]> {
 	const targets = relayTargets(target);
 	let oneReady: () => void = () => undefined;
-	const othersReady = new Promise<void>(resolve => {
-		oneReady = resolve;
-	});
+	let allTried: () => void = () => undefined;
+	const tried = new Set<ConnectionTarget>();
+	const others: OtherRelays = {
+		ready: new Promise<void>(resolve => {
+			oneReady = resolve;
+		}),
+		tried: new Promise<void>(resolve => {
+			allTried = resolve;
+		}),
+		triedOnce(relay) {
+			tried.add(relay);
+			if (tried.size === targets.length) {
+				allTried();
+			}
+		},
+	};
 	const checked = await Promise.allSettled(targets.map(async relay => {
-		const session = await check(relay, othersReady);
+		const session = await check(relay, others);
 		oneReady();
+		others.triedOnce(relay);
 		return session;
 	}));
 	if (checked.every(result => result.status === 'rejected')) {
@@ -281,8 +295,8 @@ export async function reopenDelivery(ctx: DeliveryContext, sendId: string, optio
 		const thread = record.followUpOf === undefined ? undefined : threadIds(ctx.sends, record.followUpOf, addresses);
 		// The check is tried again with the send's backoff: a resume often comes right after a failure.
 		const relays: RelayStart[] = chosen.length > 0
-			? await checkRelays(target, async (relay, othersReady) => verifySessionPatiently(relay, {
-				deadlines: engine.deadlines, reconnectDelayMs: engine.reconnectDelayMs, maxConnectFailures: engine.maxConnectFailures, othersReady,
+			? await checkRelays(target, async (relay, others) => verifySessionPatiently(relay, {
+				deadlines: engine.deadlines, reconnectDelayMs: engine.reconnectDelayMs, maxConnectFailures: engine.maxConnectFailures, others,
 				onRetry: options.onRetry && (text => options.onRetry!(target.relays ? `${relay.description}: ${text}` : text)),
 			}))
 			: relayTargets(target).map(relay => ({target: relay}));
