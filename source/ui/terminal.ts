@@ -71,6 +71,10 @@ export function editInEditor(text: string, options: {
 	}
 }
 
+/** Ink's markers around a frame (write-synchronized.js): the terminal shows what is between at once. */
+const beginSynchronizedUpdate = '\u001B[?2026h';
+const endSynchronizedUpdate = '\u001B[?2026l';
+
 /**
  * Ink 6.8's incremental renderer is off by one row when the frame ends in a newline (any
  * frame shorter than the terminal, which is what avoids a full redraw per frame): it
@@ -94,10 +98,6 @@ export function editInEditor(text: string, options: {
  * deliberate step that checks whether this is still needed; patching node_modules at install
  * was the other way, and this one touches nothing of Ink's.
  */
-/** Ink's markers around a frame (write-synchronized.js): the terminal shows what is between at once. */
-const beginSynchronizedUpdate = '\u001B[?2026h';
-const endSynchronizedUpdate = '\u001B[?2026l';
-
 export function withFrameCursorFix(stdout: NodeJS.WriteStream): NodeJS.WriteStream {
 	// A frame Ink writes between "begin synchronized update" and its end (ESC[?2026h … ESC[?2026l)
 	// is held and written at the end in one piece: one write to the terminal per frame instead of

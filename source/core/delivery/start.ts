@@ -328,10 +328,11 @@ export async function reopenDelivery(ctx: DeliveryContext, sendId: string, optio
 	}
 }
 
-/** Settings' "test connection": resolves with what was reached, rejects with the server's words. */
-export async function checkConnection(ctx: DeliveryContext): Promise<string> {
-	const target = await ctx.target();
-	// Each relay, when there are several: the first that fails is what is said.
+/**
+ * Each relay (the one server, with one) greeted and logged in to at once, then left (QUIT): what
+ * each said of itself, or why it could not be reached, in the order of relayTargets.
+ */
+async function greetEachRelay(target: ConnectionTarget): Promise<Array<PromiseSettledResult<SmtpSession>>> {
 	const checked = await Promise.allSettled(relayTargets(target).map(async relay => verifySession(relay, {replyMs: 20_000, dataMs: 20_000})));
 	for (const result of checked) {
 		if (result.status === 'fulfilled') {
@@ -339,6 +340,14 @@ export async function checkConnection(ctx: DeliveryContext): Promise<string> {
 		}
 	}
 
+	return checked;
+}
+
+/** Settings' "test connection": resolves with what was reached, rejects with the server's words. */
+export async function checkConnection(ctx: DeliveryContext): Promise<string> {
+	const target = await ctx.target();
+	// Each relay, when there are several: the first that fails is what is said.
+	const checked = await greetEachRelay(target);
 	const failed = checked.find(result => result.status === 'rejected');
 	if (failed) {
 		throw failed.reason;
@@ -371,16 +380,11 @@ export async function dsnNotice(ctx: DeliveryContext): Promise<DsnNotice | undef
 	}
 
 	const relays = relayTargets(target);
-	const checked = await Promise.allSettled(relays.map(async relay => verifySession(relay, {replyMs: 20_000, dataMs: 20_000})));
-	const without: string[] = [];
-	for (const [index, result] of checked.entries()) {
-		if (result.status === 'fulfilled') {
-			result.value.quit();
-			if (!result.value.offersDsn) {
-				without.push(relays[index]!.description);
-			}
-		}
-	}
+	const checked = await greetEachRelay(target);
+	const without = relays.filter((_, index) => {
+		const result = checked[index]!;
+		return result.status === 'fulfilled' && !result.value.offersDsn;
+	}).map(relay => relay.description);
 
 	if (checked.every(result => result.status === 'rejected')) {
 		throw (checked[0] as PromiseRejectedResult).reason;
