@@ -10,6 +10,7 @@
  * const taken = takeProcessLock(path.join(folder, 'lock'));
  * if ('lock' in taken) { work(); taken.lock.release(); } else if ('holder' in taken) console.log('held by', taken.holder.pid);
  */
+import {randomBytes} from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import {isObject} from '../values.js';
@@ -146,7 +147,7 @@ export function lockHolder(file: string): LockHolder | undefined {
 		const parsed = JSON.parse(raw) as unknown;
 		holder = isObject(parsed) ? parsed as Partial<LockFile> : {};
 	} catch {
-		// A lock torn by a crash while it was written: its process died then.
+		// A torn lock: never one being written (createWhole links it in whole), so one left by a crash.
 		return {pid: 0, host: os.hostname(), alive: false, raw};
 	}
 
@@ -157,7 +158,7 @@ export function lockHolder(file: string): LockHolder | undefined {
 }
 
 /**
- * Takes the lock `file` (created 0600, written whole and fsynced): `{lock}`; or `{holder}` when a
+ * Takes the lock `file` (created 0600, whole and fsynced: see createWhole): `{lock}`; or `{holder}` when a
  * live process holds it; or `{contended}` when others kept taking it over meanwhile. The lock of a
  * holder that is gone is taken over at once. Throws Node's error when the file cannot be made.
  */
@@ -175,26 +176,7 @@ export function takeProcessLock(file: string): {lock: ProcessLock} | {holder: Lo
 
 	const content = JSON.stringify(held);
 	for (let attempt = 0; attempt < 5; attempt++) {
-		let fd: number | undefined;
-		try {
-			fd = fs.openSync(file, 'wx', 0o600);
-		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-				throw error;
-			}
-		}
-
-		if (fd !== undefined) {
-			try {
-				writeAllSync(fd, content);
-				fs.fsyncSync(fd);
-			} catch (error) {
-				fs.closeSync(fd);
-				fs.rmSync(file, {force: true});
-				throw error;
-			}
-
-			fs.closeSync(fd);
+		if (createWhole(file, content)) {
 			return {lock: releaser(file)};
 		}
 
@@ -203,10 +185,11 @@ export function takeProcessLock(file: string): {lock: ProcessLock} | {holder: Lo
 			return {holder};
 		}
 
-		// The holder is gone: take the lock over, unless someone else just did.
+		// The holder is gone: take the lock over, unless someone else just did. (No holder: the file
+		// was removed as it was read, and what is there now may be a new holder's: try again.)
 		try {
 			const before = fs.readFileSync(file, 'utf8');
-			if (holder === undefined || before === holder.raw) {
+			if (holder !== undefined && before === holder.raw) {
 				fs.unlinkSync(file);
 			}
 		} catch {
@@ -215,6 +198,37 @@ export function takeProcessLock(file: string): {lock: ProcessLock} | {holder: Lo
 	}
 
 	return {contended: true};
+}
+
+/**
+ * Creates `file` holding `content` only if it does not exist: false when it does. The content is
+ * written to a file of its own first and linked in under the lock's name, so the lock file never
+ * exists empty or half written. Created empty and then written, it did for a moment, and a process
+ * taking the same lock then read it as the torn lock of a crashed holder, removed it and took the
+ * lock too: two run-due both started one scheduled send.
+ */
+function createWhole(file: string, content: string): boolean {
+	const draft = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.new`;
+	const fd = fs.openSync(draft, 'wx', 0o600);
+	try {
+		try {
+			writeAllSync(fd, content);
+			fs.fsyncSync(fd);
+		} finally {
+			fs.closeSync(fd);
+		}
+
+		fs.linkSync(draft, file);
+		return true;
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+			return false;
+		}
+
+		throw error;
+	} finally {
+		fs.rmSync(draft, {force: true});
+	}
 }
 
 function releaser(file: string): ProcessLock {
