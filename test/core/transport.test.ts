@@ -84,7 +84,7 @@ async function sessionWith(server: {port: number}, deadlines = quickDeadlines): 
 
 async function attempt(session: SmtpSession, to: string, body: Buffer, holdEnd?: (end: () => void) => void): Promise<AttemptOutcome> {
 	return new Promise(resolve => {
-		session.send({from: 'it@example.net', to}, {head: Buffer.from(`To: ${to}\r\nSubject: S\r\n\r\n`), body}, resolve, holdEnd);
+		session.send({from: 'it@example.net', to}, {head: Buffer.from(`To: ${to}\r\nSubject: S\r\n\r\n`), body}, resolve, {holdEnd});
 	});
 }
 

@@ -118,6 +118,8 @@ export interface FaultySmtpServer {
 	readonly commands: string[];
 	/** Connections accepted by TCP since start (those refused with 421 included). */
 	readonly connectionsMade: number;
+	/** What the clients wrote arrived in this many reads (a client's write is one read on loopback, unless the server fell behind and several joined). */
+	readonly reads: number;
 	/** Connections open right now (those being refused with 421 included until they close). */
 	readonly connectionsOpen: number;
 	/** Connections turned away with `421 … too many connections`. */
@@ -181,6 +183,7 @@ export async function startFaultyServer(options: FaultySmtpServerOptions = {}): 
 	let rateTimes: number[] = [];
 	let served = 0;
 	let made = 0;
+	let reads = 0;
 	let refused = 0;
 	let read = 0;
 	let premature = 0;
@@ -492,6 +495,7 @@ export async function startFaultyServer(options: FaultySmtpServerOptions = {}): 
 				return;
 			}
 
+			reads++;
 			session.buffer = Buffer.concat([session.buffer, chunk]);
 			processInput(session);
 		});
@@ -573,6 +577,9 @@ export async function startFaultyServer(options: FaultySmtpServerOptions = {}): 
 		commands,
 		get connectionsMade() {
 			return made;
+		},
+		get reads() {
+			return reads;
 		},
 		get connectionsOpen() {
 			return sessions.size;

@@ -20,6 +20,8 @@ export interface Worker {
 	opening: (() => void) | undefined;
 	/** A message is in flight on this worker. */
 	busy: boolean;
+	/** A second one is in flight behind it (pipelined behind its final dot). */
+	behind: boolean;
 	/** Not before this time may the worker open a connection again (after a failure). */
 	reopenAt: number;
 	/** Messages this worker saw accepted whose outcome is not on disk yet. */
@@ -59,7 +61,7 @@ export class Connections {
 	/** Makes the run's workers, none connected yet. */
 	addWorkers(count: number): void {
 		for (let made = this.workers.length; made < count; made++) {
-			this.workers.push({slot: this.firstSlot + made, session: undefined, opening: undefined, busy: false, reopenAt: 0, undurable: 0, heldEnd: undefined});
+			this.workers.push({slot: this.firstSlot + made, session: undefined, opening: undefined, busy: false, behind: false, reopenAt: 0, undurable: 0, heldEnd: undefined});
 		}
 	}
 
@@ -151,10 +153,17 @@ export class Connections {
 	/**
 	 * Sends one message on the worker's session; `done` gets its outcome. `strict`: the final dot
 	 * waits until the worker's previous acceptance is on disk (see `durable`). `stepwise`: each
-	 * command waits for the last one's reply (the pacer's probe: see SmtpSession.send).
+	 * command waits for the last one's reply (the pacer's probe: see SmtpSession.send). `behind`:
+	 * called as the final dot is written, to send the next message on this worker behind it.
 	 */
-	send(worker: Worker, session: SmtpSession, message: {envelope: Envelope; head: Buffer; body: Buffer}, how: {strict: boolean; stepwise: boolean}, done: (outcome: AttemptOutcome) => void): void {
+	send(worker: Worker, session: SmtpSession, message: {envelope: Envelope; head: Buffer; body: Buffer}, how: {strict: boolean; stepwise: boolean; behind?: () => void}, done: (outcome: AttemptOutcome) => void): void {
 		const {strict} = how;
+		if (worker.busy) {
+			worker.behind = true;
+		} else {
+			worker.busy = true;
+		}
+
 		let end: (() => void) | undefined;
 		const holdEnd = strict && worker.undurable > 0
 			? (sendDot: () => void) => {
@@ -179,7 +188,22 @@ export class Connections {
 			}
 
 			done(outcome);
-		}, holdEnd, how.stepwise);
+		}, {holdEnd, stepwise: how.stepwise, atDot: strict || !how.behind ? undefined : () => {
+			// One message may go behind this one's final dot, on this session (see SmtpSession.send).
+			// Not with a strict journal: each dot waits for the last acceptance to be on disk.
+			if (!worker.behind && worker.session === session && session.open) {
+				how.behind!();
+			}
+		}});
+	}
+
+	/** A message on the worker settled: the one behind it, if any, is now the one in flight. */
+	settled(worker: Worker): void {
+		if (worker.behind) {
+			worker.behind = false;
+		} else {
+			worker.busy = false;
+		}
 	}
 
 	/** An acceptance on the worker in `slot` reached the disk: a final dot held for it goes now. */

@@ -29,25 +29,13 @@ import {DsnOffer} from './dsn-offer.js';
 import {DeliveryEvents, type Listener} from './events.js';
 import {journalUnwritable, recordEnd, recordUnstarted, serverRefused, serverStalled, type Ending} from './ending.js';
 import type {Ticket} from './pacing.js';
+import type {Phase} from './phase.js';
 import {notePace, RunRelays, type Relay} from './relays.js';
 import type {EngineOptions, RunInit} from './options.js';
 import {ProgressMeter} from './progress.js';
 import {RunRecipients} from './recipients.js';
-import type {AttemptOutcome} from './transport.js';
+import type {AttemptOutcome, SmtpSession} from './transport.js';
 import {WakeTimer} from './wake-timer.js';
-
-/**
- * Where a run is; each phase carries what only it needs. `heldForDisk`: workers wait until the
- * journal catches up. `as`: how the send ends. `aborted`: the connections were closed at once.
- * `fatal`: why the server, the network or the disk stopped it, when they did.
- */
-type Phase =
-	| {name: 'idle'}
-	| {name: 'running'; heldForDisk: boolean}
-	| {name: 'paused'}
-	| {name: 'stopping'; as: 'cancelled' | 'interrupted'; aborted: boolean; fatal?: MassmailError}
-	| Ending
-	| {name: 'done'};
 
 /**
  * One run of a send. Events are emitted only after the outcome they report is on disk.
@@ -362,11 +350,32 @@ export class Delivery {
 			return;
 		}
 
+		this.sendNext(relay, worker, worker.session, ticket);
+	}
+
+	private sendNext(relay: Relay, worker: Worker, session: SmtpSession, ticket: Ticket & {go: true}): void {
 		const index = this.recipients.take();
-		worker.busy = true;
-		connections.send(worker, worker.session, this.recipients.attempt(index), {strict: this.options.strictJournal, stepwise: ticket.probe}, outcome => {
+		const how = {strict: this.options.strictJournal, stepwise: ticket.probe, behind: () => {
+			this.pumpBehind(relay, worker, session);
+		}};
+		relay.connections.send(worker, session, this.recipients.attempt(index), how, outcome => {
 			this.settle(relay, worker, index, ticket, outcome);
 		});
+	}
+
+	/**
+	 * The worker's message is at its final dot: the next one goes behind it, its commands in the
+	 * dot's write, when nothing paces the send: no rate of its own, no known limit of the relay.
+	 */
+	private pumpBehind(relay: Relay, worker: Worker, session: SmtpSession): void {
+		const now = Date.now();
+		const {rate, journalGroup} = this.options;
+		if (this.phase.name === 'running' && rate === 0 && !relay.left && !relay.pacer.limiting(now) && this.recipients.due(now) && !(this.writer && this.writer.waiting >= journalGroup)) {
+			const ticket = relay.pacer.take(now);
+			if (ticket.go) {
+				this.sendNext(relay, worker, session, ticket);
+			}
+		}
 	}
 
 	private clearWaiting(): void {
@@ -415,10 +424,7 @@ export class Delivery {
 		const {phase} = this;
 		const {recipients} = this;
 		const decision = decide(outcome, {run: recipients.runAttemptsOf(index), max: this.options.maxAttempts}, phase.name === 'stopping' && phase.aborted);
-		if (!decision.countsAttempt) {
-			// The server's limit, or its refusal to go on, ended the attempt, not the recipient.
-			recipients.giveBack(index);
-		}
+		recipients.decided(index, decision, now, this.accepting ? this.options.retryDelayMs : undefined);
 
 		if (decision.answered) {
 			this.lastActivity = now;
@@ -444,17 +450,11 @@ export class Delivery {
 			this.events.limiting(this.relays.limiting(now));
 		}
 
-		if (decision.retry === 'first' && this.accepting) {
-			recipients.retryFirst(index);
-		} else if (decision.retry === 'later' && this.accepting) {
-			recipients.retryLater(index, now, this.options.retryDelayMs);
-		}
-
 		if (decision.stopsRun) {
 			this.leave(relay, serverRefused(relay.target, outcome.kind === 'auth' ? 'auth' : 'tls', outcome.response));
 		}
 
-		worker.busy = false;
+		relay.connections.settled(worker);
 		if (this.phase.name === 'running') {
 			this.pumpAll();
 		} else {

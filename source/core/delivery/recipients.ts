@@ -6,6 +6,7 @@
  */
 import {messageIdFor, MessageTemplate} from '../compose.js';
 import type {SendRecord} from '../journal.js';
+import type {Decision} from './decision.js';
 import {envelopeFor, type ReportRequest} from '../tracking/request.js';
 import {retryDelay, RetryQueue} from './retry-queue.js';
 import type {Envelope} from './transport.js';
@@ -75,15 +76,27 @@ export class RunRecipients {
 		return this.ready.length > 0 ? this.ready.shift()! : this.work[this.cursor++];
 	}
 
-	/** Tried again before anyone else, once the server takes more. */
-	retryFirst(index: number): void {
-		this.ready.unshift(index);
-	}
+	/**
+	 * An attempt to `index` was decided (decision.ts): one the server's limit, or its refusal to go
+	 * on, ended is not the recipient's; a retry goes first (once the server takes more) or after
+	 * the retry delay, doubling with its attempts in this run. `retryDelayMs` undefined: the run
+	 * takes no one any more, and a retry stays pending in the journal.
+	 */
+	decided(index: number, decision: Pick<Decision, 'countsAttempt' | 'retry'>, now: number, retryDelayMs: number | undefined): void {
+		if (!decision.countsAttempt) {
+			this.giveBack(index);
+		}
 
-	/** Tried again after the retry delay, doubling with its attempts in this run. */
-	retryLater(index: number, now: number, baseMs: number): void {
-		const delay = retryDelay(baseMs, this.runAttempts[index]);
-		this.retries.add(index, now + delay, delay);
+		if (retryDelayMs === undefined) {
+			return;
+		}
+
+		if (decision.retry === 'first') {
+			this.ready.unshift(index);
+		} else if (decision.retry === 'later') {
+			const delay = retryDelay(retryDelayMs, this.runAttempts[index]);
+			this.retries.add(index, now + delay, delay);
+		}
 	}
 
 	/** The run stops: whoever waits stays pending in the journal (resumable). */

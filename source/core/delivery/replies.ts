@@ -101,7 +101,7 @@ export interface OutcomeRule {
  * What becomes of the recipient after each kind of outcome. The server limiting this client, or
  * refusing to go on, is not the recipient's doing: those attempts are given back.
  */
-export const outcomeRules: Readonly<Record<'accepted' | ReplyKind, OutcomeRule>> = {
+export const outcomeRules: Readonly<Record<'accepted' | 'unsent' | ReplyKind, OutcomeRule>> = {
 	// The server took the message.
 	accepted: {then: 'sent', countsAttempt: true, answered: true, mayHaveIt: false},
 	// 5xx for this recipient.
@@ -115,6 +115,9 @@ export const outcomeRules: Readonly<Record<'accepted' | ReplyKind, OutcomeRule>>
 	connection: {then: 'retry', countsAttempt: true, answered: false, mayHaveIt: false},
 	// Dropped or timed out after the final dot left this process: retried, marked "the server may have it".
 	ambiguous: {then: 'retry', countsAttempt: true, answered: false, mayHaveIt: true},
+	// Its commands waited behind another message's final dot (smtp-transaction.ts), and the
+	// connection went before the server answered them: not tried, so tried first elsewhere.
+	unsent: {then: 'retry-first', countsAttempt: false, answered: false, mayHaveIt: false},
 	// The login was refused.
 	auth: {then: 'stop-run', countsAttempt: false, answered: false, mayHaveIt: false},
 	// TLS failed or the certificate did not verify.

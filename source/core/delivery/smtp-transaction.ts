@@ -8,22 +8,28 @@
  * (its `_responseActions`, one per reply, in order). nodemailer's `send` does the same on the wire
  * but builds a DataStream, a pipe and their events for every message: the delivery bench's
  * profile put that, with its envelope bookkeeping, at a sixth of the sending process's time.
- * Otherwise (no PIPELINING, a large message, an address or DSN parameter nodemailer would refuse)
+ * The next message on the session may be sent as the dot is written (`atDot`): its commands then
+ * join the dot's write, and its replies follow the dot's, so that a session costs one write and
+ * one round trip a message instead of two. Each outcome stays its own message's: a dot refused
+ * ends its transaction (no RSET, which would land in the next message), and a session that goes
+ * before the one behind had its turn leaves it "unsent" (never tried). Otherwise (no PIPELINING, a large message, an address or DSN parameter nodemailer would refuse)
  * the message goes through nodemailer's `send` as before. So does a stepwise message (the pacer's
  * probe of a limit), with nodemailer's own pipelining turned off for it: each command waits for
  * the last one's reply, and a refusal at MAIL FROM is the server's only error. Both paths end in the same `answered`,
  * so a refused MAIL, RCPT or DATA, a refused message, a close and a reply too soon come out the
  * same either way.
  */
-import type {Socket} from 'node:net';
 import type SMTPConnection from 'nodemailer/lib/smtp-connection';
 import {encodeXText} from 'nodemailer/lib/shared';
 import {seconds} from '../values.js';
+import {internals, offers, saidMore, socketOf} from './connection-internals.js';
 import {classifyReply, replyOf, type SmtpErrorLike} from './replies.js';
-import {stuffedMessage, writeStuffed, type StuffedMessage} from './message-bytes.js';
-import {writeMessage} from './message-stream.js';
+import {stuffedMessage, type StuffedMessage} from './message-bytes.js';
 import type {MovingDeadline} from './moving-deadline.js';
+import {sendThroughNodemailer} from './nodemailer-send.js';
 import type {AttemptOutcome, Deadlines, Envelope} from './transport.js';
+
+export {offers, socketOf} from './connection-internals.js';
 
 /** What a transaction needs of its session (transport.ts's SmtpSession). */
 export interface TransactionSession {
@@ -36,60 +42,17 @@ export interface TransactionSession {
 	readonly open: boolean;
 	/** Settles the command in flight when the session goes away under it. */
 	onLost: ((reason: string) => void) | undefined;
+	/** Transactions sent on the session and not yet settled: at most one waits behind the one in flight. */
+	inFlight: number;
+	/** Starts the transaction waiting behind the one in flight, once that one has settled. */
+	takeOver: (() => void) | undefined;
+	/** The one in flight is writing its final dot: a transaction sent now may join that write. */
+	dotWriting: boolean;
+	/** The next transaction's commands follow the final dot of the one in flight on the wire. */
+	pipelinedBehind: boolean;
+	/** Why the session closed, once it has. */
+	readonly closedReason: string | undefined;
 	destroy(): void;
-}
-
-/** nodemailer's private parts that this file and transport.ts read (see transport.ts's comment). */
-interface ConnectionInternals {
-	_socket?: Socket;
-	_supportedExtensions?: unknown;
-	_responseQueue?: unknown;
-	_remainder?: unknown;
-	_responseActions?: Array<(reply: string) => void>;
-	_destroyed?: boolean;
-	_setDsnEnvelope?: (dsn: unknown) => {ret: string | null; envid: string | null; notify: string | null; orcpt: string | null};
-}
-
-function internals(connection: SMTPConnection): ConnectionInternals {
-	return connection as unknown as ConnectionInternals;
-}
-
-/** nodemailer's private socket, for corking and for the peer's address. */
-export function socketOf(connection: SMTPConnection): Socket | undefined {
-	return internals(connection)._socket;
-}
-
-/** Whether the server offered an extension in its EHLO reply: nodemailer's private list of them. */
-export function offers(connection: SMTPConnection, extension: 'SMTPUTF8' | 'DSN' | 'PIPELINING'): boolean {
-	const extensions = internals(connection)._supportedExtensions;
-	return Array.isArray(extensions) && extensions.includes(extension);
-}
-
-/** The server said more than nodemailer has handled yet (its private queue of reply lines, and the line after them). */
-function saidMore(connection: SMTPConnection): boolean {
-	const {_responseQueue: queue, _remainder: remainder} = internals(connection);
-	return (Array.isArray(queue) && queue.some(line => String(line).trim() !== '')) || (typeof remainder === 'string' && remainder.trim() !== '');
-}
-
-/**
- * Calls `left` once the final dot has left this process: the DataStream ended (nodemailer's pipe
- * handed its last chunk, the dot, to the socket) and the socket wrote all it held to the kernel.
- * Usually the socket is still corked then: the empty write joins the message's one write, with no
- * system call of its own, and calls back when that is done. A socket that is ending never sends it.
- * Past this point only the kernel holds the dot, and whether the server read it cannot be known.
- */
-function whenFinalDotLeft(stream: NodeJS.ReadableStream, socket: Socket | undefined, left: () => void): void {
-	stream.once('end', () => {
-		if (!socket || (socket.writable && socket.writableLength === 0 && socket.writableCorked === 0)) {
-			left();
-		} else if (socket.writable) {
-			socket.write(Buffer.alloc(0), error => {
-				if (!error) {
-					left();
-				}
-			});
-		}
-	});
 }
 
 const nonAscii = /[\u0080-\uFFFF]/;
@@ -135,7 +98,7 @@ function replyError(message: string, code: 'EENVELOPE' | 'EMESSAGE', reply: stri
 }
 
 /** The parts of one attempt that both ways of sending share. */
-interface Attempt {
+export interface Attempt {
 	/** The server got its 354: the message is being written. */
 	started(): void;
 	/** The final dot has left this process. */
@@ -146,16 +109,18 @@ interface Attempt {
 	ending(): boolean;
 	/** The server's answer (nodemailer's send callback, or the same from the transaction here). */
 	answered(failure: SmtpErrorLike | undefined, reply: string | undefined): void;
+	/** The final dot is being written, corked: the next message's commands may join it. */
+	atDot(): void;
 }
 
 /**
  * Writes the transaction on the socket when it can (see the file's comment); false, having
  * written nothing, when nodemailer's `send` must take it.
  */
-function sendPipelined(connection: SMTPConnection, envelope: Envelope, message: StuffedMessage, attempt: Attempt): boolean {
+function sendPipelined(connection: SMTPConnection, envelope: Envelope, message: StuffedMessage, attempt: Attempt, behind: boolean): boolean {
 	const socket = socketOf(connection);
 	const actions = internals(connection)._responseActions;
-	if (!socket || socket.destroyed || !socket.writable || internals(connection)._destroyed || !Array.isArray(actions) || actions.length > 0) {
+	if (!socket || socket.destroyed || !socket.writable || internals(connection)._destroyed || !Array.isArray(actions) || (actions.length > 0 && !behind)) {
 		return false;
 	}
 
@@ -180,11 +145,14 @@ function sendPipelined(connection: SMTPConnection, envelope: Envelope, message: 
 
 		attempt.written(() => {
 			if (attempt.ending()) {
+				socket.cork();
 				socket.write(message.dot, error => {
 					if (!error) {
 						attempt.dotLeft();
 					}
 				});
+				attempt.atDot();
+				socket.uncork();
 			}
 		});
 		socket.uncork();
@@ -241,14 +209,35 @@ function sendPipelined(connection: SMTPConnection, envelope: Envelope, message: 
 	return true;
 }
 
+/** How a transaction goes (SmtpSession.send says more of each). */
+export interface TransactionWay {
+	/** May delay the final dot (the server takes the message at the dot): gets the function that sends it. */
+	holdEnd?: (end: () => void) => void;
+	/** Through nodemailer's own path, one command and its reply at a time. */
+	stepwise?: boolean;
+	/** Called as the final dot is written, corked: a message sent from it is pipelined behind this one. */
+	atDot?: () => void;
+}
+
 /**
  * Sends one message to one recipient on the session; `done` is called exactly once, within the
- * deadlines. `holdEnd` may delay the final dot (the server takes the message at the dot): it
- * gets the function that sends it. `stepwise`: through nodemailer's own path, one command and
- * its reply at a time (see SmtpSession.send).
+ * deadlines. Sent while another is in flight, it waits behind that one: its commands join the
+ * other's final dot when sent from its `atDot` (RFC 2920 lets a client send the next MAIL FROM,
+ * RCPT TO and DATA after the dot without waiting for its reply), and go once that one has
+ * settled otherwise. Its outcome is its own: the replies come in order, the dot's first.
  */
-export function sendTransaction(session: TransactionSession, envelope: Envelope, parts: {head: Buffer; body: Buffer}, done: (outcome: AttemptOutcome) => void, holdEnd?: (end: () => void) => void, stepwise = false): void {
+export function sendTransaction(session: TransactionSession, envelope: Envelope, parts: {head: Buffer; body: Buffer}, done: (outcome: AttemptOutcome) => void, way: TransactionWay = {}): void {
 	const {connection, deadlines} = session;
+	const {holdEnd, stepwise = false} = way;
+	if (session.takeOver) {
+		setImmediate(() => {
+			done({kind: 'connection', response: 'not sent: a message already waits on this connection'});
+		});
+		return;
+	}
+
+	const queued = session.inFlight > 0;
+	session.inFlight++;
 	let settled = false;
 	// The message is being written: the server got its 354.
 	let messageStarted = false;
@@ -262,9 +251,15 @@ export function sendTransaction(session: TransactionSession, envelope: Envelope,
 		}
 
 		settled = true;
+		session.inFlight--;
 		session.deadline.clear();
 		session.onLost = undefined;
+		session.pipelinedBehind = false;
+		// The one waiting behind goes on from here: its outcome comes after this one's.
+		const next = session.takeOver;
+		session.takeOver = undefined;
 		done({...outcome, response: session.mask(outcome.response)});
+		next?.();
 	};
 
 	const lost = (reason: string): AttemptOutcome => dotLeft
@@ -283,11 +278,15 @@ export function sendTransaction(session: TransactionSession, envelope: Envelope,
 		});
 	};
 
-	session.onLost = reason => {
-		settle(lost(reason));
+	// From here this transaction's replies are the next ones: it watches the session.
+	const watch = () => {
+		session.onLost = reason => {
+			settle(lost(reason));
+		};
+
+		arm(deadlines.replyMs, () => lost(`no complete reply to MAIL FROM, RCPT TO or DATA within ${seconds(deadlines.replyMs)}`));
 	};
 
-	arm(deadlines.replyMs, () => lost(`no complete reply to MAIL FROM, RCPT TO or DATA within ${seconds(deadlines.replyMs)}`));
 	const attempt: Attempt = {
 		started() {
 			messageStarted = true;
@@ -339,6 +338,13 @@ export function sendTransaction(session: TransactionSession, envelope: Envelope,
 				return;
 			}
 
+			if (session.pipelinedBehind) {
+				// Refused at its dot, which ends a transaction (RFC 5321 §4.1.1.4); the next one's
+				// commands are on the wire after it, and a RSET now would land in that message.
+				settle({kind, response});
+				return;
+			}
+
 			// The server refused this one message; the session goes on after a RSET, which gets a
 			// deadline of its own and may find the server gone (it closes instead of answering).
 			session.onLost = () => {
@@ -354,70 +360,43 @@ export function sendTransaction(session: TransactionSession, envelope: Envelope,
 				settle({kind, response});
 			});
 		},
-	};
-
-	const stuffed = stuffedMessage(parts.head, parts.body);
-	if (!stepwise && stuffed && sendPipelined(connection, envelope, stuffed, attempt)) {
-		return;
-	}
-
-	sendThroughNodemailer(connection, envelope, parts, attempt, stepwise);
-}
-
-/** nodemailer's `send`, its DataStream piped to the socket; the message written to it as message-bytes.ts and message-stream.ts say. */
-function sendThroughNodemailer(connection: SMTPConnection, envelope: Envelope, parts: {head: Buffer; body: Buffer}, attempt: Attempt, stepwise: boolean): void {
-	// SMTPConnection pipes a message that has pipe(): this writes the shared body without
-	// copying it into a per-recipient buffer, and lets the final dot wait.
-	const message = {
-		pipe: (stream: NodeJS.ReadWriteStream) => {
-			attempt.started();
-			const socket = socketOf(connection);
-			whenFinalDotLeft(stream, socket, attempt.dotLeft);
-			// Corked, the message and its final dot leave in one write instead of several.
-			if (socket) {
-				socket.cork();
-				setImmediate(() => {
-					socket.uncork();
-				});
-			}
-
-			const end = () => {
-				if (attempt.ending()) {
-					stream.end();
+		atDot() {
+			if (way.atDot) {
+				session.dotWriting = true;
+				try {
+					way.atDot();
+				} finally {
+					session.dotWriting = false;
 				}
-			};
-
-			// A body of a usual size, stuffed once per send, straight to the socket (message-bytes.ts);
-			// a large one in slices (message-stream.ts): whole, it was copied per connection.
-			if (socket && writeStuffed(socket, stream, parts.head, parts.body)) {
-				attempt.written(end);
-			} else {
-				writeMessage(stream, [parts.head, parts.body], () => {
-					attempt.written(end);
-				});
 			}
-
-			return stream;
 		},
 	};
 
-	// nodemailer pipelines the envelope itself when the server offers PIPELINING, deciding as send()
-	// starts (_setEnvelope, synchronously, into the envelope's own state): for a stepwise message
-	// the offer is hidden for that one call, and each command then waits for the last one's reply.
-	const extensions = internals(connection)._supportedExtensions;
-	const hidden = stepwise && Array.isArray(extensions) ? extensions.indexOf('PIPELINING') : -1;
-	if (hidden >= 0) {
-		(extensions as string[]).splice(hidden, 1);
+	const stuffed = stuffedMessage(parts.head, parts.body);
+	const begin = () => {
+		if (stepwise || !stuffed || !sendPipelined(connection, envelope, stuffed, attempt, false)) {
+			sendThroughNodemailer(connection, envelope, parts, attempt, stepwise);
+		}
+	};
+
+	if (!queued) {
+		watch();
+		begin();
+		return;
 	}
 
-	try {
-		connection.send({from: envelope.from, to: [envelope.to], ...(envelope.dsn ? {dsn: envelope.dsn} : {})}, message as unknown as Buffer, (error, info) => {
-			const failure = error as SmtpErrorLike | null;
-			attempt.answered(failure ?? undefined, failure ? failure.response : info.response);
-		});
-	} finally {
-		if (hidden >= 0) {
-			(extensions as string[]).splice(hidden, 0, 'PIPELINING');
+	// Behind the final dot of the one in flight, when this one can be pipelined; else after it.
+	const written = session.dotWriting && !holdEnd && !stepwise && stuffed !== undefined && sendPipelined(connection, envelope, stuffed, attempt, true);
+	session.pipelinedBehind ||= written;
+	session.takeOver = () => {
+		if (!session.open) {
+			settle({kind: 'unsent', response: `not sent: the connection went before its turn (${session.closedReason ?? 'closed'})`});
+			return;
 		}
-	}
+
+		watch();
+		if (!written) {
+			begin();
+		}
+	};
 }

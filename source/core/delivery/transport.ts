@@ -21,7 +21,7 @@ import type {DsnParameters} from '../tracking/request.js';
 import {seconds} from '../values.js';
 import {classifyReply, replyOf, type ReplyKind, type SmtpErrorLike} from './replies.js';
 import {MovingDeadline} from './moving-deadline.js';
-import {offers, sendTransaction, socketOf, type TransactionSession} from './smtp-transaction.js';
+import {offers, sendTransaction, socketOf, type TransactionSession, type TransactionWay} from './smtp-transaction.js';
 
 /** A target with the capture server's address filled in: what a connection needs. */
 export interface ConnectionTarget {
@@ -57,7 +57,7 @@ export interface Deadlines {
 export const defaultDeadlines: Deadlines = {replyMs: 60_000, dataMs: 300_000};
 
 /** How one attempt ended. */
-export type AttemptOutcome = {kind: 'accepted'; response: string} | {kind: ReplyKind; response: string};
+export type AttemptOutcome = {kind: 'accepted'; response: string} | {kind: ReplyKind | 'unsent'; response: string};
 
 /** Why a session could not be opened: the kind for the engine, the error for the person. */
 export interface OpenFailure {
@@ -111,6 +111,16 @@ export class SmtpSession implements TransactionSession {
 	onLost: ((reason: string) => void) | undefined;
 	/** @internal The deadline of the command in flight (smtp-transaction.ts). */
 	readonly deadline = new MovingDeadline();
+	/** @internal Transactions sent and not settled, and the one waiting behind (smtp-transaction.ts). */
+	inFlight = 0;
+	/** @internal */
+	takeOver: (() => void) | undefined;
+	/** @internal */
+	dotWriting = false;
+	/** @internal */
+	pipelinedBehind = false;
+	/** Why the session closed, once it has. */
+	closedReason: string | undefined;
 	private closed = false;
 	private readonly closeListeners: Array<() => void> = [];
 
@@ -149,9 +159,11 @@ export class SmtpSession implements TransactionSession {
 	 * reply instead of going in one write, for a message the server may well refuse (the pacer's
 	 * probe of a limit): refused at MAIL FROM, it costs the server one error, not three (RCPT TO and
 	 * DATA answered "503 bad sequence"), and Postfix slows its replies after a few errors
-	 * (smtpd_soft_error_limit). The transaction itself: smtp-transaction.ts.
+	 * (smtpd_soft_error_limit). `atDot`: called as the final dot is written; a message sent from
+	 * it goes behind this one, its commands in the same write as the dot (one write and one round
+	 * trip a message instead of two). The transaction itself: smtp-transaction.ts.
 	 */
-	send(envelope: Envelope, parts: {head: Buffer; body: Buffer}, done: (outcome: AttemptOutcome) => void, holdEnd?: (end: () => void) => void, stepwise = false): void {
+	send(envelope: Envelope, parts: {head: Buffer; body: Buffer}, done: (outcome: AttemptOutcome) => void, way: TransactionWay = {}): void {
 		if (this.closed) {
 			setImmediate(() => {
 				done({kind: 'connection', response: 'the connection was closed'});
@@ -168,7 +180,7 @@ export class SmtpSession implements TransactionSession {
 			return;
 		}
 
-		sendTransaction(this, envelope, parts, done, holdEnd, stepwise);
+		sendTransaction(this, envelope, parts, done, way);
 	}
 
 	/** Says goodbye; the connection is gone within the reply deadline whatever the server does. */
@@ -200,6 +212,7 @@ export class SmtpSession implements TransactionSession {
 		}
 
 		this.closed = true;
+		this.closedReason = reason;
 		this.onLost?.(reason);
 		this.deadline.dispose();
 		for (const listener of this.closeListeners.splice(0)) {
