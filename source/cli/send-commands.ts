@@ -27,7 +27,7 @@ import {trackAfterSend} from './track-commands.js';
 import {senderAddressOrigin, senderForSend} from '../core/sender.js';
 import {readTextFile} from '../core/text-file.js';
 import {now} from '../core/clock.js';
-import {openSchedule, parseWhen, describeWhen, type ScheduledSend} from '../core/schedule/index.js';
+import {openSchedule, describeWhen, type ScheduledSend} from '../core/schedule/index.js';
 import type {SendRecord} from '../core/journal.js';
 import {scheduleSend} from './schedule-commands.js';
 import {answerSignals, exitOnSignalWhileStarting, ignoreSignalsAfterRun, signalCause} from './signals.js';
@@ -171,7 +171,8 @@ async function composeAndSend(context: CommandContext, kind: MessageDraft['kind'
 
 	try {
 		const atText = stringOption(options, 'at');
-		const when = atText === undefined ? undefined : parseWhen(atText, {now: now(context.env)});
+		// Loaded only to read a time: chrono-node takes 50-60 ms to load.
+		const when = atText === undefined ? undefined : (await import('../core/schedule/parse-when.js')).parseWhen(atText, {now: now(context.env)});
 		if (when !== undefined && options.track) {
 			throw usageError('--track waits for the reports after the run: it does not go with --at', 'massmail track SEND_ID folds them after the scheduled send ran');
 		}

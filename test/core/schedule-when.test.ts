@@ -4,7 +4,8 @@
  * refused: text that is not a time, or only partly, a date without a time, a time that passed.
  */
 import test from 'ava';
-import {describeWhen, parseWhen} from '../../source/core/schedule/when.js';
+import {parseWhen} from '../../source/core/schedule/parse-when.js';
+import {describeWhen} from '../../source/core/schedule/when.js';
 import {isMassmailError} from '../../source/core/errors.js';
 
 // Friday 11 December 2026, 15:00 in Berlin (CET, UTC+1).

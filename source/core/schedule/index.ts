@@ -24,7 +24,8 @@ import {ScheduleBook, type ScheduledSend} from './book.js';
 import {formatTime} from './when.js';
 
 export {ScheduleBook, type DamagedSchedule, type ScheduledSend, type ScheduleInput, type ScheduleState} from './book.js';
-export {describeWhen, formatTime, machineZone, parseWhen, type When} from './when.js';
+// parseWhen is in parse-when.ts, imported where a time is read: chrono-node takes 50-60 ms to load.
+export {describeWhen, formatTime, machineZone, type When} from './when.js';
 
 /** The scheduled sends of a store: `schedule/` in its data folder, beside `sends/`. */
 export function openSchedule(store: Pick<Store, 'paths'>): ScheduleBook {
