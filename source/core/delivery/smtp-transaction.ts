@@ -8,16 +8,18 @@
  * (its `_responseActions`, one per reply, in order). nodemailer's `send` does the same on the wire
  * but builds a DataStream, a pipe and their events for every message: the delivery bench's
  * profile put that, with its envelope bookkeeping, at a sixth of the sending process's time.
- * The next message on the session may be sent as the dot is written (`atDot`): its commands then
- * join the dot's write, and its replies follow the dot's, so that a session costs one write and
- * one round trip a message instead of two. Each outcome stays its own message's: a dot refused
- * ends its transaction (no RSET, which would land in the next message), and a session that goes
- * before the one behind had its turn leaves it "unsent" (never tried). Otherwise (no PIPELINING, a large message, an address or DSN parameter nodemailer would refuse)
- * the message goes through nodemailer's `send` as before. So does a stepwise message (the pacer's
- * probe of a limit), with nodemailer's own pipelining turned off for it: each command waits for
- * the last one's reply, and a refusal at MAIL FROM is the server's only error. Both paths end in the same `answered`,
- * so a refused MAIL, RCPT or DATA, a refused message, a close and a reply too soon come out the
- * same either way.
+ * Otherwise (no PIPELINING, a large message, an address or DSN parameter nodemailer would
+ * refuse) the message goes through nodemailer's `send` (nodemailer-send.ts). So does a stepwise
+ * message (the pacer's probe of a limit), with nodemailer's own pipelining turned off for it: each
+ * command waits for the last one's reply, and a refusal at MAIL FROM is the server's only error.
+ * Both paths end in the same `answered`, so a refused MAIL, RCPT or DATA, a refused message, a
+ * close and a reply too soon come out the same either way.
+ *
+ * The next message on the session may be sent as a dot is written (`atDot`): its commands then
+ * join the dot's write, and its replies follow the dot's, so that a message costs one write and
+ * one round trip instead of two. Each outcome stays its own message's: a refused dot ends its
+ * transaction (no RSET, which would land in the message behind), and a session that goes before
+ * the one behind had its turn leaves that one "unsent" (never tried).
  */
 import type SMTPConnection from 'nodemailer/lib/smtp-connection';
 import {encodeXText} from 'nodemailer/lib/shared';

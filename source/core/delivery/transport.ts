@@ -1,7 +1,7 @@
 /**
  * The SMTP transport: open a session (connect, TLS, login), send one envelope and message and
- * get one outcome (smtp-transaction.ts), close. Built on nodemailer's SMTPConnection; this file
- * and smtp-transaction.ts are the ones that know its private parts (`_socket`: writing a
+ * get one outcome (smtp-transaction.ts), close. Built on nodemailer's SMTPConnection, whose
+ * private parts connection-internals.ts reads for this file and the transaction (`_socket`: writing a
  * transaction, corking a message with its final dot, knowing when the dot has left, and the
  * address actually connected to; `_supportedExtensions`: whether the server offered PIPELINING,
  * SMTPUTF8 and DSN; `_responseActions`: the handler of each reply to come; `_responseQueue` and
