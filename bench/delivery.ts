@@ -230,10 +230,12 @@ export async function benchDelivery(): Promise<Figure[]> {
 		};
 
 		const engineVsSource = ratio('engine', 'smtp-source');
+		// Issue 20's goal is read on the median of the rounds' own ratios; 0.5 (issue 3) is the floor no change may cross.
+		const engineVsSourcePaired = paired('engine', 'smtp-source');
 		const engineVsPool = ratio('engine', 'pool');
 		const poolVsSource = ratio('pool', 'smtp-source');
 		printTable('Ratios (whole-process rates)', ['ratio', 'of the best rounds', 'per round, median', 'target', ''], [
-			['engine / smtp-source', engineVsSource, paired('engine', 'smtp-source'), '≥ 0.5', verdict(engineVsSource === undefined ? undefined : engineVsSource >= 0.5)],
+			['engine / smtp-source', engineVsSource, engineVsSourcePaired, '≥ 0.8 per round (0.5 the floor)', verdict(engineVsSourcePaired === undefined ? undefined : engineVsSourcePaired >= 0.8)],
 			['engine / bare pool', engineVsPool, paired('engine', 'pool'), '≈ 3.5 (follows from the above)', ''],
 			['bare pool / smtp-source', poolVsSource, paired('pool', 'smtp-source'), '(issue measured 0.137)', ''],
 		]);
@@ -242,7 +244,8 @@ export async function benchDelivery(): Promise<Figure[]> {
 			{part, name: `engine msg/s (${count.toLocaleString('en-US')} × 2 KB, whole process, best round)`, value: rateOf.engine, unit: 'msg/s', target: '', ok: undefined},
 			{part, name: 'bare nodemailer pool msg/s (best round)', value: rateOf.pool, unit: 'msg/s', target: '', ok: undefined},
 			{part, name: 'smtp-source msg/s (best round)', value: rateOf['smtp-source'], unit: 'msg/s', target: '', ok: undefined},
-			{part, name: 'engine / smtp-source', value: engineVsSource, unit: '×', target: '≥ 0.5', ok: engineVsSource === undefined ? undefined : engineVsSource >= 0.5},
+			{part, name: 'engine / smtp-source (per round, median)', value: engineVsSourcePaired, unit: '×', target: '≥ 0.8', ok: engineVsSourcePaired === undefined ? undefined : engineVsSourcePaired >= 0.8},
+			{part, name: 'engine / smtp-source (per round, median): the floor', value: engineVsSourcePaired, unit: '×', target: '≥ 0.5', ok: engineVsSourcePaired === undefined ? undefined : engineVsSourcePaired >= 0.5},
 			{part, name: 'engine / bare pool', value: engineVsPool, unit: '×', target: '≈ 3.5', ok: undefined},
 			{part, name: 'engine CPU per message (user + system, median of rounds)', value: cpuOf.engine, unit: 'µs', target: '', ok: undefined},
 			{part, name: `engine peak memory (${count.toLocaleString('en-US')})`, value: results.engine.length > 0 ? Math.max(...results.engine.map(a => a.peakMb ?? 0)) : undefined, unit: 'MB', target: '', ok: undefined},

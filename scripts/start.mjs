@@ -4,7 +4,8 @@
 // npm's own start is another ~0.2-0.3 s that only running dist/cli.js directly avoids.
 // The stamp is dist/.build-stamp, written by scripts/bundle.mjs after a build that succeeded
 // (by `npm run build` too). Type checking is `npm run typecheck`'s (and `npm test`'s): starting
-// needs none. Run as `node --max-semi-space-size=4 scripts/start.mjs`: the flag of cli.js's `#!`.
+// needs none. Run as `node --max-semi-space-size=4 --no-allocation-site-pretenuring scripts/start.mjs`:
+// the flags of cli.js's `#!`.
 import {execFileSync} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';

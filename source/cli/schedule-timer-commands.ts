@@ -26,8 +26,8 @@ function thisProgram(): Program {
 		throw new MassmailError('usage', `the timer must run the built massmail, not ${started ?? 'this program'}`, {hint: 'Build it (npm run build) and run `massmail schedule install` from dist/cli.js or the installed massmail.'});
 	}
 
-	// The flag cli.js's first line gives node: the same memory as a send started by hand.
-	return {node: process.execPath, nodeOptions: ['--max-semi-space-size=4'], script};
+	// The flags cli.js's first line gives node: the same memory as a send started by hand.
+	return {node: process.execPath, nodeOptions: ['--max-semi-space-size=4', '--no-allocation-site-pretenuring'], script};
 }
 
 function realPath(file: string): string | undefined {

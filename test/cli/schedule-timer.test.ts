@@ -82,7 +82,7 @@ const expectedService = (environmentLines: string[]) => [
 	'[Service]',
 	'Type=oneshot',
 	...environmentLines,
-	`ExecStart=${process.execPath} --max-semi-space-size=4 ${script} run-due`,
+	`ExecStart=${process.execPath} --max-semi-space-size=4 --no-allocation-site-pretenuring ${script} run-due`,
 	'',
 ].join('\n');
 
@@ -133,7 +133,7 @@ test('without MASSMAIL_CONFIG_DIR the unit names the XDG folders in use, so run-
 		'Type=oneshot',
 		`Environment="XDG_CONFIG_HOME=${home}/.config"`,
 		`Environment="XDG_DATA_HOME=${dataHome}"`,
-		`ExecStart=${process.execPath} --max-semi-space-size=4 ${script} run-due`,
+		`ExecStart=${process.execPath} --max-semi-space-size=4 --no-allocation-site-pretenuring ${script} run-due`,
 	].join('\n')), result.stdout);
 });
 
@@ -231,7 +231,7 @@ test('cron: the crontab keeps its other lines byte for byte, install adds ours a
 
 	const print = await massmail(m, ['schedule', 'install', '--print']);
 	t.is(print.code, 0, print.stderr);
-	const line = `* * * * * MASSMAIL_CONFIG_DIR=${m.configDir} ${process.execPath} --max-semi-space-size=4 ${script} run-due >> ${m.configDir}/run-due.log 2>&1`;
+	const line = `* * * * * MASSMAIL_CONFIG_DIR=${m.configDir} ${process.execPath} --max-semi-space-size=4 --no-allocation-site-pretenuring ${script} run-due >> ${m.configDir}/run-due.log 2>&1`;
 	t.true(print.stdout.includes(`\n${marker}\n${line}\n`), print.stdout);
 	t.deepEqual(fs.readFileSync(m.crontabFile), before, '--print changes nothing');
 

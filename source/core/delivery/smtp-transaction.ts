@@ -374,20 +374,43 @@ export function sendTransaction(session: TransactionSession, envelope: Envelope,
 		},
 	};
 
-	const stuffed = stuffedMessage(parts.head, parts.body);
-	const begin = () => {
-		if (stepwise || !stuffed || !sendPipelined(connection, envelope, stuffed, attempt, false)) {
-			sendThroughNodemailer(connection, envelope, parts, attempt, stepwise);
-		}
-	};
-
-	if (!queued) {
+	// The message's bytes are handed on, never held by a closure here: this function's closures
+	// share one context, which V8 may allocate straight in the old generation once many of them
+	// outlived a young collection; the bytes would then stay until a full collection (20,000
+	// recipients peaked at 120 MB instead of 94 when they were held, cli.tsx's flags aside).
+	const message = {envelope, parts, stuffed: stuffedMessage(parts.head, parts.body), stepwise};
+	if (queued) {
+		waitBehind(session, message, {attempt, holdEnd, watch, settle});
+	} else {
 		watch();
-		begin();
-		return;
+		begin(connection, message, attempt);
 	}
+}
 
-	// Behind the final dot of the one in flight, when this one can be pipelined; else after it.
+interface PreparedMessage {
+	envelope: Envelope;
+	parts: {head: Buffer; body: Buffer};
+	stuffed: StuffedMessage | undefined;
+	stepwise: boolean;
+}
+
+/** Writes the transaction here, or hands it to nodemailer's send (see the file's comment). */
+function begin(connection: SMTPConnection, message: PreparedMessage, attempt: Attempt): void {
+	const {envelope, parts, stuffed, stepwise} = message;
+	if (stepwise || !stuffed || !sendPipelined(connection, envelope, stuffed, attempt, false)) {
+		sendThroughNodemailer(connection, envelope, parts, attempt, stepwise);
+	}
+}
+
+/**
+ * A transaction sent while another is in flight: its commands behind that one's final dot, when
+ * sent from its `atDot` and it can be pipelined; else it begins once that one has settled. Either
+ * way it watches the session only from then on (its replies come after the other's).
+ */
+function waitBehind(session: TransactionSession, message: PreparedMessage, transaction: {attempt: Attempt; holdEnd: TransactionWay['holdEnd']; watch: () => void; settle: (outcome: AttemptOutcome) => void}): void {
+	const {connection} = session;
+	const {envelope, stuffed, stepwise} = message;
+	const {attempt, holdEnd, watch, settle} = transaction;
 	const written = session.dotWriting && !holdEnd && !stepwise && stuffed !== undefined && sendPipelined(connection, envelope, stuffed, attempt, true);
 	session.pipelinedBehind ||= written;
 	session.takeOver = () => {
@@ -398,7 +421,7 @@ export function sendTransaction(session: TransactionSession, envelope: Envelope,
 
 		watch();
 		if (!written) {
-			begin();
+			begin(connection, message, attempt);
 		}
 	};
 }
