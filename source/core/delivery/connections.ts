@@ -157,7 +157,7 @@ export class Connections {
 	 * called as the final dot is written, to send the next message on this worker behind it.
 	 */
 	send(worker: Worker, session: SmtpSession, message: {envelope: Envelope; head: Buffer; body: Buffer}, how: {strict: boolean; stepwise: boolean; behind?: () => void}, done: (outcome: AttemptOutcome) => void): void {
-		const {strict} = how;
+		const {strict, behind} = how;
 		if (worker.busy) {
 			worker.behind = true;
 		} else {
@@ -188,11 +188,11 @@ export class Connections {
 			}
 
 			done(outcome);
-		}, {holdEnd, stepwise: how.stepwise, atDot: strict || !how.behind ? undefined : () => {
+		}, {holdEnd, stepwise: how.stepwise, atDot: strict || !behind ? undefined : () => {
 			// One message may go behind this one's final dot, on this session (see SmtpSession.send).
 			// Not with a strict journal: each dot waits for the last acceptance to be on disk.
 			if (!worker.behind && worker.session === session && session.open) {
-				how.behind!();
+				behind();
 			}
 		}});
 	}

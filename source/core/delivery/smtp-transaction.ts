@@ -233,7 +233,8 @@ export function sendTransaction(session: TransactionSession, envelope: Envelope,
 	const {holdEnd, stepwise = false} = way;
 	if (session.takeOver) {
 		setImmediate(() => {
-			done({kind: 'connection', response: 'not sent: a message already waits on this connection'});
+			// Never tried: not the recipient's attempt.
+			done({kind: 'unsent', response: 'not sent: a message already waits on this connection'});
 		});
 		return;
 	}
