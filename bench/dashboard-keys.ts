@@ -19,8 +19,8 @@ import {makeTempDir, removeTempDir, installCleanUp} from './lib/children.js';
 import {treeCpuMs} from './lib/cpu.js';
 import {cliNodeFlags, domainName, importDirectory, repoRoot, writeDirectoryCsv} from './lib/fixtures.js';
 import {median, percentile, printTable} from './lib/table.js';
-import {dashboardEnv, filterKeys} from './dashboard.js';
-import {ScreenSession} from './lib/terminal.js';
+import {filterKeys} from './dashboard.js';
+import {dashboardEnv, ScreenSession} from './lib/terminal.js';
 
 /** The main thread's CPU time (ms): a thread's own line in /proc. */
 function mainThreadCpuMs(pid: number): number {

@@ -21,7 +21,7 @@ import type {BounceMailbox} from '../test/helpers/bounce-mailbox.js';
 import {dovecotMasterPid} from '../test/helpers/processes.js';
 import {recordFields} from '../test/helpers/send-records.js';
 import {postfixBounce} from '../test/helpers/report-messages.js';
-import {dashboardEnv, startDashboard} from './dashboard.js';
+import {dashboardEnv, keys, startDashboard} from './lib/terminal.js';
 import {attempt, engineArgs, engineError, envNumber, prepareEngine, rate, type Attempt} from './delivery.js';
 import {bounceUser, openBounceMailbox, readSinkDump, type DumpedTransaction} from './lib/bounce-mailbox.js';
 import {makeTempDir, removeTempDir} from './lib/children.js';
@@ -31,7 +31,6 @@ import {cliBuilt, cliEnv, cliNodeFlags, cliPath, domainName, firstError, importD
 import {findPostfixTool, postfixInstallHint, startSink} from './lib/postfix.js';
 import {runMeasured, type RunResult} from './lib/run.js';
 import {median, printTable, verdict, type Figure} from './lib/table.js';
-import {keys} from './lib/terminal.js';
 
 const part = 'tracking';
 const foldChild = path.join(import.meta.dirname, 'lib', 'fold-child.mjs');

@@ -92,3 +92,73 @@ export function summarizeProfile(file: string, root: string, count = 15): Profil
 	const totalMs = totalUs / 1000;
 	return {totalMs, functions: top(functions, totalMs, count), areas: top(areas, totalMs, count)};
 }
+
+export interface ProfileShares {
+	/** From the first sample in the window to the last (ms). */
+	windowMs: number;
+	/** The main thread's busy time in the window: every sample but idle (ms). */
+	busyMs: number;
+	/** Busy time in samples with a frame that `counted` says is the part measured (ms). */
+	countedMs: number;
+	/** The garbage collector's samples (ms): no stack, so nobody's. */
+	gcMs: number;
+}
+
+/**
+ * How a process's busy time divides within a window: from the first to the last sample whose
+ * stack holds a function named `edge` (one that runs for every message, so the window is the
+ * send). A sample counts for the part measured when any frame of its stack is that part's.
+ * Undefined when no sample has the edge.
+ */
+export function profileShares(file: string, edge: string, counted: (frame: ProfileNode['callFrame']) => boolean): ProfileShares | undefined {
+	const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+	const byId = new Map(profile.nodes.map(node => [node.id, node]));
+	const parentOf = new Map<number, number>();
+	for (const node of profile.nodes) {
+		for (const child of node.children ?? []) {
+			parentOf.set(child, node.id);
+		}
+	}
+
+	const kinds = new Map<number, {edge: boolean; counted: boolean}>();
+	const kindOf = (id: number): {edge: boolean; counted: boolean} => {
+		let kind = kinds.get(id);
+		if (!kind) {
+			const frame = byId.get(id)!.callFrame;
+			const parent = parentOf.get(id);
+			const above = parent === undefined ? {edge: false, counted: false} : kindOf(parent);
+			kind = {edge: above.edge || frame.functionName === edge, counted: above.counted || counted(frame)};
+			kinds.set(id, kind);
+		}
+
+		return kind;
+	};
+
+	const withEdge = profile.samples.flatMap((id, index) => (kindOf(id).edge ? [index] : []));
+	if (withEdge.length === 0) {
+		return undefined;
+	}
+
+	const first = withEdge[0]!;
+	const last = withEdge.at(-1)!;
+	const shares: ProfileShares = {windowMs: 0, busyMs: 0, countedMs: 0, gcMs: 0};
+	for (let index = first; index <= last; index++) {
+		// timeDeltas[i] is the time before sample i: sample i lasted until sample i + 1.
+		const ms = Math.max(0, profile.timeDeltas[index + 1] ?? 0) / 1000;
+		const id = profile.samples[index]!;
+		const name = byId.get(id)!.callFrame.functionName;
+		shares.windowMs += ms;
+		if (name === '(idle)') {
+			continue;
+		}
+
+		shares.busyMs += ms;
+		if (name === '(garbage collector)') {
+			shares.gcMs += ms;
+		} else if (kindOf(id).counted) {
+			shares.countedMs += ms;
+		}
+	}
+
+	return shares;
+}

@@ -39,40 +39,78 @@ export function treeCpuMs(pid: number): number | undefined {
 	}
 }
 
+/** CPU time (user + system, ms) of the main thread of `pid` (JavaScript's), without V8's and libuv's helper threads. */
+export function mainThreadCpuMs(pid: number): number | undefined {
+	try {
+		const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+		const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+		return (Number(fields[11]) + Number(fields[12])) * tickMs;
+	} catch {
+		return undefined;
+	}
+}
+
+/** The node process at `pid` or below it (GNU time runs the command line in the benchmarks). */
+function nodeIn(pid: number): number {
+	let current = pid;
+	for (let depth = 0; depth < 3; depth++) {
+		let name: string;
+		try {
+			name = readFileSync(`/proc/${current}/comm`, 'utf8').trim();
+		} catch {
+			return current;
+		}
+
+		const children = childrenOf(current);
+		if (name === 'node' || children.length !== 1) {
+			return current;
+		}
+
+		current = children[0]!;
+	}
+
+	return current;
+}
+
 export interface CpuSampler {
 	/** The CPU time (ms) at a moment (performance.now()), from the nearest sample at or before it. */
 	at: (moment: number) => number | undefined;
+	/** The same for the main thread alone. */
+	mainAt: (moment: number) => number | undefined;
 	stop: () => void;
 }
 
 /** Samples the CPU time of `pid` (and its children) every `everyMs`. */
 export function sampleCpu(pid: number, everyMs = 20): CpuSampler {
-	const samples: Array<[number, number]> = [];
+	const samples: Array<[number, number, number | undefined]> = [];
 	let most = 0;
 	const take = () => {
 		const cpu = treeCpuMs(pid);
 		if (cpu !== undefined) {
 			// CPU time only grows: a child caught between its end and its reaping reads as gone for a moment.
 			most = Math.max(most, cpu);
-			samples.push([performance.now(), most]);
+			samples.push([performance.now(), most, mainThreadCpuMs(nodeIn(pid))]);
 		}
+	};
+
+	const atOrBefore = (moment: number, column: 1 | 2) => {
+		let found: number | undefined;
+		for (const sample of samples) {
+			if (sample[0] > moment) {
+				break;
+			}
+
+			found = sample[column];
+		}
+
+		return found;
 	};
 
 	take();
 	const timer = setInterval(take, everyMs);
 	return {
-		at(moment) {
-			let found: number | undefined;
-			for (const [time, cpu] of samples) {
-				if (time > moment) {
-					break;
-				}
-
-				found = cpu;
-			}
-
-			return found;
-		},
+		at: moment => atOrBefore(moment, 1),
+		mainAt: moment => atOrBefore(moment, 2),
 		stop() {
 			clearInterval(timer);
 		},

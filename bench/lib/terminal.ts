@@ -7,6 +7,7 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import xterm from '@xterm/headless';
 import {spawn, type IPty} from 'node-pty';
 import {addCleanUp} from './children.js';
+import {cliEnv, cliNodeFlags, cliPath, repoRoot} from './fixtures.js';
 
 export {keys} from '../../test/helpers/keys.js';
 
@@ -174,4 +175,16 @@ export class ScreenSession {
 			listener({at, screen});
 		}
 	}
+}
+
+/** The command line's environment, in colour, in a terminal Ink draws to (CI=false: Ink draws nothing under CI=true). */
+export function dashboardEnv(configDir: string, smtpPort?: number): NodeJS.ProcessEnv {
+	const env: NodeJS.ProcessEnv = {...cliEnv(configDir, smtpPort), CI: 'false', TERM: 'xterm-256color', LANG: 'C.UTF-8'};
+	delete env.NO_COLOR;
+	return env;
+}
+
+/** The dashboard (no command), started in an 80×24 pseudo-terminal; `nodeFlags` go to node (`--cpu-prof`). */
+export function startDashboard(env: NodeJS.ProcessEnv, nodeFlags: string[] = []): ScreenSession {
+	return new ScreenSession(process.execPath, [...cliNodeFlags(), ...nodeFlags, cliPath], {env, cwd: repoRoot, cols: 80, rows: 24});
 }
