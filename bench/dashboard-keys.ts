@@ -12,22 +12,15 @@
  * Environment: BENCH_BUILDS (folders holding cli.js; default dist), BENCH_ROUNDS (5),
  * BENCH_KEY_CYCLES (filter typed and erased this many times per start, 3: the dashboard part's 31 keys).
  */
-import {mkdirSync, readFileSync} from 'node:fs';
+import {mkdirSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {makeTempDir, removeTempDir, installCleanUp} from './lib/children.js';
-import {treeCpuMs} from './lib/cpu.js';
+import {mainThreadCpuMs, treeCpuMs} from './lib/cpu.js';
 import {cliNodeFlags, domainName, importDirectory, repoRoot, writeDirectoryCsv} from './lib/fixtures.js';
 import {median, percentile, printTable} from './lib/table.js';
 import {filterKeys} from './dashboard.js';
 import {dashboardEnv, ScreenSession} from './lib/terminal.js';
-
-/** The main thread's CPU time (ms): a thread's own line in /proc. */
-function mainThreadCpuMs(pid: number): number {
-	const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
-	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-	return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 async function typeFilter(cli: string, configDir: string, cycles: number): Promise<{latencies: number[]; cpuPerKey: number; mainPerKey: number}> {
 	const session = new ScreenSession(process.execPath, [...cliNodeFlags(), cli], {env: dashboardEnv(configDir), cwd: repoRoot, cols: 80, rows: 24});
@@ -36,7 +29,7 @@ async function typeFilter(cli: string, configDir: string, cycles: number): Promi
 		await session.settle(300, 5000);
 		const keys = filterKeys(cycles);
 		const cpuBefore = treeCpuMs(session.pid) ?? Number.NaN;
-		const mainBefore = mainThreadCpuMs(session.pid);
+		const mainBefore = mainThreadCpuMs(session.pid) ?? Number.NaN;
 		const latencies: number[] = [];
 		for (const key of keys) {
 			const before = session.screen;
@@ -46,7 +39,7 @@ async function typeFilter(cli: string, configDir: string, cycles: number): Promi
 			await session.settle(60, 2000);
 		}
 
-		return {latencies, cpuPerKey: ((treeCpuMs(session.pid) ?? Number.NaN) - cpuBefore) / keys.length, mainPerKey: (mainThreadCpuMs(session.pid) - mainBefore) / keys.length};
+		return {latencies, cpuPerKey: ((treeCpuMs(session.pid) ?? Number.NaN) - cpuBefore) / keys.length, mainPerKey: ((mainThreadCpuMs(session.pid) ?? Number.NaN) - mainBefore) / keys.length};
 	} finally {
 		session.press('q');
 		await session.settle(100, 1000);
