@@ -349,6 +349,11 @@ async function measureDisplayShare(work: string, sinkBinary: string, setup: Send
 			throw new Error(`a profile holds no sample of ${perMessageFunction}: no message was sent while it was taken`);
 		}
 
+		if (dashboard.countedAnywhereMs === 0) {
+			// The display drew the whole session: none of its frames means the chunk is named otherwise now.
+			throw new Error('the dashboard\'s profile holds no frame of dist/chunks/run-dashboard-*.js: the display\'s code is not recognised (the bundle\'s chunks were renamed?)');
+		}
+
 		const shareOf = (shares: ProfileShares, ms: number) => (shares.busyMs > 0 ? ms / shares.busyMs : 0);
 		display.push(shareOf(dashboard, dashboard.countedMs));
 		gcShares.dashboard.push(shareOf(dashboard, dashboard.gcMs));

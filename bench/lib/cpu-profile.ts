@@ -102,6 +102,8 @@ export interface ProfileShares {
 	countedMs: number;
 	/** The garbage collector's samples (ms): no stack, so nobody's. */
 	gcMs: number;
+	/** Busy time of the part measured in the whole profile, window or not (0: `counted` recognises nothing). */
+	countedAnywhereMs: number;
 }
 
 /**
@@ -141,11 +143,19 @@ export function profileShares(file: string, edge: string, counted: (frame: Profi
 
 	const first = withEdge[0]!;
 	const last = withEdge.at(-1)!;
-	const shares: ProfileShares = {windowMs: 0, busyMs: 0, countedMs: 0, gcMs: 0};
-	for (let index = first; index <= last; index++) {
+	const shares: ProfileShares = {windowMs: 0, busyMs: 0, countedMs: 0, gcMs: 0, countedAnywhereMs: 0};
+	for (let index = 0; index < profile.samples.length; index++) {
 		// timeDeltas[i] is the time before sample i: sample i lasted until sample i + 1.
 		const ms = Math.max(0, profile.timeDeltas[index + 1] ?? 0) / 1000;
 		const id = profile.samples[index]!;
+		if (kindOf(id).counted) {
+			shares.countedAnywhereMs += ms;
+		}
+
+		if (index < first || index > last) {
+			continue;
+		}
+
 		const name = byId.get(id)!.callFrame.functionName;
 		shares.windowMs += ms;
 		if (name === '(idle)') {

@@ -40,8 +40,11 @@ test('only the samples from the first to the last per-message one count, and the
 	const {file, dispose} = profileFile([6, 2, 5, 7, 2, 3, 5, 6, 5, 6, 7], Array.from({length: 11}, () => 1000));
 	try {
 		const shares = profileShares(file, 'sendTransaction', isUi)!;
-		// Window: samples 2..8 (5, 7, 2, 3, 5, 6, 5); each sample lasts until the next one.
-		t.deepEqual(shares, {windowMs: 7, busyMs: 6, countedMs: 2, gcMs: 1});
+		// Window: samples 2..8 (5, 7, 2, 3, 5, 6, 5); each sample lasts until the next one. The display's
+		// samples anywhere: 6, 7, 6, 6 (the last sample has no next one, so no time).
+		t.deepEqual(shares, {windowMs: 7, busyMs: 6, countedMs: 2, gcMs: 1, countedAnywhereMs: 4});
+		// A test that recognises no frame (a renamed chunk) is told apart from a display that costs nothing.
+		t.is(profileShares(file, 'sendTransaction', () => false)!.countedAnywhereMs, 0);
 	} finally {
 		dispose();
 	}
