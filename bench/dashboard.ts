@@ -18,7 +18,7 @@ import {makeTempDir, removeTempDir} from './lib/children.js';
 import {treeCpuMs} from './lib/cpu.js';
 import {cliBuilt, domainName, importDirectory, repoRoot, writeDirectoryCsv} from './lib/fixtures.js';
 import {median, percentile, printTable, verdict, type Figure} from './lib/table.js';
-import {dashboardEnv, keys, ScreenSession, startDashboard} from './lib/terminal.js';
+import {dashboardEnv, keys, listShown, ScreenSession, startDashboard} from './lib/terminal.js';
 import {measureDisplayCost} from './display-cost.js';
 
 const part = 'dashboard';
@@ -36,8 +36,6 @@ function chosenParts(): Set<DashboardPart> {
 
 	return new Set(asked as DashboardPart[]);
 }
-
-const listShown = (screen: string) => screen.includes(domainName(0));
 
 /** Quit the way a person does (Esc, q), or end it if it does not go. */
 async function quit(session: ScreenSession): Promise<void> {

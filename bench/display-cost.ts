@@ -28,11 +28,9 @@ import {findPostfixTool, postfixInstallHint, startSink, type Sink} from './lib/p
 import {runMeasured} from './lib/run.js';
 import {median, medianInterval, percentile, printTable, verdict, type Figure} from './lib/table.js';
 import {paste} from '../test/helpers/keys.js';
-import {dashboardEnv, keys, startDashboard, type ScreenSession} from './lib/terminal.js';
+import {dashboardEnv, keys, listShown, startDashboard, type ScreenSession} from './lib/terminal.js';
 
 const part = 'dashboard';
-
-const listShown = (screen: string) => screen.includes(domainName(0));
 
 const subject = 'Planned maintenance on Saturday';
 // How long a typed key may take to show while the send is set up: generous, as this is not what is

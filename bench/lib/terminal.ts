@@ -7,7 +7,7 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import xterm from '@xterm/headless';
 import {spawn, type IPty} from 'node-pty';
 import {addCleanUp} from './children.js';
-import {cliEnv, cliNodeFlags, cliPath, repoRoot} from './fixtures.js';
+import {cliEnv, cliNodeFlags, cliPath, domainName, repoRoot} from './fixtures.js';
 
 export {keys} from '../../test/helpers/keys.js';
 
@@ -188,3 +188,6 @@ export function dashboardEnv(configDir: string, smtpPort?: number): NodeJS.Proce
 export function startDashboard(env: NodeJS.ProcessEnv, nodeFlags: string[] = []): ScreenSession {
 	return new ScreenSession(process.execPath, [...cliNodeFlags(), ...nodeFlags, cliPath], {env, cwd: repoRoot, cols: 80, rows: 24});
 }
+
+/** The dashboard's first screen is up: the domain list shows the benchmarks' first domain. */
+export const listShown = (screen: string) => screen.includes(domainName(0));
