@@ -3,7 +3,8 @@
  * 127.0.0.1, interleaved in rounds through
  *   A. the real engine through the built command line (journal on, concurrency 10),
  *   B. a bare nodemailer pool (10 connections, maxMessages Infinity), and
- *   C. Postfix's smtp-source (10 sessions): the speed limit of SMTP on this machine;
+ *   C. Postfix's smtp-source (10 sessions): the speed limit of SMTP on this machine, and
+ *   D. the engine's wire pattern alone, in a plain Node process (lib/wire-floor.ts);
  * each process timed whole, from spawn to exit, with its peak memory. Then a 100,000-recipient
  * send of the engine (peak memory), and optionally a CPU profile of the engine.
  *
@@ -16,6 +17,7 @@ import {makeTempDir, removeTempDir} from './lib/children.js';
 import {summarizeProfile} from './lib/cpu-profile.js';
 import {cliBuilt, cliEnv, cliNodeFlags, cliPath, firstError, importDirectory, repoRoot, writeDirectoryCsv, writeMessageFile} from './lib/fixtures.js';
 import {runBarePool} from './lib/pool.js';
+import {runWireFloor} from './lib/wire-floor.js';
 import {findPostfixTool, postfixInstallHint, startSink} from './lib/postfix.js';
 import {runMeasured, type RunOptions, type RunResult} from './lib/run.js';
 import {median, printTable, verdict, type Figure} from './lib/table.js';
@@ -66,7 +68,7 @@ export async function runWithCpu(command: string, args: string[], options: RunOp
 	}
 }
 
-type Method = 'engine' | 'pool' | 'smtp-source';
+type Method = 'engine' | 'pool' | 'smtp-source' | 'floor';
 
 /** Run one sender against a fresh sink (started with `sinkArgs`) and check that every message arrived. */
 export async function attempt(sinkBinary: string, work: string, count: number, run: (port: number) => Promise<RunResult & {error?: string; cpuMs?: number}>, sinkArgs: string[] = []): Promise<Attempt> {
@@ -160,7 +162,7 @@ export async function benchDelivery(): Promise<Figure[]> {
 			console.log(`  The engine is left out: ${engineMissing}`);
 		}
 
-		const results: Record<Method, Attempt[]> = {engine: [], pool: [], 'smtp-source': []};
+		const results: Record<Method, Attempt[]> = {engine: [], pool: [], 'smtp-source': [], floor: []};
 		for (let round = 1; round <= rounds; round++) {
 			console.log(`  round ${round} of ${rounds}…`);
 			if (configDir) {
@@ -178,12 +180,17 @@ export async function benchDelivery(): Promise<Figure[]> {
 			results['smtp-source'].push(await attempt(sinkBinary, work, count, async port => runWithCpu(sourceBinary, [
 				'-d', '-s', '10', '-m', String(count), '-l', '2048', '-f', 'postmaster@bench.example.com', '-t', 'user@d0000.example.com', `127.0.0.1:${port}`,
 			], {timeoutMs: 600_000}, work)));
+			results.floor.push(await attempt(sinkBinary, work, count, async port => {
+				const result = await runWireFloor(work, port, count, messageFile, 10, async (command, args, options) => runWithCpu(command, args, options, work));
+				return {...result, error: result.failed > 0 ? `${result.failed} not sent: ${result.firstError}` : undefined};
+			}));
 		}
 
 		const labels: Record<Method, string> = {
 			engine: 'A. engine via `massmail send` (journal on, 10 connections)',
 			pool: 'B. bare nodemailer pool (10 connections)',
 			'smtp-source': 'C. smtp-source -d -s 10 (SMTP speed limit here)',
+			floor: 'D. the engine\'s wire pattern alone, plain Node (10 connections)',
 		};
 		// Another program on the machine can only slow a run down: the best round is the least
 		// disturbed one, and the figure the targets are read against. The median is shown beside it.
@@ -238,12 +245,15 @@ export async function benchDelivery(): Promise<Figure[]> {
 			['engine / smtp-source', engineVsSource, engineVsSourcePaired, '≥ 0.8 per round (0.5 the floor)', verdict(engineVsSourcePaired === undefined ? undefined : engineVsSourcePaired >= 0.8)],
 			['engine / bare pool', engineVsPool, paired('engine', 'pool'), '≈ 3.5 (follows from the above)', ''],
 			['bare pool / smtp-source', poolVsSource, paired('pool', 'smtp-source'), '(issue measured 0.137)', ''],
+			['engine / wire pattern alone', ratio('engine', 'floor'), paired('engine', 'floor'), '(the engine\'s own work)', ''],
+			['wire pattern alone / smtp-source', ratio('floor', 'smtp-source'), paired('floor', 'smtp-source'), '(what the pattern allows)', ''],
 		]);
 
 		const figures: Figure[] = [
 			{part, name: `engine msg/s (${count.toLocaleString('en-US')} × 2 KB, whole process, best round)`, value: rateOf.engine, unit: 'msg/s', target: '', ok: undefined},
 			{part, name: 'bare nodemailer pool msg/s (best round)', value: rateOf.pool, unit: 'msg/s', target: '', ok: undefined},
 			{part, name: 'smtp-source msg/s (best round)', value: rateOf['smtp-source'], unit: 'msg/s', target: '', ok: undefined},
+			{part, name: 'the engine\'s wire pattern alone msg/s (best round)', value: rateOf.floor, unit: 'msg/s', target: '', ok: undefined},
 			{part, name: 'engine / smtp-source (per round, median)', value: engineVsSourcePaired, unit: '×', target: '≥ 0.8', ok: engineVsSourcePaired === undefined ? undefined : engineVsSourcePaired >= 0.8},
 			{part, name: 'engine / smtp-source (per round, median): the floor', value: engineVsSourcePaired, unit: '×', target: '≥ 0.5', ok: engineVsSourcePaired === undefined ? undefined : engineVsSourcePaired >= 0.5},
 			{part, name: 'engine / bare pool', value: engineVsPool, unit: '×', target: '≈ 3.5', ok: undefined},
