@@ -5,7 +5,7 @@
  */
 import {displayAddress, needsSmtpUtf8} from '../core/address.js';
 import type {Delivery, DeliveryContext, DeliveryOverrides} from '../core/delivery/index.js';
-import {formatPace, formatWindow} from '../core/delivery/pacing.js';
+import {formatPace, formatWindow} from '../core/delivery/limiting-words.js';
 import {exitCodes, exitStatusOfRun, usageError, validationError} from '../core/errors.js';
 import {statusCodes} from '../core/journal.js';
 import {unreadablePolicy, withUnreadableHint} from './unreadable.js';

@@ -3,7 +3,8 @@
  * functions driven by a clock of the test's own (simulated time, not the machine's).
  */
 import test from 'ava';
-import {describeLimiting, formatPace, oneLine, Pacer} from '../../source/core/delivery/pacing.js';
+import {describeLimiting, formatPace, oneLine} from '../../source/core/delivery/limiting-words.js';
+import {Pacer} from '../../source/core/delivery/pacing.js';
 import {estimate, ProgressMeter, rateWindowMs} from '../../source/core/delivery/progress.js';
 import type {Limiting} from '../../source/core/types.js';
 

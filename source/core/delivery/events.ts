@@ -5,7 +5,7 @@
  */
 import type {OutcomeLine} from '../journal.js';
 import type {DeliveryEvent, Limiting} from '../types.js';
-import {describeLimiting} from './pacing.js';
+import {describeLimiting} from './limiting-words.js';
 
 export type Listener = (event: DeliveryEvent) => void;
 

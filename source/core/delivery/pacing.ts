@@ -17,9 +17,11 @@
  *   is due to end: a probe goes then; refused (the server's clock ticks in whole seconds),
  *   another 250 ms later, then 500 ms, 1 s, … and the window ended between the last two.
  *   Accepted at the first try, the next window is tried 250 ms earlier.
- * - Half way through the window, one message asks whether the server takes more: refused (one
- *   reply a window), the wait goes on; accepted, the server lifted or raised its limit, and
- *   messages go as fast as they can again until it refuses (within half a window of the change).
+ * - Right after the allowance, and again half way through the window, one message asks whether
+ *   the server takes more: refused (two replies a window), the wait goes on; accepted, the server
+ *   lifted or raised its limit, and messages go as fast as they can again until it refuses. A
+ *   change is met within half a window: one in the window's second half, after its check, at the
+ *   next window's start (asked only half way, it waited a whole window).
  * - While it holds, no connection is opened (one the server closes stays closed) until the
  *   probe is due.
  *
@@ -43,6 +45,7 @@ export interface PacingOptions {
 }
 
 import type {Limiting} from '../types.js';
+import {oneLine} from './limiting-words.js';
 
 export type {Limiting} from '../types.js';
 
@@ -89,6 +92,8 @@ export class Pacer {
 	private probeDue = false;
 	/** What the probe at the end of the hold asks: whether a new window began, or whether the server takes more in this one. */
 	private holdFor: 'reset' | 'check' = 'reset';
+	/** The check in this hold is the one right after the allowance: refused, the next goes half way. */
+	private checkingAtAllowance = false;
 	/** The one probe in flight: `reset` asks whether a new window began, `check` whether the server takes more than its allowance. */
 	private probe: {takenAt: number; kind: 'reset' | 'check'} | undefined;
 	/** When the last refused `reset` probe of this hold was taken, and how many were refused. */
@@ -253,6 +258,12 @@ export class Pacer {
 			return;
 		}
 
+		if (asked?.kind === 'check' && this.checkingAtAllowance && this.holding) {
+			// Not past the allowance: the server still limits. It is asked again half way.
+			this.holdUntilHalfWay(now);
+			return;
+		}
+
 		if (!this.holding || asked?.kind === 'check' || this.holdFor === 'check') {
 			// Until the window is due to end; the first time, until the first probe.
 			this.hold('reset', this.windowMs === undefined ? this.likelyEndAfter(now) : Math.max(now, this.windowStart + this.windowMs));
@@ -260,12 +271,21 @@ export class Pacer {
 	}
 
 	/**
-	 * The window's allowance has gone: hold until the window is due to end, with one probe half
-	 * way through the window when the wait is long, to see whether the server lifted its limit
-	 * meanwhile (half way through the window, not the wait: when the server answered the window's
-	 * first message late, the wait is shorter, and a lift is still met within half a window).
+	 * The window's allowance has gone: one message asks at once whether the server takes more
+	 * (its limit may have gone since the last check, half way through the last window).
 	 */
 	private holdForAllowance(now: number): void {
+		this.hold('check', now);
+		this.checkingAtAllowance = true;
+	}
+
+	/**
+	 * Hold until the window is due to end, with one probe half way through the window when the
+	 * wait is long, to see whether the server lifted its limit meanwhile (half way through the
+	 * window, not the wait: when the server answered the window's first message late, the wait
+	 * is shorter, and a lift is still met within half a window).
+	 */
+	private holdUntilHalfWay(now: number): void {
 		const end = this.windowStart + this.windowMs!;
 		const checkAt = Math.max(now, this.windowStart + (this.windowMs! / 2));
 		if (end - now >= 2 * minimumHoldMs && end - checkAt >= minimumHoldMs) {
@@ -279,6 +299,7 @@ export class Pacer {
 		this.holding = true;
 		this.probeDue = false;
 		this.holdFor = holdFor;
+		this.checkingAtAllowance = false;
 		this.holdUntil = until;
 		this.refusedProbeAt = undefined;
 		this.refusedProbes = 0;
@@ -461,38 +482,4 @@ function likelyEnd(start: number, now: number, windowsS: readonly number[], then
 	const last = windowsS.at(-1)! * 1000;
 	const steps = Math.floor((since - wholeSecondMarginMs - last) / thenEveryMs) + 1;
 	return start + last + (steps * thenEveryMs) + wholeSecondMarginMs;
-}
-
-/**
- * A text as it enters a record of ours to be matched or kept short (a delivery report's field,
- * the server's last limiting words): one line of at most 300 characters, terminal escape
- * sequences dropped, control and direction characters and runs of blanks made one space.
- * This cleans a value where it enters; what shows a text from outside makes its control
- * characters visible with `printable` (core/format.ts) instead.
- */
-export function oneLine(reply: string): string {
-	return reply.replaceAll(/\u001B\[[\d;?]*[ -/]*[@-~]/g, '').replaceAll(/[\u0000-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2066-\u2069\s]+/g, ' ').trim().slice(0, 300);
-}
-
-/** A learned pace as people read it: `~84/min`, `~2.5/min`, `~30/h`. */
-export function formatPace(perMinute: number): string {
-	return perMinute >= 10 ? `~${Math.round(perMinute)}/min` : perMinute >= 1 ? `~${perMinute.toFixed(1)}/min` : `~${Math.round(perMinute * 60)}/h`;
-}
-
-/** `server is limiting: 2 connections, ~99/min (33 per 20 s)` */
-export function describeLimiting(limiting: Limiting): string {
-	const connections = `${limiting.connections} connection${limiting.connections === 1 ? '' : 's'}`;
-	const waiting = limiting.holding ? ', waiting until it takes more' : '';
-	if (limiting.perMinute === null) {
-		return `server is limiting: ${connections}${waiting}`;
-	}
-
-	return `server is limiting: ${connections}, ${formatPace(limiting.perMinute)}${limiting.window ? ` (${formatWindow(limiting.window)})` : ''}${waiting}`;
-}
-
-/** A server's window as people read it: `33 per 20 s`, `100 per 1 min`, `1 per 1.5 s`. */
-export function formatWindow(window: {messages: number; ms: number}): string {
-	const seconds = window.ms / 1000;
-	const length = seconds >= 120 ? `${Math.round(seconds / 60)} min` : seconds >= 10 ? `${Math.round(seconds)} s` : `${Number(seconds.toFixed(1))} s`;
-	return `${window.messages} per ${length}`;
 }

@@ -7,7 +7,7 @@
  * Pure: the sends are looked up through the caller; no IMAP, no files.
  */
 import type {ReportLine, ReportState, ReportVia} from '../journal/index.js';
-import {oneLine} from '../delivery/pacing.js';
+import {oneLine} from '../delivery/limiting-words.js';
 import {parseEnvelopeId, parseVerp, type ParsedReport, type RecipientReport} from './report.js';
 
 /** What the fold knows of a send of the record. */

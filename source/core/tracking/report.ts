@@ -12,7 +12,7 @@
  */
 import libmime from 'libmime';
 import {simpleParser, type Attachment, type ParsedMail} from 'mailparser';
-import {oneLine} from '../delivery/pacing.js';
+import {oneLine} from '../delivery/limiting-words.js';
 
 /** The most of a message readReport reads: the report parts come first, a returned message last. */
 export const maxReportBytes = 1024 * 1024;

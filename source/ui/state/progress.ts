@@ -5,7 +5,7 @@
  * failures. Events arrive
  * in batches (the display is throttled, not the sending), so the reducer takes a batch.
  */
-import {formatPace, formatWindow} from '../../core/delivery/pacing.js';
+import {formatPace, formatWindow} from '../../core/delivery/limiting-words.js';
 import type {DeliveryEvent, DeliveryProgress} from '../../core/types.js';
 import {fit, printable} from '../components/text.js';
 
