@@ -50,26 +50,30 @@ export function mainThreadCpuMs(pid: number): number | undefined {
 	}
 }
 
-/** The node process at `pid` or below it (GNU time runs the command line in the benchmarks). */
-function nodeIn(pid: number): number {
+/** The node process at `pid` or below it (GNU time runs the command line in the benchmarks); undefined when there is none (not yet, or no longer). */
+function nodeIn(pid: number): number | undefined {
 	let current = pid;
 	for (let depth = 0; depth < 3; depth++) {
 		let name: string;
 		try {
 			name = readFileSync(`/proc/${current}/comm`, 'utf8').trim();
 		} catch {
+			return undefined;
+		}
+
+		if (name === 'node') {
 			return current;
 		}
 
 		const children = childrenOf(current);
-		if (name === 'node' || children.length !== 1) {
-			return current;
+		if (children.length !== 1) {
+			return undefined;
 		}
 
 		current = children[0]!;
 	}
 
-	return current;
+	return undefined;
 }
 
 export interface CpuSampler {
@@ -84,12 +88,23 @@ export interface CpuSampler {
 export function sampleCpu(pid: number, everyMs = 20): CpuSampler {
 	const samples: Array<[number, number, number | undefined]> = [];
 	let most = 0;
+	// The node process, once found: under GNU time it starts a moment after the sampling, and once
+	// it has ended, the pid below GNU time is gone (reading GNU time's own thread instead made a
+	// round's main-thread CPU read -465%). Its CPU only grows: the last reading stands after it.
+	let node: number | undefined;
+	let mainMost: number | undefined;
 	const take = () => {
 		const cpu = treeCpuMs(pid);
 		if (cpu !== undefined) {
 			// CPU time only grows: a child caught between its end and its reaping reads as gone for a moment.
 			most = Math.max(most, cpu);
-			samples.push([performance.now(), most, mainThreadCpuMs(nodeIn(pid))]);
+			node ??= nodeIn(pid);
+			const main = node === undefined ? undefined : mainThreadCpuMs(node);
+			if (main !== undefined) {
+				mainMost = Math.max(mainMost ?? 0, main);
+			}
+
+			samples.push([performance.now(), most, mainMost]);
 		}
 	};
 
