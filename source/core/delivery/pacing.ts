@@ -17,11 +17,12 @@
  *   is due to end: a probe goes then; refused (the server's clock ticks in whole seconds),
  *   another 250 ms later, then 500 ms, 1 s, … and the window ended between the last two.
  *   Accepted at the first try, the next window is tried 250 ms earlier.
- * - Right after the allowance, and again half way through the window, one message asks whether
- *   the server takes more: refused (two replies a window), the wait goes on; accepted, the server
- *   lifted or raised its limit, and messages go as fast as they can again until it refuses. A
- *   change is met within half a window: one in the window's second half, after its check, at the
- *   next window's start (asked only half way, it waited a whole window).
+ * - Half way through the window, and in a window of 10 s or more also right after the allowance,
+ *   one message asks whether the server takes more: refused (a reply or two a window), the wait
+ *   goes on; accepted, the server lifted or raised its limit, and messages go as fast as they can
+ *   again until it refuses. In a long window a change is met within half a window: one in the
+ *   window's second half, after its check, at the next window's start (asked only half way, it
+ *   waited a whole window).
  * - While it holds, no connection is opened (one the server closes stays closed) until the
  *   probe is due.
  *
@@ -60,6 +61,13 @@ const wholeSecondMarginMs = 1050;
 /** Fewer for connections (then every minute): a server that counts them refuses every try. */
 const likelyConnectionWindowsS = [1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120];
 const connectionTryEveryMs = 60_000;
+/**
+ * From this long a window, the send also asks right after the allowance whether the server takes
+ * more: one reply a window, so that a limit lifted in the second half of a window is met at the
+ * next one's start, not a whole window later. In a shorter window the wait is short anyway, and
+ * the reply would cost more than it saves (a 1 s window asked every second).
+ */
+const checkAtAllowanceFromMs = 10_000;
 /** A probe at a known window's end that was refused is followed by another this much later. */
 const resetStepMs = 250;
 /** How long the most connections open at once is remembered, against a server's late count. */
@@ -271,12 +279,18 @@ export class Pacer {
 	}
 
 	/**
-	 * The window's allowance has gone: one message asks at once whether the server takes more
-	 * (its limit may have gone since the last check, half way through the last window).
+	 * The window's allowance has gone. In a long window, one message asks at once whether the
+	 * server takes more (its limit may have gone since the last check, half way through the last
+	 * window); then, or in a short window at once, the send holds until half way.
 	 */
 	private holdForAllowance(now: number): void {
-		this.hold('check', now);
-		this.checkingAtAllowance = true;
+		if (this.windowMs! >= checkAtAllowanceFromMs && this.windowStart + this.windowMs! - now >= 2 * minimumHoldMs) {
+			this.hold('check', now);
+			this.checkingAtAllowance = true;
+			return;
+		}
+
+		this.holdUntilHalfWay(now);
 	}
 
 	/**
