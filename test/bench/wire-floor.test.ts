@@ -23,9 +23,9 @@ test('every message reaches the server once, each recipient its own, with the te
 
 	t.is(run.code, 0, run.stdout + run.stderr);
 	t.deepEqual({sent: run.sent, failed: run.failed}, {sent: 30, failed: 0});
-	const recipients = server.messages.map(message => message.envelope.to.join(','));
-	t.is(recipients.length, 30);
-	t.deepEqual(new Set(recipients), new Set(Array.from({length: 30}, (_, index) => `user${index}@d${String(index).padStart(4, '0')}.example.com`)));
+	// Each recipient exactly once, in whatever order the connections finished (sorted to compare).
+	const recipients = server.messages.map(message => message.envelope.to.join(',')).sort();
+	t.deepEqual(recipients, Array.from({length: 30}, (_, index) => `user${index}@d${String(index).padStart(4, '0')}.example.com`).sort());
 	// The server reads the message back unstuffed: the text arrives as written, in CRLF lines.
 	for (const message of server.messages) {
 		t.true(message.raw.toString('utf8').endsWith('\r\n\r\n' + text.replaceAll('\n', '\r\n')), message.raw.toString('utf8'));
