@@ -21,8 +21,9 @@ function childCommand(pid: number): string | undefined {
 }
 
 test('after node has ended under its parent, its main thread\'s CPU stays what it last was', async t => {
-	// node spends 200 ms of CPU, then its parent shell waits on another child (sleep) for 0.6 s.
-	const busy = 'const u=()=>process.cpuUsage().user; while (u() < 200000);';
+	// node spends 200 ms of CPU and idles 0.3 s (the sampler reads it meanwhile), then its parent
+	// shell waits on another child (sleep) for 0.6 s.
+	const busy = 'const u=()=>process.cpuUsage().user; while (u() < 200000); setTimeout(() => {}, 300);';
 	const child = spawn('sh', ['-c', `node -e "${busy}"; sleep 0.6`], {stdio: 'ignore'});
 	const sampler = sampleCpu(child.pid!, 10);
 	let nodeEnded: number;
