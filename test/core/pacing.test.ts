@@ -438,6 +438,21 @@ test('the check goes half way through the window, also when the server answered 
 	t.is(24_060 + (wait.go ? 0 : wait.waitMs), 21_050 + (21_050 / 2));
 });
 
+test('a long window\'s allowance gone only after half way: one message asks, once, and the send holds to the window\'s end', t => {
+	const pacer = new Pacer({concurrency: 2, rate: 0}, 0);
+	allowThenRefuse(t, pacer, 10);
+	t.deepEqual(pacer.take(21_050), {go: true, probe: true});
+	pacer.accepted(21_055, true);
+	// The rest of the allowance goes at 33.05 s, past half way (31.575 s): one question covers both.
+	for (let i = 0; i < 9; i++) {
+		t.true(pacer.take(33_050).go);
+	}
+
+	t.deepEqual(pacer.take(33_050), {go: true, probe: true});
+	pacer.refused(33_055, true);
+	t.deepEqual(pacer.take(33_060), {go: false, waitMs: 21_050 + 21_050 - 33_060});
+});
+
 test('a long window asked right after its allowance and accepted: the server lifted its limit, and messages go as fast as they can', t => {
 	const pacer = new Pacer({concurrency: 2, rate: 0}, 0);
 	allowThenRefuse(t, pacer, 10);

@@ -266,7 +266,7 @@ export class Pacer {
 			return;
 		}
 
-		if (asked?.kind === 'check' && this.checkingAtAllowance && this.holding) {
+		if (asked?.kind === 'check' && this.checkingAtAllowance && now < this.windowStart + (this.windowMs! / 2)) {
 			// Not past the allowance: the server still limits. It is asked again half way.
 			this.holdUntilHalfWay(now);
 			return;
@@ -284,7 +284,8 @@ export class Pacer {
 	 * window); then, or in a short window at once, the send holds until half way.
 	 */
 	private holdForAllowance(now: number): void {
-		if (this.windowMs! >= checkAtAllowanceFromMs && this.windowStart + this.windowMs! - now >= 2 * minimumHoldMs) {
+		// Past half way, holdUntilHalfWay's check (at once) is the one question.
+		if (this.windowMs! >= checkAtAllowanceFromMs && now < this.windowStart + (this.windowMs! / 2)) {
 			this.hold('check', now);
 			this.checkingAtAllowance = true;
 			return;
