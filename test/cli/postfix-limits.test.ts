@@ -4,10 +4,15 @@
  * The command line at its default settings (5 connections, no rate of its own) must meet the
  * limits: exit 0, every recipient's Maildir holds exactly one message, and the limiting shown.
  */
+import {execFile} from 'node:child_process';
+import {setTimeout} from 'node:timers/promises';
+import {promisify} from 'node:util';
 import test, {type ExecutionContext} from 'ava';
-import {lastJsonLine, runCli} from '../helpers/cli.js';
+import {lastJsonLine, runCli, startCli} from '../helpers/cli.js';
 import {importedDirectory, numbered} from '../helpers/imported-directory.js';
 import {refusedCommandsInLog, startPostfix} from '../helpers/postfix-server.js';
+
+const execFileAsync = promisify(execFile);
 
 /**
  * `count` users of example.com imported, and one send to them all through a real Postfix that
@@ -79,4 +84,38 @@ test('Postfix allowing 10 messages per 8 s: the window is learnt once, then each
 	t.true(result.stdout.split('\n').some(line => line.includes('"type":"limiting"') && /server is limiting: 2 connections, ~\d+\/min \(10 per \d+(?:\.\d)? s\)/.test(line)), result.stdout);
 
 	await eachOnce();
+});
+
+test('Postfix lifting its limit mid-send (postconf and postfix reload, sessions kept open as by default): the send meets the lift within a window, on new sessions', async t => {
+	// Postfix's smtpd keeps the settings it began a session with until its client leaves, and an
+	// idle session lasts smtpd_timeout (300 s by default): a send that asked its checks on the
+	// sessions it had, half way through the window, met the lift 13 to 31 s after the reload here
+	// (60 at 10 per 10 s); asked on a new session every eighth of its time, 1.4 s.
+	const count = 60;
+	const locals = numbered('user', count);
+	const mailboxes = locals.map(local => `${local}@example.com`);
+	const postfix = await startPostfix({mailboxes, connectionCountLimit: 2, messageRateLimit: 10, rateTimeUnit: '10s'});
+	t.teardown(async () => postfix.stop());
+	const dir = await importedDirectory(t, locals);
+	const cli = startCli(['send', '--to', 'all', '--subject', 'Maintenance', '--message', 'Tonight.', '--yes', '--json'], {configDir: dir, env: {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${postfix.port}`}});
+	// Lifted once the window is learnt (the second window has begun).
+	for (let waited = 0; !/"type":"limiting".*"window":/.test(cli.stdout); waited += 100) {
+		t.true(waited < 60_000 && cli.child.exitCode === null, `the window was not learnt: ${cli.stdout}`);
+		await setTimeout(100);
+	}
+
+	await execFileAsync('/usr/sbin/postconf', ['-c', postfix.configDirectory, '-e', 'smtpd_client_message_rate_limit=0', 'smtpd_client_connection_count_limit=50']);
+	await execFileAsync('/usr/sbin/postfix', ['-c', postfix.configDirectory, 'reload']);
+	const liftedAt = performance.now();
+	const result = await cli.result;
+	const afterLift = performance.now() - liftedAt;
+	t.log(`the last message ${Math.round(afterLift)} ms after the reload`);
+	t.is(result.code, 0, result.stderr);
+	t.like(lastJsonLine(result.stdout), {total: count, sent: count, failed: 0, status: 'finished'});
+	// A check every eighth of the send's time (a sixth of the window at least): one within 2.5 s
+	// of the lift, on a new session; Postfix's anvil, restarted by the reload, may answer late.
+	t.true(afterLift < 8000, `${Math.round(afterLift)} ms after the reload`);
+	await postfix.waitForDelivered(count, 30_000);
+	const counts = postfix.countsByRecipient();
+	t.true(mailboxes.every(address => counts.get(address) === 1), JSON.stringify([...counts]));
 });

@@ -16,7 +16,6 @@
  *
  * What becomes of a recipient after an attempt is decided from the reply table (decision.ts);
  * who goes next is in recipients.ts, the connections in connections.ts, the relays in relays.ts.
- *
  * The hot path is deliberately plain: the body is encoded once by MessageTemplate, workers are
  * callbacks rather than promise chains, journal writes are grouped, progress is sampled.
  */
@@ -30,7 +29,7 @@ import {DeliveryEvents, type Listener} from './events.js';
 import {journalUnwritable, recordEnd, recordUnstarted, serverRefused, serverStalled, type Ending} from './ending.js';
 import type {Ticket} from './pacing.js';
 import type {Phase} from './phase.js';
-import {notePace, RunRelays, type Relay} from './relays.js';
+import {notePace, retireStale, RunRelays, type Relay} from './relays.js';
 import type {EngineOptions, RunInit} from './options.js';
 import {ProgressMeter} from './progress.js';
 import {RunRecipients} from './recipients.js';
@@ -324,6 +323,7 @@ export class Delivery {
 			return;
 		}
 
+		retireStale(relay, worker);
 		if (!worker.session?.open) {
 			worker.session = undefined;
 			if (connections.inUse() >= pacer.connectionLimit) {

@@ -17,14 +17,12 @@
  *   is due to end: a probe goes then; refused (the server's clock ticks in whole seconds),
  *   another 250 ms later, then 500 ms, 1 s, … and the window ended between the last two.
  *   Accepted at the first try, the next window is tried 250 ms earlier.
- * - Half way through the window, and in a window of 10 s or more also right after the allowance,
- *   one message asks whether the server takes more: refused (a reply or two a window), the wait
- *   goes on; accepted, the server lifted or raised its limit, and messages go as fast as they can
- *   again until it refuses. In a long window a change is met within half a window: one in the
- *   window's second half, after its check, at the next window's start (asked only half way, it
- *   waited a whole window).
- * - While it holds, no connection is opened (one the server closes stays closed) until the
- *   probe is due.
+ * - While it holds, one message asks whether the server takes more: in a window of 10 s or more
+ *   right after the allowance, then every eighth of the time the send has run (a sixth of a
+ *   window at least, half at most: a lift costs an eighth more time at most); in a shorter one
+ *   half way. Refused, its session ends, so that a new one asks next; accepted, messages go at
+ *   full speed until it refuses, older sessions closed. No connection opens while it holds (one
+ *   the server closes stays closed) until the probe is due.
  *
  * Connections ("too many connections", 421 at the greeting): one at first, one more as each
  * opens, until the server refuses one; then as many as are open (one at least). One more is
@@ -47,7 +45,6 @@ export interface PacingOptions {
 
 import type {Limiting} from '../types.js';
 import {oneLine} from './limiting-words.js';
-
 export type {Limiting} from '../types.js';
 
 /** A message may start now (`probe`: the one message sent to see whether the server takes more). */
@@ -62,13 +59,13 @@ const wholeSecondMarginMs = 1050;
 const likelyConnectionWindowsS = [1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120];
 const connectionTryEveryMs = 60_000;
 /**
- * From this long a window, the send also asks right after the allowance whether the server takes
- * more: one reply a window, so that a limit lifted in the second half of a window is met at the
- * next one's start, not a whole window later. In a shorter window the wait is short anyway, and
- * the reply would cost more than it saves (a 1 s window asked every second).
+ * From this long a window, the send asks right after the allowance and then every
+ * `checkShareOfRun` of the time it has run; in a shorter one the end comes soon anyway, and the
+ * replies would cost more than they save (a 1 s window asked every second): it asks half way.
  */
 const checkAtAllowanceFromMs = 10_000;
-/** A probe at a known window's end that was refused is followed by another this much later. */
+const checkShareOfRun = 1 / 8;
+/** A refused probe at a known window's end is followed by another this much later. */
 const resetStepMs = 250;
 /** How long the most connections open at once is remembered, against a server's late count. */
 const peakMemoryMs = 60_000;
@@ -80,6 +77,7 @@ export class Pacer {
 	limited = false;
 
 	private readonly options: PacingOptions;
+	private readonly startedAt: number;
 	/** Our own rate (the setting), messages a second; Infinity when none. */
 	private readonly ownRate: number;
 	private tokens = 1;
@@ -100,10 +98,10 @@ export class Pacer {
 	private probeDue = false;
 	/** What the probe at the end of the hold asks: whether a new window began, or whether the server takes more in this one. */
 	private holdFor: 'reset' | 'check' = 'reset';
-	/** The check in this hold is the one right after the allowance: refused, the next goes half way. */
-	private checkingAtAllowance = false;
 	/** The one probe in flight: `reset` asks whether a new window began, `check` whether the server takes more than its allowance. */
 	private probe: {takenAt: number; kind: 'reset' | 'check'} | undefined;
+	/** When the last check the server accepted (it had lifted or raised its limit) was taken. */
+	liftedAt: number | undefined;
 	/** When the last refused `reset` probe of this hold was taken, and how many were refused. */
 	private refusedProbeAt: number | undefined;
 	private refusedProbes = 0;
@@ -142,6 +140,7 @@ export class Pacer {
 		// that counts connections then refuses one, not every connection past its count at once.
 		this.allowed = 1;
 		this.ownRate = options.rate > 0 ? options.rate : Number.POSITIVE_INFINITY;
+		this.startedAt = now;
 		this.tokensAt = now;
 		this.windowStart = now;
 		this.connectionWindowStart = now;
@@ -239,6 +238,7 @@ export class Pacer {
 			// Messages go as fast as they can until it refuses again, and as its connection limit
 			// may have gone with it, connections grow again as at the start, one more as each opens.
 			this.probe = undefined;
+			this.liftedAt = asked.takenAt;
 			this.perWindow = undefined;
 			this.holding = false;
 			this.connectionRefusedSince = undefined;
@@ -251,10 +251,20 @@ export class Pacer {
 		this.acceptedInWindow++;
 	}
 
-	/** The server deferred a message because it limits this client; `reply`: its words. */
-	refused(now: number, probe: boolean, reply?: string): void {
+	/**
+	 * The server deferred a message because it limits this client; `reply`: its words. True when
+	 * its session should end: a session keeps the settings it began with (Postfix's smtpd until its
+	 * client leaves, so a limit lifted by `postfix reload` is seen by new ones only). So a refused
+	 * check's session ends, for the next check to ask a new one; and one opened before a lift was
+	 * seen ends when it refuses, and the send does not hold.
+	 */
+	refused(now: number, probe: boolean, reply?: string, sessionOpenedAt = Number.NEGATIVE_INFINITY): boolean {
 		this.limited = true;
 		this.remember(reply);
+		if (!probe && sessionOpenedAt < (this.liftedAt ?? Number.NEGATIVE_INFINITY)) {
+			return true;
+		}
+
 		const asked = probe ? this.probe : undefined;
 		this.probe = asked ? undefined : this.probe;
 		if (asked?.kind === 'reset') {
@@ -263,46 +273,37 @@ export class Pacer {
 			this.refusedProbes++;
 			this.holdUntil = this.nextProbeAt(now);
 			this.probeDue = false;
-			return;
+			return false;
 		}
 
-		if (asked?.kind === 'check' && this.checkingAtAllowance && now < this.windowStart + (this.windowMs! / 2)) {
-			// Not past the allowance: the server still limits. It is asked again half way.
-			this.holdUntilHalfWay(now);
-			return;
+		if (asked?.kind === 'check' && this.windowMs! >= checkAtAllowanceFromMs) {
+			// The server still limits: in a long window it is asked again a while later.
+			const gap = Math.min(this.windowMs! / 2, Math.max(this.windowMs! / 6, (now - this.startedAt) * checkShareOfRun));
+			this.holdForCheck(now, now + gap);
+			return true;
 		}
 
 		if (!this.holding || asked?.kind === 'check' || this.holdFor === 'check') {
 			// Until the window is due to end; the first time, until the first probe.
 			this.hold('reset', this.windowMs === undefined ? this.likelyEndAfter(now) : Math.max(now, this.windowStart + this.windowMs));
 		}
+
+		return asked?.kind === 'check';
 	}
 
 	/**
-	 * The window's allowance has gone. In a long window, one message asks at once whether the
-	 * server takes more (its limit may have gone since the last check, half way through the last
-	 * window); then, or in a short window at once, the send holds until half way.
+	 * The allowance has gone: in a long window one message asks at once whether the server takes
+	 * more, in a short one half way through the window (not the wait: a first message answered late
+	 * shortens the wait, and a lift is still met within half a window).
 	 */
 	private holdForAllowance(now: number): void {
-		// Past half way, holdUntilHalfWay's check (at once) is the one question.
-		if (this.windowMs! >= checkAtAllowanceFromMs && now < this.windowStart + (this.windowMs! / 2)) {
-			this.hold('check', now);
-			this.checkingAtAllowance = true;
-			return;
-		}
-
-		this.holdUntilHalfWay(now);
+		const long = this.windowMs! >= checkAtAllowanceFromMs;
+		this.holdForCheck(now, long ? now : Math.max(now, this.windowStart + (this.windowMs! / 2)));
 	}
 
-	/**
-	 * Hold until the window is due to end, with one probe half way through the window when the
-	 * wait is long, to see whether the server lifted its limit meanwhile (half way through the
-	 * window, not the wait: when the server answered the window's first message late, the wait
-	 * is shorter, and a lift is still met within half a window).
-	 */
-	private holdUntilHalfWay(now: number): void {
+	/** Hold until `checkAt` for a check, or to the window's end when that is too near for one. */
+	private holdForCheck(now: number, checkAt: number): void {
 		const end = this.windowStart + this.windowMs!;
-		const checkAt = Math.max(now, this.windowStart + (this.windowMs! / 2));
 		if (end - now >= 2 * minimumHoldMs && end - checkAt >= minimumHoldMs) {
 			this.hold('check', checkAt);
 		} else {
@@ -314,7 +315,6 @@ export class Pacer {
 		this.holding = true;
 		this.probeDue = false;
 		this.holdFor = holdFor;
-		this.checkingAtAllowance = false;
 		this.holdUntil = until;
 		this.refusedProbeAt = undefined;
 		this.refusedProbes = 0;

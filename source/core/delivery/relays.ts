@@ -39,14 +39,31 @@ export function notePace(relay: Relay, worker: Worker, ticket: Ticket, outcome: 
 	if (outcome.kind === 'accepted') {
 		relay.pacer.accepted(now, probe);
 	} else if (outcome.kind === 'limited') {
-		relay.pacer.refused(now, probe, outcome.response);
+		const ends = relay.pacer.refused(now, probe, outcome.response, worker.session?.openedAt);
+		if (ends && worker.session && !worker.behind) {
+			// A session keeps the settings it began with: a new one has the server's of now.
+			relay.connections.closeIdle(worker);
+		}
+
 		if (!worker.session) {
-			// It hung up ("too many errors"): a new connection, without waiting.
+			// It hung up ("too many errors"), or was left: a new connection, without waiting.
 			worker.reopenAt = 0;
 		}
 	} else if (probe) {
 		// The probe ended without telling whether the server takes more: the next one may go.
 		relay.pacer.giveBack(ticket);
+	}
+}
+
+/**
+ * A session opened before the relay's server was seen to lift its limit may keep the old limit
+ * (Postfix's smtpd keeps its settings until its client leaves, and then answers slowly): once idle
+ * it ends, and a new one opens at once.
+ */
+export function retireStale(relay: Relay, worker: Worker): void {
+	if (worker.session && worker.session.openedAt < (relay.pacer.liftedAt ?? Number.NEGATIVE_INFINITY)) {
+		relay.connections.closeIdle(worker);
+		worker.reopenAt = 0;
 	}
 }
 

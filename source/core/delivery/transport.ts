@@ -121,6 +121,8 @@ export class SmtpSession implements TransactionSession {
 	pipelinedBehind = false;
 	/** Why the session closed, once it has. */
 	closedReason: string | undefined;
+	/** When it opened: one opened before the server lifted its limit may keep the old (pacing.ts). */
+	readonly openedAt = Date.now();
 	private closed = false;
 	private readonly closeListeners: Array<() => void> = [];
 
