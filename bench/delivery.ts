@@ -228,12 +228,18 @@ export async function benchDelivery(): Promise<Figure[]> {
 
 		const ratio = (a: Method, b: Method) => (rateOf[a] !== undefined && rateOf[b] !== undefined ? rateOf[a]! / rateOf[b]! : undefined);
 		// The same ratio within each round (the runs next to each other saw the same load), then the median.
-		const paired = (a: Method, b: Method) => {
+		const paired = (a: Method, b: Method, of: (run: Attempt) => number | undefined = run => run.ms) => {
 			const ratios = results[a].flatMap((run, index) => {
 				const other = results[b][index];
-				return !run.error && other && !other.error ? [other.ms / run.ms] : [];
+				const [mine, theirs] = [run, other].map(attempt => (attempt && !attempt.error ? of(attempt) : undefined));
+				return mine && theirs ? [theirs / mine] : [];
 			});
 			return ratios.length > 0 ? median(ratios) : undefined;
+		};
+		// Start-up and shut-down: the whole process's time outside the first→last at the sink.
+		const outsideMs = (method: Method) => {
+			const times = results[method].filter(run => !run.error && run.streamMs !== undefined).map(run => run.ms - run.streamMs!);
+			return times.length > 0 ? median(times) : undefined;
 		};
 
 		const engineVsSource = ratio('engine', 'smtp-source');
@@ -247,7 +253,12 @@ export async function benchDelivery(): Promise<Figure[]> {
 			['bare pool / smtp-source', poolVsSource, paired('pool', 'smtp-source'), '(issue measured 0.137)', ''],
 			['engine / wire pattern alone', ratio('engine', 'floor'), paired('engine', 'floor'), '(the engine\'s own work)', ''],
 			['wire pattern alone / smtp-source', ratio('floor', 'smtp-source'), paired('floor', 'smtp-source'), '(what the pattern allows)', ''],
+			['engine / smtp-source, first→last at sink', undefined, paired('engine', 'smtp-source', run => run.streamMs), '(the pace once sending)', ''],
 		]);
+		const outside = (['engine', 'smtp-source'] as const).map(method => [method, outsideMs(method)] as const).filter(([, ms]) => ms !== undefined);
+		if (outside.length > 0) {
+			console.log(`  Outside first→last at the sink (start-up, shut-down, the sink's 25 ms reading), median: ${outside.map(([method, ms]) => `${method} ${Math.round(ms!)} ms`).join(', ')}`);
+		}
 
 		const figures: Figure[] = [
 			{part, name: `engine msg/s (${count.toLocaleString('en-US')} × 2 KB, whole process, best round)`, value: rateOf.engine, unit: 'msg/s', target: '', ok: undefined},
