@@ -537,3 +537,39 @@ test('after a lift is seen, a session opened before it that refuses ends, and th
 	t.false(pacer.refused(21_085, false, '450 4.7.1 Error: too much mail from 127.0.0.1', 21_070));
 	t.true(pacer.limiting(21_085)!.holding);
 });
+
+test('a server that limits new connections per window: a refused check keeps its session (a new one would use one of the window\'s few)', t => {
+	const pacer = new Pacer({concurrency: 5, rate: 0}, 0);
+	// 3 new connections per 20 s, learnt as in the test above.
+	for (const open of [1, 2, 3]) {
+		pacer.connectionOpened(open, 10);
+	}
+
+	pacer.connectionRefused(15, 3);
+	for (let now = 0; now <= 30_000; now += 250) {
+		if (pacer.recoverConnections(now)) {
+			if (now < 21_000) {
+				pacer.connectionRefused(now + 5, 3);
+			} else {
+				pacer.connectionOpened(pacer.connectionLimit, now + 5);
+			}
+		}
+	}
+
+	// Then 10 messages per 21 s: learnt, the allowance goes, and the check right after it is refused.
+	for (let i = 0; i < 10; i++) {
+		t.true(pacer.take(30_000).go);
+		pacer.accepted(30_005, false);
+	}
+
+	t.true(pacer.take(30_005).go);
+	t.false(pacer.refused(30_010, false));
+	t.deepEqual(pacer.take(51_050), {go: true, probe: true});
+	pacer.accepted(51_055, true);
+	for (let i = 0; i < 9; i++) {
+		t.true(pacer.take(51_060).go);
+	}
+
+	t.deepEqual(pacer.take(51_060), {go: true, probe: true});
+	t.false(pacer.refused(51_065, true));
+});

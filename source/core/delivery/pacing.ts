@@ -255,8 +255,8 @@ export class Pacer {
 	 * The server deferred a message because it limits this client; `reply`: its words. True when
 	 * its session should end: a session keeps the settings it began with (Postfix's smtpd until its
 	 * client leaves, so a limit lifted by `postfix reload` is seen by new ones only). So a refused
-	 * check's session ends, for the next check to ask a new one; and one opened before a lift was
-	 * seen ends when it refuses, and the send does not hold.
+	 * check's session ends, for the next to ask a new one (not when the server limits new
+	 * connections per window: each would use one); one opened before a lift ends, not holding.
 	 */
 	refused(now: number, probe: boolean, reply?: string, sessionOpenedAt = Number.NEGATIVE_INFINITY): boolean {
 		this.limited = true;
@@ -280,7 +280,7 @@ export class Pacer {
 			// The server still limits: in a long window it is asked again a while later.
 			const gap = Math.min(this.windowMs! / 2, Math.max(this.windowMs! / 6, (now - this.startedAt) * checkShareOfRun));
 			this.holdForCheck(now, now + gap);
-			return true;
+			return this.connectionWindowMs === undefined;
 		}
 
 		if (!this.holding || asked?.kind === 'check' || this.holdFor === 'check') {
@@ -288,7 +288,7 @@ export class Pacer {
 			this.hold('reset', this.windowMs === undefined ? this.likelyEndAfter(now) : Math.max(now, this.windowStart + this.windowMs));
 		}
 
-		return asked?.kind === 'check';
+		return asked?.kind === 'check' && this.connectionWindowMs === undefined;
 	}
 
 	/**
