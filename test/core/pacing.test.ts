@@ -90,14 +90,27 @@ function refusalsAfterTheFirstWindow(refusedAt: number[], unitMs: number): numbe
 }
 
 /** The server takes `allowance` messages at 5 ms, then refuses the next at 10 ms: the first window's end. */
-function allowThenRefuse(t: ExecutionContext, pacer: Pacer, allowance: number): void {
+function allowThenRefuse(t: ExecutionContext, pacer: Pacer, allowance: number, from = 0): void {
 	for (let i = 0; i < allowance; i++) {
-		t.true(pacer.take(0).go);
-		pacer.accepted(5, false);
+		t.true(pacer.take(from).go);
+		pacer.accepted(from + 5, false);
 	}
 
-	t.true(pacer.take(5).go);
-	pacer.refused(10, false);
+	t.true(pacer.take(from + 5).go);
+	t.false(pacer.refused(from + 10, false));
+}
+
+/**
+ * allowThenRefuse's 10, the probe at 21.05 s accepted (a window of 21.05 s learnt, the next begun),
+ * and the rest of its allowance taken at `restAt`: the next message is the check right after it.
+ */
+function useTheNextAllowance(t: ExecutionContext, pacer: Pacer, from = 0, restAt = from + 21_060): void {
+	allowThenRefuse(t, pacer, 10, from);
+	t.deepEqual(pacer.take(from + 21_050), {go: true, probe: true});
+	pacer.accepted(from + 21_055, true);
+	for (let i = 0; i < 9; i++) {
+		t.true(pacer.take(restAt).go);
+	}
 }
 
 test('Postfix limiting 33 messages per 20 s, 2 connections: 100 are sent within 1.15x the least time (60 s)', t => {
@@ -453,14 +466,9 @@ test('refused right after the allowance, the next check goes a sixth of a window
 
 test('a long window\'s allowance gone only after half way: one message asks, and the next an eighth of the send\'s time later, not at once', t => {
 	const pacer = new Pacer({concurrency: 2, rate: 0}, 0);
-	allowThenRefuse(t, pacer, 10);
-	t.deepEqual(pacer.take(21_050), {go: true, probe: true});
-	pacer.accepted(21_055, true);
 	// The rest of the allowance goes at 33.05 s, past half way (31.575 s). (Before, a refused
 	// check right after it was followed at once by the half-way one: two refusals back to back.)
-	for (let i = 0; i < 9; i++) {
-		t.true(pacer.take(33_050).go);
-	}
+	useTheNextAllowance(t, pacer, 0, 33_050);
 
 	t.deepEqual(pacer.take(33_050), {go: true, probe: true});
 	pacer.refused(33_055, true);
@@ -474,12 +482,7 @@ test('a long window\'s allowance gone only after half way: one message asks, and
 
 test('a long window asked right after its allowance and accepted: the server lifted its limit, and messages go as fast as they can', t => {
 	const pacer = new Pacer({concurrency: 2, rate: 0}, 0);
-	allowThenRefuse(t, pacer, 10);
-	t.deepEqual(pacer.take(21_050), {go: true, probe: true});
-	pacer.accepted(21_055, true);
-	for (let i = 0; i < 9; i++) {
-		t.true(pacer.take(21_060).go);
-	}
+	useTheNextAllowance(t, pacer);
 
 	t.deepEqual(pacer.take(21_060), {go: true, probe: true});
 	pacer.accepted(21_065, true);
@@ -491,13 +494,7 @@ test('a long window asked right after its allowance and accepted: the server lif
 
 test('a refused check ends its session, for the next check to ask a new one; a refused probe of the window\'s end and a refused message do not', t => {
 	const pacer = new Pacer({concurrency: 2, rate: 0}, 0);
-	for (let i = 0; i < 10; i++) {
-		t.true(pacer.take(0).go);
-		pacer.accepted(5, false);
-	}
-
-	t.true(pacer.take(5).go);
-	t.false(pacer.refused(10, false));
+	allowThenRefuse(t, pacer, 10);
 	// A probe of the window's end asks whether a new window began: any session tells.
 	t.deepEqual(pacer.take(2050), {go: true, probe: true});
 	t.false(pacer.refused(2055, true));
@@ -517,12 +514,7 @@ test('a refused check ends its session, for the next check to ask a new one; a r
 
 test('after a lift is seen, a session opened before it that refuses ends, and the send does not hold; one opened after it holds as before', t => {
 	const pacer = new Pacer({concurrency: 2, rate: 0}, 0);
-	allowThenRefuse(t, pacer, 10);
-	t.deepEqual(pacer.take(21_050), {go: true, probe: true});
-	pacer.accepted(21_055, true);
-	for (let i = 0; i < 9; i++) {
-		t.true(pacer.take(21_060).go);
-	}
+	useTheNextAllowance(t, pacer);
 
 	t.deepEqual(pacer.take(21_060), {go: true, probe: true});
 	pacer.accepted(21_065, true);
@@ -557,18 +549,7 @@ test('a server that limits new connections per window: a refused check keeps its
 	}
 
 	// Then 10 messages per 21 s: learnt, the allowance goes, and the check right after it is refused.
-	for (let i = 0; i < 10; i++) {
-		t.true(pacer.take(30_000).go);
-		pacer.accepted(30_005, false);
-	}
-
-	t.true(pacer.take(30_005).go);
-	t.false(pacer.refused(30_010, false));
-	t.deepEqual(pacer.take(51_050), {go: true, probe: true});
-	pacer.accepted(51_055, true);
-	for (let i = 0; i < 9; i++) {
-		t.true(pacer.take(51_060).go);
-	}
+	useTheNextAllowance(t, pacer, 30_000);
 
 	t.deepEqual(pacer.take(51_060), {go: true, probe: true});
 	t.false(pacer.refused(51_065, true));
