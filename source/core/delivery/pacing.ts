@@ -44,6 +44,7 @@ export interface PacingOptions {
 }
 
 import type {Limiting} from '../types.js';
+import {likelyConnectionWindowsS, likelyEnd, likelyWindowsS} from './likely-windows.js';
 import {oneLine} from './limiting-words.js';
 export type {Limiting} from '../types.js';
 
@@ -52,11 +53,7 @@ export type Ticket = {go: true; probe: boolean} | {go: false; waitMs: number};
 
 const minimumHoldMs = 1000;
 const maximumHoldMs = 30_000;
-/** The windows servers are set to, in seconds (then every 30 s); anvil's lasts its unit and up to a second more (whole seconds). */
-const likelyWindowsS = [1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 75, 90, 120];
-const wholeSecondMarginMs = 1050;
-/** Fewer for connections (then every minute): a server that counts them refuses every try. */
-const likelyConnectionWindowsS = [1, 2, 3, 5, 10, 15, 20, 30, 45, 60, 90, 120];
+/** Connections are tried every minute after the likely windows. */
 const connectionTryEveryMs = 60_000;
 /**
  * From this long a window, the send asks right after the allowance and then every
@@ -283,6 +280,13 @@ export class Pacer {
 			return this.connectionWindowMs === undefined;
 		}
 
+		if (!this.holding && !probe && this.liftedAt !== undefined && this.perWindow === undefined) {
+			// Since the lift, on a session it may not have reached (Postfix hands a connection to an
+			// smtpd of before its reload): asked again at once, on a new session.
+			this.holdForAllowance(now);
+			return this.connectionWindowMs === undefined;
+		}
+
 		if (!this.holding || asked?.kind === 'check' || this.holdFor === 'check') {
 			// Until the window is due to end; the first time, until the first probe.
 			this.hold('reset', this.windowMs === undefined ? this.likelyEndAfter(now) : Math.max(now, this.windowStart + this.windowMs));
@@ -479,22 +483,4 @@ export class Pacer {
 			this.reply = line;
 		}
 	}
-}
-
-/**
- * The first time after `now` at which a window that began at `start` would end, were it one of
- * `windowsS` (seconds; after the last, every `thenEveryMs`), on a clock of whole seconds.
- */
-function likelyEnd(start: number, now: number, windowsS: readonly number[], thenEveryMs: number): number {
-	const since = now - start;
-	for (const seconds of windowsS) {
-		const end = (seconds * 1000) + wholeSecondMarginMs;
-		if (end > since) {
-			return start + end;
-		}
-	}
-
-	const last = windowsS.at(-1)! * 1000;
-	const steps = Math.floor((since - wholeSecondMarginMs - last) / thenEveryMs) + 1;
-	return start + last + (steps * thenEveryMs) + wholeSecondMarginMs;
 }
