@@ -531,6 +531,8 @@ test('after a lift is seen, a session opened before it that refuses ends, and th
 	// message asks again at once, on a new session.
 	t.true(pacer.refused(21_085, false, '450 4.7.1 Error: too much mail from 127.0.0.1', 21_070));
 	t.true(pacer.limiting(21_085)!.holding);
+	// Another in flight then refused as well does not put the question off to the window's end.
+	t.true(pacer.refused(21_086, false, '450 4.7.1 Error: too much mail from 127.0.0.1', 21_071));
 	t.deepEqual(pacer.take(21_090), {go: true, probe: true});
 	// Refused as well: the server limits again; the next question goes a while later.
 	t.true(pacer.refused(21_095, true, '450 4.7.1 Error: too much mail from 127.0.0.1', 21_088));

@@ -280,10 +280,14 @@ export class Pacer {
 			return this.connectionWindowMs === undefined;
 		}
 
-		if (!this.holding && !probe && this.liftedAt !== undefined && this.perWindow === undefined) {
+		if (!probe && this.liftedAt !== undefined && this.perWindow === undefined) {
 			// Since the lift, on a session it may not have reached (Postfix hands a connection to an
-			// smtpd of before its reload): asked again at once, on a new session.
-			this.holdForAllowance(now);
+			// smtpd of before its reload): asked again at once, on a new session; the others in
+			// flight do not change the question.
+			if (!this.holding) {
+				this.holdForAllowance(now);
+			}
+
 			return this.connectionWindowMs === undefined;
 		}
 
