@@ -60,7 +60,8 @@ const importCommand: Command = {
 			const added = result.domainsAdded;
 			const names = added.length > 10 ? `${added.slice(0, 10).join(', ')} and ${formatCount(added.length - 10)} more` : added.join(', ');
 			const domains = added.length > 0 ? `; new ${plural(added.length, 'domain')}: ${names}` : '';
-			io.out(`Imported ${plural(result.total, 'mailbox', 'mailboxes')} from ${printable(file)}: ${formatCount(result.added)} added, ${formatCount(result.updated)} updated${domains}.`);
+			// As the dashboard says it: what the file changed, then what the directory holds now (not the file's rows).
+			io.out(`Imported ${printable(file)}: ${formatCount(result.added)} added, ${formatCount(result.updated)} updated${domains}; ${plural(result.total, 'mailbox', 'mailboxes')} in the directory now.`);
 		}
 
 		return 0;

@@ -28,6 +28,15 @@ async function withSample(t: ExecutionContext): Promise<string> {
 	return dir;
 }
 
+test('import says what the file changed, then what the directory holds: not the directory\'s size as the file\'s rows', async t => {
+	const dir = await withSample(t);
+	const csv = path.join(dir, 'one.csv');
+	writeFileSync(csv, 'email,name,role,disabled\nfay@example.net,Fay,user,no\n');
+	const result = await runCli(['import', csv], {configDir: dir});
+	t.is(result.code, 0, result.stderr);
+	t.is(result.stdout, `Imported ${csv}: 1 added, 0 updated; new 1 domain: example.net; 6 mailboxes in the directory now.\n`);
+});
+
 test('import then domains --json lists each domain with its counts and primary', async t => {
 	const dir = await withSample(t);
 	const result = await runCli(['domains', '--json'], {configDir: dir});
