@@ -350,7 +350,7 @@ export const sendDetailKeys = [
 	bind('remind', ['r'], 'Follow up', 'Send a Reminder threaded under this send: to its recipients, as a reply to what each received'),
 	bind('export', ['x'], 'Export', 'Write the per-recipient report to a file (CSV, or JSON for a .json name)'),
 	bind('captured', ['m'], 'Mail', 'The captured messages of this send (it went to local capture)'),
-	bind('reload', ['R'], 'Reload', 'Read the record again, and look for delivery reports now (they are read every 30 s while this page shows)', false),
+	bind('reload', ['R'], 'Reload', 'Read the record again, and look for delivery reports now (they are read every 5 s while this page shows)', false),
 	bind('back', ['escape'], 'Back', 'Back (clears the filter first)'),
 ];
 

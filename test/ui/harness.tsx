@@ -105,7 +105,7 @@ export interface DashboardOptions {
 	/** Fill the store before the first frame. */
 	setup?: (store: Store) => void;
 	editText?: DashboardServices['editText'];
-	/** The least time between two background folds of the bounce mailbox (the dashboard's: 30 s). */
+	/** The least time between two background folds of the bounce mailbox (the dashboard's: 5 s). */
 	trackingIntervalMs?: number;
 }
 

@@ -2,7 +2,8 @@ import test from 'ava';
 import {domainsKeys, findBinding, findBindings, formatKey, formatKeys, formKeys, helpSectionOf, helpSections, keyMatches, textEditKeys, type KeySpec, type KeyTable} from '../../source/ui/key-bindings.js';
 import {createKeyReader, type Keystroke} from '../../source/ui/keypress.js';
 import type {BindingHandlers} from '../../source/ui/hooks/use-keys.js';
-import {command, reviewKeys, type CommandOf} from '../../source/ui/key-bindings.js';
+import {command, historyKeys, reviewKeys, sendDetailKeys, type CommandOf} from '../../source/ui/key-bindings.js';
+import {defaultTrackingIntervalMs} from '../../source/ui/tracking-service.js';
 import {footerText} from '../../source/ui/components/frame.js';
 import {keystroke, paste, BACKSPACE, CTRL_E, DELETE, ENTER, F1, SHIFT_TAB, SPACE, TAB} from './harness.js';
 
@@ -135,4 +136,13 @@ test('a handler id the table does not have does not compile (tsc checks this fil
 	// @ts-expect-error: so is looking a command up by a wrong id.
 	t.throws(() => command(reviewKeys, 'sned'));
 	t.is(command(reviewKeys, 'test-copy').keys[0], 't');
+});
+
+test('the help of R says how often the bounce mailbox is read, as the dashboard reads it', t => {
+	const every = `every ${defaultTrackingIntervalMs / 1000} s`;
+	for (const table of [historyKeys, sendDetailKeys]) {
+		const reload = table.find(binding => binding.keys.includes('R'));
+		t.truthy(reload);
+		t.true(reload!.description.includes(every), reload!.description);
+	}
 });
