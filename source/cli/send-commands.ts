@@ -18,7 +18,7 @@ import type {Directory} from '../core/directory.js';
 import type {DeliveryEvent, DeliveryProgress, DeliveryResult, MessageDraft, Recipient, Resolution, Sender, Settings} from '../core/types.js';
 import {intOption, stringOption, type Command, type CommandContext, type OptionSpec} from './command.js';
 import {confirmOrRefuse} from './directory-commands.js';
-import {formatCount, formatDuration, plural, printable} from '../core/format.js';
+import {formatCount, formatDuration, massmailCommand, plural, printable} from '../core/format.js';
 import {json, type Output} from './output.js';
 import {directoryForSend} from './sync-commands.js';
 import {isResumable, runEndLines} from '../core/run-end.js';
@@ -467,7 +467,7 @@ export async function runDelivery(delivery: Delivery, context: CommandContext, a
 			say(`${signalCause(signal)}: no new message starts; the ones in flight finish and are journaled (again to stop at once)…`);
 			delivery.interrupt();
 		} else if (signal !== 'output closed') {
-			say(`Stopping now: the messages in flight stay pending. massmail resume ${delivery.id} sends them.`);
+			say(`Stopping now: the messages in flight stay pending. ${massmailCommand(context.store().paths.demo)} resume ${delivery.id} sends them.`);
 			delivery.abort();
 		}
 	};
@@ -498,7 +498,7 @@ export async function runDelivery(delivery: Delivery, context: CommandContext, a
 	}
 
 	const status = exitStatusOfRun(result);
-	const command = context.store().paths.demo ? 'massmail --demo' : 'massmail';
+	const command = massmailCommand(context.store().paths.demo);
 	const end = runEndLines(result, {command, captureDir: delivery.destination.startsWith('local capture') ? context.store().paths.captureDir : undefined});
 	for (const line of end.stopped) {
 		io.err(printable(line));

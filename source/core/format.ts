@@ -15,6 +15,14 @@ export function formatCount(n: number): string {
 	return numberFormat.format(n);
 }
 
+/**
+ * massmail as a shell runs it on this profile, for the commands the program tells its user to
+ * run: the demo profile keeps its records apart, so its commands take --demo.
+ */
+export function massmailCommand(demo: boolean): string {
+	return demo ? 'massmail --demo' : 'massmail';
+}
+
 /** `1 domain`, `5,000 domains` */
 export function plural(n: number, one: string, many = `${one}s`): string {
 	return `${formatCount(n)} ${n === 1 ? one : many}`;

@@ -8,7 +8,7 @@ import type {DeliveryEvent} from '../core/types.js';
 import type {DashboardServices} from './services.js';
 import type {Navigation} from './hooks/use-navigation.js';
 import type {DialogApi} from './components/dialog.js';
-import {formatCount} from './components/text.js';
+import {formatCount, massmailCommand} from './components/text.js';
 import {command, stopSendKeys} from './key-bindings.js';
 
 /**
@@ -72,7 +72,7 @@ export function askToStopSend(dialog: DialogApi, services: DashboardServices, op
 		lines: [
 			`${formatCount(progress.sent)} of ${formatCount(progress.total)} sent so far; every outcome is on record either way.`,
 			'Stop: messages in flight finish, the rest waits. Resume later with:',
-			`  massmail resume ${delivery.id}`,
+			`  ${massmailCommand(services.demo)} resume ${delivery.id}`,
 			'Cancel: the send ends here and is not resumed.',
 		],
 		choices: [

@@ -11,7 +11,7 @@ import {isResumable, runEndLines} from '../core/run-end.js';
 import type {DeliveryResult} from '../core/types.js';
 import {App} from './app.js';
 import {createTheme} from './theme.js';
-import {printable, setEllipsis} from './components/text.js';
+import {massmailCommand, printable, setEllipsis} from './components/text.js';
 import type {DashboardServices} from './services.js';
 import {createDirectorySync} from './sync-service.js';
 import {createSendOperations} from './send-service.js';
@@ -246,7 +246,7 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 		const result = await Promise.race([last.done.catch(() => undefined), new Promise<undefined>(resolve => {
 			setImmediate(resolve, undefined);
 		})]);
-		const command = options.store.paths.demo ? 'massmail --demo' : 'massmail';
+		const command = massmailCommand(options.store.paths.demo);
 		if (result === undefined) {
 			stderr.write(`massmail: send ${last.delivery.id} was still finishing its messages in flight when the dashboard closed; its record says what happened: ${command} show ${last.delivery.id}\n`);
 		} else if (isResumable(result) || result.stopped) {

@@ -47,8 +47,8 @@ async function composeToExampleCom(dashboard: Dashboard, fields: {friendlyName?:
 }
 
 /** Send Email to example.org's 31 mailboxes at 4 a second, one connection, with this subject; returns once something was sent. */
-async function startSlowSend(t: ExecutionContext, setup: Setup, subject: string): Promise<Dashboard> {
-	const dashboard = await open(t, setup, {setup(store) {
+async function startSlowSend(t: ExecutionContext, setup: Setup, subject: string, options: Partial<DashboardOptions> = {}): Promise<Dashboard> {
+	const dashboard = await open(t, setup, {...options, setup(store) {
 		fillDirectory(store, 30);
 		store.settings.update({delivery: {rate: 4, concurrency: 1, confirmThreshold: 1000}});
 	}});
@@ -349,6 +349,15 @@ test.serial('Progress: pause and resume, then cancel (asks); the summary and the
 	t.is(send.sent, setup.server.messages.length);
 	t.true(send.sent < 31);
 	t.regex(dashboard.screen(), new RegExp(`Cancelled: ${send.sent} of 31 sent, ${31 - send.sent} not sent`));
+});
+
+test.serial('on the demo profile, the question to stop a send gives the command as it works there: massmail --demo resume', async t => {
+	const setup = await smtpSetup(t);
+	const dashboard = await startSlowSend(t, setup, 'Stop me', {demo: true});
+	await dashboard.press(CTRL_C);
+	t.regex(dashboard.screen(), /Resume later with: +│\n +│ +massmail --demo resume \d{8}-\d{6}-/);
+	await dashboard.press('c');
+	await dashboard.settle(screen => screen.includes('Cancelled'));
 });
 
 test.serial('Ctrl+C during a send asks; stopping keeps the record complete and quits with 130', async t => {

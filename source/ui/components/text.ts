@@ -67,4 +67,4 @@ export function formatAge(ms: number): string {
 }
 
 // Numbers and durations are written the same way on the command line: one home for them.
-export {formatCount, formatDuration, plural, printable} from '../../core/format.js';
+export {formatCount, formatDuration, massmailCommand, plural, printable} from '../../core/format.js';

@@ -16,7 +16,7 @@ import {useScreenState} from '../hooks/use-screen-state.js';
 import {usePolledRead} from '../hooks/use-polled-read.js';
 import {FilterIndex, initialListState, listReducer} from '../state/list.js';
 import {useServices, useStoreVersion, useTheme} from '../services.js';
-import {formatCount, plural} from '../components/text.js';
+import {formatCount, massmailCommand, plural} from '../components/text.js';
 import {Table, type Column} from '../components/table.js';
 import {FilterLine} from '../components/filter-line.js';
 import type {RouteOf} from '../state/router.js';
@@ -132,7 +132,7 @@ export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 				empty={hasDomains ? <Text color={theme.warning}>  No domain matches &quot;{list.filter}&quot;.</Text> : (
 					<Box flexDirection="column" paddingLeft={2}>
 						<Text>The directory is empty.</Text>
-						<Text color={theme.muted} wrap="wrap">{sourceSet ? 'Its mailboxes come from the mail server: s reads them (Sync).' : 'Import mailboxes from the command line: massmail import FILE.csv'}</Text>
+						<Text color={theme.muted} wrap="wrap">{sourceSet ? 'Its mailboxes come from the mail server: s reads them (Sync).' : `Import mailboxes from the command line: ${massmailCommand(services.demo)} import FILE.csv`}</Text>
 					</Box>
 				)}
 			/>

@@ -22,7 +22,7 @@ import {useListView} from '../hooks/use-list.js';
 import {initialListState, listReducer} from '../state/list.js';
 import {formatWhen, shownScheduled, shownSends} from '../state/history-state.js';
 import {useLayout, useServices, useTheme} from '../services.js';
-import {formatCount, plural, printable, wrapLine} from '../components/text.js';
+import {formatCount, massmailCommand, plural, printable, wrapLine} from '../components/text.js';
 import {Table, type Column} from '../components/table.js';
 import {FilterLine} from '../components/filter-line.js';
 import type {RouteOf} from '../state/router.js';
@@ -168,7 +168,7 @@ export function HistoryScreen(_props: {route: RouteOf<'history'>}) {
 		currentSend ? `${currentSend.id}${currentSend.captured ? ' (local capture)' : ''}${currentSend.followUpOf ? ` follows up ${currentSend.followUpOf}` : ''}` : '',
 		currentScheduled ? `${currentScheduled.id}${currentScheduled.followUpOf ? ` follows up ${currentScheduled.followUpOf}` : ''}` : '',
 	].filter(Boolean).join(` ${theme.symbols.separator} `);
-	const damagedLine = scheduled.error ?? (scheduled.damaged > 0 ? `${plural(scheduled.damaged, 'scheduled send')} cannot be read: massmail scheduled names the files` : undefined);
+	const damagedLine = scheduled.error ?? (scheduled.damaged > 0 ? `${plural(scheduled.damaged, 'scheduled send')} cannot be read: ${massmailCommand(services.demo)} scheduled names the files` : undefined);
 
 	return (
 		<Box flexDirection="column" flexGrow={1}>

@@ -13,7 +13,7 @@ import {useNavigation} from '../hooks/use-navigation.js';
 import {useDeliveryProgress} from '../hooks/use-delivery.js';
 import {useLayout, useServices, useTheme} from '../services.js';
 import {confirmDialog, useDialog} from '../components/dialog.js';
-import {fit, formatCount, formatDuration, printable} from '../components/text.js';
+import {fit, formatCount, formatDuration, massmailCommand, printable} from '../components/text.js';
 import {askToStopSend} from '../delivery-flow.js';
 import {doneRatio, limitingLines, relayLeftLines, type OutcomeItem} from '../state/progress.js';
 import type {RouteOf} from '../state/router.js';
@@ -101,7 +101,7 @@ function RunningSend({route, active}: {route: RouteOf<'progress'>; active: NonNu
 			title: 'Cancel this send?',
 			lines: [
 				`${formatCount(progress.sent)} sent so far stay sent; the other ${formatCount(progress.remaining + progress.deferred)} will not be sent.`,
-				`The record keeps every outcome: massmail show ${delivery.id}`,
+				`The record keeps every outcome: ${massmailCommand(services.demo)} show ${delivery.id}`,
 			],
 			yes: 'Cancel the send',
 			no: 'Keep sending',

@@ -25,7 +25,7 @@ import {useDeliveryTracking} from '../hooks/use-tracking.js';
 import {DeliveryLine} from '../components/delivery-line.js';
 import {useLayout, useServices, useTheme} from '../services.js';
 import {confirmDialog, messageDialog, useDialog} from '../components/dialog.js';
-import {formatCount, plural, printable, wrapLine} from '../components/text.js';
+import {formatCount, massmailCommand, plural, printable, wrapLine} from '../components/text.js';
 import {Table, useColumnWidths, type Column} from '../components/table.js';
 import {FilterLine} from '../components/filter-line.js';
 import {startDelivery} from '../delivery-flow.js';
@@ -284,7 +284,7 @@ export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
 			) : null}
 			{summary.damaged ? (
 				<Text color={theme.error} wrap="wrap">
-					Record damaged: {summary.damaged}. Resume, retry and reminders refuse: massmail resume {summary.id} --unreadable skip|send
+					Record damaged: {summary.damaged}. Resume, retry and reminders refuse: {massmailCommand(services.demo)} resume {summary.id} --unreadable skip|send
 				</Text>
 			) : null}
 			<Table

@@ -8,7 +8,7 @@ import {useScreenKeys} from '../hooks/use-keys.js';
 import {useNavigation} from '../hooks/use-navigation.js';
 import {useScreenState} from '../hooks/use-screen-state.js';
 import {useLayout, useServices, useTheme} from '../services.js';
-import {fit, formatCount, printable} from '../components/text.js';
+import {fit, formatCount, massmailCommand, printable} from '../components/text.js';
 import type {RouteOf} from '../state/router.js';
 import {sendEnd} from '../state/summary.js';
 
@@ -38,8 +38,7 @@ export function SummaryScreen({route}: {route: RouteOf<'summary'>}) {
 	}, [services, result]);
 
 	const end = sendEnd(result);
-	// The commands as they work from a shell: the demo keeps its records in a profile of its own.
-	const massmail = services.demo ? 'massmail --demo' : 'massmail';
+	const massmail = massmailCommand(services.demo);
 	const notes: string[] = [...(relays === undefined ? [] : [`Relays: ${relays}`]), `Full record: ${massmail} show ${result.id}`];
 	if (end.resumable) {
 		notes.push(`Resume: ${massmail} resume ${result.id}`);
