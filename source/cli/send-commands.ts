@@ -609,21 +609,22 @@ function reopenCommand(name: 'resume' | 'retry'): Command {
 					return exitCodes.ok;
 				}
 
+				// Said with --yes too: it skips the question, not what the run is about to do differently.
+				if (damage.unreadableRecipients > 0) {
+					context.io.err(`The record of ${id} is damaged: ${plural(damage.unreadableRecipients, 'recipient')} unreadable, ${policy === 'send' ? 'taken as not sent' : 'left out'} (--unreadable ${policy}).`);
+				}
+
+				const recorded = ctx.sends.record(id).destination;
+				const now = describeTarget(resolveSmtpTarget(store.settings.get(), context.env));
+				if (recorded !== now) {
+					context.io.err(`The send went through ${recorded}; this run goes through ${now}.`);
+				}
+
 				if (!context.options.yes) {
-					if (damage.unreadableRecipients > 0) {
-						context.io.err(`The record of ${id} is damaged: ${plural(damage.unreadableRecipients, 'recipient')} unreadable, ${policy === 'send' ? 'taken as not sent' : 'left out'} (--unreadable ${policy}).`);
-					}
-
-					const recorded = ctx.sends.record(id).destination;
-					const now = describeTarget(resolveSmtpTarget(store.settings.get(), context.env));
-					if (recorded !== now) {
-						context.io.err(`The send went through ${recorded}; this run goes through ${now}.`);
-					}
-
 					await confirmOrRefuse(context.io, `${name === 'resume' ? 'Resume' : 'Retry'} ${id}: send to ${plural(count, 'recipient')}${bouncedCount > 0 ? ` (${formatCount(bouncedCount)} bounced with a temporary status)` : ''}? [y/N] `);
 				}
 
-				const command = store.paths.demo ? 'massmail --demo' : 'massmail';
+				const command = massmailCommand(store.paths.demo);
 				const again = `${command} ${name} ${id}`;
 				exitOnSignalWhileStarting(context.io, `nothing more was sent. The send can be ${name === 'resume' ? 'resumed' : 'retried'}: ${again}`, context.options.json ? stopped => {
 					const {total, status} = ctx.sends.summary(id);

@@ -94,6 +94,12 @@ test('resume through another SMTP server than the send went through says so in t
 	term.type('n\r');
 	t.is((await term.waitForExit(10_000)).exitCode, 2);
 	t.is(other.messages.length, 0);
+
+	// --yes skips the question, not the notice.
+	const resumed = await runCli(['resume', id, '--yes'], {configDir: dir, env: {...env, MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${other.port}`}});
+	t.is(resumed.code, 0, resumed.stderr);
+	t.true(resumed.stderr.includes(`The send went through 127.0.0.1:${server.port} (STARTTLS when offered); this run goes through 127.0.0.1:${other.port} (STARTTLS when offered).`), resumed.stderr);
+	t.is(other.messages.length, 2);
 });
 
 test('a sync that would remove every mailbox of a domain asks on the terminal; n keeps the directory, y applies it', async t => {
