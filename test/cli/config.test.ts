@@ -57,3 +57,20 @@ test('a ready query set from config\'s output is stored whole', async t => {
 	t.is((await config(env, 'set', 'directory.sql.query', readyQueries.iredmail.mysql)).code, 0);
 	t.is((await config(env, 'get', 'directory.sql.query')).stdout, `${readyQueries.iredmail.mysql}\n`);
 });
+
+test('config set refuses a directory.sql.url that sync would refuse, by the same words, and keeps the one before', async t => {
+	const {env} = tempConfigDir(t);
+	t.is((await config(env, 'set', 'directory.sql.url', 'postgres://mail@db.example.com/postfix')).code, 0);
+	for (const [url, words] of [
+		['postgres://mail@db.example.com/postfix?sslmode=require', 'takes no parameters (?… or #…)'],
+		['mysql://mail@db.example.com/', 'must name one database after the host'],
+		['postgres://db.example.com/postfix', 'names no user (the part before @)'],
+	] as const) {
+		const {code, stderr} = await config(env, 'set', 'directory.sql.url', url);
+		t.is(code, 2, url);
+		t.true(stderr.includes(`massmail: directory.sql.url ${words}`), stderr);
+		t.false(stderr.includes(url), 'the URL is not repeated (it may hold a password)');
+	}
+
+	t.is((await config(env, 'get', 'directory.sql.url')).stdout.trim(), 'postgres://mail@db.example.com/postfix');
+});

@@ -140,9 +140,11 @@ export const oneOf = <T extends string>(choices: readonly T[]) => ({
  * - `expected`: the schemes as the message gives them (`ldap:// or ldaps://`)
  * - `passwordFrom`: where the password comes from instead (`MASSMAIL_DIRECTORY_PASSWORD or directory.passwordCommand`)
  * - `userIn`: the setting that holds the user, when the URL may not (`directory.ldap.bindDn`)
+ * - `problem`: the source's own reading of a URL, so that one it would refuse is refused when set
+ *   (`must name one database …`; undefined: nothing wrong)
  * No message repeats the URL: it may hold a password.
  */
-export const url = ({schemes, expected, passwordFrom, userIn}: {schemes: RegExp; expected: string; passwordFrom: string; userIn?: string}) => {
+export const url = ({schemes, expected, passwordFrom, userIn, problem}: {schemes: RegExp; expected: string; passwordFrom: string; userIn?: string; problem?: (address: string) => string | undefined}) => {
 	const passwordProblem = (address: string): string | undefined => {
 		const where = urlPassword(address);
 		if (where === undefined) {
@@ -178,6 +180,11 @@ export const url = ({schemes, expected, passwordFrom, userIn}: {schemes: RegExp;
 
 			if (userIn !== undefined && new URL(address).username !== '') {
 				throw new Invalid(`holds a user name (before @): it goes in ${userIn}, and the password in ${passwordFrom}`);
+			}
+
+			const refused = problem?.(address);
+			if (refused !== undefined) {
+				throw new Invalid(refused);
 			}
 
 			return address;

@@ -8,7 +8,7 @@ import net from 'node:net';
 import type {Duplex} from 'node:stream';
 import mysql from 'mysql2';
 import pg from 'pg';
-import type {SqlTarget} from './sql-read.js';
+import type {SqlTarget} from './sql-url.js';
 
 /** Where a read is: what its deadline's message says it was still doing. */
 export type Phase = 'resolving' | 'connecting' | 'querying';

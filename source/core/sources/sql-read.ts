@@ -23,108 +23,12 @@
 import dns from 'node:dns';
 import net from 'node:net';
 import {MassmailError} from '../errors.js';
-import {urlPassword, urlSyntaxProblem} from '../settings/url-secrets.js';
 import {isLoopbackAddress, readCaFile, tlsProblem, withoutSecret} from '../tls.js';
 import {withDeadline} from './plumbing.js';
 import type {DirectorySource, ReadOptions, SourceMailbox} from './source.js';
 import {readMysql, readPostgres, type Connection, type DriverError, type Phase, type Result} from './sql-drivers.js';
-import type {SqlDialect} from './sql-queries.js';
+import {parseSqlUrl, passwordHint, type SqlTarget} from './sql-url.js';
 import {mailboxesFromRows} from './sql-rows.js';
-
-export interface SqlTarget {
-	dialect: SqlDialect;
-	user: string;
-	/** As written in the URL, without IPv6 brackets. */
-	host: string;
-	port: number;
-	database: string;
-	/** The URL without any password, for people and the directory's record. */
-	label: string;
-}
-
-const schemes: Record<string, SqlDialect> = {
-	'postgres:': 'postgres',
-	'postgresql:': 'postgres',
-	'mysql:': 'mysql',
-	'mariadb:': 'mysql',
-};
-
-const defaultPorts: Record<SqlDialect, number> = {postgres: 5432, mysql: 3306};
-const urlForm = 'postgres://user@host:port/database or mysql://user@host:port/database';
-const passwordHint = 'put the password in MASSMAIL_DIRECTORY_PASSWORD or directory.passwordCommand';
-
-function badUrl(problem: string): MassmailError {
-	return new MassmailError('validation', `directory.sql.url ${problem}`, {hint: `write it as ${urlForm}`});
-}
-
-/**
- * Reads a `directory.sql.url`. Refuses a password in it, and never repeats the URL in an error
- * (it may hold one).
- */
-export function parseSqlUrl(text: string): SqlTarget {
-	const trimmed = text.trim();
-	const scheme = /^([a-z][a-z\d+.-]*):\/\//i.exec(trimmed)?.[1].toLowerCase();
-	if (scheme === undefined || schemes[`${scheme}:`] === undefined) {
-		throw badUrl('must start with postgres://, postgresql://, mysql:// or mariadb://');
-	}
-
-	// Before the URL is parsed: `user:pass/word@host` parses as the host `user` and port `pass`.
-	const password = urlPassword(trimmed);
-	if (password !== undefined) {
-		const where = password === 'userinfo' ? '' : ' (in a parameter)';
-		throw new MassmailError('validation', `directory.sql.url holds a password${where}: a password never goes in the URL, which is shown and stored`, {
-			hint: `remove it from the URL and ${passwordHint}`,
-		});
-	}
-
-	const syntax = urlSyntaxProblem(trimmed);
-	if (syntax !== undefined) {
-		throw badUrl(`is not a URL: ${syntax}`);
-	}
-
-	const url = new URL(trimmed);
-
-	const dialect = schemes[url.protocol];
-	let user: string;
-	let database: string;
-	try {
-		user = decodeURIComponent(url.username);
-		database = decodeURIComponent(url.pathname.replace(/^\//, ''));
-	} catch {
-		throw badUrl('has a bad %-escape in the user or the database');
-	}
-
-	const host = url.hostname.replace(/^\[|\]$/g, '');
-	if (host === '') {
-		throw badUrl('names no host');
-	}
-
-	if (user === '') {
-		throw badUrl('names no user (the part before @)');
-	}
-
-	if (database === '' || database.includes('/')) {
-		throw badUrl('must name one database after the host: …/database');
-	}
-
-	if (url.search !== '' || url.hash !== '') {
-		throw badUrl('takes no parameters (?… or #…): TLS is chosen by the address, the password comes from elsewhere');
-	}
-
-	const port = url.port === '' ? defaultPorts[dialect] : Number(url.port);
-	if (port < 1) {
-		throw badUrl('has port 0');
-	}
-
-	return {
-		dialect,
-		user,
-		host,
-		port,
-		database,
-		label: `${url.protocol}//${url.username}@${url.host}${url.pathname}`,
-	};
-}
 
 /**
  * Whether a connection must be TLS with a verified certificate: unless every address the host

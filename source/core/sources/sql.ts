@@ -6,6 +6,7 @@
 import {caFile, multiline, url} from '../settings/spec.js';
 import {shownUrl} from '../settings/url-secrets.js';
 import {defineSource, unlessEmpty} from './source.js';
+import {sqlUrlProblem} from './sql-url.js';
 
 const schemes = 'postgres://, postgresql://, mysql:// or mariadb://';
 
@@ -16,7 +17,7 @@ export const sqlSource = defineSource({
 		url: {
 			description: 'postgres://USER@HOST:PORT/DB or mysql://USER@HOST:PORT/DB (no password here)',
 			example: 'postgres://mailreader@127.0.0.1:5432/postfix',
-			...url({schemes: /^(?:postgres|postgresql|mysql|mariadb):\/\//i, expected: schemes, passwordFrom: 'MASSMAIL_DIRECTORY_PASSWORD or directory.passwordCommand'}),
+			...url({schemes: /^(?:postgres|postgresql|mysql|mariadb):\/\//i, expected: schemes, passwordFrom: 'MASSMAIL_DIRECTORY_PASSWORD or directory.passwordCommand', problem: sqlUrlProblem}),
 			label: 'Database URL',
 			default: '',
 			needed: 'the database\'s address: postgres://USER@HOST:PORT/DB or mysql://USER@HOST:PORT/DB',
