@@ -27,7 +27,8 @@ export interface EngineOptions {
 	journalIntervalMs: number;
 	/**
 	 * At most this many outcomes wait for the disk: workers pause when as many accepted messages
-	 * are not yet journaled. This bounds what a crash can send twice to journalGroup + concurrency.
+	 * are not yet journaled. This bounds what a crash can send twice to journalGroup + 2 ×
+	 * concurrency (each connection: a message at its final dot, and one pipelined behind it).
 	 */
 	journalGroup: number;
 	/** Hold each final dot until the same connection's previous acceptance is on disk. */
@@ -62,14 +63,15 @@ export interface DeliveryOverrides {
 	/**
 	 * At most this many outcomes wait for the disk (default 200): workers pause when as many
 	 * accepted messages are not yet journaled. This bounds what a crash can send twice to
-	 * journalGroup + concurrency.
+	 * journalGroup + 2 × concurrency (a message at its final dot on each connection, and one
+	 * pipelined behind it).
 	 */
 	journalGroup?: number;
 	/**
 	 * Hold each message's final dot until the same connection's previous acceptance is on disk:
 	 * a crash then re-sends at most one message per connection (the window is `concurrency`),
 	 * at the cost of waiting for an fsync per message (about a third to half of the rate on a
-	 * fast local server). Default false: the window is then up to `journalGroup` + `concurrency`.
+	 * fast local server). Default false: the window is then up to `journalGroup` + 2 × `concurrency`.
 	 */
 	strictJournal?: boolean;
 }

@@ -158,7 +158,7 @@ const specs: {[K in Exclude<SettingKey, SourceSettingKey | TrackingKey | Schedul
 	'smtp.port': {description: 'the SMTP port: 587 for STARTTLS, 465 for TLS from the start, 25 for a local relay', example: '587', ...integer(1, 65_535), label: 'Port'},
 	'smtp.tls': {description: `the TLS mode: ${tlsModes.join(', ')} (STARTTLS when offered: loopback only with a login)`, example: 'starttls', ...oneOf(tlsModes), label: 'TLS'},
 	'smtp.user': {description: 'the SMTP login name; empty: no login', example: 'postmaster@example.com', ...plain, label: 'User'},
-	'smtp.passwordCommand': {description: 'a command that prints the SMTP password, as in mutt (the password itself is never stored; else MASSMAIL_SMTP_PASSWORD)', example: 'pass show mail/smtp', ...plain, label: 'Password command'},
+	'smtp.passwordCommand': {description: 'a command that prints the SMTP password, as in mutt, run when MASSMAIL_SMTP_PASSWORD is not set (the password itself is never stored)', example: 'pass show mail/smtp', ...plain, label: 'Password command'},
 	'smtp.allowUnverifiedTls': {description: 'accept a server certificate that does not verify (self-signed)', example: 'false', ...boolean},
 	'smtp.caFile': {description: 'a PEM file of the CAs to trust for the SMTP server\'s certificate (a private CA); empty: Node\'s own list', example: '/etc/ssl/private-ca.pem', ...caFile, label: 'CA file'},
 	'smtp.heloName': {
@@ -242,7 +242,7 @@ const specs: {[K in Exclude<SettingKey, SourceSettingKey | TrackingKey | Schedul
 		label: 'Sync if older than',
 		...duration,
 	},
-	'directory.passwordCommand': {description: 'a command that prints the source\'s password (never stored); empty: MASSMAIL_DIRECTORY_PASSWORD', example: 'pass show mail/ldap', ...plain, label: 'Password command'},
+	'directory.passwordCommand': {description: 'a command that prints the source\'s password (never stored), run when MASSMAIL_DIRECTORY_PASSWORD is not set', example: 'pass show mail/ldap', ...plain, label: 'Password command'},
 };
 
 /** The delivery reports' settings (core/tracking): after the directory sources' in `config list`. */
@@ -296,7 +296,7 @@ const trackingSpecs: {[K in TrackingKey]: Omit<SettingSpec, 'key'>} = {
 	'tracking.imap.port': {description: 'the IMAP port: 993 for TLS from the start, 143 for STARTTLS', example: '993', ...integer(1, 65_535), label: 'IMAP port'},
 	'tracking.imap.tls': {description: `the IMAP TLS mode: ${imapTlsModes.join(', ')} (none: a loopback address only)`, example: 'implicit', ...oneOf(imapTlsModes), label: 'IMAP TLS'},
 	'tracking.imap.user': {description: 'the IMAP login of the bounce mailbox', example: 'bounces@example.com', ...plain, label: 'IMAP user'},
-	'tracking.imap.passwordCommand': {description: 'a command that prints the bounce mailbox\'s password (never stored); empty: MASSMAIL_TRACKING_PASSWORD', example: 'pass show mail/bounces', ...plain, label: 'Password command'},
+	'tracking.imap.passwordCommand': {description: 'a command that prints the bounce mailbox\'s password (never stored), run when MASSMAIL_TRACKING_PASSWORD is not set', example: 'pass show mail/bounces', ...plain, label: 'Password command'},
 	'tracking.imap.caFile': {description: 'a PEM file of the CAs to trust for the IMAP server\'s certificate (a private CA); empty: Node\'s own list', example: '/etc/ssl/private-ca.pem', ...caFile, label: 'CA file'},
 	'tracking.imap.allowUnverifiedTls': {description: 'accept an IMAP server certificate that does not verify (self-signed)', example: 'false', ...boolean, label: 'IMAP certificate'},
 };

@@ -20,7 +20,7 @@ export const ldapSource = defineSource({
 			needed: 'the server\'s address: ldap://HOST:PORT or ldaps://HOST:PORT',
 		},
 		caFile: {
-			description: 'a PEM file of the CAs to trust for the LDAP server\'s certificate; empty: the system\'s',
+			description: 'a PEM file of the CAs to trust for the LDAP server\'s certificate (a private CA); empty: Node\'s own list',
 			example: '/etc/ssl/private-ca.pem',
 			...caFile,
 			label: 'CA file',
