@@ -149,6 +149,13 @@ export async function runCli(argv: string[], io: Output = processOutput(), env: 
 			words = words.slice(1);
 		}
 
+		if (demo && env.MASSMAIL_SMTP_URL !== undefined) {
+			// The demo delivers to the local capture server only: a relay exported for real work
+			// must not be handed the sample directory's addresses.
+			const {MASSMAIL_SMTP_URL: _ignored, ...others} = env;
+			env = others;
+		}
+
 		if (words[0] === '--help' || words[0] === '-h' || words[0] === 'help') {
 			io.out(generalHelp());
 			return 0;

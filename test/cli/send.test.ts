@@ -270,3 +270,15 @@ test('remind --follow-up ID --to send:ID (the documented pair) reaches the origi
 	t.is(unknown.code, 2, unknown.stderr);
 	t.notRegex(unknown.stderr, /internal error/);
 });
+
+test('the demo profile delivers to the local capture server even with MASSMAIL_SMTP_URL exported: the relay gets nothing', async t => {
+	const server = await startTestSmtpServer();
+	t.teardown(async () => server.close());
+	const {dir} = tempConfigDir(t);
+	const result = await runCli(['--demo', 'send', '--to', 'domain:example.org', '--subject', 'Demo', '--message', 'Hi', '--yes', '--json'], {configDir: dir, env: {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`}});
+	t.is(result.code, 0, result.stderr);
+	const {id, sent} = lastJsonLine(result.stdout);
+	t.true(sent > 0);
+	t.is(server.messages.length, 0);
+	t.is(readdirSync(path.join(dir, 'demo', 'captured', id)).filter(name => name.endsWith('.eml')).length, sent);
+});
