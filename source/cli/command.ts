@@ -67,11 +67,24 @@ export function parseCommandArgs(command: Command, argv: string[]): {args: strin
 
 	let parsed;
 	try {
-		parsed = parseArgs({args: argv, options, allowPositionals: true, strict: true});
+		parsed = parseArgs({args: argv, options, allowPositionals: true, strict: true, tokens: true});
 	} catch (error) {
 		// Node's messages name the flag; drop its advice about '--' which does not apply here.
 		const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/\.$/, '');
 		throw usageError(`${message} (massmail ${command.name})`, `Usage: ${usageOf(command)}`);
+	}
+
+	// parseArgs keeps the last of a repeated value: `--to admins --to all` would go to everyone.
+	const given = new Map<string, number>();
+	for (const token of parsed.tokens) {
+		if (token.kind === 'option' && options[token.name]?.type === 'string') {
+			given.set(token.name, (given.get(token.name) ?? 0) + 1);
+		}
+	}
+
+	const repeated = [...given].find(([, times]) => times > 1)?.[0];
+	if (repeated !== undefined) {
+		throw usageError(`--${repeated} is given more than once (massmail ${command.name}): give it once`, repeated === 'to' ? 'several domains go in one group: --to domain:a.com,b.org' : `Usage: ${usageOf(command)}`);
 	}
 
 	const [min, max] = command.arity;

@@ -282,3 +282,22 @@ test('the demo profile delivers to the local capture server even with MASSMAIL_S
 	t.is(server.messages.length, 0);
 	t.is(readdirSync(path.join(dir, 'demo', 'captured', id)).filter(name => name.endsWith('.eml')).length, sent);
 });
+
+test('a value given twice (--to admins --to all) is refused with exit 2, nothing sent: the last one does not quietly win', async t => {
+	const server = await startTestSmtpServer();
+	t.teardown(async () => server.close());
+	const {dir} = tempConfigDir(t);
+	const env = {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`};
+	const csv = path.join(dir, 'users.csv');
+	writeFileSync(csv, 'email,name,role,disabled\nann@example.com,Ann,primary,no\nbob@example.com,Bob,user,no\n');
+	t.is((await runCli(['import', csv], {configDir: dir})).code, 0);
+	const twice = await runCli(['send', '--to', 'admins', '--to', 'all', '--subject', 'S', '--message', 'M', '--yes'], {configDir: dir, env});
+	t.is(twice.code, 2);
+	t.is(twice.stderr, 'massmail: --to is given more than once (massmail send): give it once\nseveral domains go in one group: --to domain:a.com,b.org\n');
+	const subjects = await runCli(['send', '--to', 'admins', '--subject', 'First', '--subject', 'Second', '--message', 'M', '--yes'], {configDir: dir, env});
+	t.is(subjects.code, 2);
+	t.regex(subjects.stderr, /^massmail: --subject is given more than once \(massmail send\): give it once\n/);
+	t.is(server.messages.length, 0);
+	t.is((await runCli(['send', '--to', 'admins', '--subject', 'S', '--message', 'M', '--yes', '--yes'], {configDir: dir, env})).code, 0, 'a repeated switch is harmless');
+	t.is(server.messages.length, 1);
+});
