@@ -153,15 +153,20 @@ export function describeGroup(group: RecipientGroup): string {
 export function resolveGroup(directory: Directory, group: RecipientGroup, options: {allowExternal?: boolean} = {}): Resolution {
 	const recipients: Recipient[] = [];
 	const skipped: Resolution['skipped'] = [];
-	const seen = new Set<string>();
+	/** Each address reached, and whether it was skipped as disabled (reported once, as that). */
+	const seen = new Map<string, boolean>();
 	const take = (mailbox: Mailbox) => {
 		const key = addressKey(mailbox.address);
-		if (seen.has(key)) {
-			skipped.push({address: mailbox.address, reason: 'duplicate'});
+		const disabled = seen.get(key);
+		if (disabled !== undefined) {
+			if (!disabled) {
+				skipped.push({address: mailbox.address, reason: 'duplicate'});
+			}
+
 			return;
 		}
 
-		seen.add(key);
+		seen.set(key, mailbox.disabled);
 		if (mailbox.disabled) {
 			skipped.push({address: mailbox.address, reason: 'disabled'});
 			return;

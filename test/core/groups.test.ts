@@ -88,14 +88,15 @@ test('domain: one domain, and an unknown one is a validation error', t => {
 	t.is(error.message, 'unknown domain "nowhere.example"');
 });
 
-test('selected domains: in the order given, a domain named twice reported as duplicates', t => {
+test('selected domains: in the order given; a domain named twice: its mailboxes reported as duplicates, a disabled one only as disabled', t => {
 	t.deepEqual(addresses('domain:b.org,a.com'), {
 		to: ['bea@b.org', 'amy@a.com', 'max@a.com', 'zed@a.com'],
 		skipped: ['boss@b.org disabled', 'ops@b.org disabled', 'off@a.com disabled'],
 	});
 	t.deepEqual(addresses('domain:b.org,B.ORG'), {
 		to: ['bea@b.org'],
-		skipped: ['boss@b.org disabled', 'ops@b.org disabled', 'bea@b.org duplicate', 'boss@b.org duplicate', 'ops@b.org duplicate'],
+		// Not 2 disabled and 3 duplicates: a disabled mailbox counted twice made the warning's count larger than the mailboxes it names.
+		skipped: ['boss@b.org disabled', 'ops@b.org disabled', 'bea@b.org duplicate'],
 	});
 });
 
