@@ -25,7 +25,8 @@ export interface ScheduleRequest extends NewScheduledSend {
 
 /**
  * `send`/`remind --at`: shows what and when in full, asks (or takes --yes), writes the record and
- * only then says it is scheduled. Nothing is sent. With --json: the record.
+ * only then says it is scheduled. Nothing is sent. With --json: the record, with the last line's
+ * fields of any send --json (total, sent, failed, status).
  */
 export async function scheduleSend(context: CommandContext, request: ScheduleRequest): Promise<number> {
 	const {io, options, env} = context;
@@ -46,7 +47,8 @@ export async function scheduleSend(context: CommandContext, request: ScheduleReq
 
 	const scheduled = addScheduledSend(store, request, {now: clock, env});
 	if (options.json) {
-		io.out(json(scheduled));
+		// The record, and the fields every send --json ends with (PRODUCT.md): nothing sent yet.
+		io.out(json({...scheduled, total: scheduled.count, sent: 0, failed: 0, status: 'scheduled'}));
 	} else {
 		io.out(`Scheduled ${scheduled.id}: ${what}, ${whenText}.`);
 		io.out(`massmail run-due sends it then (massmail schedule install sets up the timer); massmail cancel ${scheduled.id} cancels it.`);

@@ -90,6 +90,8 @@ test('send --at --yes writes the record (0600, the group not the addresses), sen
 	const s = await setup(t, ['ann@example.com', 'bob@example.com']);
 	const record = await schedule(t, s, 'Sat 18:00');
 	t.like(record, {at: saturday1800, count: 2, state: 'scheduled', audience: 'domain:example.com'} as Record<string, unknown>);
+	// The fields every send --json ends with, as a script reads them whether the send runs now or later.
+	t.like(record, {total: 2, sent: 0, failed: 0, status: 'scheduled'} as Record<string, unknown>);
 	t.is(s.smtp.messages.length, 0);
 
 	const file = path.join(s.dir, 'schedule', `${record.id}.json`);
