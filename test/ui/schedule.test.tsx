@@ -239,6 +239,24 @@ test.serial('the header warns that no timer runs the scheduled sends, and not on
 	t.notRegex(withTimer.screen(), /no timer/);
 });
 
+test.serial('mail to the local capture server: the header never cuts "local capture" to make room for the next send', async t => {
+	const setup = await scheduleSetup(t);
+	const {MASSMAIL_SMTP_URL: _server, ...env} = setup.env;
+	let scheduled = false;
+	const fill = (store: Store) => {
+		store.saveDirectory(sampleDirectory());
+		scheduleSaturday(store, env, 'Reminder: Policy change for every mailbox of example.com');
+		scheduled = true;
+	};
+
+	for (const size of [{columns: 80, rows: 24}, {columns: 60, rows: 20}]) {
+		const dashboard = await renderDashboard(t, {env, ...size, route: {screen: 'history'}, setup: scheduled ? undefined : fill});
+		t.teardown(async () => dashboard.unmount());
+		// `Mail goes to: local captu…` said nothing of where mail goes.
+		t.regex(dashboard.lines()[1]!, /^ Mail goes to: local capture\b.*next: Sat 18:00/, `${size.columns}: ${dashboard.lines()[1]}`);
+	}
+});
+
 test.serial('every schedule screen fits 80×24 and 60×20, the next send in the header cut to the width', async t => {
 	const setup = await scheduleSetup(t);
 	let id = '';

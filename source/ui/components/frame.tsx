@@ -124,6 +124,15 @@ function destinationCore(destination: string): number {
 }
 
 /**
+ * The least the destination is cut to before the next send loses its time: a server's name to 12
+ * columns, but `local capture` whole (the words that say nothing leaves the machine).
+ */
+function destinationFloor(destination: string): number {
+	const capture = 'local capture';
+	return destination.startsWith(capture) ? Math.min(destination.length, capture.length + 1) : Math.min(12, destinationCore(destination));
+}
+
+/**
  * The next scheduled send in `room` columns or fewer: `next: Sat 18:00 Reminder: maintenance ·
  * 1,204`, and ` (no timer)` when no timer runs it. The subject is cut first, then it goes, then
  * the count; the time and the warning stay while they fit at all.
@@ -185,8 +194,8 @@ export function Header({title: titleGiven, directory, origin: originGiven, desti
 		noTimer: schedule.noTimer !== undefined,
 	};
 	const nextIn = (destinationRoom: number) => nextParts && nextScheduledText(nextParts, columns - mailGoesTo.length - destinationRoom - 3, theme.symbols.unicode);
-	// Narrow: the server's name is cut too (to 12 columns) rather than lose the time.
-	const next = nextIn(destinationCore(destination))?.text === '' ? nextIn(Math.min(12, destinationCore(destination))) : nextIn(destinationCore(destination));
+	// Narrow: the server's name is cut too (to 12 columns) rather than lose the time; `local capture` never is.
+	const next = nextIn(destinationCore(destination))?.text === '' ? nextIn(destinationFloor(destination)) : nextIn(destinationCore(destination));
 	const nextWidth = next === undefined ? 0 : next.text.length + next.warning.length + 3;
 	return (
 		<Box flexDirection="column" width={columns} flexShrink={0}>
