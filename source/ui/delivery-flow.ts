@@ -73,7 +73,7 @@ export function askToStopSend(dialog: DialogApi, services: DashboardServices, op
 			`${formatCount(progress.sent)} of ${formatCount(progress.total)} sent so far; every outcome is on record either way.`,
 			'Stop: messages in flight finish, the rest waits. Resume later with:',
 			`  ${massmailCommand(services.demo)} resume ${delivery.id}`,
-			'Cancel: the send ends here and is not resumed.',
+			'Cancel: the send ends here, marked cancelled; the rest goes only if it is resumed.',
 		],
 		choices: [
 			{binding: command(stopSendKeys, 'stop'), label: quitAfter ? 'Stop and quit' : undefined, action() {

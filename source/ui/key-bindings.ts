@@ -305,7 +305,7 @@ export const promptKeys = [
 /** Ctrl+C during a send. */
 export const stopSendKeys = [
 	bind('stop', ['s'], 'Stop', 'Stop now: messages in flight finish, the rest can be resumed'),
-	bind('cancel-send', ['c'], 'Cancel the send', 'Cancel for good: the send ends and is not resumed'),
+	bind('cancel-send', ['c'], 'Cancel the send', 'Cancel: the send ends, marked cancelled; the rest goes only if it is resumed'),
 	bind('keep', ['k', 'escape'], 'Keep sending', 'Close the question; the send goes on'),
 ];
 

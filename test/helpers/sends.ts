@@ -56,12 +56,16 @@ export async function sendNow(setup: SendsSetup, recipients: Recipient[], overri
 }
 
 /** Starts a slow send and interrupts it after its first accepted message: some recipients stay pending. */
-export async function interruptedSend(setup: SendsSetup, recipients: Recipient[]): Promise<DeliveryResult> {
+export async function interruptedSend(setup: SendsSetup, recipients: Recipient[], how: 'interrupt' | 'cancel' = 'interrupt'): Promise<DeliveryResult> {
 	const delivery = await createDelivery(setup.ctx, {draft: draft({subject: 'Interrupted notice'}), audience: 'all', recipients}, {...oneAttempt, concurrency: 1, rate: 5});
 	const unsubscribe = delivery.subscribe(event => {
 		if (event.type === 'outcome' && event.status === 'sent') {
 			unsubscribe();
-			delivery.interrupt();
+			if (how === 'cancel') {
+				delivery.cancel();
+			} else {
+				delivery.interrupt();
+			}
 		}
 	});
 	return delivery.start();

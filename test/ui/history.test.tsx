@@ -130,6 +130,24 @@ test.serial('an interrupted send is resumed from its page: every recipient recei
 	await d.unmount();
 });
 
+test.serial('a cancelled send offers Resume on its page, as its Summary and massmail resume say: the rest goes only when asked', async t => {
+	const setup = await sendsSetup(t);
+	const recipients = people('c1', 'c2', 'c3', 'c4', 'c5');
+	const result = await interruptedSend(setup, recipients, 'cancel');
+	t.is(result.status, 'cancelled');
+	const pending = result.total - result.sent;
+	t.true(pending > 0);
+	const d = await renderDashboard(t, {env: setup.env, route: {screen: 'history'}});
+	await d.press(ENTER);
+	t.true(d.screen().includes('s Resume'), d.screen());
+	await d.press('s');
+	await d.press(ENTER);
+	await finished(d);
+	t.true(d.screen().includes('Finished: 5 of 5 sent'), d.screen());
+	t.deepEqual(setup.server!.messages.map(m => m.envelope.to[0]).sort(), recipients.map(r => r.address).sort());
+	await d.unmount();
+});
+
 test.serial('`r` on a send is a follow-up (told apart from Domains\' new reminder); once sent, the Summary goes back to History', async t => {
 	const setup = await sendsSetup(t);
 	const result = await sendNow(setup, people('ann', 'bob'));

@@ -100,7 +100,7 @@ function RunningSend({route, active}: {route: RouteOf<'progress'>; active: NonNu
 		dialog.open(confirmDialog({
 			title: 'Cancel this send?',
 			lines: [
-				`${formatCount(progress.sent)} sent so far stay sent; the other ${formatCount(progress.remaining + progress.deferred)} will not be sent.`,
+				`${formatCount(progress.sent)} sent so far stay sent; the other ${formatCount(progress.remaining + progress.deferred)} are not sent unless the send is resumed.`,
 				`The record keeps every outcome: ${massmailCommand(services.demo)} show ${delivery.id}`,
 			],
 			yes: 'Cancel the send',

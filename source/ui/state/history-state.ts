@@ -23,14 +23,15 @@ export type SendAction = 'resume' | 'retry' | 'remind' | 'export' | 'captured';
 
 /**
  * The actions a send offers now:
- * resume when it was interrupted with recipients still pending; retry when some failed and
+ * resume when it was interrupted or cancelled with recipients still pending (as `massmail resume`
+ * takes either: a cancelled send ends, and is sent on only when asked); retry when some failed and
  * it is not running; a reminder when someone received it; captured mail when it went to
  * local capture; export always.
  */
 export function sendActions(summary: SendSummary): Set<SendAction> {
 	const actions = new Set<SendAction>(['export']);
 	const pending = summary.total - summary.sent - summary.failed;
-	if (summary.status === 'interrupted' && pending > 0) {
+	if ((summary.status === 'interrupted' || summary.status === 'cancelled') && pending > 0) {
 		actions.add('resume');
 	}
 
