@@ -10,6 +10,7 @@ import test, {type ExecutionContext} from 'ava';
 import {simpleParser} from 'mailparser';
 import {SMTPServer} from 'smtp-server';
 import {listenOnLoopback} from '../../source/core/capture-server.js';
+import {Directory} from '../../source/core/directory.js';
 import type {Store} from '../../source/core/store.js';
 import {editInEditor} from '../../source/ui/terminal.js';
 import type {TestSmtpServer} from '../helpers/smtp-test-server.js';
@@ -349,6 +350,38 @@ test.serial('Progress: pause and resume, then cancel (asks); the summary and the
 	t.is(send.sent, setup.server.messages.length);
 	t.true(send.sent < 31);
 	t.regex(dashboard.screen(), new RegExp(`Cancelled: ${send.sent} of 31 sent, ${31 - send.sent} not sent`));
+});
+
+test.serial('Progress: sent, failed, deferred and remaining add up to the total; cancelling names the rest once', async t => {
+	const setup = await smtpSetup(t);
+	const dashboard = await open(t, setup, {setup(store) {
+		const directory = Directory.empty();
+		directory.addDomain('example.com');
+		for (const local of ['refuse+rex', 'defer+dee', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6']) {
+			directory.addMailbox({address: `${local}@example.com`, name: local});
+		}
+
+		store.saveDirectory(directory);
+		store.settings.update({delivery: {rate: 2, concurrency: 1, confirmThreshold: 1000, retryDelayMs: 60_000}});
+	}});
+	await dashboard.press(ENTER, ENTER);
+	await dashboard.focusField('Subject');
+	await dashboard.type('Counts');
+	await dashboard.focusField('Message');
+	await dashboard.type('Body');
+	await dashboard.press(CTRL_S, 's');
+	await dashboard.settle(screen => /Failed 1/.test(screen) && /Deferred 1/.test(screen) && /Sent [1-9]/.test(screen), 20_000);
+	const counts = /Sent (\d+) +Failed (\d+) +Deferred (\d+) +Remaining (\d+)/.exec(dashboard.screen());
+	t.truthy(counts, dashboard.screen());
+	const [sent, failed, deferred, remaining] = counts!.slice(1).map(Number);
+	t.is(sent! + failed! + deferred! + remaining!, 8, dashboard.screen());
+	await dashboard.press('c');
+	const rest = /stay sent; the other (\d+) are not sent/.exec(dashboard.screen().replaceAll(/\s*│\s*/g, ' '));
+	t.truthy(rest, dashboard.screen());
+	t.true(Number(rest![1]) <= 8 - sent! - failed!, dashboard.screen());
+	t.true(Number(rest![1]) >= 8 - sent! - failed! - 1, 'one more may have been sent since (the counters move on)');
+	await dashboard.press('y');
+	await dashboard.settle(screen => screen.includes('Cancelled'));
 });
 
 test.serial('on the demo profile, the question to stop a send gives the command as it works there: massmail --demo resume', async t => {

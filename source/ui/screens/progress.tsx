@@ -100,7 +100,7 @@ function RunningSend({route, active}: {route: RouteOf<'progress'>; active: NonNu
 		dialog.open(confirmDialog({
 			title: 'Cancel this send?',
 			lines: [
-				`${formatCount(progress.sent)} sent so far stay sent; the other ${formatCount(progress.remaining + progress.deferred)} are not sent unless the send is resumed.`,
+				`${formatCount(progress.sent)} sent so far stay sent; the other ${formatCount(progress.remaining)} are not sent unless the send is resumed.`,
 				`The record keeps every outcome: ${massmailCommand(services.demo)} show ${delivery.id}`,
 			],
 			yes: 'Cancel the send',
@@ -175,7 +175,8 @@ function RunningSend({route, active}: {route: RouteOf<'progress'>; active: NonNu
 				{'   '}
 				<Text color={progress.deferred > 0 ? theme.warning : undefined}>Deferred {formatCount(progress.deferred)}</Text>
 				{'   '}
-				<Text>Remaining {formatCount(progress.remaining)}</Text>
+				{/* The core's remaining counts the deferred too: shown apart, the four add up to the total. */}
+				<Text>Remaining {formatCount(Math.max(0, progress.remaining - progress.deferred))}</Text>
 			</Text>
 			<Text wrap="truncate-end">
 				<Text>{rateText}</Text>
