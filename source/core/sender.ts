@@ -31,6 +31,15 @@ export function senderAddressOrigin(settings: Pick<SettingsStore, 'isSet' | 'get
 }
 
 /**
+ * The draft with postmaster@localhost standing in for a From address that is not set, for what does
+ * not depend on it (the other headers' checks, the To lines and text a preview shows): the send
+ * itself takes senderForSend's.
+ */
+export function withSenderStandIn<Draft extends {from: Sender}>(draft: Draft): Draft {
+	return draft.from.address === '' ? {...draft, from: {...draft.from, address: captureSenderAddress}} : draft;
+}
+
+/**
  * The sender a send goes out with: `sender` as it is when it has an address; without one,
  * postmaster@localhost for the local capture server, and otherwise a validation error (exit 2)
  * that says how to set one.

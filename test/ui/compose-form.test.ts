@@ -129,3 +129,13 @@ test('domain completion offers the directory domains that start with what was ty
 	t.deepEqual(completeDomain(context.directory, 'exa'), ['example.com', 'example.org']);
 	t.deepEqual(completeDomain(context.directory, ''), []);
 });
+
+test('no sender address set (a machine without a fully qualified name): the form goes to Review, which says which From the send takes', t => {
+	const noAddress: ComposeContext = {directory: directory(), sender: {name: 'System Administrator', address: ''}};
+	let state = initialComposeState('email', {group: {kind: 'domain', domains: ['example.com']}}, {fromName: 'System Administrator'});
+	state = [type('subject', 'Maintenance'), type('message', 'Tonight.')].reduce(composeReducer((field, s) => validateComposeField(field, s, noAddress)), state);
+	const {plan, errors} = planOfForm(state, noAddress);
+	t.deepEqual(errors, {});
+	t.deepEqual(plan?.draft.from, {name: 'System Administrator', address: ''}, 'left empty: Review fills in postmaster@localhost for the capture server, or refuses a real one');
+	t.deepEqual(plan?.resolution.recipients.map(r => r.address), ['ann@example.com', 'bob@example.com']);
+});

@@ -11,7 +11,11 @@ import test, {type ExecutionContext} from 'ava';
 import {simpleParser, type AddressObject} from 'mailparser';
 import {createDelivery, openDeliveryContext} from '../../source/core/delivery/index.js';
 import {normalizeAddress} from '../../source/core/address.js';
+import {Directory} from '../../source/core/directory.js';
 import {openStore, type Store} from '../../source/core/store.js';
+import {initialComposeState} from '../../source/ui/state/compose-form.js';
+import {planOfForm, type ComposeContext} from '../../source/ui/state/compose-validate.js';
+import {textState} from '../../source/ui/state/text-edit.js';
 import {editInEditor} from '../../source/ui/terminal.js';
 import {sampleDirectory} from '../helpers/sample-directory.js';
 import {BACKSPACE, CTRL_E, CTRL_S, CTRL_T, ENTER, SHIFT_TAB, TAB, renderDashboard, type Dashboard, type DashboardOptions, smtpSetup, type SmtpSetup as Setup} from './harness.js';
@@ -240,4 +244,22 @@ test.serial('a follow-up reminder shows the original\'s From and friendly name, 
 		t.is((mail.to as AddressObject).text, (first.to as AddressObject).text);
 		t.is(mail.inReplyTo, first.messageId);
 	}
+});
+
+test.serial('no sender address set and no default (a machine without a fully qualified name): Review shows postmaster@localhost for the capture server, and the send goes', async t => {
+	const directory = Directory.empty();
+	directory.addDomain('example.com');
+	directory.addMailbox({address: 'ann@example.com', name: 'Ann'});
+	directory.addMailbox({address: 'bob@example.com', name: 'Bob'});
+	const context: ComposeContext = {directory, sender: {name: 'System Administrator', address: ''}};
+	let state = initialComposeState('email', {group: {kind: 'domain', domains: ['example.com']}}, {fromName: 'System Administrator'});
+	state = {...state, text: {...state.text, subject: textState('Fresh'), message: textState('Body')}};
+	const {plan} = planOfForm(state, context);
+	t.truthy(plan, 'the form goes to Review: the From is settled there');
+	const d = await renderDashboard(t, {route: {screen: 'review', plan: plan!}, setup: store => store.saveDirectory(directory)});
+	t.teardown(async () => d.unmount());
+	t.regex(d.screen(), /From +System Administrator <postmaster@localhost>/);
+	await d.press('s');
+	await d.settle(screen => screen.includes('Finished'));
+	t.true(d.screen().includes('Finished: 2 of 2 sent'), d.screen());
 });

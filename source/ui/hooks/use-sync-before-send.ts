@@ -7,6 +7,7 @@
  */
 import {useEffect, useMemo, useRef, useState} from 'react';
 import {MessageTemplate} from '../../core/compose.js';
+import {withSenderStandIn} from '../../core/sender.js';
 import {followUpAudience} from '../../core/follow-up.js';
 import {resolveGroup} from '../../core/groups.js';
 import type {Directory} from '../../core/directory.js';
@@ -43,7 +44,7 @@ export function replan(plan: SendPlan, directory: Directory, services: Pick<Dash
 	const resolution: Resolution = plan.group.kind === 'send'
 		? followUpAudience(directory, services.delivery().sends.recipients(plan.group.sendId))
 		: resolveGroup(directory, plan.group);
-	new MessageTemplate(plan.draft, {sendId: 'review'}).checkRecipients(resolution.recipients);
+	new MessageTemplate(withSenderStandIn(plan.draft), {sendId: 'review'}).checkRecipients(resolution.recipients);
 	return {...plan, resolution};
 }
 

@@ -11,7 +11,7 @@ import {MessageTemplate} from '../../core/compose.js';
 import {describeGroup} from '../../core/groups.js';
 import {normalizeAddress, displayAddress, needsSmtpUtf8} from '../../core/address.js';
 import {resolveSmtpTarget, describeTarget} from '../../core/smtp-config.js';
-import {senderAddressOrigin, senderForSend} from '../../core/sender.js';
+import {senderAddressOrigin, senderForSend, withSenderStandIn} from '../../core/sender.js';
 import type {When} from '../../core/schedule/index.js';
 import type {SkipReason} from '../../core/types.js';
 import {command, formatKey, formatKeys, reviewKeys, typedConfirmKeys} from '../key-bindings.js';
@@ -112,7 +112,8 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 	const senderOrigin = plan.draft.from.address === settings.sender.address ? senderAddressOrigin(services.store.settings) : undefined;
 	const {recipients} = plan.resolution;
 	const count = recipients.length;
-	const template = useMemo(() => new MessageTemplate(plan.draft, {sendId: 'review'}), [plan]);
+	// The To lines and text shown do not depend on the From address, which may not be set (above).
+	const template = useMemo(() => new MessageTemplate(withSenderStandIn(plan.draft), {sendId: 'review'}), [plan]);
 	// With delivery reports set up, the server is asked once whether it offers DSN (issue 18: said
 	// before the send, not only during it). Unreachable: nothing said here; Send's connection check says it.
 	const asksReports = settings.tracking.returnPath !== '' && !captured;

@@ -6,6 +6,7 @@ import type {Directory} from '../../core/directory.js';
 import type {MessageDraft, Recipient, Resolution, Sender} from '../../core/types.js';
 import {assertHeaderValue, normalizeAddress, normalizeDomain, displayDomain} from '../../core/address.js';
 import {MessageTemplate, parseSender, validateDraft} from '../../core/compose.js';
+import {withSenderStandIn} from '../../core/sender.js';
 import {foldedHeader, mailboxText, unstructuredText} from '../../core/mime-header.js';
 import {formatGroup, resolveGroup} from '../../core/groups.js';
 import {fieldLabels, groupOfForm, visibleFields, type ComposeFormState, type FieldId} from './compose-form.js';
@@ -197,10 +198,15 @@ export function planOfForm(state: ComposeFormState, context: ComposeContext): {p
 
 	const group = groupOfForm(state);
 	let draft: MessageDraft;
+	// No sender address (sender.address unset, no fully qualified name): the plan keeps it empty, and
+	// Review says which From the send takes (postmaster@localhost to the capture server) or why a
+	// server is refused; the rest of the draft is checked with that address standing in.
+	let checked: MessageDraft;
 	let resolution: Resolution;
 	try {
 		draft = draftOfForm(state, context);
-		validateDraft(draft);
+		checked = withSenderStandIn(draft);
+		validateDraft(checked);
 	} catch (error) {
 		return {errors: {[fieldOfHeaderError(messageOf(error), state)]: messageOf(error)}};
 	}
@@ -222,7 +228,7 @@ export function planOfForm(state: ComposeFormState, context: ComposeContext): {p
 
 	try {
 		// A recipient's own To or Subject line may be too long to fold (a long address, a filled-in name).
-		new MessageTemplate(draft, {sendId: 'review'}).checkRecipients(resolution.recipients);
+		new MessageTemplate(checked, {sendId: 'review'}).checkRecipients(resolution.recipients);
 	} catch (error) {
 		return {errors: {[fieldOfHeaderError(messageOf(error), state)]: messageOf(error)}};
 	}
