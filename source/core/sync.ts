@@ -262,6 +262,13 @@ export function changesByDomain(changes: SyncChanges): Array<{domain: string; ad
 		count(address, 'changed');
 	}
 
+	// A domain that goes or comes without a mailbox (an empty one added by hand) is a change too.
+	for (const domain of [...changes.domainsAdded, ...changes.domainsRemoved]) {
+		if (!counts.has(domain)) {
+			counts.set(domain, {domain, added: 0, removed: 0, changed: 0});
+		}
+	}
+
 	return [...counts.values()].sort((a, b) => a.domain.localeCompare(b.domain));
 }
 
