@@ -62,7 +62,7 @@ export async function scheduleSend(context: CommandContext, request: ScheduleReq
 /** On stderr: sends are scheduled, but no timer (massmail schedule install) will run them. */
 function warnWithoutTimer({io, env}: Pick<CommandContext, 'io' | 'env'>, store: ReturnType<CommandContext['store']>): void {
 	const waiting = openSchedule(store).list().sends.filter(send => send.state === 'scheduled').length;
-	const warning = missingTimerWarning(waiting, env);
+	const warning = missingTimerWarning(waiting, env, store.paths.demo);
 	if (warning !== undefined) {
 		io.err(`Warning: ${warning}`);
 	}

@@ -81,7 +81,7 @@ export function createScheduleOperations(options: {store: Store; env: NodeJS.Pro
 		// Asked again only when something changed (here, or a run-due elsewhere changed the count).
 		if (askTimer || timerWarning === undefined || timerWarning.forCount !== waiting) {
 			// Nothing waiting: missingTimerWarning runs no program.
-			timerWarning = {forCount: waiting, text: missingTimerWarning(waiting, env)};
+			timerWarning = {forCount: waiting, text: missingTimerWarning(waiting, env, store.paths.demo)};
 		}
 
 		let next: ScheduledSend | undefined;

@@ -36,6 +36,9 @@ test('the systemd timer unit in the unit folder counts as installed; the service
 	fs.writeFileSync(path.join(unitDir, 'massmail-run-due.timer'), '[Timer]\n');
 	t.deepEqual(timerInstalled(env), {kind: 'systemd', where: path.join(unitDir, 'massmail-run-due.timer')});
 	t.is(missingTimerWarning(3, env), undefined);
+	// No timer runs the demo profile's (schedule install refuses it): its warning says the command that does.
+	t.is(missingTimerWarning(1, env, true), '1 send is scheduled on the demo profile, which no timer runs: run `massmail --demo run-due` at the time.');
+	t.is(missingTimerWarning(0, env, true), undefined);
 });
 
 test('our marked line in the crontab counts as installed, even where systemd runs; a line of someone else\'s does not', t => {

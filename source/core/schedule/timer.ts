@@ -272,14 +272,19 @@ export function timerInstalled(env: NodeJS.ProcessEnv = process.env): InstalledT
 
 /**
  * The warning shown beside scheduled sends when nothing will run them; undefined when a timer is
- * installed or nothing is scheduled.
+ * installed or nothing is scheduled. The demo profile's are never run by a timer (schedule install
+ * refuses it): the warning says how they are run.
  */
-export function missingTimerWarning(scheduledCount: number, env: NodeJS.ProcessEnv = process.env): string | undefined {
-	if (scheduledCount === 0 || timerInstalled(env) !== undefined) {
+export function missingTimerWarning(scheduledCount: number, env: NodeJS.ProcessEnv = process.env, demo = false): string | undefined {
+	if (scheduledCount === 0 || (!demo && timerInstalled(env) !== undefined)) {
 		return undefined;
 	}
 
 	const what = scheduledCount === 1 ? '1 send is scheduled' : `${scheduledCount.toLocaleString('en-US')} sends are scheduled`;
+	if (demo) {
+		return `${what} on the demo profile, which no timer runs: run \`massmail --demo run-due\` at the time.`;
+	}
+
 	return `${what} but no timer runs them: \`massmail schedule install\` installs one (or run \`massmail run-due\` at the time yourself).`;
 }
 

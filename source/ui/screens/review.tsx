@@ -20,7 +20,7 @@ import {useNavigation} from '../hooks/use-navigation.js';
 import {useLayout, useServices, useStoreVersion, useTheme} from '../services.js';
 import {whenForms, whenPrompt} from '../components/when-prompt.js';
 import {confirmDialog, messageDialog, useDialog} from '../components/dialog.js';
-import {fit, formatCount, plural, printable, wrapLine} from '../components/text.js';
+import {fit, formatCount, massmailCommand, plural, printable, wrapLine} from '../components/text.js';
 import {startDelivery} from '../delivery-flow.js';
 import {useSyncBeforeSend} from '../hooks/use-sync-before-send.js';
 import type {RouteOf, SendPlan} from '../state/router.js';
@@ -217,7 +217,7 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 
 		dialog.open(whenPrompt(services.schedule, {
 			title: `Schedule: ${title}, ${plural(count, 'recipient')}`,
-			lines: [whenForms, 'Nothing is sent now: massmail run-due sends it then, to the group as it is then.'],
+			lines: [whenForms, `Nothing is sent now: ${massmailCommand(services.demo)} run-due sends it then, to the group as it is then.`],
 			onWhen(when, full) {
 				if (count > settings.delivery.confirmThreshold) {
 					// As Send: the Enter that scheduled must not also answer this.
