@@ -160,7 +160,9 @@ const showCommand: Command = {
 		const shown = options.failed ? indexed.filter(({recipient}) => recipient.status === 'failed') : indexed;
 		const {recordUnreadable: _placeholder, ...fields} = summary;
 		if (options.json) {
-			const report: Record<string, unknown> = {...fields, recipients: shown.map(({recipient}) => reportRow(recipient))};
+			// History's object (its delivery counts too), plus the recipients.
+			const {delivered, bounced, delayed} = deliveries.counts;
+			const report: Record<string, unknown> = {...fields, delivered, bounced, delayed, recipients: shown.map(({recipient}) => reportRow(recipient))};
 			if (damage.damaged) {
 				const {lines, damagedLines, total, readableRecipients, unknownAddresses, uncertainOutcomes, folder} = damage;
 				report.damage = {damagedLines, lines, total, readableRecipients, unknownAddresses, uncertainOutcomes, folder};

@@ -55,6 +55,9 @@ test('a refused recipient makes exit 1 and show --json keeps the server\'s words
 	const {id} = lastJsonLine(result.stdout);
 	const show = JSON.parse((await runCli(['show', id, '--json'], {configDir: dir})).stdout);
 	t.like(show, {id, total: 2, sent: 1, failed: 1});
+	// History's object plus the recipients, as PRODUCT.md says: every field history --json gives is there, alike.
+	const [listed] = JSON.parse((await runCli(['history', '--json'], {configDir: dir})).stdout) as Array<Record<string, unknown>>;
+	t.deepEqual({...show, recipients: undefined}, {...listed, recipients: undefined});
 	const bob = show.recipients.find((r: {address: string}) => r.address === 'refuse+bob@example.com');
 	t.like(bob, {status: 'failed', attempts: 1});
 	t.regex(bob.response, /550/);
