@@ -337,6 +337,7 @@ test.serial('Progress: pause and resume, then cancel (asks); the summary and the
 	await dashboard.press('p');
 	await dashboard.settle(screen => screen.includes('PAUSED'));
 	t.regex(dashboard.lines()[22], /p Resume/);
+	t.regex(dashboard.screen(), /ETA --:--/, 'paused: no ETA that only grows');
 	await dashboard.press('p');
 	await dashboard.settle(screen => screen.includes('sending'));
 

@@ -126,7 +126,8 @@ function RunningSend({route, active}: {route: RouteOf<'progress'>; active: NonNu
 	const gap = columns >= 70 ? '   ' : '  ';
 	const rateText = `Rate ${progress.rate.toFixed(1)}/s`;
 	const elapsedText = `Elapsed ${formatDuration(progress.elapsedMs)}`;
-	const etaText = `ETA ${progress.etaMs === null ? '--:--' : formatDuration(progress.etaMs)}`;
+	// Paused, the rate decays and an ETA from it would only grow: none is given until it goes on.
+	const etaText = `ETA ${progress.etaMs === null || state.state === 'paused' ? '--:--' : formatDuration(progress.etaMs)}`;
 	const heldText = [rateText, elapsedText, etaText, 'held by the server'].join(gap).length <= columns - 2 ? 'held by the server' : 'held';
 	const stateText = state.state === 'paused' ? 'PAUSED' : state.state === 'cancelling' || state.state === 'stopping' ? `${state.state}${theme.symbols.ellipsis}` : held ? heldText : 'sending';
 	// The address column is as wide as the longest address shown (at most half the width): the
