@@ -180,6 +180,11 @@ test.serial('the Summary\'s title reads whole in the header: the outcome is neve
 			t.regex(header, /^ massmail │ Finished with failures(: Email|\s)/, `${size.columns} columns: ${header}`);
 			t.regex(header, options.demo ? / DEMO$/ : /never synced$/, header);
 			t.true(d.screen().replaceAll(/\s+/g, ' ').includes('Email to All Users on a Domain: example.com: "Planned maintenance"'), d.screen());
+			if (size.columns === 80 && !options.demo) {
+				// The address column as wide as the address, not 30: the server's words whole.
+				t.regex(d.screen(), /✗ refuse\+bob@example\.com 550 5\.1\.1 No such user here$/m, d.screen());
+			}
+
 			fits(t, d, size.columns, size.rows);
 			await d.unmount();
 		}

@@ -36,6 +36,8 @@ export function SummaryScreen({route}: {route: RouteOf<'summary'>}) {
 			return {failures: [], relays: undefined};
 		}
 	}, [services, result]);
+	// The address column as wide as the longest failed address (30 at most): the rest is the server's reply.
+	const addressWidth = useMemo(() => failures.reduce((widest, failure) => Math.min(30, Math.max(widest, displayAddress(failure.address).length)), 0), [failures]);
 
 	const end = sendEnd(result);
 	const massmail = massmailCommand(services.demo);
@@ -93,9 +95,9 @@ export function SummaryScreen({route}: {route: RouteOf<'summary'>}) {
 								{'  '}
 								<Text color={theme.error}>{theme.symbols.fail}</Text>
 								{' '}
-								{fit(displayAddress(failure.address), 30, ' ')}
+								{fit(displayAddress(failure.address), addressWidth, ' ')}
 								{' '}
-								<Text color={theme.muted}>{fit(printable(failure.response ?? 'no reply'), Math.max(0, columns - 38))}</Text>
+								<Text color={theme.muted}>{fit(printable(failure.response ?? 'no reply'), Math.max(0, columns - addressWidth - 8))}</Text>
 							</Text>
 						))}
 					</Box>
