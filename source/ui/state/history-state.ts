@@ -3,6 +3,7 @@
  * (tested without rendering): the row text, which actions a send offers, the recipient filter.
  */
 import type {Delivery} from '../../core/journal/index.js';
+import {isResumable} from '../../core/run-end.js';
 import type {ScheduledSend} from '../../core/schedule/index.js';
 import type {RecipientReport, SendSummary} from '../../core/types.js';
 import {filterItems} from './list.js';
@@ -31,7 +32,7 @@ export type SendAction = 'resume' | 'retry' | 'remind' | 'export' | 'captured';
 export function sendActions(summary: SendSummary): Set<SendAction> {
 	const actions = new Set<SendAction>(['export']);
 	const pending = summary.total - summary.sent - summary.failed;
-	if ((summary.status === 'interrupted' || summary.status === 'cancelled') && pending > 0) {
+	if (isResumable(summary) && pending > 0) {
 		actions.add('resume');
 	}
 

@@ -4,6 +4,7 @@
  */
 import type {DeliveryResult} from '../../core/types.js';
 import {exitStatusOfRun} from '../../core/errors.js';
+import {isResumable} from '../../core/run-end.js';
 
 export interface SendEnd {
 	/** The first line's first words: `Finished`, `Finished with failures`, `Stopped`, `Interrupted`, `Cancelled`. */
@@ -18,7 +19,7 @@ export interface SendEnd {
 
 export function sendEnd(result: DeliveryResult): SendEnd {
 	const pending = result.total - result.sent - result.failed;
-	const resumable = (result.status === 'interrupted' || result.status === 'cancelled') && pending > 0;
+	const resumable = isResumable(result) && pending > 0;
 	const exitStatus = exitStatusOfRun(result);
 	if (result.stopped) {
 		return {word: 'Stopped', clean: false, resumable, exitStatus};
