@@ -217,10 +217,13 @@ export function resolveSmtpTarget(settings: Settings, env: NodeJS.ProcessEnv = p
 
 const tlsLabels: Record<TlsMode, string> = {implicit: 'TLS', starttls: 'STARTTLS', opportunistic: 'STARTTLS when offered'};
 
+/** How describeTarget names the local capture server: the words a screen keeps whole when it cuts the line. */
+export const captureName = 'local capture';
+
 /** One line for headers and summaries: `smtp.example.com:587 (STARTTLS)` or the local capture notice. */
 export function describeTarget(target: SmtpTarget): string {
 	if (target.kind === 'capture') {
-		return 'local capture: nothing leaves this machine';
+		return `${captureName}: nothing leaves this machine`;
 	}
 
 	const unverified = target.allowUnverifiedTls ? ', certificate not verified' : '';

@@ -10,6 +10,7 @@ import {exitCodes, formatError, isMassmailError} from '../core/errors.js';
 import {isResumable, runEndLines} from '../core/run-end.js';
 import type {DeliveryResult} from '../core/types.js';
 import {App} from './app.js';
+import {captureName} from '../core/smtp-config.js';
 import {createTheme} from './theme.js';
 import {massmailCommand, printable, setEllipsis} from './components/text.js';
 import type {DashboardServices} from './services.js';
@@ -214,7 +215,7 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 	}
 
 	function writeRunEnd(result: DeliveryResult, destination: string, command: string) {
-		const end = runEndLines(result, {command, captureDir: destination.startsWith('local capture') ? options.store.paths.captureDir : undefined});
+		const end = runEndLines(result, {command, captureDir: destination.startsWith(captureName) ? options.store.paths.captureDir : undefined});
 		for (const line of end.stopped) {
 			// Why the server stopped it may quote the server: shown, not obeyed.
 			stderr.write(`${printable(line)}\n`);

@@ -1,6 +1,7 @@
 import {useEffect, useState, useSyncExternalStore} from 'react';
 import {Box, Text} from 'ink';
 import {shortTime} from '../../core/schedule/listing.js';
+import {captureName} from '../../core/smtp-config.js';
 import {formatKeys, type KeyBinding} from '../key-bindings.js';
 import {useFooterBindings} from '../hooks/use-keys.js';
 import type {ScheduleStatus} from '../schedule-service.js';
@@ -128,8 +129,7 @@ function destinationCore(destination: string): number {
  * columns, but `local capture` whole (the words that say nothing leaves the machine).
  */
 function destinationFloor(destination: string): number {
-	const capture = 'local capture';
-	return destination.startsWith(capture) ? Math.min(destination.length, capture.length + 1) : Math.min(12, destinationCore(destination));
+	return destination.startsWith(captureName) ? Math.min(destination.length, captureName.length + 1) : Math.min(12, destinationCore(destination));
 }
 
 /**
