@@ -101,7 +101,7 @@ const installCommand: Command = {
 	async run(context) {
 		refuseDemo(context);
 		const system = timerSystem(context.env);
-		const plan = planInstall({system, program: thisProgram(), env: context.env});
+		const plan = planInstall({system, program: thisProgram(), env: context.env, showOnly: Boolean(context.options.print)});
 		if (context.options.print) {
 			context.io.out(describeInstall(plan));
 			return 0;

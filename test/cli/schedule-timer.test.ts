@@ -260,6 +260,23 @@ test('cron: an empty crontab ("no crontab for …") gets just our two lines', as
 	t.is(lines[2], '');
 });
 
+test('cron not installed yet: --print still shows the two lines (exit 0) and says install would stop; install itself refuses and names the fix', async t => {
+	const m = machine(t, 'cron');
+	// A crontab the machine does not have (Debian without the cron package).
+	const env = {MASSMAIL_TEST_CRONTAB: path.join(m.unitDir, 'no-such-folder', 'crontab')};
+	const print = await massmail(m, ['schedule', 'install', '--print'], env);
+	t.is(print.code, 0, print.stderr);
+	const line = `* * * * * MASSMAIL_CONFIG_DIR=${m.configDir} ${process.execPath} --max-semi-space-size=4 --no-allocation-site-pretenuring ${script} run-due >> ${m.configDir}/run-due.log 2>&1`;
+	t.true(print.stdout.includes(`\n${marker}\n${line}\n`), print.stdout);
+	t.true(print.stdout.endsWith(`\nHere, install would stop: ${env.MASSMAIL_TEST_CRONTAB} is not installed: cannot run \`${env.MASSMAIL_TEST_CRONTAB} -l\`. Install cron (apt-get install cron), or run \`massmail run-due\` every minute another way.\n`), print.stdout);
+
+	const install = await massmail(m, ['schedule', 'install', '--yes'], env);
+	t.is(install.code, 2);
+	t.is(install.stdout, '');
+	t.regex(install.stderr, /is not installed: cannot run .* -l`; nothing was changed\nInstall cron \(apt-get install cron\)/);
+	t.false(fs.existsSync(m.crontabFile));
+});
+
 /** What cron runs of our crontab line: a bare % ends the command (the rest is its input), \\% is a %. */
 function cronCommand(m: Machine): string {
 	const line = fs.readFileSync(m.crontabFile, 'utf8').split('\n').find(text => text.startsWith('* * * * * '))!;

@@ -144,8 +144,12 @@ export function timerEnvironment(env: NodeJS.ProcessEnv): Array<[string, string]
 	];
 }
 
-/** What `schedule install` would write here, compared with what is installed. */
-export function planInstall(options: {system: TimerSystem; program: Program; env: NodeJS.ProcessEnv}): InstallPlan {
+/**
+ * What `schedule install` would write here, compared with what is installed. `showOnly` (for
+ * `--print`): a crontab that cannot be read (cron not installed yet) is a note, not an error, so
+ * that the lines can be seen before cron is installed; the plan is then not to be applied.
+ */
+export function planInstall(options: {system: TimerSystem; program: Program; env: NodeJS.ProcessEnv; showOnly?: boolean}): InstallPlan {
 	const {system, program, env} = options;
 	const environment = timerEnvironment(env);
 	const words = [program.node, ...program.nodeOptions, program.script, 'run-due'];
@@ -173,7 +177,17 @@ export function planInstall(options: {system: TimerSystem; program: Program; env
 	const log = path.join(resolvePaths({env}).root, runDueLogName);
 	refuseControlCharacters(log);
 	const line = `* * * * * ${cronCommand(environment, words, log)}`;
-	const before = readCrontab(system);
+	let before = '';
+	try {
+		before = readCrontab(system);
+	} catch (error) {
+		if (!options.showOnly || !(error instanceof MassmailError)) {
+			throw error;
+		}
+
+		notes.push(`Here, install would stop: ${error.message.replace(/; nothing was changed$/, '')}.${error.hint ? ` ${error.hint}` : ''}`);
+	}
+
 	const found = findCronBlock(before);
 	const state = found === undefined ? 'absent' : (found.line === line ? 'same' : 'different');
 	const kept = found === undefined ? before : found.without;
