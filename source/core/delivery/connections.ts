@@ -49,7 +49,7 @@ export class Connections {
 	constructor(
 		private readonly sendId: string,
 		private readonly target: ConnectionTarget,
-		private readonly options: Pick<EngineOptions, 'deadlines' | 'reconnectDelayMs' | 'maxConnectFailures'>,
+		private readonly options: Pick<EngineOptions, 'deadlines' | 'reconnectDelayMs' | 'maxConnectFailures' | 'command'>,
 		spare: SmtpSession | undefined,
 		private readonly onIdleClose: (worker: Worker) => void,
 		/** The first worker's slot: the workers of several relays are numbered on from one to the next. */
@@ -146,7 +146,7 @@ export class Connections {
 		this.failures++;
 		worker.reopenAt = now + reconnectDelay(this.options.reconnectDelayMs, this.failures);
 		return this.failures >= this.options.maxConnectFailures && open === 0
-			? {stop: serverLost(this.target, this.sendId, failure.response, this.failures)}
+			? {stop: serverLost(this.target, this.sendId, failure.response, this.failures, this.options.command)}
 			: 'later';
 	}
 

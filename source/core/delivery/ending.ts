@@ -23,20 +23,20 @@ export interface Ending {
 }
 
 /** The outcomes could not be written: the run must not go on. */
-export function journalUnwritable(sendId: string, error: Error): MassmailError {
-	return new MassmailError('store', `cannot write the journal of send ${sendId}: ${error.message}`, {hint: `free some disk space, then: massmail resume ${sendId}`});
+export function journalUnwritable(sendId: string, error: Error, command: string): MassmailError {
+	return new MassmailError('store', `cannot write the journal of send ${sendId}: ${error.message}`, {hint: `free some disk space, then: ${command} resume ${sendId}`});
 }
 
 /** Connections failed to open, one after another, with none open: the server is gone. */
-export function serverLost(target: ConnectionTarget, sendId: string, response: string, failures: number): MassmailError {
+export function serverLost(target: ConnectionTarget, sendId: string, response: string, failures: number, command: string): MassmailError {
 	return new MassmailError('connection', `lost the SMTP server ${target.host}:${target.port}: ${response} (${failures} connections failed in a row)`, {
-		hint: `once the server is back: massmail resume ${sendId}`,
+		hint: `once the server is back: ${command} resume ${sendId}`,
 	});
 }
 
 /** Recipients wait, and the server took or refused no message for `stallMs`. */
-export function serverStalled(target: ConnectionTarget, sendId: string, stallMs: number, limitingText: string): MassmailError {
-	return new MassmailError('connection', `the SMTP server ${target.host}:${target.port} took no message for ${Math.round(stallMs / 1000)} s: ${limitingText || 'it deferred or dropped every attempt'}`, {hint: `try again later: massmail resume ${sendId}`});
+export function serverStalled(target: ConnectionTarget, sendId: string, stallMs: number, limitingText: string, command: string): MassmailError {
+	return new MassmailError('connection', `the SMTP server ${target.host}:${target.port} took no message for ${Math.round(stallMs / 1000)} s: ${limitingText || 'it deferred or dropped every attempt'}`, {hint: `try again later: ${command} resume ${sendId}`});
 }
 
 /** The server refused the login or TLS in the middle of a run. */
@@ -87,11 +87,13 @@ export async function recordEnd(ending: Ending, run: {
 	status: Uint8Array;
 	writer: OutcomeWriter;
 	sends: SendLog;
+	/** How hints name this program (EngineOptions.command). */
+	command: string;
 }): Promise<DeliveryResult> {
 	try {
 		await run.writer.close();
 	} catch (error) {
-		ending.fatal ??= journalUnwritable(run.id, error as Error);
+		ending.fatal ??= journalUnwritable(run.id, error as Error, run.command);
 	}
 
 	const counts = run.writer.error === undefined ? countOutcomes(run.status) : countsOnDisk(run);
@@ -100,7 +102,7 @@ export async function recordEnd(ending: Ending, run: {
 	try {
 		run.sends.finish(run.id, ending.status, counts, stoppedBy);
 	} catch (error) {
-		ending.fatal ??= new MassmailError('store', `cannot record how send ${run.id} ended: ${(error as Error).message}`, {hint: `massmail resume ${run.id} once the disk is fixed`});
+		ending.fatal ??= new MassmailError('store', `cannot record how send ${run.id} ended: ${(error as Error).message}`, {hint: `${run.command} resume ${run.id} once the disk is fixed`});
 	}
 
 	const result: DeliveryResult = {id: run.id, total: run.total, ...counts, status: ending.status, runSent: run.runSent};

@@ -240,7 +240,7 @@ export class Delivery {
 	private onJournalFailure(error: Error): void {
 		// Outcomes that cannot be recorded must not go on: stop, the rest stays pending.
 		this.relays.each('hangUpHeld', 'the journal could not be written');
-		this.giveOut(journalUnwritable(this.id, error));
+		this.giveOut(journalUnwritable(this.id, error, this.options.command));
 	}
 
 	private tick(): void {
@@ -253,7 +253,7 @@ export class Delivery {
 
 		if (this.phase.name === 'running' && this.recipients.waiting && now - this.lastActivity > this.options.stallMs) {
 			const used = this.relays.used()[0] ?? this.relays.list[0]!;
-			this.giveOut(serverStalled(used.target, this.id, this.options.stallMs, this.events.limitingText));
+			this.giveOut(serverStalled(used.target, this.id, this.options.stallMs, this.events.limitingText, this.options.command));
 		}
 
 		if (this.events.heard) {
@@ -483,7 +483,7 @@ export class Delivery {
 		clearInterval(this.progressTimer);
 		this.progressTimer = undefined;
 		this.relays.each('close');
-		recordEnd(ending, {id: this.id, total: this.record.total, runSent: this.runSent, status: this.status, writer: this.writer!, sends: this.sends}).then(result => {
+		recordEnd(ending, {id: this.id, total: this.record.total, runSent: this.runSent, status: this.status, writer: this.writer!, sends: this.sends, command: this.options.command}).then(result => {
 			this.events.emit({type: 'progress', progress: this.progress()});
 			return this.relays.several ? {...result, relays: this.relays.list.length} : result;
 		}).finally(() => {

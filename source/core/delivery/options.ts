@@ -35,6 +35,8 @@ export interface EngineOptions {
 	strictJournal: boolean;
 	/** What each message's envelope asks of the delivery reports: the envelope sender and the DSN parameters (`tracking.*`). */
 	reports: ReportRequest;
+	/** How the hints name this program: `massmail`, or `massmail --demo` on the demo profile. */
+	command: string;
 }
 
 export interface DeliveryOverrides {
@@ -77,7 +79,7 @@ export interface DeliveryOverrides {
 }
 
 /** The settings, with the overrides given; a value out of range is refused (MassmailError 'usage'). */
-export function engineOptions(settings: Settings, overrides: DeliveryOverrides = {}): EngineOptions {
+export function engineOptions(settings: Settings, overrides: DeliveryOverrides = {}, command = 'massmail'): EngineOptions {
 	const atLeastZero = (value: number | undefined, fallback: number, name: string) => {
 		const chosen = value ?? fallback;
 		if (!Number.isFinite(chosen) || chosen < 0) {
@@ -105,6 +107,7 @@ export function engineOptions(settings: Settings, overrides: DeliveryOverrides =
 		journalGroup: Math.max(1, Math.floor(atLeastZero(overrides.journalGroup, 200, 'journalGroup'))),
 		strictJournal: overrides.strictJournal ?? false,
 		reports: reportRequest(settings),
+		command,
 	};
 	if (options.concurrency < 1) {
 		throw new MassmailError('usage', 'concurrency must be at least 1');

@@ -7,6 +7,7 @@ import {randomBytes} from 'node:crypto';
 import type {CaptureServer} from '../capture-server.js';
 import {MessageTemplate, validateDraft} from '../compose.js';
 import {MassmailError} from '../errors.js';
+import {massmailCommand} from '../format.js';
 import {newSendId, ReportAppender, resentLines, SendLog, statusCodes, type SendRecord, type UnreadablePolicy} from '../journal.js';
 import {currentOperator} from '../operator.js';
 import {senderForSend} from '../sender.js';
@@ -206,7 +207,7 @@ export async function createDelivery(ctx: DeliveryContext, request: SendRequest,
 	new MessageTemplate(draft, {sendId: 'check'}).checkRecipients(request.recipients);
 
 	const settings = ctx.store.settings.get();
-	const options = engineOptions(settings, overrides);
+	const options = engineOptions(settings, overrides, massmailCommand(ctx.store.paths.demo));
 	// A bounce address too long for its VERP addresses: exit 2 now, before a record or a message.
 	checkReportRequest(options.reports, request.recipients.length, newSendId());
 	const thread = request.followUpOf === undefined
@@ -269,7 +270,7 @@ export async function createDelivery(ctx: DeliveryContext, request: SendRequest,
 export async function reopenDelivery(ctx: DeliveryContext, sendId: string, options: {only: 'unfinished' | 'failed'; unreadable?: UnreadablePolicy; bounced?: boolean; onRetry?: (text: string) => void}, overrides?: DeliveryOverrides): Promise<Delivery> {
 	const record = ctx.sends.record(sendId);
 	const settings = ctx.store.settings.get();
-	const engine = engineOptions(settings, overrides);
+	const engine = engineOptions(settings, overrides, massmailCommand(ctx.store.paths.demo));
 	const lock = ctx.sends.lock(sendId);
 	try {
 		const target = askingOnce(await ctx.target());

@@ -20,7 +20,7 @@ import {createDelivery, reopenDelivery, type Delivery, type DeliveryContext} fro
 import type {Directory} from '../directory.js';
 import {MassmailError} from '../errors.js';
 import {followUpAudience} from '../follow-up.js';
-import {formatCount} from '../format.js';
+import {formatCount, massmailCommand} from '../format.js';
 import {parseGroup, resolveGroup} from '../groups.js';
 import type {SendReader} from '../journal.js';
 import {applySync, readAndPlan} from '../sync.js';
@@ -127,19 +127,19 @@ async function directoryNow(ctx: DeliveryContext, options: DueOptions): Promise<
 }
 
 /** Why run-due leaves a started send alone. */
-function skipReason(sends: DeliveryContext['sends'], id: string, graceSeconds: number): string {
+function skipReason(sends: DeliveryContext['sends'], id: string, graceSeconds: number, command: string): string {
 	if (sends.lockHolder(id)?.alive) {
 		return 'its send is running in another process';
 	}
 
 	if (cutOff(sends, id)) {
 		const how = stoppedByServer(sends, id) ? 'the server stopped it' : 'its run was cut off (killed, or the machine went down)';
-		return `${how}, and its time passed more than schedule.grace (${showDuration(graceSeconds)}) ago: resume it by hand (massmail resume ${id})`;
+		return `${how}, and its time passed more than schedule.grace (${showDuration(graceSeconds)}) ago: resume it by hand (${command} resume ${id})`;
 	}
 
 	const last = sends.lastRun(id);
 	if (last?.status === 'interrupted') {
-		return `its run was stopped${last.stoppedBy === 'auth' ? ' by a refused login' : last.stoppedBy === 'store' ? ' by the disk' : ''}: resume it by hand (massmail resume ${id})`;
+		return `its run was stopped${last.stoppedBy === 'auth' ? ' by a refused login' : last.stoppedBy === 'store' ? ' by the disk' : ''}: resume it by hand (${command} resume ${id})`;
 	}
 
 	return 'it has run already';
@@ -171,7 +171,7 @@ export async function startDue(ctx: DeliveryContext, book: ScheduleBook, id: str
 			// time is still within the grace period.
 			const resumable = cutOff(ctx.sends, id) && (options.early || withinGrace(send, now, settings.schedule.grace));
 			if (!resumable) {
-				return {send, outcome: 'skipped', reason: skipReason(ctx.sends, id, settings.schedule.grace)};
+				return {send, outcome: 'skipped', reason: skipReason(ctx.sends, id, settings.schedule.grace, massmailCommand(ctx.store.paths.demo))};
 			}
 
 			const marked = send.state === 'started' ? send : book.mark(id, 'started', now);
