@@ -2,7 +2,7 @@
  * send, remind, history, show, resume and retry as child processes against a real SMTP
  * server on 127.0.0.1: what the server received, what the records say, the exit statuses.
  */
-import {readdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import test, {type ExecutionContext} from 'ava';
 import {simpleParser} from 'mailparser';
@@ -279,6 +279,26 @@ test('the demo profile delivers to the local capture server even with MASSMAIL_S
 	t.teardown(async () => server.close());
 	const {dir} = tempConfigDir(t);
 	const result = await runCli(['--demo', 'send', '--to', 'domain:example.org', '--subject', 'Demo', '--message', 'Hi', '--yes', '--json'], {configDir: dir, env: {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`}});
+	t.is(result.code, 0, result.stderr);
+	const {id, sent} = lastJsonLine(result.stdout);
+	t.true(sent > 0);
+	t.is(server.messages.length, 0);
+	t.is(readdirSync(path.join(dir, 'demo', 'captured', id)).filter(name => name.endsWith('.eml')).length, sent);
+});
+
+test('the demo profile takes no smtp.host: config set refuses it (exit 2), and one written into its file by hand is not used', async t => {
+	const server = await startTestSmtpServer();
+	t.teardown(async () => server.close());
+	const {dir} = tempConfigDir(t);
+	const set = await runCli(['--demo', 'config', 'set', 'smtp.host', '127.0.0.1'], {configDir: dir});
+	t.is(set.code, 2);
+	t.is(set.stderr, 'massmail: the demo profile sends only to the local capture server: it takes no smtp.host\nset it on your own profile: massmail config set smtp.host 127.0.0.1\n');
+
+	const settingsFile = path.join(dir, 'demo', 'settings.json');
+	t.false(existsSync(settingsFile) && readFileSync(settingsFile, 'utf8').includes('127.0.0.1'));
+	mkdirSync(path.dirname(settingsFile), {recursive: true});
+	writeFileSync(settingsFile, JSON.stringify({smtp: {host: '127.0.0.1', port: server.port, tls: 'opportunistic'}, sender: {address: 'postmaster@example.com'}}));
+	const result = await runCli(['--demo', 'send', '--to', 'domain:example.org', '--subject', 'Demo', '--message', 'Hi', '--yes', '--json'], {configDir: dir});
 	t.is(result.code, 0, result.stderr);
 	const {id, sent} = lastJsonLine(result.stdout);
 	t.true(sent > 0);

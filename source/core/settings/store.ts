@@ -118,6 +118,11 @@ export class SettingsStore {
 			}
 		}
 
+		// The demo's promise: nothing leaves this machine. A host written into its file by hand is not used.
+		if (this.#paths.demo) {
+			settings.smtp.host = '';
+		}
+
 		this.#cache = {settings, stamp, stored};
 		return settings;
 	}
@@ -180,6 +185,10 @@ export class SettingsStore {
 
 	/** Lock, check the latest file, let conf merge the values into it (it re-reads it) and write it atomically, unlock. */
 	#write(values: Record<string, unknown>): void {
+		if (this.#paths.demo && typeof values['smtp.host'] === 'string' && values['smtp.host'] !== '') {
+			throw new MassmailError('usage', 'the demo profile sends only to the local capture server: it takes no smtp.host', {hint: `set it on your own profile: massmail config set smtp.host ${shellWord(values['smtp.host'])}`});
+		}
+
 		withFileLock(this.file, {what: 'the settings', env: this.#env}, () => {
 			// The file as it is now, checked: one broken meanwhile is reported, never overwritten.
 			let next = this.get();
