@@ -29,7 +29,7 @@ test.serial('home shows the directory size, where mail goes, the domains and the
 	t.regex(lines[2], /Domain +Users +Admins +Primary administrator/);
 	t.regex(lines[3], /^❯ +example\.com +7 +2 +ann\.lee@example\.com$/);
 	t.regex(dashboard.screen(), /bücher\.example +4 +1 +inhaber@bücher\.example/);
-	t.regex(lines[22], /^ a\/\.\/Enter Actions {3}\/ Filter {3}Space Mark {3}.*q Quit {3}\? Help$/);
+	t.regex(lines[22], /^ a\/\.\/Enter Actions {2,}\/ Filter {2,}Space Mark {2,}h History {2,}s Sync {2,}q Quit {2,}\? Help$/);
 	for (const line of lines) {
 		t.true(line.length <= 80, line);
 	}
@@ -146,6 +146,19 @@ test.serial('without Unicode and colour: ASCII symbols and no colour codes', asy
 	t.regex(dashboard.screen(), /^[\u0000-\u007F]*$/);
 	await dashboard.press(ESC, ENTER, ENTER);
 	t.regex(dashboard.screen(), /^[\u0000-\u007F]*$/, 'the Send Email form too');
+	await dashboard.unmount();
+});
+
+test.serial('s with imported (local) mailboxes opens Sync, which says there is no source and where to choose one', async t => {
+	const dashboard = await renderDashboard(t, {demo: true});
+	await dashboard.press('s');
+	await dashboard.settle(screen => screen.includes('no mail server'));
+	const screen = dashboard.screen();
+	t.regex(screen, /There is no mail server to sync from/);
+	t.regex(screen, /directory\.source is local: there is nothing to sync from/);
+	t.regex(screen, /Choose the source in Settings \(Directory source\), then sync again\./);
+	await dashboard.press('\u001B');
+	await dashboard.settle(text => text.includes('Primary administrator'));
 	await dashboard.unmount();
 });
 

@@ -88,8 +88,8 @@ export function DomainsScreen(_props: {route: RouteOf<'domains'>}) {
 		'send-email': () => open('send-email'),
 		'send-reminder': () => open('send-reminder'),
 		history: () => navigation.push({screen: 'history'}),
-		// Only while the mailboxes come from a source: with local ones there is nothing to sync.
-		sync: sourceSet ? () => navigation.push({screen: 'sync'}) : undefined,
+		// With local mailboxes too: Sync then says there is no source, and where to choose one.
+		sync: () => navigation.push({screen: 'sync'}),
 		back: list.filter === '' ? undefined : () => dispatch({type: 'clear-filter'}),
 		quit: () => services.exit(0),
 	}, {isActive: !list.filtering});

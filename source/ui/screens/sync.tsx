@@ -192,7 +192,7 @@ export function SyncScreen(_props: {route: RouteOf<'sync'>}) {
 		const local = label === undefined && !phase.applying;
 		return (
 			<Box flexDirection="column" paddingX={1}>
-				<Text bold color={theme.error} wrap="wrap">{phase.applying ? 'The sync was not applied' : `The mailboxes could not be read${label ? ` from ${label}` : ''}`}</Text>
+				<Text bold color={theme.error} wrap="wrap">{phase.applying ? 'The sync was not applied' : (local ? 'There is no mail server to sync from' : `The mailboxes could not be read${label ? ` from ${label}` : ''}`)}</Text>
 				{phase.lines.map((line, index) => <Text key={index} wrap="wrap">{printable(line)}</Text>)}
 				<Text> </Text>
 				<Text color={theme.muted} wrap="wrap">{local ? 'Choose the source in Settings (Directory source), then sync again.' : 'Nothing was changed. r reads again; Esc goes back.'}</Text>
