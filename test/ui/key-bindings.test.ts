@@ -2,7 +2,7 @@ import test from 'ava';
 import {domainsKeys, findBinding, findBindings, formatKey, formatKeys, formKeys, helpSectionOf, helpSections, keyMatches, textEditKeys, type KeySpec, type KeyTable} from '../../source/ui/key-bindings.js';
 import {createKeyReader, type Keystroke} from '../../source/ui/keypress.js';
 import type {BindingHandlers} from '../../source/ui/hooks/use-keys.js';
-import {command, historyKeys, reviewKeys, sendDetailKeys, type CommandOf} from '../../source/ui/key-bindings.js';
+import {command, historyKeys, reviewKeys, sendDetailKeys, settingsKeys, usersKeys, type CommandOf, type KeyBinding} from '../../source/ui/key-bindings.js';
 import {defaultTrackingIntervalMs} from '../../source/ui/tracking-service.js';
 import {footerText} from '../../source/ui/components/frame.js';
 import {keystroke, paste, BACKSPACE, CTRL_E, DELETE, ENTER, F1, SHIFT_TAB, SPACE, TAB} from './harness.js';
@@ -59,6 +59,23 @@ test('the footer shows key and label, fits the width and always ends with help',
 	t.true(text.endsWith('? Help'));
 	t.true(text.startsWith(' a/./Enter Actions'));
 	t.is(formatKeys(domainsKeys[0], {unicode: false}), 'Up/k');
+});
+
+test('the way out (Esc) stays in the footer of a screen with more commands than fit: just before the help, at 80 and 60 columns', t => {
+	const help: KeyBinding = {id: 'help', keys: ['?'], label: 'Help', description: '', footer: true};
+	for (const table of [sendDetailKeys, usersKeys, settingsKeys]) {
+		const bindings = [...table.filter(binding => binding.footer), help];
+		for (const columns of [80, 60]) {
+			const text = footerText(bindings, columns, true);
+			t.true(text.length <= columns - 1, text);
+			t.regex(text, /Esc Back {2,3}\? Help$/, `${columns}: ${text}`);
+			t.true(text.startsWith(` ${formatKeys(bindings[0]!, {unicode: true})} ${bindings[0]!.label}`), text);
+		}
+	}
+
+	// When everything fits, the order is the table's.
+	const shown = [...reviewKeys, help].filter(binding => binding.footer);
+	t.is(footerText(shown, 200, true), ` ${shown.map(binding => `${formatKeys(binding, {unicode: true})} ${binding.label}`).join('   ')}`);
 });
 
 test('every binding of the help has a description, and ids are unique within a table', t => {

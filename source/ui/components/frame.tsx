@@ -230,25 +230,32 @@ export function Header({title: titleGiven, directory, origin: originGiven, desti
 }
 
 /**
- * Lays out as many `key Label` pairs as fit the width, the help (`?`, or F1 while typing) always
- * last; three spaces between them, or two when that makes one more fit.
+ * Lays out as many `key Label` pairs as fit the width, in the table's order, the help (`?`, or F1
+ * while typing) always last; three spaces between them, or two when that makes one more fit. The
+ * way out (the first binding on Esc) is always shown, in its place or else just before the help:
+ * a screen's many commands never hide how to leave it.
  */
 export function footerText(bindings: readonly KeyBinding[], columns: number, unicode: boolean): string {
 	const text = (binding: KeyBinding) => `${formatKeys(binding, {unicode})} ${binding.label}`;
 	const isHelp = (binding: KeyBinding) => binding.id === 'help' || binding.id === 'help-anywhere';
 	const helpBinding = bindings.find(binding => isHelp(binding));
 	const help = helpBinding ? text(helpBinding) : undefined;
-	const others = bindings.filter(binding => !isHelp(binding)).map(binding => text(binding));
+	const others = bindings.filter(binding => !isHelp(binding));
+	const wayOut = others.find(binding => binding.keys.includes('escape'));
 	const layout = (gap: number): string[] => {
 		const result: string[] = [];
-		let width = help ? help.length + gap : 0;
-		for (const part of others) {
-			if (width + part.length + gap > columns - 1) {
-				break;
+		let width = (help ? help.length + gap : 0) + (wayOut ? text(wayOut).length + gap : 0);
+		let full = false;
+		for (const binding of others) {
+			const part = text(binding);
+			if (binding === wayOut) {
+				result.push(part);
+			} else if (!full && width + part.length + gap <= columns - 1) {
+				result.push(part);
+				width += part.length + gap;
+			} else {
+				full = true;
 			}
-
-			result.push(part);
-			width += part.length + gap;
 		}
 
 		return help ? [...result, help] : result;
