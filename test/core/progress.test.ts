@@ -86,6 +86,27 @@ test('the rate is measured over the last minute: a burst older than that is forg
 	t.true(Math.abs(progress.etaMs! - ((1000 - 480) * 1000) / progress.rate) < 1);
 });
 
+test('a send paced by --rate never reads above it: 2/s with messages as the pacer lets them go (first at once), looked at every 50 ms', t => {
+	const start = 1_000_000;
+	const meter = new ProgressMeter(40, 40, 2);
+	meter.startedAt = start;
+	const pacer = new Pacer({concurrency: 5, rate: 2}, start);
+	let index = 0;
+	const rates: number[] = [];
+	for (let now = start; now <= start + 20_000; now += 50) {
+		while (pacer.take(now).go) {
+			meter.count({index: index++, code: 'S', attempts: 1, response: '250 ok', ambiguous: false});
+		}
+
+		meter.sample(now);
+		rates.push(meter.snapshot(now, undefined).rate);
+	}
+
+	t.true(index >= 36, `the pacer let ${index} go in 20 s`);
+	t.true(Math.max(...rates) <= 2, `read ${Math.max(...rates)}/s`);
+	t.true(rates.at(-1)! > 1.8, String(rates.at(-1)));
+});
+
 test('without limits, a steady send: the rate over the run so far, the ETA from it', t => {
 	const run = new Run(1000);
 	for (let tick = 0; tick < 20; tick++) {

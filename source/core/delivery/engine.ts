@@ -88,7 +88,7 @@ export class Delivery {
 		this.recipients = new RunRecipients(init.record, init.addresses, init.names, init.work, init.attempts, init.thread, init.options.reports);
 		this.status = init.status;
 		this.run = init.run;
-		this.meter = new ProgressMeter(this.total, init.addresses.length);
+		this.meter = new ProgressMeter(this.total, init.addresses.length, init.options.rate * init.relays.length);
 		this.relays = new RunRelays(init.record.id, init.relays, init.options, Math.max(1, Math.min(this.options.concurrency, this.total)), () => {
 			// An idle connection the server closed is simply opened again when needed (by this
 			// worker or one resting under the connection limit).

@@ -74,10 +74,13 @@ export class ProgressMeter {
 	private readonly deferredFlag: Uint8Array;
 	/** Where the run stood, oldest first, about a second apart; the first one is at or before the window's start. */
 	private readonly samples: Array<{at: number; done: number}> = [];
+	/** Messages a second the run's own pace (--rate, each relay's) lets through at most; 0: none. */
+	private readonly ceiling: number;
 
-	constructor(total: number, recipients: number) {
+	constructor(total: number, recipients: number, ceiling = 0) {
 		this.total = total;
 		this.deferredFlag = new Uint8Array(recipients);
+		this.ceiling = ceiling;
 	}
 
 	/** Counts an outcome that reached the disk. */
@@ -126,7 +129,10 @@ export class ProgressMeter {
 		}
 
 		const spanMs = this.startedAt === 0 ? 0 : now - from.at;
-		const rate = spanMs >= minimumRateSpanMs ? ((done - from.done) * 1000) / spanMs : 0;
+		const measured = spanMs >= minimumRateSpanMs ? ((done - from.done) * 1000) / spanMs : 0;
+		// n messages paced at r take (n - 1) / r: early in a run, n over the span reads above
+		// --rate (2/s showed 4.0/s after half a second), which the pacer never lets through.
+		const rate = this.ceiling > 0 ? Math.min(measured, this.ceiling) : measured;
 		const {etaMs, etaFrom} = estimate({remaining, rate, spanMs, limiting});
 		return {
 			total: this.total,
