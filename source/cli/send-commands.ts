@@ -465,7 +465,7 @@ export async function runDelivery(delivery: Delivery, context: CommandContext, a
 		interrupts++;
 		if (interrupts === 1) {
 			say(`${signalCause(signal)}: no new message starts; the ones in flight finish and are journaled (again to stop at once)…`);
-			delivery.interrupt();
+			delivery.interrupt(signal === 'SIGTERM' || signal === 'SIGHUP' ? 'signal' : 'person');
 		} else if (signal !== 'output closed') {
 			say(`Stopping now: the messages in flight stay pending. ${massmailCommand(context.store().paths.demo)} resume ${delivery.id} sends them.`);
 			delivery.abort();

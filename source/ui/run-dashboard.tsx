@@ -121,7 +121,8 @@ export async function runDashboard(options: RunDashboardOptions): Promise<number
 			return;
 		}
 
-		active.delivery.interrupt();
+		// SIGTERM, SIGHUP and a terminal gone cut the run off; a person's quit stopped it.
+		active.delivery.interrupt(code === 128 + 15 || code === 128 + 1 ? 'signal' : 'person');
 		const timer = setTimeout(() => quit(exitCodes.interrupted), stopGraceMs);
 		timer.unref();
 		const done = () => {

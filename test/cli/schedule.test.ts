@@ -397,6 +397,58 @@ test('a scheduled run the server stopped is left to a person once its time is pa
 	t.like(lastJsonLine(resumed.stdout), {id, total: count, sent: count, status: 'finished'});
 });
 
+/** Starts run-due at 18:00:05 on a paced scheduled send and sends it `signal` once 5 messages are in. */
+async function signalledRun(t: ExecutionContext, count: number, signal: NodeJS.Signals): Promise<{s: Setup; id: string; code: number | null; stderr: string}> {
+	const s = await setup(t, users(count));
+	const {id} = await schedule(t, s, 'Sat 18:00', ['--rate', '30', '--concurrency', '1']);
+	const child = spawnCli(['run-due'], {configDir: s.dir, env: s.env('2026-12-12T17:00:05Z')});
+	child.stdin!.end();
+	let stderr = '';
+	child.stderr!.on('data', (chunk: Buffer) => {
+		stderr += chunk.toString();
+	});
+	await new Promise<void>(resolve => {
+		const timer = setInterval(() => {
+			if (s.smtp.messages.length >= 5) {
+				clearInterval(timer);
+				resolve();
+			}
+		}, 5);
+	});
+	child.kill(signal);
+	const code = await new Promise<number | null>(resolve => child.on('close', resolve));
+	return {s, id, code, stderr};
+}
+
+test('a scheduled run stopped by SIGTERM (a shutdown, systemctl stop) is resumed by the next run-due: every recipient exactly once', async t => {
+	const count = 40;
+	const {s, id, code, stderr} = await signalledRun(t, count, 'SIGTERM');
+	t.is(code, 130, stderr);
+	t.regex(stderr, /Got SIGTERM: no new message starts/);
+	t.true(s.smtp.messages.length < count);
+
+	const next = await s.at('2026-12-12T17:01:00Z', ['run-due', '--json']);
+	t.is(next.code, 0, next.stderr);
+	t.regex(next.stdout, /"outcome":"resuming"/);
+	t.like(lastJsonLine(next.stdout), {id, total: count, sent: count, failed: 0, status: 'finished'});
+	const received = perRecipient(s.smtp);
+	t.deepEqual(users(count).filter(address => received.get(address) !== 1), [], 'each once');
+});
+
+test('a scheduled run stopped by a person (Ctrl+C) is not resumed by the timer: run-due ID says to resume it by hand', async t => {
+	const count = 40;
+	const {s, id, code, stderr} = await signalledRun(t, count, 'SIGINT');
+	t.is(code, 130, stderr);
+	const accepted = s.smtp.messages.length;
+
+	const next = await s.at('2026-12-12T17:01:00Z', ['run-due', '--json']);
+	t.is(next.code, 0, next.stderr);
+	t.is(next.stdout, '');
+	t.is(s.smtp.messages.length, accepted);
+	const named = await s.at('2026-12-12T17:01:00Z', ['run-due', id, '--json']);
+	t.regex(named.stdout, new RegExp(`its run was stopped: resume it by hand \\(massmail resume ${id}\\)`));
+});
+
 test('a scheduled run killed part-way is not finished hours later: past schedule.grace run-due leaves it to a person', async t => {
 	const count = 40;
 	const s = await setup(t, users(count));

@@ -89,6 +89,8 @@ export async function recordEnd(ending: Ending, run: {
 	sends: SendLog;
 	/** How hints name this program (EngineOptions.command). */
 	command: string;
+	/** A SIGTERM or SIGHUP stopped the run, not a person. */
+	signalled?: boolean;
 }): Promise<DeliveryResult> {
 	try {
 		await run.writer.close();
@@ -98,7 +100,7 @@ export async function recordEnd(ending: Ending, run: {
 
 	const counts = run.writer.error === undefined ? countOutcomes(run.status) : countsOnDisk(run);
 	const {fatal: stoppedFirst} = ending;
-	const stoppedBy = stoppedFirst === undefined ? undefined : stopKind(stoppedFirst);
+	const stoppedBy = stoppedFirst === undefined ? (run.signalled && ending.status === 'interrupted' ? 'signal' : undefined) : stopKind(stoppedFirst);
 	try {
 		run.sends.finish(run.id, ending.status, counts, stoppedBy);
 	} catch (error) {

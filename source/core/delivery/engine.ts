@@ -59,6 +59,8 @@ export class Delivery {
 	private readonly relays: RunRelays;
 	private readonly run: RunInit['run'];
 	private readonly meter: ProgressMeter;
+	/** A SIGTERM or SIGHUP stopped the run (interrupt('signal')), not a person. */
+	private stoppedBySignal = false;
 
 	private phase: Phase = {name: 'idle'};
 	private writer: OutcomeWriter | undefined;
@@ -178,8 +180,15 @@ export class Delivery {
 		this.stop('cancelled');
 	}
 
-	/** As cancel, but the send ends 'interrupted' (Ctrl+C, a signal). */
-	interrupt(): void {
+	/**
+	 * As cancel, but the send ends 'interrupted': by a person (Ctrl+C), or by `signal` (SIGTERM,
+	 * SIGHUP: a shutdown or the service manager, which run-due takes as a run cut off).
+	 */
+	interrupt(by: 'person' | 'signal' = 'person'): void {
+		if (by === 'signal' && this.accepting) {
+			this.stoppedBySignal = true;
+		}
+
 		this.stop('interrupted');
 	}
 
@@ -483,7 +492,7 @@ export class Delivery {
 		clearInterval(this.progressTimer);
 		this.progressTimer = undefined;
 		this.relays.each('close');
-		recordEnd(ending, {id: this.id, total: this.record.total, runSent: this.runSent, status: this.status, writer: this.writer!, sends: this.sends, command: this.options.command}).then(result => {
+		recordEnd(ending, {id: this.id, total: this.record.total, runSent: this.runSent, status: this.status, writer: this.writer!, sends: this.sends, command: this.options.command, signalled: this.stoppedBySignal}).then(result => {
 			this.events.emit({type: 'progress', progress: this.progress()});
 			return this.relays.several ? {...result, relays: this.relays.list.length} : result;
 		}).finally(() => {

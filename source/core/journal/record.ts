@@ -40,11 +40,12 @@ export interface RunState {
 	sent: number;
 	failed: number;
 	/**
-	 * What stopped an interrupted run when neither a person nor a signal did: the server or the
-	 * network ('connection'), a refused login ('auth'), the disk ('store'). Absent in records
-	 * written before it was kept, and for a run a person stopped.
+	 * What stopped an interrupted run when a person did not: the server or the network
+	 * ('connection'), a refused login ('auth'), the disk ('store'), SIGTERM or SIGHUP ('signal':
+	 * the service manager, a shutdown, the terminal gone). Absent in records written before it was
+	 * kept, and for a run a person stopped (Ctrl+C, Cancel).
 	 */
-	stoppedBy?: 'connection' | 'auth' | 'store';
+	stoppedBy?: 'connection' | 'auth' | 'store' | 'signal';
 }
 
 /** A send id, and so a folder name: nothing that climbs out of the sends folder. */
@@ -171,8 +172,8 @@ export function runStateProblem(value: unknown): string | undefined {
 		return 'not a run state: "endedAt" is missing';
 	}
 
-	if (value.stoppedBy !== undefined && value.stoppedBy !== 'connection' && value.stoppedBy !== 'auth' && value.stoppedBy !== 'store') {
-		return 'not a run state: "stoppedBy" is not connection, auth or store';
+	if (value.stoppedBy !== undefined && value.stoppedBy !== 'connection' && value.stoppedBy !== 'auth' && value.stoppedBy !== 'store' && value.stoppedBy !== 'signal') {
+		return 'not a run state: "stoppedBy" is not connection, auth, store or signal';
 	}
 
 	return undefined;

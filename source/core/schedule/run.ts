@@ -4,8 +4,8 @@
  * the schedule's own id — its existence is the proof that it started, so a run-due that died
  * after creating it is resumed by the next one, never sent again.
  *
- * A run cut off part-way — killed, the machine down, or stopped by the server or the network (what
- * exits 75 by hand) — is resumed by the next run-due while its time is within schedule.grace, as a
+ * A run cut off part-way — killed, stopped by SIGTERM or SIGHUP (a shutdown, the service manager),
+ * the machine down, or stopped by the server or the network (what exits 75 by hand) — is resumed by the next run-due while its time is within schedule.grace, as a
  * send that never reached the server is tried again: a reminder is not finished hours after the
  * maintenance began. Past that, or stopped by a refused login, the disk or a person, it waits for
  * a person (`massmail resume ID`).
@@ -58,6 +58,16 @@ function stoppedByServer(sends: DeliveryContext['sends'], id: string): boolean {
 	return last?.status === 'interrupted' && last.stoppedBy === 'connection';
 }
 
+/** Whether a SIGTERM or SIGHUP stopped its last run (a shutdown, the service manager): not a person. */
+function stoppedBySignal(sends: DeliveryContext['sends'], id: string): boolean {
+	if (!sends.has(id) || sends.lockHolder(id)?.alive === true) {
+		return false;
+	}
+
+	const last = sends.lastRun(id);
+	return last?.status === 'interrupted' && last.stoppedBy === 'signal';
+}
+
 /** Whether a scheduled send's time passed no longer ago than schedule.grace. */
 function withinGrace(send: ScheduledSend, now: Date, graceSeconds: number): boolean {
 	return now.getTime() - Date.parse(send.at) <= graceSeconds * 1000;
@@ -65,7 +75,7 @@ function withinGrace(send: ScheduledSend, now: Date, graceSeconds: number): bool
 
 /** A started send run-due picks up again: its run was cut off (died, or the server stopped it). */
 function cutOff(sends: DeliveryContext['sends'], id: string): boolean {
-	return diedMidRun(sends, id) || stoppedByServer(sends, id);
+	return diedMidRun(sends, id) || stoppedByServer(sends, id) || stoppedBySignal(sends, id);
 }
 
 /**
@@ -133,7 +143,7 @@ function skipReason(sends: DeliveryContext['sends'], id: string, graceSeconds: n
 	}
 
 	if (cutOff(sends, id)) {
-		const how = stoppedByServer(sends, id) ? 'the server stopped it' : 'its run was cut off (killed, or the machine went down)';
+		const how = stoppedByServer(sends, id) ? 'the server stopped it' : stoppedBySignal(sends, id) ? 'its run was stopped by a signal (a shutdown, the service manager)' : 'its run was cut off (killed, or the machine went down)';
 		return `${how}, and its time passed more than schedule.grace (${showDuration(graceSeconds)}) ago: resume it by hand (${command} resume ${id})`;
 	}
 
