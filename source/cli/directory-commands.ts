@@ -46,7 +46,7 @@ const importCommand: Command = {
 	name: 'import',
 	args: 'FILE.csv',
 	arity: [1, 1],
-	summary: 'Import mailboxes from a CSV file with the header email,name,role,disabled. All or nothing: one bad row and nothing is imported. Re-importing an address updates it; missing domains are added.',
+	summary: 'Import mailboxes from a CSV file with the header email,name,role,disabled. All or nothing: one bad row and nothing is imported. Re-importing an address updates it (an empty cell keeps its value); missing domains are added.',
 	options: {
 		encoding: encodingOption,
 		json: {type: 'boolean', description: 'print the result as JSON'},

@@ -8,7 +8,7 @@ import {addressKey, displayDomain, domainOf, normalizeAddress} from './address.j
 export interface ImportResult {
 	/** Mailboxes that were not in the directory. */
 	added: number;
-	/** Mailboxes already there (ignoring case), replaced by the file's name, role and disabled. */
+	/** Mailboxes already there (ignoring case): given the file's name, role and disabled, where its cells are not empty. */
 	updated: number;
 	/** Domains created because a row needed them, in stored form, in order of first appearance. */
 	domainsAdded: string[];
@@ -18,17 +18,18 @@ export interface ImportResult {
 
 export const csvColumns = ['email', 'name', 'role', 'disabled'] as const;
 
-const disabledValues: Record<string, boolean> = {
-	'': false, false: false, no: false, 0: false, true: true, yes: true, 1: true,
+const disabledValues: Record<string, boolean | undefined> = {
+	'': undefined, false: false, no: false, 0: false, true: true, yes: true, 1: true,
 };
 
+/** A good row. An empty cell is undefined: a new mailbox takes the default, one already there keeps its value. */
 interface Row {
 	line: number;
 	address: string;
 	key: string;
-	name: string;
-	role: Role;
-	disabled: boolean;
+	name: string | undefined;
+	role: Role | undefined;
+	disabled: boolean | undefined;
 }
 
 /**
@@ -38,7 +39,10 @@ interface Row {
  * All or nothing: every row is checked first, and if any is bad a
  * MassmailError('validation') lists each bad row as `line N: reason` in `details`.
  * Missing domains are created. A row for an address already there (ignoring case)
- * replaces its name, role and disabled flag.
+ * replaces its name, role and disabled flag where its cells are not empty: an empty cell keeps
+ * the directory's value (a list of addresses does not enable a disabled mailbox, rename it to
+ * nothing or demote an administrator), as a sync from a source that leaves a column out does.
+ * A new mailbox's empty cells are the defaults: no name, user, enabled.
  *
  * @param source how to name the input in the error (the file name)
  */
@@ -178,17 +182,18 @@ export class CsvImport {
 			reasons.push((error as Error).message);
 		}
 
-		let name = '';
+		let name: string | undefined;
 		try {
-			name = ownCopy(checkDisplayName(fields[column.name]));
+			const checked = checkDisplayName(fields[column.name]);
+			name = checked === '' ? undefined : ownCopy(checked);
 		} catch (error) {
 			reasons.push((error as Error).message);
 		}
 
 		const roleText = fields[column.role].trim().toLowerCase();
-		const role = roleText === '' ? 'user' : roleText;
-		if (!isRole(role)) {
-			reasons.push(`unknown role ${JSON.stringify(fields[column.role])} (use ${roles.join(', ')} or leave it empty for user)`);
+		const role = roleText === '' ? undefined : roleText;
+		if (role !== undefined && !isRole(role)) {
+			reasons.push(`unknown role ${JSON.stringify(fields[column.role])} (use ${roles.join(', ')}, or leave it empty)`);
 		}
 
 		const disabledText = fields[column.disabled].trim().toLowerCase();
@@ -212,13 +217,13 @@ export class CsvImport {
 			return;
 		}
 
-		const good: Row = {line, address, key, name, role: role as Role, disabled};
+		const good: Row = {line, address, key, name, role: role as Role | undefined, disabled};
 		if (good.role === 'primary') {
 			this.primaries.push(good);
 			return;
 		}
 
-		if (this.directory.find(address)?.role === 'primary') {
+		if (good.role !== undefined && this.directory.find(address)?.role === 'primary') {
 			this.demotedPrimaries.add(key);
 		}
 
@@ -237,10 +242,14 @@ export class CsvImport {
 			}
 
 			if (next.find(row.address)) {
-				next.updateMailbox(row.address, {name: row.name, role: row.role, disabled: row.disabled});
+				next.updateMailbox(row.address, {
+					...(row.name === undefined ? {} : {name: row.name}),
+					...(row.role === undefined ? {} : {role: row.role}),
+					...(row.disabled === undefined ? {} : {disabled: row.disabled}),
+				});
 				result.updated++;
 			} else {
-				next.addMailbox({address: row.address, name: row.name, role: row.role, disabled: row.disabled});
+				next.addMailbox({address: row.address, name: row.name ?? '', role: row.role ?? 'user', disabled: row.disabled ?? false});
 				result.added++;
 			}
 		} catch (error) {

@@ -48,7 +48,7 @@ test('every bad row is reported with its line number and reason, and nothing is 
 	t.is(error.message, 'invalid.csv: 8 bad rows, nothing imported');
 	t.deepEqual(error.details, [
 		'line 3: not a valid address "not-an-address": it has no @',
-		'line 4: unknown role "chief" (use user, admin, primary or leave it empty for user)',
+		'line 4: unknown role "chief" (use user, admin, primary, or leave it empty)',
 		'line 5: disabled must be true/false/yes/no/1/0 or empty, found "maybe"',
 		'line 6: expected 4 fields (email,name,role,disabled), found 3',
 		'line 7: OK@example.com appears twice in the file (lines 2 and 7)',
@@ -63,7 +63,7 @@ test('every bad row is reported with its line number and reason, and nothing is 
 test('several problems on one row are all named', t => {
 	const error = importError(Directory.empty(), `${header}bad,"a\tb",boss,perhaps\n`);
 	t.deepEqual(error.details, [
-		'line 2: not a valid address "bad": it has no @; the name "a\\tb" contains a line break or control character; unknown role "boss" (use user, admin, primary or leave it empty for user); disabled must be true/false/yes/no/1/0 or empty, found "perhaps"',
+		'line 2: not a valid address "bad": it has no @; the name "a\\tb" contains a line break or control character; unknown role "boss" (use user, admin, primary, or leave it empty); disabled must be true/false/yes/no/1/0 or empty, found "perhaps"',
 	]);
 });
 
@@ -85,6 +85,19 @@ test('re-importing a mailbox updates it, matching the address ignoring case', t 
 	const {directory, result} = importCsv(first, `${header}ANN@Example.com,Ann Lee,admin,yes\ncarl@example.com,Carl,,\n`);
 	t.deepEqual(result, {added: 1, updated: 1, domainsAdded: [], total: 2});
 	t.deepEqual(directory.find('ann@example.com'), {address: 'ann@example.com', name: 'Ann Lee', role: 'admin', disabled: true});
+});
+
+test('re-importing with empty cells keeps what the directory holds: a disabled mailbox stays disabled, a name stays, an administrator or the primary keeps the role', t => {
+	const first = importCsv(Directory.empty(), `${header}carl@example.com,Carl Gray,user,yes\nann@example.com,Ann,admin,\npat@example.com,Pat,primary,\n`).directory;
+	const {directory, result} = importCsv(first, `${header}carl@example.com,,,\nANN@example.com,,,\npat@example.com,,,\nnew@example.com,,,\n`);
+	t.deepEqual(result, {added: 1, updated: 3, domainsAdded: [], total: 4});
+	t.deepEqual(directory.find('carl@example.com'), {address: 'carl@example.com', name: 'Carl Gray', role: 'user', disabled: true});
+	t.deepEqual(directory.find('ann@example.com'), {address: 'ann@example.com', name: 'Ann', role: 'admin', disabled: false});
+	t.deepEqual(directory.find('pat@example.com'), {address: 'pat@example.com', name: 'Pat', role: 'primary', disabled: false});
+	t.deepEqual(directory.find('new@example.com'), {address: 'new@example.com', name: '', role: 'user', disabled: false}, 'a new one: the defaults');
+	// A cell that is given still changes it.
+	const changed = importCsv(directory, `${header}carl@example.com,,,no\n`).directory;
+	t.false(changed.find('carl@example.com')!.disabled);
 });
 
 test('the header is checked and what is wrong is said', t => {

@@ -109,7 +109,7 @@ export function ImportScreen(_props: {route: RouteOf<'import'>}) {
 						</Box>
 					);
 				})}
-				{outcome ? null : <Text color={theme.muted}>Re-importing an address updates it; missing domains are added.</Text>}
+				{outcome ? null : <Text color={theme.muted}>Re-importing an address updates it (an empty cell keeps its value); missing domains are added.</Text>}
 			</Box>
 		</Box>
 	);
