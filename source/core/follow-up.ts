@@ -3,6 +3,7 @@
  * for, as the directory holds them now; and whom it comes from: the original's sender. One rule
  * for the command line and the dashboard.
  */
+import {domainOf} from './address.js';
 import type {Directory} from './directory.js';
 import type {SendRecord, UnreadablePolicy} from './journal.js';
 import type {RecipientReport, Resolution, Sender} from './types.js';
@@ -10,7 +11,10 @@ import type {RecipientReport, Resolution, Sender} from './types.js';
 /**
  * The audience of a reminder that follows up a send: each recipient whose message was accepted,
  * with the directory's name for it; the others are skipped with the reason — `not-delivered`
- * (failed, or never sent) or `disabled` (disabled in the directory since).
+ * (failed, or never sent), `disabled` (disabled in the directory since) or `removed` (removed
+ * from the directory since: its domain is there, the mailbox is not — a disabled mailbox is
+ * skipped, and a removed one must not get more than it). An address of a domain the directory
+ * does not hold was outside it when sent (--allow-external), and is reminded.
  *
  * In a damaged record (`unreadable` set, see UnreadablePolicy) a recipient whose address
  * cannot be read is left out; one whose outcome cannot be read is reminded under `send` (it may
@@ -31,6 +35,8 @@ export function followUpAudience(directory: Directory, reports: Iterable<Pick<Re
 			resolution.skipped.push({address: report.address, reason: 'not-delivered'});
 		} else if (mailbox?.disabled) {
 			resolution.skipped.push({address: report.address, reason: 'disabled'});
+		} else if (mailbox === undefined && directory.hasDomain(domainOf(report.address))) {
+			resolution.skipped.push({address: report.address, reason: 'removed'});
 		} else {
 			resolution.recipients.push({address: report.address, name: mailbox?.name ?? ''});
 		}

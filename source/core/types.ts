@@ -43,8 +43,11 @@ export interface Recipient {
 	name: string;
 }
 
-/** not-delivered: a reminder's follow-up audience leaves out those the original never reached. */
-export type SkipReason = 'disabled' | 'duplicate' | 'invalid' | 'not-delivered';
+/**
+ * not-delivered: a reminder's follow-up audience leaves out those the original never reached;
+ * removed: and those whose mailbox was removed from the directory since (its domain still there).
+ */
+export type SkipReason = 'disabled' | 'duplicate' | 'invalid' | 'not-delivered' | 'removed';
 
 export interface Resolution {
 	recipients: Recipient[];

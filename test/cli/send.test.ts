@@ -252,6 +252,22 @@ test('Ctrl+C (SIGINT) finishes the messages in flight, journals them, prints the
 	t.true(record.sent < 200);
 });
 
+test('--to send:ID leaves out a mailbox removed from the directory since, as it leaves out a disabled one', async t => {
+	const smtp = await server(t);
+	const dir = await directory(t, ['ann@example.com,Ann,user,', 'bob@example.com,Bob,user,']);
+	const env = {MASSMAIL_SMTP_URL: smtpUrl(smtp)};
+	const first = await runCli(['send', '--to', 'all', '--subject', 'Maintenance', '--message', 'Sunday', '--yes', '--json'], {configDir: dir, env});
+	const {id} = lastJsonLine(first.stdout);
+	t.is((await runCli(['user', 'remove', 'bob@example.com'], {configDir: dir})).code, 0);
+	const dry = await runCli(['remind', '--to', `send:${id}`, '--subject', 'S', '--message', 'M', '--dry-run', '--json'], {configDir: dir, env});
+	t.is(dry.code, 0, dry.stderr);
+	t.like(JSON.parse(dry.stdout), {count: 1, recipients: ['ann@example.com'], skipped: [{address: 'bob@example.com', reason: 'removed'}]});
+	const before = smtp.messages.length;
+	const sent = await runCli(['remind', '--to', `send:${id}`, '--subject', 'S', '--message', 'M', '--yes', '--json'], {configDir: dir, env});
+	t.is(sent.code, 0, sent.stderr);
+	t.deepEqual(smtp.messages.slice(before).map(message => message.envelope.to), [['ann@example.com']]);
+});
+
 test('remind --follow-up ID --to send:ID (the documented pair) reaches the original\'s recipients; --to send:OTHER those of the other send, threaded where they got the original', async t => {
 	const smtp = await server(t);
 	const dir = await directory(t, ['ann@example.com,Ann,user,', 'bob@example.com,Bob,user,', 'refuse+cid@example.com,Cid,user,']);

@@ -32,6 +32,7 @@ const skipWords: Record<SkipReason, [string, string]> = {
 	duplicate: ['duplicate removed', 'duplicates removed'],
 	invalid: ['invalid address skipped', 'invalid addresses skipped'],
 	'not-delivered': ['address not reached by the earlier send skipped', 'addresses not reached by the earlier send skipped'],
+	removed: ['mailbox removed since skipped', 'mailboxes removed since skipped'],
 };
 
 /**
