@@ -57,6 +57,8 @@ export function askToStopSend(dialog: DialogApi, services: DashboardServices, op
 	}
 
 	const {delivery, done} = active;
+	// No message starts while the question is open (see Progress's Cancel); Keep sending goes on.
+	const pausedHere = delivery.pause();
 	const progress = delivery.progress();
 	const quitAfter = options.quitAfter ?? true;
 	const quit = (status: number) => {
@@ -70,7 +72,7 @@ export function askToStopSend(dialog: DialogApi, services: DashboardServices, op
 		title: 'Stop this send?',
 		tone: 'warning',
 		lines: [
-			`${formatCount(progress.sent)} of ${formatCount(progress.total)} sent so far; every outcome is on record either way.`,
+			`Paused while you answer. ${formatCount(progress.sent)} of ${formatCount(progress.total)} sent so far; every outcome is on record either way.`,
 			'Stop: messages in flight finish, the rest waits. Resume later with:',
 			`  ${massmailCommand(services.demo)} resume ${delivery.id}`,
 			'Cancel: the send ends here, marked cancelled; the rest goes only if it is resumed.',
@@ -83,7 +85,11 @@ export function askToStopSend(dialog: DialogApi, services: DashboardServices, op
 			{binding: command(stopSendKeys, 'cancel-send'), action() {
 				delivery.cancel();
 			}},
-			{binding: command(stopSendKeys, 'keep')},
+			{binding: command(stopSendKeys, 'keep'), action() {
+				if (pausedHere) {
+					delivery.resume();
+				}
+			}},
 		],
 	});
 }

@@ -353,6 +353,27 @@ test.serial('Progress: pause and resume, then cancel (asks); the summary and the
 	t.regex(dashboard.screen(), new RegExp(`Cancelled: ${send.sent} of 31 sent, ${31 - send.sent} not sent`));
 });
 
+test.serial('while the Cancel or Stop question is open no message starts, and its counts hold; Keep sending goes on', async t => {
+	const setup = await smtpSetup(t);
+	const dashboard = await startSlowSend(t, setup, 'Hold');
+	for (const [open, keep] of [['c', 'n'], [CTRL_C, 'k']] as const) {
+		await dashboard.press(open);
+		t.regex(dashboard.screen(), /Paused while you answer/);
+		const atQuestion = setup.server.messages.length;
+		await new Promise(resolve => setTimeout(resolve, 1500));
+		// Concurrency 1: at most the one message in flight finishes; at 4 a second six more would have gone.
+		t.true(setup.server.messages.length <= atQuestion + 1, `${setup.server.messages.length - atQuestion} more`);
+		await dashboard.press(keep);
+		await dashboard.settle(() => setup.server.messages.length > atQuestion + 2, 10_000);
+		t.regex(dashboard.screen(), /sending/);
+	}
+
+	await dashboard.press('c', 'y');
+	await dashboard.settle(screen => screen.includes('Cancelled'));
+	const [send] = dashboard.services.delivery().sends.list();
+	t.is(send.sent, setup.server.messages.length);
+});
+
 test.serial('Progress: sent, failed, deferred and remaining add up to the total; cancelling names the rest once', async t => {
 	const setup = await smtpSetup(t);
 	const dashboard = await open(t, setup, {setup(store) {

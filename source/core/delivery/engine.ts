@@ -158,12 +158,15 @@ export class Delivery {
 		return done;
 	}
 
-	/** Stops taking recipients; in-flight messages finish. */
-	pause(): void {
+	/** Stops taking recipients; in-flight messages finish. True when it was running and is paused now. */
+	pause(): boolean {
 		if (this.phase.name === 'running') {
 			this.phase = {name: 'paused'};
 			this.events.emit({type: 'state', state: 'paused'});
+			return true;
 		}
+
+		return false;
 	}
 
 	resume(): void {

@@ -97,16 +97,26 @@ function RunningSend({route, active}: {route: RouteOf<'progress'>; active: NonNu
 	}, [done]);
 
 	const cancel = () => {
+		// No message starts while the question is open: its counts hold, and nobody more gets
+		// the message while a person decides to stop it. Keep sending goes on as it was.
+		const pausedHere = delivery.pause();
+		const now = delivery.progress();
 		dialog.open(confirmDialog({
 			title: 'Cancel this send?',
 			lines: [
-				`${formatCount(progress.sent)} sent so far stay sent; the other ${formatCount(progress.remaining)} are not sent unless the send is resumed.`,
+				`Paused while you answer: no new message starts${pausedHere ? ' (those in flight finish)' : ''}.`,
+				`${formatCount(now.sent)} sent so far stay sent; the other ${formatCount(now.remaining)} are not sent unless the send is resumed.`,
 				`The record keeps every outcome: ${massmailCommand(services.demo)} show ${delivery.id}`,
 			],
 			yes: 'Cancel the send',
 			no: 'Keep sending',
 			tone: 'warning',
 			onYes: () => delivery.cancel(),
+			onNo() {
+				if (pausedHere) {
+					delivery.resume();
+				}
+			},
 		}));
 	};
 
