@@ -130,6 +130,27 @@ test.serial('an interrupted send is resumed from its page: every recipient recei
 	await d.unmount();
 });
 
+test.serial('Resume above delivery.confirmThreshold takes only y, as a new send does: Enter does not start it', async t => {
+	const setup = await sendsSetup(t);
+	const recipients = people('b1', 'b2', 'b3', 'b4', 'b5', 'b6');
+	const result = await interruptedSend(setup, recipients);
+	const pending = result.total - result.sent;
+	t.true(pending > 1);
+	const d = await renderDashboard(t, {env: setup.env, route: {screen: 'send-detail', sendId: result.id}});
+	d.services.store.settings.update({delivery: {confirmThreshold: 1}});
+	const before = setup.server!.messages.length;
+	await d.press('s');
+	t.regex(d.screen(), /y resumes; Enter does not answer this question\./, d.screen());
+	await d.press(ENTER);
+	await new Promise(resolve => setTimeout(resolve, 300));
+	t.regex(d.screen(), /Resume: send to the \d+ recipients not sent yet\?/, 'still asking');
+	t.is(setup.server!.messages.length, before);
+	await d.press('y');
+	await finished(d);
+	t.true(d.screen().includes('Finished: 6 of 6 sent'), d.screen());
+	await d.unmount();
+});
+
 test.serial('a cancelled send offers Resume on its page, as its Summary and massmail resume say: the rest goes only when asked', async t => {
 	const setup = await sendsSetup(t);
 	const recipients = people('c1', 'c2', 'c3', 'c4', 'c5');

@@ -13,7 +13,7 @@ import {describeTarget, resolveSmtpTarget} from '../../core/smtp-config.js';
 import type {DeliveriesRead, Delivery, RecipientRecord, SendListing} from '../../core/journal.js';
 import {isMassmailError} from '../../core/errors.js';
 import {reportFileExists, reportFormatOf, reportPath} from '../../core/report.js';
-import {sendDetailKeys} from '../key-bindings.js';
+import {command, formatKey, formatKeys, sendDetailKeys, typedConfirmKeys} from '../key-bindings.js';
 import {useScreenKeys} from '../hooks/use-keys.js';
 import {usePolledRead} from '../hooks/use-polled-read.js';
 import {useNavigation} from '../hooks/use-navigation.js';
@@ -119,15 +119,20 @@ export function SendDetailScreen({route}: {route: RouteOf<'send-detail'>}) {
 		}
 
 		const count = recipients.filter(recipient => only === 'failed' ? recipient.status === 'failed' : recipient.status === 'pending' && recipient.unreadable === undefined).length;
+		// Above delivery.confirmThreshold only y answers, as Review's Send: a reflexive Enter does not start a mass send again.
+		const many = count > services.store.settings.get().delivery.confirmThreshold;
 		dialog.open(confirmDialog({
 			title: only === 'failed' ? `Retry ${plural(count, 'failed recipient')}?` : `Resume: send to the ${plural(count, 'recipient')} not sent yet?`,
 			lines: [
 				`Subject: ${printable(summary?.subject ?? '')}`,
 				`Goes to: ${destinationNow(services)}`,
 				only === 'failed' ? 'Each gets a fresh set of attempts.' : 'Nobody whose message was accepted is sent it again.',
+				...(many ? [`${formatKeys(command(typedConfirmKeys, 'yes'), theme.symbols)} ${only === 'failed' ? 'retries' : 'resumes'}; ${formatKey('enter', theme.symbols)} does not answer this question.`] : []),
 			],
 			yes: only === 'failed' ? 'Retry' : 'Resume',
 			no: 'Not now',
+			tone: many ? 'warning' : undefined,
+			typedYes: many,
 			onYes: () => {
 				start(only);
 			},
