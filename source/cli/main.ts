@@ -33,7 +33,7 @@ export function generalHelp(): string {
 		'  massmail --demo          the dashboard on a separate demo profile: sample directory, local capture',
 		...list,
 		'',
-		'Groups (--to): all | domain:NAME[,NAME…] | admins | primary-admins | user:ADDRESS',
+		'Groups (--to): all | domain:NAME[,NAME…] | admins | primary-admins | user:ADDRESS | send:ID',
 		'Every command takes --help. --demo before a command runs it on the demo profile.',
 		'',
 		'Environment:',

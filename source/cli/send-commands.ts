@@ -108,7 +108,7 @@ function resolveAudience(directory: Directory, context: CommandContext, followUp
 
 	if (followUpOf === undefined) {
 		if (to === undefined) {
-			throw usageError('who is it for? give --to GROUP', 'Groups: all | domain:NAME[,NAME…] | admins | primary-admins | user:ADDRESS');
+			throw usageError('who is it for? give --to GROUP', 'Groups: all | domain:NAME[,NAME…] | admins | primary-admins | user:ADDRESS | send:ID');
 		}
 
 		const group = parseGroup(to);

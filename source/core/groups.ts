@@ -4,7 +4,7 @@ import type {Directory} from './directory.js';
 import {addressKey, displayAddress, displayDomain, normalizeAddress, normalizeDomain} from './address.js';
 
 /** The command-line forms of a group, for help texts and hints. */
-export const groupForms = ['all', 'domain:NAME[,NAME…]', 'admins', 'primary-admins', 'user:ADDRESS'] as const;
+export const groupForms = ['all', 'domain:NAME[,NAME…]', 'admins', 'primary-admins', 'user:ADDRESS', 'send:ID'] as const;
 
 const formsHint = `a group is one of: ${groupForms.join(' | ')}`;
 

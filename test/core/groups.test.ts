@@ -49,7 +49,7 @@ test('a bad group is a usage error listing the forms', t => {
 		const error = t.throws(() => parseGroup(text), {instanceOf: MassmailError});
 		t.is(error.message, message);
 		t.is(error.kind, 'usage');
-		t.is(error.hint, 'a group is one of: all | domain:NAME[,NAME…] | admins | primary-admins | user:ADDRESS');
+		t.is(error.hint, 'a group is one of: all | domain:NAME[,NAME…] | admins | primary-admins | user:ADDRESS | send:ID');
 	}
 });
 

@@ -263,3 +263,19 @@ test.serial('no sender address set and no default (a machine without a fully qua
 	await d.settle(screen => screen.includes('Finished'));
 	t.true(d.screen().includes('Finished: 2 of 2 sent'), d.screen());
 });
+
+test.serial('Review of a group with no mailbox says so, rather than that every mailbox was skipped', async t => {
+	const d = await renderDashboard(t, {demo: true, setup(store) {
+		const directory = store.directory();
+		directory.addDomain('new.example');
+		store.saveDirectory(directory);
+	}, route: {screen: 'send-email', preset: {group: {kind: 'domain', domains: ['new.example']}}}});
+	await d.focusField('Subject');
+	await d.type('Welcome');
+	await d.focusField('Message');
+	await d.type('Hello');
+	await d.press(CTRL_S);
+	await d.settle(screen => screen.includes('nobody'));
+	t.regex(d.screen(), /To +nobody: the group has no mailbox/, d.screen());
+	await d.unmount();
+});

@@ -305,7 +305,7 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 					<Text color={theme.muted}> {fit(`(${describeGroup(plan.group)})`, width - formatCount(count).length - 1)}</Text>
 				</Text>
 			))}
-			{count === 0 ? row('To', 'nobody: every mailbox of the group was skipped', theme.error) : null}
+			{count === 0 ? row('To', plan.resolution.skipped.length > 0 ? 'nobody: every mailbox of the group was skipped' : 'nobody: the group has no mailbox', theme.error) : null}
 			{recipients.slice(0, shownTo).map((recipient, index) => (
 				<Box key={recipient.address}>
 					<Text color={theme.muted}>{' '}{fit(index === 0 ? 'To' : '', labelWidth, ' ')}</Text>
