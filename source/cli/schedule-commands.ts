@@ -4,7 +4,7 @@
  * `run-due` (what the system's timer runs every minute: it never waits for a terminal).
  */
 import {now} from '../core/clock.js';
-import {exitCodes, isMassmailError, formatError, usageError} from '../core/errors.js';
+import {exitCodes, isMassmailError, usageError} from '../core/errors.js';
 import {formatCount, plural, printable} from '../core/format.js';
 import {currentOperator, describeOperator} from '../core/operator.js';
 import {cancelScheduled, describeWhen, editScheduled, formatTime, openSchedule, type ScheduledSend, type ScheduleEdit} from '../core/schedule/index.js';
@@ -287,7 +287,8 @@ const runDueCommand: Command = {
 						throw error;
 					}
 
-					say(send, 'not started', formatError(error).replace(/^massmail: /, ''));
+					// One line: run-due.log and journalctl keep a line a send.
+					say(send, 'not started', [error.message, ...error.details, error.hint].filter(Boolean).join('; '));
 					status = worse(status, error.exitCode);
 					continue;
 				}

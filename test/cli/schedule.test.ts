@@ -356,6 +356,14 @@ test('a scheduled run the server stopped part-way (75) is resumed by the next ru
 	const down = await at('2026-12-12T17:01:00Z', ['run-due', '--json']);
 	t.is(down.code, 3, down.stderr);
 	t.regex(down.stdout, /"outcome":"not started"/);
+	// As the timer's log keeps it: one line, the hint after a semicolon, no \n written out.
+	const plain = await at('2026-12-12T17:01:30Z', ['run-due']);
+	t.is(plain.code, 3, plain.stderr);
+	const lines = plain.stderr.trim().split('\n').filter(text => !text.startsWith('the connection check failed'));
+	t.is(lines.length, 1, plain.stderr);
+	const line = lines[0];
+	t.regex(line!, new RegExp(`^${id} "Maintenance" \\(.*\\): not started: cannot reach the SMTP server 127\\.0\\.0\\.1:\\d+: .*; `), line);
+	t.false(line!.includes('\\n'), line);
 
 	await server.restart();
 	const resumed = await at('2026-12-12T17:02:00Z', ['run-due', '--json']);
