@@ -5,9 +5,9 @@
  */
 import {now} from '../core/clock.js';
 import {exitCodes, isMassmailError, usageError} from '../core/errors.js';
-import {formatCount, plural, printable} from '../core/format.js';
+import {formatCount, massmailCommand, plural, printable} from '../core/format.js';
 import {currentOperator, describeOperator} from '../core/operator.js';
-import {cancelScheduled, describeWhen, editScheduled, formatTime, openSchedule, type ScheduledSend, type ScheduleEdit} from '../core/schedule/index.js';
+import {cancelScheduled, describeWhen, editScheduled, formatTime, openSchedule, scheduledFollowUps, type ScheduledSend, type ScheduleEdit} from '../core/schedule/index.js';
 import {addScheduledSend, type NewScheduledSend} from '../core/schedule/create.js';
 import {stringOption, type Command, type CommandContext} from './command.js';
 import {confirmOrRefuse} from './directory-commands.js';
@@ -216,6 +216,11 @@ const cancelCommand: Command = {
 
 		cancelScheduled(book, store(), id, clock, describeOperator(currentOperator(env)));
 		io.out(`Cancelled ${id}: nothing of it will be sent.`);
+		// Its follow-ups stay as they are (each was asked for on its own), but would be refused when due.
+		for (const followUp of scheduledFollowUps(book, id)) {
+			io.out(`Its follow-up ${followUp.id} (${formatTime(new Date(followUp.at), followUp.zone)}) is still scheduled, and run-due will refuse it: cancel it too with ${massmailCommand(store().paths.demo)} cancel ${followUp.id}`);
+		}
+
 		return exitCodes.ok;
 	},
 };

@@ -181,6 +181,10 @@ async function composeAndSend(context: CommandContext, kind: MessageDraft['kind'
 		const scheduledOriginal = followUpOf !== undefined && !deliveryContext().sends.has(followUpOf) && openSchedule(store).has(followUpOf)
 			? openSchedule(store).get(followUpOf)
 			: undefined;
+		if (scheduledOriginal !== undefined && scheduledOriginal.state !== 'scheduled' && scheduledOriginal.state !== 'started') {
+			throw usageError(`send ${followUpOf} was ${scheduledOriginal.state} and never sent: a follow-up of it would reach nobody`, `massmail scheduled lists it${scheduledOriginal.reason ? ` (${scheduledOriginal.reason})` : ''}`);
+		}
+
 		if (scheduledOriginal !== undefined && (when === undefined || when.at.getTime() <= Date.parse(scheduledOriginal.at))) {
 			throw usageError(`send ${followUpOf} is scheduled for ${describeWhen(new Date(scheduledOriginal.at), now(context.env), scheduledOriginal.zone)} and has not been sent: its follow-up can only be scheduled after it`, 'add --at WHEN, a time after the original\'s');
 		}

@@ -277,6 +277,27 @@ test('a follow-up scheduled before its original has run: sent after it, to whom 
 	t.is(same.inReplyTo, first.messageId);
 });
 
+test('an original and its scheduled follow-up stay in order: the original cannot move past it; cancelling the original names it; no follow-up of a cancelled send', async t => {
+	const s = await setup(t, ['ann@example.com', 'bob@example.com']);
+	const original = await schedule(t, s, 'Sat 18:00');
+	const followUp = JSON.parse((await s.at(friday, ['remind', '--follow-up', original.id, '--message', 'In an hour.', '--at', 'Sat 19:00', '--yes', '--json'])).stdout) as {id: string};
+
+	const moved = await s.at(friday, ['scheduled', 'edit', original.id, '--at', 'Sat 20:00', '--yes']);
+	t.is(moved.code, 2);
+	t.regex(moved.stderr, new RegExp(`${original.id} is followed up by ${followUp.id}, scheduled Sat 12 Dec 2026 19:00 CET: its time must be before that\nmove the follow-up first: massmail scheduled edit ${followUp.id} --at WHEN`));
+	t.like((await scheduledJson(s)).find(send => send.id === original.id), {at: saturday1800});
+	t.is((await s.at(friday, ['scheduled', 'edit', original.id, '--at', 'Sat 18:30', '--yes'])).code, 0, 'before it: fine');
+
+	const cancelled = await s.at(friday, ['cancel', original.id, '--yes']);
+	t.is(cancelled.code, 0, cancelled.stderr);
+	t.is(cancelled.stdout, `Cancelled ${original.id}: nothing of it will be sent.\nIts follow-up ${followUp.id} (Sat 12 Dec 2026 19:00 CET) is still scheduled, and run-due will refuse it: cancel it too with massmail cancel ${followUp.id}\n`);
+
+	const another = await s.at(friday, ['remind', '--follow-up', original.id, '--message', 'Again.', '--at', 'Sat 19:30', '--yes']);
+	t.is(another.code, 2);
+	t.regex(another.stderr, new RegExp(`send ${original.id} was cancelled and never sent: a follow-up of it would reach nobody`));
+	t.is((await scheduledJson(s)).length, 2, 'nothing more scheduled');
+});
+
 test('scheduled edit changes the time and the text (asks, or --yes); run-due sends the edited one at its new time', async t => {
 	const s = await setup(t, ['ann@example.com', 'bob@example.com']);
 	const {id} = await schedule(t, s, 'Sat 18:00');

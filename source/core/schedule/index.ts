@@ -67,6 +67,12 @@ export function editScheduled(book: ScheduleBook, store: Pick<Store, 'paths'>, i
 			}
 		}
 
+		// Its follow-ups wait for it: it must not move to or past one of them.
+		const [blocked] = edit.at === undefined ? [] : scheduledFollowUps(book, id).filter(followUp => Date.parse(followUp.at) <= edit.at!.at.getTime());
+		if (blocked) {
+			throw new MassmailError('usage', `${id} is followed up by ${blocked.id}, scheduled ${formatTime(new Date(blocked.at), blocked.zone)}: its time must be before that`, {hint: `move the follow-up first: massmail scheduled edit ${blocked.id} --at WHEN`});
+		}
+
 		return book.replace({
 			...send,
 			...(edit.at === undefined ? {} : {at: edit.at.at.toISOString(), zone: edit.at.zone}),
@@ -76,6 +82,11 @@ export function editScheduled(book: ScheduleBook, store: Pick<Store, 'paths'>, i
 	} finally {
 		taken.lock.release();
 	}
+}
+
+/** The scheduled sends still waiting that follow up `id` (remind --follow-up ID --at …). */
+export function scheduledFollowUps(book: ScheduleBook, id: string): ScheduledSend[] {
+	return book.list().sends.filter(send => send.followUpOf === id && send.state === 'scheduled');
 }
 
 /** A scheduled send that is still waiting, read under its lock; else why it cannot be `what`. */
