@@ -10,6 +10,7 @@ import {openStore} from '../../source/core/store.js';
 import {makeTestCertificates} from '../helpers/postgres-server.js';
 import {tempConfigDir, tempFolder, testSenderAddress} from '../helpers/temp-dir.js';
 import {senderAddressOrigin, senderForSend} from '../../source/core/sender.js';
+import {maximumRetryDelayMs} from '../../source/core/delivery/retry-queue.js';
 
 function settingsIn(t: Parameters<typeof tempConfigDir>[0]): {store: SettingsStore; file: string; env: NodeJS.ProcessEnv} {
 	const {env} = tempConfigDir(t, {bare: true});
@@ -65,7 +66,9 @@ test('setKey checks each value and says what is expected', t => {
 	const message = (key: string, raw: string) => t.throws(() => {
 		store.setKey(key, raw);
 	}, {instanceOf: MassmailError}).message;
-	t.is(message('smtp.port', 'abc'), 'smtp.port must be a whole number from 1, found "abc"');
+	t.is(message('smtp.port', 'abc'), 'smtp.port must be a whole number from 1 to 65535, found "abc"');
+	// No wait is longer than retry-queue.ts's bound: a larger first wait would not be what it says.
+	t.is(message('delivery.retryDelayMs', '99999999999999'), `delivery.retryDelayMs must be a whole number from 0 to ${maximumRetryDelayMs}, found 99999999999999`);
 	t.is(message('smtp.port', '70000'), 'smtp.port must be a whole number from 1 to 65535, found 70000');
 	t.is(message('delivery.concurrency', '0'), 'delivery.concurrency must be a whole number from 1 to 100, found 0');
 	t.is(message('smtp.tls', 'ssl'), 'smtp.tls must be one of implicit, starttls, opportunistic, found "ssl"');

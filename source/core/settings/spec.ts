@@ -61,23 +61,26 @@ export const text = (value: unknown): string => {
 export const shownAsIs = (value: unknown): string => String(value);
 
 /** A whole number from `min` to `max`. */
-export const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => ({
-	parse(raw: string): unknown {
-		if (!/^\s*\d+\s*$/.test(raw)) {
-			throw new Invalid(`must be a whole number from ${min}, found ${JSON.stringify(raw)}`);
-		}
+export const integer = (min: number, max = Number.MAX_SAFE_INTEGER) => {
+	const range = `from ${min}${max === Number.MAX_SAFE_INTEGER ? '' : ` to ${max}`}`;
+	return {
+		parse(raw: string): unknown {
+			if (!/^\s*\d+\s*$/.test(raw)) {
+				throw new Invalid(`must be a whole number ${range}, found ${JSON.stringify(raw)}`);
+			}
 
-		return Number(raw);
-	},
-	check(value: unknown): unknown {
-		if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-			throw new Invalid(`must be a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? '' : ` to ${max}`}, found ${JSON.stringify(value)}`);
-		}
+			return Number(raw);
+		},
+		check(value: unknown): unknown {
+			if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+				throw new Invalid(`must be a whole number ${range}, found ${JSON.stringify(value)}`);
+			}
 
-		return value;
-	},
-	show: shownAsIs,
-});
+			return value;
+		},
+		show: shownAsIs,
+	};
+};
 
 export const booleanWords: Record<string, boolean> = {true: true, yes: true, on: true, 1: true, false: false, no: false, off: false, 0: false};
 

@@ -225,7 +225,8 @@ const specs: {[K in Exclude<SettingKey, SourceSettingKey | TrackingKey | Schedul
 		show: value => showRate(value as number),
 	},
 	'delivery.maxAttempts': {description: 'attempts per recipient when the server says "try later", the first included (1 to 100)', example: '5', ...integer(1, 100), label: 'Attempts'},
-	'delivery.retryDelayMs': {description: 'the wait before the first retry in milliseconds; it doubles with each attempt', example: '2000', ...integer(0), label: 'First retry (ms)'},
+	// At most retry-queue.ts's maximumRetryDelayMs: no wait is longer, so a larger value would not be what it says.
+	'delivery.retryDelayMs': {description: 'the wait before the first retry in milliseconds (0 to 900000); it doubles with each attempt, up to 15 minutes', example: '2000', ...integer(0, 900_000), label: 'First retry (ms)'},
 	'delivery.replyTimeoutMs': {description: 'deadline in milliseconds for the whole opening of a connection and for each whole reply', example: '60000', ...integer(1000), note: 'the opening: greeting, EHLO, TLS, login'},
 	'delivery.dataTimeoutMs': {description: 'deadline in milliseconds for sending a message and the whole reply to it (RFC 5321 allows 10 minutes)', example: '300000', ...integer(1000)},
 	'delivery.confirmThreshold': {description: 'above this many recipients, sending asks a second time with the count', example: '100', ...integer(0), label: 'Confirm above'},
