@@ -305,12 +305,23 @@ export class MessageTemplate {
 		}
 
 		for (const recipient of list) {
-			if (checkTo) {
-				this.toLine(recipient);
-			}
+			try {
+				if (checkTo) {
+					this.toLine(recipient);
+				}
 
-			if (checkSubject) {
-				foldedHeader('Subject', unstructuredText(this.subjectFor(recipient)), 'Subject');
+				if (checkSubject) {
+					foldedHeader('Subject', unstructuredText(this.subjectFor(recipient)), 'Subject');
+				}
+			} catch (error) {
+				// The typed text may be short: a placeholder brought the long word in. Name whose it is.
+				if (error instanceof MassmailError) {
+					throw new MassmailError(error.kind, `for ${displayAddress(recipient.address)}: ${error.message}`, {
+						hint: recipient.name.length > maximumLineLength / 2 ? `its name in the directory is ${recipient.name.length.toLocaleString('en-US')} characters: shorten it (massmail user set ${recipient.address} --name NAME), or leave {{name}} out; ${error.hint ?? ''}`.replace(/; $/, '') : error.hint,
+					});
+				}
+
+				throw error;
 			}
 		}
 	}

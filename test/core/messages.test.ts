@@ -165,8 +165,15 @@ test('a word that cannot fit in 998 characters is refused before anything is sen
 	});
 	t.throws(() => {
 		template.checkRecipients([{address: 'ann@example.com', name: ''}, {address: long, name: ''}]);
-	}, {message: /^To Friendly Name/});
-	await t.throwsAsync(createDelivery(setup.ctx, {draft: draft({friendlyName: 'w'.repeat(800)}), audience: 'test', recipients: [{address: long, name: ''}]}, fast), {message: /^To Friendly Name/});
+	}, {message: new RegExp(`^for ${long}: To Friendly Name`)});
+	await t.throwsAsync(createDelivery(setup.ctx, {draft: draft({friendlyName: 'w'.repeat(800)}), audience: 'test', recipients: [{address: long, name: ''}]}, fast), {message: /^for .*: To Friendly Name/});
+
+	// A short subject whose {{name}} brings in a directory name of 1,000 characters: whose name it is, and what to do.
+	const named = t.throws(() => {
+		new MessageTemplate(draft({subject: 'News for {{name}}'}), {sendId: 's'}).checkRecipients([{address: 'ann@example.com', name: 'Ann'}, {address: 'long@example.com', name: 'n'.repeat(1000)}]);
+	}, {instanceOf: MassmailError});
+	t.regex(named!.message, /^for long@example\.com: Subject holds a word too long/);
+	t.regex(named!.hint ?? '', /^its name in the directory is 1,000 characters: shorten it \(massmail user set long@example\.com --name NAME\), or leave \{\{name\}\} out; /);
 	t.is(setup.server.messages.length, 0);
 	t.deepEqual(setup.ctx.sends.list(), [], 'no send record either');
 });
