@@ -18,6 +18,9 @@ export interface ImportResult {
 
 export const csvColumns = ['email', 'name', 'role', 'disabled'] as const;
 
+/** Bad rows named one by one; the rest are counted. */
+const shownProblems = 100;
+
 const disabledValues: Record<string, boolean | undefined> = {
 	'': undefined, false: false, no: false, 0: false, true: true, yes: true, 1: true,
 };
@@ -137,8 +140,10 @@ export class CsvImport {
 		if (problems.length > 0) {
 			problems.sort((a, b) => a.line - b.line);
 			const count = problems.length;
-			throw new MassmailError('validation', `${source}: ${count} bad ${count === 1 ? 'row' : 'rows'}, nothing imported`, {
-				details: problems.map(problem => `line ${problem.line}: ${problem.text}`),
+			// A file that is wrong throughout (another table, the wrong delimiter) is not printed whole.
+			const shown = problems.slice(0, shownProblems).map(problem => `line ${problem.line}: ${problem.text}`);
+			throw new MassmailError('validation', `${source}: ${count.toLocaleString('en-US')} bad ${count === 1 ? 'row' : 'rows'}, nothing imported`, {
+				details: count > shownProblems ? [...shown, `… and ${(count - shownProblems).toLocaleString('en-US')} more bad rows (the first ${shownProblems} are shown)`] : shown,
 			});
 		}
 

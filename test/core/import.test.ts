@@ -100,6 +100,16 @@ test('re-importing with empty cells keeps what the directory holds: a disabled m
 	t.false(changed.find('carl@example.com')!.disabled);
 });
 
+test('a file bad throughout names its first 100 bad rows and counts the rest, rather than printing them all', t => {
+	const rows = Array.from({length: 5000}, (_, index) => `not-an-address-${index},,,`).join('\n');
+	const error = importError(Directory.empty(), `${header}${rows}\n`, 'other-table.csv');
+	t.is(error.message, 'other-table.csv: 5,000 bad rows, nothing imported');
+	t.is(error.details.length, 101);
+	t.is(error.details[0], 'line 2: not a valid address "not-an-address-0": it has no @');
+	t.is(error.details[99], 'line 101: not a valid address "not-an-address-99": it has no @');
+	t.is(error.details[100], '… and 4,900 more bad rows (the first 100 are shown)');
+});
+
 test('the header is checked and what is wrong is said', t => {
 	let error = importError(Directory.empty(), fs.readFileSync(fixture('bad-header.csv'), 'utf8'), 'bad-header.csv');
 	t.is(error.message, 'bad-header.csv: line 1: the header "email,fullname,role" is not email,name,role,disabled: missing columns name, disabled; unknown column "fullname"; nothing imported');
