@@ -186,6 +186,18 @@ export async function runCli(argv: string[], io: Output = processOutput(), env: 
 		}
 
 		const found = findCommand(words);
+		// `massmail user`, `massmail domain --help`: the commands of that name, as git does.
+		const family = found ? [] : commands.filter(command => command.name.startsWith(`${words[0]} `));
+		if (!found && family.length > 0 && words.length <= 2) {
+			const list = family.map(command => `  massmail ${command.name}${command.args ? ` ${command.args}` : ''}`).join('\n');
+			if (words[1] === '--help' || words[1] === '-h') {
+				io.out(`${list}\n\nEach takes --help.`);
+				return 0;
+			}
+
+			throw usageError(`"${words.join(' ')}" needs one of its commands:\n${list}`, `massmail ${family[0]!.name} --help says more`);
+		}
+
 		if (!found) {
 			throw usageError(`unknown command "${words.join(' ')}"`, 'Run massmail --help for the commands.');
 		}

@@ -133,6 +133,13 @@ test('argument errors say what is wrong, show the usage, and exit 2', async t =>
 	const unknownCommand = await runCli(['sned'], {configDir: dir});
 	t.is(unknownCommand.code, 2);
 	t.regex(unknownCommand.stderr, /unknown command "sned"/);
+	// A family of commands alone, or with --help, lists its commands (README: every command takes --help).
+	const family = await runCli(['user', '--help'], {configDir: dir});
+	t.is(family.code, 0, family.stderr);
+	t.is(family.stdout, '  massmail user add ADDRESS\n  massmail user set ADDRESS\n  massmail user remove ADDRESS\n\nEach takes --help.\n');
+	const bare = await runCli(['domain'], {configDir: dir});
+	t.is(bare.code, 2);
+	t.is(bare.stderr, 'massmail: "domain" needs one of its commands:\n  massmail domain add NAME\n  massmail domain remove NAME\nmassmail domain add --help says more\n');
 	const missing = await runCli(['users'], {configDir: dir});
 	t.is(missing.code, 2);
 	t.regex(missing.stderr, /missing DOMAIN/);
