@@ -279,3 +279,15 @@ test.serial('Review of a group with no mailbox says so, rather than that every m
 	t.regex(d.screen(), /To +nobody: the group has no mailbox/, d.screen());
 	await d.unmount();
 });
+
+test.serial('the Send Email form shows the address the send will use when none is set: the capture server\'s stand-in, never an empty <>', async t => {
+	const d = await renderDashboard(t, {setup(store) {
+		store.saveDirectory(sampleDirectory());
+		// No sender address, as on a machine without a fully qualified name and nothing set.
+		fs.writeFileSync(store.settings.file, JSON.stringify({sender: {name: 'System Administrator', address: ''}}));
+	}, route: {screen: 'send-email', preset: {group: {kind: 'domain', domains: ['example.com']}}}});
+	t.teardown(async () => d.unmount());
+	await d.focusField('Subject');
+	t.regex(d.screen(), /From +System Administrator <postmaster@localhost>/, d.screen());
+	t.notRegex(d.screen(), /<>/);
+});

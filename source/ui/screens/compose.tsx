@@ -6,6 +6,8 @@
 import {useMemo, type ReactNode} from 'react';
 import {Box, Text} from 'ink';
 import {displayDomain} from '../../core/address.js';
+import {captureSenderAddress} from '../../core/sender.js';
+import {resolveSmtpTarget} from '../../core/smtp-config.js';
 import {foldedToHeader, toLineFor} from '../../core/compose.js';
 import {followUpAudience, followUpSender} from '../../core/follow-up.js';
 import type {Recipient, SendKind, Sender} from '../../core/types.js';
@@ -51,6 +53,19 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 	const storeVersion = useStoreVersion();
 	const directory = services.store.directory();
 	const sender = useMemo(() => services.store.settings.get().sender, [services, storeVersion]);
+	// The address shown for the default sender: with none set, the one the send will use — the
+	// capture server's stand-in (Review says why) — or that none is set, never an empty <>.
+	const senderAddress = useMemo(() => {
+		if (sender.address !== '') {
+			return sender.address;
+		}
+
+		try {
+			return resolveSmtpTarget(services.store.settings.get(), services.env).kind === 'capture' ? captureSenderAddress : '';
+		} catch {
+			return '';
+		}
+	}, [services, sender]);
 
 	const context = useMemo<ComposeContext>(() => ({
 		directory,
@@ -148,9 +163,9 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 	// one, a reminder's fixed From line one, [Review] one.
 	const preview = senderFields ? toPreview(form.text.friendlyName.value, firstRecipient, columns - labelWidth - 3) : undefined;
 	// A whole `Name <address>` (a follow-up keeps the original's) is read whole: on two rows when one is too short.
-	const fromRows = senderFields && focus !== 'from' ? wholeSender(form, sender.address, valueWidth) : undefined;
+	const fromRows = senderFields && focus !== 'from' ? wholeSender(form, senderAddress, valueWidth) : undefined;
 	// A new reminder's From is the default sender, not a field: read whole, on two rows when one is short.
-	const defaultSenderRows = senderFields ? [] : twoRows(printable(`${sender.name} <${sender.address}> (the default sender)`), columns - labelWidth - 2);
+	const defaultSenderRows = senderFields ? [] : twoRows(printable(`${sender.name} ${shownAddress(senderAddress)} (the default sender)`), columns - labelWidth - 2);
 	const usedRows = fields.length + errorRows + (preview?.lines.length ?? 0) + (fromRows ? fromRows.length - 1 : 0) + defaultSenderRows.length + 1;
 	const messageHeight = Math.max(3, bodyRows - usedRows);
 
@@ -172,8 +187,8 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 				// A name alone leaves room for the address it is sent with; a whole `Name <address>` takes the row.
 				value = (
 					<Box>
-						<TextView state={form.text.from} focused={focused} width={senderHint(form, sender.address) === '' ? valueWidth : Math.min(40, valueWidth)} placeholder={sender.name} />
-						<Text color={theme.muted}> {fit(senderHint(form, sender.address), Math.max(0, valueWidth - 1 - Math.min(40, valueWidth, form.text.from.value === '' && !focused ? sender.name.length : form.text.from.value.length + 1)))}</Text>
+						<TextView state={form.text.from} focused={focused} width={senderHint(form, senderAddress) === '' ? valueWidth : Math.min(40, valueWidth)} placeholder={sender.name} />
+						<Text color={theme.muted}> {fit(senderHint(form, senderAddress), Math.max(0, valueWidth - 1 - Math.min(40, valueWidth, form.text.from.value === '' && !focused ? sender.name.length : form.text.from.value.length + 1)))}</Text>
 					</Box>
 				);
 				break;
@@ -340,7 +355,12 @@ function twoRows(text: string, width: number): string[] {
 /** What the From field will send as: the typed name with the settings' address, or a full `Name <address>`. */
 function senderHint(form: ComposeFormState, address: string): string {
 	const typed = form.text.from.value.trim();
-	return typed.includes('<') || typed.includes('@') ? '' : `<${address}>`;
+	return typed.includes('<') || typed.includes('@') ? '' : shownAddress(address);
+}
+
+/** `<it@example.com>`, or what stands for an address that is not set. */
+function shownAddress(address: string): string {
+	return address === '' ? '(no address: set sender.address in Settings)' : `<${address}>`;
 }
 
 export function SendEmailScreen({route}: {route: RouteOf<'send-email'>}) {
