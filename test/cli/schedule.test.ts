@@ -156,6 +156,16 @@ test('past schedule.grace it is marked missed and not sent; within it, it is sen
 	t.deepEqual(JSON.parse((await s.at('2026-12-11T17:50:00Z', ['show', soon.id, '--json'])).stdout).sent, 2);
 });
 
+test('schedule.grace 0 is no limit, as its \'0 (never)\' says: a send three days late is sent, not missed', async t => {
+	const s = await setup(t, ['ann@example.com', 'bob@example.com']);
+	t.is((await s.at(friday, ['config', 'set', 'schedule.grace', '0'])).code, 0);
+	const {id} = await schedule(t, s, '+1h');
+	const result = await s.at('2026-12-14T15:00:00Z', ['run-due']);
+	t.is(result.code, 0, result.stderr);
+	t.is(s.smtp.messages.length, 2);
+	t.like(JSON.parse((await s.at('2026-12-14T15:00:00Z', ['show', id, '--json'])).stdout), {sent: 2, status: 'finished'});
+});
+
 test('two run-due started at the same minute: exactly one sends, each recipient gets one message', async t => {
 	const count = 30;
 	const s = await setup(t, users(count));

@@ -68,9 +68,17 @@ function stoppedBySignal(sends: DeliveryContext['sends'], id: string): boolean {
 	return last?.status === 'interrupted' && last.stoppedBy === 'signal';
 }
 
+/**
+ * schedule.grace in milliseconds: 0 is no limit (never missed, however late), as a duration of 0
+ * reads "never" elsewhere — a grace of nothing would miss every send, the timer being a little late.
+ */
+function graceMs(graceSeconds: number): number {
+	return graceSeconds === 0 ? Number.POSITIVE_INFINITY : graceSeconds * 1000;
+}
+
 /** Whether a scheduled send's time passed no longer ago than schedule.grace. */
 function withinGrace(send: ScheduledSend, now: Date, graceSeconds: number): boolean {
-	return now.getTime() - Date.parse(send.at) <= graceSeconds * 1000;
+	return now.getTime() - Date.parse(send.at) <= graceMs(graceSeconds);
 }
 
 /** A started send run-due picks up again: its run was cut off (died, or the server stopped it). */
@@ -198,8 +206,7 @@ export async function startDue(ctx: DeliveryContext, book: ScheduleBook, id: str
 			return {send, outcome: 'skipped', reason: 'its time has not come'};
 		}
 
-		const graceMs = settings.schedule.grace * 1000;
-		if (now.getTime() - at > graceMs) {
+		if (!withinGrace(send, now, settings.schedule.grace)) {
 			const reason = `its time (${describeWhen(new Date(at), now, send.zone)}) passed more than schedule.grace (${showDuration(settings.schedule.grace)}) ago`;
 			return {send: book.mark(id, 'missed', now, reason), outcome: 'missed', reason};
 		}

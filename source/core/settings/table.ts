@@ -319,7 +319,7 @@ const scheduleSpecs: {[K in ScheduleKey]: Omit<SettingSpec, 'key'>} = {
 		show: value => `${String(value)}%`,
 	},
 	'schedule.grace': {
-		description: 'a scheduled send whose time passed longer ago than this (the machine was down) is marked missed by massmail run-due, not sent (seconds, or 30min, 1h)',
+		description: 'a scheduled send whose time passed longer ago than this (the machine was down) is marked missed by massmail run-due, not sent (seconds, or 30min, 1h; 0: never missed, sent however late)',
 		example: '1h',
 		...duration,
 	},
