@@ -307,7 +307,8 @@ const runDueCommand: Command = {
 					}
 				} else {
 					say(step.send, step.outcome, step.reason);
-					if (step.outcome !== 'skipped') {
+					// A send named on the command line is a person asking for it now: not sending it is a refusal (2), not "all well".
+					if (step.outcome !== 'skipped' || chosen !== undefined) {
 						status = worse(status, exitCodes.usage);
 					}
 				}

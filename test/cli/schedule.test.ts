@@ -426,7 +426,7 @@ test('a scheduled run the server stopped is left to a person once its time is pa
 	t.is(server.messages.length, accepted);
 	// …and named, it says why and what to do.
 	const named = await at('2026-12-12T18:30:00Z', ['run-due', id, '--json']);
-	t.is(named.code, 0, named.stderr);
+	t.is(named.code, 2, 'named and not sent: a refusal, not "all well"');
 	t.like(JSON.parse(named.stdout.trim().split('\n')[0]!), {id, outcome: 'skipped'});
 	t.regex(named.stdout, new RegExp(`the server stopped it, and its time passed more than schedule.grace \\(1h\\) ago: resume it by hand \\(massmail resume ${id}\\)`));
 	t.is(server.messages.length, accepted);
@@ -485,6 +485,7 @@ test('a scheduled run stopped by a person (Ctrl+C) is not resumed by the timer: 
 	t.is(next.stdout, '');
 	t.is(s.smtp.messages.length, accepted);
 	const named = await s.at('2026-12-12T17:01:00Z', ['run-due', id, '--json']);
+	t.is(named.code, 2);
 	t.regex(named.stdout, new RegExp(`its run was stopped: resume it by hand \\(massmail resume ${id}\\)`));
 });
 
