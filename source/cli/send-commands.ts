@@ -235,8 +235,14 @@ async function composeAndSend(context: CommandContext, kind: MessageDraft['kind'
 				}
 			}
 
+			// A follow-up of a send that has not run: whom it reaches is known when it runs; the count the real one records.
+			const afterOriginal = scheduledOriginal !== undefined && audience.text === `send:${scheduledOriginal.id}` ? scheduledOriginal : undefined;
 			if (options.json) {
-				io.out(json({count: recipients.length, recipients: recipients.map(r => r.address), skipped, to: toLine ?? null, from: from.address, ...(warnings.length > 0 ? {warnings} : {}), ...(when === undefined ? {} : {at: when.at.toISOString()})}));
+				io.out(json({count: afterOriginal?.count ?? recipients.length, recipients: recipients.map(r => r.address), skipped, to: toLine ?? null, from: from.address, ...(warnings.length > 0 ? {warnings} : {}), ...(when === undefined ? {} : {at: when.at.toISOString()}), ...(afterOriginal ? {recipientsWhen: `the recipients the server took ${afterOriginal.id} for, once it has run`} : {})}));
+			} else if (afterOriginal) {
+				io.out(`${plural(afterOriginal.count, 'recipient')} when ${afterOriginal.id} was scheduled`);
+				io.out(printable(fromLine));
+				io.out(`To: whom ${afterOriginal.id} reaches, once it has run (${describeWhen(new Date(afterOriginal.at), now(context.env), afterOriginal.zone)}): known then`);
 			} else {
 				printDryRun(io, recipients, audience.resolution, fromLine, toLine, warnings);
 			}

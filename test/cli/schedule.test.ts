@@ -270,6 +270,13 @@ test('a follow-up scheduled before its original has run: sent after it, to whom 
 	t.is(before.code, 2);
 	t.regex(before.stderr, /its follow-up can only be scheduled after it/);
 
+	// Its dry run gives the count the real one records, and says whom it reaches is known once the original has run.
+	const dry = await s.at(friday, ['remind', '--follow-up', original.id, '--message', 'In an hour.', '--at', 'Sat 19:00', '--dry-run', '--json']);
+	t.is(dry.code, 0, dry.stderr);
+	t.like(JSON.parse(dry.stdout), {count: 2, recipients: [], recipientsWhen: `the recipients the server took ${original.id} for, once it has run`});
+	const dryText = await s.at(friday, ['remind', '--follow-up', original.id, '--message', 'In an hour.', '--at', 'Sat 19:00', '--dry-run']);
+	t.regex(dryText.stdout, new RegExp(`^At: .*\\n2 recipients when ${original.id} was scheduled\\nFrom: .*\\nTo: whom ${original.id} reaches, once it has run \\(Sat 12 Dec 2026 18:00 CET, .*\\): known then\\n$`));
+
 	const followUp = await s.at(friday, ['remind', '--follow-up', original.id, '--message', 'In an hour.', '--at', 'Sat 19:00', '--yes', '--json']);
 	t.is(followUp.code, 0, followUp.stderr);
 	const record = JSON.parse(followUp.stdout) as {id: string; audience: string; count: number; followUpOf: string; draft: {subject: string}};
