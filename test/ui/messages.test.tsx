@@ -291,3 +291,26 @@ test.serial('the Send Email form shows the address the send will use when none i
 	t.regex(d.screen(), /From +System Administrator <postmaster@localhost>/, d.screen());
 	t.notRegex(d.screen(), /<>/);
 });
+
+test.serial('Review wraps a long warning onto a second line at 80 columns rather than cutting whom it skips', async t => {
+	const one = 'a-rather-long-mailbox-name-number-one@example.com';
+	const two = 'a-rather-long-mailbox-name-number-two@example.com';
+	const d = await renderDashboard(t, {setup(store) {
+		const directory = Directory.empty();
+		directory.addDomain('example.com');
+		directory.addMailbox({address: 'ann@example.com', name: 'Ann'});
+		directory.addMailbox({address: one, name: 'One', disabled: true});
+		directory.addMailbox({address: two, name: 'Two', disabled: true});
+		store.saveDirectory(directory);
+	}, route: {screen: 'send-email', preset: {group: {kind: 'domain', domains: ['example.com']}}}});
+	t.teardown(async () => d.unmount());
+	await d.focusField('Subject');
+	await d.type('Welcome');
+	await d.focusField('Message');
+	await d.type('Hello');
+	await d.press(CTRL_S);
+	await d.settle(screen => screen.includes('Warnings'));
+	const text = d.screen().replaceAll(/\n +/g, ' ');
+	t.true(text.includes(`2 disabled mailboxes skipped (${one}, ${two})`), d.screen());
+	t.true(d.lines().every(line => line.length <= 80));
+});

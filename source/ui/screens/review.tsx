@@ -288,7 +288,12 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 	// The subject is what a person checks most: on two lines when it is long, not cut at once.
 	const wrappedSubject = wrapLine(printable(shown.subject), Math.max(10, width));
 	const subjectLines = wrappedSubject.length <= 2 ? wrappedSubject : [wrappedSubject[0], wrappedSubject.slice(1).join(' ')];
-	const fixedRows = 1 + Math.max(1, shownTo) + (count > shownTo ? 1 : 0) + 3 + subjectLines.length + warnings.length + sync.rows.length + 2 + (sender.refused || senderOrigin ? 1 : 0);
+	// A warning names whom it skips: on up to three lines when one is too short, rather than cut at once.
+	const warningLines = warnings.flatMap(warning => {
+		const wrapped = wrapLine(printable(warning), Math.max(10, width));
+		return wrapped.length <= 3 ? wrapped : [...wrapped.slice(0, 2), wrapped.slice(2).join(' ')];
+	});
+	const fixedRows = 1 + Math.max(1, shownTo) + (count > shownTo ? 1 : 0) + 3 + subjectLines.length + warningLines.length + sync.rows.length + 2 + (sender.refused || senderOrigin ? 1 : 0);
 	const previewRows = Math.max(1, Math.min(6, bodyRows - fixedRows));
 	const row = (label: string, value: ReactNode, color?: string, key = label) => (
 		<Box key={key}>
@@ -324,7 +329,7 @@ export function ReviewScreen({route}: {route: RouteOf<'review'>}) {
 				))}
 			</Box>
 			{row('Goes to', destination, theme.success)}
-			{warnings.map((warning, index) => row(index === 0 ? 'Warnings' : '', warning, theme.warning, `warning-${index}`))}
+			{warningLines.map((line, index) => row(index === 0 ? 'Warnings' : '', line, theme.warning, `warning-${index}`))}
 			{sync.rows.map((line, index) => row(index === 0 ? 'Directory' : '', line.text, line.tone === 'refused' ? theme.error : line.tone === 'busy' ? theme.accent : theme.muted, `sync-${index}`))}
 			<Box marginTop={1}>
 				{busy ? <Text color={theme.accent}> {busy}</Text> : null}
