@@ -149,7 +149,8 @@ const showCommand: Command = {
 		if (!sends.has(id) && book.has(id)) {
 			// Scheduled, not run yet: what and when, and why not when it was refused or missed.
 			const send = book.get(id);
-			io.out(options.json ? json(scheduledHistoryJson(send)) : describeScheduled(send, now(env)).join('\n'));
+			// "recipients" as show --json always has it: none yet, the group is resolved when it runs.
+			io.out(options.json ? json({...scheduledHistoryJson(send), recipients: []}) : describeScheduled(send, now(env)).join('\n'));
 			return 0;
 		}
 		// send.json itself damaged: a MassmailError naming the file (exit 2); anything else is shown.

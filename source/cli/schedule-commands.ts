@@ -265,8 +265,12 @@ const runDueCommand: Command = {
 			const chosen = context.args[0];
 			const early = chosen !== undefined && Date.parse(book.get(chosen).at) > clock.getTime();
 			if (early && !options.yes) {
-				// Before its time is a new decision: asked, as a send is.
+				// Before its time is a new decision: asked, as a send is, with what it is (as cancel shows it).
 				const send = book.get(chosen);
+				for (const line of describeScheduled(send, clock)) {
+					io.err(line);
+				}
+
 				await confirmOrRefuse(io, `Send ${chosen} "${printable(send.draft.subject)}" now, before its time (${describeWhen(new Date(send.at), clock, send.zone)})? [y/N] `);
 			}
 

@@ -113,6 +113,9 @@ test('send --at --yes writes the record (0600, the group not the addresses), sen
 	t.is(show.code, 0, show.stderr);
 	t.regex(show.stdout, /At: +Sat 12 Dec 2026 18:00 CET, in 1 day 3 hours/);
 	t.regex(show.stdout, /domain:example\.com, 2 when scheduled/);
+	// show --json always has "recipients" (PRODUCT.md): none yet, the group is resolved when it runs.
+	const showJson = JSON.parse((await s.at(friday, ['show', record.id, '--json'])).stdout) as Record<string, unknown>;
+	t.like(showJson, {id: record.id, status: 'scheduled', total: 2, recipients: []});
 });
 
 test('run-due: not yet due sends nothing; due sends each recipient exactly once, under the scheduled id; a second run-due sends nothing more', async t => {
@@ -351,6 +354,8 @@ test('run-due SEND_ID sends that one now, before its time, after asking; the oth
 	const asked = await s.at(friday, ['run-due', first.id]);
 	t.is(asked.code, 2);
 	t.regex(asked.stderr, /no terminal to ask/);
+	// What it would send, before the refusal, as cancel and scheduled edit show it.
+	t.regex(asked.stderr, new RegExp(`^Scheduled send ${first.id} \\(email\\): scheduled\\nAt: +Sat 12 Dec 2026 18:00 CET.*\\nSubject: +Maintenance\\nAudience: +domain:example\\.com, 2 when scheduled`));
 	t.is(s.smtp.messages.length, 0);
 
 	const now = await s.at(friday, ['run-due', first.id, '--yes']);
