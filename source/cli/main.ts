@@ -208,7 +208,12 @@ export async function runCli(argv: string[], io: Output = processOutput(), env: 
 			return 0;
 		}
 
-		const {args, options} = parseCommandArgs(found.command, found.rest);
+		// `config set KEY VALUE` takes no options: a VALUE that starts with a dash (-1, "-Admin-") is the
+		// value, not an option for the parser to refuse, so that the setting's own check says what is wrong.
+		const rest = found.command.name === 'config set' && found.rest.length === 2 && found.rest[1]!.startsWith('-') && found.rest[1] !== '--'
+			? [found.rest[0]!, '--', found.rest[1]!]
+			: found.rest;
+		const {args, options} = parseCommandArgs(found.command, rest);
 		return await found.command.run({args, options, io, env, store: openOnce});
 	} catch (error) {
 		if (isMassmailError(error)) {

@@ -58,6 +58,16 @@ test('a ready query set from config\'s output is stored whole', async t => {
 	t.is((await config(env, 'get', 'directory.sql.query')).stdout, `${readyQueries.iredmail.mysql}\n`);
 });
 
+test('config set takes a value that starts with a dash as the value: the setting\'s own check answers, not the option parser', async t => {
+	const {env} = tempConfigDir(t);
+	const rate = await config(env, 'set', 'delivery.rate', '-1');
+	t.is(rate.code, 2);
+	t.regex(rate.stderr, /^massmail: delivery\.rate must be messages a second \(0\.5\), a minute \(30\/min\) or an hour \(1000\/h\), not "-1"/);
+	const name = await config(env, 'set', 'sender.name', '-Admin-');
+	t.is(name.code, 0, name.stderr);
+	t.is((await config(env, 'get', 'sender.name')).stdout, '-Admin-\n');
+});
+
 test('config set refuses a directory.sql.url that sync would refuse, by the same words, and keeps the one before', async t => {
 	const {env} = tempConfigDir(t);
 	t.is((await config(env, 'set', 'directory.sql.url', 'postgres://mail@db.example.com/postfix')).code, 0);
