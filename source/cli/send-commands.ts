@@ -223,6 +223,13 @@ async function composeAndSend(context: CommandContext, kind: MessageDraft['kind'
 		}
 
 		if (options['dry-run']) {
+			// What the real send would refuse before sending, the dry run refuses too (exit 2): a
+			// script that checks with --dry-run first is not told all is well.
+			resolveSmtpTarget(settings, context.env);
+			if (recipients.length === 0 && !(scheduledOriginal !== undefined && audience.text === `send:${scheduledOriginal.id}`)) {
+				throw validationError(`no recipients: ${audience.text} has nobody to send to${skipped.length > 0 ? ` (${plural(skipped.length, 'address', 'addresses')} skipped)` : ''}`);
+			}
+
 			// Whoever set up delivery reports learns now whether the server will be asked for them.
 			if (settings.tracking.returnPath !== '' && !goesToCapture(context, settings)) {
 				try {

@@ -322,6 +322,24 @@ test('the demo profile takes no smtp.host: config set refuses it (exit 2), and o
 	t.is(readdirSync(path.join(dir, 'demo', 'captured', id)).filter(name => name.endsWith('.eml')).length, sent);
 });
 
+test('--dry-run refuses what the real send would refuse (exit 2): a group with nobody to send to, an smtp.host holding a password', async t => {
+	const dir = await directory(t, ['ann@example.com,Ann,user,', 'carl@example.com,Carl,user,yes']);
+	const args = ['send', '--to', 'user:carl@example.com', '--subject', 'S', '--message', 'M'];
+	const real = await runCli([...args, '--yes'], {configDir: dir});
+	const dry = await runCli([...args, '--dry-run', '--json'], {configDir: dir});
+	t.is(real.code, 2);
+	t.is(dry.code, 2);
+	t.is(dry.stdout, '');
+	t.is(dry.stderr, real.stderr);
+	t.regex(dry.stderr, /no recipients: user:carl@example\.com has nobody to send to \(1 address skipped\)/);
+
+	writeFileSync(path.join(dir, 'settings.json'), JSON.stringify({smtp: {host: 'u:secret@127.0.0.1'}, sender: {address: 'it@example.com'}}));
+	const host = await runCli(['send', '--to', 'all', '--subject', 'S', '--message', 'M', '--dry-run'], {configDir: dir});
+	t.is(host.code, 2);
+	t.regex(host.stderr, /smtp\.host in the settings file holds a user or password before @/);
+	t.false(host.stderr.includes('secret'));
+});
+
 test('a value given twice (--to admins --to all) is refused with exit 2, nothing sent: the last one does not quietly win', async t => {
 	const server = await startTestSmtpServer();
 	t.teardown(async () => server.close());
