@@ -55,6 +55,8 @@ const refusals: Array<[string, RegExp]> = [
 	['yesterday 10:00', /is Thu 10 Dec 2026 10:00 CET, 1 day 5 hours ago: that time has passed/],
 	['2026-01-01T10:00Z', /that time has passed/],
 	['', /not a time/],
+	// A unit twice is a slip of the keys (typed +2h, then 2h again), not four hours.
+	['+2h2h', /not a span from now massmail understands \(\+2h, \+30m, \+1h30m: each unit once\)/],
 ];
 
 for (const [typed, message] of refusals) {

@@ -49,12 +49,15 @@ function spanFromNow(text: string): number | undefined {
 	}
 
 	let total = 0;
+	// `+2h2h` is a slip of the keys, not four hours: each unit once.
+	const seen = new Set<number>();
 	for (const [, count, unit] of match[1]!.matchAll(/(\d+)\s*([a-z]+)/gi)) {
 		const ms = unitMs[unit!.toLowerCase()];
-		if (ms === undefined) {
+		if (ms === undefined || seen.has(ms)) {
 			return undefined;
 		}
 
+		seen.add(ms);
 		total += Number(count) * ms;
 	}
 
@@ -77,6 +80,11 @@ export function parseWhen(typed: string, options: {now: Date; zone?: string}): W
 	const {now} = options;
 	let zone = options.zone ?? machineZone();
 	const span = spanFromNow(text);
+	if (span === undefined && text.startsWith('+')) {
+		// chrono would read some of it (`+2h2h` as two hours): a span is ours to read, whole or not at all.
+		throw notUnderstood(typed, 'not a span from now massmail understands (+2h, +30m, +1h30m: each unit once)');
+	}
+
 	let at: Date;
 	if (span === undefined) {
 		let words = text;
