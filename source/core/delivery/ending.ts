@@ -20,6 +20,8 @@ export interface Ending {
 	name: 'ending';
 	status: FinalStatus;
 	fatal?: MassmailError;
+	/** A SIGTERM or SIGHUP stopped the run, not a person: recorded as stoppedBy 'signal'. */
+	bySignal?: boolean;
 }
 
 /** The outcomes could not be written: the run must not go on. */
@@ -89,8 +91,6 @@ export async function recordEnd(ending: Ending, run: {
 	sends: SendLog;
 	/** How hints name this program (EngineOptions.command). */
 	command: string;
-	/** A SIGTERM or SIGHUP stopped the run, not a person. */
-	signalled?: boolean;
 }): Promise<DeliveryResult> {
 	try {
 		await run.writer.close();
@@ -100,7 +100,7 @@ export async function recordEnd(ending: Ending, run: {
 
 	const counts = run.writer.error === undefined ? countOutcomes(run.status) : countsOnDisk(run);
 	const {fatal: stoppedFirst} = ending;
-	const stoppedBy = stoppedFirst === undefined ? (run.signalled && ending.status === 'interrupted' ? 'signal' : undefined) : stopKind(stoppedFirst);
+	const stoppedBy = stoppedFirst === undefined ? (ending.bySignal ? 'signal' : undefined) : stopKind(stoppedFirst);
 	try {
 		run.sends.finish(run.id, ending.status, counts, stoppedBy);
 	} catch (error) {

@@ -59,8 +59,6 @@ export class Delivery {
 	private readonly relays: RunRelays;
 	private readonly run: RunInit['run'];
 	private readonly meter: ProgressMeter;
-	/** A SIGTERM or SIGHUP stopped the run (interrupt('signal')), not a person. */
-	private stoppedBySignal = false;
 
 	private phase: Phase = {name: 'idle'};
 	private writer: OutcomeWriter | undefined;
@@ -92,8 +90,7 @@ export class Delivery {
 		this.run = init.run;
 		this.meter = new ProgressMeter(this.total, init.addresses.length, init.options.rate * init.relays.length);
 		this.relays = new RunRelays(init.record.id, init.relays, init.options, Math.max(1, Math.min(this.options.concurrency, this.total)), () => {
-			// An idle connection the server closed is simply opened again when needed (by this
-			// worker or one resting under the connection limit).
+			// An idle connection the server closed is opened again when needed (by this worker or one resting under the limit).
 			if (this.phase.name === 'running') {
 				this.pumpAll();
 			}
@@ -183,16 +180,9 @@ export class Delivery {
 		this.stop('cancelled');
 	}
 
-	/**
-	 * As cancel, but the send ends 'interrupted': by a person (Ctrl+C), or by `signal` (SIGTERM,
-	 * SIGHUP: a shutdown or the service manager, which run-due takes as a run cut off).
-	 */
+	/** As cancel, but the send ends 'interrupted': by a person (Ctrl+C), or by a SIGTERM or SIGHUP ('signal'). */
 	interrupt(by: 'person' | 'signal' = 'person'): void {
-		if (by === 'signal' && this.accepting) {
-			this.stoppedBySignal = true;
-		}
-
-		this.stop('interrupted');
+		this.stop('interrupted', undefined, by === 'signal');
 	}
 
 	/**
@@ -217,7 +207,7 @@ export class Delivery {
 		return this.phase.name === 'running' || this.phase.name === 'paused';
 	}
 
-	private stop(as: 'cancelled' | 'interrupted', fatal?: MassmailError): void {
+	private stop(as: 'cancelled' | 'interrupted', fatal?: MassmailError, bySignal = false): void {
 		if (this.phase.name === 'idle') {
 			// Never started: release what createDelivery/reopenDelivery took.
 			try {
@@ -231,7 +221,7 @@ export class Delivery {
 			return;
 		}
 
-		this.phase = {name: 'stopping', as, aborted: false, fatal};
+		this.phase = {name: 'stopping', as, aborted: false, fatal, bySignal};
 		this.events.emit({type: 'state', state: as === 'cancelled' ? 'cancelling' : 'stopping'});
 		this.clearWaiting();
 		// A connection being opened is not needed any more.
@@ -339,8 +329,7 @@ export class Delivery {
 		if (!worker.session?.open) {
 			worker.session = undefined;
 			if (connections.inUse() >= pacer.connectionLimit) {
-				// The server allows no more connections now: this worker rests until one closes or
-				// the limit rises again.
+				// The server allows no more connections now: this worker rests until one closes or the limit rises.
 				return;
 			}
 
@@ -375,10 +364,7 @@ export class Delivery {
 		});
 	}
 
-	/**
-	 * The worker's message is at its final dot: the next one goes behind it, its commands in the
-	 * dot's write, when nothing paces the send: no rate of its own, no known limit of the relay.
-	 */
+	/** At the worker's final dot the next message goes behind it (its commands in the dot's write) when nothing paces the send. */
 	private pumpBehind(relay: Relay, worker: Worker, session: SmtpSession): void {
 		const now = Date.now();
 		const {rate, journalGroup} = this.options;
@@ -482,7 +468,7 @@ export class Delivery {
 		}
 
 		if (phase.name === 'stopping') {
-			this.finish({name: 'ending', status: phase.as, fatal: phase.fatal});
+			this.finish({name: 'ending', status: phase.as, fatal: phase.fatal, bySignal: phase.bySignal});
 		} else if (this.recipients.exhausted) {
 			this.finish({name: 'ending', status: 'finished'});
 		}
@@ -495,7 +481,7 @@ export class Delivery {
 		clearInterval(this.progressTimer);
 		this.progressTimer = undefined;
 		this.relays.each('close');
-		recordEnd(ending, {id: this.id, total: this.record.total, runSent: this.runSent, status: this.status, writer: this.writer!, sends: this.sends, command: this.options.command, signalled: this.stoppedBySignal}).then(result => {
+		recordEnd(ending, {id: this.id, total: this.record.total, runSent: this.runSent, status: this.status, writer: this.writer!, sends: this.sends, command: this.options.command}).then(result => {
 			this.events.emit({type: 'progress', progress: this.progress()});
 			return this.relays.several ? {...result, relays: this.relays.list.length} : result;
 		}).finally(() => {
