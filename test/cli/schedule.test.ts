@@ -503,20 +503,7 @@ test('a scheduled run stopped by a person (Ctrl+C) is not resumed by the timer: 
 
 test('a scheduled run killed part-way is not finished hours later: past schedule.grace run-due leaves it to a person', async t => {
 	const count = 40;
-	const s = await setup(t, users(count));
-	const {id} = await schedule(t, s, 'Sat 18:00', ['--rate', '30', '--concurrency', '1']);
-	const child = spawnCli(['run-due', '--json'], {configDir: s.dir, env: s.env('2026-12-12T17:00:05Z')});
-	child.stdin!.end();
-	await new Promise<void>(resolve => {
-		const timer = setInterval(() => {
-			if (s.smtp.messages.length >= 5) {
-				clearInterval(timer);
-				resolve();
-			}
-		}, 5);
-	});
-	child.kill('SIGKILL');
-	await new Promise(resolve => child.on('close', resolve));
+	const {s, id} = await signalledRun(t, count, 'SIGKILL');
 	const accepted = s.smtp.messages.length;
 	t.true(accepted < count);
 

@@ -290,16 +290,21 @@ test('remind --follow-up ID --to send:ID (the documented pair) reaches the origi
 	t.notRegex(unknown.stderr, /internal error/);
 });
 
-test('the demo profile delivers to the local capture server even with MASSMAIL_SMTP_URL exported: the relay gets nothing', async t => {
-	const server = await startTestSmtpServer();
-	t.teardown(async () => server.close());
-	const {dir} = tempConfigDir(t);
-	const result = await runCli(['--demo', 'send', '--to', 'domain:example.org', '--subject', 'Demo', '--message', 'Hi', '--yes', '--json'], {configDir: dir, env: {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`}});
+/** A demo send to example.org: every message it sent is in the demo's captures, and `server` got none. */
+async function demoSendIsCaptured(t: ExecutionContext, dir: string, server: TestSmtpServer, env: Record<string, string> = {}): Promise<void> {
+	const result = await runCli(['--demo', 'send', '--to', 'domain:example.org', '--subject', 'Demo', '--message', 'Hi', '--yes', '--json'], {configDir: dir, env});
 	t.is(result.code, 0, result.stderr);
 	const {id, sent} = lastJsonLine(result.stdout);
 	t.true(sent > 0);
 	t.is(server.messages.length, 0);
 	t.is(readdirSync(path.join(dir, 'demo', 'captured', id)).filter(name => name.endsWith('.eml')).length, sent);
+}
+
+test('the demo profile delivers to the local capture server even with MASSMAIL_SMTP_URL exported: the relay gets nothing', async t => {
+	const server = await startTestSmtpServer();
+	t.teardown(async () => server.close());
+	const {dir} = tempConfigDir(t);
+	await demoSendIsCaptured(t, dir, server, {MASSMAIL_SMTP_URL: `smtp://127.0.0.1:${server.port}`});
 });
 
 test('the demo profile takes no smtp.host: config set refuses it (exit 2), and one written into its file by hand is not used', async t => {
@@ -314,12 +319,7 @@ test('the demo profile takes no smtp.host: config set refuses it (exit 2), and o
 	t.false(existsSync(settingsFile) && readFileSync(settingsFile, 'utf8').includes('127.0.0.1'));
 	mkdirSync(path.dirname(settingsFile), {recursive: true});
 	writeFileSync(settingsFile, JSON.stringify({smtp: {host: '127.0.0.1', port: server.port, tls: 'opportunistic'}, sender: {address: 'postmaster@example.com'}}));
-	const result = await runCli(['--demo', 'send', '--to', 'domain:example.org', '--subject', 'Demo', '--message', 'Hi', '--yes', '--json'], {configDir: dir});
-	t.is(result.code, 0, result.stderr);
-	const {id, sent} = lastJsonLine(result.stdout);
-	t.true(sent > 0);
-	t.is(server.messages.length, 0);
-	t.is(readdirSync(path.join(dir, 'demo', 'captured', id)).filter(name => name.endsWith('.eml')).length, sent);
+	await demoSendIsCaptured(t, dir, server);
 });
 
 test('--dry-run refuses what the real send would refuse (exit 2): a group with nobody to send to, an smtp.host holding a password', async t => {

@@ -264,17 +264,22 @@ test.serial('no sender address set and no default (a machine without a fully qua
 	t.true(d.screen().includes('Finished: 2 of 2 sent'), d.screen());
 });
 
+/** Fills the open Send Email form's subject and message, and goes to Review. */
+async function toReview(d: Dashboard): Promise<void> {
+	await d.focusField('Subject');
+	await d.type('Welcome');
+	await d.focusField('Message');
+	await d.type('Hello');
+	await d.press(CTRL_S);
+}
+
 test.serial('Review of a group with no mailbox says so, rather than that every mailbox was skipped', async t => {
 	const d = await renderDashboard(t, {demo: true, setup(store) {
 		const directory = store.directory();
 		directory.addDomain('new.example');
 		store.saveDirectory(directory);
 	}, route: {screen: 'send-email', preset: {group: {kind: 'domain', domains: ['new.example']}}}});
-	await d.focusField('Subject');
-	await d.type('Welcome');
-	await d.focusField('Message');
-	await d.type('Hello');
-	await d.press(CTRL_S);
+	await toReview(d);
 	await d.settle(screen => screen.includes('nobody'));
 	t.regex(d.screen(), /To +nobody: the group has no mailbox/, d.screen());
 	await d.unmount();
@@ -304,11 +309,7 @@ test.serial('Review wraps a long warning onto a second line at 80 columns rather
 		store.saveDirectory(directory);
 	}, route: {screen: 'send-email', preset: {group: {kind: 'domain', domains: ['example.com']}}}});
 	t.teardown(async () => d.unmount());
-	await d.focusField('Subject');
-	await d.type('Welcome');
-	await d.focusField('Message');
-	await d.type('Hello');
-	await d.press(CTRL_S);
+	await toReview(d);
 	await d.settle(screen => screen.includes('Warnings'));
 	const text = d.screen().replaceAll(/\n +/g, ' ');
 	t.true(text.includes(`2 disabled mailboxes skipped (${one}, ${two})`), d.screen());
