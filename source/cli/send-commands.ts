@@ -212,6 +212,8 @@ async function composeAndSend(context: CommandContext, kind: MessageDraft['kind'
 		const {directory} = await directoryForSend(store, context, {dryRun: Boolean(options['dry-run'])});
 		const audience = resolveAudience(directory, context, followUpOf, () => deliveryContext().sends, scheduledOriginal);
 		const {recipients, skipped} = audience.resolution;
+		// A follow-up of a send that has not run: whom it reaches is known when it runs; its count is the original's.
+		const afterOriginal = scheduledOriginal !== undefined && audience.text === `send:${scheduledOriginal.id}` ? scheduledOriginal : undefined;
 		// A recipient's To or Subject line that cannot be folded: exit 2 now, before the count.
 		const template = new MessageTemplate(draft, {sendId: 'check'});
 		template.checkRecipients(recipients);
@@ -226,7 +228,7 @@ async function composeAndSend(context: CommandContext, kind: MessageDraft['kind'
 			// What the real send would refuse before sending, the dry run refuses too (exit 2): a
 			// script that checks with --dry-run first is not told all is well.
 			resolveSmtpTarget(settings, context.env);
-			if (recipients.length === 0 && !(scheduledOriginal !== undefined && audience.text === `send:${scheduledOriginal.id}`)) {
+			if (recipients.length === 0 && afterOriginal === undefined) {
 				throw validationError(`no recipients: ${audience.text} has nobody to send to${skipped.length > 0 ? ` (${plural(skipped.length, 'address', 'addresses')} skipped)` : ''}`);
 			}
 
@@ -242,8 +244,6 @@ async function composeAndSend(context: CommandContext, kind: MessageDraft['kind'
 				}
 			}
 
-			// A follow-up of a send that has not run: whom it reaches is known when it runs; the count the real one records.
-			const afterOriginal = scheduledOriginal !== undefined && audience.text === `send:${scheduledOriginal.id}` ? scheduledOriginal : undefined;
 			if (options.json) {
 				io.out(json({count: afterOriginal?.count ?? recipients.length, recipients: recipients.map(r => r.address), skipped, to: toLine ?? null, from: from.address, ...(warnings.length > 0 ? {warnings} : {}), ...(when === undefined ? {} : {at: when.at.toISOString()}), ...(afterOriginal ? {recipientsWhen: `the recipients the server took ${afterOriginal.id} for, once it has run`} : {})}));
 			} else if (afterOriginal) {
@@ -258,7 +258,7 @@ async function composeAndSend(context: CommandContext, kind: MessageDraft['kind'
 		}
 
 		if (when !== undefined) {
-			const count = scheduledOriginal !== undefined && audience.text === `send:${scheduledOriginal.id}` ? scheduledOriginal.count : recipients.length;
+			const count = afterOriginal?.count ?? recipients.length;
 			if (count === 0) {
 				throw validationError(`no recipients: ${audience.text} has nobody to send to`);
 			}
