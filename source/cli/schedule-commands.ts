@@ -250,7 +250,7 @@ const runDueCommand: Command = {
 		}
 
 		const book = openSchedule(store);
-		const [{openDeliveryContext}, {dueSends, startDue}] = await Promise.all([import('../core/delivery/index.js'), import('../core/schedule/run.js')]);
+		const [{openDeliveryContext}, {dueSends, newlyLeftToPeople, startDue}] = await Promise.all([import('../core/delivery/index.js'), import('../core/schedule/run.js')]);
 		const ctx = openDeliveryContext(store, env);
 		const say = (send: ScheduledSend, outcome: string, reason?: string) => {
 			if (options.json) {
@@ -274,8 +274,16 @@ const runDueCommand: Command = {
 				await confirmOrRefuse(io, `Send ${chosen} "${printable(send.draft.subject)}" now, before its time (${describeWhen(new Date(send.at), clock, send.zone)})? [y/N] `);
 			}
 
-			const due = chosen === undefined ? dueSends(book, ctx.sends, clock, store.settings.get().schedule.grace) : [book.get(chosen)];
-			if (due.length === 0 && io.errIsTty && !options.json) {
+			const {grace} = store.settings.get().schedule;
+			const due = chosen === undefined ? dueSends(book, ctx.sends, clock, grace) : [book.get(chosen)];
+			// A send stopped part-way that the timer no longer takes up is said once (exit 2), not left to history alone.
+			const left = chosen === undefined ? newlyLeftToPeople(book, ctx.sends, clock, grace, massmailCommand(store.paths.demo)) : [];
+			for (const {send, reason} of left) {
+				say(send, 'left to a person', reason);
+				status = worse(status, exitCodes.usage);
+			}
+
+			if (due.length === 0 && left.length === 0 && io.errIsTty && !options.json) {
 				// Silent otherwise: cron mails whatever a job prints, every minute.
 				io.err('Nothing is due.');
 			}

@@ -97,6 +97,43 @@ export function dueSends(book: ScheduleBook, sends: DeliveryContext['sends'], no
 		|| ((send.state === 'started' || send.state === 'scheduled') && cutOff(sends, send.id) && withinGrace(send, now, graceSeconds)));
 }
 
+/**
+ * Started sends that stopped part-way and that run-due no longer takes up (past schedule.grace,
+ * or stopped by a person, a refused login or the disk), each returned once with why: its record
+ * keeps the reason, so that the timer's log names it the first time, not every minute after.
+ */
+export function newlyLeftToPeople(book: ScheduleBook, sends: DeliveryContext['sends'], now: Date, graceSeconds: number, command: string): Array<{send: ScheduledSend; reason: string}> {
+	const left: Array<{send: ScheduledSend; reason: string}> = [];
+	for (const {id, state, reason} of book.list().sends) {
+		const last = sends.has(id) ? sends.lastRun(id) : undefined;
+		const stopped = last?.status === 'interrupted' || last?.status === 'cancelled' || diedMidRun(sends, id);
+		if ((state !== 'started' && state !== 'scheduled') || reason !== undefined || !stopped || sends.lockHolder(id)?.alive === true) {
+			continue;
+		}
+
+		const send = book.get(id);
+		if (cutOff(sends, id) && withinGrace(send, now, graceSeconds)) {
+			continue; // Resumed by run-due.
+		}
+
+		const taken = book.lock(id);
+		if ('busy' in taken) {
+			continue;
+		}
+
+		try {
+			if (book.get(id).reason === undefined) {
+				const why = skipReason(sends, id, graceSeconds, command);
+				left.push({send: book.mark(id, 'started', now, why), reason: why});
+			}
+		} finally {
+			taken.lock.release();
+		}
+	}
+
+	return left;
+}
+
 /** What became of one scheduled send in this run. */
 export type DueStep =
 	| {send: ScheduledSend; outcome: 'missed' | 'refused'; reason: string}
