@@ -104,16 +104,18 @@ export function dueSends(book: ScheduleBook, sends: DeliveryContext['sends'], no
  */
 export function newlyLeftToPeople(book: ScheduleBook, sends: DeliveryContext['sends'], now: Date, graceSeconds: number, command: string): Array<{send: ScheduledSend; reason: string}> {
 	const left: Array<{send: ScheduledSend; reason: string}> = [];
-	for (const {id, state, reason} of book.list().sends) {
-		const last = sends.has(id) ? sends.lastRun(id) : undefined;
-		const stopped = last?.status === 'interrupted' || last?.status === 'cancelled' || diedMidRun(sends, id);
-		if ((state !== 'started' && state !== 'scheduled') || reason !== undefined || !stopped || sends.lockHolder(id)?.alive === true) {
+	for (const send of book.list().sends) {
+		const {id} = send;
+		// The record's own fields first: the send's files are read only for one that started and was not said yet.
+		if ((send.state !== 'started' && send.state !== 'scheduled') || send.reason !== undefined || !sends.has(id)) {
 			continue;
 		}
 
-		const send = book.get(id);
-		if (cutOff(sends, id) && withinGrace(send, now, graceSeconds)) {
-			continue; // Resumed by run-due.
+		const last = sends.lastRun(id);
+		const stopped = last?.status === 'interrupted' || last?.status === 'cancelled' || diedMidRun(sends, id);
+		// Running elsewhere, or resumed by run-due (cut off, within the grace): not left to anyone.
+		if (!stopped || sends.lockHolder(id)?.alive === true || (cutOff(sends, id) && withinGrace(send, now, graceSeconds))) {
+			continue;
 		}
 
 		const taken = book.lock(id);

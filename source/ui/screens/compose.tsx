@@ -6,7 +6,7 @@
 import {useMemo, type ReactNode} from 'react';
 import {Box, Text} from 'ink';
 import {displayDomain} from '../../core/address.js';
-import {captureSenderAddress} from '../../core/sender.js';
+import {senderForSend} from '../../core/sender.js';
 import {resolveSmtpTarget} from '../../core/smtp-config.js';
 import {foldedToHeader, toLineFor} from '../../core/compose.js';
 import {followUpAudience, followUpSender} from '../../core/follow-up.js';
@@ -61,7 +61,7 @@ function ComposeScreen({kind, preset}: {kind: SendKind; preset?: ComposePreset})
 		}
 
 		try {
-			return resolveSmtpTarget(services.store.settings.get(), services.env).kind === 'capture' ? captureSenderAddress : '';
+			return senderForSend(sender, {captured: resolveSmtpTarget(services.store.settings.get(), services.env).kind === 'capture'}).address;
 		} catch {
 			return '';
 		}
